@@ -1,0 +1,45 @@
+"""duban agencies, duban jurisdictions."""
+
+from __future__ import annotations
+
+import click
+
+from core.cli.state import CliState, cell, echo_json, pass_state
+
+
+@click.command("agencies")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@pass_state
+def agencies_cmd(state: CliState, as_json: bool) -> None:
+    """列出部门：代码、名称、各级名称和继任机构。"""
+    from core.services.reference import list_agencies
+
+    with state.session() as session:
+        rows = list_agencies(session)
+    if as_json:
+        echo_json(rows)
+        return
+    click.echo(f"{cell('代码', 12)} {cell('名称', 16)} {cell('国家级', 24)} {cell('省级', 28)} 继任")
+    for r in rows:
+        names = r["names"] or {}
+        successor = f"{r['successor']}（{r['successor_since']}起）" if r["successor"] else ""
+        click.echo(f"{cell(r['key'], 12)} {cell(r['name'], 16)} {cell(names.get('national', ''), 24)} "
+                   f"{cell(names.get('province', ''), 28)} {successor}")
+
+
+@click.command("jurisdictions")
+@click.option("--level", type=click.Choice(["national", "province", "prefecture", "county", "township"]))
+@click.option("--parent", metavar="CODE", help="只列出该区划的下级")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@pass_state
+def jurisdictions_cmd(state: CliState, level: str | None, parent: str | None, as_json: bool) -> None:
+    """列出行政区划（GB/T 2260 代码）。"""
+    from core.services.reference import list_jurisdictions
+
+    with state.session() as session:
+        rows = list_jurisdictions(session, level=level, parent=parent)
+    if as_json:
+        echo_json(rows)
+        return
+    for r in rows:
+        click.echo(f"{r['code']}  {cell(r['name'], 20)} {r['level']}")

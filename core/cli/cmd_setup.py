@@ -1,0 +1,59 @@
+"""duban init, duban db upgrade / current."""
+
+from __future__ import annotations
+
+import click
+
+from core.cli.state import CliState, echo_json, pass_state
+
+
+@click.command("init")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@pass_state
+def init_cmd(state: CliState, as_json: bool) -> None:
+    """创建用户配置文件（如不存在）并建立、升级数据库。重复运行不会改变任何内容。"""
+    from core.config import user_config_path, write_toml_atomic
+    from core.services.setup import prepare_database
+
+    config_path = state.config_path or user_config_path()
+    wrote_config = False
+    if not config_path.exists():
+        wrote_config = write_toml_atomic(config_path, {"database": {"url": state.database_url}})
+    changed = prepare_database(state.engine, host=state.host)
+    result = {
+        "config": str(config_path),
+        "config_written": wrote_config,
+        "database": state.engine.url.render_as_string(hide_password=True),
+        "agencies_changed": changed,
+    }
+    if as_json:
+        echo_json(result)
+        return
+    click.echo(f"配置文件：{config_path}{'（已创建）' if wrote_config else '（已存在，未改动）'}")
+    click.echo(f"数据库：{result['database']}（已升级到最新结构）")
+    click.echo(f"部门：{len(changed)} 个有更新" if changed else "部门：无变化")
+
+
+@click.group("db")
+def db_group() -> None:
+    """数据库维护。"""
+
+
+@db_group.command("upgrade")
+@pass_state
+def db_upgrade_cmd(state: CliState) -> None:
+    """把数据库结构升级到最新版本，并同步插件提供的部门。"""
+    from core.services.setup import prepare_database
+    from core.storage.migrate import current_revision
+
+    prepare_database(state.engine, host=state.host)
+    click.echo(f"数据库已是最新结构（版本 {current_revision(state.engine)}）")
+
+
+@db_group.command("current")
+@pass_state
+def db_current_cmd(state: CliState) -> None:
+    """显示数据库当前的结构版本和最新版本。"""
+    from core.storage.migrate import current_revision, head_revision
+
+    click.echo(f"当前版本：{current_revision(state.engine) or '空'}；最新版本：{head_revision(state.engine)}")

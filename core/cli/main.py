@@ -1,0 +1,52 @@
+"""The root command: global options, lazy subcommands, and the error edge."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from core import __version__
+from core.cli.lazy import LazyGroup
+from core.cli.state import CliState
+from core.errors import DubanError
+
+#: exit codes are documented in README.md and docs/cli.md
+COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("core.cli.cmd_setup:init_cmd", "创建用户配置并建立/升级数据库"),
+    "db": ("core.cli.cmd_setup:db_group", "数据库维护（upgrade / current）"),
+    "plugins": ("core.cli.cmd_plugins:plugins_cmd", "列出已安装的插件及其错误"),
+    "agencies": ("core.cli.cmd_reference:agencies_cmd", "列出部门（机构）"),
+    "jurisdictions": ("core.cli.cmd_reference:jurisdictions_cmd", "列出行政区划"),
+}
+
+
+class DubanGroup(LazyGroup):
+    """Turns a DubanError into a short message on stderr and its documented exit code."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except DubanError as exc:
+            state = ctx.find_object(CliState)
+            if state is not None and state.traceback:
+                raise
+            click.echo(f"错误：{exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=DubanGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="duban")
+@click.option("--db", "db", metavar="URL|PATH", help="数据库地址或 SQLite 文件路径（优先于 DUBAN_DATABASE_URL 和配置文件）")
+@click.option("--config", "config_path", type=click.Path(path_type=Path), help="配置文件（默认 ~/.config/duban/duban.toml）")
+@click.option("--as", "as_user", metavar="USER", help="以指定用户身份操作（仅协调人可用）")
+@click.option("--traceback", is_flag=True, help="出错时显示完整的调用栈")
+@click.pass_context
+def cli(ctx: click.Context, db: str | None, config_path: Path | None, as_user: str | None, traceback: bool) -> None:
+    """duban（督办）：农村留守妇女关爱服务政策任务分工的督查督办系统。"""
+    ctx.obj = CliState(db=db, config_path=config_path, as_user=as_user, traceback=traceback)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``duban`` console script."""
+    cli.main(args=argv, prog_name="duban")

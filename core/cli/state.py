@@ -1,0 +1,78 @@
+"""What every command shares: settings, the database, the plugin host, the acting user, output."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
+
+    from core.config import Settings
+    from core.plugin_host import PluginHost
+
+
+@dataclass
+class CliState:
+    db: str | None = None
+    config_path: Path | None = None
+    as_user: str | None = None
+    traceback: bool = False
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def settings(self) -> Settings:
+        from core.config import load_settings
+
+        return load_settings(self.config_path)
+
+    @cached_property
+    def database_url(self) -> str:
+        from core.config import resolve_database_url
+
+        return resolve_database_url(self.db, self.settings)
+
+    @cached_property
+    def engine(self) -> Engine:
+        from core.storage.db import make_engine
+
+        return make_engine(self.database_url)
+
+    @cached_property
+    def host(self) -> PluginHost:
+        from core.plugin_host import PluginHost
+
+        return PluginHost.load()
+
+    @contextmanager
+    def session(self, *, migrated: bool = True) -> Iterator[Session]:
+        """One unit of work on a migrated database: commit at the end, roll back on error."""
+        from core.storage.db import session_factory, unit_of_work
+        from core.storage.migrate import require_current
+
+        if migrated:
+            require_current(self.engine)
+        with unit_of_work(session_factory(self.engine)) as session:
+            yield session
+
+
+pass_state = click.make_pass_decorator(CliState, ensure=True)
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def cell(text: Any, width: int) -> str:
+    """Pad ``text`` to ``width`` terminal cells (Chinese characters count two)."""
+    from core.domain.textwidth import pad
+
+    return pad("" if text is None else str(text), width)

@@ -1,0 +1,1 @@
+"""Pure domain: dataclasses, enums and rules. Imports no SQLAlchemy, Textual or apprise."""

@@ -1,0 +1,94 @@
+"""What the parser returns: frozen dataclasses, and their JSON form (``duban import --json``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from core.plugin_api import Role
+
+__all__ = ["ParseWarning", "ParsedPolicy", "ParsedResponsibility", "ParsedTask", "to_json_dict"]
+
+
+@dataclass(frozen=True)
+class ParseWarning:
+    """Something the parser could not decide or did not find. ``message`` is Chinese."""
+
+    line: int | None
+    message: str
+
+
+@dataclass(frozen=True)
+class ParsedResponsibility:
+    """One party of a responsibility clause.
+
+    ``name`` is the name as written (whitespace removed); ``agency`` the agency key, or None for a name
+    no registered agency claims and for local governments (各省级人民政府).
+    """
+
+    name: str
+    agency: str | None
+    role: Role
+
+
+@dataclass(frozen=True)
+class ParsedTask:
+    """A numbered item that carries a responsibility clause.
+
+    ``text`` is the item without its number and without its clause. ``schedule_hints`` are dicts
+    ``{"kind": "date"|"recurrence"|"holiday", "rule": <schedule rule>, "why": <the words in the text>}``.
+    """
+
+    section: str | None
+    number: str
+    text: str
+    responsibilities: tuple[ParsedResponsibility, ...]
+    schedule_hints: tuple[dict[str, str], ...]
+    line: int
+
+
+@dataclass(frozen=True)
+class ParsedPolicy:
+    """A policy document as parsed. Metadata that could not be found is None (and a warning says so)."""
+
+    doc_number: str | None
+    title: str | None
+    issuers: tuple[str, ...]
+    jurisdiction: str | None  #: 全国, 云南省 …
+    level: str | None  #: national, province, prefecture, county
+    issued: dt.date | None
+    status: str  #: draft or in_force
+    comment_deadline: dt.date | None
+    implements: str | None  #: doc number of the document this one implements
+    tasks: tuple[ParsedTask, ...]
+    warnings: tuple[ParseWarning, ...]
+
+
+def to_json_dict(parsed: ParsedPolicy) -> dict[str, Any]:
+    """The JSON form printed by ``duban import --json``."""
+    return {
+        "policy": {
+            "doc_number": parsed.doc_number,
+            "title": parsed.title,
+            "issuers": list(parsed.issuers),
+            "jurisdiction": parsed.jurisdiction,
+            "level": parsed.level,
+            "issued": parsed.issued.isoformat() if parsed.issued else None,
+            "status": parsed.status,
+            "implements": parsed.implements,
+        },
+        "tasks": [
+            {
+                "section": task.section,
+                "number": task.number,
+                "text": task.text,
+                "responsibilities": [
+                    {"name": r.name, "agency": r.agency, "role": r.role} for r in task.responsibilities
+                ],
+                "schedule_hints": [dict(h) for h in task.schedule_hints],
+            }
+            for task in parsed.tasks
+        ],
+        "warnings": [{"line": w.line, "message": w.message} for w in parsed.warnings],
+    }

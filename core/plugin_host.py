@@ -1,0 +1,199 @@
+"""The plugin host: loads entry points one by one and calls every implementation in isolation.
+
+pluggy stops a hook call at the first implementation that raises, and
+``load_setuptools_entrypoints`` does not catch import errors. duban therefore loads each entry point
+in its own try/except and calls each implementation itself, recording faults by plugin name, so one
+broken agency plugin never hides the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import traceback
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import metadata
+from types import ModuleType
+from typing import Any
+
+import pluggy
+
+from core import plugin_api
+from core.plugin_api import (
+    ENTRY_POINT_GROUP,
+    PROJECT_NAME,
+    AgencySpec,
+    DocumentReaderSpec,
+    ExporterSpec,
+    FindingSpec,
+    IndicatorSpec,
+    ReportContext,
+    ResponsibilityContext,
+    ScoringSchemeSpec,
+    TaskTemplateSpec,
+)
+
+log = logging.getLogger(__name__)
+
+BUILTIN_DISTRIBUTION = "duban"
+
+
+@dataclass
+class PluginFault:
+    plugin: str
+    stage: str  # "load" or the hook name
+    error: str
+    detail: str = ""
+
+
+@dataclass
+class PluginInfo:
+    name: str
+    version: str
+    builtin: bool
+    module: str
+    hooks: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PluginResult:
+    """One plugin's answer to one hook call."""
+
+    plugin: str
+    value: Any
+
+
+class PluginHost:
+    """A typed facade over a pluggy PluginManager."""
+
+    def __init__(self) -> None:
+        self.pm = pluggy.PluginManager(PROJECT_NAME)
+        self.pm.add_hookspecs(plugin_api.DubanHookSpecs)
+        self.infos: dict[str, PluginInfo] = {}
+        self.faults: list[PluginFault] = []
+
+    # ------------------------------------------------------------------ loading
+
+    @classmethod
+    def load(cls, *, disabled: Iterable[str] | None = None, entry_points: bool = True) -> PluginHost:
+        """Build a host with every entry point in the group ``duban`` (minus DUBAN_DISABLE_PLUGINS)."""
+        host = cls()
+        if disabled is None:
+            disabled = [p.strip() for p in os.environ.get("DUBAN_DISABLE_PLUGINS", "").split(",") if p.strip()]
+        if entry_points:
+            host.load_entry_points(set(disabled))
+        return host
+
+    def load_entry_points(self, disabled: set[str]) -> None:
+        for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+            if ep.name in disabled or ep.name in self.infos:
+                continue
+            dist = ep.dist
+            version = dist.version if dist is not None else "?"
+            dist_name = dist.metadata["Name"] if dist is not None else "?"
+            try:
+                plugin = ep.load()
+            except Exception as exc:  # a plugin's import error must not stop the others
+                self._fault(ep.name, "load", exc)
+                self.infos[ep.name] = PluginInfo(ep.name, version, dist_name == BUILTIN_DISTRIBUTION, ep.value)
+                continue
+            self.register(plugin, ep.name, version=version, builtin=dist_name == BUILTIN_DISTRIBUTION)
+
+    def register(self, plugin: ModuleType | object, name: str, *, version: str = "", builtin: bool = False) -> None:
+        """Register a plugin object or module (tests register their own this way)."""
+        try:
+            self.pm.register(plugin, name=name)
+        except Exception as exc:  # pluggy validation errors: wrong hook signature, unknown hook
+            self._fault(name, "load", exc)
+            self.infos[name] = PluginInfo(name, version, builtin, getattr(plugin, "__name__", repr(plugin)))
+            return
+        hooks = sorted(h.name for h in self.pm.get_hookcallers(plugin) or [])
+        module = getattr(plugin, "__name__", type(plugin).__name__)
+        self.infos[name] = PluginInfo(name, version, builtin, module, hooks)
+
+    def _fault(self, plugin: str, stage: str, exc: BaseException) -> None:
+        detail = "".join(traceback.format_exception(exc))
+        log.info("plugin %s failed in %s: %s", plugin, stage, exc)
+        self.faults.append(PluginFault(plugin, stage, f"{type(exc).__name__}: {exc}", detail))
+
+    # ------------------------------------------------------------------ calling
+
+    def call_each(self, hook_name: str, **kwargs: Any) -> list[PluginResult]:
+        """Call every implementation of ``hook_name`` separately; a raising plugin is recorded and skipped."""
+        caller = getattr(self.pm.hook, hook_name)
+        results: list[PluginResult] = []
+        for impl in reversed(caller.get_hookimpls()):  # registration order
+            try:
+                value = impl.function(*[kwargs[arg] for arg in impl.argnames])
+            except Exception as exc:
+                self._fault(impl.plugin_name, hook_name, exc)
+                continue
+            if value is not None:
+                results.append(PluginResult(impl.plugin_name, value))
+        return results
+
+    def _collect(self, hook_name: str, kind: type, **kwargs: Any) -> list[tuple[str, Any]]:
+        out: list[tuple[str, Any]] = []
+        for result in self.call_each(hook_name, **kwargs):
+            try:
+                items = list(result.value)
+                for item in items:
+                    if not isinstance(item, kind):
+                        raise TypeError(f"{hook_name} returned {type(item).__name__}, expected {kind.__name__}")
+            except Exception as exc:
+                self._fault(result.plugin, hook_name, exc)
+                continue
+            out.extend((result.plugin, item) for item in items)
+        return out
+
+    def agencies(self) -> list[AgencySpec]:
+        return [a for _p, a in self._collect("duban_register_agencies", AgencySpec)]
+
+    def agencies_by_plugin(self) -> list[tuple[str, AgencySpec]]:
+        return self._collect("duban_register_agencies", AgencySpec)
+
+    def task_templates(self) -> list[TaskTemplateSpec]:
+        return [t for _p, t in self._collect("duban_register_task_templates", TaskTemplateSpec)]
+
+    def indicators(self) -> list[IndicatorSpec]:
+        return [i for _p, i in self._collect("duban_register_indicators", IndicatorSpec)]
+
+    def document_readers(self) -> list[DocumentReaderSpec]:
+        return [r for _p, r in self._collect("duban_register_document_readers", DocumentReaderSpec)]
+
+    def scoring_schemes(self) -> list[ScoringSchemeSpec]:
+        return [s for _p, s in self._collect("duban_register_scoring_schemes", ScoringSchemeSpec)]
+
+    def exporters(self) -> list[ExporterSpec]:
+        return [e for _p, e in self._collect("duban_register_exporters", ExporterSpec)]
+
+    def check_report(self, report: ReportContext) -> list[tuple[str, FindingSpec]]:
+        return self._collect("duban_check_report", FindingSpec, report=report)
+
+    def check_responsibility(self, responsibility: ResponsibilityContext) -> list[tuple[str, FindingSpec]]:
+        return self._collect("duban_check_responsibility", FindingSpec, responsibility=responsibility)
+
+    # ------------------------------------------------------------------ reporting
+
+    def faults_by_plugin(self) -> dict[str, list[PluginFault]]:
+        out: dict[str, list[PluginFault]] = {}
+        for fault in self.faults:
+            out.setdefault(fault.plugin, []).append(fault)
+        return out
+
+    def describe(self) -> list[dict[str, Any]]:
+        """Every plugin with its version, origin, hooks and faults (for ``duban plugins``)."""
+        faults = self.faults_by_plugin()
+        rows = []
+        for name in sorted(self.infos):
+            info = self.infos[name]
+            rows.append({
+                "name": name,
+                "version": info.version,
+                "builtin": info.builtin,
+                "module": info.module,
+                "hooks": info.hooks,
+                "errors": [{"stage": f.stage, "error": f.error} for f in faults.get(name, [])],
+            })
+        return rows

@@ -1,0 +1,84 @@
+"""The append-only, hash-chained audit journal."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.storage.models import AuditEvent
+
+GENESIS_HASH = "0" * 64
+SYSTEM_ACTOR = "system"
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def event_hash(*, seq: int, at: dt.datetime, actor: str, action: str, entity_type: str, entity_id: str,
+               task_id: int | None, before: Any, after: Any, prev_hash: str) -> str:
+    payload = _canonical({
+        "seq": seq, "at": at.astimezone(dt.UTC).isoformat(), "actor": actor, "action": action,
+        "entity_type": entity_type, "entity_id": entity_id, "task_id": task_id,
+        "before": before, "after": after, "prev": prev_hash,
+    })
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def record(session: Session, *, actor: str, action: str, entity_type: str, entity_id: Any,
+           before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
+           task_id: int | None = None, at: dt.datetime | None = None) -> AuditEvent:
+    """Append one event, chained to the last one. Concurrent writers collide on the unique ``seq``."""
+    last = session.execute(
+        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+    ).first()
+    seq = (last.seq + 1) if last else 1
+    prev = last.hash if last else GENESIS_HASH
+    at = (at or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+    before = json.loads(_canonical(before)) if before is not None else None
+    after = json.loads(_canonical(after)) if after is not None else None
+    event = AuditEvent(
+        seq=seq, at=at, actor=actor, action=action, entity_type=entity_type, entity_id=str(entity_id),
+        task_id=task_id, before=before, after=after, prev_hash=prev,
+        hash=event_hash(seq=seq, at=at, actor=actor, action=action, entity_type=entity_type,
+                        entity_id=str(entity_id), task_id=task_id, before=before, after=after, prev_hash=prev),
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class AuditProblem:
+    seq: int
+    kind: str  # edited | inserted | deleted | broken_link
+    message: str
+
+
+def verify(session: Session) -> list[AuditProblem]:
+    """Walk the chain in ``seq`` order; name every edited, inserted or deleted event."""
+    problems: list[AuditProblem] = []
+    prev_hash = GENESIS_HASH
+    expected_seq = 1
+    for ev in session.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars():
+        if ev.seq != expected_seq:
+            kind = "deleted" if ev.seq > expected_seq else "inserted"
+            problems.append(AuditProblem(ev.seq, kind, f"第 {expected_seq} 条之后的序号跳到 {ev.seq}：有事件被删除"
+                                         if kind == "deleted" else f"序号 {ev.seq} 重复或倒退：有事件被插入"))
+        recomputed = event_hash(seq=ev.seq, at=ev.at, actor=ev.actor, action=ev.action,
+                                entity_type=ev.entity_type, entity_id=ev.entity_id, task_id=ev.task_id,
+                                before=ev.before, after=ev.after, prev_hash=ev.prev_hash)
+        if recomputed != ev.hash:
+            problems.append(AuditProblem(ev.seq, "edited", f"第 {ev.seq} 条事件的内容与其哈希不符：已被修改"))
+        elif ev.prev_hash != prev_hash:
+            problems.append(AuditProblem(ev.seq, "broken_link",
+                                         f"第 {ev.seq} 条事件指向的上一条哈希不符：其前有事件被插入、删除或修改"))
+        prev_hash = ev.hash
+        expected_seq = ev.seq + 1
+    return problems

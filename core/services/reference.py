@@ -1,0 +1,65 @@
+"""Reference data: agencies from the plugins, jurisdictions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.plugin_host import PluginHost
+from core.services import audit
+from core.storage.models import Agency, Jurisdiction
+
+
+def sync_agencies(session: Session, *, host: PluginHost, actor: str = audit.SYSTEM_ACTOR) -> list[str]:
+    """Upsert the agencies the plugins register; return the keys that changed.
+
+    Agencies are never deleted: a plugin that disappears leaves its history readable.
+    """
+    rows = {a.key: a for a in session.execute(select(Agency)).scalars()}
+    specs = host.agencies_by_plugin()
+    changed: set[str] = set()
+    for plugin, spec in specs:
+        values = {"name": spec.name, "names": dict(spec.names), "aliases": list(spec.aliases), "plugin": plugin}
+        row = rows.get(spec.key)
+        if row is None:
+            row = rows[spec.key] = Agency(key=spec.key)
+            session.add(row)
+        for field_name, value in values.items():
+            if getattr(row, field_name) != value:
+                setattr(row, field_name, value)
+                changed.add(spec.key)
+    session.flush()
+    # a successor is linked once both rows exist, whatever order the plugins registered in
+    for _plugin, spec in specs:
+        final = next((s for s in reversed(spec.successions) if s.key and s.key in rows), None)
+        successor = (final.key, final.since) if final else (None, None)
+        row = rows[spec.key]
+        if (row.successor_key, row.successor_since) != successor:
+            row.successor_key, row.successor_since = successor
+            changed.add(spec.key)
+    if changed:
+        keys = sorted(changed)
+        audit.record(session, actor=actor, action="agencies.sync", entity_type="agency",
+                     entity_id=",".join(keys), after={"keys": keys})
+    return sorted(changed)
+
+
+def list_agencies(session: Session) -> list[dict[str, Any]]:
+    rows = session.execute(select(Agency).order_by(Agency.key)).scalars()
+    return [
+        {"key": a.key, "name": a.name, "names": a.names, "aliases": a.aliases, "successor": a.successor_key,
+         "successor_since": a.successor_since.isoformat() if a.successor_since else None, "plugin": a.plugin}
+        for a in rows
+    ]
+
+
+def list_jurisdictions(session: Session, *, level: str | None = None, parent: str | None = None) -> list[dict[str, Any]]:
+    stmt = select(Jurisdiction).order_by(Jurisdiction.code)
+    if level:
+        stmt = stmt.where(Jurisdiction.level == level)
+    if parent:
+        stmt = stmt.where(Jurisdiction.parent_code == parent)
+    return [{"code": j.code, "name": j.name, "level": j.level, "parent": j.parent_code}
+            for j in session.execute(stmt).scalars()]

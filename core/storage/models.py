@@ -1,0 +1,356 @@
+"""Typed SQLAlchemy 2 models of duban's domain.
+
+Times are stored in UTC (:class:`UTCDateTime` returns aware datetimes on SQLite and PostgreSQL alike);
+calendar dates (due dates, issue dates) are plain dates in the configured time zone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timezone-aware UTC datetime on every backend."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Jurisdiction(Base):
+    """An administrative division, identified by its GB/T 2260 code (000000 = 全国)."""
+
+    __tablename__ = "jurisdiction"
+
+    code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    level: Mapped[str] = mapped_column(String(16))
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("jurisdiction.code"), index=True)
+
+
+class Agency(Base):
+    """An agency (部门) contributed by a department plugin."""
+
+    __tablename__ = "agency"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    names: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    successor_key: Mapped[str | None] = mapped_column(ForeignKey("agency.key"))
+    successor_since: Mapped[dt.date | None] = mapped_column(Date)
+    plugin: Mapped[str | None] = mapped_column(String(100))
+
+
+class Policy(Base):
+    """An imported policy document. A replaced version stays, with ``superseded_by_id`` set."""
+
+    __tablename__ = "policy"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    doc_number: Mapped[str | None] = mapped_column(String(100), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    issuers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    jurisdiction_code: Mapped[str | None] = mapped_column(ForeignKey("jurisdiction.code"))
+    level: Mapped[str | None] = mapped_column(String(16))
+    issued: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="in_force")
+    comment_deadline: Mapped[dt.date | None] = mapped_column(Date)
+    implements_id: Mapped[int | None] = mapped_column(ForeignKey("policy.id"))
+    implements_doc_number: Mapped[str | None] = mapped_column(String(100))
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("policy.id"))
+    source_name: Mapped[str | None] = mapped_column(String(300))
+    source_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    imported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    tasks: Mapped[list[Task]] = relationship(
+        back_populates="policy", order_by="Task.position", cascade="all, delete-orphan"
+    )
+
+
+class Task(Base):
+    """A numbered task of a policy's 任务分工, identified by section and number."""
+
+    __tablename__ = "task"
+    __table_args__ = (UniqueConstraint("policy_id", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    policy_id: Mapped[int] = mapped_column(ForeignKey("policy.id", ondelete="CASCADE"), index=True)
+    section: Mapped[str | None] = mapped_column(String(20))
+    number: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer)
+    schedule_hints: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    template_key: Mapped[str | None] = mapped_column(String(80))
+
+    policy: Mapped[Policy] = relationship(back_populates="tasks")
+    responsibilities: Mapped[list[Responsibility]] = relationship(
+        back_populates="task", cascade="all, delete-orphan", order_by="Responsibility.id"
+    )
+
+
+class TaskLink(Base):
+    """A task implementing a task of the parent policy, proposed by duban or confirmed by a coordinator."""
+
+    __tablename__ = "task_link"
+    __table_args__ = (UniqueConstraint("child_task_id", "parent_task_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    child_task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"), index=True)
+    parent_task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"), index=True)
+    confidence: Mapped[float] = mapped_column(default=0.0)
+    confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Responsibility(Base):
+    """An agency's part in a task, in one jurisdiction, with its role and lifecycle state.
+
+    ``name_as_written`` keeps the department name from the document; ``agency_key`` is None when no
+    registered agency claims it.
+    """
+
+    __tablename__ = "responsibility"
+    __table_args__ = (Index("ix_responsibility_agency_state", "agency_key", "jurisdiction_code", "state"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"), index=True)
+    agency_key: Mapped[str | None] = mapped_column(ForeignKey("agency.key"))
+    name_as_written: Mapped[str] = mapped_column(String(200))
+    jurisdiction_code: Mapped[str | None] = mapped_column(ForeignKey("jurisdiction.code"))
+    role: Mapped[str] = mapped_column(String(8))
+    state: Mapped[str] = mapped_column(String(24), default="assigned")
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    task: Mapped[Task] = relationship(back_populates="responsibilities")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Schedule(Base):
+    """A schedule rule for a task or one of its responsibilities (see core.domain.schedule)."""
+
+    __tablename__ = "schedule"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"), index=True)
+    responsibility_id: Mapped[int | None] = mapped_column(
+        ForeignKey("responsibility.id", ondelete="CASCADE"), index=True
+    )
+    rule: Mapped[str] = mapped_column(String(200))
+    start: Mapped[dt.date | None] = mapped_column(Date)
+    end: Mapped[dt.date | None] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(16), default="manual")  # hint | config | manual | template
+    confirmed: Mapped[bool] = mapped_column(Boolean, default=True)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Milestone(Base):
+    """One due date of a responsibility. ``key`` (task, responsibility, period) makes generation idempotent."""
+
+    __tablename__ = "milestone"
+    __table_args__ = (
+        Index("ix_milestone_open_due", "responsibility_id", "effective_due_date"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"), index=True)
+    responsibility_id: Mapped[int] = mapped_column(
+        ForeignKey("responsibility.id", ondelete="CASCADE"), index=True
+    )
+    schedule_id: Mapped[int | None] = mapped_column(ForeignKey("schedule.id", ondelete="SET NULL"))
+    period: Mapped[str] = mapped_column(String(40))
+    due_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    effective_due_date: Mapped[dt.date] = mapped_column(Date, index=True)
+
+
+class Report(Base):
+    """A progress report of a responsibility for a milestone. Corrections are new versions."""
+
+    __tablename__ = "report"
+    __table_args__ = (UniqueConstraint("responsibility_id", "milestone_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    responsibility_id: Mapped[int] = mapped_column(
+        ForeignKey("responsibility.id", ondelete="CASCADE"), index=True
+    )
+    milestone_id: Mapped[int | None] = mapped_column(ForeignKey("milestone.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text, default="")
+    indicators: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    submitted_by: Mapped[str] = mapped_column(String(80))
+    submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    review_state: Mapped[str] = mapped_column(String(16), default="submitted")
+    review_reason: Mapped[str | None] = mapped_column(Text)
+    reviewed_by: Mapped[str | None] = mapped_column(String(80))
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    is_current: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Extension(Base):
+    """A 延期申请 for a milestone and its decision."""
+
+    __tablename__ = "extension"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    milestone_id: Mapped[int] = mapped_column(ForeignKey("milestone.id", ondelete="CASCADE"), index=True)
+    requested_by: Mapped[str] = mapped_column(String(80))
+    requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reason: Mapped[str] = mapped_column(Text)
+    progress: Mapped[str] = mapped_column(Text, default="")
+    new_date: Mapped[dt.date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    decided_by: Mapped[str | None] = mapped_column(String(80))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Finding(Base):
+    """What a plugin check found about a report or a responsibility."""
+
+    __tablename__ = "finding"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    responsibility_id: Mapped[int | None] = mapped_column(
+        ForeignKey("responsibility.id", ondelete="CASCADE"), index=True
+    )
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), index=True)
+    milestone_id: Mapped[int | None] = mapped_column(ForeignKey("milestone.id", ondelete="CASCADE"))
+    plugin: Mapped[str] = mapped_column(String(100))
+    code: Mapped[str] = mapped_column(String(80))
+    severity: Mapped[str] = mapped_column(String(8))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OutboxMessage(Base):
+    """A notification duban intends to send, written before it is sent (idempotency key unique)."""
+
+    __tablename__ = "outbox_message"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(300), unique=True)
+    receiver: Mapped[str] = mapped_column(String(100), index=True)
+    level: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(24), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class NotificationAttempt(Base):
+    """One delivery attempt of an outbox message to one URL, with apprise's (or our own) verdict."""
+
+    __tablename__ = "notification_attempt"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("outbox_message.id", ondelete="CASCADE"), index=True)
+    url_redacted: Mapped[str] = mapped_column(String(500))
+    ok: Mapped[bool] = mapped_column(Boolean)
+    permanent: Mapped[bool] = mapped_column(Boolean, default=False)
+    detail: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditEvent(Base):
+    """Append-only journal; each event carries the hash of the previous one."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(60))
+    entity_type: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str] = mapped_column(String(80))
+    task_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class User(Base):
+    """A person acting in duban: coordinator, department user (one agency, one jurisdiction) or viewer."""
+
+    __tablename__ = "app_user"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    display_name: Mapped[str | None] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(16))
+    agency_key: Mapped[str | None] = mapped_column(ForeignKey("agency.key"))
+    jurisdiction_code: Mapped[str | None] = mapped_column(ForeignKey("jurisdiction.code"))
+    os_login: Mapped[str | None] = mapped_column(String(80), unique=True)
+
+
+class CalendarDay(Base):
+    """An exception to the Monday–Friday week: a holiday (休) or a make-up working day (调休上班)."""
+
+    __tablename__ = "calendar_day"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    working: Mapped[bool] = mapped_column(Boolean)
+    name: Mapped[str] = mapped_column(String(60))
+    source: Mapped[str] = mapped_column(String(40))
+
+
+class CalendarYear(Base):
+    """Which years the calendar table covers, and from where (a year absent here falls back to Mon–Fri)."""
+
+    __tablename__ = "calendar_year"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(60))
+    has_makeup_days: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -1,0 +1,145 @@
+"""Shared fixtures: databases on SQLite and PostgreSQL, a plugin host, an isolated XDG home.
+
+PostgreSQL tests use ``DUBAN_TEST_POSTGRES_URL`` (default postgresql+psycopg://postgres@127.0.0.1:5432/test).
+Each test gets a database of its own, cloned from a migrated template, and drops it afterwards.
+Without a reachable server they skip with the reason — unless DUBAN_REQUIRE_POSTGRES=1 (CI), where
+they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from core.plugin_host import PluginHost
+from core.services.setup import prepare_database
+from core.storage.db import make_engine, session_factory
+
+SEEDS = Path(__file__).parent / "fixtures" / "seeds"
+PG_URL = os.environ.get("DUBAN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REQUIRE_PG = os.environ.get("DUBAN_REQUIRE_POSTGRES") == "1"
+
+_pg_state: dict[str, object] = {}
+
+
+def _pg_admin() -> Engine | None:
+    if "admin" not in _pg_state:
+        try:
+            admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
+            with admin.connect() as conn:
+                conn.execute(text("select 1"))
+            _pg_state["admin"] = admin
+        except Exception as exc:  # recorded and turned into a skip or a failure below
+            _pg_state["admin"] = None
+            _pg_state["error"] = f"{type(exc).__name__}: {exc}".splitlines()[0]
+    return _pg_state["admin"]  # type: ignore[return-value]
+
+
+def _pg_template(host: PluginHost) -> str:
+    """A migrated, agency-synced database to clone for each test (made once per run)."""
+    if "template" not in _pg_state:
+        admin = _pg_admin()
+        assert admin is not None
+        name = f"duban_tmpl_{uuid.uuid4().hex[:10]}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        engine = make_engine(make_url(PG_URL).set(database=name).render_as_string(hide_password=False))
+        prepare_database(engine, host=host)
+        engine.dispose()
+        _pg_state["template"] = name
+    return _pg_state["template"]  # type: ignore[return-value]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    admin = _pg_state.get("admin")
+    if admin is not None and "template" in _pg_state:
+        with admin.connect() as conn:  # type: ignore[attr-defined]
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{_pg_state["template"]}" WITH (FORCE)'))
+
+
+def require_postgres() -> None:
+    if _pg_admin() is None:
+        message = f"PostgreSQL unreachable at {PG_URL}: {_pg_state.get('error')}"
+        if REQUIRE_PG:
+            pytest.fail(message + " (DUBAN_REQUIRE_POSTGRES=1)")
+        pytest.skip(message)
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No test reads or writes the real ~/.config or ~/.local/share."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    for var in ("DUBAN_DATABASE_URL", "DUBAN_CONFIG", "DUBAN_DISABLE_PLUGINS"):
+        monkeypatch.delenv(var, raising=False)
+    return tmp_path
+
+
+@pytest.fixture
+def host() -> PluginHost:
+    """The real plugin host: every entry point of the group ``duban``."""
+    return PluginHost.load()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest) -> str:
+    if request.param == "postgres":
+        require_postgres()
+    return request.param
+
+
+@pytest.fixture
+def empty_db_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    """A URL to an empty (unmigrated) database of the backend, dropped afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'duban-test.db'}"
+        return
+    admin = _pg_admin()
+    assert admin is not None
+    name = f"duban_t_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def db_url(backend: str, tmp_path: Path, host: PluginHost) -> Iterator[str]:
+    """A URL to a migrated database with the agencies synced, of the backend, dropped afterwards."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'duban-test.db'}"
+        engine = make_engine(url)
+        prepare_database(engine, host=host)
+        engine.dispose()
+        yield url
+        return
+    admin = _pg_admin()
+    assert admin is not None
+    template = _pg_template(host)
+    name = f"duban_t_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with session_factory(engine)() as s:
+        yield s

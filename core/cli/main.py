@@ -18,6 +18,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "plugins": ("core.cli.cmd_plugins:plugins_cmd", "列出已安装的插件及其错误"),
     "agencies": ("core.cli.cmd_reference:agencies_cmd", "列出部门（机构）"),
     "jurisdictions": ("core.cli.cmd_reference:jurisdictions_cmd", "列出行政区划"),
+    "import": ("core.cli.cmd_import:import_cmd", "导入政策文件，生成督办任务"),
+    "policies": ("core.cli.cmd_import:policies_cmd", "列出已导入的政策"),
+    "tasks": ("core.cli.cmd_import:tasks_cmd", "列出任务及分工"),
 }
 
 

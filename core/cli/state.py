@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from core.config import Settings
     from core.plugin_host import PluginHost
+    from core.services.identity import Actor
 
 
 @dataclass
@@ -49,8 +50,15 @@ class CliState:
     @cached_property
     def host(self) -> PluginHost:
         from core.plugin_host import PluginHost
+    from core.services.identity import Actor
 
         return PluginHost.load()
+
+    def actor(self, session: Session) -> Actor:
+        """The acting user (OS login through ``users.map``; ``--as`` for coordinators)."""
+        from core.services.identity import resolve_actor
+
+        return resolve_actor(session, as_user=self.as_user, login_map=self.settings.get("users.map", {}))
 
     @contextmanager
     def session(self, *, migrated: bool = True) -> Iterator[Session]:

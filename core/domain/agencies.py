@@ -62,6 +62,8 @@ def normalize_name(name: str) -> str:
     """
     text = unicodedata.normalize("NFKC", name)
     text = "".join(ch for ch in text if not ch.isspace())
+    while text.startswith("(") and _BRACKETED.fullmatch(text):  # a whole clause: （省民政厅）
+        text = text[1:-1]
     previous = None
     while previous != text:
         previous, text = text, _BRACKETED.sub("", text)

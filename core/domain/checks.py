@@ -31,7 +31,7 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
-from core.plugin_api import FindingSpec, IndicatorSpec, ReportContext, ResponsibilityContext
+from core.plugin_api import FindingSpec, IndicatorSpec, ReportContext, ResponsibilityContext, Severity
 
 __all__ = [
     "check_flag",
@@ -217,9 +217,9 @@ def check_silent_supporter(responsibility: ResponsibilityContext, *, runs: int =
 
 
 def check_flag(
-    report: ReportContext, indicator: str, *, code: str, message: str, severity: str = "warning"
+    report: ReportContext, indicator: str, *, code: str, message: str, severity: Severity = "warning"
 ) -> list[FindingSpec]:
     """A finding when the yes/no indicator ``indicator`` is reported as ``False`` (absent: no finding)."""
     if report.indicators.get(indicator) is False:
-        return [FindingSpec(code, severity, message, indicator)]  # type: ignore[arg-type]
+        return [FindingSpec(code, severity, message, indicator)]
     return []

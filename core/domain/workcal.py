@@ -89,9 +89,13 @@ class WorkingCalendar:
         return day
 
     def working_days_between(self, a: date, b: date) -> int:
-        """Working days after ``a`` up to and including ``b``; negative (same rule, swapped) if ``b < a``."""
+        """Working days after ``a`` up to and including ``b``.
+
+        When ``b < a`` it is minus the working days from ``b`` (included) up to ``a`` (excluded), so
+        that ``working_days_between(a, add_working_days(a, n)) == n`` for every ``n``.
+        """
         if b < a:
-            return -self.working_days_between(b, a)
+            return -self.working_days_between(b - _ONE_DAY, a - _ONE_DAY)
         count = 0
         day = a + _ONE_DAY
         while day <= b:

@@ -121,7 +121,11 @@ def read_clause(content: str) -> ClauseGrammar:
             pending.extend(_names(names_part, grammar))
             continue
         grammar.has_verb = True
-        if pending and names_part:
+        if pending and names_part and kind == "support":
+            # （民政部，财政部参与）: the names before the comma do the work, the others take part.
+            grammar.parties += [_party(n, "lead") for n in pending]
+            pending = []
+        elif pending and names_part:
             grammar.stray_comma = True
         if "会同" in names_part:
             head, _, rest = names_part.partition("会同")

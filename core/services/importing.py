@@ -1,0 +1,150 @@
+"""Importing a policy document: read, parse, compare with what is stored, write in one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from core.domain.agencies import AgencyRegistry
+from core.domain.jurisdictions import code_for_name
+from core.domain.policy_diff import PolicyDiff, TaskFacts, diff_tasks
+from core.errors import ConflictError, NotFoundError, ValidationError
+from core.importing.model import ParsedPolicy, to_json_dict
+from core.importing.parser import parse_policy
+from core.importing.readers import read_document
+from core.plugin_host import PluginHost
+from core.services import audit
+from core.services.identity import Actor, require_coordinator
+from core.services.reference import sync_agencies
+from core.storage.models import Agency, Jurisdiction, Policy, Responsibility, Task
+
+
+@dataclass
+class ImportResult:
+    status: str  # created | unchanged | replaced | dry_run
+    parsed: ParsedPolicy
+    policy_id: int | None = None
+    replaced_id: int | None = None
+    diff: PolicyDiff | None = None
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        """The ``duban import --json`` document, with the import's own warnings appended."""
+        data = to_json_dict(self.parsed)
+        data["warnings"] = data["warnings"] + self.warnings
+        return data
+
+
+def registry_from(host: PluginHost) -> AgencyRegistry:
+    return AgencyRegistry(host.agencies())
+
+
+def parse_file(path: Path, *, host: PluginHost) -> tuple[ParsedPolicy, str]:
+    """Read and parse a document; returns the parse and the sha256 of the file's bytes."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    text = read_document(path, host.document_readers())
+    return parse_policy(text, registry_from(host), source=str(path)), digest
+
+
+def _facts_of_parse(parsed: ParsedPolicy) -> list[TaskFacts]:
+    return [TaskFacts(t.section, t.number, t.text,
+                      frozenset((r.agency or r.name, r.role) for r in t.responsibilities)) for t in parsed.tasks]
+
+
+def _facts_of_policy(policy: Policy) -> list[TaskFacts]:
+    return [TaskFacts(t.section, t.number, t.text,
+                      frozenset((r.agency_key or r.name_as_written, r.role) for r in t.responsibilities))
+            for t in policy.tasks]
+
+
+def _find_previous(session: Session, parsed: ParsedPolicy) -> Policy | None:
+    """The current (not superseded) version of the same document: same doc number, or same title and issuers."""
+    stmt = select(Policy).where(Policy.superseded_by_id.is_(None)).options(
+        selectinload(Policy.tasks).selectinload(Task.responsibilities))
+    if parsed.doc_number:
+        stmt = stmt.where(Policy.doc_number == parsed.doc_number)
+    elif parsed.title:
+        stmt = stmt.where(Policy.title == parsed.title)
+    else:
+        return None
+    for policy in session.execute(stmt).scalars():
+        if parsed.doc_number or sorted(policy.issuers) == sorted(parsed.issuers):
+            return policy
+    return None
+
+
+def _jurisdiction_code(session: Session, parsed: ParsedPolicy, override: str | None) -> str | None:
+    if override:
+        if session.get(Jurisdiction, override) is None:
+            raise NotFoundError(f"没有代码为 {override} 的行政区划（见 duban jurisdictions）")
+        return override
+    return code_for_name(parsed.jurisdiction) if parsed.jurisdiction else None
+
+
+def import_policy(session: Session, *, actor: Actor, host: PluginHost, path: Path, dry_run: bool = False,
+                  strict: bool = False, jurisdiction: str | None = None, implements: str | None = None,
+                  replace: bool = False) -> ImportResult:
+    """Import ``path``. Same file twice: unchanged. A changed version of a stored document needs ``replace``."""
+    require_coordinator(actor, "导入政策文件")
+    parsed, digest = parse_file(path, host=host)
+    warnings: list[dict[str, Any]] = []
+    unresolved = sorted({r.name for t in parsed.tasks for r in t.responsibilities if r.agency is None})
+    if strict and unresolved:
+        raise ValidationError(f"{path}: 以下部门名称无法识别（--strict）：{'、'.join(unresolved)}")
+    code = _jurisdiction_code(session, parsed, jurisdiction)
+    if code is None:
+        warnings.append({"line": None, "message": "未能确定发文辖区，请用 --jurisdiction 指定"})
+    parent_number = implements or parsed.implements
+    parent = None
+    if parent_number:
+        parent = session.scalar(select(Policy).where(Policy.doc_number == parent_number,
+                                                     Policy.superseded_by_id.is_(None)))
+        if parent is None:
+            warnings.append({"line": None, "message": f"所依据的文件 {parent_number} 尚未导入，暂只记录文号"})
+
+    previous = _find_previous(session, parsed)
+    if previous is not None and previous.source_sha256 == digest:
+        return ImportResult("unchanged", parsed, previous.id, warnings=warnings)
+    diff = diff_tasks(_facts_of_policy(previous), _facts_of_parse(parsed)) if previous else None
+    if previous is not None and not replace and not dry_run:
+        changes = "；".join(diff.lines()) if diff and not diff.empty else "任务未变，元数据或文字有变化"
+        raise ConflictError(
+            f"{path}: 已导入过同一文件的另一版本（政策 #{previous.id} {previous.doc_number or previous.title}）。"
+            f"差异：{changes}。确认要替换请加 --replace（旧版本保留在历史中）"
+        )
+    if dry_run:
+        return ImportResult("dry_run", parsed, previous.id if previous else None, diff=diff, warnings=warnings)
+
+    sync_agencies(session, host=host, actor=actor.name)
+    known = set(session.scalars(select(Agency.key)))
+    policy = Policy(
+        doc_number=parsed.doc_number, title=parsed.title or path.stem, issuers=list(parsed.issuers),
+        jurisdiction_code=code, level=parsed.level, issued=parsed.issued, status=parsed.status,
+        comment_deadline=parsed.comment_deadline, implements_id=parent.id if parent else None,
+        implements_doc_number=parent_number, source_name=path.name, source_sha256=digest,
+    )
+    for position, item in enumerate(parsed.tasks, start=1):
+        task = Task(section=item.section, number=item.number, text=item.text, position=position,
+                    schedule_hints=[dict(h) for h in item.schedule_hints])
+        for party in item.responsibilities:
+            task.responsibilities.append(Responsibility(
+                agency_key=party.agency if party.agency in known else None,
+                name_as_written=party.name, jurisdiction_code=code, role=party.role))
+        policy.tasks.append(task)
+    session.add(policy)
+    session.flush()
+    if previous is not None:
+        previous.superseded_by_id = policy.id
+        previous.status = "superseded"
+    audit.record(session, actor=actor.name, action="policy.import" if previous is None else "policy.replace",
+                 entity_type="policy", entity_id=policy.id,
+                 before={"policy_id": previous.id} if previous else None,
+                 after={"doc_number": policy.doc_number, "title": policy.title, "sha256": digest,
+                        "tasks": len(parsed.tasks), "changes": diff.lines() if diff else []})
+    return ImportResult("replaced" if previous else "created", parsed, policy.id,
+                        replaced_id=previous.id if previous else None, diff=diff, warnings=warnings)

@@ -1,0 +1,54 @@
+"""民政部门插件（minzheng）：部门名称、常规任务、报送指标和报告检查，数据见 plugin.toml。
+
+民政牵头农村留守妇女摸底排查和信息台账（行动方案 03（一）、民发〔2019〕86号 任务分工二十三），
+所以“台账超过六个月未更新”的检查在这里对所有责任只运行一次（duban_check_responsibility）。
+"""
+
+from __future__ import annotations
+
+from core.domain.checks import check_flag, check_ledger_stale
+from core.plugin_api import (
+    AgencySpec,
+    FindingSpec,
+    IndicatorSpec,
+    ReportContext,
+    ResponsibilityContext,
+    TaskTemplateSpec,
+    hookimpl,
+)
+from departments._plugin import generic_report_findings, load_department, owns
+
+DATA = load_department(__name__)
+LEDGER_TEMPLATES = frozenset({"minzheng.ledger"})
+
+
+@hookimpl
+def duban_register_agencies() -> list[AgencySpec]:
+    return [DATA.agency]
+
+
+@hookimpl
+def duban_register_task_templates() -> list[TaskTemplateSpec]:
+    return list(DATA.templates)
+
+
+@hookimpl
+def duban_register_indicators() -> list[IndicatorSpec]:
+    return list(DATA.indicators)
+
+
+@hookimpl
+def duban_check_report(report: ReportContext) -> list[FindingSpec]:
+    findings = generic_report_findings(DATA, report)
+    if owns(DATA, report) and report.template in LEDGER_TEMPLATES:
+        findings += check_flag(
+            report, "minzheng.ledger_in_system", code="ledger.not_in_system",
+            message="本次台账更新尚未录入全国儿童福利信息系统，请录入后在系统中确认。",
+        )
+    return findings
+
+
+@hookimpl
+def duban_check_responsibility(responsibility: ResponsibilityContext) -> list[FindingSpec]:
+    """Stale 台账 (more than six months without an update), for every agency's responsibility, once."""
+    return check_ledger_stale(responsibility, ledger_templates=LEDGER_TEMPLATES)

@@ -22,7 +22,7 @@ class ConfigError(DubanError):
     exit_code = 3
 
 
-class ParseError(DubanError):
+class ParseError(DubanError, ValueError):
     """A document or data file could not be read or parsed."""
 
     exit_code = 4

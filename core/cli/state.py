@@ -50,7 +50,6 @@ class CliState:
     @cached_property
     def host(self) -> PluginHost:
         from core.plugin_host import PluginHost
-    from core.services.identity import Actor
 
         return PluginHost.load()
 

@@ -34,10 +34,12 @@ def _qingming(year: int) -> date:
     return date(solar.getYear(), solar.getMonth(), solar.getDay())
 
 
-def _mothers_day(year: int) -> date:
-    may_first = date(year, 5, 1)
-    first_sunday = may_first + timedelta(days=(6 - may_first.weekday()) % 7)
-    return first_sunday + timedelta(days=7)
+def _nth_sunday(month: int, n: int) -> Callable[[int], date]:
+    def anchor(year: int) -> date:
+        first = date(year, month, 1)
+        return first + timedelta(days=(6 - first.weekday()) % 7 + 7 * (n - 1))
+
+    return anchor
 
 
 _ANCHORS: dict[str, Callable[[int], date]] = {
@@ -48,12 +50,15 @@ _ANCHORS: dict[str, Callable[[int], date]] = {
     "三八妇女节": _fixed(3, 8),
     "清明节": _qingming,
     "劳动节": _fixed(5, 1),
-    "母亲节": _mothers_day,
+    "母亲节": _nth_sunday(5, 2),  # second Sunday of May
+    "全国助残日": _nth_sunday(5, 3),
     "六一儿童节": _fixed(6, 1),
+    "父亲节": _nth_sunday(6, 3),  # third Sunday of June
     "端午节": _lunar(5, 5),
     "中秋节": _lunar(8, 15),
     "国庆节": _fixed(10, 1),
     "重阳节": _lunar(9, 9),
+    "国际残疾人日": _fixed(12, 3),
 }
 
 _ALIASES = {
@@ -73,9 +78,11 @@ _ALIASES = {
     "国庆": "国庆节",
     "重阳": "重阳节",
     "老年节": "重阳节",
+    "助残日": "全国助残日",
+    "残疾人日": "国际残疾人日",
 }
 
-#: Canonical festival names, in calendar order.
+#: Canonical festival names, in a fixed order (roughly the order of the year).
 FESTIVAL_NAMES: tuple[str, ...] = tuple(_ANCHORS)
 
 

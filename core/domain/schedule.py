@@ -43,6 +43,7 @@ class RuleSyntaxError(ParseError, ValueError):
 
     def __init__(self, message: str, *, expected: str = SYNTAX) -> None:
         super().__init__(message, expected=expected)
+        self.reason = message
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,13 @@ _CN_PERIODS = {1: "每月", 3: "每季度", 6: "每半年", 12: "每年"}
 class EveryMonths:
     months: int
     anchor: date | None = None  # start of the first period; None = aligned on the calendar year
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.months <= 120:
+            raise RuleSyntaxError(f"周期月数应在 1 到 120 之间，而不是 {self.months}")
+        if self.anchor is None and 12 % self.months:
+            raise RuleSyntaxError(f"{self.months} 个月不能整除一年，需要指定起始日期",
+                                  expected=f"every {self.months} months from YYYY-MM-DD")
 
     def _period_start(self, k: int) -> date:
         if self.anchor is None:
@@ -281,12 +289,11 @@ def _build(kind: str, match: re.Match[str], text: str) -> tuple[Base, int]:
 
 
 def _every(months: int, anchor: str | None, text: str) -> EveryMonths:
-    if not 1 <= months <= 120:
-        raise RuleSyntaxError(f"排期规则“{text}”的月数应在 1 到 120 之间")
-    if anchor is None and 12 % months:
-        raise RuleSyntaxError(f"排期规则“{text}”：{months} 个月不能整除一年，需要指定起始日期",
-                              expected=f"every {months} months from YYYY-MM-DD")
-    return EveryMonths(months, _parse_date(anchor, text) if anchor else None)
+    try:
+        return EveryMonths(months, _parse_date(anchor, text) if anchor else None)
+    except RuleSyntaxError as exc:
+        raise RuleSyntaxError(f"排期规则“{text}”：{exc.reason}",
+                              expected=exc.expected or SYNTAX) from None
 
 
 def _parse_date(value: str, text: str) -> date:

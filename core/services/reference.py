@@ -42,7 +42,7 @@ def sync_agencies(session: Session, *, host: PluginHost, actor: str = audit.SYST
     if changed:
         keys = sorted(changed)
         audit.record(session, actor=actor, action="agencies.sync", entity_type="agency",
-                     entity_id=",".join(keys), after={"keys": keys})
+                     entity_id="*", after={"keys": keys})
     return sorted(changed)
 
 

@@ -166,6 +166,7 @@ class Responsibility(Base):
     role: Mapped[str] = mapped_column(String(8))
     state: Mapped[str] = mapped_column(String(24), default="assigned")
     acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     task: Mapped[Task] = relationship(back_populates="responsibilities")
@@ -227,10 +228,12 @@ class Report(Base):
     attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     submitted_by: Mapped[str] = mapped_column(String(80))
     submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    submitted_on: Mapped[dt.date] = mapped_column(Date, index=True)
     review_state: Mapped[str] = mapped_column(String(16), default="submitted")
     review_reason: Mapped[str | None] = mapped_column(Text)
     reviewed_by: Mapped[str | None] = mapped_column(String(80))
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    reviewed_on: Mapped[dt.date | None] = mapped_column(Date)
     version: Mapped[int] = mapped_column(Integer, default=1)
     is_current: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -250,6 +253,7 @@ class Extension(Base):
     state: Mapped[str] = mapped_column(String(16), default="pending")
     decided_by: Mapped[str | None] = mapped_column(String(80))
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    decided_on: Mapped[dt.date | None] = mapped_column(Date)
     decision_reason: Mapped[str | None] = mapped_column(Text)
 
 

@@ -2,15 +2,13 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 23:37:37.160429
+Create Date: 2026-11-23 23:44:45.856369
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-
-
 
 revision = '0001'
 down_revision = None
@@ -169,6 +167,7 @@ def upgrade() -> None:
     sa.Column('role', sa.String(length=8), nullable=False),
     sa.Column('state', sa.String(length=24), nullable=False),
     sa.Column('acknowledged_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('closed_on', sa.Date(), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['agency_key'], ['agency.key'], name=op.f('fk_responsibility_agency_key_agency')),
     sa.ForeignKeyConstraint(['jurisdiction_code'], ['jurisdiction.code'], name=op.f('fk_responsibility_jurisdiction_code_jurisdiction')),
@@ -245,6 +244,7 @@ def upgrade() -> None:
     sa.Column('state', sa.String(length=16), nullable=False),
     sa.Column('decided_by', sa.String(length=80), nullable=True),
     sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('decided_on', sa.Date(), nullable=True),
     sa.Column('decision_reason', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['milestone_id'], ['milestone.id'], name=op.f('fk_extension_milestone_id_milestone'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_extension'))
@@ -261,10 +261,12 @@ def upgrade() -> None:
     sa.Column('attachments', sa.JSON(), nullable=False),
     sa.Column('submitted_by', sa.String(length=80), nullable=False),
     sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('submitted_on', sa.Date(), nullable=False),
     sa.Column('review_state', sa.String(length=16), nullable=False),
     sa.Column('review_reason', sa.Text(), nullable=True),
     sa.Column('reviewed_by', sa.String(length=80), nullable=True),
     sa.Column('reviewed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('reviewed_on', sa.Date(), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('is_current', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['milestone_id'], ['milestone.id'], name=op.f('fk_report_milestone_id_milestone'), ondelete='CASCADE'),
@@ -275,6 +277,7 @@ def upgrade() -> None:
     with op.batch_alter_table('report', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_report_milestone_id'), ['milestone_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_report_responsibility_id'), ['responsibility_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_report_submitted_on'), ['submitted_on'], unique=False)
 
     op.create_table('finding',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -306,6 +309,7 @@ def downgrade() -> None:
 
     op.drop_table('finding')
     with op.batch_alter_table('report', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_report_submitted_on'))
         batch_op.drop_index(batch_op.f('ix_report_responsibility_id'))
         batch_op.drop_index(batch_op.f('ix_report_milestone_id'))
 

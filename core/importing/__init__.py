@@ -1,0 +1,25 @@
+"""Importing policy documents: bytes → text, files → text via reader plugins, text → tasks.
+
+Pure: the standard library, core.plugin_api, core.errors and core.domain only (no storage, UI or
+notification libraries). ``duban import`` calls :func:`read_document` then :func:`parse_policy`.
+"""
+
+from __future__ import annotations
+
+from core.importing.decode import decode_bytes
+from core.importing.model import ParsedPolicy, ParsedResponsibility, ParsedTask, ParseWarning, to_json_dict
+from core.importing.parser import NO_TASKS_EXPECTED, parse_policy
+from core.importing.readers import read_document, reader_for
+
+__all__ = [
+    "NO_TASKS_EXPECTED",
+    "ParseWarning",
+    "ParsedPolicy",
+    "ParsedResponsibility",
+    "ParsedTask",
+    "decode_bytes",
+    "parse_policy",
+    "read_document",
+    "reader_for",
+    "to_json_dict",
+]

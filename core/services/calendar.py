@@ -1,0 +1,95 @@
+"""The working calendar as data in the database: seeded from the holidays library, overridden by
+imported official schedules (``duban calendar import``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from core.domain.cn_calendar_source import library_calendar_data, parse_calendar_file
+from core.domain.workcal import WorkingCalendar
+from core.services import audit
+from core.services.identity import Actor, require_coordinator
+from core.storage.models import CalendarDay, CalendarYear
+
+
+def _library_source() -> str:
+    try:
+        return f"holidays {metadata.version('holidays')}"
+    except metadata.PackageNotFoundError:  # pragma: no cover - holidays is a dependency
+        return "holidays"
+
+
+def ensure_years(session: Session, first: int, last: int) -> None:
+    """Seed every year of ``first..last`` the table does not have yet from the holidays library."""
+    known = set(session.scalars(select(CalendarYear.year).where(CalendarYear.year.between(first, last))))
+    missing = [y for y in range(first, last + 1) if y not in known]
+    if not missing:
+        return
+    exceptions, covered = library_calendar_data(min(missing), max(missing))
+    source = _library_source()
+    try:
+        with session.begin_nested():
+            for year in missing:
+                session.add(CalendarYear(year=year, source=source, has_makeup_days=covered.get(year, False)))
+            session.add_all(CalendarDay(day=day, working=working, name=name, source=source)
+                            for day, (working, name) in exceptions.items() if day.year in missing)
+    except IntegrityError:  # another process seeded the same years first
+        pass
+
+
+def working_calendar(session: Session, first: int, last: int) -> WorkingCalendar:
+    """The calendar for ``first..last`` (a year on each side is loaded too, for arithmetic across years)."""
+    first, last = first - 1, last + 1
+    ensure_years(session, first, last)
+    rows = session.execute(select(CalendarDay).where(
+        CalendarDay.day.between(dt.date(first, 1, 1), dt.date(last, 12, 31)))).scalars()
+    exceptions = {r.day: (r.working, r.name) for r in rows}
+    covered = {y.year: y.has_makeup_days for y in session.scalars(
+        select(CalendarYear).where(CalendarYear.year.between(first, last)))}
+    return WorkingCalendar(exceptions, covered)
+
+
+def calendar_around(session: Session, day: dt.date, years_after: int = 1) -> WorkingCalendar:
+    return working_calendar(session, day.year - 1, day.year + years_after)
+
+
+def import_calendar_file(session: Session, *, actor: Actor, path: Path) -> dict[str, Any]:
+    """Replace everything known for the file's year by the official schedule in ``path``."""
+    require_coordinator(actor, "导入放假安排")
+    schedule = parse_calendar_file(path)
+    before = session.get(CalendarYear, schedule.year)
+    before_source = before.source if before else None
+    session.execute(delete(CalendarDay).where(
+        CalendarDay.day.between(dt.date(schedule.year, 1, 1), dt.date(schedule.year, 12, 31))))
+    exceptions = {d: v for d, v in schedule.exceptions().items() if d.year == schedule.year}
+    source = schedule.source or path.name
+    session.add_all(CalendarDay(day=d, working=w, name=n, source=source) for d, (w, n) in exceptions.items())
+    if before is None:
+        session.add(CalendarYear(year=schedule.year, source=source, has_makeup_days=True))
+    else:
+        before.source, before.has_makeup_days = source, True
+    session.flush()
+    summary = {"year": schedule.year, "source": source,
+               "holidays": sum(1 for w, _n in exceptions.values() if not w),
+               "workdays": sum(1 for w, _n in exceptions.values() if w)}
+    audit.record(session, actor=actor.name, action="calendar.import", entity_type="calendar_year",
+                 entity_id=schedule.year, before={"source": before_source}, after=summary)
+    return summary
+
+
+def month_view(session: Session, year: int, month: int) -> dict[str, Any]:
+    """A month's days (working, weekend, holiday, make-up) with the calendar's warnings."""
+    cal = working_calendar(session, year, year)
+    return {
+        "year": year, "month": month,
+        "days": [{"date": d.date.isoformat(), "working": d.working, "kind": d.kind, "name": d.name}
+                 for d in cal.month(year, month)],
+        "warnings": cal.warnings_for(year),
+    }

@@ -1,0 +1,65 @@
+"""签收 and 复核: the states of a responsibility (交办 → 签收 → 办理 → 申请办结 → 办结 / 退办)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.orm import Session
+
+from core.errors import NotFoundError, ValidationError
+from core.services import audit
+from core.services.clock import local_date
+from core.services.identity import Actor, require_coordinator
+from core.services.responsibilities import STATE_NAMES, load_for_write, snapshot
+from core.storage.models import Report, Responsibility, utcnow
+
+
+def acknowledge(session: Session, *, actor: Actor, responsibility_id: int, at: dt.datetime | None = None) -> Responsibility:
+    """签收: the department confirms it has received the assignment."""
+    resp = load_for_write(session, actor, responsibility_id, "签收")
+    if resp.state != "assigned":
+        raise ValidationError(f"责任 #{resp.id} 当前状态为{STATE_NAMES[resp.state]}，无需签收")
+    before = snapshot(resp)
+    resp.state = "acknowledged"
+    resp.acknowledged_at = at or utcnow()
+    session.flush()
+    audit.record(session, actor=actor.name, action="responsibility.acknowledge", entity_type="responsibility",
+                 entity_id=resp.id, task_id=resp.task_id, before=before, after=snapshot(resp))
+    return resp
+
+
+def review_report(session: Session, *, actor: Actor, report_id: int, accept: bool, reason: str | None = None,
+                  at: dt.datetime | None = None, today: dt.date | None = None) -> Report:
+    """复核: the coordinator accepts or returns (退办, with a reason) a report.
+
+    Accepting a report that asked for 办结 closes the responsibility; returning it sends the
+    responsibility back (退办).
+    """
+    require_coordinator(actor, "复核报送")
+    report = session.get(Report, report_id)
+    if report is None:
+        raise NotFoundError(f"没有编号为 {report_id} 的报送（见 duban report list）")
+    if not report.is_current:
+        raise ValidationError(f"报送 #{report.id} 已有更正版本，请复核最新版本")
+    if report.review_state != "submitted":
+        raise ValidationError(f"报送 #{report.id} 已复核（{report.review_state}）")
+    if not accept and not (reason and reason.strip()):
+        raise ValidationError("退回报送必须说明理由（--reason）")
+    resp = session.get(Responsibility, report.responsibility_id)
+    assert resp is not None
+    before = {"report": report.review_state, **snapshot(resp)}
+    report.review_state = "accepted" if accept else "returned"
+    report.review_reason = reason
+    report.reviewed_by = actor.name
+    report.reviewed_at = at or utcnow()
+    report.reviewed_on = today or local_date(report.reviewed_at)
+    if resp.state == "completion_requested":
+        resp.state = "closed" if accept else "returned"
+        resp.closed_on = report.reviewed_on if accept else None
+    elif not accept:
+        resp.state = "returned"
+    session.flush()
+    audit.record(session, actor=actor.name, action="report.accept" if accept else "report.return",
+                 entity_type="report", entity_id=report.id, task_id=resp.task_id, before=before,
+                 after={"report": report.review_state, "reason": reason, **snapshot(resp)})
+    return report

@@ -1,0 +1,159 @@
+"""Filing a progress report: indicators validated by the agency plugin, checks run before storing,
+attachments kept by sha256, corrections as new versions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.errors import NotFoundError, ValidationError
+from core.plugin_api import IndicatorSpec, ReportContext
+from core.plugin_host import PluginHost
+from core.services import audit
+from core.services.clock import local_date
+from core.services.identity import Actor
+from core.services.responsibilities import load_for_write, load_milestone, snapshot
+from core.storage.models import Finding, Report, Task, utcnow
+
+
+@dataclass
+class SubmitResult:
+    report: Report
+    findings: list[Finding]
+
+
+def indicator_specs_for(host: PluginHost, agency: str | None, template: str | None) -> dict[str, IndicatorSpec]:
+    """The indicators a report may carry: the template's, or else every indicator of the agency (none required)."""
+    all_specs = {s.key: s for s in host.indicators()}
+    if template:
+        for t in host.task_templates():
+            if t.key == template:
+                return {k: all_specs[k] for k in t.indicators if k in all_specs}
+    prefix = f"{agency}."
+    return {k: IndicatorSpec(**{**s.__dict__, "required": False}) for k, s in all_specs.items() if k.startswith(prefix)}
+
+
+def convert_indicator(spec: IndicatorSpec, raw: Any) -> Any:
+    """Turn a typed-in value into the indicator's type; ValidationError names the indicator."""
+    if not isinstance(raw, str):
+        return raw
+    text = raw.strip()
+    try:
+        if spec.type == "int":
+            return int(text.replace(",", ""))
+        if spec.type == "float":
+            return float(text.replace(",", ""))
+        if spec.type == "bool":
+            if text.lower() in ("1", "true", "yes", "是", "y"):
+                return True
+            if text.lower() in ("0", "false", "no", "否", "n"):
+                return False
+            raise ValueError(text)
+        if spec.type == "date":
+            return dt.date.fromisoformat(text).isoformat()
+    except ValueError as exc:
+        kind = {"int": "整数", "float": "数字", "bool": "是/否", "date": "日期 YYYY-MM-DD"}[spec.type]
+        raise ValidationError(f"指标 {spec.name}（{spec.key}）的值 {text!r} 不是{kind}") from exc
+    return text
+
+
+def store_attachment(path: Path, root: Path) -> dict[str, Any]:
+    """Copy ``path`` into the content-addressed folder ``root/ab/abcdef…``; return its record."""
+    if not path.is_file():
+        raise NotFoundError(f"附件不存在：{path}")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    target = root / digest[:2] / digest
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".part")
+        shutil.copyfile(path, tmp)
+        tmp.replace(target)
+    return {"sha256": digest, "name": path.name, "size": path.stat().st_size}
+
+
+def submit_report(session: Session, *, actor: Actor, host: PluginHost, responsibility_id: int,
+                  milestone_id: int | None = None, text: str = "", indicators: Mapping[str, Any] | None = None,
+                  attachments: list[Path] | None = None, attachment_root: Path | None = None,
+                  final: bool = False, at: dt.datetime | None = None, today: dt.date | None = None) -> SubmitResult:
+    """File a report (or a corrected version of one). Plugin errors refuse it; warnings become findings."""
+    at = at or utcnow()
+    today = today or local_date(at)
+    resp = load_for_write(session, actor, responsibility_id, "报送进度", today)
+    if resp.state == "closed":
+        raise ValidationError(f"责任 #{resp.id} 已办结，不能再报送")
+    milestone = None
+    if milestone_id is not None:
+        milestone = load_milestone(session, milestone_id)
+        if milestone.responsibility_id != resp.id:
+            raise ValidationError(f"节点 #{milestone_id} 不属于责任 #{resp.id}")
+    task = session.get(Task, resp.task_id)
+    assert task is not None
+    specs = indicator_specs_for(host, resp.agency_key, task.template_key)
+    values: dict[str, Any] = {}
+    for key, raw in (indicators or {}).items():
+        if key not in specs:
+            known = "、".join(f"{k}（{s.name}）" for k, s in specs.items()) or "无"
+            raise ValidationError(f"部门 {resp.agency_key} 没有指标 {key}；可用的指标：{known}")
+        values[key] = convert_indicator(specs[key], raw)
+    context = ReportContext(agency=resp.agency_key or "", template=task.template_key, indicators=values, text=text,
+                            due_date=milestone.effective_due_date if milestone else None, submitted_on=today,
+                            indicator_specs=specs)
+    found = host.check_report(context)
+    errors = [f for _p, f in found if f.severity == "error"]
+    if errors:
+        raise ValidationError("报送未通过检查：" + "；".join(f.message for f in errors))
+    if not text.strip() and not values:
+        raise ValidationError("报送内容为空：请填写进展情况或指标")
+    records = [store_attachment(p, attachment_root or Path(".")) for p in (attachments or [])]
+    same_milestone = Report.milestone_id.is_(None) if milestone_id is None else Report.milestone_id == milestone_id
+    mine = (Report.responsibility_id == resp.id, same_milestone)
+    previous = session.scalars(select(Report).where(*mine, Report.is_current.is_(True))).first()
+    version = (session.scalar(select(func.max(Report.version)).where(*mine)) or 0) + 1
+    if previous is not None:
+        previous.is_current = False
+    before = snapshot(resp)
+    report = Report(responsibility_id=resp.id, milestone_id=milestone_id, text=text, indicators=values,
+                    attachments=records, submitted_by=actor.name, submitted_at=at, submitted_on=today, version=version)
+    session.add(report)
+    resp.state = "completion_requested" if final else "in_progress"
+    session.flush()
+    findings = [Finding(responsibility_id=resp.id, report_id=report.id, milestone_id=milestone_id, plugin=plugin,
+                        code=f.code, severity=f.severity, message=f.message, created_at=at) for plugin, f in found]
+    session.add_all(findings)
+    session.flush()
+    audit.record(session, actor=actor.name, action="report.submit", entity_type="report", entity_id=report.id,
+                 task_id=resp.task_id, before=before,
+                 after={**snapshot(resp), "version": version, "milestone": milestone_id, "final": final,
+                        "indicators": values, "attachments": [r["sha256"] for r in records],
+                        "findings": [f.code for f in findings]})
+    return SubmitResult(report, findings)
+
+
+def list_reports(session: Session, *, responsibility_id: int | None = None, agency: str | None = None,
+                 include_old: bool = False, limit: int = 200) -> list[dict[str, Any]]:
+    from core.storage.models import Responsibility
+
+    stmt = (select(Report, Responsibility.agency_key, Responsibility.task_id)
+            .join(Responsibility, Responsibility.id == Report.responsibility_id)
+            .order_by(Report.submitted_at.desc(), Report.id.desc()).limit(limit))
+    if responsibility_id is not None:
+        stmt = stmt.where(Report.responsibility_id == responsibility_id)
+    if agency:
+        stmt = stmt.where(Responsibility.agency_key == agency)
+    if not include_old:
+        stmt = stmt.where(Report.is_current.is_(True))
+    return [
+        {"id": r.id, "responsibility": r.responsibility_id, "task": task_id, "agency": agency_key,
+         "milestone": r.milestone_id, "version": r.version, "current": r.is_current, "text": r.text,
+         "indicators": r.indicators, "attachments": r.attachments, "submitted_by": r.submitted_by,
+         "submitted_at": r.submitted_at.isoformat(), "review": r.review_state, "reason": r.review_reason}
+        for r, agency_key, task_id in session.execute(stmt)
+    ]

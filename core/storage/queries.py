@@ -1,0 +1,125 @@
+"""SQL building blocks for status lights, computed in the database for any set of tasks.
+
+The light of a milestone as of day D (all dates are local days):
+
+- ``done``   the responsibility was closed (办结) on or before D;
+- ``red``    the latest report on it by D was returned (退办), or it was due before D without a report;
+- ``green``  a report was filed by D, or it is not due within the warning window;
+- ``yellow`` due between D and the end of the warning window (D + N working days), not yet reported.
+
+The due date is the original one unless an extension was approved by D. History is derived from
+immutable facts (report dates, decision dates), so the light of a past period never changes afterwards:
+:func:`period_light` says whether a period was met on time (green) or not (red).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Select, and_, case, func, literal, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from core.storage.models import Agency, Extension, Milestone, Policy, Report, Responsibility, Task
+
+LIGHT_RANK = {"done": 0, "green": 1, "yellow": 2, "red": 3}
+RANK_LIGHT = {v: k for k, v in LIGHT_RANK.items()}
+
+
+def milestone_facts(as_of: dt.date) -> Select:
+    """One row per milestone: effective due date as of D, first report day, and whether the latest
+    report by D was returned by D."""
+    ext = (
+        select(Extension.milestone_id, func.max(Extension.new_date).label("new_due"))
+        .where(Extension.state == "approved", Extension.decided_on <= as_of)
+        .group_by(Extension.milestone_id)
+        .subquery("ext")
+    )
+    rep = (
+        select(Report.milestone_id, func.min(Report.submitted_on).label("first_on"),
+               func.max(Report.version).label("max_version"))
+        .where(Report.submitted_on <= as_of, Report.milestone_id.is_not(None))
+        .group_by(Report.milestone_id)
+        .subquery("rep")
+    )
+    latest = Report.__table__.alias("latest")
+    returned = and_(latest.c.review_state == "returned", latest.c.reviewed_on <= as_of)
+    return (
+        select(
+            Milestone.id.label("milestone_id"),
+            Milestone.responsibility_id,
+            Milestone.task_id,
+            Milestone.period,
+            Milestone.due_date,
+            func.coalesce(ext.c.new_due, Milestone.due_date).label("effective_due"),
+            rep.c.first_on,
+            case((returned, literal(True)), else_=literal(False)).label("returned"),
+        )
+        .outerjoin(ext, ext.c.milestone_id == Milestone.id)
+        .outerjoin(rep, rep.c.milestone_id == Milestone.id)
+        .outerjoin(latest, and_(latest.c.milestone_id == Milestone.id, latest.c.version == rep.c.max_version))
+    )
+
+
+def light_case(facts, as_of: dt.date, warn_until: dt.date, closed: ColumnElement) -> ColumnElement[int]:
+    """The light rank (see LIGHT_RANK) of each row of :func:`milestone_facts`."""
+    return case(
+        (closed, LIGHT_RANK["done"]),
+        (facts.c.returned, LIGHT_RANK["red"]),
+        (facts.c.first_on.is_not(None), LIGHT_RANK["green"]),
+        (facts.c.effective_due < as_of, LIGHT_RANK["red"]),
+        (facts.c.effective_due <= warn_until, LIGHT_RANK["yellow"]),
+        else_=LIGHT_RANK["green"],
+    )
+
+
+def acting_agency_column(as_of: dt.date) -> ColumnElement[str]:
+    """The agency carrying a responsibility's work on D: a dissolved agency's successor from its date."""
+    return case(
+        (and_(Agency.successor_key.is_not(None), Agency.successor_since <= as_of), Agency.successor_key),
+        else_=Responsibility.agency_key,
+    )
+
+
+def responsibility_lights(as_of: dt.date, warn_until: dt.date) -> Select:
+    """One row per responsibility of a current policy: worst milestone light as of D, and counts."""
+    facts = milestone_facts(as_of).subquery("facts")
+    closed = and_(Responsibility.closed_on.is_not(None), Responsibility.closed_on <= as_of)
+    rank = light_case(facts, as_of, warn_until, closed)
+    overdue = case((and_(facts.c.first_on.is_(None), facts.c.effective_due < as_of, ~closed), 1), else_=0)
+    late = case((and_(facts.c.effective_due < as_of,
+                      (facts.c.first_on.is_(None)) | (facts.c.first_on > facts.c.effective_due)), 1), else_=0)
+    due = case((facts.c.effective_due < as_of, 1), else_=0)
+    return (
+        select(
+            Responsibility.id.label("responsibility_id"),
+            Responsibility.task_id,
+            Task.policy_id,
+            Responsibility.agency_key,
+            acting_agency_column(as_of).label("acting_agency"),
+            Responsibility.jurisdiction_code,
+            Responsibility.role,
+            Responsibility.state,
+            func.coalesce(func.max(rank), case((closed, LIGHT_RANK["done"]), else_=LIGHT_RANK["green"]))
+            .label("rank"),
+            func.coalesce(func.sum(overdue), 0).label("overdue"),
+            func.coalesce(func.sum(due), 0).label("due"),
+            func.coalesce(func.sum(late), 0).label("late"),
+            func.min(case((and_(facts.c.first_on.is_(None), ~closed), facts.c.effective_due))).label("next_due"),
+        )
+        .join(Task, Task.id == Responsibility.task_id)
+        .join(Policy, Policy.id == Task.policy_id)
+        .outerjoin(Agency, Agency.key == Responsibility.agency_key)
+        .outerjoin(facts, and_(facts.c.responsibility_id == Responsibility.id, facts.c.due_date.is_not(None)))
+        .where(Policy.superseded_by_id.is_(None))
+        .group_by(Responsibility.id, Responsibility.task_id, Task.policy_id, Responsibility.agency_key,
+                  Agency.successor_key, Agency.successor_since, Responsibility.jurisdiction_code,
+                  Responsibility.role, Responsibility.state, Responsibility.closed_on)
+    )
+
+
+def period_light(facts) -> ColumnElement[str]:
+    """For history: ``green`` when the period was reported by its effective due date, else ``red``."""
+    return case(
+        (and_(facts.c.first_on.is_not(None), facts.c.first_on <= facts.c.effective_due), "green"),
+        else_="red",
+    )

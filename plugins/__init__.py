@@ -1,0 +1,1 @@
+"""Cross-cutting plugins shipped with duban (document readers, scoring schemes, exporters)."""

@@ -21,6 +21,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import": ("core.cli.cmd_import:import_cmd", "导入政策文件，生成督办任务"),
     "policies": ("core.cli.cmd_import:policies_cmd", "列出已导入的政策"),
     "tasks": ("core.cli.cmd_import:tasks_cmd", "列出任务及分工"),
+    "ack": ("core.cli.cmd_workflow:ack_cmd", "签收一项责任"),
+    "report": ("core.cli.cmd_workflow:report_group", "进度报送（submit / list / template / import）"),
+    "review": ("core.cli.cmd_workflow:review_group", "复核报送（accept / return）"),
+    "extend": ("core.cli.cmd_workflow:extend_group", "延期申请（request / approve / refuse）"),
+    "status": ("core.cli.cmd_workflow:status_cmd", "红黄绿状态"),
+    "overdue": ("core.cli.cmd_workflow:overdue_cmd", "逾期未报的节点"),
+    "audit": ("core.cli.cmd_admin:audit_group", "审计日志（verify / log）"),
+    "user": ("core.cli.cmd_admin:user_group", "用户（add / list）"),
 }
 
 

@@ -8,13 +8,14 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from core.storage.models import AuditEvent
 
 GENESIS_HASH = "0" * 64
 SYSTEM_ACTOR = "system"
+AUDIT_LOCK_KEY = 0x6475_6261  # "duba"
 
 
 def _canonical(value: Any) -> str:
@@ -34,7 +35,13 @@ def event_hash(*, seq: int, at: dt.datetime, actor: str, action: str, entity_typ
 def record(session: Session, *, actor: str, action: str, entity_type: str, entity_id: Any,
            before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
            task_id: int | None = None, at: dt.datetime | None = None) -> AuditEvent:
-    """Append one event, chained to the last one. Concurrent writers collide on the unique ``seq``."""
+    """Append one event, chained to the last one.
+
+    On PostgreSQL a transaction-scoped advisory lock serialises appends, so two users writing at the same
+    moment both get their event (the second waits for the first to commit); SQLite serialises writers itself.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
     last = session.execute(
         select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
     ).first()
@@ -82,3 +89,12 @@ def verify(session: Session) -> list[AuditProblem]:
         prev_hash = ev.hash
         expected_seq = ev.seq + 1
     return problems
+
+
+def list_events(session: Session, *, task_id: int | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    stmt = select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(limit)
+    if task_id is not None:
+        stmt = stmt.where(AuditEvent.task_id == task_id)
+    return [{"seq": e.seq, "at": e.at.isoformat(), "actor": e.actor, "action": e.action,
+             "entity_type": e.entity_type, "entity_id": e.entity_id, "task": e.task_id,
+             "before": e.before, "after": e.after, "hash": e.hash} for e in session.execute(stmt).scalars()]

@@ -12,9 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm.exc import StaleDataError
 
-from core.errors import NotFoundError, ValidationError
+from core.errors import ConflictError, NotFoundError, ValidationError
 from core.plugin_api import IndicatorSpec, ReportContext
 from core.plugin_host import PluginHost
 from core.services import audit
@@ -124,7 +127,11 @@ def submit_report(session: Session, *, actor: Actor, host: PluginHost, responsib
                     attachments=records, submitted_by=actor.name, submitted_at=at, submitted_on=today, version=version)
     session.add(report)
     resp.state = "completion_requested" if final else "in_progress"
-    session.flush()
+    flag_modified(resp, "state")  # always bump the responsibility's version: concurrent reports conflict
+    try:
+        session.flush()
+    except (StaleDataError, IntegrityError) as exc:
+        raise ConflictError(f"责任 #{responsibility_id} 刚被他人更新（同时报送）：本次报送未保存，请刷新后重试") from exc
     findings = [Finding(responsibility_id=resp.id, report_id=report.id, milestone_id=milestone_id, plugin=plugin,
                         code=f.code, severity=f.severity, message=f.message, created_at=at) for plugin, f in found]
     session.add_all(findings)

@@ -58,9 +58,8 @@ def test_concurrent_update_of_a_responsibility_is_detected(engine: Engine) -> No
             b.commit()
 
 
-def test_sqlite_pragmas(engine: Engine, backend: str) -> None:
-    if backend != "sqlite":
-        pytest.skip("SQLite pragmas only")
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_sqlite_pragmas(engine: Engine) -> None:
     with engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1

@@ -1,0 +1,259 @@
+"""The weekly work: duban ack, report, review, extend, status, overdue."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from core.cli.state import CliState, cell, echo_json, pass_state
+
+LIGHT_MARK = {"red": "[红]", "yellow": "[黄]", "green": "[绿]", "done": "[结]"}
+ROLE_LABEL = {"lead": "牵头", "support": "配合", "joint": "共同"}
+
+
+def _today(state: CliState, as_of: dt.datetime | None) -> dt.date:
+    from core.services.clock import local_today
+
+    return as_of.date() if as_of else local_today(state.settings.timezone)
+
+
+as_of_option = click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]),
+                            help="显示该日期（YYYY-MM-DD）时的状态；默认今天")
+
+
+def _attachment_root(state: CliState) -> Path:
+    from core.config import xdg_data_home
+
+    return xdg_data_home() / "duban" / "attachments"
+
+
+@click.command("ack")
+@click.argument("responsibility_id", type=int)
+@pass_state
+def ack_cmd(state: CliState, responsibility_id: int) -> None:
+    """签收一项责任（部门确认已收到交办）。"""
+    from core.services.lifecycle import acknowledge
+
+    with state.session() as session:
+        resp = acknowledge(session, actor=state.actor(session), responsibility_id=responsibility_id)
+    click.echo(f"已签收责任 #{resp.id}")
+
+
+@click.group("report")
+def report_group() -> None:
+    """进度报送：submit / list / template / import。"""
+
+
+def _parse_indicators(pairs: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise click.BadParameter(f"{pair!r} 应写成 key=value", param_hint="--indicator")
+        key, value = pair.split("=", 1)
+        out[key.strip()] = value.strip()
+    return out
+
+
+@report_group.command("submit")
+@click.argument("responsibility_id", type=int)
+@click.option("--milestone", "milestone_id", type=int, help="所报节点的编号（默认：最早未报的节点）")
+@click.option("--text", default="", help="进展情况")
+@click.option("--indicator", "indicators", multiple=True, metavar="KEY=VALUE", help="指标值，可重复")
+@click.option("--attach", "attachments", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="附件，可重复")
+@click.option("--final", is_flag=True, help="同时申请办结")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@pass_state
+def report_submit_cmd(state: CliState, responsibility_id: int, milestone_id: int | None, text: str,
+                      indicators: tuple[str, ...], attachments: tuple[Path, ...], final: bool, as_json: bool) -> None:
+    """报送进度：文字、指标和附件，经部门插件检查后保存。更正即再报一次（保留旧版本）。"""
+    from core.services.clock import local_today
+    from core.services.reports import submit_report
+    from core.services.responsibilities import next_open_milestone
+    from core.storage.models import Responsibility
+
+    today = local_today(state.settings.timezone)
+    with state.session() as session:
+        if milestone_id is None:
+            resp = session.get(Responsibility, responsibility_id)
+            nxt = next_open_milestone(session, resp, today) if resp else None
+            milestone_id = nxt.id if nxt else None
+        result = submit_report(session, actor=state.actor(session), host=state.host,
+                               responsibility_id=responsibility_id, milestone_id=milestone_id, text=text,
+                               indicators=_parse_indicators(indicators), attachments=list(attachments),
+                               attachment_root=_attachment_root(state), final=final, today=today)
+        data = {"report": result.report.id, "version": result.report.version, "milestone": milestone_id,
+                "findings": [{"severity": f.severity, "code": f.code, "message": f.message} for f in result.findings]}
+    if as_json:
+        echo_json(data)
+        return
+    click.echo(f"已报送：报送 #{data['report']}（第 {data['version']} 版，节点 #{milestone_id or '-'}）")
+    for f in data["findings"]:
+        click.echo(f"  提示（{f['severity']}）：{f['message']}")
+
+
+@report_group.command("list")
+@click.option("--responsibility", "responsibility_id", type=int)
+@click.option("--agency", metavar="KEY")
+@click.option("--all-versions", is_flag=True, help="包括已被更正的旧版本")
+@click.option("--json", "as_json", is_flag=True)
+@pass_state
+def report_list_cmd(state: CliState, responsibility_id: int | None, agency: str | None, all_versions: bool,
+                    as_json: bool) -> None:
+    """列出报送。"""
+    from core.services.reports import list_reports
+
+    with state.session() as session:
+        rows = list_reports(session, responsibility_id=responsibility_id, agency=agency, include_old=all_versions)
+    if as_json:
+        echo_json(rows)
+        return
+    review = {"submitted": "待复核", "accepted": "已通过", "returned": "已退回"}
+    for r in rows:
+        click.echo(f"#{cell(r['id'], 5)} 责任#{cell(r['responsibility'], 5)} {cell(r['agency'] or '-', 12)} "
+                   f"v{r['version']} {r['submitted_at'][:10]} {cell(review[r['review']], 8)} {r['text'][:40]}")
+
+
+@click.group("review")
+def review_group() -> None:
+    """复核报送：accept 通过 / return 退回。"""
+
+
+@review_group.command("accept")
+@click.argument("report_id", type=int)
+@pass_state
+def review_accept_cmd(state: CliState, report_id: int) -> None:
+    """通过一份报送（若申请办结，则办结）。"""
+    from core.services.lifecycle import review_report
+
+    with state.session() as session:
+        report = review_report(session, actor=state.actor(session), report_id=report_id, accept=True)
+    click.echo(f"报送 #{report.id} 已通过")
+
+
+@review_group.command("return")
+@click.argument("report_id", type=int)
+@click.option("--reason", required=True, help="退回理由")
+@pass_state
+def review_return_cmd(state: CliState, report_id: int, reason: str) -> None:
+    """退回一份报送（退办），必须说明理由。"""
+    from core.services.lifecycle import review_report
+
+    with state.session() as session:
+        report = review_report(session, actor=state.actor(session), report_id=report_id, accept=False, reason=reason)
+    click.echo(f"报送 #{report.id} 已退回：{reason}")
+
+
+@click.group("extend")
+def extend_group() -> None:
+    """延期申请：request / approve / refuse。"""
+
+
+@extend_group.command("request")
+@click.argument("milestone_id", type=int)
+@click.option("--to", "new_date", required=True, type=click.DateTime(["%Y-%m-%d"]), help="申请延至的日期")
+@click.option("--reason", required=True, help="延期理由")
+@click.option("--progress", required=True, help="目前进展")
+@pass_state
+def extend_request_cmd(state: CliState, milestone_id: int, new_date: dt.datetime, reason: str, progress: str) -> None:
+    """申请延期（只能在到期日之前）。"""
+    from core.services.extensions import request_extension
+
+    with state.session() as session:
+        ext = request_extension(session, actor=state.actor(session), milestone_id=milestone_id,
+                                new_date=new_date.date(), reason=reason, progress=progress,
+                                today=_today(state, None))
+    click.echo(f"已提交延期申请 #{ext.id}（节点 #{milestone_id} 延至 {ext.new_date}）")
+
+
+@extend_group.command("approve")
+@click.argument("extension_id", type=int)
+@click.option("--reason", default=None)
+@pass_state
+def extend_approve_cmd(state: CliState, extension_id: int, reason: str | None) -> None:
+    """批准延期：节点的到期日改为申请的日期。"""
+    from core.services.extensions import decide_extension
+
+    with state.session() as session:
+        ext = decide_extension(session, actor=state.actor(session), extension_id=extension_id, approve=True,
+                               reason=reason, today=_today(state, None))
+    click.echo(f"已批准延期申请 #{ext.id}：新的到期日 {ext.new_date}")
+
+
+@extend_group.command("refuse")
+@click.argument("extension_id", type=int)
+@click.option("--reason", required=True)
+@pass_state
+def extend_refuse_cmd(state: CliState, extension_id: int, reason: str) -> None:
+    """不批准延期。"""
+    from core.services.extensions import decide_extension
+
+    with state.session() as session:
+        ext = decide_extension(session, actor=state.actor(session), extension_id=extension_id, approve=False,
+                               reason=reason, today=_today(state, None))
+    click.echo(f"未批准延期申请 #{ext.id}：{reason}")
+
+
+@click.command("status")
+@click.option("--agency", metavar="KEY")
+@click.option("--jurisdiction", metavar="CODE")
+@click.option("--policy", metavar="DOCNO|ID")
+@as_of_option
+@click.option("--limit", default=50, show_default=True, help="列出的责任条数")
+@click.option("--json", "as_json", is_flag=True)
+@pass_state
+def status_cmd(state: CliState, agency: str | None, jurisdiction: str | None, policy: str | None,
+               as_of: dt.datetime | None, limit: int, as_json: bool) -> None:
+    """红黄绿状态：任务和责任按灯色计数、各部门情况、最需要关注的责任。"""
+    from core.services.status import responsibility_rows, scope_for, summary
+
+    day = _today(state, as_of)
+    with state.session() as session:
+        scope = scope_for(session, agency=agency, jurisdiction=jurisdiction, policy=policy)
+        data = summary(session, as_of=day, warning_days=state.settings.warning_days, scope=scope)
+        data["items"] = responsibility_rows(session, as_of=day, warning_days=state.settings.warning_days,
+                                            scope=scope, limit=limit)
+    if as_json:
+        echo_json(data)
+        return
+    t = data["tasks"]
+    click.echo(f"截至 {day}：任务 红 {t['red']} / 黄 {t['yellow']} / 绿 {t['green']} / 已办结 {t['done']}")
+    click.echo(f"{cell('部门', 14)} {cell('灯', 6)} {cell('红', 4)} {cell('黄', 4)} {cell('绿', 4)} "
+               f"{cell('结', 4)} {cell('逾期', 6)} 按时率")
+    for d in data["departments"]:
+        rate = f"{d['on_time_rate']:.0%}" if d["on_time_rate"] is not None else "-"
+        click.echo(f"{cell(d['agency'] or '未识别', 14)} {cell(LIGHT_MARK[d['light']], 6)} {cell(d['red'], 4)} "
+                   f"{cell(d['yellow'], 4)} {cell(d['green'], 4)} {cell(d['done'], 4)} {cell(d['overdue'], 6)} {rate}")
+    click.echo("")
+    for r in data["items"]:
+        click.echo(f"{LIGHT_MARK[r['light']]} 责任#{cell(r['responsibility'], 5)} {cell(r['policy'], 16)} "
+                   f"{cell(r['number'], 8)} {cell(r['agency'] or '-', 12)} {cell(ROLE_LABEL[r['role']], 4)} "
+                   f"{cell(r['next_due'] or '-', 10)} {r['text'][:24]}")
+
+
+@click.command("overdue")
+@click.option("--agency", metavar="KEY")
+@click.option("--jurisdiction", metavar="CODE")
+@click.option("--policy", metavar="DOCNO|ID")
+@as_of_option
+@click.option("--json", "as_json", is_flag=True)
+@pass_state
+def overdue_cmd(state: CliState, agency: str | None, jurisdiction: str | None, policy: str | None,
+                as_of: dt.datetime | None, as_json: bool) -> None:
+    """逾期未报（或被退回）的节点，最早到期的在前。"""
+    from core.services.status import overdue, scope_for
+
+    day = _today(state, as_of)
+    with state.session() as session:
+        rows = overdue(session, as_of=day, scope=scope_for(session, agency=agency, jurisdiction=jurisdiction,
+                                                           policy=policy))
+    if as_json:
+        echo_json(rows)
+        return
+    click.echo(f"截至 {day}，逾期 {len(rows)} 项")
+    for r in rows:
+        flag = "（被退回）" if r["returned"] else ""
+        click.echo(f"节点#{cell(r['milestone'], 6)} {cell(r['agency'] or '-', 12)} {cell(r['policy'], 16)} "
+                   f"{cell(r['number'], 8)} 应于 {r['effective_due']} 报送，逾期 {r['days_overdue']} 天{flag}")

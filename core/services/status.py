@@ -1,0 +1,170 @@
+"""红黄绿 status of tasks, responsibilities and departments, computed in SQL as of any day."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy.orm import Session
+
+from core.services.calendar import calendar_around
+from core.services.catalog import find_policy
+from core.storage.models import Milestone, Policy, Responsibility, Task
+from core.storage.queries import RANK_LIGHT, milestone_facts, period_light, responsibility_lights
+
+LIGHT_NAMES = {"red": "红", "yellow": "黄", "green": "绿", "done": "已办结"}
+LIGHTS = ("red", "yellow", "green", "done")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which responsibilities a status question is about."""
+
+    agency: str | None = None
+    jurisdiction: str | None = None
+    policy_id: int | None = None
+    task_id: int | None = None
+
+
+def scope_for(session: Session, *, agency: str | None = None, jurisdiction: str | None = None,
+              policy: str | None = None, task_id: int | None = None) -> Scope:
+    return Scope(agency, jurisdiction, find_policy(session, policy).id if policy else None, task_id)
+
+
+def warn_until(session: Session, as_of: dt.date, warning_days: int) -> dt.date:
+    """The last day of the warning window: ``warning_days`` working days after ``as_of``."""
+    return calendar_around(session, as_of).add_working_days(as_of, warning_days)
+
+
+def _lights(session: Session, as_of: dt.date, warning_days: int, scope: Scope) -> Select:
+    sub = responsibility_lights(as_of, warn_until(session, as_of, warning_days)).subquery("rl")
+    stmt = select(sub)
+    if scope.agency:
+        stmt = stmt.where(sub.c.acting_agency == scope.agency)
+    if scope.jurisdiction:
+        stmt = stmt.where(sub.c.jurisdiction_code == scope.jurisdiction)
+    if scope.policy_id is not None:
+        stmt = stmt.where(sub.c.policy_id == scope.policy_id)
+    if scope.task_id is not None:
+        stmt = stmt.where(sub.c.task_id == scope.task_id)
+    return stmt
+
+
+def task_lights(session: Session, as_of: dt.date, warning_days: int, scope: Scope) -> Select:
+    """One row per task: its light from its lead (or, without a lead, its joint parties) — supporters'
+    lights stay visible per responsibility but do not colour the task."""
+    rl = _lights(session, as_of, warning_days, scope).subquery("rl2")
+    principal = rl.c.role.in_(("lead", "joint"))
+    has_lead = func.max(case((rl.c.role == "lead", 1), else_=0))
+    lead_open = func.sum(case((and_(rl.c.role == "lead", rl.c.rank > 0), 1), else_=0))
+    principal_open = func.sum(case((and_(principal, rl.c.rank > 0), 1), else_=0))
+    principals = func.sum(case((principal, 1), else_=0))
+    done = case(
+        (and_(has_lead == 1, lead_open == 0), 1),
+        (and_(has_lead == 0, principals > 0, principal_open == 0), 1),
+        else_=0,
+    )
+    rank = case((done == 1, 0), else_=func.coalesce(func.max(case((principal, rl.c.rank))), func.max(rl.c.rank)))
+    return (
+        select(rl.c.task_id, rl.c.policy_id, rank.label("rank"), func.sum(rl.c.overdue).label("overdue"),
+               func.min(rl.c.next_due).label("next_due"))
+        .group_by(rl.c.task_id, rl.c.policy_id)
+    )
+
+
+def summary(session: Session, *, as_of: dt.date, warning_days: int = 5, scope: Scope = Scope()) -> dict[str, Any]:
+    """Counts of tasks and of responsibilities by light, and per-department rows (GROUP BY in SQL)."""
+    tl = task_lights(session, as_of, warning_days, scope).subquery("tl")
+    task_counts = {RANK_LIGHT[r]: n for r, n in session.execute(
+        select(tl.c.rank, func.count()).group_by(tl.c.rank))}
+    rl = _lights(session, as_of, warning_days, scope).subquery("rl")
+    resp_counts = {RANK_LIGHT[r]: n for r, n in session.execute(
+        select(rl.c.rank, func.count()).group_by(rl.c.rank))}
+    dept_rows = session.execute(
+        select(
+            rl.c.acting_agency,
+            *[func.sum(case((rl.c.rank == rank, 1), else_=0)).label(light)
+              for light, rank in (("red", 3), ("yellow", 2), ("green", 1), ("done", 0))],
+            func.sum(rl.c.overdue).label("overdue"),
+            func.sum(rl.c.due).label("due"),
+            func.sum(rl.c.late).label("late"),
+            func.max(rl.c.rank).label("worst"),
+        ).group_by(rl.c.acting_agency).order_by(func.max(rl.c.rank).desc(), rl.c.acting_agency)
+    ).all()
+    departments = []
+    for row in dept_rows:
+        due = int(row.due or 0)
+        departments.append({
+            "agency": row.acting_agency, "light": RANK_LIGHT[int(row.worst)],
+            **{light: int(getattr(row, light) or 0) for light in LIGHTS},
+            "overdue": int(row.overdue or 0),
+            "on_time_rate": round((due - int(row.late or 0)) / due, 3) if due else None,
+        })
+    return {
+        "as_of": as_of.isoformat(),
+        "tasks": {light: task_counts.get(light, 0) for light in LIGHTS},
+        "responsibilities": {light: resp_counts.get(light, 0) for light in LIGHTS},
+        "departments": departments,
+    }
+
+
+def responsibility_rows(session: Session, *, as_of: dt.date, warning_days: int = 5, scope: Scope = Scope(),
+                        limit: int = 200, offset: int = 0) -> list[dict[str, Any]]:
+    """A page of responsibilities with their lights, worst first."""
+    rl = _lights(session, as_of, warning_days, scope).subquery("rl")
+    stmt = (
+        select(rl, Task.section, Task.number, Task.text, Policy.doc_number, Policy.title)
+        .join(Task, Task.id == rl.c.task_id).join(Policy, Policy.id == rl.c.policy_id)
+        .order_by(rl.c.rank.desc(), rl.c.next_due, rl.c.responsibility_id).limit(limit).offset(offset)
+    )
+    return [
+        {"responsibility": r.responsibility_id, "task": r.task_id, "policy": r.doc_number or r.title,
+         "number": f"{r.section}.{r.number}" if r.section else r.number, "text": r.text,
+         "agency": r.acting_agency, "recorded_agency": r.agency_key, "jurisdiction": r.jurisdiction_code,
+         "role": r.role, "state": r.state, "light": RANK_LIGHT[int(r.rank)], "overdue": int(r.overdue),
+         "next_due": r.next_due.isoformat() if r.next_due else None}
+        for r in session.execute(stmt)
+    ]
+
+
+def overdue(session: Session, *, as_of: dt.date, scope: Scope = Scope(), limit: int = 500,
+            offset: int = 0) -> list[dict[str, Any]]:
+    """Milestones past their effective due date without a report (or whose report was returned), by D."""
+    facts = milestone_facts(as_of).subquery("f")
+    stmt = (
+        select(facts, Responsibility.agency_key, Responsibility.role, Responsibility.jurisdiction_code,
+               Task.section, Task.number, Task.text, Task.policy_id, Policy.doc_number, Policy.title)
+        .join(Responsibility, Responsibility.id == facts.c.responsibility_id)
+        .join(Task, Task.id == facts.c.task_id).join(Policy, Policy.id == Task.policy_id)
+        .where(Policy.superseded_by_id.is_(None),
+               (Responsibility.closed_on.is_(None)) | (Responsibility.closed_on > as_of),
+               ((facts.c.first_on.is_(None)) & (facts.c.effective_due < as_of)) | facts.c.returned)
+        .order_by(facts.c.effective_due, facts.c.milestone_id).limit(limit).offset(offset)
+    )
+    if scope.agency:
+        stmt = stmt.where(Responsibility.agency_key == scope.agency)
+    if scope.jurisdiction:
+        stmt = stmt.where(Responsibility.jurisdiction_code == scope.jurisdiction)
+    if scope.policy_id is not None:
+        stmt = stmt.where(Task.policy_id == scope.policy_id)
+    return [
+        {"milestone": r.milestone_id, "responsibility": r.responsibility_id, "task": r.task_id,
+         "policy": r.doc_number or r.title, "number": f"{r.section}.{r.number}" if r.section else r.number,
+         "text": r.text, "agency": r.agency_key, "role": r.role, "jurisdiction": r.jurisdiction_code,
+         "period": r.period, "due": r.due_date.isoformat(), "effective_due": r.effective_due.isoformat(),
+         "days_overdue": (as_of - r.effective_due).days, "returned": bool(r.returned)}
+        for r in session.execute(stmt)
+    ]
+
+
+def period_history(session: Session, *, responsibility_id: int, as_of: dt.date) -> list[dict[str, Any]]:
+    """Each past period of a responsibility with the light it earned: a late period stays red."""
+    facts = milestone_facts(as_of).where(Milestone.responsibility_id == responsibility_id).subquery("f")
+    stmt = (select(facts, period_light(facts).label("light"))
+            .where(facts.c.effective_due < as_of).order_by(facts.c.effective_due))
+    return [{"milestone": r.milestone_id, "period": r.period, "due": r.due_date.isoformat(),
+             "effective_due": r.effective_due.isoformat(),
+             "reported_on": r.first_on.isoformat() if r.first_on else None, "light": r.light}
+            for r in session.execute(stmt)]

@@ -211,7 +211,8 @@ def status_cmd(state: CliState, agency: str | None, jurisdiction: str | None, po
 
     day = _today(state, as_of)
     with state.session() as session:
-        scope = scope_for(session, agency=agency, jurisdiction=jurisdiction, policy=policy)
+        scope = scope_for(session, actor=state.actor(session), agency=agency, jurisdiction=jurisdiction,
+                          policy=policy)
         data = summary(session, as_of=day, warning_days=state.settings.warning_days, scope=scope)
         data["items"] = responsibility_rows(session, as_of=day, warning_days=state.settings.warning_days,
                                             scope=scope, limit=limit)
@@ -247,8 +248,9 @@ def overdue_cmd(state: CliState, agency: str | None, jurisdiction: str | None, p
 
     day = _today(state, as_of)
     with state.session() as session:
-        rows = overdue(session, as_of=day, scope=scope_for(session, agency=agency, jurisdiction=jurisdiction,
-                                                           policy=policy))
+        scope = scope_for(session, actor=state.actor(session), agency=agency, jurisdiction=jurisdiction,
+                          policy=policy)
+        rows = overdue(session, as_of=day, scope=scope)
     if as_json:
         echo_json(rows)
         return
@@ -257,3 +259,33 @@ def overdue_cmd(state: CliState, agency: str | None, jurisdiction: str | None, p
         flag = "（被退回）" if r["returned"] else ""
         click.echo(f"节点#{cell(r['milestone'], 6)} {cell(r['agency'] or '-', 12)} {cell(r['policy'], 16)} "
                    f"{cell(r['number'], 8)} 应于 {r['effective_due']} 报送，逾期 {r['days_overdue']} 天{flag}")
+
+
+@report_group.command("template")
+@click.option("--agency", required=True, metavar="KEY", help="部门代码")
+@click.option("--jurisdiction", metavar="CODE", help="辖区（默认：用户所在辖区；协调人默认全部）")
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@as_of_option
+@pass_state
+def report_template_cmd(state: CliState, agency: str, jurisdiction: str | None, output: Path,
+                        as_of: dt.datetime | None) -> None:
+    """导出 Excel 报送模板：每个待报节点一行，部门指标为列，带数据校验。"""
+    from core.services.excel_reports import write_template
+
+    with state.session() as session:
+        n = write_template(session, actor=state.actor(session), host=state.host, agency=agency, path=output,
+                           as_of=_today(state, as_of), jurisdiction=jurisdiction)
+    click.echo(f"已写出 {output}（{n} 个待报节点）")
+
+
+@report_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_state
+def report_import_cmd(state: CliState, file: Path) -> None:
+    """导入填好的 Excel 报送：所有行一次提交；任何一格有误则全部不提交，并指出工作表、行和列。"""
+    from core.services.excel_reports import import_workbook
+
+    with state.session() as session:
+        ids = import_workbook(session, actor=state.actor(session), host=state.host, path=file,
+                              today=_today(state, None), attachment_root=_attachment_root(state))
+    click.echo(f"已导入 {len(ids)} 份报送：{'、'.join(f'#{i}' for i in ids)}")

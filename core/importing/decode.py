@@ -49,13 +49,15 @@ def decode_bytes(data: bytes, *, file: str = "<bytes>") -> str:
     else:
         try:
             text = data.decode("utf-8")
-        except UnicodeDecodeError:
+        except UnicodeDecodeError as utf8_error:
             try:
                 text = data.decode("gb18030")
             except UnicodeDecodeError as exc:
+                # The encoding that read further is the one the file was meant to be in: name its line.
+                offset = max(utf8_error.start, exc.start)
                 raise ParseError(
                     "无法识别文件编码：既不是 UTF-8，也不是 GB18030/GBK",
-                    file=file, line=_line_of(data, exc.start), expected=EXPECTED_ENCODINGS,
+                    file=file, line=_line_of(data, offset), expected=EXPECTED_ENCODINGS,
                 ) from exc
     if _looks_binary(text):
         raise ParseError("文件不是文本文件（含有二进制内容）", file=file, line=1, expected=EXPECTED_ENCODINGS)

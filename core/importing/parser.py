@@ -17,6 +17,7 @@ Pure: standard library, core.plugin_api, core.errors and core.domain.agencies on
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.domain.agencies import AgencyRegistry
@@ -99,10 +100,21 @@ class _Flat:
             line_last[i + 1] = len(line_of) - 1
         return cls("".join(parts), line_of, line_last)
 
+    def __post_init__(self) -> None:
+        # line number -> index of its last character that is not trailing punctuation
+        self._significant: dict[int, int] = {}
+        for line, last in self.line_last.items():
+            first = last
+            while first > 0 and self.line_of[first - 1] == line:
+                first -= 1
+            end = last
+            while end > first and self.text[end] in _TRAILING:
+                end -= 1
+            self._significant[line] = end
+
     def ends_line(self, pos: int) -> bool:
         """True when only punctuation follows ``pos`` on its line."""
-        last = self.line_last[self.line_of[pos]]
-        return all(ch in _TRAILING for ch in self.text[pos + 1: last + 1])
+        return pos >= self._significant[self.line_of[pos]]
 
 
 @dataclass
@@ -166,7 +178,7 @@ def _items(lines: list[str], warnings: list[ParseWarning]) -> list[_Item]:
 # --------------------------------------------------------------------------- clauses
 
 
-def _find_clause(flat: _Flat, is_names_only: callable) -> _Clause | None:  # type: ignore[valid-type]
+def _find_clause(flat: _Flat, is_names_only: Callable[[str], bool]) -> _Clause | None:
     text = flat.text
     for close in range(len(text) - 1, -1, -1):
         if text[close] not in CLOSE or not flat.ends_line(close):
@@ -199,7 +211,7 @@ def _find_clause(flat: _Flat, is_names_only: callable) -> _Clause | None:  # typ
     return None
 
 
-def _is_clause(content: str, is_names_only: callable) -> bool:  # type: ignore[valid-type]
+def _is_clause(content: str, is_names_only: Callable[[str], bool]) -> bool:
     if not content or len(content) > MAX_CLAUSE_CHARS or "。" in content:
         return False
     content = _strip_convention(content)

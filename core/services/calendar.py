@@ -61,26 +61,37 @@ def calendar_around(session: Session, day: dt.date, years_after: int = 1) -> Wor
 
 
 def import_calendar_file(session: Session, *, actor: Actor, path: Path) -> dict[str, Any]:
-    """Replace everything known for the file's year by the official schedule in ``path``."""
+    """Replace everything known for the file's year by the official schedule in ``path``.
+
+    Entries of the file outside its year (a make-up day in the previous December, a holiday running
+    into January) replace those single days of the neighbouring year, which is seeded first so that
+    seeding it later cannot collide with them.
+    """
     require_coordinator(actor, "导入放假安排")
-    schedule = parse_calendar_file(path)
-    before = session.get(CalendarYear, schedule.year)
+    schedule = parse_calendar_file(path)  # a bad file raises here, before anything is written
+    year = schedule.year
+    ensure_years(session, year - 1, year + 1)
+    before = session.get(CalendarYear, year)
     before_source = before.source if before else None
+    exceptions = schedule.exceptions()
+    outside = sorted(d for d in exceptions if d.year != year)
     session.execute(delete(CalendarDay).where(
-        CalendarDay.day.between(dt.date(schedule.year, 1, 1), dt.date(schedule.year, 12, 31))))
-    exceptions = {d: v for d, v in schedule.exceptions().items() if d.year == schedule.year}
+        CalendarDay.day.between(dt.date(year, 1, 1), dt.date(year, 12, 31))))
+    if outside:
+        session.execute(delete(CalendarDay).where(CalendarDay.day.in_(outside)))
     source = schedule.source or path.name
     session.add_all(CalendarDay(day=d, working=w, name=n, source=source) for d, (w, n) in exceptions.items())
     if before is None:
-        session.add(CalendarYear(year=schedule.year, source=source, has_makeup_days=True))
+        session.add(CalendarYear(year=year, source=source, has_makeup_days=True))
     else:
         before.source, before.has_makeup_days = source, True
     session.flush()
-    summary = {"year": schedule.year, "source": source,
+    summary = {"year": year, "source": source,
                "holidays": sum(1 for w, _n in exceptions.values() if not w),
-               "workdays": sum(1 for w, _n in exceptions.values() if w)}
+               "workdays": sum(1 for w, _n in exceptions.values() if w),
+               "outside_year": [d.isoformat() for d in outside]}
     audit.record(session, actor=actor.name, action="calendar.import", entity_type="calendar_year",
-                 entity_id=schedule.year, before={"source": before_source}, after=summary)
+                 entity_id=year, before={"source": before_source}, after=summary)
     return summary
 
 
@@ -91,5 +102,6 @@ def month_view(session: Session, year: int, month: int) -> dict[str, Any]:
         "year": year, "month": month,
         "days": [{"date": d.date.isoformat(), "working": d.working, "kind": d.kind, "name": d.name}
                  for d in cal.month(year, month)],
+        "covered": cal.is_covered(year),
         "warnings": cal.warnings_for(year),
     }

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from core.services.calendar import calendar_around
 from core.services.catalog import find_policy
+from core.services.identity import Actor
 from core.storage.models import Milestone, Policy, Responsibility, Task
 from core.storage.queries import RANK_LIGHT, milestone_facts, period_light, responsibility_lights
 
@@ -28,8 +29,11 @@ class Scope:
     task_id: int | None = None
 
 
-def scope_for(session: Session, *, agency: str | None = None, jurisdiction: str | None = None,
-              policy: str | None = None, task_id: int | None = None) -> Scope:
+def scope_for(session: Session, *, actor: Actor | None = None, agency: str | None = None,
+              jurisdiction: str | None = None, policy: str | None = None, task_id: int | None = None) -> Scope:
+    """The scope of a status question; a department user sees only their agency in their jurisdiction."""
+    if actor is not None and actor.role == "department":
+        agency, jurisdiction = actor.agency_key, actor.jurisdiction_code or jurisdiction
     return Scope(agency, jurisdiction, find_policy(session, policy).id if policy else None, task_id)
 
 

@@ -1,0 +1,165 @@
+"""Excel, the language of every 督办 office: a fill-in workbook per agency, and importing it back.
+
+Sheet 报送: row 1 holds the Chinese headers, row 2 (hidden) the machine keys, one row per open milestone
+from row 3 on. Importing files every filled row in one transaction, or none, naming sheet, row and column.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from core.errors import ConflictError, NotFoundError, ParseError, PermissionDenied, ValidationError
+from core.plugin_host import PluginHost
+from core.services.identity import Actor, require_department_scope
+from core.services.reports import convert_indicator, indicator_specs_for, submit_report
+from core.storage.models import Milestone, Policy, Report, Responsibility, Task
+
+SHEET = "报送"
+ROLE_LABEL = {"lead": "牵头", "support": "配合", "joint": "共同负责"}
+FIXED = [
+    ("milestone", "节点编号"), ("responsibility", "责任编号"), ("policy", "政策"), ("task", "任务编号"),
+    ("summary", "任务摘要"), ("role", "角色"), ("period", "期次"), ("due", "应报日期"),
+    ("text", "进展情况"), ("final", "申请办结（是/否）"),
+]
+READ_ONLY = {"milestone", "responsibility", "policy", "task", "summary", "role", "period", "due"}
+
+
+def _open_milestones(session: Session, agency: str, jurisdiction: str | None, as_of: dt.date,
+                     until: dt.date) -> list[Any]:
+    reported = select(Report.milestone_id).where(
+        Report.is_current.is_(True), Report.review_state != "returned", Report.milestone_id.is_not(None))
+    stmt = (
+        select(Milestone, Responsibility, Task, Policy)
+        .join(Responsibility, Responsibility.id == Milestone.responsibility_id)
+        .join(Task, Task.id == Milestone.task_id).join(Policy, Policy.id == Task.policy_id)
+        .where(Responsibility.agency_key == agency, Responsibility.state != "closed",
+               Policy.superseded_by_id.is_(None), Milestone.id.not_in(reported),
+               Milestone.effective_due_date <= until)
+        .order_by(Milestone.effective_due_date, Milestone.id)
+    )
+    if jurisdiction:
+        stmt = stmt.where(and_(Responsibility.jurisdiction_code == jurisdiction))
+    return list(session.execute(stmt))
+
+
+def write_template(session: Session, *, actor: Actor, host: PluginHost, agency: str, path: Path,
+                   as_of: dt.date, jurisdiction: str | None = None, horizon_days: int = 92) -> int:
+    """Write the fill-in workbook for ``agency``; returns the number of milestone rows."""
+    require_department_scope(actor, agency, jurisdiction or actor.jurisdiction_code, "导出报送模板")
+    jurisdiction = jurisdiction or (None if actor.is_coordinator else actor.jurisdiction_code)
+    rows = _open_milestones(session, agency, jurisdiction, as_of, as_of + dt.timedelta(days=horizon_days))
+    specs = indicator_specs_for(host, agency, None)
+    columns = FIXED + [(key, f"{s.name}（{s.unit}）" if s.unit else s.name) for key, s in specs.items()]
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = SHEET
+    ws.append([label for _k, label in columns])
+    ws.append([key for key, _l in columns])
+    ws.row_dimensions[2].hidden = True
+    header_fill = PatternFill("solid", fgColor="DDEBF7")
+    for cell in ws[1]:
+        cell.font, cell.fill = Font(bold=True), header_fill
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    for milestone, resp, task, policy in rows:
+        number = f"{task.section}.{task.number}" if task.section else task.number
+        ws.append([milestone.id, resp.id, policy.doc_number or policy.title, number, task.text[:60],
+                   ROLE_LABEL.get(resp.role, resp.role), milestone.period, milestone.effective_due_date, "", "否"]
+                  + [None] * len(specs))
+    last = max(ws.max_row, 3)
+    for index, (key, _label) in enumerate(columns, start=1):
+        letter = get_column_letter(index)
+        ws.column_dimensions[letter].width = 40 if key in ("summary", "text") else 14
+        rng = f"{letter}3:{letter}{last}"
+        if key == "final":
+            dv = DataValidation(type="list", formula1='"是,否"', allow_blank=True)
+        elif key in specs:
+            spec = specs[key]
+            if spec.type == "int":
+                dv = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0", allow_blank=True)
+            elif spec.type == "float":
+                dv = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True)
+            elif spec.type == "bool":
+                dv = DataValidation(type="list", formula1='"是,否"', allow_blank=True)
+            elif spec.type == "date":
+                dv = DataValidation(type="date", allow_blank=True)
+            else:
+                continue
+        else:
+            continue
+        dv.error, dv.errorTitle = f"请按格式填写：{_label}", "格式不符"
+        ws.add_data_validation(dv)
+        dv.add(rng)
+    ws.freeze_panes = "C3"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return len(rows)
+
+
+def import_workbook(session: Session, *, actor: Actor, host: PluginHost, path: Path, today: dt.date,
+                    attachment_root: Path | None = None) -> list[int]:
+    """File every filled row as a report, in the caller's one transaction; returns the report ids."""
+    try:
+        wb = load_workbook(path, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
+        raise ParseError(f"不是有效的 Excel 文件：{exc}", file=str(path)) from exc
+    if SHEET not in wb.sheetnames:
+        raise ParseError(f"缺少工作表“{SHEET}”", file=str(path), expected="由 duban report template 生成的工作簿")
+    ws = wb[SHEET]
+    keys = [c.value for c in ws[2]]
+    if "milestone" not in keys or "text" not in keys:
+        raise ParseError("第 2 行（隐藏行）缺少列代码", file=str(path), line=2,
+                         expected="由 duban report template 生成的工作簿，不要删除隐藏行")
+    col = {key: index for index, key in enumerate(keys) if key}
+    report_ids: list[int] = []
+    for row in ws.iter_rows(min_row=3):
+        values = {key: row[index].value for key, index in col.items() if index < len(row)}
+        filled = {k: v for k, v in values.items() if k not in READ_ONLY and k != "final" and v not in (None, "")}
+        if not filled:
+            continue
+        r = row[0].row
+
+        def where(key: str, _r: int = r) -> str:
+            return f"{path.name} 工作表“{SHEET}”第 {_r} 行 {get_column_letter(col[key] + 1)} 列"
+
+        milestone = session.get(Milestone, values.get("milestone")) if isinstance(values.get("milestone"), int) else None
+        if milestone is None:
+            raise ValidationError(f"{where('milestone')}：节点编号 {values.get('milestone')!r} 不存在")
+        resp = session.get(Responsibility, milestone.responsibility_id)
+        assert resp is not None
+        task = session.get(Task, resp.task_id)
+        specs = indicator_specs_for(host, resp.agency_key, task.template_key if task else None)
+        indicators: dict[str, Any] = {}
+        for key, value in filled.items():
+            if key == "text":
+                continue
+            if key not in specs:
+                raise ValidationError(f"{where(key)}：部门 {resp.agency_key} 没有指标 {key}")
+            raw = value.isoformat()[:10] if isinstance(value, dt.date | dt.datetime) else str(value)
+            if isinstance(value, float) and value.is_integer() and specs[key].type == "int":
+                raw = str(int(value))
+            try:
+                indicators[key] = convert_indicator(specs[key], raw)
+            except ValidationError as exc:
+                raise ValidationError(f"{where(key)}：{exc}") from exc
+        final = str(values.get("final") or "否").strip() == "是"
+        try:
+            result = submit_report(session, actor=actor, host=host, responsibility_id=resp.id,
+                                   milestone_id=milestone.id, text=str(filled.get("text") or ""),
+                                   indicators=indicators, final=final, today=today,
+                                   attachment_root=attachment_root)
+        except (ValidationError, PermissionDenied, NotFoundError, ConflictError) as exc:
+            raise type(exc)(f"{path.name} 工作表“{SHEET}”第 {r} 行：{exc}") from exc
+        report_ids.append(result.report.id)
+    if not report_ids:
+        raise ValidationError(f"{path.name}：没有填写任何报送（进展情况或指标）")
+    return report_ids

@@ -89,11 +89,11 @@ def tasks_cmd(state: CliState, policy: str | None, agency: str | None, role: str
     if as_json:
         echo_json(page)
         return
-    click.echo(f"{cell('政策', 18)} {cell('编号', 8)} {cell('任务', 36)} {cell('牵头', 14)} 配合/共同")
+    click.echo(f"{cell('政策', 18)} {cell('编号', 10)} {cell('任务', 36)} {cell('牵头', 14)} 配合/共同")
     for t in page["tasks"]:
         number = f"{t['section']}.{t['number']}" if t["section"] else t["number"]
         others = "、".join(t["support"]) or ("共同：" + "、".join(t["joint"]) if t["joint"] else "-")
-        click.echo(f"{cell(t['policy'], 18)} {cell(number, 8)} {cell(t['text'], 36)} "
+        click.echo(f"{cell(t['policy'], 18)} {cell(number, 10)} {cell(t['text'], 36)} "
                    f"{cell('、'.join(t['lead']) or '-', 14)} {others}")
     shown = len(page["tasks"])
     click.echo(f"共 {page['total']} 条，显示第 {offset + 1}–{offset + shown} 条" if shown else f"共 {page['total']} 条")

@@ -29,6 +29,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "overdue": ("core.cli.cmd_workflow:overdue_cmd", "逾期未报的节点"),
     "audit": ("core.cli.cmd_admin:audit_group", "审计日志（verify / log）"),
     "user": ("core.cli.cmd_admin:user_group", "用户（add / list）"),
+    "calendar": ("core.cli.cmd_schedule:calendar_group", "工作日历（YYYY-MM / import）"),
+    "schedule": ("core.cli.cmd_schedule:schedule_group", "排期（propose / set / confirm / remove / list）"),
+    "milestones": ("core.cli.cmd_schedule:milestones_group", "督办节点（列表 / generate）"),
 }
 
 

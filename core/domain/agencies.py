@@ -49,6 +49,7 @@ _GENERIC_PREFIXES = (
 )
 # Organisation suffixes, longest first: 卫生健康委员会 → 卫生健康, 体育总局 → 体育.
 _SUFFIXES = ("委员会", "办公室", "总局", "部门", "机关", "部", "厅", "局", "委", "办")
+_NATIONAL_PREFIXES = ("中华人民共和国", "国务院", "国家", "中央", "全国")
 _PLACE_PREFIX = re.compile(r"^[\u4e00-\u9fff]{2,12}?(?:自治区|自治州|自治县|地区|省|市|州|盟|县|区|旗)")
 _BRACKETED = re.compile(r"\([^()]*\)")
 _EDGE_PUNCT = "、，,：:；;。.·“”\"'‘’"
@@ -82,6 +83,19 @@ def strip_jurisdiction(name: str) -> str:
                 changed = True
                 break
     return text
+
+
+def _strip_national_prefix(name: str) -> str:
+    """国家乡村振兴局 → 乡村振兴局; 国务院扶贫办 → 扶贫办 (never empty)."""
+    for prefix in _NATIONAL_PREFIXES:
+        if name.startswith(prefix) and len(name) > len(prefix) + 1:
+            return name[len(prefix):]
+    return name
+
+
+def _org_suffix(name: str) -> str:
+    """The organisation suffix a name ends with (部, 厅, 局 …), or an empty string."""
+    return next((s for s in _SUFFIXES if name.endswith(s) and len(name) > len(s)), "")
 
 
 def _stem(name: str) -> str:
@@ -192,6 +206,39 @@ class AgencyRegistry:
         if level not in _ALL_LEVELS:
             raise ValueError(f"unknown level {level!r}; expected one of {', '.join(_ALL_LEVELS)}")
         return spec.names.get(level, spec.name)
+
+    def name_on(self, key: str, level: str, day: dt.date) -> str:
+        """The name the agency used at a level on ``day``, following its renames.
+
+        A rename (a succession without ``key``) gives the national name from its date on: 国务院扶贫办
+        until 2021-02-24, 国家乡村振兴局 from 2021-02-25. The names at the other levels are derived from
+        it: the level's jurisdiction prefix (省, 市（州）, 县 …) plus the new name without its national
+        prefix (国家, 国务院 …) — 省扶贫办 becomes 省乡村振兴局. When the national and the level name end
+        differently (民政部 / 省民政厅), a new name ending like the old national one (…部) takes the
+        level's ending (…厅). A level the plugin did not name keeps the short name.
+
+        Successions that move the duties to another agency do not rename this one: after them the agency
+        keeps the last name it had (use :meth:`successor_on` for the agency carrying the work).
+        """
+        base = self.name_at(key, level)  # validates key and level
+        spec = self._specs[key]
+        renames = [s for s in spec.successions if s.key is None and s.since <= day]
+        if not renames:
+            return base
+        renamed = max(renames, key=lambda s: s.since).name
+        if level == "national":
+            return renamed
+        if level not in spec.names:
+            return base
+        new_core = _strip_national_prefix(renamed)
+        old_core = strip_jurisdiction(normalize_name(base))
+        prefix = base[: -len(old_core)] if base.endswith(old_core) and base != old_core else ""
+        national = spec.names.get("national")
+        if national is not None:
+            national_suffix, level_suffix = _org_suffix(national), _org_suffix(base)
+            if national_suffix and level_suffix and national_suffix != level_suffix and new_core.endswith(national_suffix):
+                new_core = new_core[: -len(national_suffix)] + level_suffix
+        return prefix + new_core
 
     def successor_on(self, key: str, day: dt.date) -> str:
         """The key of the agency that carries ``key``'s open work on ``day``.

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from core.domain.agencies import AgencyRegistry
 from core.errors import ParseError
@@ -62,6 +62,9 @@ _CONVENTION = re.compile(
     r"|第一个?(?:单位|部门)为牵头(?:单位|部门)"
 )
 _CONVENTION_TAIL = re.compile(r"[，,；;]?(?:以下同|下同)")
+_UNBROKEN = re.compile(
+    r"(?<=[。；;）)\s])[ \t\u3000]*(?=[（(][一二三四五六七八九十]{1,4}[）)]|[一二三四五六七八九十]{1,4}、)"
+)
 _TRAILING = set("。.;；，,、 ")
 _NON_ASCII_SPACE = re.compile(r" (?=[^\x00-\x7f])|(?<=[^\x00-\x7f]) ")
 
@@ -300,6 +303,10 @@ def parse_policy(
         keeping it as written with a warning.
     :raises ParseError: when the text holds no recognisable task.
     """
+    return _parse(text, registry, source=source, strict=strict, resplit=False)
+
+
+def _parse(text: str, registry: AgencyRegistry, *, source: str, strict: bool, resplit: bool) -> ParsedPolicy:
     if not isinstance(text, str):
         raise ParseError("输入不是文本", file=source, line=1, expected="文本")
     lines = text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "").split("\n")
@@ -327,6 +334,12 @@ def parse_policy(
                            item.start + 1, clause_line))
 
     if not tasks:
+        broken = _UNBROKEN.sub("\n", text)
+        if broken != text and not resplit:
+            # A web page or a PDF that lost its line breaks: break before each number and try once more.
+            parsed = _parse(broken, registry, source=source, strict=strict, resplit=True)
+            note = ParseWarning(None, "原文没有分行，已在每个编号前断行后解析；警告中的行号按断行后的文字计")
+            return replace(parsed, warnings=(note, *parsed.warnings))
         raise ParseError("没有找到任何带责任条款的任务条目", file=source, line=1, expected=NO_TASKS_EXPECTED)
 
     annex = next((i for i, line in enumerate(lines) if _ANNEX.match(meta.squeeze(line))), None)

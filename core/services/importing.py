@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from core.domain.agencies import AgencyRegistry
 from core.domain.jurisdictions import code_for_name
 from core.domain.policy_diff import PolicyDiff, TaskFacts, diff_tasks
-from core.errors import ConflictError, NotFoundError, ValidationError
+from core.errors import ConflictError, NotFoundError
 from core.importing.model import ParsedPolicy, to_json_dict
 from core.importing.parser import parse_policy
 from core.importing.readers import read_document
@@ -44,11 +44,14 @@ def registry_from(host: PluginHost) -> AgencyRegistry:
     return AgencyRegistry(host.agencies())
 
 
-def parse_file(path: Path, *, host: PluginHost) -> tuple[ParsedPolicy, str]:
-    """Read and parse a document; returns the parse and the sha256 of the file's bytes."""
+def parse_file(path: Path, *, host: PluginHost, strict: bool = False) -> tuple[ParsedPolicy, str]:
+    """Read and parse a document; returns the parse and the sha256 of the file's bytes.
+
+    ``strict`` refuses a department name no registered agency claims (local governments are parties too).
+    """
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     text = read_document(path, host.document_readers())
-    return parse_policy(text, registry_from(host), source=str(path)), digest
+    return parse_policy(text, registry_from(host), source=str(path), strict=strict), digest
 
 
 def _facts_of_parse(parsed: ParsedPolicy) -> list[TaskFacts]:
@@ -91,11 +94,8 @@ def import_policy(session: Session, *, actor: Actor, host: PluginHost, path: Pat
                   replace: bool = False) -> ImportResult:
     """Import ``path``. Same file twice: unchanged. A changed version of a stored document needs ``replace``."""
     require_coordinator(actor, "导入政策文件")
-    parsed, digest = parse_file(path, host=host)
+    parsed, digest = parse_file(path, host=host, strict=strict)
     warnings: list[dict[str, Any]] = []
-    unresolved = sorted({r.name for t in parsed.tasks for r in t.responsibilities if r.agency is None})
-    if strict and unresolved:
-        raise ValidationError(f"{path}: 以下部门名称无法识别（--strict）：{'、'.join(unresolved)}")
     code = _jurisdiction_code(session, parsed, jurisdiction)
     if code is None:
         warnings.append({"line": None, "message": "未能确定发文辖区，请用 --jurisdiction 指定"})

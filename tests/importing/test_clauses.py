@@ -344,3 +344,10 @@ def test_clause_grammar_directly() -> None:
     assert [(p.name, p.kind) for p in grammar.parties] == [("民政部", "generic"), ("财政部", "generic")]
     assert grammar.etc
     assert read_clause("各有关部门按职责分工负责").parties[0].group
+
+
+def test_text_without_line_breaks_is_split_before_numbers(registry: AgencyRegistry) -> None:
+    text = "附件 任务分工 一、甲，提供一对一、面对面服务。（民政部负责）二、乙。（财政部、全国妇联按照职责分工负责）"
+    policy = parse_policy(text, registry)
+    assert [(t.number, t.text) for t in policy.tasks] == [("一", "甲，提供一对一、面对面服务。"), ("二", "乙。")]
+    assert "没有分行" in policy.warnings[0].message

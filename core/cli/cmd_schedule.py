@@ -1,0 +1,281 @@
+"""duban calendar, duban schedule, duban milestones.
+
+``calendar`` and ``milestones`` are groups with a default subcommand: ``duban calendar 2026-02`` is
+``duban calendar show 2026-02`` and ``duban milestones --due-before …`` is ``duban milestones list …``,
+while ``duban calendar import FILE`` and ``duban milestones generate`` name their subcommand.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+import click
+
+from core.cli.state import CliState, cell, echo_json, pass_state
+
+ROLE_LABEL = {"lead": "牵头", "support": "配合", "joint": "共同"}
+KIND_LABEL = {"workday": "工作日", "weekend": "周末", "holiday": "放假", "makeup": "调休上班"}
+WEEKDAYS = "一二三四五六日"
+_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+
+
+class DefaultGroup(click.Group):
+    """A group that runs ``default`` when the first argument is not one of its subcommands."""
+
+    def __init__(self, *args: Any, default: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.default = default
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        help_names = set(ctx.help_option_names)
+        if not args or (args[0] not in self.commands and args[0] not in help_names):
+            args = [self.default, *args]
+        return super().parse_args(ctx, args)
+
+
+def _today(state: CliState) -> dt.date:
+    from core.services.clock import local_today
+
+    return local_today(state.settings.timezone)
+
+
+def _warn(lines: list[str]) -> None:
+    for line in lines:
+        click.secho(f"警告：{line}", err=True, fg="yellow")
+
+
+date_type = click.DateTime(["%Y-%m-%d"])
+
+
+# -- duban calendar -------------------------------------------------------------------------------------
+
+@click.group("calendar", cls=DefaultGroup, default="show")
+def calendar_group() -> None:
+    """工作日历：duban calendar YYYY-MM（= show）/ duban calendar import 文件。"""
+
+
+def _month(value: str | None, state: CliState) -> tuple[int, int]:
+    if value is None:
+        today = _today(state)
+        return today.year, today.month
+    match = _MONTH.match(value.strip())
+    if not match or not 1 <= int(match.group(2)) <= 12 or not 1900 <= int(match.group(1)) <= 2200:
+        raise click.BadParameter(f"{value!r} 不是 YYYY-MM 形式的月份", param_hint="MONTH")
+    return int(match.group(1)), int(match.group(2))
+
+
+@calendar_group.command("show")
+@click.argument("month", required=False, metavar="YYYY-MM")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@pass_state
+def calendar_show_cmd(state: CliState, month: str | None, as_json: bool) -> None:
+    """显示一个月的工作日、放假日和调休上班日（默认本月）。"""
+    from core.services.calendar import month_view
+
+    year, mon = _month(month, state)
+    with state.session() as session:
+        view = month_view(session, year, mon)
+    if as_json:
+        echo_json(view)
+        _warn(view["warnings"])
+        return
+    click.echo(f"{year}年{mon}月")
+    for day in view["days"]:
+        d = dt.date.fromisoformat(day["date"])
+        mark = "上班" if day["working"] else "休息"
+        label = KIND_LABEL[day["kind"]]
+        click.echo(f"{day['date']} 周{WEEKDAYS[d.weekday()]} {cell(mark, 4)} {cell(label, 8)} {day['name']}".rstrip())
+    workdays = sum(1 for d in view["days"] if d["working"])
+    click.echo(f"共 {workdays} 个工作日")
+    _warn(view["warnings"])
+
+
+@calendar_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_state
+def calendar_import_cmd(state: CliState, file: Path) -> None:
+    """导入国务院办公厅公布的某年放假安排（TOML 文件，格式见 docs/schedules.md）。"""
+    from core.services.calendar import import_calendar_file
+
+    with state.session() as session:
+        summary = import_calendar_file(session, actor=state.actor(session), path=file)
+    click.echo(f"已导入 {summary['year']} 年放假安排（{summary['source']}）：放假 {summary['holidays']} 天，"
+               f"调休上班 {summary['workdays']} 天")
+
+
+# -- duban schedule -------------------------------------------------------------------------------------
+
+@click.group("schedule")
+def schedule_group() -> None:
+    """排期：propose / set / confirm / remove / list。"""
+
+
+def _print_schedules(rows: list[dict[str, Any]]) -> None:
+    click.echo(f"{cell('编号', 6)} {cell('任务', 8)} {cell('政策', 18)} {cell('规则', 24)} {cell('说明', 30)} "
+               f"{cell('来源', 10)} 状态")
+    for r in rows:
+        state = "已确认" if r["confirmed"] else "待确认"
+        rule = r["rule"] + (f"（责任#{r['responsibility']}）" if r["responsibility"] else "")
+        click.echo(f"{cell(r['id'], 6)} {cell(r['task_number'], 8)} {cell(r['policy'] or '-', 18)} "
+                   f"{cell(rule, 24)} {cell(r['description'], 30)} {cell(_source(r['source']), 10)} {state}")
+
+
+def _source(source: str) -> str:
+    from core.services.scheduling import SOURCE_NAMES
+
+    return SOURCE_NAMES.get(source, source)
+
+
+@schedule_group.command("propose")
+@click.option("--policy", "policy", required=True, metavar="DOCNO|ID", help="政策文号或编号")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@pass_state
+def schedule_propose_cmd(state: CliState, policy: str, as_json: bool) -> None:
+    """把政策文件中的时间提示（如“每半年”“2020年年底前”“春节”）变成待确认的排期。"""
+    from core.services.catalog import find_policy
+    from core.services.scheduling import propose_schedules
+
+    with state.session() as session:
+        result = propose_schedules(session, actor=state.actor(session), policy_id=find_policy(session, policy).id)
+    if as_json:
+        echo_json(result.as_json())
+        return
+    if result.proposed:
+        _print_schedules(result.proposed)
+    click.echo(f"新建议 {len(result.proposed)} 条，已有 {result.existing} 条；"
+               "用 duban schedule confirm 编号 确认后才会生成节点")
+    _warn(result.warnings)
+
+
+@schedule_group.command("set", context_settings={"ignore_unknown_options": True})
+@click.option("--task", "task_id", type=int, required=True, help="任务编号（见 duban tasks --json）")
+@click.option("--start", type=date_type, help="开始日期 YYYY-MM-DD（默认政策印发日）")
+@click.option("--end", type=date_type, help="结束日期 YYYY-MM-DD")
+@click.option("--responsibility", "responsibility_id", type=int, help="只为该责任（部门）排期")
+@click.argument("rule", nargs=-1, required=True)
+@pass_state
+def schedule_set_cmd(state: CliState, task_id: int, start: dt.datetime | None, end: dt.datetime | None,
+                     responsibility_id: int | None, rule: tuple[str, ...]) -> None:
+    """为任务设定排期（直接生效），例如：duban schedule set --task 12 "holiday 春节 -7"。"""
+    from core.domain.schedule import describe, parse_rule
+    from core.services.scheduling import set_schedule
+
+    with state.session() as session:
+        schedule = set_schedule(session, actor=state.actor(session), task_id=task_id, rule=" ".join(rule),
+                                start=start.date() if start else None, end=end.date() if end else None,
+                                responsibility_id=responsibility_id)
+    click.echo(f"排期 #{schedule.id}：任务 #{task_id} {schedule.rule}（{describe(parse_rule(schedule.rule))}）已生效")
+
+
+@schedule_group.command("confirm")
+@click.argument("schedule_ids", type=int, nargs=-1, required=True, metavar="ID...")
+@pass_state
+def schedule_confirm_cmd(state: CliState, schedule_ids: tuple[int, ...]) -> None:
+    """确认建议的排期（可一次确认多条）。"""
+    from core.services.scheduling import confirm_schedule
+
+    with state.session() as session:
+        actor = state.actor(session)
+        for schedule_id in schedule_ids:
+            confirm_schedule(session, actor=actor, schedule_id=schedule_id)
+    click.echo("已确认排期 " + "、".join(f"#{i}" for i in schedule_ids))
+
+
+@schedule_group.command("remove")
+@click.argument("schedule_id", type=int, metavar="ID")
+@pass_state
+def schedule_remove_cmd(state: CliState, schedule_id: int) -> None:
+    """删除一条排期（已生成的节点保留）。"""
+    from core.services.scheduling import remove_schedule
+
+    with state.session() as session:
+        remove_schedule(session, actor=state.actor(session), schedule_id=schedule_id)
+    click.echo(f"已删除排期 #{schedule_id}")
+
+
+@schedule_group.command("list")
+@click.option("--policy", metavar="DOCNO|ID", help="只列出该政策的排期")
+@click.option("--task", "task_id", type=int, help="只列出该任务的排期")
+@click.option("--limit", default=200, show_default=True, help="每页条数")
+@click.option("--offset", default=0, help="从第几条开始")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@pass_state
+def schedule_list_cmd(state: CliState, policy: str | None, task_id: int | None, limit: int, offset: int,
+                      as_json: bool) -> None:
+    """列出排期（建议的和已确认的）。"""
+    from core.services.scheduling import list_schedules
+
+    with state.session() as session:
+        page = list_schedules(session, policy=policy, task_id=task_id, limit=limit, offset=offset)
+    if as_json:
+        echo_json(page)
+        return
+    _print_schedules(page["schedules"])
+    click.echo(f"共 {page['total']} 条")
+
+
+# -- duban milestones -----------------------------------------------------------------------------------
+
+@click.group("milestones", cls=DefaultGroup, default="list")
+def milestones_group() -> None:
+    """督办节点：duban milestones [--due-before 日期]（= list）/ duban milestones generate。"""
+
+
+@milestones_group.command("generate")
+@click.option("--policy", metavar="DOCNO|ID", help="只为该政策生成（默认所有现行政策）")
+@click.option("--until", type=date_type, help="生成到该日期（默认今年起 schedule.horizon_years 年的年底）")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@pass_state
+def milestones_generate_cmd(state: CliState, policy: str | None, until: dt.datetime | None, as_json: bool) -> None:
+    """按已确认的排期（无排期的任务按默认周期）生成督办节点；重复运行不会重复生成。"""
+    from core.services.catalog import find_policy
+    from core.services.scheduling import generate_milestones
+
+    today = _today(state)
+    horizon = int(state.settings.get("schedule.horizon_years", 2))
+    end = until.date() if until else dt.date(today.year + max(horizon, 1) - 1, 12, 31)
+    with state.session() as session:
+        result = generate_milestones(
+            session, actor=state.actor(session), until=end, today=today,
+            policy_id=find_policy(session, policy).id if policy else None,
+            default_cycle=str(state.settings.get("schedule.default_cycle", "quarterly +5wd")))
+    if as_json:
+        echo_json(result.as_json())
+        _warn(result.warnings)
+        return
+    click.echo(f"生成至 {end}：{result.policies} 个政策、{result.tasks} 项任务；新建节点 {result.created} 个，"
+               f"已有 {result.existing} 个" + (f"，改期 {result.redated} 个" if result.redated else ""))
+    _warn(result.warnings)
+
+
+@milestones_group.command("list")
+@click.option("--due-before", "due_before", type=date_type, help="只列出到期日不晚于该日期的节点")
+@click.option("--agency", metavar="KEY", help="只列出该部门的节点")
+@click.option("--policy", metavar="DOCNO|ID", help="只列出该政策的节点")
+@click.option("--limit", default=200, show_default=True, help="每页条数")
+@click.option("--offset", default=0, help="从第几条开始")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@pass_state
+def milestones_list_cmd(state: CliState, due_before: dt.datetime | None, agency: str | None, policy: str | None,
+                        limit: int, offset: int, as_json: bool) -> None:
+    """列出督办节点（按到期日排序）。"""
+    from core.services.scheduling import list_milestones
+
+    with state.session() as session:
+        page = list_milestones(session, due_before=due_before.date() if due_before else None, agency=agency,
+                               policy=policy, limit=limit, offset=offset)
+    if as_json:
+        echo_json(page)
+        return
+    click.echo(f"{cell('编号', 6)} {cell('到期日', 11)} {cell('原定', 11)} {cell('政策', 18)} {cell('任务', 8)} "
+               f"{cell('部门', 14)} {cell('角色', 5)} 期次")
+    for m in page["milestones"]:
+        original = m["due_date"] if m["due_date"] != m["effective_due_date"] else ""
+        click.echo(f"{cell(m['id'], 6)} {cell(m['effective_due_date'], 11)} {cell(original, 11)} "
+                   f"{cell(m['policy'], 18)} {cell(m['task_number'], 8)} {cell(m['agency'] or m['agency_name'], 14)} "
+                   f"{cell(ROLE_LABEL.get(m['role'], m['role']), 5)} {m['period']}")
+    shown = len(page["milestones"])
+    click.echo(f"共 {page['total']} 条，显示第 {offset + 1}–{offset + shown} 条" if shown else f"共 {page['total']} 条")

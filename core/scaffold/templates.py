@@ -58,25 +58,27 @@ PLUGIN_TOML = Template('''\
 
 # ---------------------------------------------------------------- 部门
 [agency]
-key = "$key"            # 部门代码：小写字母、数字和下划线，全系统唯一；启用后不要再改
-name = $toml_name           # 简称
+# 部门代码：小写字母、数字和下划线，全系统唯一；启用后不要再改
+key = "$key"
+# 简称
+name = $toml_name
 # 别名：文件里出现过的其他写法和错别字，导入政策文件时据此认出本部门
 aliases = [$toml_alias]
 
-# 各级名称。省级写“省……”，导入时“云南省……”“吉林省……”也能认出。
+# 各级名称：国家级、省级、市（州）级、县级。省级写“省……”，导入时“云南省……”“吉林省……”也能认出。
+# 乡镇级可加一行 township = "……"（可选；不写时显示简称）。
 [agency.names]
-national = $toml_national       # 国家级
-province = $toml_province      # 省级
-prefecture = $toml_prefecture    # 市（州）级
-county = $toml_county        # 县级
-# township = "乡镇……"    # 乡镇级（可选；不写时显示简称）
+national = $toml_national
+province = $toml_province
+prefecture = $toml_prefecture
+county = $toml_county
 
-# 机构沿革（示例，去掉行首的 # 即生效）。更名：只写 name 和 since；
-# 职责并入另一部门：再写 key（承接部门的代码），此后未办结的任务由该部门承接。
+# 机构沿革（示例，去掉行首的 # 即生效）。更名：name 是从 since 起使用的（国家级）名称，since 是生效日期
+# （不加引号）。职责并入另一部门时再写 key（承接部门的代码），此后未办结的任务由该部门承接。
 # [[agency.successions]]
-# name = "国家某某局"       # 从 since 起使用的（国家级）名称
-# since = 2021-02-25        # 生效日期，不加引号
-# key = "nongye"            # 可选：承接职责的部门代码
+# name = "国家某某局"
+# since = 2021-02-25
+# key = "nongye"
 
 # ---------------------------------------------------------------- 任务模板（常规职责）
 # 一项常规职责一个 [[templates]]。schedule 是默认报送周期，常用写法：
@@ -88,7 +90,8 @@ key = "$key.care_services"
 title = "组织开展农村留守妇女关爱服务活动"
 description = "示例任务：请按本部门在政策文件中的职责修改标题、说明、周期和指标。"
 schedule = "every 6 months"
-indicators = ["$key.activities", "$key.women_served"]   # 报送时要填的指标，须在下面声明
+# 报送时要填的指标，须在下面的 [[indicators]] 中声明
+indicators = ["$key.activities", "$key.women_served"]
 source = "示例：请写明任务出处，如 民发〔2019〕86号 任务分工第几项"
 
 # ---------------------------------------------------------------- 报送指标
@@ -207,11 +210,13 @@ def check_activities_reach_women(report: ReportContext) -> list[FindingSpec]:
     if not (_count(activities) and _count(served)):
         return []
     if activities > 0 and served == 0:
-        return [FindingSpec(
-            "$key.activities_without_women", "warning",
-            f"报告开展了{activities}场关爱服务活动，但服务农村留守妇女人数为0，请核实后再提交。",
-            WOMEN_SERVED,
-        )]
+        finding = FindingSpec(
+            code="$key.activities_without_women",
+            severity="warning",
+            message=f"报告开展了{activities}场关爱服务活动，但服务农村留守妇女人数为0，请核实后再提交。",
+            indicator=WOMEN_SERVED,
+        )
+        return [finding]
     return []
 ''')
 

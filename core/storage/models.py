@@ -358,3 +358,12 @@ class CalendarYear(Base):
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     source: Mapped[str] = mapped_column(String(60))
     has_makeup_days: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class AppMeta(Base):
+    """Facts about the database itself (e.g. ``demo = "1"`` for a database built by ``duban demo``)."""
+
+    __tablename__ = "app_meta"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

@@ -243,12 +243,15 @@ def test_calendar_import_moves_future_milestones_and_clears_the_warning(session:
     first = generate(session, until="2027-03-31", today="2026-11-01")
     assert any("2027年的调休安排尚未掌握" in w for w in first.warnings)
     assert due(session, s.t2, s.r_ga) == {"2027-02-12": D("2027-02-12"), "2027-02-19": D("2027-02-22")}
+    assert due(session, s.t1, s.r_mz)["2027-Q1"] == D("2027-04-08")  # 清明 04-05 is a statutory day off
 
     path = tmp_path / "2027.toml"
     path.write_text(CALENDAR_2027, encoding="utf-8")
     import_calendar_file(session, actor=SYSTEM, path=path)
     again = generate(session, until="2027-03-31", today="2026-11-01")
-    assert again.created == 0 and again.redated == 2
+    # the two once-milestones and the 2027-Q1 default milestones of t1 (the file has no 清明: 04-05 is worked)
+    assert again.created == 0 and again.redated == 4
+    assert due(session, s.t1, s.r_mz)["2027-Q1"] == D("2027-04-07")
     assert not any("2027" in w for w in again.warnings)
     assert due(session, s.t2, s.r_ga) == {"2027-02-12": D("2027-02-15"), "2027-02-19": D("2027-02-20")}
     # the file's December make-up day is stored in 2026
@@ -258,14 +261,27 @@ def test_calendar_import_moves_future_milestones_and_clears_the_warning(session:
 
 def test_bad_calendar_file_changes_nothing(session: Session, tmp_path: Path) -> None:
     path = tmp_path / "坏的2027.toml"
-    path.write_text(CALENDAR_2027.replace("date = 2027-02-20", "date = 2027-02-19"), encoding="utf-8")
+    path.write_text(CALENDAR_2027.replace("from = 2027-02-05", 'from = "2027-02-30"'), encoding="utf-8")
     working_calendar(session, 2027, 2027)
     session.commit()
     before = session.scalar(select(func.count()).select_from(CalendarDay))
     with pytest.raises(ParseError) as err:
         import_calendar_file(session, actor=SYSTEM, path=path)
-    assert str(path) in str(err.value) and "date" in str(err.value)
+    assert str(path) in str(err.value) and "“from”" in str(err.value) and err.value.line == 11
     session.rollback()
     assert session.scalar(select(func.count()).select_from(CalendarDay)) == before
     year = session.get(CalendarYear, 2027)
     assert year is not None and not year.has_makeup_days
+
+
+def test_past_milestones_keep_their_due_date(session: Session, tmp_path: Path) -> None:
+    s = build(session)
+    set_schedule(session, actor=SYSTEM, task_id=s.t2.id, rule="once 2027-02-12")
+    set_schedule(session, actor=SYSTEM, task_id=s.t2.id, rule="once 2027-02-19 +1wd")
+    generate(session, until="2027-02-28", today="2026-11-01")
+    path = tmp_path / "2027.toml"
+    path.write_text(CALENDAR_2027, encoding="utf-8")
+    import_calendar_file(session, actor=SYSTEM, path=path)
+    again = generate(session, until="2027-02-28", today="2027-02-14")
+    assert again.redated == 1  # only the one still ahead of "today"
+    assert due(session, s.t2, s.r_ga) == {"2027-02-12": D("2027-02-12"), "2027-02-19": D("2027-02-20")}

@@ -2,13 +2,15 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 23:44:45.856369
+Create Date: 2026-11-23 23:55:17.017581
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+
+
 
 revision = '0001'
 down_revision = None
@@ -28,6 +30,11 @@ def upgrade() -> None:
     sa.Column('plugin', sa.String(length=100), nullable=True),
     sa.ForeignKeyConstraint(['successor_key'], ['agency.key'], name=op.f('fk_agency_successor_key_agency')),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_agency'))
+    )
+    op.create_table('app_meta',
+    sa.Column('key', sa.String(length=60), nullable=False),
+    sa.Column('value', sa.Text(), nullable=False),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_app_meta'))
     )
     op.create_table('audit_event',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -370,5 +377,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_audit_event_task_id'))
 
     op.drop_table('audit_event')
+    op.drop_table('app_meta')
     op.drop_table('agency')
     # ### end Alembic commands ###

@@ -1,0 +1,62 @@
+"""duban demo."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from core.cli.state import CliState, echo_json, pass_state
+
+
+@click.command("demo")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="演示数据库文件（默认：配置的数据库位置）")
+@click.option("--no-open", is_flag=True, help="只建库，不打开仪表盘（供脚本使用）")
+@click.option("--seed", default=None, type=int, help="随机种子（默认固定，结果可重现）")
+@click.option("--today", "today", type=click.DateTime(["%Y-%m-%d"]), hidden=True)
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出摘要")
+@pass_state
+def demo_cmd(state: CliState, db_path: Path | None, no_open: bool, seed: int | None, today: dt.datetime | None,
+             as_json: bool) -> None:
+    """新建演示数据库（嵌入式 SQLite）：导入五份种子政策，生成 2019 年以来的排期、报送、延期、退回和逾期，然后打开仪表盘。"""
+    from sqlalchemy.engine import make_url
+
+    from core.config import sqlite_url
+    from core.errors import ValidationError
+    from core.services.clock import local_today
+    from core.services.demo import DEMO_SEED, build_demo, check_can_replace
+    from core.storage.db import make_engine
+
+    if db_path is None:
+        url = make_url(state.database_url)
+        if url.get_backend_name() != "sqlite" or not url.database:
+            raise ValidationError("duban demo 只建嵌入式 SQLite 数据库：请用 --db 指定文件")
+        db_path = Path(url.database)
+    db_path = db_path.expanduser().resolve()
+    check_can_replace(db_path)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    engine = make_engine(sqlite_url(db_path))
+    day = today.date() if today else local_today(state.settings.timezone)
+    summary = build_demo(engine, host=state.host, today=day, seed=DEMO_SEED if seed is None else seed)
+    engine.dispose()
+    if as_json:
+        echo_json(summary.as_json())
+    else:
+        click.echo(f"演示数据库：{db_path}")
+        for p in summary.policies:
+            click.echo(f"  {p['doc_number'] or '（无文号）'} {p['title']}（{p['status']}）")
+        click.echo(f"节点 {summary.milestones} 个，报送 {summary.reports} 份（退回 {summary.returned}），"
+                   f"延期申请 {summary.extensions} 个，已办结责任 {summary.closed} 条")
+        click.echo(f"用户：{'、'.join(summary.users)}（第一个为协调人，即当前登录用户）")
+        click.echo(f"试试：duban --db {db_path} status    duban --db {db_path} overdue")
+    if no_open:
+        return
+    try:
+        from core.cli.cmd_dashboard import open_dashboard
+    except ImportError:
+        click.echo("（仪表盘尚未安装：已只建库）")
+        return
+    open_dashboard(state, sqlite_url(db_path))

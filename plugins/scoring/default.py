@@ -1,0 +1,101 @@
+"""The default 考核 scheme: 100 points, minus what each department lost, task by task.
+
+Every number comes from the ``[scoring.default]`` and ``[scoring.grades]`` tables of config/duban.toml:
+
+- 按时报送率: ``on_time_weight × (1 − on-time rate)`` over the department's assessed milestones;
+- per task, weighted by the department's role (``weight_lead`` / ``weight_joint`` / ``weight_support``):
+  逾期 ``overdue_each`` per milestone not reported by its effective due date plus ``overdue_per_day`` per day
+  late; 退办 ``returned_each`` per returned report; 红灯 ``red_each`` per milestone still red on the
+  assessment day; 错误发现 ``error_each`` per error finding;
+- a task's deductions are capped at ``task_cap``; a score never goes below 0;
+- grades: 优秀 ≥ ``grades.excellent``, 良好 ≥ ``grades.good``, 合格 ≥ ``grades.pass``, else 不合格.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from core.domain.scoring import (
+    ROLE_NAMES,
+    DepartmentFacts,
+    DepartmentScore,
+    Ref,
+    TaskFacts,
+    Term,
+    cap_deductions,
+    grade,
+    num,
+    points,
+    total,
+)
+from core.plugin_api import ScoringSchemeSpec, hookimpl
+
+NAME = "default"
+
+
+def _weight(cfg: Mapping[str, Any], role: str) -> float:
+    return float(cfg.get(f"weight_{role}", cfg["weight_lead"]))
+
+
+def _task_terms(tasks: Sequence[TaskFacts], cfg: Mapping[str, Any]) -> list[Term]:
+    first = tasks[0]
+    role = max((t.role for t in tasks), key=lambda r: _weight(cfg, r))
+    w = _weight(cfg, role)
+    rw = f"{ROLE_NAMES.get(role, role)}权重 {num(w)}"
+    common = {"task_id": first.task_id, "task": first.task, "role": role}
+    n_over, days = sum(t.overdue for t in tasks), sum(t.days_late for t in tasks)
+    n_ret, n_red, n_err = (sum(t.returned for t in tasks), sum(t.red for t in tasks), sum(t.errors for t in tasks))
+    out: list[Term] = []
+    if n_over:
+        each, per_day = float(cfg["overdue_each"]), float(cfg["overdue_per_day"])
+        out.append(Term("overdue", "逾期报送", -points((n_over * each + days * per_day) * w),
+                        f"({n_over} 个 × {num(each)} + {days} 天 × {num(per_day)}) × {rw}", count=n_over,
+                        refs=tuple(Ref("milestone", i) for t in tasks for i in t.overdue_refs), **common))
+    for code, label, n, key, kind, attr in (
+        ("returned", "报送被退回（退办）", n_ret, "returned_each", "report", "returned_refs"),
+        ("red", "红灯节点", n_red, "red_each", "milestone", "red_refs"),
+        ("error", "错误发现", n_err, "error_each", "finding", "error_refs"),
+    ):
+        if n:
+            each = float(cfg[key])
+            out.append(Term(code, label, -points(n * each * w), f"{n} 个 × {num(each)} × {rw}", count=n,
+                            refs=tuple(Ref(kind, i) for t in tasks for i in getattr(t, attr)), **common))
+    back = cap_deductions(out, float(cfg["task_cap"]), task_id=first.task_id, task=first.task)
+    return out + ([back] if back else [])
+
+
+def score_department(dept: DepartmentFacts, config: Mapping[str, Any]) -> DepartmentScore:
+    cfg = config["default"]
+    base = float(cfg["base"])
+    terms = [Term("base", "基础分", points(base), f"{num(base)} 分")]
+    if dept.due:
+        weight = float(cfg["on_time_weight"])
+        late = dept.due - dept.on_time
+        if late:
+            terms.append(Term("on_time", f"按时报送率 {dept.on_time}/{dept.due}",
+                              -points(weight * late / dept.due),
+                              f"{num(weight)} × (1 − {dept.on_time}/{dept.due})", count=late,
+                              refs=tuple(Ref("milestone", i) for t in dept.tasks for i in t.overdue_refs)))
+    by_task: dict[int, list[TaskFacts]] = {}
+    for t in dept.tasks:
+        by_task.setdefault(t.task_id, []).append(t)
+    for task_id in sorted(by_task):
+        terms.extend(_task_terms(by_task[task_id], cfg))
+    score = total(terms)
+    if score < 0:
+        terms.append(Term("floor", "最低 0 分", -score, f"得分 {num(score)} 不低于 0"))
+        score = 0.0
+    return DepartmentScore(dept.agency, dept.jurisdiction, score, grade(score, config["grades"]), tuple(terms))
+
+
+def compute(facts: Sequence[DepartmentFacts], config: Mapping[str, Any]) -> list[DepartmentScore]:
+    return [score_department(d, config) for d in facts]
+
+
+@hookimpl
+def duban_register_scoring_schemes() -> list[ScoringSchemeSpec]:
+    return [ScoringSchemeSpec(
+        name=NAME, title="默认考核办法", compute=compute,
+        description="百分制：按时报送率，逾期（按天递增）、退办、红灯、错误发现扣分，牵头重于配合，单项任务封顶。",
+    )]

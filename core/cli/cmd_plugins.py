@@ -20,6 +20,14 @@ def plugins_cmd(state: CliState, as_json: bool) -> None:
     host.document_readers()
     host.scoring_schemes()
     host.exporters()
+    # and the check hooks once, on an empty report and responsibility, so a check that crashes is named here
+    import datetime as dt
+
+    from core.plugin_api import ReportContext, ResponsibilityContext
+
+    host.check_report(ReportContext(agency="", template=None, indicators={}))
+    host.check_responsibility(ResponsibilityContext(agency="", role="lead", task_text="", template=None,
+                                                    as_of=dt.date.today()))
     rows = host.describe()
     if as_json:
         echo_json(rows)

@@ -92,21 +92,26 @@ def report_submit_cmd(state: CliState, responsibility_id: int, milestone_id: int
     click.echo(f"已报送：报送 #{data['report']}（第 {data['version']} 版，节点 #{milestone_id or '-'}）")
     for f in data["findings"]:
         click.echo(f"  提示（{f['severity']}）：{f['message']}")
+    for fault in state.host.faults:
+        if fault.stage == "duban_check_report":
+            click.echo(f"  注意：插件 {fault.plugin} 的检查出错（{fault.error}），已跳过；其余检查照常", err=True)
 
 
 @report_group.command("list")
 @click.option("--responsibility", "responsibility_id", type=int)
 @click.option("--agency", metavar="KEY")
 @click.option("--all-versions", is_flag=True, help="包括已被更正的旧版本")
+@as_of_option
 @click.option("--json", "as_json", is_flag=True)
 @pass_state
 def report_list_cmd(state: CliState, responsibility_id: int | None, agency: str | None, all_versions: bool,
-                    as_json: bool) -> None:
-    """列出报送。"""
+                    as_of: dt.datetime | None, as_json: bool) -> None:
+    """列出报送（--as-of：只列该日及以前报送的）。"""
     from core.services.reports import list_reports
 
     with state.session() as session:
-        rows = list_reports(session, responsibility_id=responsibility_id, agency=agency, include_old=all_versions)
+        rows = list_reports(session, responsibility_id=responsibility_id, agency=agency, include_old=all_versions,
+                            as_of=as_of.date() if as_of else None)
     if as_json:
         echo_json(rows)
         return

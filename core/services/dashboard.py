@@ -30,7 +30,7 @@ from core.storage.models import (
     Task,
     TaskLink,
 )
-from core.storage.queries import RANK_LIGHT, milestone_facts, responsibility_lights
+from core.storage.queries import RANK_LIGHT, light_case, milestone_facts, responsibility_lights
 
 PAGE = 100
 ROLE_NAMES = {"lead": "牵头", "support": "配合", "joint": "共同"}
@@ -53,7 +53,7 @@ def task_label(section: str | None, number: str) -> str:
 
 def agency_names(session: Session) -> dict[str, str]:
     """Agency key → its short Chinese name (民政, 妇联 …)."""
-    return dict(session.execute(select(Agency.key, Agency.name)))
+    return {k: n for k, n in session.execute(select(Agency.key, Agency.name))}
 
 
 def jurisdiction_choices(session: Session) -> list[tuple[str, str]]:
@@ -139,7 +139,7 @@ def task_page(session: Session, *, as_of: dt.date, warning_days: int, scope: Sco
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     policy_order = (Policy.issued, Policy.id, Task.position)
     orders = {
-        "light": (tl.c.rank, *[-0 for _ in ()]),
+        "light": (tl.c.rank,),
         "next_due": (tl.c.next_due,),
         "policy": policy_order,
         "number": (Task.section, Task.number),
@@ -168,8 +168,8 @@ def task_page(session: Session, *, as_of: dt.date, warning_days: int, scope: Sco
     return {"total": int(total or 0), "offset": offset, "limit": limit, "rows": rows}
 
 
-def _visible_responsibilities(scope: Scope, resps: list[Responsibility], names: dict[str, str],
-                              as_of: dt.date, session: Session) -> list[Responsibility]:
+def _visible_responsibilities(session: Session, scope: Scope, resps: list[Responsibility],
+                              as_of: dt.date) -> list[Responsibility]:
     from core.services.responsibilities import acting_agency
 
     if not scope.agency:
@@ -191,15 +191,20 @@ def task_detail(session: Session, *, task_id: int, as_of: dt.date, warning_days:
     names = agency_names(session)
     all_resps = list(session.scalars(select(Responsibility).where(Responsibility.task_id == task_id)
                                      .order_by(Responsibility.id)))
-    resps = _visible_responsibilities(scope, all_resps, names, as_of, session)
+    resps = _visible_responsibilities(session, scope, all_resps, as_of)
     if scope.agency and not resps:
         raise PermissionDenied(f"任务 #{task_id} 不属于本部门（{names.get(scope.agency, scope.agency)}）的工作")
     ids = [r.id for r in resps]
+    until = warn_until(session, as_of, warning_days)
+    rl = responsibility_lights(as_of, until).subquery("rl")
     lights = {row.responsibility_id: row for row in session.execute(
-        select(responsibility_lights(as_of, warn_until(session, as_of, warning_days)).subquery("rl"))
-        .where(lambda_in("responsibility_id", ids)))} if ids else {}
+        select(rl).where(rl.c.responsibility_id.in_(ids)))}
+    f = milestone_facts(as_of).subquery("f")
+    closed = and_(Responsibility.closed_on.is_not(None), Responsibility.closed_on <= as_of)
     facts = {row.milestone_id: row for row in session.execute(
-        select(milestone_facts(as_of).subquery("f")).where(lambda_in("responsibility_id", ids)))} if ids else {}
+        select(f, light_case(f, as_of, until, closed).label("rank"))
+        .join(Responsibility, Responsibility.id == f.c.responsibility_id)
+        .where(f.c.responsibility_id.in_(ids)))}
     milestones: dict[int, list[Milestone]] = {i: [] for i in ids}
     for m in session.scalars(select(Milestone).where(Milestone.responsibility_id.in_(ids))
                              .order_by(Milestone.effective_due_date, Milestone.id)):
@@ -209,8 +214,8 @@ def task_detail(session: Session, *, task_id: int, as_of: dt.date, warning_days:
                                .order_by(Report.submitted_at, Report.id)):
         reports[rep.responsibility_id].append(rep)
     findings: dict[int, list[Finding]] = {i: [] for i in ids}
-    for f in session.scalars(select(Finding).where(Finding.responsibility_id.in_(ids)).order_by(Finding.id)):
-        findings[f.responsibility_id or 0].append(f)
+    for finding in session.scalars(select(Finding).where(Finding.responsibility_id.in_(ids)).order_by(Finding.id)):
+        findings[finding.responsibility_id or 0].append(finding)
     extensions: dict[int, list[tuple[Extension, Milestone]]] = {i: [] for i in ids}
     for ext, m in session.execute(select(Extension, Milestone).join(Milestone, Milestone.id == Extension.milestone_id)
                                   .where(Milestone.responsibility_id.in_(ids)).order_by(Extension.id)):
@@ -221,24 +226,13 @@ def task_detail(session: Session, *, task_id: int, as_of: dt.date, warning_days:
         light = lights.get(r.id)
         ms = []
         for m in milestones[r.id]:
-            f = facts.get(m.id)
-            reported = f.first_on if f is not None else None
-            returned = bool(f.returned) if f is not None else False
-            effective = f.effective_due if f is not None else m.effective_due_date
-            if r.closed_on and r.closed_on <= as_of:
-                mlight = "done"
-            elif returned or (reported is None and effective < as_of):
-                mlight = "red"
-            elif reported is not None:
-                mlight = "green"
-            elif effective <= warn_until(session, as_of, warning_days):
-                mlight = "yellow"
-            else:
-                mlight = "green"
+            fact = facts.get(m.id)
+            effective = fact.effective_due if fact is not None else m.effective_due_date
             ms.append({"id": m.id, "period": m.period, "due": m.due_date.isoformat(),
                        "effective_due": effective.isoformat(),
-                       "reported_on": reported.isoformat() if reported else None, "returned": returned,
-                       "light": mlight})
+                       "reported_on": fact.first_on.isoformat() if fact is not None and fact.first_on else None,
+                       "returned": bool(fact.returned) if fact is not None else False,
+                       "light": RANK_LIGHT[int(fact.rank)] if fact is not None else "green"})
         out_resps.append({
             "id": r.id, "agency": r.agency_key, "agency_name": names.get(r.agency_key or "", r.name_as_written),
             "name_as_written": r.name_as_written, "jurisdiction": r.jurisdiction_code, "role": r.role,
@@ -274,13 +268,6 @@ def task_detail(session: Session, *, task_id: int, as_of: dt.date, warning_days:
             "policy_title": policy.title, "number": task_label(task.section, task.number), "text": task.text,
             "hidden_parties": len(all_resps) - len(resps), "responsibilities": out_resps, "audit": events,
             "implements": links}
-
-
-def lambda_in(column: str, ids: list[int]) -> Any:
-    """``<subquery column> IN ids`` for a column of the statement's only FROM (helper for subquery selects)."""
-    from sqlalchemy import column as sql_column
-
-    return sql_column(column).in_(ids)
 
 
 def _event_is_visible(event: dict[str, Any], resps: list[dict[str, Any]]) -> bool:

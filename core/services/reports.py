@@ -145,7 +145,7 @@ def submit_report(session: Session, *, actor: Actor, host: PluginHost, responsib
 
 
 def list_reports(session: Session, *, responsibility_id: int | None = None, agency: str | None = None,
-                 include_old: bool = False, limit: int = 200) -> list[dict[str, Any]]:
+                 include_old: bool = False, as_of: dt.date | None = None, limit: int = 200) -> list[dict[str, Any]]:
     from core.storage.models import Responsibility
 
     stmt = (select(Report, Responsibility.agency_key, Responsibility.task_id)
@@ -155,7 +155,9 @@ def list_reports(session: Session, *, responsibility_id: int | None = None, agen
         stmt = stmt.where(Report.responsibility_id == responsibility_id)
     if agency:
         stmt = stmt.where(Responsibility.agency_key == agency)
-    if not include_old:
+    if as_of is not None:
+        stmt = stmt.where(Report.submitted_on <= as_of)
+    elif not include_old:  # "current" is a present-day notion; as of a past day every version filed by then shows
         stmt = stmt.where(Report.is_current.is_(True))
     return [
         {"id": r.id, "responsibility": r.responsibility_id, "task": task_id, "agency": agency_key,

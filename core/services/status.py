@@ -12,8 +12,14 @@ from sqlalchemy.orm import Session
 from core.services.calendar import calendar_around
 from core.services.catalog import find_policy
 from core.services.identity import Actor
-from core.storage.models import Milestone, Policy, Responsibility, Task
-from core.storage.queries import RANK_LIGHT, milestone_facts, period_light, responsibility_lights
+from core.storage.models import Agency, Milestone, Policy, Responsibility, Task
+from core.storage.queries import (
+    RANK_LIGHT,
+    acting_agency_column,
+    milestone_facts,
+    period_light,
+    responsibility_lights,
+)
 
 LIGHT_NAMES = {"red": "红", "yellow": "黄", "green": "绿", "done": "已办结"}
 LIGHTS = ("red", "yellow", "green", "done")
@@ -51,6 +57,8 @@ def _lights(session: Session, as_of: dt.date, warning_days: int, scope: Scope) -
         stmt = stmt.where(sub.c.jurisdiction_code == scope.jurisdiction)
     if scope.policy_id is not None:
         stmt = stmt.where(sub.c.policy_id == scope.policy_id)
+    else:  # drafts (征求意见稿) and withdrawn documents are not supervised unless asked for by name
+        stmt = stmt.where(sub.c.policy_status == "in_force")
     if scope.task_id is not None:
         stmt = stmt.where(sub.c.task_id == scope.task_id)
     return stmt
@@ -137,27 +145,31 @@ def overdue(session: Session, *, as_of: dt.date, scope: Scope = Scope(), limit: 
             offset: int = 0) -> list[dict[str, Any]]:
     """Milestones past their effective due date without a report (or whose report was returned), by D."""
     facts = milestone_facts(as_of).subquery("f")
+    acting = acting_agency_column(as_of)
     stmt = (
-        select(facts, Responsibility.agency_key, Responsibility.role, Responsibility.jurisdiction_code,
-               Task.section, Task.number, Task.text, Task.policy_id, Policy.doc_number, Policy.title)
+        select(facts, acting.label("acting_agency"), Responsibility.agency_key, Responsibility.role,
+               Responsibility.jurisdiction_code, Task.section, Task.number, Task.text, Task.policy_id,
+               Policy.doc_number, Policy.title)
         .join(Responsibility, Responsibility.id == facts.c.responsibility_id)
+        .outerjoin(Agency, Agency.key == Responsibility.agency_key)
         .join(Task, Task.id == facts.c.task_id).join(Policy, Policy.id == Task.policy_id)
-        .where(Policy.superseded_by_id.is_(None),
-               (Responsibility.closed_on.is_(None)) | (Responsibility.closed_on > as_of),
+        .where((Responsibility.closed_on.is_(None)) | (Responsibility.closed_on > as_of),
                ((facts.c.first_on.is_(None)) & (facts.c.effective_due < as_of)) | facts.c.returned)
         .order_by(facts.c.effective_due, facts.c.milestone_id).limit(limit).offset(offset)
     )
     if scope.agency:
-        stmt = stmt.where(Responsibility.agency_key == scope.agency)
+        stmt = stmt.where(acting == scope.agency)
     if scope.jurisdiction:
         stmt = stmt.where(Responsibility.jurisdiction_code == scope.jurisdiction)
     if scope.policy_id is not None:
         stmt = stmt.where(Task.policy_id == scope.policy_id)
+    else:
+        stmt = stmt.where(Policy.status == "in_force")
     return [
         {"milestone": r.milestone_id, "responsibility": r.responsibility_id, "task": r.task_id,
          "policy": r.doc_number or r.title, "number": f"{r.section}.{r.number}" if r.section else r.number,
-         "text": r.text, "agency": r.agency_key, "role": r.role, "jurisdiction": r.jurisdiction_code,
-         "period": r.period, "due": r.due_date.isoformat(), "effective_due": r.effective_due.isoformat(),
+         "text": r.text, "agency": r.acting_agency, "recorded_agency": r.agency_key, "role": r.role,
+         "jurisdiction": r.jurisdiction_code, "period": r.period, "due": r.due_date.isoformat(), "effective_due": r.effective_due.isoformat(),
          "days_overdue": (as_of - r.effective_due).days, "returned": bool(r.returned)}
         for r in session.execute(stmt)
     ]

@@ -94,6 +94,7 @@ def responsibility_lights(as_of: dt.date, warn_until: dt.date) -> Select:
             Responsibility.id.label("responsibility_id"),
             Responsibility.task_id,
             Task.policy_id,
+            Policy.status.label("policy_status"),
             Responsibility.agency_key,
             acting_agency_column(as_of).label("acting_agency"),
             Responsibility.jurisdiction_code,
@@ -111,7 +112,7 @@ def responsibility_lights(as_of: dt.date, warn_until: dt.date) -> Select:
         .outerjoin(Agency, Agency.key == Responsibility.agency_key)
         .outerjoin(facts, and_(facts.c.responsibility_id == Responsibility.id, facts.c.due_date.is_not(None)))
         .where(Policy.superseded_by_id.is_(None))
-        .group_by(Responsibility.id, Responsibility.task_id, Task.policy_id, Responsibility.agency_key,
+        .group_by(Responsibility.id, Responsibility.task_id, Task.policy_id, Policy.status, Responsibility.agency_key,
                   Agency.successor_key, Agency.successor_since, Responsibility.jurisdiction_code,
                   Responsibility.role, Responsibility.state, Responsibility.closed_on)
     )

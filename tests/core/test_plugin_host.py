@@ -30,7 +30,8 @@ def third_party(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     _install_fake_distribution(
         root,
         "duban_thirdparty_demo",
-        {"jiaoyu": "duban_jiaoyu", "broken_import": "duban_broken_import", "broken_hook": "duban_broken_hook"},
+        {"jiaoyu": "duban_jiaoyu", "broken_import": "duban_broken_import", "broken_hook": "duban_broken_hook",
+         "broken_check": "duban_broken_check"},
         {
             "duban_jiaoyu": """
                 from core.plugin_api import AgencySpec, hookimpl
@@ -40,6 +41,13 @@ def third_party(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
                     return [AgencySpec(key="jiaoyu", name="教育", names={"province": "省教育厅"})]
             """,
             "duban_broken_import": "raise RuntimeError('插件导入失败')\n",
+            "duban_broken_check": """
+                from core.plugin_api import hookimpl
+
+                @hookimpl
+                def duban_check_report(report):
+                    raise KeyError('indicator')
+            """,
             "duban_broken_hook": """
                 from core.plugin_api import hookimpl
 
@@ -51,7 +59,7 @@ def third_party(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     )
     monkeypatch.syspath_prepend(str(root))
     yield root
-    for mod in ("duban_jiaoyu", "duban_broken_import", "duban_broken_hook"):
+    for mod in ("duban_jiaoyu", "duban_broken_import", "duban_broken_hook", "duban_broken_check"):
         sys.modules.pop(mod, None)
 
 
@@ -101,3 +109,19 @@ def test_every_builtin_entry_point_loads_cleanly() -> None:
     host.agencies()
     host.document_readers()
     assert host.faults == [], [f"{f.plugin}: {f.error}" for f in host.faults]
+
+
+def test_duban_plugins_names_a_plugin_whose_check_raises(third_party: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from core.cli.main import cli
+
+    result = CliRunner().invoke(cli, ["plugins", "--json"], catch_exceptions=False)
+    assert result.exit_code == 0
+    rows = {r["name"]: r for r in json.loads(result.stdout)}
+    assert rows["broken_check"]["errors"] == [{"stage": "duban_check_report", "error": "KeyError: 'indicator'"}]
+    assert rows["minzheng"]["errors"] == []
+    text = CliRunner().invoke(cli, ["plugins"]).stdout
+    assert "broken_check" in text and "其余插件照常工作" in text

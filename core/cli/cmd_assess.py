@@ -1,0 +1,185 @@
+"""duban assess: 考核 ranking with grades, explained term by term; export, freeze, show."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import click
+
+from core.cli.state import CliState, cell, echo_json, pass_state
+
+REF_NAMES = {"milestone": "节点", "report": "报送", "finding": "发现"}
+
+
+def _warn_faults(state: CliState) -> None:
+    from core.services.assessment import scheme_faults
+
+    for fault in scheme_faults(state.host):
+        click.echo(f"警告：插件出错，已跳过：{fault}", err=True)
+
+
+def _rate(value: float | None) -> str:
+    return f"{value:.0%}" if value is not None else "-"
+
+
+def _print(result: dict[str, Any], *, explain: bool) -> None:
+    where = result.get("jurisdiction_name") or "全部辖区"
+    click.echo(f"{where} {result['period']} 考核（{result['scheme_title']}，{result['start']} 至 {result['end']}，"
+               f"截至 {result['as_of']}）")
+    frozen = result.get("frozen")
+    if frozen:
+        click.echo(f"已冻结 #{frozen['id']}：{frozen['frozen_by']} 于 {frozen['frozen_at'][:19]}，"
+                   f"sha256 {frozen['sha256']}")
+    click.echo(f"{cell('名次', 5)} {cell('部门', 12)} {cell('辖区', 10)} {cell('得分', 7)} {cell('等次', 7)} "
+               f"{cell('按时率', 7)} 应报")
+    for d in result["departments"]:
+        score = f"{d['score']:.2f}"
+        click.echo(f"{cell(d['rank'], 5)} {cell(d['agency_name'], 12)} {cell(d['jurisdiction_name'], 10)} "
+                   f"{cell(score, 7)} {cell(d['grade'], 7)} {cell(_rate(d['on_time_rate']), 7)} {d['due']}")
+    if not result["departments"]:
+        click.echo("（该考核期内没有到期的节点）")
+    if not explain:
+        return
+    for d in result["departments"]:
+        click.echo("")
+        click.echo(f"{d['agency_name']}（{d['jurisdiction_name']}）  {d['score']:.2f} 分  {d['grade']}  "
+                   f"第 {d['rank']} 名 / 共 {result['departments_total']} 个部门")
+        for t in d["terms"]:
+            refs = "、".join(f"{REF_NAMES[r['kind']]}#{r['id']}" for r in t["refs"])
+            pts = f"{t['points']:+.2f}"
+            tail = f"  ← {refs}" if refs else ""
+            click.echo(f"  {cell(t['label'], 22)} {cell(t['task'] or '', 18)} {cell(pts, 8)} {t['formula']}{tail}")
+        mine = [e for e in result.get("evidence", [])
+                if e["agency"] == d["agency"] and e["jurisdiction"] == d["jurisdiction"]]
+        for e in mine:
+            ref = f"{REF_NAMES[e['ref_kind']]}#{e['ref_id']}"
+            click.echo(f"    {cell(ref, 10)} {cell(e['task'], 18)} {e['detail']}")
+
+
+def _export(state: CliState, result: dict[str, Any], fmt: str, output: Path | None) -> None:
+    from core.services.assessment import export, find_exporter
+
+    spec = find_exporter(state.host, fmt)
+    path = output or Path(f"考核-{result['period']}{spec.suffix}")
+    export(state.host, result, fmt=fmt, path=path)
+    click.echo(f"已导出：{path}")
+
+
+def _emit(state: CliState, result: dict[str, Any], *, as_json: bool, explain: bool, fmt: str | None,
+          output: Path | None, department: bool) -> None:
+    if fmt:
+        _export(state, result, fmt, output)
+    if as_json:
+        echo_json(result)
+    elif not fmt:
+        _print(result, explain=explain or department)
+
+
+export_options = [
+    click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（含得分构成和扣分依据）"),
+    click.option("--explain", is_flag=True, help="列出每个部门的得分构成及其依据（节点、报送、发现）"),
+    click.option("--export", "fmt", metavar="xlsx|md|csv", help="导出为文件（导出插件的名称）"),
+    click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="导出文件路径"),
+]
+
+
+def with_export_options(fn: Any) -> Any:
+    for option in reversed(export_options):
+        fn = option(fn)
+    return fn
+
+
+@click.group("assess", invoke_without_command=True)
+@click.option("--period", metavar="2025|2025-H1|2025-Q3", help="考核期：年度、半年或季度")
+@click.option("--jurisdiction", metavar="CODE", help="只考核该辖区的部门（GB/T 2260 代码）")
+@click.option("--scheme", metavar="NAME", help="考核方案（插件名；默认取配置 scoring.scheme）")
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="以该日为准（默认考核期最后一天）")
+@click.option("--freeze", is_flag=True, help="冻结（发布）结果：保存并把哈希记入审计日志")
+@with_export_options
+@click.pass_context
+@pass_state
+def assess_group(state: CliState, ctx: click.Context, period: str | None, jurisdiction: str | None,
+                 scheme: str | None, as_of: dt.datetime | None, freeze: bool, as_json: bool, explain: bool,
+                 fmt: str | None, output: Path | None) -> None:
+    """考核：按考核方案为各部门打分、排名、评定等次；每一分都可追溯到节点、报送和发现。
+
+    \b
+    duban assess --period 2025 [--jurisdiction 530000] [--scheme NAME] [--json|--explain]
+    duban assess --period 2025-H1 --export xlsx -o 考核.xlsx
+    duban assess --period 2025 --freeze      冻结后：duban assess show 编号
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    if not period:
+        raise click.UsageError("请用 --period 指定考核期（2025、2025-H1 或 2025-Q3）", ctx)
+    from core.services.assessment import assess, freeze as freeze_result
+
+    config = state.settings.get("scoring")
+    day = as_of.date() if as_of else None
+    with state.session() as session:
+        actor = state.actor(session)
+        if freeze:
+            _id, result = freeze_result(session, actor=actor, host=state.host, period=period, config=config,
+                                        scheme=scheme, jurisdiction=jurisdiction, as_of=day,
+                                        tz=state.settings.timezone)
+        else:
+            result = assess(session, actor=actor, host=state.host, period=period, config=config, scheme=scheme,
+                            jurisdiction=jurisdiction, as_of=day, tz=state.settings.timezone,
+                            evidence=as_json or explain or bool(fmt) or actor.role == "department")
+    _warn_faults(state)
+    _emit(state, result, as_json=as_json, explain=explain, fmt=fmt, output=output,
+          department=actor.role == "department")
+    if freeze and not as_json:
+        f = result["frozen"]
+        click.echo(f"已冻结考核 #{f['id']}，sha256 {f['sha256']}（审计日志第 {f['audit_seq']} 条）；"
+                   f"用 duban assess show {f['id']} 查看")
+
+
+@assess_group.command("show")
+@click.argument("assessment_id", type=int)
+@with_export_options
+@pass_state
+def assess_show_cmd(state: CliState, assessment_id: int, as_json: bool, explain: bool, fmt: str | None,
+                    output: Path | None) -> None:
+    """显示已冻结的考核结果（先与审计日志中的哈希核对）。"""
+    from core.services.assessment import show
+
+    with state.session() as session:
+        actor = state.actor(session)
+        result = show(session, actor=actor, assessment_id=assessment_id)
+    _emit(state, result, as_json=as_json, explain=explain, fmt=fmt, output=output,
+          department=actor.role == "department")
+
+
+@assess_group.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@pass_state
+def assess_list_cmd(state: CliState, as_json: bool) -> None:
+    """列出已冻结的考核结果。"""
+    from core.services.assessment import list_frozen
+
+    with state.session() as session:
+        state.actor(session)
+        rows = list_frozen(session)
+    if as_json:
+        echo_json(rows)
+        return
+    for r in rows:
+        click.echo(f"#{cell(r['id'], 4)} {cell(r['period'], 8)} {cell(r['scheme'], 10)} "
+                   f"{cell(r['jurisdiction'] or '全部', 8)} 截至 {r['as_of']}  {r['frozen_by']} "
+                   f"{r['frozen_at'][:19]}  {r['sha256'][:16]}…")
+
+
+@assess_group.command("schemes")
+@pass_state
+def assess_schemes_cmd(state: CliState) -> None:
+    """列出已安装的考核方案和导出格式。"""
+    from core.services.assessment import available_schemes
+
+    for spec in available_schemes(state.host):
+        click.echo(f"方案 {cell(spec.name, 12)} {spec.title}  {spec.description}")
+    for spec in state.host.exporters():
+        click.echo(f"导出 {cell(spec.name, 12)} {spec.suffix}  {spec.description}")
+    _warn_faults(state)

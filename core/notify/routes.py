@@ -1,0 +1,193 @@
+"""Channels (``[[notify.routes]]``) and the rules' settings, validated when the configuration loads.
+
+A route is an apprise URL with tags: agency keys (``minzheng``), jurisdictions (``jur-530000``),
+``coordinator`` and ``leadership``. Secrets may be written as ``${ENV_VAR}`` inside the URL; they are
+expanded here and never printed: logs and the outbox show apprise's ``url(privacy=True)``.
+
+Who gets what (receivers are plain strings in the outbox):
+
+- ``coordinator``            routes tagged ``coordinator``;
+- ``minzheng@530000``        routes tagged ``minzheng`` but not ``leadership``, whose ``jur-*`` tags (if
+                             any) include ``jur-530000`` — a route without a ``jur-*`` tag serves the
+                             agency in every jurisdiction;
+- ``minzheng@530000#leadership``  the same, among routes also tagged ``leadership``;
+- ``tag:X``                  every route tagged ``X`` (``duban notify test --to X``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from core.errors import ConfigError
+
+#: schemes duban posts to itself (apprise counts an HTTP 200 with a refusal in the body as delivered)
+CHAT_SCHEMES = ("dingtalk", "wecombot", "feishu", "lark")
+#: default byte limits of a message per scheme (``max_bytes`` on a route overrides)
+DEFAULT_MAX_BYTES = {"wecombot": 2048, "dingtalk": 20000, "feishu": 18000, "lark": 18000}
+COORDINATOR = "coordinator"
+LEADERSHIP = "leadership"
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_TAG = re.compile(r"^[^\s:,]+$")
+#: query arguments apprise adds to every URL it prints; noise in a log line
+_APPRISE_DEFAULT_ARGS = {"overflow", "format", "retry", "wait", "optional", "emojis", "tz", "store", "cto", "rto",
+                         "verify"}
+
+
+@dataclass(frozen=True)
+class Route:
+    """One channel. ``url`` holds the expanded secret; print ``redacted`` instead."""
+
+    index: int
+    name: str
+    url: str = field(repr=False)
+    tags: frozenset[str]
+    scheme: str
+    redacted: str
+    max_bytes: int | None = None
+    #: for chat schemes: where to post instead of the vendor's host (tests, relays): ``?base=http://…``
+    base: str | None = None
+
+    @property
+    def key(self) -> str:
+        """A short stable id of the URL (a hash; it reveals nothing of the secret)."""
+        return hashlib.sha256(self.url.encode("utf-8")).hexdigest()[:10]
+
+    @property
+    def is_chat(self) -> bool:
+        return self.scheme in CHAT_SCHEMES
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}: {self.redacted}" if self.name else self.redacted
+
+
+@dataclass(frozen=True)
+class Rules:
+    """When to remind: N working days before; overdue every R working days; escalate after E."""
+
+    remind_days: tuple[int, ...] = (5, 1)
+    repeat_every: int = 3
+    escalate_after: int = 5
+
+
+@dataclass(frozen=True)
+class NotifyConfig:
+    rules: Rules = Rules()
+    routes: tuple[Route, ...] = ()
+    timezone: str = "Asia/Shanghai"
+    quiet_start: dt.time = dt.time(20, 0)
+    quiet_end: dt.time = dt.time(8, 30)
+    retry_minutes: int = 10
+    max_attempts: int = 6
+    timeout: float = 10.0
+    lookback_days: int = 14
+
+    def routes_for(self, receiver: str) -> list[Route]:
+        return routes_for(self.routes, receiver)
+
+
+def department_receiver(agency: str, jurisdiction: str | None, *, leadership: bool = False) -> str:
+    base = f"{agency}@{jurisdiction or '000000'}"
+    return f"{base}#{LEADERSHIP}" if leadership else base
+
+
+def routes_for(routes: Sequence[Route], receiver: str) -> list[Route]:
+    """The routes a receiver's messages go to (see the module docstring)."""
+    if receiver == COORDINATOR:
+        return [r for r in routes if COORDINATOR in r.tags]
+    if receiver.startswith("tag:"):
+        tag = receiver[4:]
+        return [r for r in routes if tag in r.tags]
+    dept, _, role = receiver.partition("#")
+    agency, _, jurisdiction = dept.partition("@")
+    out = []
+    for r in routes:
+        if agency not in r.tags or (LEADERSHIP in r.tags) != (role == LEADERSHIP):
+            continue
+        jurs = {t for t in r.tags if t.startswith("jur-")}
+        if jurs and f"jur-{jurisdiction}" not in jurs:
+            continue
+        out.append(r)
+    return out
+
+
+def expand_env(url: str, where: str) -> str:
+    def sub(match: re.Match[str]) -> str:
+        value = os.environ.get(match.group(1))
+        if value is None:
+            raise ConfigError(f"{where}：环境变量 {match.group(1)} 未设置（地址中引用了 ${{{match.group(1)}}}）")
+        return value
+
+    return _ENV_REF.sub(sub, url)
+
+
+def _tidy_redacted(text: str) -> str:
+    head, sep, query = text.partition("?")
+    if not sep:
+        return head
+    kept = [p for p in query.split("&") if p and p.split("=", 1)[0] not in _APPRISE_DEFAULT_ARGS]
+    return f"{head}?{'&'.join(kept)}" if kept else head
+
+
+def parse_route(item: Mapping[str, Any], index: int, *, source: str = "notify.routes") -> Route:
+    """Validate one ``[[notify.routes]]`` table: apprise must parse the URL (unknown scheme → ConfigError)."""
+    name = str(item.get("name") or "")
+    where = f"{source}[{index}]" + (f"（{name}）" if name else "")
+    raw = item.get("url")
+    if not isinstance(raw, str) or not raw.strip():
+        raise ConfigError(f"{where}：缺少 url")
+    url = expand_env(raw.strip(), where)
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    tags = item.get("tags") or []
+    if not isinstance(tags, list) or not tags or not all(isinstance(t, str) and _TAG.match(t) for t in tags):
+        raise ConfigError(f"{where}：tags 应为非空的标签列表（如 [\"minzheng\", \"jur-530000\"]），标签中不能有冒号、逗号或空格")
+    max_bytes = item.get("max_bytes")
+    if max_bytes is not None and (not isinstance(max_bytes, int) or max_bytes < 64):
+        raise ConfigError(f"{where}：max_bytes 应为不小于 64 的整数")
+    from core.notify.apprise_send import redacted_url  # apprise is imported only here and when sending
+
+    redacted = redacted_url(url)
+    if redacted is None:
+        raise ConfigError(f"{where}：无法识别的通知地址（方案 {scheme or '缺失'}://），apprise 不能解析")
+    base = None
+    if scheme in CHAT_SCHEMES:
+        base_values = parse_qs(urlsplit(url).query).get("base")
+        if base_values:
+            base = base_values[0].rstrip("/")
+            if urlsplit(base).scheme not in ("http", "https"):
+                raise ConfigError(f"{where}：base 应为 http:// 或 https:// 地址")
+    shown = _tidy_redacted(redacted) + (f"?base={base}" if base else "")
+    return Route(index=index, name=name, url=url, tags=frozenset(tags), scheme=scheme, redacted=shown,
+                 max_bytes=max_bytes if max_bytes is not None else DEFAULT_MAX_BYTES.get(scheme), base=base)
+
+
+def _clock(value: str, key: str) -> dt.time:
+    try:
+        return dt.time.fromisoformat(value)
+    except ValueError as exc:
+        raise ConfigError(f"配置项 notify.{key} 应为 HH:MM，而不是 {value!r}") from exc
+
+
+def load_notify_config(settings: Any) -> NotifyConfig:
+    """The ``[notify]`` table of the effective settings (a :class:`core.config.Settings`), validated."""
+    remind = tuple(sorted({int(n) for n in settings.get("notify.remind_days", [5, 1])}, reverse=True))
+    rules = Rules(remind, int(settings.get("notify.repeat_every", 3)), int(settings.get("notify.escalate_after", 5)))
+    if any(n < 1 for n in remind) or rules.repeat_every < 1 or rules.escalate_after < 1:
+        raise ConfigError("配置项 notify.remind_days / repeat_every / escalate_after 应为正整数")
+    routes = tuple(parse_route(item, i) for i, item in enumerate(settings.get("notify.routes", []) or [], start=1))
+    return NotifyConfig(
+        rules=rules, routes=routes, timezone=str(settings.get("general.timezone", "Asia/Shanghai")),
+        quiet_start=_clock(str(settings.get("notify.quiet_start", "20:00")), "quiet_start"),
+        quiet_end=_clock(str(settings.get("notify.quiet_end", "08:30")), "quiet_end"),
+        retry_minutes=int(settings.get("notify.retry_minutes", 10)),
+        max_attempts=int(settings.get("notify.max_attempts", 6)),
+        timeout=float(settings.get("notify.timeout", 10)),
+    )

@@ -1,0 +1,517 @@
+"""考核: score every department for a period with a scheme found through the plugin host.
+
+The facts are computed in SQL: one row per responsibility (GROUP BY) with the milestones assessed, on time
+and overdue (with the days late summed), the returned reports, the milestones still red and the error
+findings, plus the ids behind each count. The scheme (``ScoringSchemeSpec.compute``) turns them into terms
+and a grade; the evidence rows (what a milestone's due date was, why a report was returned …) are fetched
+page by page of responsibilities, never all at once for the totals.
+
+A period (2025, 2025-H1, 2025-Q3) covers the milestones whose effective due date — the original one, or the
+date of an extension approved by the assessment day — falls in it, as of the period's end (or ``as_of``).
+``freeze`` stores a result with its sha256, which also goes into the audit journal; ``show`` reproduces it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import JSON, Date, Integer, MetaData, Select, String, Text, and_, case, cast, func, literal, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.sql.expression import FunctionElement
+
+from core.domain.scoring import (
+    DepartmentFacts,
+    DepartmentScore,
+    Period,
+    TaskFacts,
+    rank,
+    term_to_dict,
+)
+from core.errors import DubanError, NotFoundError, PermissionDenied, PluginError, ValidationError
+from core.plugin_api import ExporterSpec, ScoringSchemeSpec
+from core.plugin_host import PluginHost
+from core.services import audit
+from core.services.clock import DEFAULT_TZ
+from core.services.identity import Actor, require_coordinator
+from core.storage.models import (
+    NAMING_CONVENTION,
+    Agency,
+    AuditEvent,
+    Finding,
+    Jurisdiction,
+    Policy,
+    Report,
+    Responsibility,
+    Task,
+    UTCDateTime,
+    utcnow,
+)
+from core.storage.queries import acting_agency_column, milestone_facts
+
+#: responsibilities per page when fetching evidence rows
+EVIDENCE_PAGE = 500
+
+
+class TamperedError(DubanError):
+    """A frozen assessment no longer matches its hash (same exit code as ``duban audit verify``)."""
+
+    exit_code = 12
+
+
+# ============================================================================================================
+# BEGIN temporary model — to be moved into core/storage/models.py (class Assessment(Base)) with a migration
+# 0003 that creates the table; then delete this block and ``_ensure_table`` (and its three calls).
+# ============================================================================================================
+class _FreezeBase(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Assessment(_FreezeBase):
+    """A frozen (published) 考核 result. ``result`` is canonical JSON; ``sha256`` is over its UTF-8 bytes."""
+
+    __tablename__ = "assessment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period: Mapped[str] = mapped_column(String(16), index=True)
+    scheme: Mapped[str] = mapped_column(String(80))
+    jurisdiction_code: Mapped[str | None] = mapped_column(String(12))  # ForeignKey("jurisdiction.code")
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    result: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    frozen_by: Mapped[str] = mapped_column(String(80))
+    frozen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+def _ensure_table(session: Session) -> None:
+    _FreezeBase.metadata.create_all(session.connection(), checkfirst=True)
+# ============================================================================================================
+# END temporary model
+# ============================================================================================================
+
+
+class days_between(FunctionElement[int]):
+    """Whole days from ``earlier`` to ``later`` (two dates) on SQLite and PostgreSQL."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "days_between"
+
+
+@compiles(days_between)
+def _days_between_default(element: days_between, compiler: Any, **kw: Any) -> str:
+    later, earlier = list(element.clauses)
+    return f"({compiler.process(later, **kw)} - {compiler.process(earlier, **kw)})"
+
+
+@compiles(days_between, "sqlite")
+def _days_between_sqlite(element: days_between, compiler: Any, **kw: Any) -> str:
+    later, earlier = list(element.clauses)
+    return f"CAST(julianday({compiler.process(later, **kw)}) - julianday({compiler.process(earlier, **kw)}) AS INTEGER)"
+
+
+@dataclass(frozen=True)
+class AssessScope:
+    period: Period
+    as_of: dt.date
+    jurisdiction: str | None = None
+    agency: str | None = None
+
+
+def parse_period(text: str) -> Period:
+    try:
+        return Period.parse(text)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from exc
+
+
+# ------------------------------------------------------------------------------------------------ SQL facts
+
+
+def _milestone_rows(scope: AssessScope) -> Select:
+    """One row per milestone of the period with its flags (assessed, on time, overdue, days late, red)."""
+    f = milestone_facts(scope.as_of).subquery("f")
+    as_of = literal(scope.as_of, Date)
+    closed = and_(Responsibility.closed_on.is_not(None), Responsibility.closed_on <= scope.as_of)
+    unreported_past_due = and_(f.c.first_on.is_(None), f.c.effective_due < as_of)
+    on_time = and_(f.c.first_on.is_not(None), f.c.first_on <= f.c.effective_due)
+    overdue = or_(unreported_past_due, f.c.first_on > f.c.effective_due)
+    acting = acting_agency_column(scope.as_of)
+    stmt = (
+        select(
+            f.c.milestone_id, f.c.responsibility_id, f.c.task_id, f.c.period, f.c.due_date, f.c.effective_due,
+            f.c.first_on, f.c.returned,
+            acting.label("agency"), Responsibility.jurisdiction_code.label("jurisdiction"),
+            Responsibility.role,
+            case((or_(f.c.effective_due < as_of, f.c.first_on.is_not(None)), 1), else_=0).label("assessed"),
+            case((on_time, 1), else_=0).label("on_time"),
+            case((overdue, 1), else_=0).label("overdue"),
+            case((overdue, days_between(func.coalesce(f.c.first_on, as_of), f.c.effective_due)), else_=0)
+            .label("days_late"),
+            case((and_(~closed, or_(f.c.returned, unreported_past_due)), 1), else_=0).label("red"),
+        )
+        .join(Responsibility, Responsibility.id == f.c.responsibility_id)
+        .join(Task, Task.id == f.c.task_id)
+        .join(Policy, Policy.id == Task.policy_id)
+        .outerjoin(Agency, Agency.key == Responsibility.agency_key)
+        .where(
+            f.c.effective_due >= scope.period.start, f.c.effective_due <= scope.period.end,
+            Policy.superseded_by_id.is_(None), Responsibility.agency_key.is_not(None),
+            # work that ended with 办结 is not assessed for milestones due after it was closed
+            or_(~closed, f.c.effective_due <= Responsibility.closed_on),
+        )
+    )
+    if scope.jurisdiction:
+        stmt = stmt.where(Responsibility.jurisdiction_code == scope.jurisdiction)
+    if scope.agency:
+        stmt = stmt.where(acting == scope.agency)
+    return stmt
+
+
+def _utc_bounds(day: dt.date, tz: str) -> dt.datetime:
+    """The UTC instant at which local ``day`` begins."""
+    return dt.datetime.combine(day, dt.time(0), ZoneInfo(tz)).astimezone(dt.UTC)
+
+
+def _ids(column: Any, flag: Any) -> Any:
+    return func.aggregate_strings(case((flag, cast(column, String)), else_=None), ",")
+
+
+def _facts_query(scope: AssessScope, tz: str) -> Select:
+    m = _milestone_rows(scope).cte("m")
+    ms = (
+        select(
+            m.c.responsibility_id, m.c.task_id, m.c.agency, m.c.jurisdiction, m.c.role,
+            func.sum(m.c.assessed).label("due"), func.sum(m.c.on_time).label("on_time"),
+            func.sum(1 - m.c.assessed).label("pending"), func.sum(m.c.overdue).label("overdue"),
+            func.sum(m.c.days_late).label("days_late"), func.sum(m.c.red).label("red"),
+            _ids(m.c.milestone_id, m.c.overdue == 1).label("overdue_ids"),
+            _ids(m.c.milestone_id, m.c.red == 1).label("red_ids"),
+        )
+        .group_by(m.c.responsibility_id, m.c.task_id, m.c.agency, m.c.jurisdiction, m.c.role)
+        .subquery("ms")
+    )
+    ret = (
+        select(Report.responsibility_id, func.count().label("returned"),
+               func.aggregate_strings(cast(Report.id, String), ",").label("returned_ids"))
+        .join(m, m.c.milestone_id == Report.milestone_id)
+        .where(Report.review_state == "returned", Report.reviewed_on <= scope.as_of,
+               Report.submitted_on <= scope.as_of)
+        .group_by(Report.responsibility_id)
+        .subquery("ret")
+    )
+    end_utc = _utc_bounds(scope.as_of + dt.timedelta(days=1), tz)
+    err = (
+        select(Finding.responsibility_id, func.count().label("errors"),
+               func.aggregate_strings(cast(Finding.id, String), ",").label("error_ids"))
+        .where(Finding.severity == "error", Finding.created_at < end_utc,
+               Finding.responsibility_id.in_(select(m.c.responsibility_id)),
+               or_(Finding.milestone_id.in_(select(m.c.milestone_id)),
+                   and_(Finding.milestone_id.is_(None),
+                        Finding.created_at >= _utc_bounds(scope.period.start, tz),
+                        Finding.created_at < _utc_bounds(scope.period.end + dt.timedelta(days=1), tz))))
+        .group_by(Finding.responsibility_id)
+        .subquery("err")
+    )
+    return (
+        select(ms, Task.section, Task.number, Policy.doc_number, Policy.title,
+               func.coalesce(ret.c.returned, 0).label("returned"), ret.c.returned_ids,
+               func.coalesce(err.c.errors, 0).label("errors"), err.c.error_ids)
+        .join(Task, Task.id == ms.c.task_id)
+        .join(Policy, Policy.id == Task.policy_id)
+        .outerjoin(ret, ret.c.responsibility_id == ms.c.responsibility_id)
+        .outerjoin(err, err.c.responsibility_id == ms.c.responsibility_id)
+        .order_by(ms.c.agency, ms.c.jurisdiction, ms.c.task_id, ms.c.responsibility_id)
+    )
+
+
+def _split(ids: str | None) -> tuple[int, ...]:
+    return tuple(sorted(int(i) for i in ids.split(","))) if ids else ()
+
+
+def _task_label(doc_number: str | None, title: str, section: str | None, number: str) -> str:
+    return f"{doc_number or title[:16]} {section + '.' if section else ''}{number}"
+
+
+def department_facts(session: Session, scope: AssessScope, *, tz: str = DEFAULT_TZ) -> list[DepartmentFacts]:
+    """The facts of every department in scope: one SQL query, aggregated per responsibility."""
+    grouped: dict[tuple[str, str | None], list[TaskFacts]] = {}
+    for r in session.execute(_facts_query(scope, tz)):
+        grouped.setdefault((r.agency, r.jurisdiction), []).append(TaskFacts(
+            responsibility_id=r.responsibility_id, task_id=r.task_id,
+            task=_task_label(r.doc_number, r.title, r.section, r.number), role=r.role,
+            due=int(r.due or 0), on_time=int(r.on_time or 0), pending=int(r.pending or 0),
+            overdue=int(r.overdue or 0), days_late=int(r.days_late or 0), returned=int(r.returned or 0),
+            red=int(r.red or 0), errors=int(r.errors or 0), overdue_refs=_split(r.overdue_ids),
+            returned_refs=_split(r.returned_ids), red_refs=_split(r.red_ids), error_refs=_split(r.error_ids)))
+    agency_names = dict(session.execute(select(Agency.key, Agency.name)).tuples().all())
+    codes = {j for _a, j in grouped if j}
+    jur_names = dict(session.execute(select(Jurisdiction.code, Jurisdiction.name)
+                                     .where(Jurisdiction.code.in_(codes))).tuples().all()) if codes else {}
+    return [DepartmentFacts(agency, agency_names.get(agency, agency), jur, jur_names.get(jur or "", jur or "—"),
+                            tuple(tasks))
+            for (agency, jur), tasks in sorted(grouped.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))]
+
+
+# ------------------------------------------------------------------------------------------------ evidence
+
+
+def evidence_page(session: Session, scope: AssessScope, responsibility_ids: Sequence[int], *,
+                  tz: str = DEFAULT_TZ) -> list[dict[str, Any]]:
+    """The milestones, reports and findings behind the deductions of some responsibilities (one page)."""
+    if not responsibility_ids:
+        return []
+    ids = list(responsibility_ids)
+    rows: list[dict[str, Any]] = []
+    m = _milestone_rows(scope).where(Responsibility.id.in_(ids)).subquery("m")
+    milestone_stmt = (select(m).where(or_(m.c.overdue == 1, m.c.red == 1))
+                      .order_by(m.c.responsibility_id, m.c.effective_due, m.c.milestone_id))
+    for r in session.execute(milestone_stmt):
+        extended = r.effective_due != r.due_date
+        base = {"responsibility": r.responsibility_id, "ref_kind": "milestone", "ref_id": r.milestone_id,
+                "period": r.period, "due": r.due_date.isoformat(), "effective_due": r.effective_due.isoformat(),
+                "reported_on": r.first_on.isoformat() if r.first_on else None}
+        ext_note = f"（已批准延期至 {r.effective_due}）" if extended else ""
+        if r.overdue:
+            detail = (f"{r.first_on} 报送，晚于有效到期日 {r.days_late} 天" if r.first_on
+                      else f"截至 {scope.as_of} 未报送，已逾期 {r.days_late} 天") + ext_note
+            rows.append({**base, "kind": "overdue", "days_late": int(r.days_late), "detail": detail})
+        if r.red:
+            detail = "最新报送已被退回，尚未重新报送" if r.returned else f"截至 {scope.as_of} 逾期未报"
+            rows.append({**base, "kind": "red", "days_late": int(r.days_late) or None, "detail": detail})
+    mids = select(m.c.milestone_id)
+    report_stmt = (
+        select(Report.id, Report.responsibility_id, Report.milestone_id, Report.version, Report.submitted_on,
+               Report.reviewed_on, Report.review_reason, m.c.period, m.c.due_date, m.c.effective_due)
+        .join(m, m.c.milestone_id == Report.milestone_id)
+        .where(Report.review_state == "returned", Report.reviewed_on <= scope.as_of,
+               Report.submitted_on <= scope.as_of)
+        .order_by(Report.responsibility_id, Report.id)
+    )
+    for r in session.execute(report_stmt):
+        rows.append({"responsibility": r.responsibility_id, "kind": "returned", "ref_kind": "report",
+                     "ref_id": r.id, "period": r.period, "due": r.due_date.isoformat(),
+                     "effective_due": r.effective_due.isoformat(), "reported_on": r.submitted_on.isoformat(),
+                     "days_late": None,
+                     "detail": f"第 {r.version} 版于 {r.reviewed_on} 被退回：{r.review_reason or ''}"})
+    end_utc = _utc_bounds(scope.as_of + dt.timedelta(days=1), tz)
+    finding_stmt = (
+        select(Finding.id, Finding.responsibility_id, Finding.milestone_id, Finding.plugin, Finding.code,
+               Finding.message, Finding.created_at)
+        .where(Finding.severity == "error", Finding.created_at < end_utc, Finding.responsibility_id.in_(ids),
+               or_(Finding.milestone_id.in_(mids),
+                   and_(Finding.milestone_id.is_(None),
+                        Finding.created_at >= _utc_bounds(scope.period.start, tz),
+                        Finding.created_at < _utc_bounds(scope.period.end + dt.timedelta(days=1), tz))))
+        .order_by(Finding.responsibility_id, Finding.id)
+    )
+    for r in session.execute(finding_stmt):
+        rows.append({"responsibility": r.responsibility_id, "kind": "error", "ref_kind": "finding",
+                     "ref_id": r.id, "period": None, "due": None, "effective_due": None,
+                     "reported_on": r.created_at.astimezone(ZoneInfo(tz)).date().isoformat(), "days_late": None,
+                     "detail": f"{r.plugin}/{r.code}：{r.message}"
+                               + (f"（节点#{r.milestone_id}）" if r.milestone_id else "")})
+    return rows
+
+
+def _evidence(session: Session, scope: AssessScope, facts: Sequence[DepartmentFacts], tz: str
+              ) -> list[dict[str, Any]]:
+    where = {t.responsibility_id: (d, t) for d in facts for t in d.tasks}
+    kind_order = {"overdue": 0, "returned": 1, "red": 2, "error": 3}
+    out: list[dict[str, Any]] = []
+    ids = [t.responsibility_id for d in facts for t in d.tasks]
+    for start in range(0, len(ids), EVIDENCE_PAGE):
+        page = evidence_page(session, scope, ids[start:start + EVIDENCE_PAGE], tz=tz)
+        page.sort(key=lambda e: (e["responsibility"], kind_order[e["kind"]], e["ref_id"]))
+        for e in page:
+            dept, task = where[e["responsibility"]]
+            out.append({"agency": dept.agency, "jurisdiction": dept.jurisdiction, "task_id": task.task_id,
+                        "task": task.task, "role": task.role, **e})
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ schemes
+
+
+def find_scheme(host: PluginHost, name: str) -> ScoringSchemeSpec:
+    schemes = host.scoring_schemes()
+    for spec in schemes:
+        if spec.name == name:
+            return spec
+    known = "、".join(s.name for s in schemes) or "无（没有已安装的考核方案插件）"
+    faults = [f"{f.plugin}（{f.error}）" for f in host.faults if f.stage in ("load", "duban_register_scoring_schemes")]
+    hint = f"；出错的插件：{'；'.join(faults)}" if faults else ""
+    raise NotFoundError(f"没有名为 {name} 的考核方案；可用的方案：{known}{hint}")
+
+
+def find_exporter(host: PluginHost, name: str) -> ExporterSpec:
+    exporters = host.exporters()
+    for spec in exporters:
+        if spec.name == name:
+            return spec
+    raise NotFoundError(f"没有名为 {name} 的导出格式；可用的格式：{'、'.join(e.name for e in exporters) or '无'}")
+
+
+def _run_scheme(spec: ScoringSchemeSpec, facts: list[DepartmentFacts], config: Mapping[str, Any]
+                ) -> dict[tuple[str, str | None], DepartmentScore]:
+    try:
+        scores = list(spec.compute(facts, config))
+        for s in scores:
+            if not isinstance(s, DepartmentScore):
+                raise TypeError(f"compute returned {type(s).__name__}, expected DepartmentScore")
+    except Exception as exc:  # a scheme is plugin code: name it, never crash with a traceback
+        raise PluginError(f"考核方案 {spec.name} 计算出错：{type(exc).__name__}: {exc}") from exc
+    return {(s.agency, s.jurisdiction): s for s in scores}
+
+
+def _canonical(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _for_actor(result: dict[str, Any], actor: Actor | None) -> dict[str, Any]:
+    """A department user sees only their own agency (in their jurisdiction)."""
+    if actor is None or actor.role != "department":
+        return result
+    mine = [d for d in result["departments"] if d["agency"] == actor.agency_key
+            and (not actor.jurisdiction_code or d["jurisdiction"] == actor.jurisdiction_code)]
+    evidence = [e for e in result.get("evidence", []) if e["agency"] == actor.agency_key
+                and (not actor.jurisdiction_code or e["jurisdiction"] == actor.jurisdiction_code)]
+    return {**result, "departments": mine, "evidence": evidence, "visible_to": actor.name}
+
+
+def assess(session: Session, *, actor: Actor | None, host: PluginHost, period: str | Period,
+           config: Mapping[str, Any], scheme: str | None = None, jurisdiction: str | None = None,
+           as_of: dt.date | None = None, evidence: bool = True, tz: str = DEFAULT_TZ) -> dict[str, Any]:
+    """Score the departments in scope for ``period``; the result is plain JSON-ready data.
+
+    ``config`` is the ``[scoring]`` table. A department user's result holds only their own agency (ranked
+    among the departments of their jurisdiction).
+    """
+    per = parse_period(period) if isinstance(period, str) else period
+    if actor is not None and actor.role == "department":
+        if not actor.agency_key:
+            raise PermissionDenied(f"{actor.label()} 没有所属部门，不能查看考核")
+        jurisdiction = actor.jurisdiction_code or jurisdiction
+    if jurisdiction and session.get(Jurisdiction, jurisdiction) is None:
+        raise NotFoundError(f"没有代码为 {jurisdiction} 的行政区划")
+    name = scheme or str(config.get("scheme") or "default")
+    spec = find_scheme(host, name)
+    scope = AssessScope(per, as_of or per.end, jurisdiction)
+    facts = department_facts(session, scope, tz=tz)
+    scores = _run_scheme(spec, facts, config)
+    rows = []
+    for d in facts:
+        s = scores.get((d.agency, d.jurisdiction))
+        if s is None:
+            raise PluginError(f"考核方案 {spec.name} 没有给出 {d.agency_name}（{d.jurisdiction_name}）的得分")
+        rate = d.on_time_rate
+        rows.append({"agency": d.agency, "agency_name": d.agency_name, "jurisdiction": d.jurisdiction,
+                     "jurisdiction_name": d.jurisdiction_name, "score": s.score, "grade": s.grade,
+                     "due": d.due, "on_time": d.on_time, "pending": sum(t.pending for t in d.tasks),
+                     "on_time_rate": round(rate, 4) if rate is not None else None,
+                     "terms": [term_to_dict(t) for t in s.terms]})
+    rows.sort(key=lambda r: (-r["score"], r["agency"], r["jurisdiction"] or ""))
+    for r, n in zip(rows, rank(rows), strict=True):
+        r["rank"] = n
+    jur = session.get(Jurisdiction, jurisdiction) if jurisdiction else None
+    result: dict[str, Any] = {
+        "period": per.label, "start": per.start.isoformat(), "end": per.end.isoformat(),
+        "as_of": scope.as_of.isoformat(), "scheme": spec.name, "scheme_title": spec.title,
+        "jurisdiction": jurisdiction, "jurisdiction_name": jur.name if jur else None,
+        "config": json.loads(_canonical(dict(config))), "departments_total": len(rows), "departments": rows,
+    }
+    if evidence:
+        mine = facts
+        if actor is not None and actor.role == "department":
+            mine = [d for d in facts if d.agency == actor.agency_key]
+        result["evidence"] = _evidence(session, scope, mine, tz)
+    return _for_actor(result, actor)
+
+
+# ------------------------------------------------------------------------------------------------ freezing
+
+
+def freeze(session: Session, *, actor: Actor, host: PluginHost, period: str, config: Mapping[str, Any],
+           scheme: str | None = None, jurisdiction: str | None = None, as_of: dt.date | None = None,
+           tz: str = DEFAULT_TZ, at: dt.datetime | None = None) -> tuple[int, dict[str, Any]]:
+    """Compute and store (publish) an assessment; its sha256 goes into the audit journal. Coordinators only."""
+    require_coordinator(actor, "冻结（发布）考核结果")
+    result = assess(session, actor=actor, host=host, period=period, config=config, scheme=scheme,
+                    jurisdiction=jurisdiction, as_of=as_of, evidence=True, tz=tz)
+    text = _canonical(result)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    _ensure_table(session)
+    row = Assessment(period=result["period"], scheme=result["scheme"], jurisdiction_code=jurisdiction,
+                     as_of=dt.date.fromisoformat(result["as_of"]), params=result["config"], result=text,
+                     sha256=digest, frozen_by=actor.name, frozen_at=at or utcnow())
+    session.add(row)
+    session.flush()
+    event = audit.record(session, actor=actor.name, action="assessment.freeze", entity_type="assessment",
+                         entity_id=row.id, at=at,
+                         after={"period": row.period, "scheme": row.scheme, "jurisdiction": jurisdiction,
+                                "as_of": result["as_of"], "departments": len(result["departments"]),
+                                "sha256": digest})
+    return row.id, _with_frozen(result, row, event.seq)
+
+
+def _with_frozen(result: dict[str, Any], row: Assessment, audit_seq: int | None = None) -> dict[str, Any]:
+    return {**result, "frozen": {"id": row.id, "sha256": row.sha256, "frozen_by": row.frozen_by,
+                                 "frozen_at": row.frozen_at.isoformat(), "audit_seq": audit_seq}}
+
+
+def show(session: Session, *, actor: Actor | None, assessment_id: int) -> dict[str, Any]:
+    """A frozen assessment exactly as published, after checking it against its hash and the audit journal."""
+    _ensure_table(session)
+    row = session.get(Assessment, assessment_id)
+    if row is None:
+        raise NotFoundError(f"没有编号为 {assessment_id} 的已冻结考核（见 duban assess list）")
+    digest = hashlib.sha256(row.result.encode("utf-8")).hexdigest()
+    event = session.scalars(select(AuditEvent).where(AuditEvent.entity_type == "assessment",
+                                                     AuditEvent.entity_id == str(row.id),
+                                                     AuditEvent.action == "assessment.freeze")).first()
+    recorded = (event.after or {}).get("sha256") if event else None
+    if digest != row.sha256 or recorded != row.sha256:
+        raise TamperedError(f"已冻结考核 #{row.id} 的内容与其哈希不符（审计日志记录 {recorded or '无'}，"
+                            f"现为 {digest}）：结果已被修改")
+    return _for_actor(_with_frozen(json.loads(row.result), row, event.seq if event else None), actor)
+
+
+def list_frozen(session: Session) -> list[dict[str, Any]]:
+    _ensure_table(session)
+    stmt = select(Assessment).order_by(Assessment.id.desc())
+    return [{"id": a.id, "period": a.period, "scheme": a.scheme, "jurisdiction": a.jurisdiction_code,
+             "as_of": a.as_of.isoformat(), "sha256": a.sha256, "frozen_by": a.frozen_by,
+             "frozen_at": a.frozen_at.isoformat()} for a in session.scalars(stmt)]
+
+
+# ------------------------------------------------------------------------------------------------ export
+
+
+def export(host: PluginHost, result: Mapping[str, Any], *, fmt: str, path: Path) -> Path:
+    """Write ``result`` with the exporter plugin named ``fmt``."""
+    spec = find_exporter(host, fmt)
+    try:
+        spec.write(result, path)
+    except DubanError:
+        raise
+    except Exception as exc:  # exporter plugin code: name it
+        raise PluginError(f"导出格式 {spec.name} 写入 {path} 失败：{type(exc).__name__}: {exc}") from exc
+    return path
+
+
+def scheme_faults(host: PluginHost) -> list[str]:
+    """Faults of plugins that failed to load or to register scoring schemes or exporters (for the CLI)."""
+    stages = ("load", "duban_register_scoring_schemes", "duban_register_exporters")
+    return [f"{f.plugin}（{f.stage}）：{f.error}" for f in host.faults if f.stage in stages]
+
+
+def available_schemes(host: PluginHost) -> Iterable[ScoringSchemeSpec]:
+    return host.scoring_schemes()

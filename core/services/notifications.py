@@ -1,0 +1,525 @@
+"""督办 notifications: plan the outbox from the rules, then send it, marking each row as it goes.
+
+A run (:func:`run_notifications`, a plain blocking function: the dashboard calls it in a thread worker):
+
+1. **Plan** (one transaction): on a working day D, every department with a milestone whose rule fires
+   (see :mod:`core.notify.rules`) gets one digest of everything it owes; milestones reaching the
+   escalation threshold go to the coordinator (and the department's leadership route); requests for 办结
+   and closings go to the coordinator. Each message is an :class:`OutboxMessage` with a unique
+   idempotency key ``kind|receiver|period|level``, so a second run never plans it again. Rows written in
+   quiet hours or on a non-working day wait (``next_attempt_at``) for the next working morning.
+2. **Send**: each due row is claimed (``sending``, with a lease), sent to every route of its receiver,
+   each part of each route recorded as a :class:`NotificationAttempt`, and marked ``sent``, ``failed``
+   (permanent; the coordinator is told) or left ``pending`` with a backoff. A crash between the steps
+   loses nothing: a pending row, or a claimed row whose lease ran out, is sent by the next run.
+
+Runs on the days between two runs are caught up: a rule that fired on a working day after the last
+recorded run (at most ``lookback_days`` back) counts for today's digest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.domain.workcal import WorkingCalendar
+from core.notify import COORDINATOR, Delivery, NotifyConfig, Route, Sender, department_receiver, message_parts
+from core.notify import send as default_send
+from core.notify.digest import (
+    DigestItem,
+    completion_notice,
+    department_digest,
+    escalation_digest,
+    failure_notice,
+    worst,
+)
+from core.notify.rules import ESCALATE, CountingCalendar, item_level, triggers_on, working_days_overdue
+from core.services import audit
+from core.services.calendar import working_calendar
+from core.storage.db import unit_of_work
+from core.storage.models import (
+    Agency,
+    AuditEvent,
+    Jurisdiction,
+    NotificationAttempt,
+    OutboxMessage,
+    Policy,
+    Report,
+    Responsibility,
+    Task,
+)
+from core.storage.queries import acting_agency_column, milestone_facts
+
+RUN_ACTION = "notify.run"
+SENDING_LEASE = dt.timedelta(minutes=15)
+LEVEL_NAMES = {"blue": "蓝", "yellow": "黄", "red": "红", "done": "办结", "failure": "投递失败", "test": "测试"}
+STATE_NAMES = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "failed": "发送失败"}
+_LEVEL_PREFIX = ("blue", "yellow", "red")
+_JUR_PREFIX = {"province": "省", "prefecture": "市（州）", "county": "县"}
+
+
+# --------------------------------------------------------------------------- time
+
+
+def _local(now: dt.datetime, config: NotifyConfig) -> dt.datetime:
+    return now.astimezone(ZoneInfo(config.timezone))
+
+
+def _quiet(t: dt.time, config: NotifyConfig) -> bool:
+    start, end = config.quiet_start, config.quiet_end
+    if start == end:
+        return False
+    return (t >= start or t < end) if start > end else (start <= t < end)
+
+
+def release_time(config: NotifyConfig, cal: WorkingCalendar, at: dt.datetime) -> dt.datetime:
+    """``at`` if messages may go out then; else the next working morning (``quiet_end`` local)."""
+    local = _local(at, config)
+    if cal.is_working_day(local.date()) and not _quiet(local.time(), config):
+        return at
+    tz = ZoneInfo(config.timezone)
+    day = local.date()
+    if not (cal.is_working_day(day) and local.time() < config.quiet_end):
+        day = cal.next_working_day(day, include_today=False)
+    return dt.datetime.combine(day, config.quiet_end, tz).astimezone(dt.UTC)
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class RunReport:
+    """What a run planned and sent (for ``--json``, the CLI and the dashboard)."""
+
+    as_of: dt.date
+    dry_run: bool = False
+    working_day: bool = True
+    planned: list[dict[str, Any]] = field(default_factory=list)
+    unrouted: list[str] = field(default_factory=list)
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    held: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"as_of": self.as_of.isoformat(), "dry_run": self.dry_run, "working_day": self.working_day,
+                "planned": self.planned, "unrouted": self.unrouted, "sent": self.sent, "held": self.held}
+
+
+# --------------------------------------------------------------------------- planning
+
+
+def _department_names(session: Session, keys: Iterable[tuple[str, str | None]]) -> dict[tuple[str, str | None], str]:
+    keys = set(keys)
+    agencies = {a.key: a for a in session.scalars(select(Agency).where(Agency.key.in_({k for k, _ in keys})))}
+    jurs = {j.code: j for j in session.scalars(
+        select(Jurisdiction).where(Jurisdiction.code.in_({j for _, j in keys if j})))}
+    out = {}
+    for agency_key, jur_code in keys:
+        agency, jur = agencies.get(agency_key), jurs.get(jur_code or "")
+        name = agency.name if agency else agency_key
+        if agency and jur:
+            written = (agency.names or {}).get(jur.level)
+            prefix = _JUR_PREFIX.get(jur.level)
+            if written and prefix and written.startswith(prefix):
+                name = jur.name + written[len(prefix):]
+            elif written:
+                name = written if jur.level == "national" else jur.name + written
+            else:
+                name = f"{jur.name}{agency.name}部门"
+        out[(agency_key, jur_code)] = name
+    return out
+
+
+def last_run_day(session: Session) -> dt.date | None:
+    """The latest day a (non dry-run) notify run planned, from the audit journal."""
+    value = session.scalar(select(func.max(AuditEvent.entity_id)).where(AuditEvent.action == RUN_ACTION))
+    return dt.date.fromisoformat(value) if value else None
+
+
+def _window(cal: WorkingCalendar, day: dt.date, last: dt.date | None, lookback: int) -> list[dt.date]:
+    """Working days whose rules count today: after the last run (at most ``lookback`` days back), and today."""
+    start = max(last, day - dt.timedelta(days=lookback)) if last and last < day else day - dt.timedelta(days=1)
+    days, d = [], start + dt.timedelta(days=1)
+    while d <= day:
+        if cal.is_working_day(d):
+            days.append(d)
+        d += dt.timedelta(days=1)
+    return days
+
+
+@dataclass
+class _Planned:
+    key: str
+    receiver: str
+    level: str
+    subject: str
+    body: str
+
+
+def _open_items(session: Session, config: NotifyConfig, day: dt.date, cal: WorkingCalendar,
+                window: list[dt.date]) -> tuple[list[tuple[DigestItem, set[str]]], dict[str, str]]:
+    """Unreported milestones due before the end of the reminder window, with what fired in ``window``."""
+    horizon = cal.add_working_days(day, max(config.rules.remind_days, default=0))
+    facts = milestone_facts(day).subquery("facts")
+    acting = acting_agency_column(day).label("acting")
+    stmt = (
+        select(facts.c.milestone_id, facts.c.responsibility_id, facts.c.period, facts.c.due_date,
+               facts.c.effective_due, facts.c.returned, Responsibility.role, Responsibility.jurisdiction_code,
+               acting, Task.section, Task.number, Task.text, Policy.doc_number, Policy.title)
+        .join(Responsibility, Responsibility.id == facts.c.responsibility_id)
+        .join(Task, Task.id == facts.c.task_id)
+        .join(Policy, Policy.id == Task.policy_id)
+        .outerjoin(Agency, Agency.key == Responsibility.agency_key)
+        .where(Policy.superseded_by_id.is_(None),
+               Responsibility.agency_key.is_not(None),
+               (Responsibility.closed_on.is_(None)) | (Responsibility.closed_on > day),
+               Responsibility.state != "completion_requested",
+               (facts.c.first_on.is_(None)) | facts.c.returned,
+               facts.c.effective_due <= horizon)
+        .order_by(facts.c.effective_due, facts.c.milestone_id)
+    )
+    rows = session.execute(stmt).all()
+    if not rows:
+        return [], {}
+    first = min(r.effective_due for r in rows)
+    counting = CountingCalendar(cal if first.year >= day.year - 1
+                                else working_calendar(session, first.year, day.year + 1), first, horizon)
+    names = _department_names(session, {(r.acting, r.jurisdiction_code) for r in rows})
+    out = []
+    receivers_names: dict[str, str] = {}
+    for r in rows:
+        level = item_level(day, r.effective_due, config.rules, counting)
+        if level is None:
+            continue
+        fired: set[str] = set()
+        for t in window:
+            fired |= triggers_on(t, r.effective_due, config.rules, counting)
+        receiver = department_receiver(r.acting, r.jurisdiction_code)
+        name = names[(r.acting, r.jurisdiction_code)]
+        receivers_names[receiver] = name
+        days_left = counting.working_days_between(day, r.effective_due) if r.effective_due >= day else 0
+        item = DigestItem(
+            milestone_id=r.milestone_id, responsibility_id=r.responsibility_id,
+            policy=r.doc_number or r.title, policy_title=r.title,
+            task=f"{r.section}.{r.number}" if r.section else r.number, task_text=r.text, role=r.role,
+            period=r.period, due=r.effective_due, original_due=r.due_date, level=level,
+            days_overdue=working_days_overdue(day, r.effective_due, counting), days_left=days_left,
+            returned=bool(r.returned), department=name, receiver=receiver)
+        out.append((item, fired))
+    return out, receivers_names
+
+
+def _completions(session: Session, config: NotifyConfig, day: dt.date) -> list[_Planned]:
+    since = day - dt.timedelta(days=config.lookback_days)
+    planned: list[_Planned] = []
+    rows = session.execute(
+        select(Responsibility, Task, Policy, acting_agency_column(day).label("acting"))
+        .join(Task, Task.id == Responsibility.task_id).join(Policy, Policy.id == Task.policy_id)
+        .outerjoin(Agency, Agency.key == Responsibility.agency_key)
+        .where(or_(Responsibility.state == "completion_requested",
+                   Responsibility.closed_on.between(since, day)))
+        .order_by(Responsibility.id)
+    ).all()
+    if not rows:
+        return planned
+    names = _department_names(session, {(r.acting, r.Responsibility.jurisdiction_code) for r in rows if r.acting})
+    for resp, task, policy, acting in rows:
+        department = names.get((acting, resp.jurisdiction_code), resp.name_as_written)
+        latest = session.execute(
+            select(Report.id, Report.submitted_on).where(Report.responsibility_id == resp.id,
+                                                          Report.is_current.is_(True))
+            .order_by(Report.submitted_at.desc(), Report.id.desc()).limit(1)).first()
+        events = []
+        if resp.state == "completion_requested" and latest and since <= latest.submitted_on <= day:
+            events.append(("requested", latest.submitted_on))
+        if resp.closed_on is not None and since <= resp.closed_on <= day:
+            events.append(("closed", resp.closed_on))
+        for kind, when in events:
+            subject, body = completion_notice(
+                department=department, policy=policy.doc_number or policy.title,
+                task=f"{task.section}.{task.number}" if task.section else task.number, task_text=task.text,
+                responsibility_id=resp.id, kind=kind, day=when, report_id=latest.id if latest else None)
+            planned.append(_Planned(f"completion|{COORDINATOR}|resp-{resp.id}|{when.isoformat()}|{kind}",
+                                    COORDINATOR, "done", subject, body))
+    return planned
+
+
+def plan_messages(session: Session, *, config: NotifyConfig, as_of: dt.date, now: dt.datetime,
+                  record_run: bool = True) -> RunReport:
+    """Write the outbox rows the rules call for on ``as_of``; the caller commits (one transaction)."""
+    report = RunReport(as_of=as_of)
+    cal = working_calendar(session, as_of.year, as_of.year + 1)
+    if not cal.is_working_day(as_of):
+        report.working_day = False  # nothing fires on a non-working day; the next working day catches up
+        return report
+    window = _window(cal, as_of, last_run_day(session), config.lookback_days)
+    items, names = _open_items(session, config, as_of, cal, window)
+    rules = config.rules
+    planned: list[_Planned] = []
+
+    by_receiver: dict[str, list[tuple[DigestItem, set[str]]]] = defaultdict(list)
+    for item, fired in items:
+        by_receiver[item.receiver].append((item, fired))
+    for receiver in sorted(by_receiver):
+        entries = by_receiver[receiver]
+        if not any(fired for _item, fired in entries):
+            continue
+        digest_items = [item for item, _fired in entries]
+        level = worst(i.level for i in digest_items)
+        subject, body = department_digest(names[receiver], receiver, as_of, digest_items,
+                                          escalate_after=rules.escalate_after)
+        planned.append(_Planned(f"digest|{receiver}|{as_of.isoformat()}|{level}", receiver, level, subject, body))
+
+    escalated = [item for item, fired in items if ESCALATE in fired]
+    leaders: dict[str, list[DigestItem]] = defaultdict(list)
+    for item in escalated:
+        leaders[f"{item.receiver}#leadership"].append(item)
+    for receiver in sorted(leaders):
+        if config.routes_for(receiver):
+            subject, body = escalation_digest(as_of, leaders[receiver], escalate_after=rules.escalate_after,
+                                              leadership_of=leaders[receiver][0].department)
+            planned.append(_Planned(f"escalate|{receiver}|{as_of.isoformat()}|red", receiver, "red", subject, body))
+    if escalated:
+        subject, body = escalation_digest(as_of, escalated, escalate_after=rules.escalate_after)
+        planned.append(_Planned(f"escalate|{COORDINATOR}|{as_of.isoformat()}|red", COORDINATOR, "red",
+                                subject, body))
+    planned += _completions(session, config, as_of)
+
+    release = release_time(config, cal, now)
+    for msg in planned:
+        if not config.routes_for(msg.receiver):
+            report.unrouted.append(msg.receiver)
+            continue
+        if _insert(session, msg, release):
+            report.planned.append({"key": msg.key, "receiver": msg.receiver, "level": msg.level,
+                                   "subject": msg.subject, "body": msg.body,
+                                   "send_at": release.isoformat()})
+    if record_run:
+        audit.record(session, actor=audit.SYSTEM_ACTOR, action=RUN_ACTION, entity_type="notify_run",
+                     entity_id=as_of.isoformat(),
+                     after={"planned": [p["key"] for p in report.planned], "unrouted": report.unrouted})
+    return report
+
+
+def _insert(session: Session, msg: _Planned, release: dt.datetime) -> bool:
+    """Insert unless the key exists (or, for a digest, any digest of that receiver and day exists)."""
+    if msg.key.startswith("digest|"):
+        prefix = msg.key.rsplit("|", 1)[0] + "|"
+        exists = select(OutboxMessage.id).where(OutboxMessage.idempotency_key.startswith(prefix, autoescape=True))
+    else:
+        exists = select(OutboxMessage.id).where(OutboxMessage.idempotency_key == msg.key)
+    if session.scalar(exists.limit(1)) is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(OutboxMessage(idempotency_key=msg.key, receiver=msg.receiver, level=msg.level,
+                                      subject=msg.subject[:300], body=msg.body, state="pending",
+                                      next_attempt_at=release))
+    except IntegrityError:  # another run planned the same message first
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------- sending
+
+
+def _target(route: Route, index: int, total: int) -> str:
+    return f"{route.redacted} [{route.key} {index}/{total}]"
+
+
+def _due_ids(session: Session, now: dt.datetime) -> list[int]:
+    return list(session.scalars(
+        select(OutboxMessage.id).where(
+            or_(OutboxMessage.state == "pending", OutboxMessage.state == "sending"),
+            or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now))
+        .order_by(OutboxMessage.id)))
+
+
+def _claim(session: Session, message_id: int, now: dt.datetime) -> bool:
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.state.in_(("pending", "sending")),
+               or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now))
+        .values(state="sending", next_attempt_at=now + SENDING_LEASE)
+        .execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+def _backoff(config: NotifyConfig, attempts: int) -> dt.timedelta:
+    return min(dt.timedelta(minutes=config.retry_minutes * 2 ** max(attempts - 1, 0)), dt.timedelta(hours=24))
+
+
+def deliver_message(factory: sessionmaker[Session], message_id: int, *, config: NotifyConfig,
+                    now: dt.datetime, sender: Sender = default_send,
+                    cal: WorkingCalendar | None = None) -> dict[str, Any] | None:
+    """Claim, send and mark one message (each step its own transaction). None if another run has it."""
+    with unit_of_work(factory) as session:
+        if not _claim(session, message_id, now):
+            return None
+    with unit_of_work(factory) as session:
+        msg = session.get(OutboxMessage, message_id)
+        assert msg is not None
+        done = {a.url_redacted: a for a in session.scalars(
+            select(NotificationAttempt).where(NotificationAttempt.message_id == msg.id,
+                                              or_(NotificationAttempt.ok.is_(True),
+                                                  NotificationAttempt.permanent.is_(True))))}
+        subject, body, receiver = msg.subject, msg.body, msg.receiver
+    routes = config.routes_for(receiver)
+    attempts: list[NotificationAttempt] = []
+    open_targets = 0
+    if not routes:
+        attempts.append(NotificationAttempt(message_id=message_id, url_redacted="（无渠道）", ok=False, permanent=True,
+                                            detail=f"没有匹配 {receiver} 的通知渠道", at=now))
+    for route in routes:
+        parts = message_parts(route, subject, body)
+        for i, (title, text) in enumerate(parts, start=1):
+            target = _target(route, i, len(parts))
+            if target in done:
+                continue
+            try:
+                result = sender(route, title, text, config.timeout)
+            except Exception as exc:  # a sender bug must not lose the message: recorded, retried
+                result = Delivery(False, False, f"{type(exc).__name__}: {exc}")
+            attempts.append(NotificationAttempt(message_id=message_id, url_redacted=target, ok=result.ok,
+                                                permanent=result.permanent and not result.ok,
+                                                detail=result.detail[:2000], at=now))
+            if not result.ok:
+                open_targets += 0 if result.permanent else len(parts) - i + 1
+                break  # keep the parts in order: the rest of this route waits
+    with unit_of_work(factory) as session:
+        msg = session.get(OutboxMessage, message_id)
+        assert msg is not None
+        session.add_all(attempts)
+        msg.attempts += 1
+        new_permanent = [a for a in attempts if a.permanent]
+        gave_up = bool(open_targets) and msg.attempts >= config.max_attempts
+        if gave_up:
+            session.add(NotificationAttempt(message_id=msg.id, url_redacted="（重试上限）", ok=False, permanent=True,
+                                            detail=f"重试 {msg.attempts} 次仍未送达，不再重试", at=now))
+            open_targets = 0
+        dead = bool(new_permanent) or gave_up or any(a.permanent for a in done.values())
+        delivered = any(a.ok for a in [*done.values(), *attempts])
+        cal = cal or working_calendar(session, now.year, now.year + 1)
+        if open_targets:
+            msg.state = "pending"
+            msg.next_attempt_at = release_time(config, cal, now + _backoff(config, msg.attempts))
+        else:
+            msg.state = "failed" if dead else "sent"
+            msg.next_attempt_at = None
+            if delivered and msg.sent_at is None:
+                msg.sent_at = now
+        if (new_permanent or gave_up) and msg.level != "failure" and config.routes_for(COORDINATOR):
+            failures = [(a.url_redacted, a.detail or "") for a in new_permanent]
+            if gave_up:
+                failures.append(("（重试上限）", f"重试 {msg.attempts} 次仍未送达"))
+            subject2, body2 = failure_notice(message_id=msg.id, receiver=msg.receiver, subject=msg.subject,
+                                             failures=failures)
+            _insert(session, _Planned(f"failure|{COORDINATOR}|msg-{msg.id}|failure", COORDINATOR, "failure",
+                                      subject2, body2), release_time(config, cal, now))
+        outcome = {"id": msg.id, "receiver": msg.receiver, "level": msg.level, "state": msg.state,
+                   "attempts": [{"url": a.url_redacted, "ok": a.ok, "permanent": a.permanent, "detail": a.detail}
+                                for a in attempts]}
+    return outcome
+
+
+def send_due(factory: sessionmaker[Session], *, config: NotifyConfig, now: dt.datetime,
+             sender: Sender = default_send) -> list[dict[str, Any]]:
+    """Send every due outbox row (pending and released, or claimed by a run whose lease ran out)."""
+    outcomes: list[dict[str, Any]] = []
+    seen: set[int] = set()
+    for _pass in range(3):  # a failure notice written while sending goes out in the same run
+        with unit_of_work(factory) as session:
+            ids = [i for i in _due_ids(session, now) if i not in seen]
+            cal = working_calendar(session, now.year, now.year + 1)
+        if not ids:
+            break
+        for message_id in ids:
+            seen.add(message_id)
+            outcome = deliver_message(factory, message_id, config=config, now=now, sender=sender, cal=cal)
+            if outcome is not None:
+                outcomes.append(outcome)
+    return outcomes
+
+
+def run_notifications(factory: sessionmaker[Session], *, config: NotifyConfig, as_of: dt.date | None = None,
+                      now: dt.datetime | None = None, dry_run: bool = False,
+                      sender: Sender = default_send) -> RunReport:
+    """One ``duban notify`` run: plan (one transaction), then send what is due. Blocking; for cron, a
+    systemd timer, or a dashboard thread worker."""
+    now = now or dt.datetime.now(dt.UTC)
+    as_of = as_of or _local(now, config).date()
+    session = factory()
+    try:
+        report = plan_messages(session, config=config, as_of=as_of, now=now, record_run=not dry_run)
+        if dry_run:
+            report.dry_run = True
+            session.rollback()
+            return report
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+    report.sent = send_due(factory, config=config, now=now, sender=sender)
+    with unit_of_work(factory) as session:
+        report.held = session.scalar(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.state == "pending", OutboxMessage.next_attempt_at > now)) or 0
+    return report
+
+
+def send_test(factory: sessionmaker[Session], *, config: NotifyConfig, tag: str, now: dt.datetime | None = None,
+              sender: Sender = default_send) -> dict[str, Any]:
+    """``duban notify test --to TAG``: a test message to every route tagged TAG, now (no quiet hours)."""
+    now = now or dt.datetime.now(dt.UTC)
+    receiver = f"tag:{tag}"
+    if not config.routes_for(receiver):
+        from core.errors import NotificationError
+
+        raise NotificationError(f"没有标签为 {tag} 的通知渠道（见配置 [[notify.routes]] 的 tags）", permanent=True)
+    local = _local(now, config)
+    msg = _Planned(f"test|{receiver}|{now.isoformat()}|test", receiver, "test",
+                   f"【督办·测试】duban 通知渠道测试（{tag}）",
+                   f"这是一条测试消息，发送于 {local:%Y-%m-%d %H:%M}（{config.timezone}）。\n"
+                   f"收到即说明标签 {tag} 的通知渠道配置正确。\n—— duban 督办系统")
+    with unit_of_work(factory) as session:
+        _insert(session, msg, now)
+        message_id = session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == msg.key))
+    assert message_id is not None
+    outcome = deliver_message(factory, message_id, config=config, now=now, sender=sender)
+    return outcome or {"id": message_id, "state": "sending", "attempts": []}
+
+
+# --------------------------------------------------------------------------- log
+
+
+def notification_log(session: Session, *, failed: bool = False, limit: int = 100) -> list[dict[str, Any]]:
+    """Outbox rows, newest first, with their attempts; ``failed``: failed rows and rows still retrying."""
+    stmt = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+    if failed:
+        has_failure = select(NotificationAttempt.id).where(NotificationAttempt.message_id == OutboxMessage.id,
+                                                           NotificationAttempt.ok.is_(False)).exists()
+        stmt = stmt.where(or_(OutboxMessage.state == "failed",
+                              (OutboxMessage.state != "sent") & has_failure))
+    messages = list(session.scalars(stmt))
+    attempts: dict[int, list[NotificationAttempt]] = defaultdict(list)
+    if messages:
+        for a in session.scalars(select(NotificationAttempt).where(
+                NotificationAttempt.message_id.in_([m.id for m in messages])).order_by(NotificationAttempt.id)):
+            attempts[a.message_id].append(a)
+    return [
+        {"id": m.id, "key": m.idempotency_key, "receiver": m.receiver, "level": m.level, "subject": m.subject,
+         "state": m.state, "attempts": m.attempts, "created_at": m.created_at.isoformat(),
+         "next_attempt_at": m.next_attempt_at.isoformat() if m.next_attempt_at else None,
+         "sent_at": m.sent_at.isoformat() if m.sent_at else None,
+         "deliveries": [{"url": a.url_redacted, "ok": a.ok, "permanent": a.permanent, "detail": a.detail,
+                         "at": a.at.isoformat()} for a in attempts[m.id]]}
+        for m in messages
+    ]

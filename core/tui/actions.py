@@ -1,0 +1,127 @@
+"""The actions on a task's responsibilities, shared by every screen that shows a :class:`TaskDetail`.
+
+Each goes through the same service as the CLI (same permissions, same audit), in one unit of work.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+from textual.binding import Binding
+
+from core.tui.base import DubanScreen
+from core.tui.widgets import DecisionForm, ExtensionForm, ReportForm, ReviewForm, TaskDetail
+
+ACTION_BINDINGS = [
+    Binding("a", "ack", "签收", id="task.ack"),
+    Binding("r", "report", "报送", id="task.report"),
+    Binding("e", "extend", "申请延期", id="task.extend"),
+    Binding("v", "review", "复核", id="task.review"),
+    Binding("d", "decide", "延期审批", id="task.decide"),
+    Binding("m", "remind", "立即提醒", id="task.remind"),
+]
+
+
+class TaskActionsScreen(DubanScreen):
+    """A screen with a ``#detail`` TaskDetail whose selected responsibility the actions apply to."""
+
+    def detail(self) -> TaskDetail:
+        return self.query_one("#detail", TaskDetail)
+
+    def reload_detail(self) -> None:
+        """Load the detail of the task shown (subclasses know which)."""
+
+    def _current(self) -> dict[str, Any] | None:
+        resp = self.detail().current
+        if resp is None:
+            self.notify("请先选择一项任务及其责任", severity="warning")
+        return resp
+
+    def action_finished(self, text: str, ok: bool) -> None:
+        super().action_finished(text, ok)
+        if ok:
+            self.reload_detail()
+
+    def _form_closed(self, result: str | None) -> None:
+        if result:
+            self.action_finished(result, True)
+
+    def action_ack(self) -> None:
+        resp = self._current()
+        if resp is None:
+            return
+        from core.services.lifecycle import acknowledge
+
+        ctx, resp_id = self.ctx, resp["id"]
+
+        def run(session: Session) -> str:
+            acknowledge(session, actor=ctx.actor, responsibility_id=resp_id, at=ctx.now())
+            return f"已签收责任 #{resp_id}"
+
+        self.act(run)
+
+    def action_report(self) -> None:
+        resp = self._current()
+        if resp is None:
+            return
+        from core.services.reports import indicator_specs_for
+
+        specs = indicator_specs_for(self.ctx.host, resp["agency"], resp["template"])
+        self.app.push_screen(ReportForm(self.ctx, resp, specs), self._form_closed)
+
+    def action_extend(self) -> None:
+        resp = self._current()
+        if resp is not None:
+            self.app.push_screen(ExtensionForm(self.ctx, resp), self._form_closed)
+
+    def _task_id(self) -> int | None:
+        data = self.detail().data
+        return data["id"] if data else None
+
+    def action_review(self) -> None:
+        task_id = self._task_id()
+        if task_id is None:
+            self.notify("请先选择一项任务", severity="warning")
+            return
+        from core.services.dashboard import pending_for_review
+
+        self.load("review_choices", lambda s: pending_for_review(s, task_id=task_id))
+
+    def show_review_choices(self, pending: list[dict[str, Any]]) -> None:
+        self.app.push_screen(ReviewForm(self.ctx, pending), self._form_closed)
+
+    def action_decide(self) -> None:
+        task_id = self._task_id()
+        if task_id is None:
+            self.notify("请先选择一项任务", severity="warning")
+            return
+        from core.services.dashboard import pending_extensions
+
+        self.load("decision_choices", lambda s: pending_extensions(s, task_id=task_id))
+
+    def show_decision_choices(self, pending: list[dict[str, Any]]) -> None:
+        self.app.push_screen(DecisionForm(self.ctx, pending), self._form_closed)
+
+    def action_remind(self) -> None:
+        """Send a reminder now (core.services.notifications.remind_now) in a thread worker."""
+        resp = self._current()
+        if resp is None:
+            return
+        try:
+            from core.services import notifications
+        except ImportError:
+            self.notify("通知功能尚未安装", severity="warning")
+            return
+        remind_now = getattr(notifications, "remind_now", None)
+        if remind_now is None:
+            self.notify("通知功能尚未安装（缺少 remind_now）", severity="warning")
+            return
+        ctx, resp_id = self.ctx, resp["id"]
+
+        def run(session: Session) -> str:
+            result = remind_now(session, actor=ctx.actor, responsibility_id=resp_id, settings=ctx.settings,
+                                today=ctx.today)
+            return str(result) if isinstance(result, str) else f"已发送提醒：责任 #{resp_id}"
+
+        self.act(run)

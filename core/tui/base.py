@@ -1,0 +1,168 @@
+"""The screen base class: queries and actions run in thread workers that only post messages back
+(harlequin style), with one place that turns errors into messages for the user."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input
+
+from core.errors import DubanError
+
+if TYPE_CHECKING:
+    from core.tui.app import DubanApp
+    from core.tui.context import DashboardContext
+
+log = logging.getLogger(__name__)
+
+
+class Loaded(Message):
+    """A query's result, posted by its worker."""
+
+    def __init__(self, key: str, seq: int, data: Any) -> None:
+        super().__init__()
+        self.key, self.seq, self.data = key, seq, data
+
+
+class Failed(Message):
+    """A query or action failed; ``text`` is for the user."""
+
+    def __init__(self, key: str, seq: int, text: str) -> None:
+        super().__init__()
+        self.key, self.seq, self.text = key, seq, text
+
+
+class ActionDone(Message):
+    def __init__(self, text: str, ok: bool) -> None:
+        super().__init__()
+        self.text, self.ok = text, ok
+
+
+def error_text(exc: BaseException) -> str:
+    """The user's message for an error: DubanError text as is, anything else named as internal."""
+    if isinstance(exc, DubanError):
+        return str(exc)
+    log.exception("dashboard worker failed", exc_info=exc)
+    return f"内部错误：{type(exc).__name__}: {exc}"
+
+
+def perform(ctx: DashboardContext, fn: Callable[[Session], str]) -> tuple[bool, str]:
+    """Run one action in its own unit of work (commit on success, rollback on error). Called in a thread."""
+    try:
+        with ctx.write() as session:
+            return True, fn(session)
+    except Exception as exc:  # every failure becomes a message; DubanError text is shown as is
+        return False, error_text(exc)
+
+
+class DubanScreen(Screen[None]):
+    """A dashboard screen. Subclasses define ``show_<key>(data)`` for each query they ``load``."""
+
+    #: whether "/" focuses an Input with id "filter"
+    HAS_FILTER = False
+    BINDINGS = [
+        Binding("slash", "filter", "筛选", id="table.filter", show=False),
+        Binding("escape", "unfilter", "返回表格", id="table.leave_filter", show=False),
+    ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._seq: dict[str, int] = {}
+        self._shown_once = False
+
+    @property
+    def duban(self) -> DubanApp:
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def ctx(self) -> DashboardContext:
+        return self.duban.ctx
+
+    def compose_chrome(self) -> ComposeResult:
+        yield Header()
+
+    def compose_footer(self) -> ComposeResult:
+        yield Footer()
+
+    # ------------------------------------------------------------------ queries
+
+    def load(self, key: str, fn: Callable[[Session], Any]) -> None:
+        """Run ``fn(session)`` in a thread worker; ``show_<key>`` receives the result (stale ones are dropped)."""
+        seq = self._seq.get(key, 0) + 1
+        self._seq[key] = seq
+        ctx = self.ctx
+
+        def work() -> None:
+            try:
+                data = ctx.read(fn)
+            except Exception as exc:  # shown to the user by on_failed
+                self.post_message(Failed(key, seq, error_text(exc)))
+                return
+            self.post_message(Loaded(key, seq, data))
+
+        self.run_worker(work, thread=True, group=f"load-{key}", exit_on_error=False, name=f"load {key}")
+
+    def on_loaded(self, message: Loaded) -> None:
+        message.stop()
+        if message.seq != self._seq.get(message.key):
+            return
+        getattr(self, f"show_{message.key}")(message.data)
+
+    def on_failed(self, message: Failed) -> None:
+        message.stop()
+        if message.seq != self._seq.get(message.key):
+            return
+        handler = getattr(self, f"failed_{message.key}", None)
+        if handler is not None:
+            handler(message.text)
+        self.notify(message.text, title="查询失败", severity="error", timeout=8)
+
+    # ------------------------------------------------------------------ actions
+
+    def act(self, fn: Callable[[Session], str]) -> None:
+        """Run a write in a thread worker: one session, commit on success, rollback + message on error."""
+        ctx = self.ctx
+
+        def work() -> None:
+            ok, text = perform(ctx, fn)
+            self.post_message(ActionDone(text, ok))
+
+        self.run_worker(work, thread=True, group="action", exit_on_error=False, name="action")
+
+    def on_action_done(self, message: ActionDone) -> None:
+        message.stop()
+        self.action_finished(message.text, message.ok)
+
+    def action_finished(self, text: str, ok: bool) -> None:
+        self.notify(text, title="完成" if ok else "未完成", severity="information" if ok else "error",
+                    timeout=6 if ok else 10)
+        if ok:
+            self.refresh_data()
+
+    def refresh_data(self) -> None:
+        """Reload what the screen shows (after an action, on ctrl+r)."""
+
+    def on_screen_resume(self) -> None:
+        if not self._shown_once:
+            self._shown_once = True
+            self.refresh_data()
+
+    # ------------------------------------------------------------------ "/" filter
+
+    def action_filter(self) -> None:
+        if self.HAS_FILTER:
+            self.query_one("#filter", Input).focus()
+
+    def action_unfilter(self) -> None:
+        focused = self.focused
+        if isinstance(focused, Input) and focused.id == "filter":
+            tables = list(self.query(DataTable))
+            if tables:
+                tables[0].focus()

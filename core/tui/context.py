@@ -1,0 +1,63 @@
+"""What every screen of the dashboard shares: sessions, the plugin host, the acting user, the day."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.plugin_host import PluginHost
+from core.services.clock import local_noon_utc, local_today
+from core.services.identity import Actor
+from core.services.status import Scope, scope_for
+from core.storage.db import unit_of_work
+
+T = TypeVar("T")
+
+
+@dataclass
+class DashboardContext:
+    """Built once by :func:`core.tui.app.create_app`; read by screens and their thread workers."""
+
+    sessions: sessionmaker[Session]
+    host: PluginHost
+    actor: Actor
+    today: dt.date
+    warning_days: int = 5
+    timezone: str = "Asia/Shanghai"
+    attachment_root: Path | None = None
+    settings: Any = None  #: core.config.Settings when run from the CLI (for notifications)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_department(self) -> bool:
+        return self.actor.role == "department"
+
+    def now(self) -> dt.datetime | None:
+        """The timestamp of a write: now, unless the dashboard runs on another day (tests, demos)."""
+        return None if self.today == local_today(self.timezone) else local_noon_utc(self.today, self.timezone)
+
+    def read(self, fn: Callable[[Session], T]) -> T:
+        """Run a query in a session of its own (read only: rolled back at the end)."""
+        with self.sessions() as session:
+            try:
+                return fn(session)
+            finally:
+                session.rollback()
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One unit of work per action: commit on success, roll back on any error."""
+        with unit_of_work(self.sessions) as session:
+            yield session
+
+    def scope(self, session: Session, *, policy_id: int | None = None, jurisdiction: str | None = None,
+              agency: str | None = None) -> Scope:
+        """The scope of a question; a department user's is always their agency in their jurisdiction."""
+        return scope_for(session, actor=self.actor, agency=agency, jurisdiction=jurisdiction,
+                         policy=str(policy_id) if policy_id is not None else None)

@@ -1,0 +1,438 @@
+"""Widgets shared by the screens: the task detail pane, the action forms and the key list."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from sqlalchemy.orm import Session
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, Static, TextArea
+
+from core.errors import ValidationError
+from core.plugin_api import IndicatorSpec
+from core.tui.base import perform
+from core.tui.text import block_text, cell_text, clip, light
+
+if TYPE_CHECKING:
+    from core.tui.context import DashboardContext
+
+ACTION_NAMES = {
+    "report.submit": "报送", "report.accept": "通过报送", "report.return": "退回报送",
+    "responsibility.acknowledge": "签收", "extension.request": "申请延期", "extension.approve": "批准延期",
+    "extension.refuse": "驳回延期", "policy.import": "导入政策", "policy.replace": "替换政策",
+}
+
+
+def fill(table: DataTable, rows: Iterable[tuple[Any, ...]], keys: Iterable[Any]) -> None:
+    """Replace a table's rows (columns stay); keeps the cursor row when it still exists."""
+    row = table.cursor_row
+    table.clear()
+    for values, key in zip(rows, keys, strict=True):
+        table.add_row(*values, key=str(key))
+    if table.row_count:
+        table.move_cursor(row=min(max(row, 0), table.row_count - 1))
+
+
+def _grid(title: str, columns: list[str]) -> Table:
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
+                  expand=False, title_style="bold")
+    for c in columns:
+        table.add_column(c, no_wrap=False, overflow="fold")
+    return table
+
+
+class TaskDetail(VerticalScroll):
+    """Full text of a task; its responsibilities (a table); the selected one's milestones, reports,
+    findings and extensions; and the task's audit trail."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.data: dict[str, Any] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("在上方选择一项任务。", id="detail-head")
+        table = DataTable(id="resps", cursor_type="row", zebra_stripes=True)
+        table.add_columns("责任", "部门", "文件写法", "角色", "状态", "灯", "逾期", "下次到期")
+        yield table
+        yield Static("", id="detail-body")
+
+    def show_message(self, text: str) -> None:
+        self.data = None
+        self.query_one("#detail-head", Static).update(cell_text(text))
+        self.query_one("#resps", DataTable).clear()
+        self.query_one("#detail-body", Static).update("")
+
+    def show(self, data: dict[str, Any]) -> None:
+        self.data = data
+        head = Text()
+        head.append(cell_text(f"{data['policy']} 任务{data['number']}"), style="bold")
+        head.append(f"  (任务 #{data['id']})\n", style="dim")
+        head.append(block_text(data["text"]) + "\n")
+        links = "；".join(f"{x['policy']} {x['number']}" for x in data["implements"]) or "尚未关联"
+        head.append(cell_text(f"落实上级任务：{links}"), style="italic")
+        if data["hidden_parties"]:
+            head.append(f"\n另有 {data['hidden_parties']} 个部门参与此任务（不在本部门范围，未显示）", style="dim")
+        self.query_one("#detail-head", Static).update(head)
+        table = self.query_one("#resps", DataTable)
+        fill(table, [(r["id"], cell_text(r["agency_name"]), clip(r["name_as_written"], 16), r["role_name"],
+                      r["state_name"], light(r["light"]), r["overdue"], r["next_due"] or "-")
+                     for r in data["responsibilities"]], [r["id"] for r in data["responsibilities"]])
+        self.render_body()
+
+    @property
+    def current(self) -> dict[str, Any] | None:
+        """The responsibility under the cursor (the first one when nothing is highlighted)."""
+        if not self.data or not self.data["responsibilities"]:
+            return None
+        table = self.query_one("#resps", DataTable)
+        index = min(max(table.cursor_row, 0), len(self.data["responsibilities"]) - 1)
+        return self.data["responsibilities"][index]
+
+    @on(DataTable.RowHighlighted, "#resps")
+    def _resp_changed(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self.render_body()
+
+    def render_body(self) -> None:
+        resp = self.current
+        parts: list[RenderableType] = []
+        if resp is not None:
+            parts.append(Text(cell_text(f"责任 #{resp['id']} {resp['agency_name']}（{resp['role_name']}，"
+                                        f"{resp['state_name']}）"), style="bold"))
+            ms = _grid("督办节点", ["节点", "期间", "应报日", "有效到期", "报送日", "灯"])
+            for m in resp["milestones"]:
+                reported = (m["reported_on"] or "未报") + ("（被退回）" if m["returned"] else "")
+                ms.add_row(str(m["id"]), cell_text(m["period"]), m["due"], m["effective_due"], reported,
+                           light(m["light"]))
+            parts.append(ms if resp["milestones"] else Text("督办节点：尚未排期", style="dim"))
+            reps = _grid("报送", ["报送", "节点", "版本", "日期", "报送人", "复核", "内容"])
+            for r in resp["reports"]:
+                body = r["text"] + (f"  [退回理由：{r['reason']}]" if r["reason"] else "")
+                if r["indicators"]:
+                    body += "  " + "，".join(f"{k.split('.')[-1]}={v}" for k, v in r["indicators"].items())
+                reps.add_row(str(r["id"]), str(r["milestone"] or "-"),
+                             f"v{r['version']}" + ("" if r["current"] else "(旧)"), r["submitted_on"],
+                             cell_text(r["submitted_by"]), r["review_name"], cell_text(body))
+            parts.append(reps if resp["reports"] else Text("报送：无", style="dim"))
+            if resp["findings"]:
+                fs = _grid("发现", ["级别", "代码", "内容", "报送"])
+                for f in resp["findings"]:
+                    fs.add_row({"error": "错误", "warning": "警告"}.get(f["severity"], f["severity"]),
+                               cell_text(f["code"]), cell_text(f["message"]), str(f["report"] or "-"))
+                parts.append(fs)
+            else:
+                parts.append(Text("发现：无", style="dim"))
+            if resp["extensions"]:
+                xs = _grid("延期", ["申请", "节点", "新日期", "状态", "理由", "进展"])
+                for x in resp["extensions"]:
+                    xs.add_row(str(x["id"]), cell_text(x["period"]), x["new_date"], x["state_name"],
+                               cell_text(x["reason"]), cell_text(x["progress"]))
+                parts.append(xs)
+            else:
+                parts.append(Text("延期：无", style="dim"))
+        if self.data is not None:
+            audit = _grid("审计记录（最新在前）", ["序号", "时间(UTC)", "操作人", "动作", "对象"])
+            for e in self.data["audit"]:
+                audit.add_row(str(e["seq"]), e["at"][:16].replace("T", " "), cell_text(e["actor"]),
+                              ACTION_NAMES.get(e["action"], e["action"]), f"{e['entity_type']} #{e['entity_id']}")
+            parts.append(audit if self.data["audit"] else Text("审计记录：无", style="dim"))
+        self.query_one("#detail-body", Static).update(Group(*parts))
+
+
+# ---------------------------------------------------------------------------------------------- forms
+
+class FormScreen(ModalScreen[str | None]):
+    """A modal form whose submit runs one action; a refused action's message stays in the form."""
+
+    TITLE_TEXT = ""
+    BINDINGS = [
+        Binding("escape", "cancel", "取消", id="form.cancel"),
+        Binding("ctrl+s", "submit", "提交", id="form.submit"),
+    ]
+
+    def __init__(self, ctx: DashboardContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.busy = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="form"):
+            yield Label(self.TITLE_TEXT, id="form-title")
+            with VerticalScroll(id="form-fields"):
+                yield from self.fields()
+            yield Static("", id="error")
+            with Horizontal(id="form-buttons"):
+                yield from self.buttons()
+                yield Button("取消", id="cancel")
+
+    def fields(self) -> ComposeResult:
+        yield from ()
+
+    def buttons(self) -> ComposeResult:
+        yield Button("提交", id="submit", variant="primary")
+
+    def build(self, button: str) -> Callable[[Session], str]:
+        """The action for ``button``; raise ValidationError for input the form itself can refuse."""
+        raise NotImplementedError
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_submit(self) -> None:
+        self._run("submit")
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "cancel":
+            self.dismiss(None)
+        elif event.button.id:
+            self._run(event.button.id)
+
+    def show_error(self, text: str) -> None:
+        self.query_one("#error", Static).update(Text(cell_text(text), style="bold red"))
+
+    def _run(self, button: str) -> None:
+        if self.busy:
+            return
+        try:
+            fn = self.build(button)
+        except ValidationError as exc:
+            self.show_error(str(exc))
+            return
+        self.busy = True
+        self.show_error("")
+        ctx = self.ctx
+
+        def work() -> None:
+            ok, text = perform(ctx, fn)
+            self.app.call_from_thread(self._done, ok, text)
+
+        self.run_worker(work, thread=True, group="form", exit_on_error=False)
+
+    def _done(self, ok: bool, text: str) -> None:
+        self.busy = False
+        if ok:
+            self.dismiss(text)
+        else:
+            self.show_error(text)
+
+
+def _open_milestones(resp: dict[str, Any]) -> list[dict[str, Any]]:
+    return [m for m in resp["milestones"] if m["reported_on"] is None or m["returned"]]
+
+
+def _milestone_option(m: dict[str, Any]) -> tuple[str, int]:
+    return (cell_text(f"{m['period']}（到期 {m['effective_due']}，节点 #{m['id']}）"), m["id"])
+
+
+class ReportForm(FormScreen):
+    """报送: progress text, the agency's indicators (typed and checked by its plugin), 申请办结."""
+
+    TITLE_TEXT = "报送进度"
+
+    def __init__(self, ctx: DashboardContext, resp: dict[str, Any], specs: dict[str, IndicatorSpec]) -> None:
+        super().__init__(ctx)
+        self.resp = resp
+        self.specs = list(specs.values())
+        self.milestones = _open_milestones(resp)
+
+    def fields(self) -> ComposeResult:
+        yield Label(cell_text(f"责任 #{self.resp['id']} {self.resp['agency_name']}（{self.resp['role_name']}）"))
+        yield Label("节点")
+        yield Select([_milestone_option(m) for m in self.milestones], id="milestone", allow_blank=True,
+                     prompt="（不指定节点）", value=self.milestones[0]["id"] if self.milestones else Select.NULL)
+        yield Label("进展情况")
+        yield TextArea(id="text", soft_wrap=True, show_line_numbers=False)
+        for i, spec in enumerate(self.specs):
+            mark = "*" if spec.required else ""
+            unit = f"（{spec.unit}）" if spec.unit else ""
+            yield Label(cell_text(f"{mark}{spec.name}{unit}"), classes="indicator-label")
+            kind = {"int": "整数", "float": "数字", "bool": "是/否", "date": "YYYY-MM-DD"}.get(spec.type, "文字")
+            yield Input(placeholder=kind, id=f"ind-{i}", classes="indicator")
+        yield Checkbox("同时申请办结", id="final")
+
+    def buttons(self) -> ComposeResult:
+        yield Button("报送", id="submit", variant="primary")
+
+    def build(self, button: str) -> Callable[[Session], str]:
+        from core.services.reports import submit_report
+
+        milestone = self.query_one("#milestone", Select).value
+        milestone_id = None if milestone == Select.NULL else int(milestone)  # type: ignore[arg-type]
+        text = self.query_one("#text", TextArea).text
+        values = {spec.key: self.query_one(f"#ind-{i}", Input).value
+                  for i, spec in enumerate(self.specs) if self.query_one(f"#ind-{i}", Input).value.strip()}
+        final = self.query_one("#final", Checkbox).value
+        ctx, resp_id = self.ctx, self.resp["id"]
+
+        def run(session: Session) -> str:
+            result = submit_report(session, actor=ctx.actor, host=ctx.host, responsibility_id=resp_id,
+                                   milestone_id=milestone_id, text=text, indicators=values, final=final,
+                                   attachment_root=ctx.attachment_root, at=ctx.now(), today=ctx.today)
+            notes = "；".join(f.message for f in result.findings)
+            return (f"已报送：报送 #{result.report.id}（第 {result.report.version} 版）"
+                    + (f"。提示：{notes}" if notes else ""))
+
+        return run
+
+
+class ExtensionForm(FormScreen):
+    """申请延期: before the due date, with a new date, a reason and the progress so far."""
+
+    TITLE_TEXT = "申请延期"
+
+    def __init__(self, ctx: DashboardContext, resp: dict[str, Any]) -> None:
+        super().__init__(ctx)
+        self.resp = resp
+        self.milestones = [m for m in _open_milestones(resp) if m["effective_due"] >= ctx.today.isoformat()]
+
+    def fields(self) -> ComposeResult:
+        yield Label(cell_text(f"责任 #{self.resp['id']} {self.resp['agency_name']}（{self.resp['role_name']}）"))
+        yield Label("节点（只能在到期日之前申请）")
+        yield Select([_milestone_option(m) for m in self.milestones], id="milestone", allow_blank=True,
+                     prompt="（没有可申请的节点）",
+                     value=self.milestones[0]["id"] if self.milestones else Select.NULL)
+        yield Label("新的到期日 YYYY-MM-DD")
+        yield Input(id="new_date", placeholder="2026-08-31")
+        yield Label("理由")
+        yield Input(id="reason")
+        yield Label("目前进展")
+        yield Input(id="progress")
+
+    def build(self, button: str) -> Callable[[Session], str]:
+        from core.services.extensions import request_extension
+
+        milestone = self.query_one("#milestone", Select).value
+        if milestone == Select.NULL:
+            raise ValidationError("请选择节点（已到期的节点不能申请延期）")
+        raw = self.query_one("#new_date", Input).value.strip()
+        try:
+            new_date = dt.date.fromisoformat(raw)
+        except ValueError as exc:
+            raise ValidationError(f"新的到期日 {raw!r} 应写成 YYYY-MM-DD") from exc
+        reason, progress = self.query_one("#reason", Input).value, self.query_one("#progress", Input).value
+        ctx = self.ctx
+
+        def run(session: Session) -> str:
+            ext = request_extension(session, actor=ctx.actor, milestone_id=int(milestone),  # type: ignore[arg-type]
+                                    new_date=new_date, reason=reason, progress=progress, today=ctx.today,
+                                    at=ctx.now())
+            return f"已申请延期：申请 #{ext.id}，新日期 {ext.new_date}"
+
+        return run
+
+
+class ReviewForm(FormScreen):
+    """复核: accept or return (with a reason) a report waiting for review."""
+
+    TITLE_TEXT = "复核报送"
+
+    def __init__(self, ctx: DashboardContext, pending: list[dict[str, Any]]) -> None:
+        super().__init__(ctx)
+        self.pending = pending
+
+    def fields(self) -> ComposeResult:
+        options = [(clip(f"#{r['id']} {r['party']} v{r['version']} {r['submitted_on']} {r['text']}", 60), r["id"])
+                   for r in self.pending]
+        yield Label("待复核的报送")
+        yield Select(options, id="report", allow_blank=not options, prompt="（没有待复核的报送）",
+                     value=options[0][1] if options else Select.NULL)
+        yield Label("理由（退回时必填）")
+        yield Input(id="reason")
+
+    def buttons(self) -> ComposeResult:
+        yield Button("通过", id="accept", variant="success")
+        yield Button("退回", id="return", variant="error")
+
+    def action_submit(self) -> None:
+        self._run("accept")
+
+    def build(self, button: str) -> Callable[[Session], str]:
+        from core.services.lifecycle import review_report
+
+        report = self.query_one("#report", Select).value
+        if report == Select.NULL:
+            raise ValidationError("没有待复核的报送")
+        reason = self.query_one("#reason", Input).value.strip() or None
+        accept = button == "accept"
+        ctx = self.ctx
+
+        def run(session: Session) -> str:
+            rep = review_report(session, actor=ctx.actor, report_id=int(report), accept=accept,  # type: ignore[arg-type]
+                                reason=reason, at=ctx.now(), today=ctx.today)
+            return f"报送 #{rep.id} {'已通过' if accept else '已退回'}"
+
+        return run
+
+
+class DecisionForm(FormScreen):
+    """延期审批: approve or refuse a pending extension request."""
+
+    TITLE_TEXT = "审批延期申请"
+
+    def __init__(self, ctx: DashboardContext, pending: list[dict[str, Any]]) -> None:
+        super().__init__(ctx)
+        self.pending = pending
+
+    def fields(self) -> ComposeResult:
+        options = [(clip(f"#{x['id']} {x['party']} {x['period']} {x['due']} -> {x['new_date']} {x['reason']}", 60),
+                    x["id"]) for x in self.pending]
+        yield Label("待审批的延期申请")
+        yield Select(options, id="extension", allow_blank=not options, prompt="（没有待审批的延期申请）",
+                     value=options[0][1] if options else Select.NULL)
+        yield Label("意见")
+        yield Input(id="reason")
+
+    def buttons(self) -> ComposeResult:
+        yield Button("批准", id="approve", variant="success")
+        yield Button("驳回", id="refuse", variant="error")
+
+    def action_submit(self) -> None:
+        self._run("approve")
+
+    def build(self, button: str) -> Callable[[Session], str]:
+        from core.services.extensions import decide_extension
+
+        ext_id = self.query_one("#extension", Select).value
+        if ext_id == Select.NULL:
+            raise ValidationError("没有待审批的延期申请")
+        reason = self.query_one("#reason", Input).value.strip() or None
+        approve = button == "approve"
+        ctx = self.ctx
+
+        def run(session: Session) -> str:
+            ext = decide_extension(session, actor=ctx.actor, extension_id=int(ext_id),  # type: ignore[arg-type]
+                                   approve=approve, reason=reason, at=ctx.now(), today=ctx.today)
+            return f"延期申请 #{ext.id} {'已批准' if approve else '已驳回'}"
+
+        return run
+
+
+class KeysScreen(ModalScreen[None]):
+    """``?``: the keys of the current screen, with the ids to remap them (keymap)."""
+
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "关闭", id="keys.close")]
+
+    def __init__(self, rows: list[tuple[str, str, str]]) -> None:
+        super().__init__()
+        self.rows = rows
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="keys"):
+            yield Label("按键（编号可在配置中重新映射）", id="keys-title")
+            table = DataTable(id="keys-table", cursor_type="row")
+            table.add_columns("按键", "作用", "编号")
+            for key, desc, ident in self.rows:
+                table.add_row(cell_text(key), cell_text(desc), ident)
+            yield table

@@ -1,0 +1,23 @@
+"""Exporters: each module is a plugin registering an ExporterSpec (entry points exporter_*).
+
+``write(result, path)`` receives an assessment result (the plain data of ``duban assess --json``) and writes
+it; the printable tables (考核得分 / 得分构成 / 扣分依据, with Chinese headers) come from
+:func:`core.domain.scoring.result_tables`, so every format shows the same columns.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.domain.scoring import Column
+
+
+def display(column: Column, value: Any) -> str:
+    """A cell as text (md, csv): percentages as 75.0%, empty for None."""
+    if value is None:
+        return ""
+    if column.kind == "percent":
+        return f"{value:.1%}"
+    if isinstance(value, float):
+        return f"{value:.2f}".rstrip("0").rstrip(".")
+    return str(value)

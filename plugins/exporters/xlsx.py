@@ -1,0 +1,71 @@
+"""Excel exporter: sheets 考核得分 (ranking), 得分构成 (every term) and 扣分依据 (evidence), ready to print.
+
+Chinese headers in row 1 (repeated on every printed page, frozen on screen), A4 landscape fitted to the
+page width, the title in the page header and page numbers in the footer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+
+from core.domain.scoring import Table, result_tables, result_title
+from core.plugin_api import ExporterSpec, hookimpl
+
+THIN = Side(style="thin", color="999999")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
+
+
+def _sheet(wb: Workbook, table: Table, title: str, first: bool) -> None:
+    ws = wb.active if first else wb.create_sheet()
+    ws.title = table.title
+    for col, column in enumerate(table.columns, start=1):
+        cell = ws.cell(row=1, column=col, value=column.header)
+        cell.font = Font(bold=True)
+        cell.fill = HEAD_FILL
+        cell.border = BORDER
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        ws.column_dimensions[get_column_letter(col)].width = column.width
+    for r, row in enumerate(table.rows, start=2):
+        for col, column in enumerate(table.columns, start=1):
+            value = row.get(column.key)
+            cell = ws.cell(row=r, column=col, value=value)
+            cell.border = BORDER
+            if column.kind == "percent":
+                cell.number_format = "0.0%"
+            elif column.kind == "number" and isinstance(value, float):
+                cell.number_format = "0.00"
+            cell.alignment = Alignment(vertical="top", wrap_text=column.kind == "text")
+    ws.freeze_panes = "A2"
+    ws.print_title_rows = "1:1"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.gridLines = False
+    ws.oddHeader.center.text = f"{title} — {table.title}"
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+    if table.rows:
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(table.columns))}{len(table.rows) + 1}"
+
+
+def write_xlsx(result: Mapping[str, Any], path: Path) -> None:
+    wb = Workbook()
+    title = result_title(result)
+    for i, table in enumerate(result_tables(result)):
+        _sheet(wb, table, title, first=i == 0)
+    wb.properties.title = title
+    wb.save(Path(path))
+
+
+@hookimpl
+def duban_register_exporters() -> list[ExporterSpec]:
+    return [ExporterSpec(name="xlsx", suffix=".xlsx", write=write_xlsx,
+                         description="考核得分、得分构成、扣分依据三张工作表（Excel，可直接打印）")]

@@ -1,0 +1,74 @@
+"""Plugins for the 考核 tests: the shipped ones (registered by hand until pyproject.toml lists them), a
+province's own scheme, and two broken ones."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from types import ModuleType, SimpleNamespace
+from typing import Any
+
+import plugins.exporters.csv_export
+import plugins.exporters.md
+import plugins.exporters.xlsx
+import plugins.scoring.default
+from core.domain.scoring import DepartmentFacts, DepartmentScore, Ref, Term, grade, points
+from core.plugin_api import ScoringSchemeSpec, hookimpl
+from core.plugin_host import PluginHost
+
+SHIPPED: dict[str, ModuleType] = {
+    "scoring_default": plugins.scoring.default,
+    "exporter_xlsx": plugins.exporters.xlsx,
+    "exporter_md": plugins.exporters.md,
+    "exporter_csv": plugins.exporters.csv_export,
+}
+
+
+def register_shipped(host: PluginHost) -> PluginHost:
+    """Register the shipped scheme and exporters unless their entry points already did."""
+    for name, module in SHIPPED.items():
+        if name not in host.infos and not host.pm.is_registered(module):
+            host.register(module, name, builtin=True)
+    return host
+
+
+# --------------------------------------------------------------------------- a province's own scheme
+
+
+def yunnan_compute(facts: Sequence[DepartmentFacts], config: Mapping[str, Any]) -> list[DepartmentScore]:
+    """云南省（示例）: 100 − 5 per overdue milestone − 4 per returned report; no weights, no caps."""
+    out = []
+    for d in facts:
+        overdue = tuple(Ref("milestone", i) for t in d.tasks for i in t.overdue_refs)
+        returned = tuple(Ref("report", i) for t in d.tasks for i in t.returned_refs)
+        terms = [Term("base", "基础分", 100.0)]
+        if overdue:
+            terms.append(Term("overdue", "逾期", -5.0 * len(overdue), f"{len(overdue)} × 5", count=len(overdue),
+                              refs=overdue))
+        if returned:
+            terms.append(Term("returned", "退办", -4.0 * len(returned), f"{len(returned)} × 4",
+                              count=len(returned), refs=returned))
+        score = points(sum(t.points for t in terms))
+        out.append(DepartmentScore(d.agency, d.jurisdiction, score, grade(score, config["grades"]), tuple(terms)))
+    return out
+
+
+yunnan = SimpleNamespace(duban_register_scoring_schemes=hookimpl(
+    lambda: [ScoringSchemeSpec(name="yunnan", title="云南省考核办法（示例）", compute=yunnan_compute)]))
+
+
+# --------------------------------------------------------------------------- broken plugins
+
+
+def _raise_on_register() -> list[ScoringSchemeSpec]:
+    raise RuntimeError("方案配置文件缺失")
+
+
+broken_register = SimpleNamespace(duban_register_scoring_schemes=hookimpl(_raise_on_register))
+
+
+def _explode(facts: Sequence[DepartmentFacts], config: Mapping[str, Any]) -> list[DepartmentScore]:
+    raise ZeroDivisionError("division by zero")
+
+
+broken_compute = SimpleNamespace(duban_register_scoring_schemes=hookimpl(
+    lambda: [ScoringSchemeSpec(name="broken", title="坏方案", compute=_explode)]))

@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "calendar": ("core.cli.cmd_schedule:calendar_group", "工作日历（YYYY-MM / import）"),
     "schedule": ("core.cli.cmd_schedule:schedule_group", "排期（propose / set / confirm / remove / list）"),
     "milestones": ("core.cli.cmd_schedule:milestones_group", "督办节点（列表 / generate）"),
+    "notify": ("core.cli.cmd_notify:notify_group", "督办提醒：按规则发送（log / test）"),
     "assess": ("core.cli.cmd_assess:assess_group", "考核：打分、排名、等次（show / list / schemes）"),
 }
 

@@ -252,10 +252,10 @@ def department_facts(session: Session, scope: AssessScope, *, tz: str = DEFAULT_
             overdue=int(r.overdue or 0), days_late=int(r.days_late or 0), returned=int(r.returned or 0),
             red=int(r.red or 0), errors=int(r.errors or 0), overdue_refs=_split(r.overdue_ids),
             returned_refs=_split(r.returned_ids), red_refs=_split(r.red_ids), error_refs=_split(r.error_ids)))
-    agency_names = dict(session.execute(select(Agency.key, Agency.name)).tuples().all())
+    agency_names = {k: n for k, n in session.execute(select(Agency.key, Agency.name))}
     codes = {j for _a, j in grouped if j}
-    jur_names = dict(session.execute(select(Jurisdiction.code, Jurisdiction.name)
-                                     .where(Jurisdiction.code.in_(codes))).tuples().all()) if codes else {}
+    jur_names = {c: n for c, n in session.execute(
+        select(Jurisdiction.code, Jurisdiction.name).where(Jurisdiction.code.in_(codes)))} if codes else {}
     return [DepartmentFacts(agency, agency_names.get(agency, agency), jur, jur_names.get(jur or "", jur or "—"),
                             tuple(tasks))
             for (agency, jur), tasks in sorted(grouped.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))]
@@ -346,7 +346,7 @@ def find_scheme(host: PluginHost, name: str) -> ScoringSchemeSpec:
     for spec in schemes:
         if spec.name == name:
             return spec
-    known = "、".join(s.name for s in schemes) or "无（没有已安装的考核方案插件）"
+    known = "、".join(sorted(s.name for s in schemes)) or "无（没有已安装的考核方案插件）"
     faults = [f"{f.plugin}（{f.error}）" for f in host.faults if f.stage in ("load", "duban_register_scoring_schemes")]
     hint = f"；出错的插件：{'；'.join(faults)}" if faults else ""
     raise NotFoundError(f"没有名为 {name} 的考核方案；可用的方案：{known}{hint}")

@@ -1,0 +1,120 @@
+"""duban notify: plan and send reminders (cron / systemd timer), the delivery log, a test message."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+
+from core.cli.state import CliState, cell, echo_json, pass_state
+
+LEVEL_MARK = {"blue": "[蓝]", "yellow": "[黄]", "red": "[红]", "done": "[结]", "failure": "[败]", "test": "[试]"}
+
+
+def _factory(state: CliState):  # noqa: ANN202 - sessionmaker[Session]
+    from core.storage.db import session_factory
+    from core.storage.migrate import require_current
+
+    require_current(state.engine)
+    return session_factory(state.engine)
+
+
+def _config(state: CliState):  # noqa: ANN202 - NotifyConfig
+    from core.notify import load_notify_config
+
+    return load_notify_config(state.settings)
+
+
+@click.group("notify", invoke_without_command=True)
+@click.option("--dry-run", is_flag=True, help="只显示将要发送的消息，不写入、不发送")
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="按该日期（YYYY-MM-DD）计算提醒；默认今天")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@click.pass_context
+def notify_group(ctx: click.Context, dry_run: bool, as_of: dt.datetime | None, as_json: bool) -> None:
+    """按规则生成并发送督办提醒（供 cron 或 systemd 定时器调用）；子命令 log / test。"""
+    if ctx.invoked_subcommand is not None:
+        return
+    from core.errors import NotificationError
+    from core.services.notifications import run_notifications
+
+    state = ctx.find_object(CliState) or CliState()
+    report = run_notifications(_factory(state), config=_config(state), as_of=as_of.date() if as_of else None,
+                               dry_run=dry_run)
+    data = report.as_dict()
+    failed = [s for s in report.sent if s["state"] == "failed"]
+    if as_json:
+        echo_json(data)
+    else:
+        verb = "将生成" if dry_run else "已生成"
+        if not report.working_day:
+            click.echo(f"{report.as_of} 不是工作日：不生成提醒（下一个工作日补发）")
+        click.echo(f"{report.as_of}：{verb} {len(report.planned)} 条消息")
+        for p in report.planned:
+            click.echo(f"  {LEVEL_MARK.get(p['level'], p['level'])} {cell(p['receiver'], 28)} {p['subject']}")
+            if dry_run:
+                click.echo("    " + p["body"].replace("\n", "\n    "))
+        for receiver in report.unrouted:
+            click.echo(f"  警告：{receiver} 没有配置通知渠道，未生成消息", err=True)
+        for s in report.sent:
+            ok = sum(1 for a in s["attempts"] if a["ok"])
+            click.echo(f"  发送 #{s['id']} → {s['receiver']}：{_state_name(s['state'])}（{ok}/{len(s['attempts'])} 成功）")
+            for a in s["attempts"]:
+                if not a["ok"]:
+                    kind = "永久失败" if a["permanent"] else "可重试"
+                    click.echo(f"    {a['url']}：{kind}：{a['detail']}")
+        if report.held:
+            click.echo(f"  另有 {report.held} 条消息等待发送（免打扰时段、非工作日或重试等待中）")
+    if failed:
+        raise NotificationError(f"{len(failed)} 条消息无法送达（见 duban notify log --failed）", permanent=True)
+
+
+def _state_name(state: str) -> str:
+    from core.services.notifications import STATE_NAMES
+
+    return STATE_NAMES.get(state, state)
+
+
+@notify_group.command("log")
+@click.option("--failed", is_flag=True, help="只显示发送失败或正在重试的消息")
+@click.option("--limit", default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@pass_state
+def notify_log_cmd(state: CliState, failed: bool, limit: int, as_json: bool) -> None:
+    """通知记录：每条消息及其向各渠道的每次发送结果（地址中的密钥已隐藏）。"""
+    from core.services.notifications import notification_log
+
+    with state.session() as session:
+        rows = notification_log(session, failed=failed, limit=limit)
+    if as_json:
+        echo_json(rows)
+        return
+    if not rows:
+        click.echo("没有发送失败的消息" if failed else "还没有通知记录")
+    for r in rows:
+        when = (r["sent_at"] or r["next_attempt_at"] or r["created_at"])[:16]
+        click.echo(f"#{cell(r['id'], 5)} {LEVEL_MARK.get(r['level'], r['level'])} {cell(_state_name(r['state']), 8)} "
+                   f"{cell(r['receiver'], 28)} {when} {r['subject']}")
+        for d in r["deliveries"]:
+            mark = "成功" if d["ok"] else ("永久失败" if d["permanent"] else "可重试")
+            click.echo(f"      {d['at'][:16]} {mark} {d['url']} {d['detail'] or ''}")
+
+
+@notify_group.command("test")
+@click.option("--to", "tag", required=True, metavar="TAG", help="渠道标签，如 coordinator、minzheng、jur-530000")
+@pass_state
+def notify_test_cmd(state: CliState, tag: str) -> None:
+    """向带有该标签的所有渠道发送一条测试消息（不受免打扰时段限制）。"""
+    from core.errors import NotificationError
+    from core.services.notifications import send_test
+
+    outcome = send_test(_factory(state), config=_config(state), tag=tag)
+    bad = 0
+    for a in outcome["attempts"]:
+        if a["ok"]:
+            click.echo(f"成功：{a['url']}")
+        else:
+            bad += 1
+            kind = "永久失败" if a["permanent"] else "可重试"
+            click.echo(f"失败（{kind}）：{a['url']}：{a['detail']}", err=True)
+    if bad:
+        raise NotificationError(f"测试消息有 {bad} 个渠道未送达", permanent=True)

@@ -1,0 +1,142 @@
+"""总览: counts by light, departments, the trend over quarter ends, the most overdue items."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Label, Select, Static
+
+from core.tui.base import DubanScreen
+from core.tui.text import LIGHT_NAMES, cell_text, clip, light, percent
+from core.tui.widgets import fill
+
+TREND_QUARTERS = 4
+
+
+class OverviewScreen(DubanScreen):
+    """The coordinator's first screen (a department user's 总览 is of their own work only)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.policy_id: int | None = None
+        self.jurisdiction: str | None = None
+        self.as_of: dt.date | None = None
+        self._choices_loaded = False
+
+    def compose(self) -> ComposeResult:
+        from core.services.dashboard import quarter_ends
+
+        yield from self.compose_chrome()
+        today = self.ctx.today
+        periods = [(f"今天 {today.isoformat()}", today.isoformat())] + [
+            (f"{d.year}年第{(d.month - 1) // 3 + 1}季度末 {d.isoformat()}", d.isoformat())
+            for d in reversed(quarter_ends(today, 8))]
+        with Horizontal(id="filters"):
+            yield Select([], id="policy", prompt="全部政策", allow_blank=True)
+            yield Select([], id="jurisdiction", prompt="全部辖区", allow_blank=True,
+                         disabled=self.ctx.is_department)
+            yield Select(periods, id="period", allow_blank=False, value=today.isoformat())
+        yield Static("加载中...", id="counts")
+        with Horizontal(id="overview-tables"):
+            with Vertical(id="departments-box"):
+                yield Label("部门（回车查看部门）", classes="section")
+                table = DataTable(id="departments", cursor_type="row", zebra_stripes=True)
+                table.add_columns("部门", "灯", "红", "黄", "绿", "办结", "逾期", "按时率")
+                yield table
+            with Vertical(id="trend-box"):
+                yield Label("趋势：各季度末的任务灯色", classes="section")
+                trend = DataTable(id="trend", cursor_type="none", zebra_stripes=True)
+                trend.add_columns("时点", "红", "黄", "绿", "已办结", "红灯")
+                yield trend
+        yield Label("逾期最久（回车查看任务）", classes="section")
+        overdue = DataTable(id="overdue", cursor_type="row", zebra_stripes=True)
+        overdue.add_columns("逾期天数", "政策", "编号", "部门", "期间", "有效到期", "任务摘要")
+        yield overdue
+        yield from self.compose_footer()
+
+    # ------------------------------------------------------------------ loading
+
+    def refresh_data(self) -> None:
+        from core.services.dashboard import jurisdiction_choices, overview, policy_choices, trend
+
+        ctx = self.ctx
+        if not self._choices_loaded:
+            self.load("choices", lambda s: (policy_choices(s), jurisdiction_choices(s)))
+        as_of = self.as_of or ctx.today
+        policy_id, jurisdiction = self.policy_id, self.jurisdiction
+
+        def scope(s: Any) -> Any:
+            return ctx.scope(s, policy_id=policy_id, jurisdiction=jurisdiction)
+
+        self.load("overview", lambda s: overview(s, as_of=as_of, warning_days=ctx.warning_days, scope=scope(s)))
+        self.load("trend", lambda s: trend(s, as_of=as_of, warning_days=ctx.warning_days, scope=scope(s),
+                                           quarters=TREND_QUARTERS))
+
+    def show_choices(self, data: tuple[list[tuple[int, str]], list[tuple[str, str]]]) -> None:
+        self._choices_loaded = True
+        policies, jurisdictions = data
+        with self.prevent(Select.Changed):
+            self.query_one("#policy", Select).set_options([(clip(label, 40), pid) for pid, label in policies])
+            self.query_one("#jurisdiction", Select).set_options([(f"{name} {code}", code)
+                                                                 for code, name in jurisdictions])
+
+    def show_overview(self, data: dict[str, Any]) -> None:
+        counts = Text()
+        counts.append("任务  ", style="bold")
+        for key, n in data["tasks"].items():
+            counts.append_text(light(key, long=True))
+            counts.append(f" {n}   ")
+        counts.append("\n责任  ", style="bold")
+        for key, n in data["responsibilities"].items():
+            counts.append_text(light(key, long=True))
+            counts.append(f" {n}   ")
+        counts.append(f"\n截至 {data['as_of']}", style="dim")
+        self.query_one("#counts", Static).update(counts)
+        depts = data["departments"]
+        fill(self.query_one("#departments", DataTable),
+             [(cell_text(d["name"]), light(d["light"]), d["red"], d["yellow"], d["green"], d["done"], d["overdue"],
+               percent(d["on_time_rate"])) for d in depts], [d["agency"] or "-" for d in depts])
+        rows = data["most_overdue"]
+        fill(self.query_one("#overdue", DataTable),
+             [(r["days_overdue"] if not r["returned"] else f"{r['days_overdue']}(退回)", clip(r["policy"], 18),
+               cell_text(r["number"]), cell_text(r["agency_name"]), cell_text(r["period"]), r["effective_due"],
+               clip(r["text"], 36)) for r in rows], [f"{r['task']}-{r['milestone']}" for r in rows])
+
+    def show_trend(self, rows: list[dict[str, Any]]) -> None:
+        top = max([r["red"] for r in rows] + [1])
+        fill(self.query_one("#trend", DataTable),
+             [(cell_text(r["label"]), r["red"], r["yellow"], r["green"], r["done"],
+               Text("#" * round(20 * r["red"] / top), style="red")) for r in rows], [r["as_of"] for r in rows])
+
+    # ------------------------------------------------------------------ events
+
+    @on(Select.Changed)
+    def _filter_changed(self, event: Select.Changed) -> None:
+        value = event.value
+        blank = value == Select.NULL
+        if event.select.id == "policy":
+            self.policy_id = None if blank else int(value)  # type: ignore[arg-type]
+        elif event.select.id == "jurisdiction":
+            self.jurisdiction = None if blank else str(value)
+        elif event.select.id == "period" and not blank:
+            self.as_of = dt.date.fromisoformat(str(value))
+        self.refresh_data()
+
+    @on(DataTable.RowSelected, "#departments")
+    def _open_department(self, event: DataTable.RowSelected) -> None:
+        key = event.row_key.value
+        if key and key != "-":
+            self.duban.open_department(key)
+
+    @on(DataTable.RowSelected, "#overdue")
+    def _open_overdue(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value:
+            self.duban.open_task(int(event.row_key.value.split("-")[0]))
+
+
+__all__ = ["OverviewScreen", "LIGHT_NAMES"]

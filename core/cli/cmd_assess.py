@@ -114,7 +114,8 @@ def assess_group(state: CliState, ctx: click.Context, period: str | None, jurisd
         return
     if not period:
         raise click.UsageError("请用 --period 指定考核期（2025、2025-H1 或 2025-Q3）", ctx)
-    from core.services.assessment import assess, freeze as freeze_result
+    from core.services.assessment import assess
+    from core.services.assessment import freeze as freeze_result
 
     config = state.settings.get("scoring")
     day = as_of.date() if as_of else None

@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "user": ("core.cli.cmd_admin:user_group", "用户（add / list）"),
     "calendar": ("core.cli.cmd_schedule:calendar_group", "工作日历（YYYY-MM / import）"),
     "schedule": ("core.cli.cmd_schedule:schedule_group", "排期（propose / set / confirm / remove / list）"),
+    "dashboard": ("core.cli.cmd_dashboard:dashboard_cmd", "督办仪表盘（终端界面；--web 在浏览器中）"),
     "milestones": ("core.cli.cmd_schedule:milestones_group", "督办节点（列表 / generate）"),
     "notify": ("core.cli.cmd_notify:notify_group", "督办提醒：按规则发送（log / test）"),
     "assess": ("core.cli.cmd_assess:assess_group", "考核：打分、排名、等次（show / list / schemes）"),

@@ -6,7 +6,10 @@ The only module of duban that imports apprise, and only inside functions: import
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 from core.notify.delivery import Delivery
 
@@ -14,19 +17,39 @@ if TYPE_CHECKING:
     from core.notify.routes import Route
 
 
-def redacted_url(url: str) -> str | None:
-    """apprise's ``url(privacy=True)`` of ``url``, or None when apprise cannot parse it."""
+class _DropRecords(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return False
+
+
+@contextmanager
+def _quiet_apprise() -> Iterator[None]:
+    """apprise logs an unparseable URL in full, secrets included: keep those lines out of the logs."""
+    logger = logging.getLogger("apprise")
+    drop = _DropRecords()
+    logger.addFilter(drop)
+    try:
+        yield
+    finally:
+        logger.removeFilter(drop)
+
+
+def _instantiate(url: str) -> Any:
     import apprise
 
-    plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+    with _quiet_apprise():
+        return apprise.Apprise.instantiate(url, suppress_exceptions=True)
+
+
+def redacted_url(url: str) -> str | None:
+    """apprise's ``url(privacy=True)`` of ``url``, or None when apprise cannot parse it."""
+    plugin = _instantiate(url)
     return plugin.url(privacy=True) if plugin is not None else None
 
 
 def chat_parameters(url: str) -> dict[str, str | None]:
     """The token/key/secret apprise reads from a chat robot URL (one parser for validation and sending)."""
-    import apprise
-
-    plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+    plugin = _instantiate(url)
     if plugin is None:
         return {}
     return {"token": getattr(plugin, "token", None) or getattr(plugin, "key", None),

@@ -22,7 +22,22 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, Date, Integer, MetaData, Select, String, Text, and_, case, cast, func, literal, or_, select
+from sqlalchemy import (
+    JSON,
+    Date,
+    Integer,
+    MetaData,
+    Select,
+    String,
+    Text,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.sql.expression import FunctionElement
@@ -164,7 +179,8 @@ def _milestone_rows(scope: AssessScope) -> Select:
         .outerjoin(Agency, Agency.key == Responsibility.agency_key)
         .where(
             f.c.effective_due >= scope.period.start, f.c.effective_due <= scope.period.end,
-            Policy.superseded_by_id.is_(None), Responsibility.agency_key.is_not(None),
+            # as duban status: drafts (征求意见稿), withdrawn and superseded documents are not supervised
+            Policy.status == "in_force", Policy.superseded_by_id.is_(None), Responsibility.agency_key.is_not(None),
             # work that ended with 办结 is not assessed for milestones due after it was closed
             or_(~closed, f.c.effective_due <= Responsibility.closed_on),
         )

@@ -30,7 +30,13 @@ from core.storage.models import (
     Task,
     TaskLink,
 )
-from core.storage.queries import RANK_LIGHT, light_case, milestone_facts, responsibility_lights
+from core.storage.queries import (
+    RANK_LIGHT,
+    acting_agency_column,
+    light_case,
+    milestone_facts,
+    responsibility_lights,
+)
 
 PAGE = 100
 ROLE_NAMES = {"lead": "牵头", "support": "配合", "joint": "共同"}
@@ -290,6 +296,8 @@ def _scoped_lights(session: Session, as_of: dt.date, warning_days: int, scope: S
         stmt = stmt.where(sub.c.jurisdiction_code == scope.jurisdiction)
     if scope.policy_id is not None:
         stmt = stmt.where(sub.c.policy_id == scope.policy_id)
+    else:  # as core.services.status: drafts are not supervised unless asked for by name
+        stmt = stmt.where(sub.c.policy_status == "in_force")
     return stmt.subquery("srl")
 
 
@@ -319,16 +327,18 @@ def department_responsibilities(session: Session, *, as_of: dt.date, warning_day
 def owed_next(session: Session, *, as_of: dt.date, scope: Scope, limit: int = 30) -> list[dict[str, Any]]:
     """The open milestones of the scope in due order: what the agency owes next (overdue ones first)."""
     facts = milestone_facts(as_of).subquery("f")
+    acting = acting_agency_column(as_of)
     stmt = (select(facts, Responsibility.agency_key, Responsibility.role, Task.section, Task.number, Task.text,
                    Policy.doc_number, Policy.title)
             .join(Responsibility, Responsibility.id == facts.c.responsibility_id)
+            .outerjoin(Agency, Agency.key == Responsibility.agency_key)
             .join(Task, Task.id == facts.c.task_id).join(Policy, Policy.id == Task.policy_id)
-            .where(Policy.superseded_by_id.is_(None),
+            .where(Policy.superseded_by_id.is_(None), Policy.status == "in_force",
                    or_(Responsibility.closed_on.is_(None), Responsibility.closed_on > as_of),
                    or_(facts.c.first_on.is_(None), facts.c.returned))
             .order_by(facts.c.effective_due, facts.c.milestone_id).limit(limit))
     if scope.agency:
-        stmt = stmt.where(Responsibility.agency_key == scope.agency)
+        stmt = stmt.where(acting == scope.agency)
     if scope.jurisdiction:
         stmt = stmt.where(Responsibility.jurisdiction_code == scope.jurisdiction)
     return [{"milestone": r.milestone_id, "responsibility": r.responsibility_id, "task": r.task_id,

@@ -27,7 +27,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.domain.workcal import WorkingCalendar
@@ -317,14 +316,18 @@ def _insert(session: Session, msg: _Planned, release: dt.datetime) -> bool:
         exists = select(OutboxMessage.id).where(OutboxMessage.idempotency_key == msg.key)
     if session.scalar(exists.limit(1)) is not None:
         return False
-    try:
-        with session.begin_nested():
-            session.add(OutboxMessage(idempotency_key=msg.key, receiver=msg.receiver, level=msg.level,
-                                      subject=msg.subject[:300], body=msg.body, state="pending",
-                                      next_attempt_at=release))
-    except IntegrityError:  # another run planned the same message first
-        return False
-    return True
+    # INSERT … ON CONFLICT DO NOTHING: a concurrent run that planned the same key first wins, without a
+    # savepoint (pysqlite would commit the outer transaction on RELEASE)
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(OutboxMessage).values(
+        idempotency_key=msg.key, receiver=msg.receiver, level=msg.level, subject=msg.subject[:300], body=msg.body,
+        state="pending", attempts=0, next_attempt_at=release, created_at=dt.datetime.now(dt.UTC),
+    ).on_conflict_do_nothing(index_elements=[OutboxMessage.idempotency_key]).returning(OutboxMessage.id)
+    return session.execute(stmt).scalar() is not None
 
 
 # --------------------------------------------------------------------------- sending

@@ -104,24 +104,39 @@ class TaskActionsScreen(DubanScreen):
         self.app.push_screen(DecisionForm(self.ctx, pending), self._form_closed)
 
     def action_remind(self) -> None:
-        """Send a reminder now (core.services.notifications.remind_now) in a thread worker."""
-        resp = self._current()
-        if resp is None:
-            return
+        send_reminders_now(self)
+
+
+def send_reminders_now(screen: DubanScreen) -> None:
+    """立即提醒: one ``duban notify`` run (plan, then send what is due) in a thread worker — apprise blocks,
+    so never on the event loop. Coordinators only (it writes to every department)."""
+    try:
+        from core.services.notifications import run_notifications
+    except ImportError:
+        screen.notify("通知功能尚未安装", severity="warning")
+        return
+    from core.config import Settings, shipped_defaults
+    from core.notify import load_notify_config
+    from core.services.identity import require_coordinator
+    from core.tui.base import ActionDone, error_text
+
+    ctx = screen.ctx
+    sender = ctx.extras.get("notify_sender")
+
+    def work() -> None:
         try:
-            from core.services import notifications
-        except ImportError:
-            self.notify("通知功能尚未安装", severity="warning")
+            require_coordinator(ctx.actor, "立即发送提醒")
+            config = load_notify_config(ctx.settings or Settings(shipped_defaults()))
+            kwargs = {"sender": sender} if sender is not None else {}
+            report = run_notifications(ctx.sessions, config=config, as_of=ctx.today, now=ctx.now(), **kwargs)
+        except Exception as exc:  # shown to the user
+            screen.post_message(ActionDone(error_text(exc), False))
             return
-        remind_now = getattr(notifications, "remind_now", None)
-        if remind_now is None:
-            self.notify("通知功能尚未安装（缺少 remind_now）", severity="warning")
-            return
-        ctx, resp_id = self.ctx, resp["id"]
+        failed = sum(1 for m in report.sent if m["state"] == "failed")
+        text = f"提醒已运行：生成 {len(report.planned)} 条，发送 {len(report.sent)} 条，失败 {failed} 条"
+        if report.unrouted:
+            text += f"；{len(report.unrouted)} 个接收方没有配置通知渠道"
+        screen.post_message(ActionDone(text, failed == 0))
 
-        def run(session: Session) -> str:
-            result = remind_now(session, actor=ctx.actor, responsibility_id=resp_id, settings=ctx.settings,
-                                today=ctx.today)
-            return str(result) if isinstance(result, str) else f"已发送提醒：责任 #{resp_id}"
-
-        self.act(run)
+    screen.notify("正在发送提醒...", timeout=3)
+    screen.run_worker(work, thread=True, group="notify", exit_on_error=False, name="notify")

@@ -13,6 +13,7 @@ from core.errors import ConflictError, PermissionDenied, ValidationError
 from core.plugin_host import PluginHost
 from core.services import audit
 from core.services.extensions import decide_extension, request_extension
+from core.services.identity import Actor
 from core.services.lifecycle import acknowledge, review_report
 from core.services.reports import submit_report
 from core.services.status import Scope, overdue, period_history, responsibility_rows, summary
@@ -241,3 +242,30 @@ def test_two_departments_reporting_at_the_same_moment_lose_nothing(engine: Engin
         b.rollback()
     with factory() as session:
         assert len(session.scalars(select(Report)).all()) == 3
+
+
+def test_a_joint_task_closes_only_when_every_party_has(session: Session, host: PluginHost) -> None:
+    s = build(session)
+    ga = Actor("ga", "department", "gongan", "530000")
+    sf = Actor("sf", "department", "sifa", "530000")
+    from core.services.identity import SYSTEM, add_user
+
+    for a in (ga, sf):
+        add_user(session, actor=SYSTEM, name=a.name, role=a.role, agency=a.agency_key, jurisdiction=a.jurisdiction_code)
+
+    def task_two_done(day: str) -> bool:
+        result = summary(session, as_of=dt.date.fromisoformat(day), scope=Scope(policy_id=s.policy.id))
+        rows = responsibility_rows(session, as_of=dt.date.fromisoformat(day), scope=Scope(task_id=s.t2.id))
+        return result["tasks"]["done"] == 1 and all(r["light"] == "done" for r in rows)
+
+    r1 = submit_report(session, actor=ga, host=host, responsibility_id=s.r_ga.id, milestone_id=s.m5.id,
+                       text="公安部分完成", final=True, **at("2026-05-01")).report
+    review_report(session, actor=COORD, report_id=r1.id, accept=True, **at("2026-05-02"))
+    session.commit()
+    assert not task_two_done("2026-05-10")
+    r2 = submit_report(session, actor=sf, host=host, responsibility_id=s.r_sf.id, text="司法部分完成", final=True,
+                       **at("2026-05-11")).report
+    review_report(session, actor=COORD, report_id=r2.id, accept=True, **at("2026-05-12"))
+    session.commit()
+    assert task_two_done("2026-05-12")
+    assert not task_two_done("2026-05-11")  # as of the day before the second closing

@@ -12,13 +12,14 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Label, Select, Static
 
 from core.tui.base import DubanScreen
-from core.tui.text import LIGHT_NAMES, cell_text, clip, light, percent
+from core.tui.text import cell_text, clip, light, percent
 from core.tui.widgets import fill
 
 TREND_QUARTERS = 4
 
 
 class OverviewScreen(DubanScreen):
+    AUTO_FOCUS = "#departments"
     """The coordinator's first screen (a department user's 总览 is of their own work only)."""
 
     def __init__(self) -> None:
@@ -138,5 +139,3 @@ class OverviewScreen(DubanScreen):
         if event.row_key.value:
             self.duban.open_task(int(event.row_key.value.split("-")[0]))
 
-
-__all__ = ["OverviewScreen", "LIGHT_NAMES"]

@@ -1,0 +1,68 @@
+"""duban dashboard: the Textual dashboard in the terminal, or (--web) in a browser on 127.0.0.1."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+
+import click
+
+from core.cli.state import CliState, pass_state
+
+
+@click.command("dashboard")
+@click.option("--web", is_flag=True, help="在浏览器中使用（textual-serve，只监听 127.0.0.1）")
+@click.option("--port", type=int, default=8000, show_default=True, help="网页模式的端口")
+@pass_state
+def dashboard_cmd(state: CliState, web: bool, port: int) -> None:
+    """督办仪表盘：总览、任务、部门、考核、政策、通知；在界面中签收、报送、复核、延期。"""
+    if web:
+        serve_web(state, port)
+    else:
+        open_dashboard(state, state.database_url)
+
+
+def open_dashboard(state: CliState, url: str) -> None:
+    """Run the dashboard on the database at ``url`` as the CLI's acting user (``--as`` for coordinators)."""
+    from core.config import xdg_data_home
+    from core.services.clock import local_today
+    from core.storage.db import make_engine, session_factory
+    from core.storage.migrate import require_current
+    from core.tui.app import create_app
+
+    engine = make_engine(url)
+    require_current(engine)
+    factory = session_factory(engine)
+    with factory() as session:
+        actor = state.actor(session)
+    settings = state.settings
+    app = create_app(session_factory=factory, host=state.host, actor=actor, today=local_today(settings.timezone),
+                     warning_days=settings.warning_days, timezone=settings.timezone,
+                     attachment_root=xdg_data_home() / "duban" / "attachments", settings=settings,
+                     keymap=settings.get("dashboard.keymap") or None)
+    try:
+        app.run()
+    finally:
+        engine.dispose()
+
+
+def child_command(state: CliState) -> str:
+    """The shell command textual-serve runs for each browser tab: this duban, same database, config and user."""
+    args = [sys.executable, "-c", "from core.cli import main; main()", "--db", state.database_url]
+    if state.config_path is not None:
+        args += ["--config", str(state.config_path)]
+    if state.as_user:
+        args += ["--as", state.as_user]
+    return shlex.join([*args, "dashboard"])
+
+
+def serve_web(state: CliState, port: int) -> None:
+    from core.storage.migrate import require_current
+    from core.tui.web import LOOPBACK, make_server
+
+    require_current(state.engine)
+    with state.session() as session:
+        state.actor(session)  # refuse an unknown user here, not in every browser tab
+    server = make_server(child_command(state), port=port)
+    click.echo(f"督办仪表盘（网页）：http://{LOOPBACK}:{port}/  （仅本机可访问；Ctrl+C 结束）")
+    server.serve()

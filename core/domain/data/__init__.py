@@ -1,0 +1,1 @@
+"""Package data of the domain (the GB/T 2260 division list)."""

@@ -1,0 +1,224 @@
+"""Cascading a policy to lower jurisdictions, the division list, and the roll-up of lights.
+
+Design (see docs/cascade.md): a cascade adds :class:`Responsibility` rows **on the policy's own tasks**, one
+per (task, agency, role) of the policy's own jurisdiction and per lower jurisdiction, with the department
+named for that level and place (省民政厅 → 昆明市民政局 → 五华区民政局). No child policy is created, so the
+existing scheduling (milestones per responsibility), status (GROUP BY jurisdiction) and the task light (the
+worst of its lead/joint responsibilities, now in every jurisdiction) work unchanged. Cascading again skips
+what exists: the identity of a cascaded responsibility is (task, agency, jurisdiction, role).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from sqlalchemy import and_, case, func, insert, select
+from sqlalchemy.orm import Session, selectinload
+
+from core.domain.agencies import AgencyRegistry
+from core.domain.divisions import DivisionTree, department_name, load, source_note
+from core.domain.jurisdictions import LEVELS
+from core.errors import NotFoundError, ValidationError
+from core.services import audit
+from core.services.catalog import find_policy
+from core.services.identity import Actor, require_coordinator
+from core.services.status import LIGHT_NAMES, warn_until
+from core.storage.models import Jurisdiction, Policy, Responsibility, Task
+from core.storage.queries import RANK_LIGHT, responsibility_lights
+
+BATCH = 5000
+
+
+# -- the division list ---------------------------------------------------------------------------------
+
+def load_divisions(session: Session, *, actor: str = audit.SYSTEM_ACTOR) -> dict[str, int]:
+    """Upsert the shipped GB/T 2260 list into the jurisdiction table (idempotent; never deletes)."""
+    tree = load()
+    have = {j.code: j for j in session.scalars(select(Jurisdiction))}
+    new_rows = [row for row in tree.rows() if row["code"] not in have]
+    changed = 0
+    for row in tree.rows():
+        current = have.get(row["code"])
+        if current is not None and (current.name, current.level, current.parent_code) != (
+                row["name"], row["level"], row["parent_code"]):
+            current.name, current.level, current.parent_code = row["name"], row["level"], row["parent_code"]
+            changed += 1
+    for start in range(0, len(new_rows), BATCH):
+        session.execute(insert(Jurisdiction), new_rows[start:start + BATCH])
+    session.flush()
+    if new_rows or changed:
+        audit.record(session, actor=actor, action="jurisdictions.load", entity_type="jurisdiction", entity_id="*",
+                     after={"added": len(new_rows), "updated": changed, "source": source_note().splitlines()[1]})
+    return {"added": len(new_rows), "updated": changed, "total": len(tree)}
+
+
+def _ensure_divisions(session: Session, codes: Iterable[str], actor: str) -> None:
+    wanted = set(codes)
+    have = set(session.scalars(select(Jurisdiction.code).where(Jurisdiction.code.in_(wanted))))
+    if wanted - have:
+        load_divisions(session, actor=actor)
+
+
+# -- cascade -------------------------------------------------------------------------------------------
+
+def resolve_targets(tree: DivisionTree, policy_code: str, to: Iterable[str], down_to: str | None) -> list[str]:
+    """The jurisdictions to cascade to: each code of ``to`` (below the policy's jurisdiction) and, with
+    ``down_to``, all their descendants to that level. No ``to``: the policy jurisdiction's descendants."""
+    codes = [c.strip() for item in to for c in item.replace("，", ",").split(",") if c.strip()]
+    if policy_code not in tree:
+        raise ValidationError(f"政策的辖区 {policy_code} 不在区划表中，无法下发")
+    if not codes:
+        return tree.descendants(policy_code, down_to=down_to or "county")
+    out: list[str] = []
+    for code in codes:
+        if code not in tree:
+            raise NotFoundError(f"没有代码为 {code} 的行政区划（GB/T 2260，见 duban jurisdictions）")
+        if code != policy_code:
+            if not tree.is_below(code, policy_code):
+                raise ValidationError(f"{code} {tree.by_code[code].name} 不在政策辖区 {policy_code} 之下")
+            out.append(code)
+        if down_to:
+            out += tree.descendants(code, down_to=down_to)
+        elif code == policy_code:
+            raise ValidationError(f"{code} 是政策本身的辖区：请写下级区划，或加 --down-to")
+    return list(dict.fromkeys(out))
+
+
+def cascade_rows(policy: Policy, tasks: list[Task], targets: list[str], tree: DivisionTree,
+                 registry: AgencyRegistry, day: dt.date, existing: set[tuple[int, str, str, str]]
+                 ) -> Iterable[dict[str, Any]]:
+    """The new responsibility rows (dicts for a bulk insert), skipping ``existing`` identities."""
+    names: dict[tuple[str, str], str] = {}
+    for code in targets:
+        division = tree.by_code[code]
+        for task in tasks:
+            for r in task.responsibilities:
+                if r.agency_key is None or r.jurisdiction_code != policy.jurisdiction_code:
+                    continue
+                if (task.id, r.agency_key, code, r.role) in existing:
+                    continue
+                key = (r.agency_key, code)
+                if key not in names:
+                    try:
+                        level_name = registry.name_on(r.agency_key, division.level, day)
+                    except KeyError:  # agency without a plugin any more: keep the document's name
+                        level_name = r.name_as_written
+                    names[key] = department_name(level_name, division.name)
+                yield {"task_id": task.id, "agency_key": r.agency_key, "name_as_written": names[key],
+                       "jurisdiction_code": code, "role": r.role, "state": "assigned", "version": 1}
+
+
+def existing_identities(session: Session, policy_id: int, targets: list[str]) -> set[tuple[int, str, str, str]]:
+    out: set[tuple[int, str, str, str]] = set()
+    for start in range(0, len(targets), 500):
+        chunk = targets[start:start + 500]
+        out.update(session.execute(
+            select(Responsibility.task_id, Responsibility.agency_key, Responsibility.jurisdiction_code,
+                   Responsibility.role).join(Task, Task.id == Responsibility.task_id)
+            .where(Task.policy_id == policy_id, Responsibility.jurisdiction_code.in_(chunk))).tuples())
+    return out
+
+
+def cascade_policy(session: Session, *, actor: Actor, registry: AgencyRegistry, policy: str,
+                   to: Iterable[str] = (), down_to: str | None = None, day: dt.date | None = None,
+                   progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+    """Instantiate a policy's tasks for lower jurisdictions; returns counts. Idempotent."""
+    require_coordinator(actor, "下发任务到下级辖区")
+    if down_to is not None and down_to not in LEVELS:
+        raise ValidationError(f"未知的层级 {down_to}（应为 prefecture 或 county）")
+    pol = find_policy(session, policy)
+    if pol.jurisdiction_code is None:
+        raise ValidationError(f"政策 {pol.doc_number or pol.title} 没有发文辖区，无法下发")
+    if pol.superseded_by_id is not None:
+        raise ValidationError(f"政策 {pol.doc_number or pol.title} 已被替换，请下发现行版本")
+    tree = load()
+    targets = resolve_targets(tree, pol.jurisdiction_code, to, down_to)
+    if not targets:
+        raise ValidationError(f"{pol.jurisdiction_code} 没有下级区划可下发")
+    _ensure_divisions(session, [pol.jurisdiction_code, *targets], actor.name)
+    tasks = list(session.scalars(select(Task).where(Task.policy_id == pol.id).order_by(Task.position)
+                                 .options(selectinload(Task.responsibilities))))
+    existing = existing_identities(session, pol.id, targets)
+    batch: list[dict[str, Any]] = []
+    created = 0
+    for row in cascade_rows(pol, tasks, targets, tree, registry, day or dt.date.today(), existing):
+        batch.append(row)
+        if len(batch) >= BATCH:
+            session.execute(insert(Responsibility), batch)
+            created += len(batch)
+            if progress:
+                progress(len(batch))
+            batch = []
+    if batch:
+        session.execute(insert(Responsibility), batch)
+        created += len(batch)
+        if progress:
+            progress(len(batch))
+    session.expire_all()
+    levels: dict[str, int] = {}
+    for code in targets:
+        levels[tree.by_code[code].level] = levels.get(tree.by_code[code].level, 0) + 1
+    result = {"policy": pol.id, "doc_number": pol.doc_number, "jurisdictions": len(targets), "levels": levels,
+              "created": created, "existing": len(existing)}
+    audit.record(session, actor=actor.name, action="policy.cascade", entity_type="policy", entity_id=pol.id,
+                 after={**result, "to": targets[:50], "to_count": len(targets)})
+    return result
+
+
+# -- roll-up -------------------------------------------------------------------------------------------
+
+def rollup(session: Session, task_id: int, as_of: dt.date, *, warning_days: int = 5) -> list[dict[str, Any]]:
+    """Per-jurisdiction lights of one task, worst first.
+
+    ``own`` is the jurisdiction's own light (its lead, or without a lead its joint parties, like the task
+    light); ``light`` rolls up: a jurisdiction is only as good as the worst of itself and everything below
+    it, so a provincial task is green only when its prefectures and counties are. ``not_green`` names the
+    lower jurisdictions (own light red or yellow) that keep it from being green.
+    """
+    task = session.get(Task, task_id)
+    if task is None:
+        raise NotFoundError(f"没有编号为 {task_id} 的任务（见 duban tasks）")
+    rl = responsibility_lights(as_of, warn_until(session, as_of, warning_days)).where(
+        Responsibility.task_id == task_id).subquery("rl")
+    principal = rl.c.role.in_(("lead", "joint"))
+    has_lead = func.max(case((rl.c.role == "lead", 1), else_=0))
+    lead_open = func.sum(case((and_(rl.c.role == "lead", rl.c.rank > 0), 1), else_=0))
+    principal_open = func.sum(case((and_(principal, rl.c.rank > 0), 1), else_=0))
+    done = case((and_(has_lead == 1, lead_open == 0), 1), (and_(has_lead == 0, principal_open == 0), 1), else_=0)
+    rank = case((done == 1, 0), else_=func.coalesce(func.max(case((principal, rl.c.rank))), func.max(rl.c.rank)))
+    own = {code: (int(r), int(over or 0)) for code, r, over in session.execute(
+        select(rl.c.jurisdiction_code, rank, func.sum(rl.c.overdue)).group_by(rl.c.jurisdiction_code))}
+    if not own:
+        return []
+    juris = {j.code: j for j in session.scalars(select(Jurisdiction))}
+
+    def parent_of(code: str | None) -> str | None:
+        j = juris.get(code) if code else None
+        return j.parent_code if j else None
+
+    rolled = {code: rank_ for code, (rank_, _o) in own.items()}
+    blockers: dict[str, list[str]] = {code: [] for code in own}
+    for code, (rank_, _o) in own.items():
+        seen: set[str] = set()
+        parent = parent_of(code)
+        while parent is not None and parent not in seen:
+            seen.add(parent)
+            if parent in own:
+                rolled[parent] = max(rolled[parent], rank_)
+                if rank_ >= 2:
+                    blockers[parent].append(code)
+            parent = parent_of(parent)
+    level_rank = {level: i for i, level in enumerate(LEVELS)}
+    rows = []
+    for code, (rank_, overdue) in own.items():
+        j = juris.get(code) if code else None
+        rows.append({
+            "jurisdiction": code, "name": j.name if j else None, "level": j.level if j else None,
+            "parent": j.parent_code if j else None, "light": RANK_LIGHT[rolled[code]],
+            "light_name": LIGHT_NAMES[RANK_LIGHT[rolled[code]]], "own": RANK_LIGHT[rank_], "overdue": overdue,
+            "not_green": sorted(blockers[code]),
+        })
+    rows.sort(key=lambda r: (-rolled[r["jurisdiction"]], level_rank.get(r["level"] or "", 9), r["jurisdiction"] or ""))
+    return rows

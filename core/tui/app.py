@@ -1,0 +1,129 @@
+"""The duban dashboard: a Textual app over the services (it never writes SQL).
+
+Build it with :func:`create_app`; ``duban dashboard`` does so from the CLI's settings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+from textual.app import App
+from textual.binding import Binding
+
+from core.plugin_host import PluginHost
+from core.services.identity import Actor
+from core.tui.context import DashboardContext
+from core.tui.palette import DubanCommands
+from core.tui.screens.assessment import AssessmentScreen
+from core.tui.screens.department import DepartmentScreen
+from core.tui.screens.notifications import NotificationsScreen
+from core.tui.screens.overview import OverviewScreen
+from core.tui.screens.policies import PoliciesScreen
+from core.tui.screens.tasks import TaskDetailScreen, TasksScreen
+from core.tui.widgets import KeysScreen
+
+#: key → binding id, for users who remap keys (Textual keymap: {"nav.tasks": "f2", …})
+NAV = (("1", "overview", "总览"), ("2", "tasks", "任务"), ("3", "department", "部门"), ("4", "assessment", "考核"),
+       ("5", "policies", "政策"), ("6", "notifications", "通知"))
+
+
+class DubanApp(App[None]):
+    CSS_PATH = "dashboard.tcss"
+    TITLE = "督办"
+    ENABLE_COMMAND_PALETTE = True
+    COMMANDS = App.COMMANDS | {DubanCommands}
+    COMMAND_PALETTE_BINDING = "ctrl+p"
+    MODES = {"overview": OverviewScreen, "tasks": TasksScreen, "department": DepartmentScreen,
+             "assessment": AssessmentScreen, "policies": PoliciesScreen, "notifications": NotificationsScreen}
+    BINDINGS = [
+        *[Binding(key, f"switch_mode('{mode}')", name, id=f"nav.{mode}") for key, mode, name in NAV],
+        Binding("question_mark", "keys", "按键", id="app.keys"),
+        Binding("ctrl+r", "refresh", "刷新", id="app.refresh"),
+        Binding("q", "quit", "退出", id="app.quit"),
+    ]
+
+    def __init__(self, ctx: DashboardContext, *, keymap: dict[str, str] | None = None) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self._keymap = dict(keymap or {})
+
+    @property
+    def initial_mode(self) -> str:
+        """A department user lands on their own work."""
+        return "department" if self.ctx.is_department else "overview"
+
+    def on_mount(self) -> None:
+        if self._keymap:
+            self.set_keymap(self._keymap)
+        self.sub_title = f"{self.ctx.actor.label()} | {self.ctx.today.isoformat()}"
+        self.switch_mode(self.initial_mode)
+
+    # ------------------------------------------------------------------ navigation
+
+    def open_task(self, task_id: int) -> None:
+        self.push_screen(TaskDetailScreen(task_id))
+
+    async def _open_in(self, mode: str, method: str, value: Any) -> None:
+        await self.switch_mode(mode)
+        getattr(self.screen, method)(value)
+
+    def open_department(self, agency: str) -> None:
+        if self.ctx.is_department and agency != self.ctx.actor.agency_key:
+            self.notify("部门用户只能查看本部门的工作", severity="warning")
+            return
+        self.run_worker(self._open_in("department", "set_agency", agency), group="navigate")
+
+    def open_policy(self, policy_id: int) -> None:
+        self.run_worker(self._open_in("policies", "select_policy", policy_id), group="navigate")
+
+    # ------------------------------------------------------------------ app keys
+
+    def action_keys(self) -> None:
+        rows: list[tuple[str, str, str]] = []
+        seen: set[str] = set()
+        for active in self.screen.active_bindings.values():
+            b = active.binding
+            ident = b.id or b.action
+            if ident in seen or not b.description:
+                continue
+            seen.add(ident)
+            rows.append((self.get_key_display(b), b.description, b.id or "-"))
+        rows += [("/", "筛选当前表格", "table.filter"), ("ctrl+p", "命令面板：查找任务、部门、政策", "-")]
+        self.push_screen(KeysScreen(rows))
+
+    def action_refresh(self) -> None:
+        refresh = getattr(self.screen, "refresh_data", None)
+        if refresh is not None:
+            refresh()
+            detail = getattr(self.screen, "reload_detail", None)
+            if detail is not None:
+                detail()
+
+
+def create_app(*, engine_url: str | None = None, session_factory: sessionmaker[Session] | None = None,
+               host: PluginHost | None = None, actor: Actor | None = None, today: dt.date | None = None,
+               warning_days: int = 5, timezone: str = "Asia/Shanghai", attachment_root: Path | None = None,
+               settings: Any = None, keymap: dict[str, str] | None = None) -> DubanApp:
+    """The dashboard app on a database (``engine_url`` or ``session_factory``) for ``actor`` on ``today``.
+
+    Without ``actor`` the acting user is resolved like the CLI does (OS login; first run = coordinator).
+    """
+    from core.services.clock import local_today
+    from core.services.identity import resolve_actor
+    from core.storage import db
+
+    if session_factory is None:
+        if engine_url is None:
+            raise ValueError("create_app needs engine_url or session_factory")
+        session_factory = db.session_factory(db.make_engine(engine_url))
+    host = host or PluginHost.load()
+    if actor is None:
+        with session_factory() as session:
+            actor = resolve_actor(session, login_map=settings.get("users.map", {}) if settings else None)
+    ctx = DashboardContext(sessions=session_factory, host=host, actor=actor, today=today or local_today(timezone),
+                           warning_days=warning_days, timezone=timezone, attachment_root=attachment_root,
+                           settings=settings)
+    return DubanApp(ctx, keymap=keymap)

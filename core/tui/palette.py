@@ -1,0 +1,57 @@
+"""The command palette (ctrl+p): tasks, departments and policies found by any part of their name."""
+
+from __future__ import annotations
+
+import asyncio
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from core.tui.text import clip
+
+if TYPE_CHECKING:
+    from core.tui.app import DubanApp
+
+SCREENS = (("overview", "总览"), ("tasks", "任务"), ("department", "部门"), ("assessment", "考核"),
+           ("policies", "政策"), ("notifications", "通知"))
+
+
+class DubanCommands(Provider):
+    """Searches the database (in a thread) for what the user types; a department user finds only their work."""
+
+    @property
+    def duban(self) -> DubanApp:
+        return self.app  # type: ignore[return-value]
+
+    async def discover(self) -> Hits:
+        for mode, name in SCREENS:
+            yield DiscoveryHit(f"打开 {name}", partial(self.duban.switch_mode, mode), help=f"切换到{name}屏")
+
+    async def search(self, query: str) -> Hits:
+        from core.services.dashboard import search
+
+        matcher = self.matcher(query)
+        for mode, name in SCREENS:
+            label = f"打开 {name}"
+            if query.strip() and query.strip() in label:
+                yield Hit(1.0, matcher.highlight(label), partial(self.duban.switch_mode, mode), help=f"切换到{name}屏")
+        ctx = self.duban.ctx
+
+        def find(session: Any) -> list[dict[str, Any]]:
+            return search(session, text=query, scope=ctx.scope(session), limit=15)
+
+        hits = await asyncio.to_thread(ctx.read, find)
+        for hit in hits:
+            label = clip(hit["label"], 70)
+            score = max(matcher.match(label), 0.5)
+            yield Hit(score, matcher.highlight(label), partial(self._open, hit["kind"], hit["id"]),
+                      text=label, help={"task": "任务详情", "department": "部门视图", "policy": "政策及其任务"}[hit["kind"]])
+
+    def _open(self, kind: str, ident: Any) -> None:
+        if kind == "task":
+            self.duban.open_task(int(ident))
+        elif kind == "department":
+            self.duban.open_department(str(ident))
+        else:
+            self.duban.open_policy(int(ident))

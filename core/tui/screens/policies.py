@@ -1,0 +1,113 @@
+"""政策: the documents, their tasks, and which parent-policy tasks each task implements (TaskLink)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Input, Label, Static
+
+from core.tui.base import DubanScreen
+from core.tui.text import cell_text, clip
+from core.tui.widgets import fill
+
+STATUS = {"draft": "征求意见稿", "in_force": "现行有效", "superseded": "已被替换", "withdrawn": "已废止"}
+LEVEL = {"national": "国家", "province": "省级", "prefecture": "市级", "county": "县级"}
+
+
+class PoliciesScreen(DubanScreen):
+    AUTO_FOCUS = "#policies"
+    HAS_FILTER = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.policies: list[dict[str, Any]] = []
+        self.policy_id: int | None = None
+        self.text = ""
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_chrome()
+        with Horizontal(id="bar"):
+            yield Input(placeholder="/ 筛选：文号或标题，回车确定", id="filter")
+            yield Static("", id="page-info")
+        yield Label("政策文件", classes="section")
+        table = DataTable(id="policies", cursor_type="row", zebra_stripes=True)
+        table.add_columns("编号", "文号", "标题", "辖区", "级别", "印发", "状态", "任务", "依据")
+        yield table
+        yield Label("任务及其落实的上级任务（回车查看任务）", classes="section", id="ptasks-title")
+        tasks = DataTable(id="ptasks", cursor_type="row", zebra_stripes=True)
+        tasks.add_columns("编号", "任务摘要", "落实上级任务")
+        yield tasks
+        yield from self.compose_footer()
+
+    def refresh_data(self) -> None:
+        from core.services.catalog import list_policies
+
+        self.load("policies", lambda s: list_policies(s))
+        self.reload_tasks()
+
+    def reload_tasks(self) -> None:
+        from core.services.dashboard import policy_tasks
+
+        if self.policy_id is None:
+            return
+        ctx, policy_id = self.ctx, self.policy_id
+        self.load("ptasks", lambda s: policy_tasks(s, policy_id=policy_id, scope=ctx.scope(s)))
+
+    def show_policies(self, rows: list[dict[str, Any]]) -> None:
+        self.policies = rows
+        self._fill_policies()
+
+    def _fill_policies(self) -> None:
+        needle = self.text.strip()
+        rows = [p for p in self.policies
+                if not needle or needle in (p["doc_number"] or "") or needle in p["title"]]
+        table = self.query_one("#policies", DataTable)
+        fill(table, [(p["id"], cell_text(p["doc_number"] or "（无文号）"), clip(p["title"], 40),
+                      p["jurisdiction"] or "-", LEVEL.get(p["level"] or "", p["level"] or "-"), p["issued"] or "-",
+                      STATUS.get(p["status"], p["status"]), p["tasks"], cell_text(p["implements"] or "-"))
+                     for p in rows], [p["id"] for p in rows])
+        self.query_one("#page-info", Static).update(f"共 {len(rows)} 份")
+        if rows and self.policy_id is None:
+            self.select_policy(rows[0]["id"])
+        elif self.policy_id is not None:
+            keys = [p["id"] for p in rows]
+            if self.policy_id in keys:
+                table.move_cursor(row=keys.index(self.policy_id))
+
+    def select_policy(self, policy_id: int) -> None:
+        if policy_id == self.policy_id:
+            return
+        self.policy_id = policy_id
+        keys = [p["id"] for p in self.policies]
+        if policy_id in keys:
+            self.query_one("#policies", DataTable).move_cursor(row=keys.index(policy_id))
+        self.reload_tasks()
+
+    def show_ptasks(self, rows: list[dict[str, Any]]) -> None:
+        fill(self.query_one("#ptasks", DataTable),
+             [(cell_text(t["number"]), clip(t["text"], 50),
+               clip("；".join(f"{x['policy']} {x['number']}" + ("" if x["confirmed"] else "（待确认）")
+                             for x in t["implements"]) or "尚未关联", 36)) for t in rows], [t["id"] for t in rows])
+        policy = next((p for p in self.policies if p["id"] == self.policy_id), None)
+        if policy is not None:
+            self.query_one("#ptasks-title", Label).update(
+                cell_text(f"{policy['doc_number'] or policy['title']} 的任务（{len(rows)} 项，回车查看任务）"))
+
+    @on(DataTable.RowHighlighted, "#policies")
+    def _policy_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key.value:
+            self.select_policy(int(event.row_key.value))
+
+    @on(DataTable.RowSelected, "#ptasks")
+    def _open(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value:
+            self.duban.open_task(int(event.row_key.value))
+
+    @on(Input.Submitted, "#filter")
+    def _filter(self, event: Input.Submitted) -> None:
+        self.text = event.value
+        self._fill_policies()
+        self.query_one("#policies", DataTable).focus()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -17,9 +18,11 @@ from core.cli.state import CliState, echo_json, pass_state
 @click.option("--seed", default=None, type=int, help="随机种子（默认固定，结果可重现）")
 @click.option("--today", "today", type=click.DateTime(["%Y-%m-%d"]), hidden=True)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出摘要")
+@click.option("--scale", type=click.Choice(["seeds", "national"]), default="seeds", show_default=True,
+              help="national：全国 31 个省份落实民发〔2019〕86号并下发到每个县，三年节点和报送（数百万行，需 --db）")
 @pass_state
 def demo_cmd(state: CliState, db_path: Path | None, no_open: bool, seed: int | None, today: dt.datetime | None,
-             as_json: bool) -> None:
+             as_json: bool, scale: str = "seeds") -> None:
     """新建演示数据库（嵌入式 SQLite）：导入五份种子政策，生成 2019 年以来的排期、报送、延期、退回和逾期，然后打开仪表盘。"""
     from sqlalchemy.engine import make_url
 
@@ -29,6 +32,8 @@ def demo_cmd(state: CliState, db_path: Path | None, no_open: bool, seed: int | N
     from core.services.demo import DEMO_SEED, build_demo, check_can_replace
     from core.storage.db import make_engine
 
+    if scale == "national" and db_path is None:
+        raise ValidationError("duban demo --scale national 需要用 --db 指定数据库文件")
     if db_path is None:
         url = make_url(state.database_url)
         if url.get_backend_name() != "sqlite" or not url.database:
@@ -40,6 +45,11 @@ def demo_cmd(state: CliState, db_path: Path | None, no_open: bool, seed: int | N
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
     engine = make_engine(sqlite_url(db_path))
     day = today.date() if today else local_today(state.settings.timezone)
+    if scale == "national":
+        _national(state, engine, db_path, day, DEMO_SEED if seed is None else seed, as_json)
+        if not no_open:
+            _open(state, sqlite_url(db_path))
+        return
     summary = build_demo(engine, host=state.host, today=day, seed=DEMO_SEED if seed is None else seed)
     engine.dispose()
     if as_json:
@@ -54,9 +64,37 @@ def demo_cmd(state: CliState, db_path: Path | None, no_open: bool, seed: int | N
         click.echo(f"试试：duban --db {db_path} status    duban --db {db_path} overdue")
     if no_open:
         return
+    _open(state, sqlite_url(db_path))
+
+
+def _open(state: CliState, url: str) -> None:
     try:
         from core.cli.cmd_dashboard import open_dashboard
     except ImportError:
         click.echo("（仪表盘尚未安装：已只建库）")
         return
-    open_dashboard(state, sqlite_url(db_path))
+    open_dashboard(state, url)
+
+
+def _national(state: CliState, engine: Any, db_path: Path, day: dt.date, seed: int, as_json: bool) -> None:
+    """duban demo --scale national: bulk-built, with a progress bar on stderr; a failed build is deleted."""
+    from core.services.national_demo import build_national, estimate_rows
+
+    try:
+        with click.progressbar(length=estimate_rows(), label="生成全国规模演示数据",
+                               file=click.get_text_stream("stderr")) as bar:
+            summary = build_national(engine, host=state.host, today=day, seed=seed, progress=bar.update)
+    except BaseException:
+        engine.dispose()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+        raise
+    engine.dispose()
+    if as_json:
+        echo_json(summary.as_json())
+        return
+    click.echo(f"演示数据库：{db_path}（{summary.seconds['total']:.0f} 秒）")
+    click.echo(f"{summary.provinces} 个省份、{summary.jurisdictions} 个辖区、{summary.tasks} 项省级任务；"
+               f"责任 {summary.responsibilities} 条，节点 {summary.milestones} 个，报送 {summary.reports} 份"
+               f"（逾期报送 {summary.late}，退回 {summary.returned}，近期未报 {summary.unreported}）")
+    click.echo(f"试试：duban --db {db_path} overdue    duban --db {db_path} status")

@@ -37,6 +37,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "milestones": ("core.cli.cmd_schedule:milestones_group", "督办节点（列表 / generate）"),
     "notify": ("core.cli.cmd_notify:notify_group", "督办提醒：按规则发送（log / test）"),
     "assess": ("core.cli.cmd_assess:assess_group", "考核：打分、排名、等次（show / list / schemes）"),
+    "map": ("core.cli.cmd_cascade:map_group", "任务映射：下级任务落实哪项上级任务（propose / confirm / accept / list）"),
+    "compare": ("core.cli.cmd_cascade:compare_cmd", "比较两份政策：任务对应、缺漏和分工变化"),
+    "cascade": ("core.cli.cmd_cascade:cascade_cmd", "把政策任务下发到下级辖区（省→市→县）并汇总灯色"),
 }
 
 

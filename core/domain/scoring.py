@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 RefKind = Literal["milestone", "report", "finding"]
@@ -195,9 +195,9 @@ def rank(scores: Sequence[Mapping[str, Any]]) -> list[int]:
 
 
 def term_to_dict(term: Term) -> dict[str, Any]:
-    data = asdict(term)
-    data["refs"] = [{"kind": r.kind, "id": r.id} for r in term.refs]
-    return data
+    return {"code": term.code, "label": term.label, "points": term.points, "formula": term.formula,
+            "task_id": term.task_id, "task": term.task, "role": term.role, "count": term.count,
+            "refs": [{"kind": r.kind, "id": r.id} for r in term.refs]}
 
 
 @dataclass(frozen=True)

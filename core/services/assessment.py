@@ -42,6 +42,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.sql.expression import FunctionElement
 
+from core.config import shipped_defaults
 from core.domain.scoring import (
     DepartmentFacts,
     DepartmentScore,
@@ -60,8 +61,10 @@ from core.storage.models import (
     NAMING_CONVENTION,
     Agency,
     AuditEvent,
+    Extension,
     Finding,
     Jurisdiction,
+    Milestone,
     Policy,
     Report,
     Responsibility,
@@ -71,8 +74,8 @@ from core.storage.models import (
 )
 from core.storage.queries import acting_agency_column, milestone_facts
 
-#: responsibilities per page when fetching evidence rows
-EVIDENCE_PAGE = 500
+#: evidence rows (about) per page when fetching them by id
+EVIDENCE_PAGE = 2000
 
 
 class TamperedError(DubanError):
@@ -280,77 +283,91 @@ def department_facts(session: Session, scope: AssessScope, *, tz: str = DEFAULT_
 # ------------------------------------------------------------------------------------------------ evidence
 
 
-def evidence_page(session: Session, scope: AssessScope, responsibility_ids: Sequence[int], *,
+def _milestone_details(session: Session, scope: AssessScope, ids: Sequence[int]) -> dict[int, Any]:
+    """Due dates and first report day of some milestones as of the assessment day (index lookups by id;
+    the same definitions as :func:`core.storage.queries.milestone_facts`)."""
+    if not ids:
+        return {}
+    new_due = (select(func.max(Extension.new_date))
+               .where(Extension.milestone_id == Milestone.id, Extension.state == "approved",
+                      Extension.decided_on <= scope.as_of).scalar_subquery())
+    first_on = (select(func.min(Report.submitted_on))
+                .where(Report.milestone_id == Milestone.id, Report.submitted_on <= scope.as_of).scalar_subquery())
+    stmt = select(Milestone.id, Milestone.period, Milestone.due_date,
+                  func.coalesce(new_due, Milestone.due_date).label("effective_due"),
+                  first_on.label("first_on")).where(Milestone.id.in_(ids))
+    return {r.id: r for r in session.execute(stmt)}
+
+
+def evidence_page(session: Session, scope: AssessScope, departments: Sequence[DepartmentFacts], *,
                   tz: str = DEFAULT_TZ) -> list[dict[str, Any]]:
-    """The milestones, reports and findings behind the deductions of some responsibilities (one page)."""
-    if not responsibility_ids:
-        return []
-    ids = list(responsibility_ids)
+    """The milestones, reports and findings behind the deductions of a page of departments.
+
+    The ids come from the facts (each term's refs); the rows are looked up by primary key, so a page costs
+    the same whatever the size of the database.
+    """
+    tasks = [(d, t) for d in departments for t in d.tasks]
+    mids = sorted({i for _d, t in tasks for i in (*t.overdue_refs, *t.red_refs)})
+    rids = sorted({i for _d, t in tasks for i in t.returned_refs})
+    fids = sorted({i for _d, t in tasks for i in t.error_refs})
+    miles = _milestone_details(session, scope, mids)
+    reports = {r.id: r for r in session.execute(
+        select(Report.id, Report.version, Report.submitted_on, Report.reviewed_on, Report.review_reason,
+               Milestone.period, Milestone.due_date, Milestone.effective_due_date)
+        .join(Milestone, Milestone.id == Report.milestone_id).where(Report.id.in_(rids)))} if rids else {}
+    findings = {r.id: r for r in session.execute(
+        select(Finding.id, Finding.milestone_id, Finding.plugin, Finding.code, Finding.message, Finding.created_at)
+        .where(Finding.id.in_(fids)))} if fids else {}
     rows: list[dict[str, Any]] = []
-    m = _milestone_rows(scope).where(Responsibility.id.in_(ids)).subquery("m")
-    milestone_stmt = (select(m).where(or_(m.c.overdue == 1, m.c.red == 1))
-                      .order_by(m.c.responsibility_id, m.c.effective_due, m.c.milestone_id))
-    for r in session.execute(milestone_stmt):
-        extended = r.effective_due != r.due_date
-        base = {"responsibility": r.responsibility_id, "ref_kind": "milestone", "ref_id": r.milestone_id,
-                "period": r.period, "due": r.due_date.isoformat(), "effective_due": r.effective_due.isoformat(),
-                "reported_on": r.first_on.isoformat() if r.first_on else None}
-        ext_note = f"（已批准延期至 {r.effective_due}）" if extended else ""
-        if r.overdue:
-            detail = (f"{r.first_on} 报送，晚于有效到期日 {r.days_late} 天" if r.first_on
-                      else f"截至 {scope.as_of} 未报送，已逾期 {r.days_late} 天") + ext_note
-            rows.append({**base, "kind": "overdue", "days_late": int(r.days_late), "detail": detail})
-        if r.red:
-            detail = "最新报送已被退回，尚未重新报送" if r.returned else f"截至 {scope.as_of} 逾期未报"
-            rows.append({**base, "kind": "red", "days_late": int(r.days_late) or None, "detail": detail})
-    mids = select(m.c.milestone_id)
-    report_stmt = (
-        select(Report.id, Report.responsibility_id, Report.milestone_id, Report.version, Report.submitted_on,
-               Report.reviewed_on, Report.review_reason, m.c.period, m.c.due_date, m.c.effective_due)
-        .join(m, m.c.milestone_id == Report.milestone_id)
-        .where(Report.review_state == "returned", Report.reviewed_on <= scope.as_of,
-               Report.submitted_on <= scope.as_of)
-        .order_by(Report.responsibility_id, Report.id)
-    )
-    for r in session.execute(report_stmt):
-        rows.append({"responsibility": r.responsibility_id, "kind": "returned", "ref_kind": "report",
-                     "ref_id": r.id, "period": r.period, "due": r.due_date.isoformat(),
-                     "effective_due": r.effective_due.isoformat(), "reported_on": r.submitted_on.isoformat(),
-                     "days_late": None,
-                     "detail": f"第 {r.version} 版于 {r.reviewed_on} 被退回：{r.review_reason or ''}"})
-    end_utc = _utc_bounds(scope.as_of + dt.timedelta(days=1), tz)
-    finding_stmt = (
-        select(Finding.id, Finding.responsibility_id, Finding.milestone_id, Finding.plugin, Finding.code,
-               Finding.message, Finding.created_at)
-        .where(Finding.severity == "error", Finding.created_at < end_utc, Finding.responsibility_id.in_(ids),
-               or_(Finding.milestone_id.in_(mids),
-                   and_(Finding.milestone_id.is_(None),
-                        Finding.created_at >= _utc_bounds(scope.period.start, tz),
-                        Finding.created_at < _utc_bounds(scope.period.end + dt.timedelta(days=1), tz))))
-        .order_by(Finding.responsibility_id, Finding.id)
-    )
-    for r in session.execute(finding_stmt):
-        rows.append({"responsibility": r.responsibility_id, "kind": "error", "ref_kind": "finding",
-                     "ref_id": r.id, "period": None, "due": None, "effective_due": None,
-                     "reported_on": r.created_at.astimezone(ZoneInfo(tz)).date().isoformat(), "days_late": None,
-                     "detail": f"{r.plugin}/{r.code}：{r.message}"
-                               + (f"（节点#{r.milestone_id}）" if r.milestone_id else "")})
+    for d, t in tasks:
+        head = {"agency": d.agency, "jurisdiction": d.jurisdiction, "task_id": t.task_id, "task": t.task,
+                "role": t.role, "responsibility": t.responsibility_id}
+        for kind, ids in (("overdue", t.overdue_refs), ("red", t.red_refs)):
+            for mid in ids:
+                m = miles[mid]
+                days = (m.first_on or scope.as_of) - m.effective_due
+                late = days.days if days.days > 0 else None
+                ext_note = f"（已批准延期至 {m.effective_due}）" if m.effective_due != m.due_date else ""
+                if kind == "overdue":
+                    detail = (f"{m.first_on} 报送，晚于有效到期日 {late} 天" if m.first_on
+                              else f"截至 {scope.as_of} 未报送，已逾期 {late} 天") + ext_note
+                else:
+                    detail = "最新报送已被退回，尚未重新报送" if m.first_on else f"截至 {scope.as_of} 逾期未报"
+                rows.append({**head, "kind": kind, "ref_kind": "milestone", "ref_id": mid, "period": m.period,
+                             "due": m.due_date.isoformat(), "effective_due": m.effective_due.isoformat(),
+                             "reported_on": m.first_on.isoformat() if m.first_on else None,
+                             "days_late": late if kind == "overdue" or not m.first_on else None,
+                             "detail": detail})
+        for rid in t.returned_refs:
+            r = reports[rid]
+            rows.append({**head, "kind": "returned", "ref_kind": "report", "ref_id": rid, "period": r.period,
+                         "due": r.due_date.isoformat(), "effective_due": None,
+                         "reported_on": r.submitted_on.isoformat(), "days_late": None,
+                         "detail": f"第 {r.version} 版于 {r.reviewed_on} 被退回：{r.review_reason or ''}"})
+        for fid in t.error_refs:
+            f = findings[fid]
+            rows.append({**head, "kind": "error", "ref_kind": "finding", "ref_id": fid, "period": None,
+                         "due": None, "effective_due": None,
+                         "reported_on": f.created_at.astimezone(ZoneInfo(tz)).date().isoformat(),
+                         "days_late": None,
+                         "detail": f"{f.plugin}/{f.code}：{f.message}"
+                                   + (f"（节点#{f.milestone_id}）" if f.milestone_id else "")})
     return rows
 
 
 def _evidence(session: Session, scope: AssessScope, facts: Sequence[DepartmentFacts], tz: str
               ) -> list[dict[str, Any]]:
-    where = {t.responsibility_id: (d, t) for d in facts for t in d.tasks}
-    kind_order = {"overdue": 0, "returned": 1, "red": 2, "error": 3}
+    """Evidence of every department, fetched a page of departments (about EVIDENCE_PAGE rows) at a time."""
     out: list[dict[str, Any]] = []
-    ids = [t.responsibility_id for d in facts for t in d.tasks]
-    for start in range(0, len(ids), EVIDENCE_PAGE):
-        page = evidence_page(session, scope, ids[start:start + EVIDENCE_PAGE], tz=tz)
-        page.sort(key=lambda e: (e["responsibility"], kind_order[e["kind"]], e["ref_id"]))
-        for e in page:
-            dept, task = where[e["responsibility"]]
-            out.append({"agency": dept.agency, "jurisdiction": dept.jurisdiction, "task_id": task.task_id,
-                        "task": task.task, "role": task.role, **e})
+    page: list[DepartmentFacts] = []
+    size = 0
+    for d in facts:
+        page.append(d)
+        size += sum(t.overdue + t.red + t.returned + t.errors for t in d.tasks)
+        if size >= EVIDENCE_PAGE:
+            out.extend(evidence_page(session, scope, page, tz=tz))
+            page, size = [], 0
+    out.extend(evidence_page(session, scope, page, tz=tz))
     return out
 
 
@@ -388,6 +405,18 @@ def _run_scheme(spec: ScoringSchemeSpec, facts: list[DepartmentFacts], config: M
     return {(s.agency, s.jurisdiction): s for s in scores}
 
 
+def _with_defaults(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The [scoring] table over the shipped one, so a scheme always finds every documented key."""
+    def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+        out = dict(base)
+        for key, value in over.items():
+            out[key] = merge(out[key], value) if isinstance(value, Mapping) and isinstance(
+                out.get(key), Mapping) else value
+        return out
+
+    return merge(shipped_defaults().get("scoring", {}), config)
+
+
 def _canonical(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
 
@@ -412,6 +441,7 @@ def assess(session: Session, *, actor: Actor | None, host: PluginHost, period: s
     among the departments of their jurisdiction).
     """
     per = parse_period(period) if isinstance(period, str) else period
+    config = _with_defaults(config)
     if actor is not None and actor.role == "department":
         if not actor.agency_key:
             raise PermissionDenied(f"{actor.label()} 没有所属部门，不能查看考核")

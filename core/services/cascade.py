@@ -114,10 +114,10 @@ def existing_identities(session: Session, policy_id: int, targets: list[str]) ->
     out: set[tuple[int, str, str, str]] = set()
     for start in range(0, len(targets), 500):
         chunk = targets[start:start + 500]
-        out.update(session.execute(
+        out.update(tuple(row) for row in session.execute(
             select(Responsibility.task_id, Responsibility.agency_key, Responsibility.jurisdiction_code,
                    Responsibility.role).join(Task, Task.id == Responsibility.task_id)
-            .where(Task.policy_id == policy_id, Responsibility.jurisdiction_code.in_(chunk))).tuples())
+            .where(Task.policy_id == policy_id, Responsibility.jurisdiction_code.in_(chunk))).all())
     return out
 
 

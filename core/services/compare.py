@@ -19,7 +19,7 @@ from core.domain.policy_diff import ROLE_LABEL
 from core.domain.task_matching import normalise_text
 from core.services.catalog import find_policy
 from core.services.mapping import own_responsibilities, proposals_for, task_ident
-from core.storage.models import Policy, Task, TaskLink
+from core.storage.models import Agency, Policy, Task, TaskLink
 
 
 def _parties(policy: Policy, task: Task) -> dict[str, str]:
@@ -32,11 +32,12 @@ def _role_changes(before: dict[str, str], after: dict[str, str]) -> list[dict[st
             for who in sorted(before.keys() | after.keys()) if before.get(who) != after.get(who)]
 
 
-def _describe(changes: list[dict[str, str | None]]) -> str:
+def _describe(changes: list[dict[str, str | None]], names: dict[str, str]) -> str:
     def role(r: str | None) -> str:
         return ROLE_LABEL.get(r, r) if r else "无"
 
-    return "；".join(f"{c['agency']}：{role(c['before'])}→{role(c['after'])}" for c in changes)
+    return "；".join(f"{names.get(c['agency'] or '', c['agency'])}：{role(c['before'])}→{role(c['after'])}"
+                    for c in changes)
 
 
 def _relation(child: Policy, parent: Policy) -> str:
@@ -59,6 +60,7 @@ def compare_policies(session: Session, *, child: str, parent: str) -> dict[str, 
             TaskLink.parent_task_id.in_(parent_ids)).order_by(TaskLink.confidence.desc(), TaskLink.id)):
         confirmed.setdefault(link.child_task_id, []).append(link)
 
+    names = {key: name for key, name in session.execute(select(Agency.key, Agency.name))}
     pairs: list[dict[str, Any]] = []
     covered: set[int] = set()
     changed: list[dict[str, Any]] = []
@@ -88,7 +90,7 @@ def compare_policies(session: Session, *, child: str, parent: str) -> dict[str, 
             changed.append({"number": task_ident(task), "parent": best["number"],
                             "before": sorted([k, v] for k, v in before.items()),
                             "after": sorted([k, v] for k, v in after.items()),
-                            "changes": changes, "summary": _describe(changes)})
+                            "changes": changes, "summary": _describe(changes, names)})
         if normalise_text(task.text) != normalise_text(ptask.text):
             reworded.append({"number": task_ident(task), "parent": best["number"],
                              "similarity": round(fuzz.ratio(normalise_text(task.text),

@@ -104,6 +104,22 @@ def _snapshot(links: list[TaskLink]) -> dict[str, Any]:
                       for link in links]}
 
 
+def _scores(session: Session, child: Task, parent_ids: list[int]) -> dict[int, float]:
+    """The matcher's confidence for pairs the coordinator adds by hand (kept for the record)."""
+    scores: dict[int, float] = {}
+    policies = {session.get(Task, pid).policy_id for pid in parent_ids}  # type: ignore[union-attr]
+    child_policy = session.get(Policy, child.policy_id)
+    assert child_policy is not None
+    for policy_id in policies:
+        parent = session.get(Policy, policy_id)
+        assert parent is not None
+        parent_tasks = load_tasks(session, parent)
+        [proposal] = propose(match_tasks(child_policy, [child]), match_tasks(parent, parent_tasks),
+                             keep=len(parent_tasks))
+        scores.update({c.parent: c.confidence for c in proposal.candidates})  # type: ignore[misc]
+    return scores
+
+
 def confirm_links(session: Session, *, actor: Actor, child_task_id: int,
                   parent_task_ids: list[int] | None = None) -> list[TaskLink]:
     """Confirm the links of one child task: exactly ``parent_task_ids`` (a correction), or — when none are
@@ -127,13 +143,15 @@ def confirm_links(session: Session, *, actor: Actor, child_task_id: int,
         if parent.policy_id == child.policy_id:
             raise ValidationError(f"任务 #{pid} 与任务 #{child.id} 属于同一份政策，不能作为上级任务")
     existing = {link.parent_task_id: link for link in before_links}
+    scores = _scores(session, child, [pid for pid in wanted if pid not in existing])
     for link in before_links:
         if link.parent_task_id not in wanted:
             session.delete(link)
     for pid in wanted:
         link = existing.get(pid)
         if link is None:
-            session.add(TaskLink(child_task_id=child.id, parent_task_id=pid, confidence=1.0, confirmed=True))
+            session.add(TaskLink(child_task_id=child.id, parent_task_id=pid, confidence=scores.get(pid, 0.0),
+                                 confirmed=True))
         else:
             link.confirmed = True
     session.flush()

@@ -334,7 +334,8 @@ def _insert(session: Session, msg: _Planned, release: dt.datetime) -> bool:
 
 
 def _target(route: Route, index: int, total: int) -> str:
-    return f"{route.redacted} [{route.key} {index}/{total}]"
+    """The attempt's ``url_redacted``: the redacted URL (cut to fit the column) and which route and part."""
+    return f"{route.redacted[:470]} [{route.key} {index}/{total}]"
 
 
 def _due_ids(session: Session, now: dt.datetime) -> list[int]:

@@ -45,14 +45,18 @@ class DubanApp(App[None]):
         Binding("q", "quit", "退出", id="app.quit"),
     ]
 
-    def __init__(self, ctx: DashboardContext, *, keymap: dict[str, str] | None = None) -> None:
+    def __init__(self, ctx: DashboardContext, *, keymap: dict[str, str] | None = None,
+                 start: str | None = None) -> None:
         super().__init__()
         self.ctx = ctx
         self._keymap = dict(keymap or {})
+        self._start = start
 
     @property
     def initial_mode(self) -> str:
-        """A department user lands on their own work."""
+        """A department user lands on their own work; ``start`` names another screen (MODES key)."""
+        if self._start in self.MODES:
+            return self._start
         return "department" if self.ctx.is_department else "overview"
 
     def on_mount(self) -> None:
@@ -106,7 +110,7 @@ class DubanApp(App[None]):
 def create_app(*, engine_url: str | None = None, session_factory: sessionmaker[Session] | None = None,
                host: PluginHost | None = None, actor: Actor | None = None, today: dt.date | None = None,
                warning_days: int = 5, timezone: str = "Asia/Shanghai", attachment_root: Path | None = None,
-               settings: Any = None, keymap: dict[str, str] | None = None) -> DubanApp:
+               settings: Any = None, keymap: dict[str, str] | None = None, start: str | None = None) -> DubanApp:
     """The dashboard app on a database (``engine_url`` or ``session_factory``) for ``actor`` on ``today``.
 
     Without ``actor`` the acting user is resolved like the CLI does (OS login; first run = coordinator).
@@ -126,4 +130,5 @@ def create_app(*, engine_url: str | None = None, session_factory: sessionmaker[S
     ctx = DashboardContext(sessions=session_factory, host=host, actor=actor, today=today or local_today(timezone),
                            warning_days=warning_days, timezone=timezone, attachment_root=attachment_root,
                            settings=settings)
-    return DubanApp(ctx, keymap=keymap)
+    ctx.prepare_calendar()
+    return DubanApp(ctx, keymap=keymap, start=start)

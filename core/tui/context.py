@@ -56,6 +56,14 @@ class DashboardContext:
         with unit_of_work(self.sessions) as session:
             yield session
 
+    def prepare_calendar(self) -> None:
+        """Seed (and commit) the working calendar around today once, so that read-only queries — which roll
+        back — do not rebuild it from the holidays library on every status question."""
+        from core.services.calendar import ensure_years
+
+        with self.write() as session:
+            ensure_years(session, self.today.year - 3, self.today.year + 2)
+
     def scope(self, session: Session, *, policy_id: int | None = None, jurisdiction: str | None = None,
               agency: str | None = None) -> Scope:
         """The scope of a question; a department user's is always their agency in their jurisdiction."""

@@ -89,6 +89,9 @@ def test_changing_a_weight_in_config_changes_the_result(session: Session, scorin
     assert (result["minzheng"]["score"], result["minzheng"]["grade"]) == (86.5, "良好")
     # 妇联 weighs as a lead now: 100 − 10 − (16.1 + 3) = 70.9 → 合格
     assert (result["fulian"]["score"], result["fulian"]["grade"]) == (70.9, "合格")
+    # a partial table is read over the shipped defaults (the defaults file is the schema)
+    partial = by_agency(run(session, scoring_host, config={"default": {"returned_each": 5}}))
+    assert partial["minzheng"]["score"] == 86.5 and partial["fulian"]["score"] == 80.45
     cfg = config()
     cfg["grades"]["good"] = 90.0  # 良好 needs 90 now: 民政 89.5 → 合格
     assert by_agency(run(session, scoring_host, config=cfg))["minzheng"]["grade"] == "合格"

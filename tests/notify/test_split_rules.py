@@ -62,7 +62,9 @@ def cal() -> CountingCalendar:
     return CountingCalendar(WorkingCalendar(exceptions, covered), dt.date(2025, 1, 1), dt.date(2027, 12, 31))
 
 
-def fired_days(cal: CountingCalendar, due: dt.date, first: str, last: str, rules: Rules = Rules()) -> list[tuple[str, list[str]]]:
+def fired_days(cal: CountingCalendar, due: dt.date, first: str, last: str,
+               rules: Rules | None = None) -> list[tuple[str, list[str]]]:
+    rules = rules or Rules()
     out, day = [], dt.date.fromisoformat(first)
     while day <= dt.date.fromisoformat(last):
         fired = triggers_on(day, due, rules, cal)

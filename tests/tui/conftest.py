@@ -7,25 +7,38 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import time_machine
 from sqlalchemy import Engine
 
 from core.plugin_host import PluginHost
 from core.services.identity import Actor
 from core.storage.db import make_engine, session_factory
 from core.tui.app import DubanApp, create_app
-from tests.tui.world import COORD, TODAY, World, build_world
+from tests.tui.world import COORD, FROZEN, TODAY, World, build_world
 
 
 @pytest.fixture(scope="session")
 def tui_host() -> PluginHost:
-    return PluginHost.load()
+    host = PluginHost.load()
+    if not host.scoring_schemes():  # until the shipped scheme has its entry point
+        import plugins.scoring.default as default_scheme
+
+        host.register(default_scheme, "scoring_default")
+    return host
 
 
 @pytest.fixture(scope="session")
 def world_template(tmp_path_factory: pytest.TempPathFactory, tui_host: PluginHost) -> tuple[Path, World]:
+    """Built once, with time frozen (audit times in the detail pane are the same on every run)."""
     path = tmp_path_factory.mktemp("tui") / "world.db"
-    world = build_world(path, tui_host)
+    with time_machine.travel(FROZEN, tick=False):
+        world = build_world(path, tui_host)
     return path, world
+
+
+@pytest.fixture(autouse=True)
+def _quiet_textual(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TEXTUAL_ANIMATIONS", "none")
 
 
 @pytest.fixture

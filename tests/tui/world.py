@@ -26,6 +26,7 @@ SEEDS = Path(__file__).parent.parent / "fixtures" / "seeds"
 SEED_ORDER = ("001_007993ffda9a68ac.txt", "004_1692d70bd32bb6db.txt", "000_ec88c21d93956c79.txt",
               "002_09c426360c691ab7.txt", "003_206813141252fb57.txt")
 TODAY = dt.date(2026, 5, 15)  # a Friday
+FROZEN = dt.datetime(2026, 5, 15, 2, 0, tzinfo=dt.UTC)  # 10:00 in Beijing on TODAY
 YUNNAN = "530000"
 COORD = Actor("coord", "coordinator")
 MZ = Actor("mz", "department", "minzheng", YUNNAN)

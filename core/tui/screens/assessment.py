@@ -38,7 +38,10 @@ def load_scores(session: Any, *, ctx: Any, period: str) -> dict[str, Any] | None
         from core.services.assessment import assess
     except ImportError:
         return None
-    config = (ctx.settings.get("scoring", {}) if ctx.settings is not None else {}) or {"scheme": "default"}
+    from core.config import Settings, shipped_defaults
+
+    settings = ctx.settings if ctx.settings is not None else Settings(shipped_defaults())
+    config = settings.get("scoring", {}) or {"scheme": "default"}
     as_of = min(ctx.today, _period_end(period))
     return assess(session, actor=ctx.actor, host=ctx.host, period=period, config=config, as_of=as_of,
                   evidence=False, tz=ctx.timezone)

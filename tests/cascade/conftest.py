@@ -1,0 +1,27 @@
+"""Seeds imported once per test database: 民发〔2019〕86号, the Jilin draft, Yunnan and Jilin."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+
+from core.plugin_host import PluginHost
+from core.services.identity import SYSTEM
+from core.services.importing import import_policy
+
+SEEDS = Path(__file__).parents[1] / "fixtures" / "seeds"
+ORDER = ("001_007993ffda9a68ac.txt", "004_1692d70bd32bb6db.txt", "000_ec88c21d93956c79.txt",
+         "002_09c426360c691ab7.txt")
+NATIONAL, YUNNAN, JILIN = "民发〔2019〕86号", "云民发〔2020〕8号", "吉民发〔2020〕28号"
+
+
+@pytest.fixture
+def seeded(session: Session, host: PluginHost) -> dict[str, int]:
+    """Policy ids by seed prefix ("001", "004", "000", "002")."""
+    ids = {}
+    for name in ORDER:
+        ids[name[:3]] = import_policy(session, actor=SYSTEM, host=host, path=SEEDS / name).policy_id
+    session.commit()
+    return ids

@@ -77,6 +77,10 @@ def test_assessment_for_every_county(national_db: Path) -> None:
     from core.services.assessment import assess
 
     host = PluginHost.load()
+    if not any(s.name == "default" for s in host.scoring_schemes()):  # entry point not installed yet
+        import plugins.scoring.default
+
+        host.register(plugins.scoring.default, "scoring_default")
     config = load_settings(None).get("scoring")
     engine = make_engine(f"sqlite:///{national_db}")
     with session_factory(engine)() as session:

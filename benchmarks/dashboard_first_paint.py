@@ -77,7 +77,7 @@ def build(path: Path, host: PluginHost, responsibilities: int) -> None:
 
 
 async def measure(path: Path, host: PluginHost) -> tuple[float, float, float]:
-    from textual.widgets import DataTable, Static
+    from textual.widgets import Static
 
     from core.tui.app import create_app
 
@@ -98,7 +98,8 @@ async def measure(path: Path, host: PluginHost) -> tuple[float, float, float]:
         await pilot.press("2")
         while True:
             await pilot.pause(0.01)
-            if app.screen.query("#tasks") and app.screen.query_one("#tasks", DataTable).row_count:
+            info = app.screen.query("#page-info")
+            if info and "共" in str(info.first(Static).content):
                 tasks = time.perf_counter() - switched
                 break
     engine.dispose()
@@ -121,10 +122,12 @@ def main() -> None:
             print(f"built {path.name} ({n} responsibilities) in {time.perf_counter() - t:.1f} s")
     base = asyncio.run(measure(empty, host))
     big = asyncio.run(measure(large, host))
-    print(f"{'':28}{'empty':>10}{'large':>10}{'ratio':>8}")
+    from core.tui.text import pad
+
+    print(f"{pad('', 28)}{'empty':>10}{'large':>10}{'ratio':>8}")
     for label, a, b in zip(("first screen mounted", "总览 counts shown", "任务 first page shown"), base, big,
                            strict=True):
-        print(f"{label:28}{a:>9.2f}s{b:>9.2f}s{b / a if a else float('nan'):>8.1f}")
+        print(f"{pad(label, 28)}{a:>9.2f}s{b:>9.2f}s{b / a if a else float('nan'):>8.1f}")
 
 
 if __name__ == "__main__":

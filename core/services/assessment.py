@@ -23,13 +23,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
-    JSON,
     Date,
     Integer,
-    MetaData,
     Select,
     String,
-    Text,
     and_,
     case,
     cast,
@@ -39,7 +36,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import FunctionElement
 
 from core.config import shipped_defaults
@@ -58,8 +55,8 @@ from core.services import audit
 from core.services.clock import DEFAULT_TZ
 from core.services.identity import Actor, require_coordinator
 from core.storage.models import (
-    NAMING_CONVENTION,
     Agency,
+    Assessment,
     AuditEvent,
     Extension,
     Finding,
@@ -69,7 +66,6 @@ from core.storage.models import (
     Report,
     Responsibility,
     Task,
-    UTCDateTime,
     utcnow,
 )
 from core.storage.queries import acting_agency_column, milestone_facts
@@ -84,36 +80,6 @@ class TamperedError(DubanError):
     exit_code = 12
 
 
-# ============================================================================================================
-# BEGIN temporary model — to be moved into core/storage/models.py (class Assessment(Base)) with a migration
-# 0003 that creates the table; then delete this block and ``_ensure_table`` (and its three calls).
-# ============================================================================================================
-class _FreezeBase(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-class Assessment(_FreezeBase):
-    """A frozen (published) 考核 result. ``result`` is canonical JSON; ``sha256`` is over its UTF-8 bytes."""
-
-    __tablename__ = "assessment"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    period: Mapped[str] = mapped_column(String(16), index=True)
-    scheme: Mapped[str] = mapped_column(String(80))
-    jurisdiction_code: Mapped[str | None] = mapped_column(String(12))  # ForeignKey("jurisdiction.code")
-    as_of: Mapped[dt.date] = mapped_column(Date)
-    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    result: Mapped[str] = mapped_column(Text)
-    sha256: Mapped[str] = mapped_column(String(64), index=True)
-    frozen_by: Mapped[str] = mapped_column(String(80))
-    frozen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-def _ensure_table(session: Session) -> None:
-    _FreezeBase.metadata.create_all(session.connection(), checkfirst=True)
-# ============================================================================================================
-# END temporary model
-# ============================================================================================================
 
 
 class days_between(FunctionElement[int]):
@@ -494,7 +460,6 @@ def freeze(session: Session, *, actor: Actor, host: PluginHost, period: str, con
                     jurisdiction=jurisdiction, as_of=as_of, evidence=True, tz=tz)
     text = _canonical(result)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    _ensure_table(session)
     row = Assessment(period=result["period"], scheme=result["scheme"], jurisdiction_code=jurisdiction,
                      as_of=dt.date.fromisoformat(result["as_of"]), params=result["config"], result=text,
                      sha256=digest, frozen_by=actor.name, frozen_at=at or utcnow())
@@ -515,7 +480,6 @@ def _with_frozen(result: dict[str, Any], row: Assessment, audit_seq: int | None 
 
 def show(session: Session, *, actor: Actor | None, assessment_id: int) -> dict[str, Any]:
     """A frozen assessment exactly as published, after checking it against its hash and the audit journal."""
-    _ensure_table(session)
     row = session.get(Assessment, assessment_id)
     if row is None:
         raise NotFoundError(f"没有编号为 {assessment_id} 的已冻结考核（见 duban assess list）")
@@ -531,7 +495,6 @@ def show(session: Session, *, actor: Actor | None, assessment_id: int) -> dict[s
 
 
 def list_frozen(session: Session) -> list[dict[str, Any]]:
-    _ensure_table(session)
     stmt = select(Assessment).order_by(Assessment.id.desc())
     return [{"id": a.id, "period": a.period, "scheme": a.scheme, "jurisdiction": a.jurisdiction_code,
              "as_of": a.as_of.isoformat(), "sha256": a.sha256, "frozen_by": a.frozen_by,

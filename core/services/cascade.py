@@ -18,40 +18,18 @@ from sqlalchemy import and_, case, func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from core.domain.agencies import AgencyRegistry
-from core.domain.divisions import DivisionTree, department_name, load, source_note
+from core.domain.divisions import DivisionTree, department_name, load
 from core.domain.jurisdictions import LEVELS
 from core.errors import NotFoundError, ValidationError
 from core.services import audit
 from core.services.catalog import find_policy
 from core.services.identity import Actor, require_coordinator
+from core.services.reference import load_divisions
 from core.services.status import LIGHT_NAMES, warn_until
 from core.storage.models import Jurisdiction, Policy, Responsibility, Task
 from core.storage.queries import RANK_LIGHT, responsibility_lights
 
 BATCH = 5000
-
-
-# -- the division list ---------------------------------------------------------------------------------
-
-def load_divisions(session: Session, *, actor: str = audit.SYSTEM_ACTOR) -> dict[str, int]:
-    """Upsert the shipped GB/T 2260 list into the jurisdiction table (idempotent; never deletes)."""
-    tree = load()
-    have = {j.code: j for j in session.scalars(select(Jurisdiction))}
-    new_rows = [row for row in tree.rows() if row["code"] not in have]
-    changed = 0
-    for row in tree.rows():
-        current = have.get(row["code"])
-        if current is not None and (current.name, current.level, current.parent_code) != (
-                row["name"], row["level"], row["parent_code"]):
-            current.name, current.level, current.parent_code = row["name"], row["level"], row["parent_code"]
-            changed += 1
-    for start in range(0, len(new_rows), BATCH):
-        session.execute(insert(Jurisdiction), new_rows[start:start + BATCH])
-    session.flush()
-    if new_rows or changed:
-        audit.record(session, actor=actor, action="jurisdictions.load", entity_type="jurisdiction", entity_id="*",
-                     after={"added": len(new_rows), "updated": changed, "source": source_note().splitlines()[1]})
-    return {"added": len(new_rows), "updated": changed, "total": len(tree)}
 
 
 def _ensure_divisions(session: Session, codes: Iterable[str], actor: str) -> None:

@@ -72,7 +72,12 @@ def list_tasks(session: Session, *, policy: str | None = None, agency: str | Non
     ).all()
     ids = [t.id for t, _d, _ti in page]
     parties: dict[int, list[Responsibility]] = {i: [] for i in ids}
-    for r in session.scalars(select(Responsibility).where(Responsibility.task_id.in_(ids)).order_by(Responsibility.id)):
+    own_level = select(Responsibility).join(Task, Task.id == Responsibility.task_id).join(
+        Policy, Policy.id == Task.policy_id).where(
+        Responsibility.task_id.in_(ids),
+        # the parties as the document names them, not the rows a cascade added for lower jurisdictions
+        or_(Policy.jurisdiction_code.is_(None), Responsibility.jurisdiction_code == Policy.jurisdiction_code))
+    for r in session.scalars(own_level.order_by(Responsibility.id)):
         parties[r.task_id].append(r)
     rows = []
     for task, doc_number, title in page:

@@ -60,8 +60,12 @@ def _facts_of_parse(parsed: ParsedPolicy) -> list[TaskFacts]:
 
 
 def _facts_of_policy(policy: Policy) -> list[TaskFacts]:
+    """The stored version's tasks with the parties the document named (not rows a cascade added below)."""
+    def own(r: Responsibility) -> bool:
+        return policy.jurisdiction_code is None or r.jurisdiction_code == policy.jurisdiction_code
+
     return [TaskFacts(t.section, t.number, t.text,
-                      frozenset((r.agency_key or r.name_as_written, r.role) for r in t.responsibilities))
+                      frozenset((r.agency_key or r.name_as_written, r.role) for r in t.responsibilities if own(r)))
             for t in policy.tasks]
 
 

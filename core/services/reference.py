@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from core.domain.divisions import load, source_note
 from core.plugin_host import PluginHost
 from core.services import audit
 from core.storage.models import Agency, Jurisdiction
@@ -44,6 +45,27 @@ def sync_agencies(session: Session, *, host: PluginHost, actor: str = audit.SYST
         audit.record(session, actor=actor, action="agencies.sync", entity_type="agency",
                      entity_id="*", after={"keys": keys})
     return sorted(changed)
+
+
+def load_divisions(session: Session, *, actor: str = audit.SYSTEM_ACTOR) -> dict[str, int]:
+    """Upsert the shipped GB/T 2260 list into the jurisdiction table (idempotent; never deletes)."""
+    tree = load()
+    have = {j.code: j for j in session.scalars(select(Jurisdiction))}
+    new_rows = [row for row in tree.rows() if row["code"] not in have]
+    changed = 0
+    for row in tree.rows():
+        current = have.get(row["code"])
+        if current is not None and (current.name, current.level, current.parent_code) != (
+                row["name"], row["level"], row["parent_code"]):
+            current.name, current.level, current.parent_code = row["name"], row["level"], row["parent_code"]
+            changed += 1
+    for start in range(0, len(new_rows), 5000):
+        session.execute(insert(Jurisdiction), new_rows[start:start + 5000])
+    session.flush()
+    if new_rows or changed:
+        audit.record(session, actor=actor, action="jurisdictions.load", entity_type="jurisdiction", entity_id="*",
+                     after={"added": len(new_rows), "updated": changed, "source": source_note().splitlines()[1]})
+    return {"added": len(new_rows), "updated": changed, "total": len(tree)}
 
 
 def list_agencies(session: Session) -> list[dict[str, Any]]:

@@ -156,7 +156,10 @@ class Responsibility(Base):
     """
 
     __tablename__ = "responsibility"
-    __table_args__ = (Index("ix_responsibility_agency_state", "agency_key", "jurisdiction_code", "state"),)
+    __table_args__ = (
+        Index("ix_responsibility_agency_state", "agency_key", "jurisdiction_code", "state"),
+        Index("ix_responsibility_jurisdiction", "jurisdiction_code"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"), index=True)
@@ -367,3 +370,20 @@ class AppMeta(Base):
 
     key: Mapped[str] = mapped_column(String(60), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class Assessment(Base):
+    """A frozen (published) 考核 result. ``result`` is canonical JSON; ``sha256`` is over its UTF-8 bytes."""
+
+    __tablename__ = "assessment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period: Mapped[str] = mapped_column(String(16), index=True)
+    scheme: Mapped[str] = mapped_column(String(80))
+    jurisdiction_code: Mapped[str | None] = mapped_column(ForeignKey("jurisdiction.code"))
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    result: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    frozen_by: Mapped[str] = mapped_column(String(80))
+    frozen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -34,14 +34,14 @@ from core.plugin_api import ScoringSchemeSpec, hookimpl
 NAME = "default"
 
 
-def _weight(cfg: Mapping[str, Any], role: str) -> float:
-    return float(cfg.get(f"weight_{role}", cfg["weight_lead"]))
+def _weights(cfg: Mapping[str, Any]) -> dict[str, float]:
+    return {role: float(cfg[f"weight_{role}"]) for role in ("lead", "joint", "support")}
 
 
-def _task_terms(tasks: Sequence[TaskFacts], cfg: Mapping[str, Any]) -> list[Term]:
+def _task_terms(tasks: Sequence[TaskFacts], cfg: Mapping[str, Any], weights: Mapping[str, float]) -> list[Term]:
     first = tasks[0]
-    role = max((t.role for t in tasks), key=lambda r: _weight(cfg, r))
-    w = _weight(cfg, role)
+    role = max((t.role for t in tasks), key=lambda r: weights.get(r, weights["lead"]))
+    w = weights.get(role, weights["lead"])
     rw = f"{ROLE_NAMES.get(role, role)}权重 {num(w)}"
     common = {"task_id": first.task_id, "task": first.task, "role": role}
     n_over, days = sum(t.overdue for t in tasks), sum(t.days_late for t in tasks)
@@ -65,8 +65,10 @@ def _task_terms(tasks: Sequence[TaskFacts], cfg: Mapping[str, Any]) -> list[Term
     return out + ([back] if back else [])
 
 
-def score_department(dept: DepartmentFacts, config: Mapping[str, Any]) -> DepartmentScore:
+def score_department(dept: DepartmentFacts, config: Mapping[str, Any],
+                     weights: Mapping[str, float] | None = None) -> DepartmentScore:
     cfg = config["default"]
+    weights = weights or _weights(cfg)
     base = float(cfg["base"])
     terms = [Term("base", "基础分", points(base), f"{num(base)} 分")]
     if dept.due:
@@ -81,7 +83,7 @@ def score_department(dept: DepartmentFacts, config: Mapping[str, Any]) -> Depart
     for t in dept.tasks:
         by_task.setdefault(t.task_id, []).append(t)
     for task_id in sorted(by_task):
-        terms.extend(_task_terms(by_task[task_id], cfg))
+        terms.extend(_task_terms(by_task[task_id], cfg, weights))
     score = total(terms)
     if score < 0:
         terms.append(Term("floor", "最低 0 分", -score, f"得分 {num(score)} 不低于 0"))
@@ -90,7 +92,8 @@ def score_department(dept: DepartmentFacts, config: Mapping[str, Any]) -> Depart
 
 
 def compute(facts: Sequence[DepartmentFacts], config: Mapping[str, Any]) -> list[DepartmentScore]:
-    return [score_department(d, config) for d in facts]
+    weights = _weights(config["default"])
+    return [score_department(d, config, weights) for d in facts]
 
 
 @hookimpl

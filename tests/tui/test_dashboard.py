@@ -12,7 +12,14 @@ from sqlalchemy import select
 from textual.widgets import Checkbox, DataTable, Input, Select, TextArea
 
 from core.services.status import Scope, summary
-from core.storage.models import AuditEvent, Extension, NotificationAttempt, OutboxMessage, Report, Responsibility
+from core.storage.models import (
+    AuditEvent,
+    Extension,
+    NotificationAttempt,
+    OutboxMessage,
+    Report,
+    Responsibility,
+)
 from core.tui.palette import DubanCommands
 from core.tui.screens.assessment import AssessmentScreen
 from core.tui.screens.department import DepartmentScreen
@@ -282,7 +289,7 @@ async def test_extension_request_then_approve_and_refuse(make_app, world, sessio
         await settle(pilot)
         app.open_task(world.mz_task)
         await settle(pilot)
-        for button, state in (("approve", "approved"), ("refuse", "refused")):
+        for button in ("approve", "refuse"):
             await pilot.press("d")
             await settle(pilot)
             assert isinstance(app.screen, DecisionForm)

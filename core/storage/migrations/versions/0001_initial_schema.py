@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 23:55:17.017581
+Create Date: 2026-11-24 00:35:10.476570
 """
 
 from __future__ import annotations
@@ -110,6 +110,24 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('name', name=op.f('pk_app_user')),
     sa.UniqueConstraint('os_login', name=op.f('uq_app_user_os_login'))
     )
+    op.create_table('assessment',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('period', sa.String(length=16), nullable=False),
+    sa.Column('scheme', sa.String(length=80), nullable=False),
+    sa.Column('jurisdiction_code', sa.String(length=12), nullable=True),
+    sa.Column('as_of', sa.Date(), nullable=False),
+    sa.Column('params', sa.JSON(), nullable=False),
+    sa.Column('result', sa.Text(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('frozen_by', sa.String(length=80), nullable=False),
+    sa.Column('frozen_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['jurisdiction_code'], ['jurisdiction.code'], name=op.f('fk_assessment_jurisdiction_code_jurisdiction')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_assessment'))
+    )
+    with op.batch_alter_table('assessment', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_assessment_period'), ['period'], unique=False)
+        batch_op.create_index(batch_op.f('ix_assessment_sha256'), ['sha256'], unique=False)
+
     op.create_table('notification_attempt',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('message_id', sa.Integer(), nullable=False),
@@ -183,6 +201,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('responsibility', schema=None) as batch_op:
         batch_op.create_index('ix_responsibility_agency_state', ['agency_key', 'jurisdiction_code', 'state'], unique=False)
+        batch_op.create_index('ix_responsibility_jurisdiction', ['jurisdiction_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_responsibility_task_id'), ['task_id'], unique=False)
 
     op.create_table('task_link',
@@ -345,6 +364,7 @@ def downgrade() -> None:
     op.drop_table('task_link')
     with op.batch_alter_table('responsibility', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_responsibility_task_id'))
+        batch_op.drop_index('ix_responsibility_jurisdiction')
         batch_op.drop_index('ix_responsibility_agency_state')
 
     op.drop_table('responsibility')
@@ -361,6 +381,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_notification_attempt_message_id'))
 
     op.drop_table('notification_attempt')
+    with op.batch_alter_table('assessment', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_assessment_sha256'))
+        batch_op.drop_index(batch_op.f('ix_assessment_period'))
+
+    op.drop_table('assessment')
     op.drop_table('app_user')
     with op.batch_alter_table('outbox_message', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outbox_message_state'))

@@ -26,7 +26,7 @@ LIST_ITEM_SCHEMAS: dict[str, dict[str, tuple[type, bool]]] = {
     "notify.routes": {"url": (str, True), "tags": (list, True), "name": (str, False), "max_bytes": (int, False)},
 }
 #: tables whose keys are free, with the type of every value
-OPEN_TABLES: dict[str, type] = {"users.map": str}
+OPEN_TABLES: dict[str, type] = {"users.map": str, "dashboard.keymap": str}
 
 
 def xdg_config_home() -> Path:

@@ -1,35 +1,14 @@
-"""Plugins for the 考核 tests: the shipped ones (registered by hand until pyproject.toml lists them), a
-province's own scheme, and two broken ones."""
+"""Plugins for the 考核 tests: a province's own scheme and two broken ones (the shipped scheme and exporters
+come through their entry points, as in a real installation)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from types import ModuleType, SimpleNamespace
+from types import SimpleNamespace
 from typing import Any
 
-import plugins.exporters.csv_export
-import plugins.exporters.md
-import plugins.exporters.xlsx
-import plugins.scoring.default
 from core.domain.scoring import DepartmentFacts, DepartmentScore, Ref, Term, grade, points
 from core.plugin_api import ScoringSchemeSpec, hookimpl
-from core.plugin_host import PluginHost
-
-SHIPPED: dict[str, ModuleType] = {
-    "scoring_default": plugins.scoring.default,
-    "exporter_xlsx": plugins.exporters.xlsx,
-    "exporter_md": plugins.exporters.md,
-    "exporter_csv": plugins.exporters.csv_export,
-}
-
-
-def register_shipped(host: PluginHost) -> PluginHost:
-    """Register the shipped scheme and exporters unless their entry points already did."""
-    for name, module in SHIPPED.items():
-        if name not in host.infos and not host.pm.is_registered(module):
-            host.register(module, name, builtin=True)
-    return host
-
 
 # --------------------------------------------------------------------------- a province's own scheme
 

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from core.cli.main import cli
 from core.plugin_host import PluginHost
 from core.storage.db import make_engine, session_factory
-from tests.assessment.plugins import broken_register, register_shipped, yunnan
+from tests.assessment.plugins import broken_register, yunnan
 from tests.assessment.scenario import World, build_world
 
 
@@ -23,7 +23,7 @@ def world(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple
     original = PluginHost.load
 
     def load(cls: type[PluginHost], **kwargs: object) -> PluginHost:
-        host = register_shipped(original(**kwargs))  # type: ignore[arg-type]
+        host = original(**kwargs)  # type: ignore[arg-type]
         host.register(yunnan, "scoring_yunnan")
         host.register(broken_register, "scoring_broken")
         return host

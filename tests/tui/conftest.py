@@ -19,12 +19,7 @@ from tests.tui.world import COORD, FROZEN, TODAY, World, build_world
 
 @pytest.fixture(scope="session")
 def tui_host() -> PluginHost:
-    host = PluginHost.load()
-    if not host.scoring_schemes():  # until the shipped scheme has its entry point
-        import plugins.scoring.default as default_scheme
-
-        host.register(default_scheme, "scoring_default")
-    return host
+    return PluginHost.load()
 
 
 @pytest.fixture(scope="session")

@@ -63,20 +63,30 @@ class OverviewScreen(DubanScreen):
     # ------------------------------------------------------------------ loading
 
     def refresh_data(self) -> None:
-        from core.services.dashboard import jurisdiction_choices, overview, policy_choices, trend
+        """Counts first; the most overdue and the trend (five more passes over the lights) after them, one
+        at a time, so the first numbers appear as soon as the database has them."""
+        from core.services.dashboard import jurisdiction_choices, overview, policy_choices
 
         ctx = self.ctx
         if not self._choices_loaded:
             self.load("choices", lambda s: (policy_choices(s), jurisdiction_choices(s)))
         as_of = self.as_of or ctx.today
-        policy_id, jurisdiction = self.policy_id, self.jurisdiction
-
-        def scope(s: Any) -> Any:
-            return ctx.scope(s, policy_id=policy_id, jurisdiction=jurisdiction)
-
+        scope = self._scope
         self.load("overview", lambda s: overview(s, as_of=as_of, warning_days=ctx.warning_days, scope=scope(s)))
-        self.load("trend", lambda s: trend(s, as_of=as_of, warning_days=ctx.warning_days, scope=scope(s),
-                                           quarters=TREND_QUARTERS))
+
+    def _scope(self, session: Any) -> Any:
+        return self.ctx.scope(session, policy_id=self.policy_id, jurisdiction=self.jurisdiction)
+
+    def _load_rest(self) -> None:
+        from core.services.dashboard import most_overdue, trend
+
+        ctx, as_of, scope = self.ctx, self.as_of or self.ctx.today, self._scope
+
+        def rest(s: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+            return (most_overdue(s, as_of=as_of, scope=scope(s)),
+                    trend(s, as_of=as_of, warning_days=ctx.warning_days, scope=scope(s), quarters=TREND_QUARTERS))
+
+        self.load("rest", rest)
 
     def show_choices(self, data: tuple[list[tuple[int, str]], list[tuple[str, str]]]) -> None:
         self._choices_loaded = True
@@ -102,7 +112,11 @@ class OverviewScreen(DubanScreen):
         fill(self.query_one("#departments", DataTable),
              [(cell_text(d["name"]), light(d["light"]), d["red"], d["yellow"], d["green"], d["done"], d["overdue"],
                percent(d["on_time_rate"])) for d in depts], [d["agency"] or "-" for d in depts])
-        rows = data["most_overdue"]
+        self._load_rest()
+
+    def show_rest(self, data: tuple[list[dict[str, Any]], list[dict[str, Any]]]) -> None:
+        rows, trend = data
+        self.show_trend(trend)
         fill(self.query_one("#overdue", DataTable),
              [(r["days_overdue"] if not r["returned"] else f"{r['days_overdue']}(退回)", clip(r["policy"], 18),
                cell_text(r["number"]), cell_text(r["agency_name"]), cell_text(r["period"]), r["effective_due"],

@@ -60,10 +60,12 @@ def build(path: Path, host: PluginHost, responsibilities: int) -> None:
                                       "role": ("lead", "support", "support")[k], "state": "assigned", "version": 1})
                     for q, due in enumerate(DUES):
                         mid += 1
+                        reported = bool((rid + q) % 2) and due < TODAY
                         ms_rows.append({"id": mid, "key": f"{t + 1}:{rid}:{q}", "task_id": t + 1,
                                         "responsibility_id": rid, "period": f"Q{q}", "due_date": due,
-                                        "effective_due_date": due})
-                        if (rid + q) % 2 and due < TODAY:
+                                        "effective_due_date": due,  # bulk inserts set the denormalised day
+                                        "first_report_on": due - dt.timedelta(days=2) if reported else None})
+                        if reported:
                             rep_rows.append({"responsibility_id": rid, "milestone_id": mid, "text": "已完成",
                                              "indicators": {}, "attachments": [], "submitted_by": "bench",
                                              "submitted_at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC),

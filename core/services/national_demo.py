@@ -257,10 +257,11 @@ def _milestones(ids: _Ids, resp_rows: list[dict[str, Any]], occurrences: list[tu
     for resp in resp_rows:
         for period, due in occurrences:
             mid = ids.take(Milestone)
+            first_report_on = history(resp, mid, due, capacity[resp["id"]])
             yield {"id": mid, "key": milestone_key(resp["task_id"], resp["id"], period),
                    "task_id": resp["task_id"], "responsibility_id": resp["id"], "schedule_id": None,
-                   "period": period, "due_date": due, "effective_due_date": due}
-            history(resp, mid, due, capacity[resp["id"]])
+                   "period": period, "due_date": due, "effective_due_date": due,
+                   "first_report_on": first_report_on}
 
 
 @dataclass
@@ -272,32 +273,32 @@ class _History:
     touched: dict[int, str]
     summary: NationalSummary
 
-    def __call__(self, resp: dict[str, Any], milestone_id: int, due: dt.date, care: float) -> None:
-        _history(self.rng, self.ids, resp, milestone_id, due, self.today, care, self.reports, self.touched,
+    def __call__(self, resp: dict[str, Any], milestone_id: int, due: dt.date, care: float) -> dt.date | None:
+        return _history(self.rng, self.ids, resp, milestone_id, due, self.today, care, self.reports, self.touched,
                  self.summary)
 
 
 def _history(rng: random.Random, ids: _Ids, resp: dict[str, Any], milestone_id: int, due: dt.date,
              today: dt.date, care: float, reports: list[dict[str, Any]], touched: dict[int, str],
-             summary: NationalSummary) -> None:
-    """Whether and when this milestone was reported, reviewed, returned and corrected.
+             summary: NationalSummary) -> dt.date | None:
+    """Whether and when this milestone was reported, reviewed, returned and corrected; the first report's day.
 
     ``care`` (0.6–1) is the department's diligence: a lapse (fate above it) is a late report, or — when the
     due date is within the last 150 days — no report yet (red).
     """
     if due > today + dt.timedelta(days=30):
-        return
+        return None
     fate = rng.random()
     if due >= today and fate < 0.6:
-        return  # not due yet: most are still open
+        return None  # not due yet: most are still open
     if due < today and fate > care + 0.04 and due > today - dt.timedelta(days=150):
         summary.unreported += 1
-        return  # a recent lapse: red
+        return None  # a recent lapse: red
     late = due < today and fate > care
     day = due + dt.timedelta(days=rng.randint(1, 45)) if late else due - dt.timedelta(days=rng.randint(0, 20))
     if day > today:
         summary.unreported += due < today
-        return
+        return None
     summary.late += late
     rid = resp["id"]
     review = day + dt.timedelta(days=rng.randint(1, 10))
@@ -320,6 +321,7 @@ def _history(rng: random.Random, ids: _Ids, resp: dict[str, Any], milestone_id: 
                           reviewed_on=fixed + dt.timedelta(days=2))
             reports.append(second)
             touched[rid] = "in_progress"
+    return day
 
 
 def _report_row(report_id: int, rid: int, milestone_id: int, day: dt.date, version: int, rng: random.Random,

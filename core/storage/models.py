@@ -22,6 +22,11 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
+    func,
+    or_,
+    select,
+    update,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -213,6 +218,9 @@ class Milestone(Base):
     period: Mapped[str] = mapped_column(String(40))
     due_date: Mapped[dt.date] = mapped_column(Date, index=True)
     effective_due_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    #: the day of the first report on this milestone. Reports are never deleted and corrections come later,
+    #: so "reported by day D" is exactly ``first_report_on <= D`` — the status queries need no scan of reports.
+    first_report_on: Mapped[dt.date | None] = mapped_column(Date)
 
 
 class Report(Base):
@@ -387,3 +395,30 @@ class Assessment(Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     frozen_by: Mapped[str] = mapped_column(String(80))
     frozen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+@event.listens_for(Report, "after_insert")
+def _keep_first_report_on(_mapper: Any, connection: Any, report: Report) -> None:
+    """Maintain ``Milestone.first_report_on`` for every report written through the ORM (bulk Core inserts,
+    as in the national demo generator, set it themselves)."""
+    if report.milestone_id is None:
+        return
+    connection.execute(
+        update(Milestone.__table__)
+        .where(Milestone.__table__.c.id == report.milestone_id,
+               or_(Milestone.__table__.c.first_report_on.is_(None),
+                   Milestone.__table__.c.first_report_on > report.submitted_on))
+        .values(first_report_on=report.submitted_on)
+    )
+
+
+@event.listens_for(Report, "after_delete")
+def _recompute_first_report_on(_mapper: Any, connection: Any, report: Report) -> None:
+    """Reports are never deleted by duban itself; should one be (by hand, by a test), keep the invariant."""
+    if report.milestone_id is None:
+        return
+    report_table, milestone_table = Report.__table__, Milestone.__table__
+    first = (select(func.min(report_table.c.submitted_on))
+             .where(report_table.c.milestone_id == report.milestone_id).scalar_subquery())
+    connection.execute(update(milestone_table).where(milestone_table.c.id == report.milestone_id)
+                       .values(first_report_on=first))

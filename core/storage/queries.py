@@ -26,23 +26,31 @@ RANK_LIGHT = {v: k for k, v in LIGHT_RANK.items()}
 
 
 def milestone_facts(as_of: dt.date) -> Select:
-    """One row per milestone: effective due date as of D, first report day, and whether the latest
-    report by D was returned by D."""
+    """One row per milestone: effective due date as of D, first report day (if by D), and whether the latest
+    report by D was returned by D.
+
+    The first report day is the denormalised ``Milestone.first_report_on`` (exact: reports are never deleted).
+    Only returned reports (a few percent) are scanned, each checked for a later version filed by D.
+    """
     ext = (
         select(Extension.milestone_id, func.max(Extension.new_date).label("new_due"))
         .where(Extension.state == "approved", Extension.decided_on <= as_of)
         .group_by(Extension.milestone_id)
         .subquery("ext")
     )
-    rep = (
-        select(Report.milestone_id, func.min(Report.submitted_on).label("first_on"),
-               func.max(Report.version).label("max_version"))
-        .where(Report.submitted_on <= as_of, Report.milestone_id.is_not(None))
-        .group_by(Report.milestone_id)
-        .subquery("rep")
+    later = Report.__table__.alias("later")
+    returned_report = Report.__table__.alias("ret")
+    returned = (
+        select(returned_report.c.milestone_id)
+        .where(returned_report.c.review_state == "returned", returned_report.c.reviewed_on <= as_of,
+               returned_report.c.submitted_on <= as_of, returned_report.c.milestone_id.is_not(None),
+               ~select(later.c.id).where(later.c.milestone_id == returned_report.c.milestone_id,
+                                         later.c.version > returned_report.c.version,
+                                         later.c.submitted_on <= as_of).exists())
+        .group_by(returned_report.c.milestone_id)
+        .subquery("returned")
     )
-    latest = Report.__table__.alias("latest")
-    returned = and_(latest.c.review_state == "returned", latest.c.reviewed_on <= as_of)
+    first_on = case((Milestone.first_report_on <= as_of, Milestone.first_report_on))
     return (
         select(
             Milestone.id.label("milestone_id"),
@@ -51,12 +59,11 @@ def milestone_facts(as_of: dt.date) -> Select:
             Milestone.period,
             Milestone.due_date,
             func.coalesce(ext.c.new_due, Milestone.due_date).label("effective_due"),
-            rep.c.first_on,
-            case((returned, literal(True)), else_=literal(False)).label("returned"),
+            first_on.label("first_on"),
+            case((returned.c.milestone_id.is_not(None), literal(True)), else_=literal(False)).label("returned"),
         )
         .outerjoin(ext, ext.c.milestone_id == Milestone.id)
-        .outerjoin(rep, rep.c.milestone_id == Milestone.id)
-        .outerjoin(latest, and_(latest.c.milestone_id == Milestone.id, latest.c.version == rep.c.max_version))
+        .outerjoin(returned, returned.c.milestone_id == Milestone.id)
     )
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 00:35:10.476570
+Create Date: 2026-11-24 00:49:15.134754
 """
 
 from __future__ import annotations
@@ -246,6 +246,7 @@ def upgrade() -> None:
     sa.Column('period', sa.String(length=40), nullable=False),
     sa.Column('due_date', sa.Date(), nullable=False),
     sa.Column('effective_due_date', sa.Date(), nullable=False),
+    sa.Column('first_report_on', sa.Date(), nullable=True),
     sa.ForeignKeyConstraint(['responsibility_id'], ['responsibility.id'], name=op.f('fk_milestone_responsibility_id_responsibility'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['schedule_id'], ['schedule.id'], name=op.f('fk_milestone_schedule_id_schedule'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['task_id'], ['task.id'], name=op.f('fk_milestone_task_id_task'), ondelete='CASCADE'),

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Select, and_, case, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from core.services.calendar import calendar_around
@@ -67,7 +67,10 @@ def _lights(session: Session, as_of: dt.date, warning_days: int, scope: Scope) -
 def task_lights(session: Session, as_of: dt.date, warning_days: int, scope: Scope) -> Select:
     """One row per task: its light from its lead (or, without a lead, its joint parties) — supporters'
     lights stay visible per responsibility but do not colour the task."""
-    rl = _lights(session, as_of, warning_days, scope).subquery("rl2")
+    return _task_aggregate(_lights(session, as_of, warning_days, scope).subquery("rl2"))
+
+
+def _task_aggregate(rl: Any) -> Select:
     principal = rl.c.role.in_(("lead", "joint"))
     has_lead = func.max(case((rl.c.role == "lead", 1), else_=0))
     lead_open = func.sum(case((and_(rl.c.role == "lead", rl.c.rank > 0), 1), else_=0))
@@ -86,30 +89,37 @@ def task_lights(session: Session, as_of: dt.date, warning_days: int, scope: Scop
     )
 
 
+def _light_counts(rank_column: Any) -> list[Any]:
+    return [func.sum(case((rank_column == rank, 1), else_=0)).label(light)
+            for light, rank in (("red", 3), ("yellow", 2), ("green", 1), ("done", 0))]
+
+
 def summary(session: Session, *, as_of: dt.date, warning_days: int = 5, scope: Scope = Scope()) -> dict[str, Any]:
-    """Counts of tasks and of responsibilities by light, and per-department rows (GROUP BY in SQL)."""
-    tl = task_lights(session, as_of, warning_days, scope).subquery("tl")
-    task_counts = {RANK_LIGHT[r]: n for r, n in session.execute(
-        select(tl.c.rank, func.count()).group_by(tl.c.rank))}
-    rl = _lights(session, as_of, warning_days, scope).subquery("rl")
-    resp_counts = {RANK_LIGHT[r]: n for r, n in session.execute(
-        select(rl.c.rank, func.count()).group_by(rl.c.rank))}
-    dept_rows = session.execute(
-        select(
-            rl.c.acting_agency,
-            *[func.sum(case((rl.c.rank == rank, 1), else_=0)).label(light)
-              for light, rank in (("red", 3), ("yellow", 2), ("green", 1), ("done", 0))],
-            func.sum(rl.c.overdue).label("overdue"),
-            func.sum(rl.c.due).label("due"),
-            func.sum(rl.c.late).label("late"),
-            func.max(rl.c.rank).label("worst"),
-        ).group_by(rl.c.acting_agency).order_by(func.max(rl.c.rank).desc(), rl.c.acting_agency)
-    ).all()
+    """Counts of tasks and of responsibilities by light, and per-department rows.
+
+    One statement: the responsibility lights are a CTE (materialised once by SQLite and PostgreSQL, as it
+    is read twice), grouped by department and, through the task aggregate, into one row of task counts.
+    """
+    rl = _lights(session, as_of, warning_days, scope).cte("rl")
+    tl = _task_aggregate(rl).subquery("tl")
+    zero = literal(0)
+    by_department = select(
+        literal("dept").label("kind"), rl.c.acting_agency.label("agency"), *_light_counts(rl.c.rank),
+        func.sum(rl.c.overdue).label("overdue"), func.sum(rl.c.due).label("due"), func.sum(rl.c.late).label("late"),
+        func.max(rl.c.rank).label("worst"),
+    ).group_by(rl.c.acting_agency)
+    tasks = select(literal("task").label("kind"), literal(None).label("agency"), *_light_counts(tl.c.rank),
+                   zero.label("overdue"), zero.label("due"), zero.label("late"), zero.label("worst"))
+    rows = session.execute(union_all(by_department, tasks)).all()
+    dept_rows = sorted((r for r in rows if r.kind == "dept"), key=lambda r: (-int(r.worst), r.agency or ""))
+    task_row = next((r for r in rows if r.kind == "task"), None)
+    task_counts = {light: int(getattr(task_row, light) or 0) for light in LIGHTS} if task_row else {}
+    resp_counts = {light: sum(int(getattr(r, light) or 0) for r in dept_rows) for light in LIGHTS}
     departments = []
     for row in dept_rows:
         due = int(row.due or 0)
         departments.append({
-            "agency": row.acting_agency, "light": RANK_LIGHT[int(row.worst)],
+            "agency": row.agency, "light": RANK_LIGHT[int(row.worst)],
             **{light: int(getattr(row, light) or 0) for light in LIGHTS},
             "overdue": int(row.overdue or 0),
             "on_time_rate": round((due - int(row.late or 0)) / due, 3) if due else None,

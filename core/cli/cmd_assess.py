@@ -174,13 +174,19 @@ def assess_list_cmd(state: CliState, as_json: bool) -> None:
 
 
 @assess_group.command("schemes")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @pass_state
-def assess_schemes_cmd(state: CliState) -> None:
+def assess_schemes_cmd(state: CliState, as_json: bool) -> None:
     """列出已安装的考核方案和导出格式。"""
     from core.services.assessment import available_schemes
 
-    for spec in available_schemes(state.host):
-        click.echo(f"方案 {cell(spec.name, 12)} {spec.title}  {spec.description}")
-    for spec in state.host.exporters():
-        click.echo(f"导出 {cell(spec.name, 12)} {spec.suffix}  {spec.description}")
+    schemes = [{"name": s.name, "title": s.title, "description": s.description} for s in available_schemes(state.host)]
+    exporters = [{"name": e.name, "suffix": e.suffix, "description": e.description} for e in state.host.exporters()]
+    if as_json:
+        echo_json({"schemes": schemes, "exporters": exporters})
+    else:
+        for spec in schemes:
+            click.echo(f"方案 {cell(spec['name'], 12)} {spec['title']}  {spec['description']}")
+        for spec in exporters:
+            click.echo(f"导出 {cell(spec['name'], 12)} {spec['suffix']}  {spec['description']}")
     _warn_faults(state)

@@ -16,7 +16,7 @@ from core.errors import NotFoundError, PermissionDenied
 from core.services.audit import list_events
 from core.services.identity import Actor
 from core.services.responsibilities import STATE_NAMES
-from core.services.status import LIGHTS, Scope, overdue, summary, task_lights, warn_until
+from core.services.status import LIGHTS, Scope, overdue, scoped_lights, summary, task_lights, warn_until
 from core.storage.models import (
     Agency,
     AuditEvent,
@@ -305,25 +305,11 @@ def _event_is_visible(event: dict[str, Any], resps: list[dict[str, Any]]) -> boo
 
 # ------------------------------------------------------------------------------------------ 部门
 
-def _scoped_lights(session: Session, as_of: dt.date, warning_days: int, scope: Scope):
-    sub = responsibility_lights(as_of, warn_until(session, as_of, warning_days)).subquery("rl")
-    stmt = select(sub)
-    if scope.agency:
-        stmt = stmt.where(sub.c.acting_agency == scope.agency)
-    if scope.jurisdiction:
-        stmt = stmt.where(sub.c.jurisdiction_code == scope.jurisdiction)
-    if scope.policy_id is not None:
-        stmt = stmt.where(sub.c.policy_id == scope.policy_id)
-    else:  # as core.services.status: drafts are not supervised unless asked for by name
-        stmt = stmt.where(sub.c.policy_status == "in_force")
-    return stmt.subquery("srl")
-
-
 def department_responsibilities(session: Session, *, as_of: dt.date, warning_days: int, scope: Scope,
                                 roles: tuple[str, ...], text: str | None = None, limit: int = PAGE,
                                 offset: int = 0) -> dict[str, Any]:
     """A page of one agency's responsibilities of the given roles, worst light first."""
-    rl = _scoped_lights(session, as_of, warning_days, scope)
+    rl = scoped_lights(session, as_of, warning_days, scope).subquery("srl")
     stmt = (select(rl, Task.section, Task.number, Task.text, Policy.doc_number, Policy.title)
             .join(Task, Task.id == rl.c.task_id).join(Policy, Policy.id == rl.c.policy_id)
             .where(rl.c.role.in_(roles)))

@@ -48,7 +48,8 @@ def warn_until(session: Session, as_of: dt.date, warning_days: int) -> dt.date:
     return calendar_around(session, as_of).add_working_days(as_of, warning_days)
 
 
-def _lights(session: Session, as_of: dt.date, warning_days: int, scope: Scope) -> Select:
+def scoped_lights(session: Session, as_of: dt.date, warning_days: int, scope: Scope) -> Select:
+    """The responsibility lights (core.storage.queries.responsibility_lights) of a scope."""
     sub = responsibility_lights(as_of, warn_until(session, as_of, warning_days)).subquery("rl")
     stmt = select(sub)
     if scope.agency:
@@ -67,7 +68,7 @@ def _lights(session: Session, as_of: dt.date, warning_days: int, scope: Scope) -
 def task_lights(session: Session, as_of: dt.date, warning_days: int, scope: Scope) -> Select:
     """One row per task: its light from its lead (or, without a lead, its joint parties) — supporters'
     lights stay visible per responsibility but do not colour the task."""
-    return _task_aggregate(_lights(session, as_of, warning_days, scope).subquery("rl2"))
+    return _task_aggregate(scoped_lights(session, as_of, warning_days, scope).subquery("rl2"))
 
 
 def _task_aggregate(rl: Any) -> Select:
@@ -100,7 +101,7 @@ def summary(session: Session, *, as_of: dt.date, warning_days: int = 5, scope: S
     One statement: the responsibility lights are a CTE (materialised once by SQLite and PostgreSQL, as it
     is read twice), grouped by department and, through the task aggregate, into one row of task counts.
     """
-    rl = _lights(session, as_of, warning_days, scope).cte("rl")
+    rl = scoped_lights(session, as_of, warning_days, scope).cte("rl")
     tl = _task_aggregate(rl).subquery("tl")
     zero = literal(0)
     by_department = select(
@@ -135,7 +136,7 @@ def summary(session: Session, *, as_of: dt.date, warning_days: int = 5, scope: S
 def responsibility_rows(session: Session, *, as_of: dt.date, warning_days: int = 5, scope: Scope = Scope(),
                         limit: int = 200, offset: int = 0) -> list[dict[str, Any]]:
     """A page of responsibilities with their lights, worst first."""
-    rl = _lights(session, as_of, warning_days, scope).subquery("rl")
+    rl = scoped_lights(session, as_of, warning_days, scope).subquery("rl")
     stmt = (
         select(rl, Task.section, Task.number, Task.text, Policy.doc_number, Policy.title)
         .join(Task, Task.id == rl.c.task_id).join(Policy, Policy.id == rl.c.policy_id)

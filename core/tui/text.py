@@ -2,15 +2,16 @@
 
 ``“”…—·①℃`` are "ambiguous width": one cell in Rich, two in many zh-CN terminals, so a column holding them
 drifts. Table cells and status lines go through :func:`cell_text`, which swaps them for wide (「」) or
-ASCII equivalents; widths are measured with :func:`rich.cells.cell_len`. Rich only — no Textual here.
+ASCII equivalents; widths are counted by core.domain.textwidth (the alignment tests check them with rich.cells.cell_len).
 """
 
 from __future__ import annotations
 
 import unicodedata
 
-from rich.cells import cell_len
 from rich.text import Text
+
+from core.domain import textwidth
 
 #: ambiguous-width characters common in Chinese official documents → unambiguous stand-ins
 REPLACEMENTS = {
@@ -53,24 +54,12 @@ def block_text(value: object) -> str:
 
 def clip(value: object, cells: int) -> str:
     """:func:`cell_text`, cut to at most ``cells`` terminal cells (marked with ASCII dots)."""
-    text = cell_text(value)
-    if cell_len(text) <= cells:
-        return text
-    out, used = [], 0
-    limit = max(0, cells - len(ELLIPSIS))
-    for ch in text:
-        w = cell_len(ch)
-        if used + w > limit:
-            break
-        out.append(ch)
-        used += w
-    return "".join(out) + ELLIPSIS
+    return textwidth.truncate(cell_text(value), cells, ELLIPSIS)
 
 
 def pad(value: object, cells: int) -> str:
-    """Clip or right-pad to exactly ``cells`` cells."""
-    text = clip(value, cells)
-    return text + " " * (cells - cell_len(text))
+    """Clip or right-pad to exactly ``cells`` cells (no ambiguous characters remain, so the widths agree)."""
+    return textwidth.pad(cell_text(value), cells)
 
 
 def light(name: str | None, *, long: bool = False) -> Text:

@@ -111,7 +111,7 @@ def department_digest(department: str, receiver: str, day: dt.date, items: Seque
     lines = [f"{department}：", f"截至{cn_date(day)}，贵单位有以下督办事项，请及时报送进度。", ""]
     lines += _grouped(_order(items), escalate_after=escalate_after, for_department=True)
     lines += ["", f"说明：蓝＝即将到期，黄＝已逾期，红＝逾期满 {escalate_after} 个工作日、已升级督办。",
-              f"查看全部：duban overdue --agency {agency} --jurisdiction {jur.split('#')[0]}（或在仪表盘“逾期”页）",
+              f"查看全部：duban overdue --agency {agency} --jurisdiction {jur.split('#')[0]}（或在仪表盘“部门”页，按 3）",
               FOOTER]
     return subject, "\n".join(lines)
 
@@ -135,7 +135,7 @@ def escalation_digest(day: dt.date, items: Sequence[DigestItem], *, escalate_aft
             lines.append(f"【{department}】")
         lines += _grouped(group, escalate_after=escalate_after, for_department=False)
         lines.append("")
-    lines += ["查看：duban overdue（或在仪表盘“逾期”页）", FOOTER]
+    lines += ["查看：duban overdue（或在仪表盘“总览”页的“逾期最久”，按 1）", FOOTER]
     return subject, "\n".join(lines)
 
 

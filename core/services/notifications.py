@@ -30,7 +30,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.domain.workcal import WorkingCalendar
-from core.notify import COORDINATOR, Delivery, NotifyConfig, Route, Sender, department_receiver, message_parts
+from core.notify import COORDINATOR, Delivery, NotifyConfig, Sender, department_receiver, message_parts
 from core.notify import send as default_send
 from core.notify.digest import (
     DigestItem,
@@ -160,6 +160,11 @@ class _Planned:
     level: str
     subject: str
     body: str
+    period: dt.date | None = None
+
+    @property
+    def kind(self) -> str:
+        return self.key.split("|", 1)[0]
 
 
 def _open_items(session: Session, config: NotifyConfig, day: dt.date, cal: WorkingCalendar,
@@ -246,7 +251,7 @@ def _completions(session: Session, config: NotifyConfig, day: dt.date) -> list[_
                 task=f"{task.section}.{task.number}" if task.section else task.number, task_text=task.text,
                 responsibility_id=resp.id, kind=kind, day=when, report_id=latest.id if latest else None)
             planned.append(_Planned(f"completion|{COORDINATOR}|resp-{resp.id}|{when.isoformat()}|{kind}",
-                                    COORDINATOR, "done", subject, body))
+                                    COORDINATOR, "done", subject, body, when))
     return planned
 
 
@@ -274,7 +279,8 @@ def plan_messages(session: Session, *, config: NotifyConfig, as_of: dt.date, now
         level = worst(i.level for i in digest_items)
         subject, body = department_digest(names[receiver], receiver, as_of, digest_items,
                                           escalate_after=rules.escalate_after)
-        planned.append(_Planned(f"digest|{receiver}|{as_of.isoformat()}|{level}", receiver, level, subject, body))
+        planned.append(_Planned(f"digest|{receiver}|{as_of.isoformat()}|{level}", receiver, level, subject, body,
+                                as_of))
 
     escalated = [item for item, fired in items if ESCALATE in fired]
     leaders: dict[str, list[DigestItem]] = defaultdict(list)
@@ -284,11 +290,12 @@ def plan_messages(session: Session, *, config: NotifyConfig, as_of: dt.date, now
         if config.routes_for(receiver):
             subject, body = escalation_digest(as_of, leaders[receiver], escalate_after=rules.escalate_after,
                                               leadership_of=leaders[receiver][0].department)
-            planned.append(_Planned(f"escalate|{receiver}|{as_of.isoformat()}|red", receiver, "red", subject, body))
+            planned.append(_Planned(f"escalate|{receiver}|{as_of.isoformat()}|red", receiver, "red", subject, body,
+                                    as_of))
     if escalated:
         subject, body = escalation_digest(as_of, escalated, escalate_after=rules.escalate_after)
         planned.append(_Planned(f"escalate|{COORDINATOR}|{as_of.isoformat()}|red", COORDINATOR, "red",
-                                subject, body))
+                                subject, body, as_of))
     planned += _completions(session, config, as_of)
 
     release = release_time(config, cal, now)
@@ -309,9 +316,10 @@ def plan_messages(session: Session, *, config: NotifyConfig, as_of: dt.date, now
 
 def _insert(session: Session, msg: _Planned, release: dt.datetime) -> bool:
     """Insert unless the key exists (or, for a digest, any digest of that receiver and day exists)."""
-    if msg.key.startswith("digest|"):
-        prefix = msg.key.rsplit("|", 1)[0] + "|"
-        exists = select(OutboxMessage.id).where(OutboxMessage.idempotency_key.startswith(prefix, autoescape=True))
+    if msg.kind == "digest":  # one digest per receiver per run day, whatever its level
+        exists = select(OutboxMessage.id).where(OutboxMessage.kind == "digest",
+                                                OutboxMessage.receiver == msg.receiver,
+                                                OutboxMessage.period == msg.period)
     else:
         exists = select(OutboxMessage.id).where(OutboxMessage.idempotency_key == msg.key)
     if session.scalar(exists.limit(1)) is not None:
@@ -324,18 +332,13 @@ def _insert(session: Session, msg: _Planned, release: dt.datetime) -> bool:
     else:
         from sqlalchemy.dialects.sqlite import insert
     stmt = insert(OutboxMessage).values(
-        idempotency_key=msg.key, receiver=msg.receiver, level=msg.level, subject=msg.subject[:300], body=msg.body,
+        idempotency_key=msg.key, kind=msg.kind, period=msg.period, receiver=msg.receiver, level=msg.level, subject=msg.subject[:300], body=msg.body,
         state="pending", attempts=0, next_attempt_at=release, created_at=dt.datetime.now(dt.UTC),
     ).on_conflict_do_nothing(index_elements=[OutboxMessage.idempotency_key]).returning(OutboxMessage.id)
     return session.execute(stmt).scalar() is not None
 
 
 # --------------------------------------------------------------------------- sending
-
-
-def _target(route: Route, index: int, total: int) -> str:
-    """The attempt's ``url_redacted``: the redacted URL (cut to fit the column) and which route and part."""
-    return f"{route.redacted[:470]} [{route.key} {index}/{total}]"
 
 
 def _due_ids(session: Session, now: dt.datetime) -> list[int]:
@@ -370,7 +373,7 @@ def deliver_message(factory: sessionmaker[Session], message_id: int, *, config: 
     with unit_of_work(factory) as session:
         msg = session.get(OutboxMessage, message_id)
         assert msg is not None
-        done = {a.url_redacted: a for a in session.scalars(
+        done = {(a.route_key, a.part): a for a in session.scalars(
             select(NotificationAttempt).where(NotificationAttempt.message_id == msg.id,
                                               or_(NotificationAttempt.ok.is_(True),
                                                   NotificationAttempt.permanent.is_(True))))}
@@ -384,14 +387,14 @@ def deliver_message(factory: sessionmaker[Session], message_id: int, *, config: 
     for route in routes:
         parts = message_parts(route, subject, body)
         for i, (title, text) in enumerate(parts, start=1):
-            target = _target(route, i, len(parts))
-            if target in done:
+            if (route.key, i) in done:
                 continue
             try:
                 result = sender(route, title, text, config.timeout)
             except Exception as exc:  # a sender bug must not lose the message: recorded, retried
                 result = Delivery(False, False, f"{type(exc).__name__}: {exc}")
-            attempts.append(NotificationAttempt(message_id=message_id, url_redacted=target, ok=result.ok,
+            attempts.append(NotificationAttempt(message_id=message_id, url_redacted=route.redacted[:500],
+                                                route_key=route.key, part=i, parts=len(parts), ok=result.ok,
                                                 permanent=result.permanent and not result.ok,
                                                 detail=result.detail[:2000], at=now))
             if not result.ok:
@@ -523,7 +526,8 @@ def notification_log(session: Session, *, failed: bool = False, limit: int = 100
          "state": m.state, "attempts": m.attempts, "created_at": m.created_at.isoformat(),
          "next_attempt_at": m.next_attempt_at.isoformat() if m.next_attempt_at else None,
          "sent_at": m.sent_at.isoformat() if m.sent_at else None,
-         "deliveries": [{"url": a.url_redacted, "ok": a.ok, "permanent": a.permanent, "detail": a.detail,
-                         "at": a.at.isoformat()} for a in attempts[m.id]]}
+         "deliveries": [{"url": a.url_redacted, "part": f"{a.part}/{a.parts}" if a.part else None, "ok": a.ok,
+                         "permanent": a.permanent, "detail": a.detail, "at": a.at.isoformat()}
+                        for a in attempts[m.id]]}
         for m in messages
     ]

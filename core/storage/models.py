@@ -290,9 +290,15 @@ class OutboxMessage(Base):
     """A notification duban intends to send, written before it is sent (idempotency key unique)."""
 
     __tablename__ = "outbox_message"
+    __table_args__ = (
+        Index("ix_outbox_kind_receiver_period", "kind", "receiver", "period"),
+        Index("ix_outbox_due", "state", "next_attempt_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(300), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # digest | escalate | completion | failure | test
+    period: Mapped[dt.date | None] = mapped_column(Date)  # the run day (as of) that planned it
     receiver: Mapped[str] = mapped_column(String(100), index=True)
     level: Mapped[str] = mapped_column(String(16))
     subject: Mapped[str] = mapped_column(String(300))
@@ -312,6 +318,9 @@ class NotificationAttempt(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     message_id: Mapped[int] = mapped_column(ForeignKey("outbox_message.id", ondelete="CASCADE"), index=True)
     url_redacted: Mapped[str] = mapped_column(String(500))
+    route_key: Mapped[str | None] = mapped_column(String(16))  # which configured route (stable hash of its URL)
+    part: Mapped[int | None] = mapped_column(Integer)  # which part of a digest split for the channel's limit
+    parts: Mapped[int | None] = mapped_column(Integer)
     ok: Mapped[bool] = mapped_column(Boolean)
     permanent: Mapped[bool] = mapped_column(Boolean, default=False)
     detail: Mapped[str | None] = mapped_column(Text)

@@ -123,8 +123,11 @@ def test_wecom_digest_split_by_2048_utf8_bytes(session: Session, factory: sessio
     with unit_of_work(factory) as check:
         msg = check.scalar(select(OutboxMessage))
         assert msg.state == "sent"
-        oks = check.scalars(select(NotificationAttempt.url_redacted).where(NotificationAttempt.ok.is_(True))).all()
+        oks = check.execute(select(NotificationAttempt.route_key, NotificationAttempt.part, NotificationAttempt.parts)
+                            .where(NotificationAttempt.ok.is_(True))).all()
     assert len(oks) == n == len(set(oks))
+    assert sorted(part for _route, part, _parts in oks) == list(range(1, n + 1))
+    assert {parts for _route, _part, parts in oks} == {n}
 
 
 def test_robot_answers_are_classified(robot: Robot) -> None:

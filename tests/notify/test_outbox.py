@@ -49,7 +49,8 @@ def test_outbox_keys_are_idempotent(session: Session, factory: sessionmaker[Sess
     from sqlalchemy.exc import IntegrityError
 
     with factory() as s3:
-        s3.add(OutboxMessage(idempotency_key="digest|fulian@530000|2026-02-02|yellow", receiver="fulian@530000",
+        s3.add(OutboxMessage(idempotency_key="digest|fulian@530000|2026-02-02|yellow", kind="digest",
+                             period=dt.date(2026, 2, 2), receiver="fulian@530000",
                              level="yellow", subject="重复", body="重复"))
         with pytest.raises(IntegrityError):
             s3.flush()

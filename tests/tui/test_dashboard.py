@@ -331,9 +331,9 @@ async def test_review_return_needs_a_reason_then_accept(make_app, world, session
 @sync
 async def test_remind_now_runs_in_a_thread_and_notifications_list_failures_first(make_app, sessions) -> None:
     with sessions() as s:
-        ok = OutboxMessage(idempotency_key="k1", receiver="dept:minzheng", level="yellow", subject="【督办】民政 预警",
+        ok = OutboxMessage(idempotency_key="k1", kind="digest", receiver="dept:minzheng", level="yellow", subject="【督办】民政 预警",
                            body="…", state="sent", attempts=1)
-        bad = OutboxMessage(idempotency_key="k2", receiver="dept:fulian", level="red", subject="【督办】妇联 逾期",
+        bad = OutboxMessage(idempotency_key="k2", kind="digest", receiver="dept:fulian", level="red", subject="【督办】妇联 逾期",
                             body="…", state="failed", attempts=2)
         s.add_all([ok, bad])
         s.flush()

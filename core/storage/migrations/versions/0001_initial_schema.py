@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 00:49:15.134754
+Create Date: 2026-11-24 01:07:55.011603
 """
 
 from __future__ import annotations
@@ -82,6 +82,8 @@ def upgrade() -> None:
     op.create_table('outbox_message',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('idempotency_key', sa.String(length=300), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('period', sa.Date(), nullable=True),
     sa.Column('receiver', sa.String(length=100), nullable=False),
     sa.Column('level', sa.String(length=16), nullable=False),
     sa.Column('subject', sa.String(length=300), nullable=False),
@@ -95,6 +97,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('idempotency_key', name=op.f('uq_outbox_message_idempotency_key'))
     )
     with op.batch_alter_table('outbox_message', schema=None) as batch_op:
+        batch_op.create_index('ix_outbox_due', ['state', 'next_attempt_at'], unique=False)
+        batch_op.create_index('ix_outbox_kind_receiver_period', ['kind', 'receiver', 'period'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_message_receiver'), ['receiver'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_message_state'), ['state'], unique=False)
 
@@ -132,6 +136,9 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('message_id', sa.Integer(), nullable=False),
     sa.Column('url_redacted', sa.String(length=500), nullable=False),
+    sa.Column('route_key', sa.String(length=16), nullable=True),
+    sa.Column('part', sa.Integer(), nullable=True),
+    sa.Column('parts', sa.Integer(), nullable=True),
     sa.Column('ok', sa.Boolean(), nullable=False),
     sa.Column('permanent', sa.Boolean(), nullable=False),
     sa.Column('detail', sa.Text(), nullable=True),
@@ -391,6 +398,8 @@ def downgrade() -> None:
     with op.batch_alter_table('outbox_message', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outbox_message_state'))
         batch_op.drop_index(batch_op.f('ix_outbox_message_receiver'))
+        batch_op.drop_index('ix_outbox_kind_receiver_period')
+        batch_op.drop_index('ix_outbox_due')
 
     op.drop_table('outbox_message')
     with op.batch_alter_table('jurisdiction', schema=None) as batch_op:

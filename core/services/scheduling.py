@@ -158,7 +158,7 @@ def confirm_schedule(session: Session, *, actor: Actor, schedule_id: int) -> Sch
         return schedule
     parse_rule(schedule.rule)  # a rule edited into something unreadable is refused here, not at generation
     before = _snapshot(schedule)
-    schedule.confirmed = True
+    schedule.confirmed, schedule.rejected = True, False
     session.flush()
     audit.record(session, actor=actor.name, action="schedule.confirm", entity_type="schedule",
                  entity_id=schedule.id, task_id=schedule.task_id, before=before, after=_snapshot(schedule))
@@ -192,7 +192,7 @@ def set_schedule(session: Session, *, actor: Actor, task_id: int, rule: str, sta
     schedule = same[0] if same else Schedule(task_id=task.id, responsibility_id=responsibility_id)
     before = _snapshot(schedule) if same else None
     schedule.rule, schedule.start, schedule.end = text, start, end
-    schedule.source, schedule.confirmed = "manual", True
+    schedule.source, schedule.confirmed, schedule.rejected = "manual", True, False
     session.add(schedule)
     session.flush()
     audit.record(session, actor=actor.name, action="schedule.set", entity_type="schedule", entity_id=schedule.id,
@@ -201,11 +201,17 @@ def set_schedule(session: Session, *, actor: Actor, task_id: int, rule: str, sta
 
 
 def remove_schedule(session: Session, *, actor: Actor, schedule_id: int) -> None:
-    """Delete a schedule. Its milestones stay (history); they just lose the link to it."""
+    """Remove a schedule. Its milestones stay (history); they just lose the link to it.
+
+    A schedule proposed from a hint is kept as rejected instead, so ``propose`` does not suggest it again.
+    """
     require_coordinator(actor, "删除排期")
     schedule = _load_schedule(session, schedule_id)
     before = _snapshot(schedule)
-    session.delete(schedule)
+    if schedule.source == "hint":
+        schedule.rejected, schedule.confirmed = True, False
+    else:
+        session.delete(schedule)
     session.flush()
     audit.record(session, actor=actor.name, action="schedule.remove", entity_type="schedule",
                  entity_id=schedule_id, task_id=before["task"], before=before)
@@ -222,6 +228,7 @@ def list_schedules(session: Session, *, policy: str | None = None, task_id: int 
         stmt = stmt.where(Policy.superseded_by_id.is_(None))
     if task_id is not None:
         stmt = stmt.where(Task.id == task_id)
+    stmt = stmt.where(Schedule.rejected.is_(False))
     total = session.scalar(select(func.count()).select_from(stmt.subquery()))
     page = session.execute(stmt.order_by(Task.policy_id, Task.position, Schedule.id).limit(limit).offset(offset))
     return {"total": total, "offset": offset, "limit": limit,

@@ -197,6 +197,8 @@ class Schedule(Base):
     end: Mapped[dt.date | None] = mapped_column(Date)
     source: Mapped[str] = mapped_column(String(16), default="manual")  # hint | config | manual | template
     confirmed: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: a proposed (hint) schedule the coordinator removed: kept so that it is not proposed again
+    rejected: Mapped[bool] = mapped_column(Boolean, default=False)
     note: Mapped[str | None] = mapped_column(Text)
 
 

@@ -173,6 +173,13 @@ def test_hint_proposed_confirmed_generated(session: Session, host: PluginHost) -
     periods = set(due(session, yearly_task, yearly_task.responsibilities[0]))
     assert periods == {"2020-Q3", "2020-Q4", "2021-Q1", "2021-Q2"}  # still the default cycle: the hint is unconfirmed
 
+    # a removed proposal is kept as rejected: not listed, and not proposed again
+    unwanted = next(p for p in first.proposed if p["rule"] == "holiday 三八妇女节")
+    remove_schedule(session, actor=SYSTEM, schedule_id=unwanted["id"])
+    assert list_schedules(session, policy=str(policy_id))["total"] == 2
+    third = propose_schedules(session, actor=SYSTEM, policy_id=policy_id)
+    assert third.proposed == [] and third.existing == 3
+
 
 def test_unparsable_hint_is_skipped_with_a_warning(session: Session) -> None:
     s = build(session)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 01:07:55.011603
+Create Date: 2026-11-24 01:12:29.846011
 """
 
 from __future__ import annotations
@@ -235,6 +235,7 @@ def upgrade() -> None:
     sa.Column('end', sa.Date(), nullable=True),
     sa.Column('source', sa.String(length=16), nullable=False),
     sa.Column('confirmed', sa.Boolean(), nullable=False),
+    sa.Column('rejected', sa.Boolean(), nullable=False),
     sa.Column('note', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['responsibility_id'], ['responsibility.id'], name=op.f('fk_schedule_responsibility_id_responsibility'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['task_id'], ['task.id'], name=op.f('fk_schedule_task_id_task'), ondelete='CASCADE'),

@@ -26,7 +26,7 @@ KEYS = "minzheng gongan sifa caizheng renshe nongye wenlv weijian tiyu fupin fue
 
 def registry() -> AgencyRegistry:
     return AgencyRegistry(
-        s for k in KEYS for s in importlib.import_module(f"departments.{k}").duban_register_agencies()
+        s for k in KEYS for s in importlib.import_module(f"departments.{k}").plugin.duban_register_agencies()
     )
 
 

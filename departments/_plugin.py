@@ -1,8 +1,9 @@
 """Shared plumbing for the department plugins: load ``plugin.toml``, run the generic report checks.
 
-Each ``departments/<key>/__init__.py`` is itself the plugin (module-level ``@hookimpl`` functions); it
-calls :func:`load_department` once at import, so a broken plugin.toml makes that one plugin fail to load
-(the plugin host names it) and never the others.
+Each ``departments/<key>/__init__.py`` holds ``plugin = DepartmentPlugin(__name__)`` (or a subclass with the
+agency's own checks), and its entry point names that object (``departments.<key>:plugin``). The TOML is
+read once at import, so a broken plugin.toml makes that one plugin fail to load (the plugin host names it)
+and never the others.
 """
 
 from __future__ import annotations
@@ -11,9 +12,16 @@ from importlib.resources import files
 
 from core.domain.checks import check_flag, check_indicators, check_no_personal_data
 from core.domain.plugin_toml import PluginData, load_plugin_toml
-from core.plugin_api import FindingSpec, ReportContext
+from core.plugin_api import (
+    AgencySpec,
+    FindingSpec,
+    IndicatorSpec,
+    ReportContext,
+    TaskTemplateSpec,
+    hookimpl,
+)
 
-__all__ = ["load_department", "generic_report_findings", "owns"]
+__all__ = ["DepartmentPlugin", "load_department", "generic_report_findings", "owns"]
 
 
 def load_department(package: str) -> PluginData:
@@ -54,3 +62,37 @@ def generic_report_findings(data: PluginData, report: ReportContext) -> list[Fin
     findings += check_flag(report, f"{key}.focal_person_set", code="plan.no_focal_person",
                            message="尚未明确专责部门和具体负责人，请尽快明确。")
     return findings
+
+
+class DepartmentPlugin:
+    """One agency's plugin: the data of its plugin.toml and the generic report checks.
+
+    Subclasses add the agency's own report checks (:meth:`own_report_findings`) or other hooks.
+    """
+
+    def __init__(self, package: str) -> None:
+        self.__name__ = package  # what ``duban plugins`` shows as the plugin's module
+        self.data = load_department(package)
+
+    @hookimpl
+    def duban_register_agencies(self) -> list[AgencySpec]:
+        return [self.data.agency]
+
+    @hookimpl
+    def duban_register_task_templates(self) -> list[TaskTemplateSpec]:
+        return list(self.data.templates)
+
+    @hookimpl
+    def duban_register_indicators(self) -> list[IndicatorSpec]:
+        return list(self.data.indicators)
+
+    @hookimpl
+    def duban_check_report(self, report: ReportContext) -> list[FindingSpec]:
+        findings = generic_report_findings(self.data, report)
+        if owns(self.data, report):
+            findings += self.own_report_findings(report)
+        return findings
+
+    def own_report_findings(self, report: ReportContext) -> list[FindingSpec]:
+        """The agency's own checks of its reports (none by default)."""
+        return []

@@ -7,41 +7,15 @@
 from __future__ import annotations
 
 from core.domain.checks import check_silent_supporter
-from core.plugin_api import (
-    AgencySpec,
-    FindingSpec,
-    IndicatorSpec,
-    ReportContext,
-    ResponsibilityContext,
-    TaskTemplateSpec,
-    hookimpl,
-)
-from departments._plugin import generic_report_findings, load_department
-
-DATA = load_department(__name__)
+from core.plugin_api import FindingSpec, ResponsibilityContext, hookimpl
+from departments._plugin import DepartmentPlugin
 
 
-@hookimpl
-def duban_register_agencies() -> list[AgencySpec]:
-    return [DATA.agency]
+class FuergongweiPlugin(DepartmentPlugin):
+    @hookimpl
+    def duban_check_responsibility(self, responsibility: ResponsibilityContext) -> list[FindingSpec]:
+        """A supporting agency silent at its last two milestones, for every agency's responsibility, once."""
+        return check_silent_supporter(responsibility, runs=2)
 
 
-@hookimpl
-def duban_register_task_templates() -> list[TaskTemplateSpec]:
-    return list(DATA.templates)
-
-
-@hookimpl
-def duban_register_indicators() -> list[IndicatorSpec]:
-    return list(DATA.indicators)
-
-
-@hookimpl
-def duban_check_report(report: ReportContext) -> list[FindingSpec]:
-    return generic_report_findings(DATA, report)
-
-
-@hookimpl
-def duban_check_responsibility(responsibility: ResponsibilityContext) -> list[FindingSpec]:
-    """A supporting agency silent at its last two milestones, for every agency's responsibility, once."""
-    return check_silent_supporter(responsibility, runs=2)
+plugin = FuergongweiPlugin(__name__)

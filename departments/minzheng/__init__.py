@@ -7,48 +7,25 @@
 from __future__ import annotations
 
 from core.domain.checks import check_flag, check_ledger_stale
-from core.plugin_api import (
-    AgencySpec,
-    FindingSpec,
-    IndicatorSpec,
-    ReportContext,
-    ResponsibilityContext,
-    TaskTemplateSpec,
-    hookimpl,
-)
-from departments._plugin import generic_report_findings, load_department, owns
+from core.plugin_api import FindingSpec, ReportContext, ResponsibilityContext, hookimpl
+from departments._plugin import DepartmentPlugin
 
-DATA = load_department(__name__)
 LEDGER_TEMPLATES = frozenset({"minzheng.ledger"})
 
 
-@hookimpl
-def duban_register_agencies() -> list[AgencySpec]:
-    return [DATA.agency]
-
-
-@hookimpl
-def duban_register_task_templates() -> list[TaskTemplateSpec]:
-    return list(DATA.templates)
-
-
-@hookimpl
-def duban_register_indicators() -> list[IndicatorSpec]:
-    return list(DATA.indicators)
-
-
-@hookimpl
-def duban_check_report(report: ReportContext) -> list[FindingSpec]:
-    findings = generic_report_findings(DATA, report)
-    if owns(DATA, report) and report.template in LEDGER_TEMPLATES:
-        findings += check_flag(
+class MinzhengPlugin(DepartmentPlugin):
+    def own_report_findings(self, report: ReportContext) -> list[FindingSpec]:
+        if report.template not in LEDGER_TEMPLATES:
+            return []
+        return check_flag(
             report, "minzheng.ledger_in_system", code="ledger.not_in_system",
             message="本次台账更新尚未录入全国儿童福利信息系统，请录入后在系统中确认。",
         )
-    return findings
+
+    @hookimpl
+    def duban_check_responsibility(self, responsibility: ResponsibilityContext) -> list[FindingSpec]:
+        """Stale 台账 (more than six months without an update), for every agency's responsibility, once."""
+        return check_ledger_stale(responsibility, ledger_templates=LEDGER_TEMPLATES)
 
 
-@hookimpl
-def duban_check_responsibility(responsibility: ResponsibilityContext) -> list[FindingSpec]:
-    """Stale 台账 (more than six months without an update), for every agency's responsibility, once."""
-    return check_ledger_stale(responsibility, ledger_templates=LEDGER_TEMPLATES)
+plugin = MinzhengPlugin(__name__)

@@ -29,7 +29,7 @@ def pm() -> pluggy.PluginManager:
     manager.add_hookspecs(DubanHookSpecs)
     eps = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
     for key in KEYS:
-        assert eps[key].value == f"departments.{key}"
+        assert eps[key].value == f"departments.{key}:plugin"
         manager.register(eps[key].load(), name=key)
     return manager
 

@@ -14,7 +14,7 @@ SEEDS = Path(__file__).parent.parent / "fixtures" / "seeds"
 
 
 def build_registry() -> AgencyRegistry:
-    specs = [s for k in KEYS for s in importlib.import_module(f"departments.{k}").duban_register_agencies()]
+    specs = [s for k in KEYS for s in importlib.import_module(f"departments.{k}").plugin.duban_register_agencies()]
     return AgencyRegistry(specs)
 
 

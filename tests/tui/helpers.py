@@ -56,3 +56,12 @@ def sync(test):  # noqa: ANN001, ANN201 - a decorator for async test functions
         asyncio.run(test(*args, **kwargs))
 
     return wrapper
+
+
+async def open_task_and_press(pilot: Pilot, app, task_id: int, key: str) -> None:
+    """Open a task's detail screen, then press ``key`` there (the start of every action test)."""
+    await settle(pilot)
+    app.open_task(task_id)
+    await settle(pilot)
+    await pilot.press(key)
+    await settle(pilot)

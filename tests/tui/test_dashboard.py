@@ -28,7 +28,7 @@ from core.tui.screens.overview import OverviewScreen
 from core.tui.screens.policies import PoliciesScreen
 from core.tui.screens.tasks import TaskDetailScreen, TasksScreen
 from core.tui.widgets import DecisionForm, ExtensionForm, KeysScreen, ReportForm, ReviewForm
-from tests.tui.helpers import rows, screen_text, settle, shows, sync
+from tests.tui.helpers import open_task_and_press, rows, screen_text, settle, shows, sync
 from tests.tui.world import COORD, FL, MZ, TODAY
 
 SIZE = (150, 45)
@@ -203,11 +203,7 @@ async def test_department_user_lands_on_own_work_and_sees_nothing_else(make_app,
 async def test_acknowledge(make_app, world, sessions) -> None:
     app = make_app(MZ, start="policies")
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        app.open_task(world.mz_task)
-        await settle(pilot)
-        await pilot.press("a")
-        await settle(pilot)
+        await open_task_and_press(pilot, app, world.mz_task, "a")
         assert "已签收" in rows(app.screen.query_one("#resps", DataTable))[0][4]
         await pilot.press("a")  # twice: the service refuses, the message says why
         await settle(pilot)
@@ -222,11 +218,7 @@ async def test_acknowledge(make_app, world, sessions) -> None:
 async def test_report_form_shows_check_errors_then_submits(make_app, world, sessions) -> None:
     app = make_app(MZ, start="policies")
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        app.open_task(world.mz_task)
-        await settle(pilot)
-        await pilot.press("r")
-        await settle(pilot)
+        await open_task_and_press(pilot, app, world.mz_task, "r")
         form = app.screen
         assert isinstance(form, ReportForm)
         milestone = form.query_one("#milestone", Select)
@@ -263,11 +255,7 @@ async def test_report_form_shows_check_errors_then_submits(make_app, world, sess
 async def test_extension_request_then_approve_and_refuse(make_app, world, sessions) -> None:
     app = make_app(MZ, start="policies")
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        app.open_task(world.mz_task)
-        await settle(pilot)
-        await pilot.press("e")
-        await settle(pilot)
+        await open_task_and_press(pilot, app, world.mz_task, "e")
         form = app.screen
         assert isinstance(form, ExtensionForm)
         form.query_one("#new_date", Input).value = "2026-05-40"
@@ -305,11 +293,7 @@ async def test_extension_request_then_approve_and_refuse(make_app, world, sessio
 async def test_review_return_needs_a_reason_then_accept(make_app, world, sessions) -> None:
     app = make_app(COORD, start="policies")
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        app.open_task(world.mz_task)
-        await settle(pilot)
-        await pilot.press("v")
-        await settle(pilot)
+        await open_task_and_press(pilot, app, world.mz_task, "v")
         form = app.screen
         assert isinstance(form, ReviewForm)
         await pilot.click("#return")
@@ -438,11 +422,7 @@ async def test_a_refused_report_keeps_the_form_open(make_app, world) -> None:
 
     app = make_app(VIEWER, start="policies")
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        app.open_task(world.mz_task)
-        await settle(pilot)
-        await pilot.press("r")
-        await settle(pilot)
+        await open_task_and_press(pilot, app, world.mz_task, "r")
         app.screen.query_one("#text", TextArea).text = "只读用户试图报送"
         await pilot.press("ctrl+s")
         await settle(pilot)

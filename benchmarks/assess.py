@@ -31,14 +31,14 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, insert, select  # noqa: E402
 
-import plugins.scoring.default  # noqa: E402
-from core.config import shipped_defaults  # noqa: E402
-from core.plugin_host import PluginHost  # noqa: E402
-from core.services import assessment  # noqa: E402
-from core.services.clock import local_noon_utc  # noqa: E402
-from core.services.setup import prepare_database  # noqa: E402
-from core.storage.db import make_engine, session_factory  # noqa: E402
-from core.storage.models import (  # noqa: E402
+import duban.plugins.scoring.default  # noqa: E402
+from duban.config import shipped_defaults  # noqa: E402
+from duban.plugin_host import PluginHost  # noqa: E402
+from duban.services import assessment  # noqa: E402
+from duban.services.clock import local_noon_utc  # noqa: E402
+from duban.services.setup import prepare_database  # noqa: E402
+from duban.storage.db import make_engine, session_factory  # noqa: E402
+from duban.storage.models import (  # noqa: E402
     Extension,
     Finding,
     Jurisdiction,
@@ -129,7 +129,7 @@ def main() -> None:
     url = args.db or f"sqlite:///{tempfile.mkdtemp(prefix='duban-bench-')}/assess.db"
     host = PluginHost.load()
     if not any(s.name == "default" for s in host.scoring_schemes()):
-        host.register(plugins.scoring.default, "scoring_default")
+        host.register(duban.plugins.scoring.default, "scoring_default")
     engine = make_engine(url)
     start = time.perf_counter()
     build(engine, host, args.prefectures, args.tasks)

@@ -22,11 +22,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import insert  # noqa: E402
 
-from core.plugin_host import PluginHost  # noqa: E402
-from core.services.identity import Actor  # noqa: E402
-from core.services.setup import prepare_database  # noqa: E402
-from core.storage.db import make_engine, session_factory  # noqa: E402
-from core.storage.models import Milestone, Policy, Report, Responsibility, Task  # noqa: E402
+from duban.plugin_host import PluginHost  # noqa: E402
+from duban.services.identity import Actor  # noqa: E402
+from duban.services.setup import prepare_database  # noqa: E402
+from duban.storage.db import make_engine, session_factory  # noqa: E402
+from duban.storage.models import Milestone, Policy, Report, Responsibility, Task  # noqa: E402
 
 TODAY = dt.date(2026, 5, 15)
 AGENCIES = ("minzheng", "fulian", "gongan", "sifa", "renshe", "nongye", "weijian", "caizheng")
@@ -81,7 +81,7 @@ def build(path: Path, host: PluginHost, responsibilities: int) -> None:
 async def measure(path: Path, host: PluginHost) -> tuple[float, float, float]:
     from textual.widgets import Static
 
-    from core.tui.app import create_app
+    from duban.tui.app import create_app
 
     engine = make_engine(f"sqlite:///{path}")
     start = time.perf_counter()
@@ -124,7 +124,7 @@ def main() -> None:
             print(f"built {path.name} ({n} responsibilities) in {time.perf_counter() - t:.1f} s")
     base = asyncio.run(measure(empty, host))
     big = asyncio.run(measure(large, host))
-    from core.tui.text import pad
+    from duban.tui.text import pad
 
     print(f"{pad('', 28)}{'empty':>10}{'large':>10}{'ratio':>8}")
     for label, a, b in zip(("first screen mounted", "总览 counts shown", "任务 first page shown"), base, big,

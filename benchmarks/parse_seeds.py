@@ -17,8 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core.domain.agencies import AgencyRegistry  # noqa: E402
-from core.importing import decode_bytes, parse_policy  # noqa: E402
+from duban.domain.agencies import AgencyRegistry  # noqa: E402
+from duban.importing import decode_bytes, parse_policy  # noqa: E402
 
 SEEDS = ROOT / "tests" / "fixtures" / "seeds"
 KEYS = "minzheng gongan sifa caizheng renshe nongye wenlv weijian tiyu fupin fuergongwei fulian canlian".split()
@@ -26,7 +26,7 @@ KEYS = "minzheng gongan sifa caizheng renshe nongye wenlv weijian tiyu fupin fue
 
 def registry() -> AgencyRegistry:
     return AgencyRegistry(
-        s for k in KEYS for s in importlib.import_module(f"departments.{k}").plugin.duban_register_agencies()
+        s for k in KEYS for s in importlib.import_module(f"duban_{k}").plugin.duban_register_agencies()
     )
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import tomli_w
 
-from core.errors import ConfigError
+from duban.errors import ConfigError
 
 APP_NAME = "duban"
 
@@ -60,7 +60,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 def shipped_defaults() -> dict[str, Any]:
-    text = resources.files("core.defaults").joinpath("duban.toml").read_text(encoding="utf-8")
+    text = resources.files("duban.defaults").joinpath("duban.toml").read_text(encoding="utf-8")
     return tomllib.loads(text)
 
 

@@ -19,8 +19,8 @@ from typing import Any
 
 import pluggy
 
-from core import plugin_api
-from core.plugin_api import (
+from duban import hookspecs
+from duban.hookspecs import (
     ENTRY_POINT_GROUP,
     PROJECT_NAME,
     AgencySpec,
@@ -36,7 +36,15 @@ from core.plugin_api import (
 
 log = logging.getLogger(__name__)
 
-BUILTIN_DISTRIBUTION = "duban"
+#: The distributions this repository ships: duban itself and the thirteen department plugins
+#: (departments/<key>/, each a distribution of its own). Anything else is third-party.
+SHIPPED_DEPARTMENTS = ("minzheng", "gongan", "sifa", "caizheng", "renshe", "nongye", "wenlv", "weijian",
+                       "tiyu", "fupin", "fuergongwei", "fulian", "canlian")
+BUILTIN_DISTRIBUTIONS = frozenset({"duban", *(f"duban-{key}" for key in SHIPPED_DEPARTMENTS)})
+
+
+def _normalise(dist_name: str) -> str:
+    return dist_name.lower().replace("_", "-").replace(".", "-")
 
 
 @dataclass
@@ -69,7 +77,7 @@ class PluginHost:
 
     def __init__(self) -> None:
         self.pm = pluggy.PluginManager(PROJECT_NAME)
-        self.pm.add_hookspecs(plugin_api.DubanHookSpecs)
+        self.pm.add_hookspecs(hookspecs.DubanHookSpecs)
         self.infos: dict[str, PluginInfo] = {}
         self.faults: list[PluginFault] = []
 
@@ -96,9 +104,9 @@ class PluginHost:
                 plugin = ep.load()
             except Exception as exc:  # a plugin's import error must not stop the others
                 self._fault(ep.name, "load", exc)
-                self.infos[ep.name] = PluginInfo(ep.name, version, dist_name == BUILTIN_DISTRIBUTION, ep.value)
+                self.infos[ep.name] = PluginInfo(ep.name, version, _normalise(dist_name) in BUILTIN_DISTRIBUTIONS, ep.value)
                 continue
-            self.register(plugin, ep.name, version=version, builtin=dist_name == BUILTIN_DISTRIBUTION)
+            self.register(plugin, ep.name, version=version, builtin=_normalise(dist_name) in BUILTIN_DISTRIBUTIONS)
 
     def register(self, plugin: ModuleType | object, name: str, *, version: str = "", builtin: bool = False) -> None:
         """Register a plugin object or module (tests register their own this way)."""

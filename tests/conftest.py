@@ -18,9 +18,9 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from core.plugin_host import PluginHost
-from core.services.setup import prepare_database
-from core.storage.db import make_engine, session_factory
+from duban.plugin_host import PluginHost
+from duban.services.setup import prepare_database
+from duban.storage.db import make_engine, session_factory
 
 SEEDS = Path(__file__).parent / "fixtures" / "seeds"
 PG_URL = os.environ.get("DUBAN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

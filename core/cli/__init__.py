@@ -3,6 +3,6 @@ so ``duban --help`` stays fast (no Textual, no apprise, no SQLAlchemy models at 
 
 from __future__ import annotations
 
-from core.cli.main import main
+from duban.cli.main import main
 
 __all__ = ["main"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from core.cli.state import CliState, cell, echo_json, pass_state
+from duban.cli.state import CliState, cell, echo_json, pass_state
 
 
 @click.group("audit")
@@ -17,7 +17,7 @@ def audit_group() -> None:
 @pass_state
 def audit_verify_cmd(state: CliState, as_json: bool) -> None:
     """校验审计日志的哈希链：指出被修改、插入或删除的事件。有问题时退出码为 12。"""
-    from core.services.audit import verify
+    from duban.services.audit import verify
 
     with state.session() as session:
         problems = verify(session)
@@ -39,7 +39,7 @@ def audit_verify_cmd(state: CliState, as_json: bool) -> None:
 @pass_state
 def audit_log_cmd(state: CliState, task_id: int | None, limit: int, as_json: bool) -> None:
     """查看审计日志（最新的在前）。"""
-    from core.services.audit import list_events
+    from duban.services.audit import list_events
 
     with state.session() as session:
         rows = list_events(session, task_id=task_id, limit=limit)
@@ -67,7 +67,7 @@ def user_group() -> None:
 def user_add_cmd(state: CliState, name: str, role: str, agency: str | None, jurisdiction: str | None,
                  os_login: str | None, display_name: str | None) -> None:
     """登记用户（仅协调人）。登记第一个用户之前，运行 duban 的人视为协调人。"""
-    from core.services.identity import add_user
+    from duban.services.identity import add_user
 
     with state.session() as session:
         add_user(session, actor=state.actor(session), name=name, role=role, agency=agency,
@@ -80,7 +80,7 @@ def user_add_cmd(state: CliState, name: str, role: str, agency: str | None, juri
 @pass_state
 def user_list_cmd(state: CliState, as_json: bool) -> None:
     """列出用户。"""
-    from core.services.identity import list_users
+    from duban.services.identity import list_users
 
     with state.session() as session:
         rows = list_users(session)

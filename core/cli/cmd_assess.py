@@ -8,13 +8,13 @@ from typing import Any
 
 import click
 
-from core.cli.state import CliState, cell, echo_json, pass_state
+from duban.cli.state import CliState, cell, echo_json, pass_state
 
 REF_NAMES = {"milestone": "节点", "report": "报送", "finding": "发现"}
 
 
 def _warn_faults(state: CliState) -> None:
-    from core.services.assessment import scheme_faults
+    from duban.services.assessment import scheme_faults
 
     for fault in scheme_faults(state.host):
         click.echo(f"警告：插件出错，已跳过：{fault}", err=True)
@@ -59,7 +59,7 @@ def _print(result: dict[str, Any], *, explain: bool) -> None:
 
 
 def _export(state: CliState, result: dict[str, Any], fmt: str, output: Path | None) -> None:
-    from core.services.assessment import export, find_exporter
+    from duban.services.assessment import export, find_exporter
 
     spec = find_exporter(state.host, fmt)
     path = output or Path(f"考核-{result['period']}{spec.suffix}")
@@ -114,8 +114,8 @@ def assess_group(state: CliState, ctx: click.Context, period: str | None, jurisd
         return
     if not period:
         raise click.UsageError("请用 --period 指定考核期（2025、2025-H1 或 2025-Q3）", ctx)
-    from core.services.assessment import assess
-    from core.services.assessment import freeze as freeze_result
+    from duban.services.assessment import assess
+    from duban.services.assessment import freeze as freeze_result
 
     config = state.settings.get("scoring")
     day = as_of.date() if as_of else None
@@ -145,7 +145,7 @@ def assess_group(state: CliState, ctx: click.Context, period: str | None, jurisd
 def assess_show_cmd(state: CliState, assessment_id: int, as_json: bool, explain: bool, fmt: str | None,
                     output: Path | None) -> None:
     """显示已冻结的考核结果（先与审计日志中的哈希核对）。"""
-    from core.services.assessment import show
+    from duban.services.assessment import show
 
     with state.session() as session:
         actor = state.actor(session)
@@ -159,7 +159,7 @@ def assess_show_cmd(state: CliState, assessment_id: int, as_json: bool, explain:
 @pass_state
 def assess_list_cmd(state: CliState, as_json: bool) -> None:
     """列出已冻结的考核结果。"""
-    from core.services.assessment import list_frozen
+    from duban.services.assessment import list_frozen
 
     with state.session() as session:
         state.actor(session)
@@ -178,7 +178,7 @@ def assess_list_cmd(state: CliState, as_json: bool) -> None:
 @pass_state
 def assess_schemes_cmd(state: CliState, as_json: bool) -> None:
     """列出已安装的考核方案和导出格式。"""
-    from core.services.assessment import available_schemes
+    from duban.services.assessment import available_schemes
 
     schemes = [{"name": s.name, "title": s.title, "description": s.description} for s in available_schemes(state.host)]
     exporters = [{"name": e.name, "suffix": e.suffix, "description": e.description} for e in state.host.exporters()]

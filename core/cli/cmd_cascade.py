@@ -6,14 +6,14 @@ import datetime as dt
 
 import click
 
-from core.cli.state import CliState, cell, echo_json, pass_state
+from duban.cli.state import CliState, cell, echo_json, pass_state
 
 date_type = click.DateTime(["%Y-%m-%d"])
 LIGHT_LABEL = {"red": "红", "yellow": "黄", "green": "绿", "done": "已办结"}
 
 
 def _today(state: CliState) -> dt.date:
-    from core.services.clock import local_today
+    from duban.services.clock import local_today
 
     return local_today(state.settings.timezone)
 
@@ -39,7 +39,7 @@ def _print_links(rows: list[dict], key: str = "parents") -> None:
 @pass_state
 def map_propose_cmd(state: CliState, child: str, parent: str | None, as_json: bool) -> None:
     """为政策 CHILD 的每项任务提出对应的上级任务和置信度（已确认的不变）。"""
-    from core.services.mapping import propose_links
+    from duban.services.mapping import propose_links
 
     with state.session() as session:
         result = propose_links(session, actor=state.actor(session), child=child, parent=parent)
@@ -56,7 +56,7 @@ def map_propose_cmd(state: CliState, child: str, parent: str | None, as_json: bo
 @pass_state
 def map_confirm_cmd(state: CliState, child_task_id: int, parent_task_ids: tuple[int, ...]) -> None:
     """确认（或更正为）任务 CHILD_TASK_ID 所落实的上级任务；不写上级任务则按建议确认。"""
-    from core.services.mapping import confirm_links
+    from duban.services.mapping import confirm_links
 
     with state.session() as session:
         links = confirm_links(session, actor=state.actor(session), child_task_id=child_task_id,
@@ -70,7 +70,7 @@ def map_confirm_cmd(state: CliState, child_task_id: int, parent_task_ids: tuple[
 @pass_state
 def map_accept_cmd(state: CliState, child: str, min_confidence: float) -> None:
     """确认政策 CHILD 全部（或置信度够高的）映射建议。"""
-    from core.services.mapping import accept_proposals
+    from duban.services.mapping import accept_proposals
 
     with state.session() as session:
         n = accept_proposals(session, actor=state.actor(session), child=child, min_confidence=min_confidence)
@@ -83,7 +83,7 @@ def map_accept_cmd(state: CliState, child: str, min_confidence: float) -> None:
 @pass_state
 def map_list_cmd(state: CliState, child: str, as_json: bool) -> None:
     """列出政策 CHILD 每项任务的上级任务（建议或已确认）。"""
-    from core.services.mapping import list_links
+    from duban.services.mapping import list_links
 
     with state.session() as session:
         result = list_links(session, child=child)
@@ -103,7 +103,7 @@ def map_list_cmd(state: CliState, child: str, as_json: bool) -> None:
 @pass_state
 def compare_cmd(state: CliState, child: str, parent: str, as_json: bool) -> None:
     """比较两份政策（文号或编号）：任务对应、两边未对应的任务、分工的变化（也适用于征求意见稿与正式稿）。"""
-    from core.services.compare import compare_policies
+    from duban.services.compare import compare_policies
 
     with state.session() as session:
         result = compare_policies(session, child=child, parent=parent)
@@ -132,7 +132,7 @@ def compare_cmd(state: CliState, child: str, parent: str, as_json: bool) -> None
 def cascade_cmd(state: CliState, policy: str, to: tuple[str, ...], down_to: str | None, rollup_task: int | None,
                 as_of: dt.datetime | None, as_json: bool) -> None:
     """把政策的任务下发到下级辖区（省→市→县），各级由对应部门负责；重复下发不会重复生成。"""
-    from core.services.cascade import cascade_policy, rollup
+    from duban.services.cascade import cascade_policy, rollup
 
     with state.session() as session:
         if rollup_task is not None:
@@ -147,7 +147,7 @@ def cascade_cmd(state: CliState, policy: str, to: tuple[str, ...], down_to: str 
                 click.echo(f"{r['jurisdiction']} {cell(r['name'], 20)} {cell(LIGHT_LABEL[r['light']], 6)} "
                            f"本级 {LIGHT_LABEL[r['own']]}{blockers}")
             return
-        from core.services.importing import registry_from
+        from duban.services.importing import registry_from
 
         result = cascade_policy(session, actor=state.actor(session), registry=registry_from(state.host),
                                 policy=policy, to=to, down_to=down_to, day=_today(state))

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from core.cli.state import CliState, pass_state
+from duban.cli.state import CliState, pass_state
 
 
 @click.command("dashboard")
@@ -24,11 +24,11 @@ def dashboard_cmd(state: CliState, web: bool, port: int) -> None:
 
 def open_dashboard(state: CliState, url: str) -> None:
     """Run the dashboard on the database at ``url`` as the CLI's acting user (``--as`` for coordinators)."""
-    from core.config import xdg_data_home
-    from core.services.clock import local_today
-    from core.storage.db import make_engine, session_factory
-    from core.storage.migrate import require_current
-    from core.tui.app import create_app
+    from duban.config import xdg_data_home
+    from duban.services.clock import local_today
+    from duban.storage.db import make_engine, session_factory
+    from duban.storage.migrate import require_current
+    from duban.tui.app import create_app
 
     engine = make_engine(url)
     require_current(engine)
@@ -48,7 +48,7 @@ def open_dashboard(state: CliState, url: str) -> None:
 
 def child_command(state: CliState) -> str:
     """The shell command textual-serve runs for each browser tab: this duban, same database, config and user."""
-    args = [sys.executable, "-c", "from core.cli import main; main()", "--db", state.database_url]
+    args = [sys.executable, "-c", "from duban.cli import main; main()", "--db", state.database_url]
     if state.config_path is not None:
         args += ["--config", str(state.config_path)]
     if state.as_user:
@@ -57,8 +57,8 @@ def child_command(state: CliState) -> str:
 
 
 def serve_web(state: CliState, port: int) -> None:
-    from core.storage.migrate import require_current
-    from core.tui.web import LOOPBACK, make_server
+    from duban.storage.migrate import require_current
+    from duban.tui.web import LOOPBACK, make_server
 
     require_current(state.engine)
     with state.session() as session:

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from core.cli.state import CliState, echo_json, pass_state
+from duban.cli.state import CliState, echo_json, pass_state
 
 
 @click.command("demo")
@@ -26,11 +26,11 @@ def demo_cmd(state: CliState, db_path: Path | None, no_open: bool, seed: int | N
     """新建演示数据库（嵌入式 SQLite）：导入五份种子政策，生成 2019 年以来的排期、报送、延期、退回和逾期，然后打开仪表盘。"""
     from sqlalchemy.engine import make_url
 
-    from core.config import sqlite_url
-    from core.errors import ValidationError
-    from core.services.clock import local_today
-    from core.services.demo import DEMO_SEED, build_demo, check_can_replace
-    from core.storage.db import make_engine
+    from duban.config import sqlite_url
+    from duban.errors import ValidationError
+    from duban.services.clock import local_today
+    from duban.services.demo import DEMO_SEED, build_demo, check_can_replace
+    from duban.storage.db import make_engine
 
     if scale == "national" and db_path is None:
         raise ValidationError("duban demo --scale national 需要用 --db 指定数据库文件")
@@ -69,7 +69,7 @@ def demo_cmd(state: CliState, db_path: Path | None, no_open: bool, seed: int | N
 
 def _open(state: CliState, url: str) -> None:
     try:
-        from core.cli.cmd_dashboard import open_dashboard
+        from duban.cli.cmd_dashboard import open_dashboard
     except ImportError:
         click.echo("（仪表盘尚未安装：已只建库）")
         return
@@ -78,7 +78,7 @@ def _open(state: CliState, url: str) -> None:
 
 def _national(state: CliState, engine: Any, db_path: Path, day: dt.date, seed: int, as_json: bool) -> None:
     """duban demo --scale national: bulk-built, with a progress bar on stderr; a failed build is deleted."""
-    from core.services.national_demo import build_national, estimate_rows
+    from duban.services.national_demo import build_national, estimate_rows
 
     try:
         with click.progressbar(length=estimate_rows(), label="生成全国规模演示数据",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from core.cli.state import CliState, cell, echo_json, pass_state
+from duban.cli.state import CliState, cell, echo_json, pass_state
 
 ROLE_LABEL = {"lead": "牵头", "support": "配合", "joint": "共同负责"}
 
@@ -23,7 +23,7 @@ ROLE_LABEL = {"lead": "牵头", "support": "配合", "joint": "共同负责"}
 def import_cmd(state: CliState, file: Path, dry_run: bool, as_json: bool, strict: bool,
                jurisdiction: str | None, implements: str | None, replace: bool) -> None:
     """导入政策文件（txt/docx/pdf），把“任务分工”变成督办任务。整个导入是一个事务。"""
-    from core.services.importing import import_policy
+    from duban.services.importing import import_policy
 
     with state.session() as session:
         result = import_policy(session, actor=state.actor(session), host=state.host, path=file,
@@ -58,7 +58,7 @@ def import_cmd(state: CliState, file: Path, dry_run: bool, as_json: bool, strict
 @pass_state
 def policies_cmd(state: CliState, include_all: bool, as_json: bool) -> None:
     """列出已导入的政策文件。"""
-    from core.services.catalog import STATUS_NAMES, list_policies
+    from duban.services.catalog import STATUS_NAMES, list_policies
 
     with state.session() as session:
         rows = list_policies(session, include_superseded=include_all)
@@ -82,7 +82,7 @@ def policies_cmd(state: CliState, include_all: bool, as_json: bool) -> None:
 def tasks_cmd(state: CliState, policy: str | None, agency: str | None, role: str | None, limit: int, offset: int,
               as_json: bool) -> None:
     """列出任务及其牵头、配合和共同负责部门。"""
-    from core.services.catalog import list_tasks
+    from duban.services.catalog import list_tasks
 
     with state.session() as session:
         page = list_tasks(session, policy=policy, agency=agency, role=role, limit=limit, offset=offset)

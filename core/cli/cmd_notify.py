@@ -6,21 +6,21 @@ import datetime as dt
 
 import click
 
-from core.cli.state import CliState, cell, echo_json, pass_state
+from duban.cli.state import CliState, cell, echo_json, pass_state
 
 LEVEL_MARK = {"blue": "[蓝]", "yellow": "[黄]", "red": "[红]", "done": "[结]", "failure": "[败]", "test": "[试]"}
 
 
 def _factory(state: CliState):  # noqa: ANN202 - sessionmaker[Session]
-    from core.storage.db import session_factory
-    from core.storage.migrate import require_current
+    from duban.storage.db import session_factory
+    from duban.storage.migrate import require_current
 
     require_current(state.engine)
     return session_factory(state.engine)
 
 
 def _config(state: CliState):  # noqa: ANN202 - NotifyConfig
-    from core.notify import load_notify_config
+    from duban.notify import load_notify_config
 
     return load_notify_config(state.settings)
 
@@ -34,8 +34,8 @@ def notify_group(ctx: click.Context, dry_run: bool, as_of: dt.datetime | None, a
     """按规则生成并发送督办提醒（供 cron 或 systemd 定时器调用）；子命令 log / test。"""
     if ctx.invoked_subcommand is not None:
         return
-    from core.errors import NotificationError
-    from core.services.notifications import run_notifications
+    from duban.errors import NotificationError
+    from duban.services.notifications import run_notifications
 
     state = ctx.find_object(CliState) or CliState()
     report = run_notifications(_factory(state), config=_config(state), as_of=as_of.date() if as_of else None,
@@ -69,7 +69,7 @@ def notify_group(ctx: click.Context, dry_run: bool, as_of: dt.datetime | None, a
 
 
 def _state_name(state: str) -> str:
-    from core.services.notifications import STATE_NAMES
+    from duban.services.notifications import STATE_NAMES
 
     return STATE_NAMES.get(state, state)
 
@@ -81,7 +81,7 @@ def _state_name(state: str) -> str:
 @pass_state
 def notify_log_cmd(state: CliState, failed: bool, limit: int, as_json: bool) -> None:
     """通知记录：每条消息及其向各渠道的每次发送结果（地址中的密钥已隐藏）。"""
-    from core.services.notifications import notification_log
+    from duban.services.notifications import notification_log
 
     with state.session() as session:
         rows = notification_log(session, failed=failed, limit=limit)
@@ -104,8 +104,8 @@ def notify_log_cmd(state: CliState, failed: bool, limit: int, as_json: bool) -> 
 @pass_state
 def notify_test_cmd(state: CliState, tag: str) -> None:
     """向带有该标签的所有渠道发送一条测试消息（不受免打扰时段限制）。"""
-    from core.errors import NotificationError
-    from core.services.notifications import send_test
+    from duban.errors import NotificationError
+    from duban.services.notifications import send_test
 
     outcome = send_test(_factory(state), config=_config(state), tag=tag)
     bad = 0

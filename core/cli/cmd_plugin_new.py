@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from core.cli.state import CliState, echo_json, pass_state
+from duban.cli.state import CliState, echo_json, pass_state
 
 
 @click.group("plugin")
@@ -32,7 +32,7 @@ def plugin_new_cmd(state: CliState, key: str, name: str, parent: Path, national:
     包含 pyproject.toml、插件模块、plugin.toml（部门名称、一个任务模板示例和两个指标）、
     一个检查示例、测试和 README.md。已存在的目录不会被覆盖。
     """
-    from core.scaffold import scaffold_plugin
+    from duban.scaffold import scaffold_plugin
 
     names = {"national": national, "province": province, "prefecture": prefecture, "county": county}
     target = scaffold_plugin(key, name, parent=parent, names=names, existing=state.host.agencies())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from core.cli.state import CliState, cell, echo_json, pass_state
+from duban.cli.state import CliState, cell, echo_json, pass_state
 
 
 @click.command("plugins")
@@ -23,7 +23,7 @@ def plugins_cmd(state: CliState, as_json: bool) -> None:
     # and the check hooks once, on an empty report and responsibility, so a check that crashes is named here
     import datetime as dt
 
-    from core.plugin_api import ReportContext, ResponsibilityContext
+    from duban.hookspecs import ReportContext, ResponsibilityContext
 
     host.check_report(ReportContext(agency="", template=None, indicators={}))
     host.check_responsibility(ResponsibilityContext(agency="", role="lead", task_text="", template=None,

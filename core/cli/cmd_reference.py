@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from core.cli.state import CliState, cell, echo_json, pass_state
+from duban.cli.state import CliState, cell, echo_json, pass_state
 
 
 @click.command("agencies")
@@ -12,7 +12,7 @@ from core.cli.state import CliState, cell, echo_json, pass_state
 @pass_state
 def agencies_cmd(state: CliState, as_json: bool) -> None:
     """列出部门：代码、名称、各级名称和继任机构。"""
-    from core.services.reference import list_agencies
+    from duban.services.reference import list_agencies
 
     with state.session() as session:
         rows = list_agencies(session)
@@ -34,7 +34,7 @@ def agencies_cmd(state: CliState, as_json: bool) -> None:
 @pass_state
 def jurisdictions_cmd(state: CliState, level: str | None, parent: str | None, as_json: bool) -> None:
     """列出行政区划（GB/T 2260 代码）。"""
-    from core.services.reference import list_jurisdictions
+    from duban.services.reference import list_jurisdictions
 
     with state.session() as session:
         rows = list_jurisdictions(session, level=level, parent=parent)

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from core.cli.state import CliState, cell, echo_json, pass_state
+from duban.cli.state import CliState, cell, echo_json, pass_state
 
 ROLE_LABEL = {"lead": "牵头", "support": "配合", "joint": "共同"}
 KIND_LABEL = {"workday": "工作日", "weekend": "周末", "holiday": "放假", "makeup": "调休上班"}
@@ -37,7 +37,7 @@ class DefaultGroup(click.Group):
 
 
 def _today(state: CliState) -> dt.date:
-    from core.services.clock import local_today
+    from duban.services.clock import local_today
 
     return local_today(state.settings.timezone)
 
@@ -73,7 +73,7 @@ def _month(value: str | None, state: CliState) -> tuple[int, int]:
 @pass_state
 def calendar_show_cmd(state: CliState, month: str | None, as_json: bool) -> None:
     """显示一个月的工作日、放假日和调休上班日（默认本月）。"""
-    from core.services.calendar import month_view
+    from duban.services.calendar import month_view
 
     year, mon = _month(month, state)
     with state.session() as session:
@@ -98,7 +98,7 @@ def calendar_show_cmd(state: CliState, month: str | None, as_json: bool) -> None
 @pass_state
 def calendar_import_cmd(state: CliState, file: Path) -> None:
     """导入国务院办公厅公布的某年放假安排（TOML 文件，格式见 docs/schedules.md）。"""
-    from core.services.calendar import import_calendar_file
+    from duban.services.calendar import import_calendar_file
 
     with state.session() as session:
         summary = import_calendar_file(session, actor=state.actor(session), path=file)
@@ -124,7 +124,7 @@ def _print_schedules(rows: list[dict[str, Any]]) -> None:
 
 
 def _source(source: str) -> str:
-    from core.services.scheduling import SOURCE_NAMES
+    from duban.services.scheduling import SOURCE_NAMES
 
     return SOURCE_NAMES.get(source, source)
 
@@ -135,8 +135,8 @@ def _source(source: str) -> str:
 @pass_state
 def schedule_propose_cmd(state: CliState, policy: str, as_json: bool) -> None:
     """把政策文件中的时间提示（如“每半年”“2020年年底前”“春节”）变成待确认的排期。"""
-    from core.services.catalog import find_policy
-    from core.services.scheduling import propose_schedules
+    from duban.services.catalog import find_policy
+    from duban.services.scheduling import propose_schedules
 
     with state.session() as session:
         result = propose_schedules(session, actor=state.actor(session), policy_id=find_policy(session, policy).id)
@@ -160,8 +160,8 @@ def schedule_propose_cmd(state: CliState, policy: str, as_json: bool) -> None:
 def schedule_set_cmd(state: CliState, task_id: int, start: dt.datetime | None, end: dt.datetime | None,
                      responsibility_id: int | None, rule: tuple[str, ...]) -> None:
     """为任务设定排期（直接生效），例如：duban schedule set --task 12 "holiday 春节 -7"。"""
-    from core.domain.schedule import describe, parse_rule
-    from core.services.scheduling import set_schedule
+    from duban.domain.schedule import describe, parse_rule
+    from duban.services.scheduling import set_schedule
 
     with state.session() as session:
         schedule = set_schedule(session, actor=state.actor(session), task_id=task_id, rule=" ".join(rule),
@@ -175,7 +175,7 @@ def schedule_set_cmd(state: CliState, task_id: int, start: dt.datetime | None, e
 @pass_state
 def schedule_confirm_cmd(state: CliState, schedule_ids: tuple[int, ...]) -> None:
     """确认建议的排期（可一次确认多条）。"""
-    from core.services.scheduling import confirm_schedule
+    from duban.services.scheduling import confirm_schedule
 
     with state.session() as session:
         actor = state.actor(session)
@@ -189,7 +189,7 @@ def schedule_confirm_cmd(state: CliState, schedule_ids: tuple[int, ...]) -> None
 @pass_state
 def schedule_remove_cmd(state: CliState, schedule_id: int) -> None:
     """删除一条排期（已生成的节点保留）。"""
-    from core.services.scheduling import remove_schedule
+    from duban.services.scheduling import remove_schedule
 
     with state.session() as session:
         remove_schedule(session, actor=state.actor(session), schedule_id=schedule_id)
@@ -206,7 +206,7 @@ def schedule_remove_cmd(state: CliState, schedule_id: int) -> None:
 def schedule_list_cmd(state: CliState, policy: str | None, task_id: int | None, limit: int, offset: int,
                       as_json: bool) -> None:
     """列出排期（建议的和已确认的）。"""
-    from core.services.scheduling import list_schedules
+    from duban.services.scheduling import list_schedules
 
     with state.session() as session:
         page = list_schedules(session, policy=policy, task_id=task_id, limit=limit, offset=offset)
@@ -231,8 +231,8 @@ def milestones_group() -> None:
 @pass_state
 def milestones_generate_cmd(state: CliState, policy: str | None, until: dt.datetime | None, as_json: bool) -> None:
     """按已确认的排期（无排期的任务按默认周期）生成督办节点；重复运行不会重复生成。"""
-    from core.services.catalog import find_policy
-    from core.services.scheduling import generate_milestones
+    from duban.services.catalog import find_policy
+    from duban.services.scheduling import generate_milestones
 
     today = _today(state)
     horizon = int(state.settings.get("schedule.horizon_years", 2))
@@ -262,7 +262,7 @@ def milestones_generate_cmd(state: CliState, policy: str | None, until: dt.datet
 def milestones_list_cmd(state: CliState, due_before: dt.datetime | None, agency: str | None, policy: str | None,
                         limit: int, offset: int, as_json: bool) -> None:
     """列出督办节点（按到期日排序）。"""
-    from core.services.scheduling import list_milestones
+    from duban.services.scheduling import list_milestones
 
     with state.session() as session:
         page = list_milestones(session, due_before=due_before.date() if due_before else None, agency=agency,

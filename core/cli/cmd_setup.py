@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from core.cli.state import CliState, echo_json, pass_state
+from duban.cli.state import CliState, echo_json, pass_state
 
 
 @click.command("init")
@@ -12,8 +12,8 @@ from core.cli.state import CliState, echo_json, pass_state
 @pass_state
 def init_cmd(state: CliState, as_json: bool) -> None:
     """创建用户配置文件（如不存在）并建立、升级数据库。重复运行不会改变任何内容。"""
-    from core.config import user_config_path, write_toml_atomic
-    from core.services.setup import prepare_database
+    from duban.config import user_config_path, write_toml_atomic
+    from duban.services.setup import prepare_database
 
     config_path = state.config_path or user_config_path()
     wrote_config = False
@@ -43,8 +43,8 @@ def db_group() -> None:
 @pass_state
 def db_upgrade_cmd(state: CliState) -> None:
     """把数据库结构升级到最新版本，并同步插件提供的部门。"""
-    from core.services.setup import prepare_database
-    from core.storage.migrate import current_revision
+    from duban.services.setup import prepare_database
+    from duban.storage.migrate import current_revision
 
     prepare_database(state.engine, host=state.host)
     click.echo(f"数据库已是最新结构（版本 {current_revision(state.engine)}）")
@@ -54,6 +54,6 @@ def db_upgrade_cmd(state: CliState) -> None:
 @pass_state
 def db_current_cmd(state: CliState) -> None:
     """显示数据库当前的结构版本和最新版本。"""
-    from core.storage.migrate import current_revision, head_revision
+    from duban.storage.migrate import current_revision, head_revision
 
     click.echo(f"当前版本：{current_revision(state.engine) or '空'}；最新版本：{head_revision(state.engine)}")

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import click
 
-from core.cli.state import CliState, cell, echo_json, pass_state
+from duban.cli.state import CliState, cell, echo_json, pass_state
 
 LIGHT_MARK = {"red": "[红]", "yellow": "[黄]", "green": "[绿]", "done": "[结]"}
 ROLE_LABEL = {"lead": "牵头", "support": "配合", "joint": "共同"}
 
 
 def _today(state: CliState, as_of: dt.datetime | None) -> dt.date:
-    from core.services.clock import local_today
+    from duban.services.clock import local_today
 
     return as_of.date() if as_of else local_today(state.settings.timezone)
 
@@ -24,7 +24,7 @@ as_of_option = click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]
 
 
 def _attachment_root(state: CliState) -> Path:
-    from core.config import xdg_data_home
+    from duban.config import xdg_data_home
 
     return xdg_data_home() / "duban" / "attachments"
 
@@ -34,7 +34,7 @@ def _attachment_root(state: CliState) -> Path:
 @pass_state
 def ack_cmd(state: CliState, responsibility_id: int) -> None:
     """签收一项责任（部门确认已收到交办）。"""
-    from core.services.lifecycle import acknowledge
+    from duban.services.lifecycle import acknowledge
 
     with state.session() as session:
         resp = acknowledge(session, actor=state.actor(session), responsibility_id=responsibility_id)
@@ -69,10 +69,10 @@ def _parse_indicators(pairs: tuple[str, ...]) -> dict[str, str]:
 def report_submit_cmd(state: CliState, responsibility_id: int, milestone_id: int | None, text: str,
                       indicators: tuple[str, ...], attachments: tuple[Path, ...], final: bool, as_json: bool) -> None:
     """报送进度：文字、指标和附件，经部门插件检查后保存。更正即再报一次（保留旧版本）。"""
-    from core.services.clock import local_today
-    from core.services.reports import submit_report
-    from core.services.responsibilities import next_open_milestone
-    from core.storage.models import Responsibility
+    from duban.services.clock import local_today
+    from duban.services.reports import submit_report
+    from duban.services.responsibilities import next_open_milestone
+    from duban.storage.models import Responsibility
 
     today = local_today(state.settings.timezone)
     with state.session() as session:
@@ -107,7 +107,7 @@ def report_submit_cmd(state: CliState, responsibility_id: int, milestone_id: int
 def report_list_cmd(state: CliState, responsibility_id: int | None, agency: str | None, all_versions: bool,
                     as_of: dt.datetime | None, as_json: bool) -> None:
     """列出报送（--as-of：只列该日及以前报送的）。"""
-    from core.services.reports import list_reports
+    from duban.services.reports import list_reports
 
     with state.session() as session:
         rows = list_reports(session, responsibility_id=responsibility_id, agency=agency, include_old=all_versions,
@@ -131,7 +131,7 @@ def review_group() -> None:
 @pass_state
 def review_accept_cmd(state: CliState, report_id: int) -> None:
     """通过一份报送（若申请办结，则办结）。"""
-    from core.services.lifecycle import review_report
+    from duban.services.lifecycle import review_report
 
     with state.session() as session:
         report = review_report(session, actor=state.actor(session), report_id=report_id, accept=True)
@@ -144,7 +144,7 @@ def review_accept_cmd(state: CliState, report_id: int) -> None:
 @pass_state
 def review_return_cmd(state: CliState, report_id: int, reason: str) -> None:
     """退回一份报送（退办），必须说明理由。"""
-    from core.services.lifecycle import review_report
+    from duban.services.lifecycle import review_report
 
     with state.session() as session:
         report = review_report(session, actor=state.actor(session), report_id=report_id, accept=False, reason=reason)
@@ -164,7 +164,7 @@ def extend_group() -> None:
 @pass_state
 def extend_request_cmd(state: CliState, milestone_id: int, new_date: dt.datetime, reason: str, progress: str) -> None:
     """申请延期（只能在到期日之前）。"""
-    from core.services.extensions import request_extension
+    from duban.services.extensions import request_extension
 
     with state.session() as session:
         ext = request_extension(session, actor=state.actor(session), milestone_id=milestone_id,
@@ -179,7 +179,7 @@ def extend_request_cmd(state: CliState, milestone_id: int, new_date: dt.datetime
 @pass_state
 def extend_approve_cmd(state: CliState, extension_id: int, reason: str | None) -> None:
     """批准延期：节点的到期日改为申请的日期。"""
-    from core.services.extensions import decide_extension
+    from duban.services.extensions import decide_extension
 
     with state.session() as session:
         ext = decide_extension(session, actor=state.actor(session), extension_id=extension_id, approve=True,
@@ -193,7 +193,7 @@ def extend_approve_cmd(state: CliState, extension_id: int, reason: str | None) -
 @pass_state
 def extend_refuse_cmd(state: CliState, extension_id: int, reason: str) -> None:
     """不批准延期。"""
-    from core.services.extensions import decide_extension
+    from duban.services.extensions import decide_extension
 
     with state.session() as session:
         ext = decide_extension(session, actor=state.actor(session), extension_id=extension_id, approve=False,
@@ -212,7 +212,7 @@ def extend_refuse_cmd(state: CliState, extension_id: int, reason: str) -> None:
 def status_cmd(state: CliState, agency: str | None, jurisdiction: str | None, policy: str | None,
                as_of: dt.datetime | None, limit: int, as_json: bool) -> None:
     """红黄绿状态：任务和责任按灯色计数、各部门情况、最需要关注的责任。"""
-    from core.services.status import responsibility_rows, scope_for, summary
+    from duban.services.status import responsibility_rows, scope_for, summary
 
     day = _today(state, as_of)
     with state.session() as session:
@@ -249,7 +249,7 @@ def status_cmd(state: CliState, agency: str | None, jurisdiction: str | None, po
 def overdue_cmd(state: CliState, agency: str | None, jurisdiction: str | None, policy: str | None,
                 as_of: dt.datetime | None, as_json: bool) -> None:
     """逾期未报（或被退回）的节点，最早到期的在前。"""
-    from core.services.status import overdue, scope_for
+    from duban.services.status import overdue, scope_for
 
     day = _today(state, as_of)
     with state.session() as session:
@@ -275,7 +275,7 @@ def overdue_cmd(state: CliState, agency: str | None, jurisdiction: str | None, p
 def report_template_cmd(state: CliState, agency: str, jurisdiction: str | None, output: Path,
                         as_of: dt.datetime | None) -> None:
     """导出 Excel 报送模板：每个待报节点一行，部门指标为列，带数据校验。"""
-    from core.services.excel_reports import write_template
+    from duban.services.excel_reports import write_template
 
     with state.session() as session:
         n = write_template(session, actor=state.actor(session), host=state.host, agency=agency, path=output,
@@ -288,7 +288,7 @@ def report_template_cmd(state: CliState, agency: str, jurisdiction: str | None, 
 @pass_state
 def report_import_cmd(state: CliState, file: Path) -> None:
     """导入填好的 Excel 报送：所有行一次提交；任何一格有误则全部不提交，并指出工作表、行和列。"""
-    from core.services.excel_reports import import_workbook
+    from duban.services.excel_reports import import_workbook
 
     with state.session() as session:
         ids = import_workbook(session, actor=state.actor(session), host=state.host, path=file,

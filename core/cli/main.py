@@ -6,40 +6,40 @@ from pathlib import Path
 
 import click
 
-from core import __version__
-from core.cli.lazy import LazyGroup
-from core.cli.state import CliState
-from core.errors import DubanError
+from duban import __version__
+from duban.cli.lazy import LazyGroup
+from duban.cli.state import CliState
+from duban.errors import DubanError
 
 #: exit codes are documented in README.md and docs/cli.md
 COMMANDS: dict[str, tuple[str, str]] = {
-    "init": ("core.cli.cmd_setup:init_cmd", "创建用户配置并建立/升级数据库"),
-    "db": ("core.cli.cmd_setup:db_group", "数据库维护（upgrade / current）"),
-    "plugins": ("core.cli.cmd_plugins:plugins_cmd", "列出已安装的插件及其错误"),
-    "plugin": ("core.cli.cmd_plugin_new:plugin_group", "编写部门插件（new：生成插件包）"),
-    "agencies": ("core.cli.cmd_reference:agencies_cmd", "列出部门（机构）"),
-    "jurisdictions": ("core.cli.cmd_reference:jurisdictions_cmd", "列出行政区划"),
-    "import": ("core.cli.cmd_import:import_cmd", "导入政策文件，生成督办任务"),
-    "policies": ("core.cli.cmd_import:policies_cmd", "列出已导入的政策"),
-    "tasks": ("core.cli.cmd_import:tasks_cmd", "列出任务及分工"),
-    "demo": ("core.cli.cmd_demo:demo_cmd", "新建演示数据库并打开仪表盘"),
-    "ack": ("core.cli.cmd_workflow:ack_cmd", "签收一项责任"),
-    "report": ("core.cli.cmd_workflow:report_group", "进度报送（submit / list / template / import）"),
-    "review": ("core.cli.cmd_workflow:review_group", "复核报送（accept / return）"),
-    "extend": ("core.cli.cmd_workflow:extend_group", "延期申请（request / approve / refuse）"),
-    "status": ("core.cli.cmd_workflow:status_cmd", "红黄绿状态"),
-    "overdue": ("core.cli.cmd_workflow:overdue_cmd", "逾期未报的节点"),
-    "audit": ("core.cli.cmd_admin:audit_group", "审计日志（verify / log）"),
-    "user": ("core.cli.cmd_admin:user_group", "用户（add / list）"),
-    "calendar": ("core.cli.cmd_schedule:calendar_group", "工作日历（YYYY-MM / import）"),
-    "schedule": ("core.cli.cmd_schedule:schedule_group", "排期（propose / set / confirm / remove / list）"),
-    "dashboard": ("core.cli.cmd_dashboard:dashboard_cmd", "督办仪表盘（终端界面；--web 在浏览器中）"),
-    "milestones": ("core.cli.cmd_schedule:milestones_group", "督办节点（列表 / generate）"),
-    "notify": ("core.cli.cmd_notify:notify_group", "督办提醒：按规则发送（log / test）"),
-    "assess": ("core.cli.cmd_assess:assess_group", "考核：打分、排名、等次（show / list / schemes）"),
-    "map": ("core.cli.cmd_cascade:map_group", "任务映射：下级任务落实哪项上级任务（propose / confirm / accept / list）"),
-    "compare": ("core.cli.cmd_cascade:compare_cmd", "比较两份政策：任务对应、缺漏和分工变化"),
-    "cascade": ("core.cli.cmd_cascade:cascade_cmd", "把政策任务下发到下级辖区（省→市→县）并汇总灯色"),
+    "init": ("duban.cli.cmd_setup:init_cmd", "创建用户配置并建立/升级数据库"),
+    "db": ("duban.cli.cmd_setup:db_group", "数据库维护（upgrade / current）"),
+    "plugins": ("duban.cli.cmd_plugins:plugins_cmd", "列出已安装的插件及其错误"),
+    "plugin": ("duban.cli.cmd_plugin_new:plugin_group", "编写部门插件（new：生成插件包）"),
+    "agencies": ("duban.cli.cmd_reference:agencies_cmd", "列出部门（机构）"),
+    "jurisdictions": ("duban.cli.cmd_reference:jurisdictions_cmd", "列出行政区划"),
+    "import": ("duban.cli.cmd_import:import_cmd", "导入政策文件，生成督办任务"),
+    "policies": ("duban.cli.cmd_import:policies_cmd", "列出已导入的政策"),
+    "tasks": ("duban.cli.cmd_import:tasks_cmd", "列出任务及分工"),
+    "demo": ("duban.cli.cmd_demo:demo_cmd", "新建演示数据库并打开仪表盘"),
+    "ack": ("duban.cli.cmd_workflow:ack_cmd", "签收一项责任"),
+    "report": ("duban.cli.cmd_workflow:report_group", "进度报送（submit / list / template / import）"),
+    "review": ("duban.cli.cmd_workflow:review_group", "复核报送（accept / return）"),
+    "extend": ("duban.cli.cmd_workflow:extend_group", "延期申请（request / approve / refuse）"),
+    "status": ("duban.cli.cmd_workflow:status_cmd", "红黄绿状态"),
+    "overdue": ("duban.cli.cmd_workflow:overdue_cmd", "逾期未报的节点"),
+    "audit": ("duban.cli.cmd_admin:audit_group", "审计日志（verify / log）"),
+    "user": ("duban.cli.cmd_admin:user_group", "用户（add / list）"),
+    "calendar": ("duban.cli.cmd_schedule:calendar_group", "工作日历（YYYY-MM / import）"),
+    "schedule": ("duban.cli.cmd_schedule:schedule_group", "排期（propose / set / confirm / remove / list）"),
+    "dashboard": ("duban.cli.cmd_dashboard:dashboard_cmd", "督办仪表盘（终端界面；--web 在浏览器中）"),
+    "milestones": ("duban.cli.cmd_schedule:milestones_group", "督办节点（列表 / generate）"),
+    "notify": ("duban.cli.cmd_notify:notify_group", "督办提醒：按规则发送（log / test）"),
+    "assess": ("duban.cli.cmd_assess:assess_group", "考核：打分、排名、等次（show / list / schemes）"),
+    "map": ("duban.cli.cmd_cascade:map_group", "任务映射：下级任务落实哪项上级任务（propose / confirm / accept / list）"),
+    "compare": ("duban.cli.cmd_cascade:compare_cmd", "比较两份政策：任务对应、缺漏和分工变化"),
+    "cascade": ("duban.cli.cmd_cascade:cascade_cmd", "把政策任务下发到下级辖区（省→市→县）并汇总灯色"),
 }
 
 

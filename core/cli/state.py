@@ -16,9 +16,9 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session
 
-    from core.config import Settings
-    from core.plugin_host import PluginHost
-    from core.services.identity import Actor
+    from duban.config import Settings
+    from duban.plugin_host import PluginHost
+    from duban.services.identity import Actor
 
 
 @dataclass
@@ -31,39 +31,39 @@ class CliState:
 
     @cached_property
     def settings(self) -> Settings:
-        from core.config import load_settings
+        from duban.config import load_settings
 
         return load_settings(self.config_path)
 
     @cached_property
     def database_url(self) -> str:
-        from core.config import resolve_database_url
+        from duban.config import resolve_database_url
 
         return resolve_database_url(self.db, self.settings)
 
     @cached_property
     def engine(self) -> Engine:
-        from core.storage.db import make_engine
+        from duban.storage.db import make_engine
 
         return make_engine(self.database_url)
 
     @cached_property
     def host(self) -> PluginHost:
-        from core.plugin_host import PluginHost
+        from duban.plugin_host import PluginHost
 
         return PluginHost.load()
 
     def actor(self, session: Session) -> Actor:
         """The acting user (OS login through ``users.map``; ``--as`` for coordinators)."""
-        from core.services.identity import resolve_actor
+        from duban.services.identity import resolve_actor
 
         return resolve_actor(session, as_user=self.as_user, login_map=self.settings.get("users.map", {}))
 
     @contextmanager
     def session(self, *, migrated: bool = True) -> Iterator[Session]:
         """One unit of work on a migrated database: commit at the end, roll back on error."""
-        from core.storage.db import session_factory, unit_of_work
-        from core.storage.migrate import require_current
+        from duban.storage.db import session_factory, unit_of_work
+        from duban.storage.migrate import require_current
 
         if migrated:
             require_current(self.engine)
@@ -80,6 +80,6 @@ def echo_json(data: Any) -> None:
 
 def cell(text: Any, width: int) -> str:
     """Pad ``text`` to ``width`` terminal cells (Chinese characters count two)."""
-    from core.domain.textwidth import pad
+    from duban.domain.textwidth import pad
 
     return pad("" if text is None else str(text), width)

@@ -2,7 +2,7 @@
 
 Real documents write one agency in many ways: 民政部, 省民政厅, 云南省民政厅, 市（州）民政局,
 县（市、区）民政局, 民政厅（局）, a name broken across two lines, a misspelling (国务院妇工委办公室).
-:class:`AgencyRegistry` is built from the :class:`~core.plugin_api.AgencySpec` that department plugins
+:class:`AgencyRegistry` is built from the :class:`~duban.hookspecs.AgencySpec` that department plugins
 register and answers "which agency is this?" for any of those spellings.
 
 Resolution, in order, stopping at the first hit:
@@ -24,7 +24,7 @@ from collections.abc import Iterable
 
 from rapidfuzz import fuzz, process
 
-from core.plugin_api import AgencySpec
+from duban.hookspecs import AgencySpec
 
 __all__ = ["AgencyRegistry", "normalize_name", "strip_jurisdiction"]
 

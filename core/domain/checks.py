@@ -1,6 +1,6 @@
 """Reusable checks that department plugins call from their ``duban_check_*`` hooks.
 
-Each check is a pure function returning :class:`~core.plugin_api.FindingSpec` values with a stable
+Each check is a pure function returning :class:`~duban.hookspecs.FindingSpec` values with a stable
 ``code``, a ``severity`` and a Chinese message addressed to a person. Codes:
 
 ================================  ========  =====================================================
@@ -31,7 +31,7 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
-from core.plugin_api import FindingSpec, IndicatorSpec, ReportContext, ResponsibilityContext, Severity
+from duban.hookspecs import FindingSpec, IndicatorSpec, ReportContext, ResponsibilityContext, Severity
 
 __all__ = [
     "check_flag",

@@ -36,8 +36,8 @@ from pathlib import Path
 
 import holidays
 
-from core.domain.workcal import WorkingCalendar
-from core.errors import ParseError
+from duban.domain.workcal import WorkingCalendar
+from duban.errors import ParseError
 
 Exceptions = dict[date, tuple[bool, str]]
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from core.domain.agencies import normalize_name, strip_jurisdiction
-from core.domain.jurisdictions import LEVELS, NATIONAL_CODE
+from duban.domain.agencies import normalize_name, strip_jurisdiction
+from duban.domain.jurisdictions import LEVELS, NATIONAL_CODE
 
 __all__ = ["Division", "DivisionTree", "load", "source_note", "department_name"]
 
@@ -30,7 +30,7 @@ class Division:
 
 
 def _lines() -> list[str]:
-    return resources.files("core.domain.data").joinpath("divisions.csv").read_text(encoding="utf-8").splitlines()
+    return resources.files("duban.domain.data").joinpath("divisions.csv").read_text(encoding="utf-8").splitlines()
 
 
 def source_note() -> str:

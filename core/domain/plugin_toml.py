@@ -7,7 +7,7 @@ The file is meant to be read and edited by a department official, so it is plain
     [[indicators]]      key, name, type, unit, required, part_of, minimum, description
 
 Anything unexpected — an unknown key, a wrong type, a template naming an undeclared indicator, a schedule
-that core.domain.schedule cannot parse — raises :class:`core.errors.ConfigError` naming the file and the key.
+that duban.domain.schedule cannot parse — raises :class:`duban.errors.ConfigError` naming the file and the key.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-from core.domain.schedule import RuleSyntaxError, parse_rule
-from core.errors import ConfigError
-from core.plugin_api import AgencySpec, IndicatorSpec, Succession, TaskTemplateSpec
+from duban.domain.schedule import RuleSyntaxError, parse_rule
+from duban.errors import ConfigError
+from duban.hookspecs import AgencySpec, IndicatorSpec, Succession, TaskTemplateSpec
 
 __all__ = ["PluginData", "load_plugin_toml", "parse_plugin_toml"]
 
@@ -189,7 +189,7 @@ class _Reader:
         self.known(table, where, ("key", "agency", "title", "description", "schedule", "indicators", "source"))
         schedule = self.get(table, where, "schedule", str, None)
         if schedule is not None:
-            try:  # the schedule syntax of core.domain.schedule: a typo fails when the plugin loads
+            try:  # the schedule syntax of duban.domain.schedule: a typo fails when the plugin loads
                 parse_rule(schedule)
             except RuleSyntaxError as exc:
                 raise self.fail(f"{where}.schedule", str(exc)) from None

@@ -29,9 +29,9 @@ from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
 
-from core.domain.lunar_dates import FESTIVAL_NAMES, canonical_festival_name, festival_date
-from core.domain.workcal import WorkingCalendar
-from core.errors import ParseError
+from duban.domain.lunar_dates import FESTIVAL_NAMES, canonical_festival_name, festival_date
+from duban.domain.workcal import WorkingCalendar
+from duban.errors import ParseError
 
 SYNTAX = ("once YYYY-MM-DD | every N months [from YYYY-MM-DD] | monthly | quarterly | half-yearly | "
           "yearly [MM-DD] | holiday 节日名 [+N|-N] | N working days after YYYY-MM-DD；"
@@ -150,7 +150,7 @@ class Yearly:
 
 @dataclass(frozen=True)
 class Festival:
-    name: str  # canonical, see core.domain.lunar_dates.FESTIVAL_NAMES
+    name: str  # canonical, see duban.domain.lunar_dates.FESTIVAL_NAMES
     days: int = 0  # calendar days after (negative: before) the festival
 
     def nominals(self, start: date, end: date) -> list[tuple[str, date]]:

@@ -1,7 +1,7 @@
 """The working-day calendar: Monday to Friday, minus holidays, plus 调休 make-up working days.
 
 The calendar is pure data. Where the exceptions come from (the ``holidays`` library, an imported
-国务院办公厅 schedule, the database's override table) is :mod:`core.domain.cn_calendar_source`'s concern.
+国务院办公厅 schedule, the database's override table) is :mod:`duban.domain.cn_calendar_source`'s concern.
 A year whose 调休 arrangement is not known falls back to Monday–Friday (minus whatever holidays are
 known) and says so through :meth:`WorkingCalendar.warnings_for`; it never raises.
 """

@@ -1,15 +1,15 @@
 """Importing policy documents: bytes → text, files → text via reader plugins, text → tasks.
 
-Pure: the standard library, core.plugin_api, core.errors and core.domain only (no storage, UI or
+Pure: the standard library, duban.hookspecs, duban.errors and duban.domain only (no storage, UI or
 notification libraries). ``duban import`` calls :func:`read_document` then :func:`parse_policy`.
 """
 
 from __future__ import annotations
 
-from core.importing.decode import decode_bytes
-from core.importing.model import ParsedPolicy, ParsedResponsibility, ParsedTask, ParseWarning, to_json_dict
-from core.importing.parser import NO_TASKS_EXPECTED, parse_policy
-from core.importing.readers import read_document, reader_for
+from duban.importing.decode import decode_bytes
+from duban.importing.model import ParsedPolicy, ParsedResponsibility, ParsedTask, ParseWarning, to_json_dict
+from duban.importing.parser import NO_TASKS_EXPECTED, parse_policy
+from duban.importing.readers import read_document, reader_for
 
 __all__ = [
     "NO_TASKS_EXPECTED",

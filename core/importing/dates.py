@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from core.importing.numbering import cn_to_int
+from duban.importing.numbering import cn_to_int
 
 __all__ = ["DATE_PATTERN", "parse_date"]
 

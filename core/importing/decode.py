@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import codecs
 
-from core.errors import ParseError
+from duban.errors import ParseError
 
 __all__ = ["EXPECTED_ENCODINGS", "decode_bytes"]
 

@@ -1,6 +1,6 @@
 """Schedule hints in a task's text: deadlines, frequencies and holidays.
 
-Each hint is ``{"kind", "rule", "why"}``; ``rule`` uses the schedule syntax of core.domain.schedule
+Each hint is ``{"kind", "rule", "why"}``; ``rule`` uses the schedule syntax of duban.domain.schedule
 ("once YYYY-MM-DD", "every N months", "quarterly", "yearly MM-DD", "holiday NAME [+/-N]") and ``why``
 quotes the words that gave it. Hints are suggestions for the coordinator, never a schedule by themselves.
 """
@@ -10,11 +10,11 @@ from __future__ import annotations
 import calendar
 import re
 
-from core.importing.numbering import cn_to_int
+from duban.importing.numbering import cn_to_int
 
 __all__ = ["HOLIDAYS", "schedule_hints"]
 
-# (pattern, canonical name) — the names core.domain.schedule knows. Longest spellings first.
+# (pattern, canonical name) — the names duban.domain.schedule knows. Longest spellings first.
 HOLIDAYS: tuple[tuple[str, str], ...] = (
     (r"元旦", "元旦"),
     (r"春节", "春节"),

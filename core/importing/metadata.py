@@ -11,9 +11,9 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from core.domain.agencies import AgencyRegistry
-from core.domain.jurisdictions import PROVINCES
-from core.importing.dates import parse_date
+from duban.domain.agencies import AgencyRegistry
+from duban.domain.jurisdictions import PROVINCES
+from duban.importing.dates import parse_date
 
 __all__ = [
     "DOC_NUMBER",

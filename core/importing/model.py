@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from core.plugin_api import Role
+from duban.hookspecs import Role
 
 __all__ = ["ParseWarning", "ParsedPolicy", "ParsedResponsibility", "ParsedTask", "to_json_dict"]
 

@@ -5,13 +5,13 @@ The steps:
 
 1. numbered items: markers at the start of a line (一、 （一） 01 1. （1）) that continue their style's
    sequence or restart it; an item runs to the next marker;
-2. tasks: the items whose text ends in a responsibility clause (see :mod:`core.importing.clauses`);
+2. tasks: the items whose text ends in a responsibility clause (see :mod:`duban.importing.clauses`);
    where an annex (附件 / 任务分工) holds tasks, only the annex's items count;
 3. sections: the nearest enclosing heading of an outer style (二、 for （三）, 03 for （一）);
 4. roles from the clause grammar, the document's own convention (列第一位者为牵头单位) and its issuers;
-5. metadata (see :mod:`core.importing.metadata`); what is missing stays None and becomes a warning.
+5. metadata (see :mod:`duban.importing.metadata`); what is missing stays None and becomes a warning.
 
-Pure: standard library, core.plugin_api, core.errors and core.domain.agencies only.
+Pure: standard library, duban.hookspecs, duban.errors and duban.domain.agencies only.
 """
 
 from __future__ import annotations
@@ -20,10 +20,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from core.domain.agencies import AgencyRegistry
-from core.errors import ParseError
-from core.importing import metadata as meta
-from core.importing.clauses import (
+from duban.domain.agencies import AgencyRegistry
+from duban.errors import ParseError
+from duban.hookspecs import Role
+from duban.importing import metadata as meta
+from duban.importing.clauses import (
     CLAUSE_WORDS,
     CLOSE,
     MAX_CLAUSE_CHARS,
@@ -33,16 +34,15 @@ from core.importing.clauses import (
     read_clause,
     split_top,
 )
-from core.importing.hints import schedule_hints
-from core.importing.model import (
+from duban.importing.hints import schedule_hints
+from duban.importing.model import (
     ParsedPolicy,
     ParsedResponsibility,
     ParsedTask,
     ParseWarning,
     to_json_dict,
 )
-from core.importing.numbering import STYLE_RANK, Marker, match_marker
-from core.plugin_api import Role
+from duban.importing.numbering import STYLE_RANK, Marker, match_marker
 
 __all__ = [
     "NO_TASKS_EXPECTED",
@@ -296,7 +296,7 @@ def parse_policy(
 ) -> ParsedPolicy:
     """Parse a policy document's text.
 
-    :param text: the document as plain text (see :mod:`core.importing.readers` for files).
+    :param text: the document as plain text (see :mod:`duban.importing.readers` for files).
     :param registry: the agencies that department plugins registered.
     :param source: the file name, for warnings and errors.
     :param strict: raise :class:`ParseError` for a department no registered agency claims, instead of

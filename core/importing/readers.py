@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from core.errors import ParseError, PluginError
-from core.plugin_api import DocumentReaderSpec
+from duban.errors import ParseError, PluginError
+from duban.hookspecs import DocumentReaderSpec
 
 __all__ = ["read_document", "reader_for"]
 

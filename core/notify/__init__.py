@@ -1,14 +1,14 @@
 """Notifications: channels (apprise URLs with tags), the 督办 alert rules, message texts and senders.
 
 The only package of duban that imports apprise (an import-linter contract says so), and it does so only
-inside :mod:`core.notify.apprise_send`'s functions. The services (:mod:`core.services.notifications`)
-plan the outbox and call a sender through :data:`core.notify.delivery.Sender`.
+inside :mod:`duban.notify.apprise_send`'s functions. The services (:mod:`duban.services.notifications`)
+plan the outbox and call a sender through :data:`duban.notify.delivery.Sender`.
 """
 
 from __future__ import annotations
 
-from core.notify.delivery import Delivery, Sender, message_parts, send
-from core.notify.routes import (
+from duban.notify.delivery import Delivery, Sender, message_parts, send
+from duban.notify.routes import (
     COORDINATOR,
     LEADERSHIP,
     NotifyConfig,

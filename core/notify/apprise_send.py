@@ -11,10 +11,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from core.notify.delivery import Delivery
+from duban.notify.delivery import Delivery
 
 if TYPE_CHECKING:
-    from core.notify.routes import Route
+    from duban.notify.routes import Route
 
 
 class _DropRecords(logging.Filter):

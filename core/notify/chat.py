@@ -26,10 +26,10 @@ import urllib.request
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
-from core.notify.delivery import Delivery
+from duban.notify.delivery import Delivery
 
 if TYPE_CHECKING:
-    from core.notify.routes import Route
+    from duban.notify.routes import Route
 
 VENDOR_BASE = {
     "wecombot": "https://qyapi.weixin.qq.com",
@@ -60,7 +60,7 @@ def _feishu_sign(secret: str, timestamp: str) -> str:
 
 def build_request(route: Route, text: str, *, now: float | None = None) -> tuple[str, dict[str, Any]]:
     """The endpoint and JSON payload for ``text`` on ``route``."""
-    from core.notify.apprise_send import chat_parameters
+    from duban.notify.apprise_send import chat_parameters
 
     params = chat_parameters(route.url)
     token = params.get("token") or ""

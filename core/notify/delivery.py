@@ -1,7 +1,7 @@
 """The result of one delivery attempt and the sender interface the services call.
 
-:func:`send` is the default sender: duban's own HTTP client for chat robots (:mod:`core.notify.chat`),
-apprise for everything else (:mod:`core.notify.apprise_send`). Both block; call them from a worker
+:func:`send` is the default sender: duban's own HTTP client for chat robots (:mod:`duban.notify.chat`),
+apprise for everything else (:mod:`duban.notify.apprise_send`). Both block; call them from a worker
 thread, never from the Textual event loop.
 """
 
@@ -11,10 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from core.notify.split import split_message, split_utf8
+from duban.notify.split import split_message, split_utf8
 
 if TYPE_CHECKING:
-    from core.notify.routes import Route
+    from duban.notify.routes import Route
 
 
 @dataclass(frozen=True)
@@ -46,9 +46,9 @@ def message_parts(route: Route, title: str, body: str) -> list[tuple[str, str]]:
 def send(route: Route, title: str, body: str, timeout: float = 10.0) -> Delivery:
     """Deliver one part to one route."""
     if route.is_chat:
-        from core.notify.chat import post_chat
+        from duban.notify.chat import post_chat
 
         return post_chat(route, body if not title else f"{title}\n{body}", timeout=timeout)
-    from core.notify.apprise_send import send_apprise
+    from duban.notify.apprise_send import send_apprise
 
     return send_apprise(route, title, body, timeout=timeout)

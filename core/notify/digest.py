@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from core.notify.rules import LEVEL_NAMES, LEVEL_RANK
+from duban.notify.rules import LEVEL_NAMES, LEVEL_RANK
 
 WEEKDAYS = "一二三四五六日"
 ROLE_NAMES = {"lead": "牵头", "support": "配合", "joint": "共同负责"}

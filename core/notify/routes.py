@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from core.errors import ConfigError
+from duban.errors import ConfigError
 
 #: schemes duban posts to itself (apprise counts an HTTP 200 with a refusal in the body as delivered)
 CHAT_SCHEMES = ("dingtalk", "wecombot", "feishu", "lark")
@@ -152,7 +152,7 @@ def parse_route(item: Mapping[str, Any], index: int, *, source: str = "notify.ro
     max_bytes = item.get("max_bytes")
     if max_bytes is not None and (not isinstance(max_bytes, int) or max_bytes < 64):
         raise ConfigError(f"{where}：max_bytes 应为不小于 64 的整数")
-    from core.notify.apprise_send import redacted_url  # apprise is imported only here and when sending
+    from duban.notify.apprise_send import redacted_url  # apprise is imported only here and when sending
 
     redacted = redacted_url(url)
     if redacted is None:
@@ -177,7 +177,7 @@ def _clock(value: str, key: str) -> dt.time:
 
 
 def load_notify_config(settings: Any) -> NotifyConfig:
-    """The ``[notify]`` table of the effective settings (a :class:`core.config.Settings`), validated."""
+    """The ``[notify]`` table of the effective settings (a :class:`duban.config.Settings`), validated."""
     remind = tuple(sorted({int(n) for n in settings.get("notify.remind_days", [5, 1])}, reverse=True))
     rules = Rules(remind, int(settings.get("notify.repeat_every", 3)), int(settings.get("notify.escalate_after", 5)))
     if any(n < 1 for n in remind) or rules.repeat_every < 1 or rules.escalate_after < 1:

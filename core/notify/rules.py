@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Protocol
 
-from core.notify.routes import Rules
+from duban.notify.routes import Rules
 
 LEVELS = ("blue", "yellow", "red")
 LEVEL_RANK = {"blue": 1, "yellow": 2, "red": 3}

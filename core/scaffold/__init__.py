@@ -2,8 +2,8 @@
 
 :func:`render_plugin` turns a key, a short name and the level names into file contents (pure);
 :func:`scaffold_plugin` validates them and writes ``duban-plugin-<key>/`` in one step, so a refused or
-failed run leaves nothing behind. The generated plugin imports only ``core.plugin_api`` and
-``core.domain`` (never ``departments._plugin``, which is duban-internal).
+failed run leaves nothing behind. The generated plugin imports only ``duban.hookspecs`` and
+``duban.domain`` (never ``duban.plugin``, which is duban-internal).
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from core import __version__
-from core.domain.agencies import AgencyRegistry
-from core.domain.plugin_toml import PluginData, parse_plugin_toml
-from core.errors import ConfigError, ValidationError
-from core.plugin_api import AgencySpec
-from core.scaffold import templates
+from duban import __version__
+from duban.domain.agencies import AgencyRegistry
+from duban.domain.plugin_toml import PluginData, parse_plugin_toml
+from duban.errors import ConfigError, ValidationError
+from duban.hookspecs import AgencySpec
+from duban.scaffold import templates
 
 __all__ = ["LEVELS", "default_names", "render_plugin", "scaffold_plugin"]
 

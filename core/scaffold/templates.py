@@ -125,9 +125,9 @@ from __future__ import annotations
 
 from importlib.resources import files
 
-from core.domain.checks import check_indicators, check_no_personal_data
-from core.domain.plugin_toml import PluginData, load_plugin_toml
-from core.plugin_api import AgencySpec, FindingSpec, IndicatorSpec, ReportContext, TaskTemplateSpec, hookimpl
+from duban.domain.checks import check_indicators, check_no_personal_data
+from duban.domain.plugin_toml import PluginData, load_plugin_toml
+from duban.hookspecs import AgencySpec, FindingSpec, IndicatorSpec, ReportContext, TaskTemplateSpec, hookimpl
 
 from .checks import check_activities_reach_women
 
@@ -157,7 +157,7 @@ def duban_register_indicators() -> list[IndicatorSpec]:
 def duban_check_report(report: ReportContext) -> list[FindingSpec]:
     """检查本部门的报送（其他部门的报送不管）。
 
-    通用检查（core.domain.checks）：必填、类型、负数、部分不大于整体、不含身份证号和手机号；
+    通用检查（duban.domain.checks）：必填、类型、负数、部分不大于整体、不含身份证号和手机号；
     再加上 checks.py 里本部门自己的检查。
     """
     if report.agency != DATA.agency.key:
@@ -192,7 +192,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.plugin_api import FindingSpec, ReportContext
+from duban.hookspecs import FindingSpec, ReportContext
 
 ACTIVITIES = "$key.activities"
 WOMEN_SERVED = "$key.women_served"
@@ -231,9 +231,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from core.domain.schedule import parse_rule
-from core.plugin_api import ReportContext
-from core.plugin_host import PluginHost
+from duban.domain.schedule import parse_rule
+from duban.hookspecs import ReportContext
+from duban.plugin_host import PluginHost
 
 import $package
 

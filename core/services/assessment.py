@@ -39,8 +39,8 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import FunctionElement
 
-from core.config import shipped_defaults
-from core.domain.scoring import (
+from duban.config import shipped_defaults
+from duban.domain.scoring import (
     DepartmentFacts,
     DepartmentScore,
     Period,
@@ -48,13 +48,13 @@ from core.domain.scoring import (
     rank,
     term_to_dict,
 )
-from core.errors import DubanError, NotFoundError, PermissionDenied, PluginError, ValidationError
-from core.plugin_api import ExporterSpec, ScoringSchemeSpec
-from core.plugin_host import PluginHost
-from core.services import audit
-from core.services.clock import DEFAULT_TZ
-from core.services.identity import Actor, require_coordinator
-from core.storage.models import (
+from duban.errors import DubanError, NotFoundError, PermissionDenied, PluginError, ValidationError
+from duban.hookspecs import ExporterSpec, ScoringSchemeSpec
+from duban.plugin_host import PluginHost
+from duban.services import audit
+from duban.services.clock import DEFAULT_TZ
+from duban.services.identity import Actor, require_coordinator
+from duban.storage.models import (
     Agency,
     Assessment,
     AuditEvent,
@@ -68,7 +68,7 @@ from core.storage.models import (
     Task,
     utcnow,
 )
-from core.storage.queries import acting_agency_column, milestone_facts
+from duban.storage.queries import acting_agency_column, milestone_facts
 
 #: evidence rows (about) per page when fetching them by id
 EVIDENCE_PAGE = 2000
@@ -251,7 +251,7 @@ def department_facts(session: Session, scope: AssessScope, *, tz: str = DEFAULT_
 
 def _milestone_details(session: Session, scope: AssessScope, ids: Sequence[int]) -> dict[int, Any]:
     """Due dates and first report day of some milestones as of the assessment day (index lookups by id;
-    the same definitions as :func:`core.storage.queries.milestone_facts`)."""
+    the same definitions as :func:`duban.storage.queries.milestone_facts`)."""
     if not ids:
         return {}
     new_due = (select(func.max(Extension.new_date))

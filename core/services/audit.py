@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from core.storage.models import AuditEvent
+from duban.storage.models import AuditEvent
 
 GENESIS_HASH = "0" * 64
 SYSTEM_ACTOR = "system"

@@ -12,11 +12,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.domain.cn_calendar_source import library_calendar_data, parse_calendar_file
-from core.domain.workcal import WorkingCalendar
-from core.services import audit
-from core.services.identity import Actor, require_coordinator
-from core.storage.models import CalendarDay, CalendarYear
+from duban.domain.cn_calendar_source import library_calendar_data, parse_calendar_file
+from duban.domain.workcal import WorkingCalendar
+from duban.services import audit
+from duban.services.identity import Actor, require_coordinator
+from duban.storage.models import CalendarDay, CalendarYear
 
 
 def _library_source() -> str:

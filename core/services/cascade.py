@@ -17,17 +17,17 @@ from typing import Any
 from sqlalchemy import and_, case, func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
-from core.domain.agencies import AgencyRegistry
-from core.domain.divisions import DivisionTree, department_name, load
-from core.domain.jurisdictions import LEVELS
-from core.errors import NotFoundError, ValidationError
-from core.services import audit
-from core.services.catalog import find_policy
-from core.services.identity import Actor, require_coordinator
-from core.services.reference import load_divisions
-from core.services.status import LIGHT_NAMES, warn_until
-from core.storage.models import Jurisdiction, Policy, Responsibility, Task
-from core.storage.queries import RANK_LIGHT, responsibility_lights
+from duban.domain.agencies import AgencyRegistry
+from duban.domain.divisions import DivisionTree, department_name, load
+from duban.domain.jurisdictions import LEVELS
+from duban.errors import NotFoundError, ValidationError
+from duban.services import audit
+from duban.services.catalog import find_policy
+from duban.services.identity import Actor, require_coordinator
+from duban.services.reference import load_divisions
+from duban.services.status import LIGHT_NAMES, warn_until
+from duban.storage.models import Jurisdiction, Policy, Responsibility, Task
+from duban.storage.queries import RANK_LIGHT, responsibility_lights
 
 BATCH = 5000
 

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from core.errors import NotFoundError
-from core.storage.models import Policy, Responsibility, Task
+from duban.errors import NotFoundError
+from duban.storage.models import Policy, Responsibility, Task
 
 STATUS_NAMES = {"draft": "征求意见稿", "in_force": "现行有效", "superseded": "已被替换", "withdrawn": "已废止"}
 

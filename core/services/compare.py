@@ -15,11 +15,11 @@ from rapidfuzz import fuzz
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.domain.policy_diff import ROLE_LABEL
-from core.domain.task_matching import normalise_text
-from core.services.catalog import find_policy
-from core.services.mapping import own_responsibilities, proposals_for, task_ident
-from core.storage.models import Agency, Policy, Task, TaskLink
+from duban.domain.policy_diff import ROLE_LABEL
+from duban.domain.task_matching import normalise_text
+from duban.services.catalog import find_policy
+from duban.services.mapping import own_responsibilities, proposals_for, task_ident
+from duban.storage.models import Agency, Policy, Task, TaskLink
 
 
 def _parties(policy: Policy, task: Task) -> dict[str, str]:

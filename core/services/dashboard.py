@@ -1,7 +1,7 @@
 """Read models for the dashboard (``duban dashboard``) beyond the status and catalog services.
 
 Every listing is paged or limited in SQL; every function takes the acting user's :class:`Scope`
-(see :func:`core.services.status.scope_for`), so a department user sees only their own work.
+(see :func:`duban.services.status.scope_for`), so a department user sees only their own work.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from typing import Any
 from sqlalchemy import String, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
 
-from core.errors import NotFoundError, PermissionDenied
-from core.services.audit import list_events
-from core.services.identity import Actor
-from core.services.responsibilities import STATE_NAMES
-from core.services.status import LIGHTS, Scope, overdue, scoped_lights, summary, task_lights, warn_until
-from core.storage.models import (
+from duban.errors import NotFoundError, PermissionDenied
+from duban.services.audit import list_events
+from duban.services.identity import Actor
+from duban.services.responsibilities import STATE_NAMES
+from duban.services.status import LIGHTS, Scope, overdue, scoped_lights, summary, task_lights, warn_until
+from duban.storage.models import (
     Agency,
     AuditEvent,
     Extension,
@@ -30,7 +30,7 @@ from core.storage.models import (
     Task,
     TaskLink,
 )
-from core.storage.queries import (
+from duban.storage.queries import (
     RANK_LIGHT,
     acting_agency_column,
     light_case,
@@ -194,7 +194,7 @@ def task_page(session: Session, *, as_of: dt.date, warning_days: int, scope: Sco
 
 def _visible_responsibilities(session: Session, scope: Scope, resps: list[Responsibility],
                               as_of: dt.date) -> list[Responsibility]:
-    from core.services.responsibilities import acting_agency
+    from duban.services.responsibilities import acting_agency
 
     if not scope.agency:
         return resps

@@ -17,16 +17,16 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from core.errors import ValidationError
-from core.plugin_host import PluginHost
-from core.services import audit
-from core.services.clock import local_noon_utc
-from core.services.identity import SYSTEM, Actor, add_user, os_login
-from core.services.importing import import_policy
-from core.services.scheduling import confirm_schedule, generate_milestones, propose_schedules
-from core.services.setup import prepare_database
-from core.storage.db import session_factory, unit_of_work
-from core.storage.models import AppMeta, Extension, Milestone, Policy, Report, Responsibility
+from duban.errors import ValidationError
+from duban.plugin_host import PluginHost
+from duban.services import audit
+from duban.services.clock import local_noon_utc
+from duban.services.identity import SYSTEM, Actor, add_user, os_login
+from duban.services.importing import import_policy
+from duban.services.scheduling import confirm_schedule, generate_milestones, propose_schedules
+from duban.services.setup import prepare_database
+from duban.storage.db import session_factory, unit_of_work
+from duban.storage.models import AppMeta, Extension, Milestone, Policy, Report, Responsibility
 
 DEMO_SEED = 20190920
 DEMO_MARK = "demo"
@@ -59,7 +59,7 @@ class DemoSummary:
 
 
 def seed_files() -> list[Path]:
-    folder = resources.files("core.demo.seeds")
+    folder = resources.files("duban.demo.seeds")
     return [Path(str(folder.joinpath(name))) for name in SEED_ORDER]
 
 
@@ -76,8 +76,8 @@ def check_can_replace(path: Path) -> None:
     """Refuse to overwrite a file that is not a demo database."""
     if not path.exists():
         return
-    from core.config import sqlite_url
-    from core.storage.db import make_engine
+    from duban.config import sqlite_url
+    from duban.storage.db import make_engine
 
     engine = make_engine(sqlite_url(path))
     try:

@@ -17,11 +17,11 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
-from core.errors import ConflictError, NotFoundError, ParseError, PermissionDenied, ValidationError
-from core.plugin_host import PluginHost
-from core.services.identity import Actor, require_department_scope
-from core.services.reports import convert_indicator, indicator_specs_for, submit_report
-from core.storage.models import Milestone, Policy, Report, Responsibility, Task
+from duban.errors import ConflictError, NotFoundError, ParseError, PermissionDenied, ValidationError
+from duban.plugin_host import PluginHost
+from duban.services.identity import Actor, require_department_scope
+from duban.services.reports import convert_indicator, indicator_specs_for, submit_report
+from duban.storage.models import Milestone, Policy, Report, Responsibility, Task
 
 SHEET = "报送"
 ROLE_LABEL = {"lead": "牵头", "support": "配合", "joint": "共同负责"}

@@ -6,12 +6,12 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
-from core.errors import NotFoundError, ValidationError
-from core.services import audit
-from core.services.clock import local_date
-from core.services.identity import Actor, require_coordinator
-from core.services.responsibilities import load_for_write, load_milestone
-from core.storage.models import Extension, Milestone, utcnow
+from duban.errors import NotFoundError, ValidationError
+from duban.services import audit
+from duban.services.clock import local_date
+from duban.services.identity import Actor, require_coordinator
+from duban.services.responsibilities import load_for_write, load_milestone
+from duban.storage.models import Extension, Milestone, utcnow
 
 
 def request_extension(session: Session, *, actor: Actor, milestone_id: int, new_date: dt.date, reason: str,

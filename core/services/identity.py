@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.errors import NotFoundError, PermissionDenied, ValidationError
-from core.services import audit
-from core.storage.models import Agency, Jurisdiction, User
+from duban.errors import NotFoundError, PermissionDenied, ValidationError
+from duban.services import audit
+from duban.storage.models import Agency, Jurisdiction, User
 
 ROLES = ("coordinator", "department", "viewer")
 ROLE_NAMES = {"coordinator": "协调人", "department": "部门用户", "viewer": "只读用户"}

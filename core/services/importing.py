@@ -10,18 +10,18 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from core.domain.agencies import AgencyRegistry
-from core.domain.jurisdictions import code_for_name
-from core.domain.policy_diff import PolicyDiff, TaskFacts, diff_tasks
-from core.errors import ConflictError, NotFoundError
-from core.importing.model import ParsedPolicy, to_json_dict
-from core.importing.parser import parse_policy
-from core.importing.readers import read_document
-from core.plugin_host import PluginHost
-from core.services import audit
-from core.services.identity import Actor, require_coordinator
-from core.services.reference import sync_agencies
-from core.storage.models import Agency, Jurisdiction, Policy, Responsibility, Task
+from duban.domain.agencies import AgencyRegistry
+from duban.domain.jurisdictions import code_for_name
+from duban.domain.policy_diff import PolicyDiff, TaskFacts, diff_tasks
+from duban.errors import ConflictError, NotFoundError
+from duban.importing.model import ParsedPolicy, to_json_dict
+from duban.importing.parser import parse_policy
+from duban.importing.readers import read_document
+from duban.plugin_host import PluginHost
+from duban.services import audit
+from duban.services.identity import Actor, require_coordinator
+from duban.services.reference import sync_agencies
+from duban.storage.models import Agency, Jurisdiction, Policy, Responsibility, Task
 
 
 @dataclass

@@ -6,12 +6,12 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
-from core.errors import NotFoundError, ValidationError
-from core.services import audit
-from core.services.clock import local_date
-from core.services.identity import Actor, require_coordinator
-from core.services.responsibilities import STATE_NAMES, load_for_write, snapshot
-from core.storage.models import Report, Responsibility, utcnow
+from duban.errors import NotFoundError, ValidationError
+from duban.services import audit
+from duban.services.clock import local_date
+from duban.services.identity import Actor, require_coordinator
+from duban.services.responsibilities import STATE_NAMES, load_for_write, snapshot
+from duban.storage.models import Report, Responsibility, utcnow
 
 
 def acknowledge(session: Session, *, actor: Actor, responsibility_id: int, at: dt.datetime | None = None) -> Responsibility:

@@ -1,6 +1,6 @@
 """Task mapping: which parent-policy task(s) each task of an implementing policy carries out.
 
-``propose_links`` scores every pair with :mod:`core.domain.task_matching` and stores the proposals as
+``propose_links`` scores every pair with :mod:`duban.domain.task_matching` and stores the proposals as
 unconfirmed :class:`TaskLink` rows; the coordinator confirms or corrects them (``confirm_links``), or accepts
 every proposal at once (``accept_proposals``). A confirmed link is never overwritten by a new proposal.
 Each call writes one audit event.
@@ -13,12 +13,12 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
-from core.domain.task_matching import MatchTask, Proposal, propose
-from core.errors import NotFoundError, ValidationError
-from core.services import audit
-from core.services.catalog import find_policy
-from core.services.identity import Actor, require_coordinator
-from core.storage.models import Policy, Responsibility, Task, TaskLink
+from duban.domain.task_matching import MatchTask, Proposal, propose
+from duban.errors import NotFoundError, ValidationError
+from duban.services import audit
+from duban.services.catalog import find_policy
+from duban.services.identity import Actor, require_coordinator
+from duban.storage.models import Policy, Responsibility, Task, TaskLink
 
 
 def task_ident(task: Task) -> str:

@@ -2,7 +2,7 @@
 
 The national policy is imported from its seed (the ordinary import service). Then, for each of the 31
 mainland provinces, a provincial 实施意见 implementing it (its 23 tasks, confirmed TaskLinks to the national
-ones, the provincial departments), cascaded to every prefecture and county (see core.services.cascade),
+ones, the provincial departments), cascaded to every prefecture and county (see duban.services.cascade),
 three calendar years of quarterly milestones ("quarterly +5wd", the default cycle, with the same keys
 ``duban milestones generate`` would give) and reports with realistic lateness: each county has a capacity,
 each agency a habit; most reports are on time, some late, recent lapses are still unreported, about one in
@@ -25,21 +25,21 @@ from typing import Any
 from sqlalchemy import Engine, Index, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from core.domain.divisions import department_name, load
-from core.domain.jurisdictions import PROVINCES
-from core.domain.schedule import milestone_key, parse_rule
-from core.plugin_host import PluginHost
-from core.services import audit
-from core.services.calendar import working_calendar
-from core.services.cascade import load_divisions
-from core.services.clock import local_noon_utc
-from core.services.demo import DEMO_MARK, PROGRESS_TEXTS, RETURN_REASONS, seed_files
-from core.services.identity import SYSTEM, Actor, add_user, os_login
-from core.services.importing import import_policy, registry_from
-from core.services.scheduling import DEFAULT_CYCLE, milestone_period
-from core.services.setup import prepare_database
-from core.storage.db import session_factory, unit_of_work
-from core.storage.models import (
+from duban.domain.divisions import department_name, load
+from duban.domain.jurisdictions import PROVINCES
+from duban.domain.schedule import milestone_key, parse_rule
+from duban.plugin_host import PluginHost
+from duban.services import audit
+from duban.services.calendar import working_calendar
+from duban.services.cascade import load_divisions
+from duban.services.clock import local_noon_utc
+from duban.services.demo import DEMO_MARK, PROGRESS_TEXTS, RETURN_REASONS, seed_files
+from duban.services.identity import SYSTEM, Actor, add_user, os_login
+from duban.services.importing import import_policy, registry_from
+from duban.services.scheduling import DEFAULT_CYCLE, milestone_period
+from duban.services.setup import prepare_database
+from duban.storage.db import session_factory, unit_of_work
+from duban.storage.models import (
     AppMeta,
     Milestone,
     Policy,

@@ -3,7 +3,7 @@
 A run (:func:`run_notifications`, a plain blocking function: the dashboard calls it in a thread worker):
 
 1. **Plan** (one transaction): on a working day D, every department with a milestone whose rule fires
-   (see :mod:`core.notify.rules`) gets one digest of everything it owes; milestones reaching the
+   (see :mod:`duban.notify.rules`) gets one digest of everything it owes; milestones reaching the
    escalation threshold go to the coordinator (and the department's leadership route); requests for 办结
    and closings go to the coordinator. Each message is an :class:`OutboxMessage` with a unique
    idempotency key ``kind|receiver|period|level``, so a second run never plans it again. Rows written in
@@ -29,10 +29,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.domain.workcal import WorkingCalendar
-from core.notify import COORDINATOR, Delivery, NotifyConfig, Sender, department_receiver, message_parts
-from core.notify import send as default_send
-from core.notify.digest import (
+from duban.domain.workcal import WorkingCalendar
+from duban.notify import COORDINATOR, Delivery, NotifyConfig, Sender, department_receiver, message_parts
+from duban.notify import send as default_send
+from duban.notify.digest import (
     DigestItem,
     completion_notice,
     department_digest,
@@ -40,11 +40,11 @@ from core.notify.digest import (
     failure_notice,
     worst,
 )
-from core.notify.rules import ESCALATE, CountingCalendar, item_level, triggers_on, working_days_overdue
-from core.services import audit
-from core.services.calendar import working_calendar
-from core.storage.db import unit_of_work
-from core.storage.models import (
+from duban.notify.rules import ESCALATE, CountingCalendar, item_level, triggers_on, working_days_overdue
+from duban.services import audit
+from duban.services.calendar import working_calendar
+from duban.storage.db import unit_of_work
+from duban.storage.models import (
     Agency,
     AuditEvent,
     Jurisdiction,
@@ -55,7 +55,7 @@ from core.storage.models import (
     Responsibility,
     Task,
 )
-from core.storage.queries import acting_agency_column, milestone_facts
+from duban.storage.queries import acting_agency_column, milestone_facts
 
 RUN_ACTION = "notify.run"
 SENDING_LEASE = dt.timedelta(minutes=15)
@@ -488,7 +488,7 @@ def send_test(factory: sessionmaker[Session], *, config: NotifyConfig, tag: str,
     now = now or dt.datetime.now(dt.UTC)
     receiver = f"tag:{tag}"
     if not config.routes_for(receiver):
-        from core.errors import NotificationError
+        from duban.errors import NotificationError
 
         raise NotificationError(f"没有标签为 {tag} 的通知渠道（见配置 [[notify.routes]] 的 tags）", permanent=True)
     local = _local(now, config)

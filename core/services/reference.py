@@ -7,10 +7,10 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from core.domain.divisions import load, source_note
-from core.plugin_host import PluginHost
-from core.services import audit
-from core.storage.models import Agency, Jurisdiction
+from duban.domain.divisions import load, source_note
+from duban.plugin_host import PluginHost
+from duban.services import audit
+from duban.storage.models import Agency, Jurisdiction
 
 
 def sync_agencies(session: Session, *, host: PluginHost, actor: str = audit.SYSTEM_ACTOR) -> list[str]:

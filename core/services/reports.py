@@ -17,14 +17,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
-from core.errors import ConflictError, NotFoundError, ValidationError
-from core.plugin_api import IndicatorSpec, ReportContext
-from core.plugin_host import PluginHost
-from core.services import audit
-from core.services.clock import local_date
-from core.services.identity import Actor
-from core.services.responsibilities import load_for_write, load_milestone, snapshot
-from core.storage.models import Finding, Report, Task, utcnow
+from duban.errors import ConflictError, NotFoundError, ValidationError
+from duban.hookspecs import IndicatorSpec, ReportContext
+from duban.plugin_host import PluginHost
+from duban.services import audit
+from duban.services.clock import local_date
+from duban.services.identity import Actor
+from duban.services.responsibilities import load_for_write, load_milestone, snapshot
+from duban.storage.models import Finding, Report, Task, utcnow
 
 
 @dataclass
@@ -146,7 +146,7 @@ def submit_report(session: Session, *, actor: Actor, host: PluginHost, responsib
 
 def list_reports(session: Session, *, responsibility_id: int | None = None, agency: str | None = None,
                  include_old: bool = False, as_of: dt.date | None = None, limit: int = 200) -> list[dict[str, Any]]:
-    from core.storage.models import Responsibility
+    from duban.storage.models import Responsibility
 
     stmt = (select(Report, Responsibility.agency_key, Responsibility.task_id)
             .join(Responsibility, Responsibility.id == Report.responsibility_id)

@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.errors import NotFoundError
-from core.services.identity import Actor, require_department_scope
-from core.storage.models import Agency, Milestone, Responsibility
+from duban.errors import NotFoundError
+from duban.services.identity import Actor, require_department_scope
+from duban.storage.models import Agency, Milestone, Responsibility
 
 STATE_NAMES = {
     "assigned": "已交办", "acknowledged": "已签收", "in_progress": "办理中",
@@ -51,7 +51,7 @@ def snapshot(resp: Responsibility) -> dict[str, Any]:
 
 def next_open_milestone(session: Session, resp: Responsibility, day: dt.date) -> Milestone | None:
     """The earliest milestone of ``resp`` with no current, unreturned report."""
-    from core.storage.models import Report
+    from duban.storage.models import Report
 
     reported = select(Report.milestone_id).where(
         Report.responsibility_id == resp.id, Report.is_current.is_(True), Report.review_state != "returned",

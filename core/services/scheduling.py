@@ -4,7 +4,7 @@ A task's milestones come from its *confirmed* schedules; a task without any fall
 default cycle (``schedule.default_cycle``, "quarterly +5wd") from its policy's issue date. Each occurrence
 gives one milestone per responsibility (or only the schedule's responsibility), identified by
 ``milestone_key(task, responsibility, period)``, so generating again never duplicates. Due dates are
-computed on the database's working calendar (:mod:`core.services.calendar`).
+computed on the database's working calendar (:mod:`duban.services.calendar`).
 
 Period labels are the rule's own (``2026-Q1``, ``2026-H1``, ``2026-春节``), except where the rule's label
 would not tell two dates apart: a ``once`` or ``yearly MM-DD`` occurrence is labelled by its nominal date
@@ -22,7 +22,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from core.domain.schedule import (
+from duban.domain.schedule import (
     Festival,
     Occurrence,
     Once,
@@ -33,12 +33,12 @@ from core.domain.schedule import (
     milestone_key,
     parse_rule,
 )
-from core.errors import ConfigError, ConflictError, NotFoundError, ValidationError
-from core.services import audit
-from core.services.calendar import working_calendar
-from core.services.catalog import find_policy
-from core.services.identity import Actor, require_coordinator
-from core.storage.models import Milestone, Policy, Responsibility, Schedule, Task
+from duban.errors import ConfigError, ConflictError, NotFoundError, ValidationError
+from duban.services import audit
+from duban.services.calendar import working_calendar
+from duban.services.catalog import find_policy
+from duban.services.identity import Actor, require_coordinator
+from duban.storage.models import Milestone, Policy, Responsibility, Schedule, Task
 
 DEFAULT_CYCLE = "quarterly +5wd"
 #: tasks handled per round trip when generating (existing keys are read once per batch)

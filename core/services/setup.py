@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
-from core.plugin_host import PluginHost
-from core.services.reference import load_divisions, sync_agencies
-from core.storage.db import session_factory, unit_of_work
-from core.storage.migrate import upgrade
+from duban.plugin_host import PluginHost
+from duban.services.reference import load_divisions, sync_agencies
+from duban.storage.db import session_factory, unit_of_work
+from duban.storage.migrate import upgrade
 
 
 def prepare_database(engine: Engine, *, host: PluginHost) -> list[str]:

@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import Select, and_, case, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from core.services.calendar import calendar_around
-from core.services.catalog import find_policy
-from core.services.identity import Actor
-from core.storage.models import Agency, Milestone, Policy, Responsibility, Task
-from core.storage.queries import (
+from duban.services.calendar import calendar_around
+from duban.services.catalog import find_policy
+from duban.services.identity import Actor
+from duban.storage.models import Agency, Milestone, Policy, Responsibility, Task
+from duban.storage.queries import (
     RANK_LIGHT,
     acting_agency_column,
     milestone_facts,
@@ -49,7 +49,7 @@ def warn_until(session: Session, as_of: dt.date, warning_days: int) -> dt.date:
 
 
 def scoped_lights(session: Session, as_of: dt.date, warning_days: int, scope: Scope) -> Select:
-    """The responsibility lights (core.storage.queries.responsibility_lights) of a scope."""
+    """The responsibility lights (duban.storage.queries.responsibility_lights) of a scope."""
     sub = responsibility_lights(as_of, warn_until(session, as_of, warning_days)).subquery("rl")
     stmt = select(sub)
     if scope.agency:

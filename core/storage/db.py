@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.errors import StorageError
+from duban.errors import StorageError
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 

@@ -10,12 +10,12 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-from core.errors import StorageError
+from duban.errors import StorageError
 
 
 def alembic_config(engine: Engine) -> Config:
     cfg = Config()
-    cfg.set_main_option("script_location", str(resources.files("core.storage").joinpath("migrations")))
+    cfg.set_main_option("script_location", str(resources.files("duban.storage").joinpath("migrations")))
     cfg.attributes["engine"] = engine
     return cfg
 

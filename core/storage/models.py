@@ -183,7 +183,7 @@ class Responsibility(Base):
 
 
 class Schedule(Base):
-    """A schedule rule for a task or one of its responsibilities (see core.domain.schedule)."""
+    """A schedule rule for a task or one of its responsibilities (see duban.domain.schedule)."""
 
     __tablename__ = "schedule"
 

@@ -19,7 +19,7 @@ import datetime as dt
 from sqlalchemy import Select, and_, case, func, literal, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from core.storage.models import Agency, Extension, Milestone, Policy, Report, Responsibility, Task
+from duban.storage.models import Agency, Extension, Milestone, Policy, Report, Responsibility, Task
 
 LIGHT_RANK = {"done": 0, "green": 1, "yellow": 2, "red": 3}
 RANK_LIGHT = {v: k for k, v in LIGHT_RANK.items()}

@@ -6,7 +6,7 @@ from typing import Any
 
 
 def create_app(**kwargs: Any) -> Any:
-    """See :func:`core.tui.app.create_app` (imported lazily: Textual loads only when the dashboard runs)."""
-    from core.tui.app import create_app as _create_app
+    """See :func:`duban.tui.app.create_app` (imported lazily: Textual loads only when the dashboard runs)."""
+    from duban.tui.app import create_app as _create_app
 
     return _create_app(**kwargs)

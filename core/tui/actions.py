@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 from textual.binding import Binding
 
-from core.tui.base import DubanScreen
-from core.tui.widgets import DecisionForm, ExtensionForm, ReportForm, ReviewForm, TaskDetail
+from duban.tui.base import DubanScreen
+from duban.tui.widgets import DecisionForm, ExtensionForm, ReportForm, ReviewForm, TaskDetail
 
 ACTION_BINDINGS = [
     Binding("a", "ack", "签收", id="task.ack"),
@@ -51,7 +51,7 @@ class TaskActionsScreen(DubanScreen):
         resp = self._current()
         if resp is None:
             return
-        from core.services.lifecycle import acknowledge
+        from duban.services.lifecycle import acknowledge
 
         ctx, resp_id = self.ctx, resp["id"]
 
@@ -65,7 +65,7 @@ class TaskActionsScreen(DubanScreen):
         resp = self._current()
         if resp is None:
             return
-        from core.services.reports import indicator_specs_for
+        from duban.services.reports import indicator_specs_for
 
         specs = indicator_specs_for(self.ctx.host, resp["agency"], resp["template"])
         self.app.push_screen(ReportForm(self.ctx, resp, specs), self._form_closed)
@@ -84,7 +84,7 @@ class TaskActionsScreen(DubanScreen):
         if task_id is None:
             self.notify("请先选择一项任务", severity="warning")
             return
-        from core.services.dashboard import pending_for_review
+        from duban.services.dashboard import pending_for_review
 
         self.load("review_choices", lambda s: pending_for_review(s, task_id=task_id))
 
@@ -96,7 +96,7 @@ class TaskActionsScreen(DubanScreen):
         if task_id is None:
             self.notify("请先选择一项任务", severity="warning")
             return
-        from core.services.dashboard import pending_extensions
+        from duban.services.dashboard import pending_extensions
 
         self.load("decision_choices", lambda s: pending_extensions(s, task_id=task_id))
 
@@ -111,14 +111,14 @@ def send_reminders_now(screen: DubanScreen) -> None:
     """立即提醒: one ``duban notify`` run (plan, then send what is due) in a thread worker — apprise blocks,
     so never on the event loop. Coordinators only (it writes to every department)."""
     try:
-        from core.services.notifications import run_notifications
+        from duban.services.notifications import run_notifications
     except ImportError:
         screen.notify("通知功能尚未安装", severity="warning")
         return
-    from core.config import Settings, shipped_defaults
-    from core.notify import load_notify_config
-    from core.services.identity import require_coordinator
-    from core.tui.base import ActionDone, error_text
+    from duban.config import Settings, shipped_defaults
+    from duban.notify import load_notify_config
+    from duban.services.identity import require_coordinator
+    from duban.tui.base import ActionDone, error_text
 
     ctx = screen.ctx
     sender = ctx.extras.get("notify_sender")

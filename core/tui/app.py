@@ -13,17 +13,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from textual.app import App
 from textual.binding import Binding
 
-from core.plugin_host import PluginHost
-from core.services.identity import Actor
-from core.tui.context import DashboardContext
-from core.tui.palette import DubanCommands
-from core.tui.screens.assessment import AssessmentScreen
-from core.tui.screens.department import DepartmentScreen
-from core.tui.screens.notifications import NotificationsScreen
-from core.tui.screens.overview import OverviewScreen
-from core.tui.screens.policies import PoliciesScreen
-from core.tui.screens.tasks import TaskDetailScreen, TasksScreen
-from core.tui.widgets import KeysScreen
+from duban.plugin_host import PluginHost
+from duban.services.identity import Actor
+from duban.tui.context import DashboardContext
+from duban.tui.palette import DubanCommands
+from duban.tui.screens.assessment import AssessmentScreen
+from duban.tui.screens.department import DepartmentScreen
+from duban.tui.screens.notifications import NotificationsScreen
+from duban.tui.screens.overview import OverviewScreen
+from duban.tui.screens.policies import PoliciesScreen
+from duban.tui.screens.tasks import TaskDetailScreen, TasksScreen
+from duban.tui.widgets import KeysScreen
 
 #: key → binding id, for users who remap keys (Textual keymap: {"nav.tasks": "f2", …})
 NAV = (("1", "overview", "总览"), ("2", "tasks", "任务"), ("3", "department", "部门"), ("4", "assessment", "考核"),
@@ -115,9 +115,9 @@ def create_app(*, engine_url: str | None = None, session_factory: sessionmaker[S
 
     Without ``actor`` the acting user is resolved like the CLI does (OS login; first run = coordinator).
     """
-    from core.services.clock import local_today
-    from core.services.identity import resolve_actor
-    from core.storage import db
+    from duban.services.clock import local_today
+    from duban.services.identity import resolve_actor
+    from duban.storage import db
 
     if session_factory is None:
         if engine_url is None:

@@ -14,11 +14,11 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input
 
-from core.errors import DubanError
+from duban.errors import DubanError
 
 if TYPE_CHECKING:
-    from core.tui.app import DubanApp
-    from core.tui.context import DashboardContext
+    from duban.tui.app import DubanApp
+    from duban.tui.context import DashboardContext
 
 log = logging.getLogger(__name__)
 

@@ -11,18 +11,18 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.plugin_host import PluginHost
-from core.services.clock import local_noon_utc, local_today
-from core.services.identity import Actor
-from core.services.status import Scope, scope_for
-from core.storage.db import unit_of_work
+from duban.plugin_host import PluginHost
+from duban.services.clock import local_noon_utc, local_today
+from duban.services.identity import Actor
+from duban.services.status import Scope, scope_for
+from duban.storage.db import unit_of_work
 
 T = TypeVar("T")
 
 
 @dataclass
 class DashboardContext:
-    """Built once by :func:`core.tui.app.create_app`; read by screens and their thread workers."""
+    """Built once by :func:`duban.tui.app.create_app`; read by screens and their thread workers."""
 
     sessions: sessionmaker[Session]
     host: PluginHost
@@ -31,7 +31,7 @@ class DashboardContext:
     warning_days: int = 5
     timezone: str = "Asia/Shanghai"
     attachment_root: Path | None = None
-    settings: Any = None  #: core.config.Settings when run from the CLI (for notifications)
+    settings: Any = None  #: duban.config.Settings when run from the CLI (for notifications)
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -59,7 +59,7 @@ class DashboardContext:
     def prepare_calendar(self) -> None:
         """Seed (and commit) the working calendar around today once, so that read-only queries — which roll
         back — do not rebuild it from the holidays library on every status question."""
-        from core.services.calendar import ensure_years
+        from duban.services.calendar import ensure_years
 
         with self.write() as session:
             ensure_years(session, self.today.year - 3, self.today.year + 2)

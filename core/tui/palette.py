@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from core.tui.text import clip
+from duban.tui.text import clip
 
 if TYPE_CHECKING:
-    from core.tui.app import DubanApp
+    from duban.tui.app import DubanApp
 
 SCREENS = (("overview", "总览"), ("tasks", "任务"), ("department", "部门"), ("assessment", "考核"),
            ("policies", "政策"), ("notifications", "通知"))
@@ -29,7 +29,7 @@ class DubanCommands(Provider):
             yield DiscoveryHit(f"打开 {name}", partial(self.duban.switch_mode, mode), help=f"切换到{name}屏")
 
     async def search(self, query: str) -> Hits:
-        from core.services.dashboard import search
+        from duban.services.dashboard import search
 
         matcher = self.matcher(query)
         for mode, name in SCREENS:

@@ -2,7 +2,7 @@
 
 ``“”…—·①℃`` are "ambiguous width": one cell in Rich, two in many zh-CN terminals, so a column holding them
 drifts. Table cells and status lines go through :func:`cell_text`, which swaps them for wide (「」) or
-ASCII equivalents; widths are counted by core.domain.textwidth (the alignment tests check them with rich.cells.cell_len).
+ASCII equivalents; widths are counted by duban.domain.textwidth (the alignment tests check them with rich.cells.cell_len).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import unicodedata
 
 from rich.text import Text
 
-from core.domain import textwidth
+from duban.domain import textwidth
 
 #: ambiguous-width characters common in Chinese official documents → unambiguous stand-ins
 REPLACEMENTS = {

@@ -1,7 +1,7 @@
 """``duban dashboard --web``: the same app in a browser through textual-serve, on 127.0.0.1 only.
 
 textual-serve runs one app process per browser tab and has no authentication, so it is bound to the
-loopback address. Its default page loads a font from an external host; ours (web/app_index.html) loads
+loopback address. Its default page loads a font from an external host; ours (web_templates/app_index.html) loads
 nothing from anywhere else and prefers a local CJK monospace font.
 """
 
@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from core.errors import DubanError
+from duban.errors import DubanError
 
-TEMPLATES = Path(__file__).parent / "web"
+TEMPLATES = Path(__file__).parent / "web_templates"
 LOOPBACK = "127.0.0.1"
 
 

@@ -18,13 +18,13 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, Static, TextArea
 
-from core.errors import ValidationError
-from core.plugin_api import IndicatorSpec
-from core.tui.base import perform
-from core.tui.text import block_text, cell_text, clip, light
+from duban.errors import ValidationError
+from duban.hookspecs import IndicatorSpec
+from duban.tui.base import perform
+from duban.tui.text import block_text, cell_text, clip, light
 
 if TYPE_CHECKING:
-    from core.tui.context import DashboardContext
+    from duban.tui.context import DashboardContext
 
 ACTION_NAMES = {
     "report.submit": "报送", "report.accept": "通过报送", "report.return": "退回报送",
@@ -266,7 +266,7 @@ class ReportForm(FormScreen):
         yield Button("报送", id="submit", variant="primary")
 
     def build(self, button: str) -> Callable[[Session], str]:
-        from core.services.reports import submit_report
+        from duban.services.reports import submit_report
 
         milestone = self.query_one("#milestone", Select).value
         milestone_id = None if milestone == Select.NULL else int(milestone)  # type: ignore[arg-type]
@@ -311,7 +311,7 @@ class ExtensionForm(FormScreen):
         yield Input(id="progress")
 
     def build(self, button: str) -> Callable[[Session], str]:
-        from core.services.extensions import request_extension
+        from duban.services.extensions import request_extension
 
         milestone = self.query_one("#milestone", Select).value
         if milestone == Select.NULL:
@@ -359,7 +359,7 @@ class ReviewForm(FormScreen):
         self._run("accept")
 
     def build(self, button: str) -> Callable[[Session], str]:
-        from core.services.lifecycle import review_report
+        from duban.services.lifecycle import review_report
 
         report = self.query_one("#report", Select).value
         if report == Select.NULL:
@@ -402,7 +402,7 @@ class DecisionForm(FormScreen):
         self._run("approve")
 
     def build(self, button: str) -> Callable[[Session], str]:
-        from core.services.extensions import decide_extension
+        from duban.services.extensions import decide_extension
 
         ext_id = self.query_one("#extension", Select).value
         if ext_id == Select.NULL:

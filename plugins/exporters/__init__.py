@@ -2,14 +2,14 @@
 
 ``write(result, path)`` receives an assessment result (the plain data of ``duban assess --json``) and writes
 it; the printable tables (考核得分 / 得分构成 / 扣分依据, with Chinese headers) come from
-:func:`core.domain.scoring.result_tables`, so every format shows the same columns.
+:func:`duban.domain.scoring.result_tables`, so every format shows the same columns.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from core.domain.scoring import Column
+from duban.domain.scoring import Column
 
 
 def display(column: Column, value: Any) -> str:

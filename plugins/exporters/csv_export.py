@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from core.domain.scoring import result_tables
-from core.plugin_api import ExporterSpec, hookimpl
-from plugins.exporters import display
+from duban.domain.scoring import result_tables
+from duban.hookspecs import ExporterSpec, hookimpl
+from duban.plugins.exporters import display
 
 
 def write_csv(result: Mapping[str, Any], path: Path) -> None:

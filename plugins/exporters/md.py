@@ -6,9 +6,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from core.domain.scoring import Column, result_tables, result_title
-from core.plugin_api import ExporterSpec, hookimpl
-from plugins.exporters import display
+from duban.domain.scoring import Column, result_tables, result_title
+from duban.hookspecs import ExporterSpec, hookimpl
+from duban.plugins.exporters import display
 
 
 def _cell(column: Column, value: Any) -> str:

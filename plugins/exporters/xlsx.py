@@ -14,8 +14,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from core.domain.scoring import Table, result_tables, result_title
-from core.plugin_api import ExporterSpec, hookimpl
+from duban.domain.scoring import Table, result_tables, result_title
+from duban.hookspecs import ExporterSpec, hookimpl
 
 THIN = Side(style="thin", color="999999")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)

@@ -2,5 +2,5 @@
 
 A province adds a format the same way: a module with a ``@hookimpl duban_register_document_readers()``
 returning ``[DocumentReaderSpec(name, suffixes, read)]``, where ``read(path) -> str`` raises
-core.errors.ParseError when it cannot read the file.
+duban.errors.ParseError when it cannot read the file.
 """

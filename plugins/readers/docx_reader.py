@@ -5,8 +5,8 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from core.errors import ParseError
-from core.plugin_api import DocumentReaderSpec, hookimpl
+from duban.errors import ParseError
+from duban.hookspecs import DocumentReaderSpec, hookimpl
 
 EXPECTED = "Word 2007 及以后的 .docx 文件（旧的 .doc 请先另存为 .docx）"
 

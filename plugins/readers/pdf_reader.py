@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.errors import ParseError
-from core.plugin_api import DocumentReaderSpec, hookimpl
+from duban.errors import ParseError
+from duban.hookspecs import DocumentReaderSpec, hookimpl
 
 EXPECTED = "带文字层的 PDF（扫描件请先做文字识别 OCR，或改用 .docx/.txt）"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.importing.decode import decode_bytes
-from core.plugin_api import DocumentReaderSpec, hookimpl
+from duban.hookspecs import DocumentReaderSpec, hookimpl
+from duban.importing.decode import decode_bytes
 
 
 def read_text(path: Path) -> str:

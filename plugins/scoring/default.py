@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from core.domain.scoring import (
+from duban.domain.scoring import (
     ROLE_NAMES,
     DepartmentFacts,
     DepartmentScore,
@@ -29,7 +29,7 @@ from core.domain.scoring import (
     points,
     total,
 )
-from core.plugin_api import ScoringSchemeSpec, hookimpl
+from duban.hookspecs import ScoringSchemeSpec, hookimpl
 
 NAME = "default"
 

@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 from types import SimpleNamespace
 from typing import Any
 
-from core.domain.scoring import DepartmentFacts, DepartmentScore, Ref, Term, grade, points
-from core.plugin_api import ScoringSchemeSpec, hookimpl
+from duban.domain.scoring import DepartmentFacts, DepartmentScore, Ref, Term, grade, points
+from duban.hookspecs import ScoringSchemeSpec, hookimpl
 
 # --------------------------------------------------------------------------- a province's own scheme
 

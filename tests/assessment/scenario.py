@@ -30,14 +30,14 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from core.domain.schedule import milestone_key
-from core.plugin_host import PluginHost
-from core.services.clock import local_noon_utc
-from core.services.extensions import decide_extension, request_extension
-from core.services.identity import Actor
-from core.services.lifecycle import review_report
-from core.services.reports import submit_report
-from core.storage.models import Finding, Milestone, Responsibility, Task
+from duban.domain.schedule import milestone_key
+from duban.plugin_host import PluginHost
+from duban.services.clock import local_noon_utc
+from duban.services.extensions import decide_extension, request_extension
+from duban.services.identity import Actor
+from duban.services.lifecycle import review_report
+from duban.services.reports import submit_report
+from duban.storage.models import Finding, Milestone, Responsibility, Task
 from tests.services.workflow_scenario import COORD, FL, MZ, Scenario, at, build
 
 GA = Actor("ga", "department", "gongan", "530000")

@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from core.cli.main import cli
-from core.plugin_host import PluginHost
-from core.storage.db import make_engine, session_factory
+from duban.cli.main import cli
+from duban.plugin_host import PluginHost
+from duban.storage.db import make_engine, session_factory
 from tests.assessment.plugins import broken_register, yunnan
 from tests.assessment.scenario import World, build_world
 

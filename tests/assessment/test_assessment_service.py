@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from core.config import shipped_defaults
-from core.errors import NotFoundError, PermissionDenied, PluginError, ValidationError
-from core.plugin_host import PluginHost
-from core.services import assessment
-from core.services.assessment import Assessment, TamperedError
-from core.services.reports import submit_report
-from core.storage.models import AuditEvent
+from duban.config import shipped_defaults
+from duban.errors import NotFoundError, PermissionDenied, PluginError, ValidationError
+from duban.plugin_host import PluginHost
+from duban.services import assessment
+from duban.services.assessment import Assessment, TamperedError
+from duban.services.reports import submit_report
+from duban.storage.models import AuditEvent
 from tests.assessment.plugins import broken_compute, broken_register, yunnan
 from tests.assessment.scenario import EXPECTED, World, build_world
 from tests.services.workflow_scenario import COORD, FL, MZ, VIEWER, at

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from core.domain.scoring import Period, Term, cap_deductions, grade, rank
+from duban.domain.scoring import Period, Term, cap_deductions, grade, rank
 
 GRADES = {"excellent": 90.0, "good": 80.0, "pass": 60.0}
 

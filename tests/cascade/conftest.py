@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from core.plugin_host import PluginHost
-from core.services.identity import SYSTEM
-from core.services.importing import import_policy
+from duban.plugin_host import PluginHost
+from duban.services.identity import SYSTEM
+from duban.services.importing import import_policy
 
 SEEDS = Path(__file__).parents[1] / "fixtures" / "seeds"
 ORDER = ("001_007993ffda9a68ac.txt", "004_1692d70bd32bb6db.txt", "000_ec88c21d93956c79.txt",

@@ -8,14 +8,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.domain.divisions import department_name, load, source_note
-from core.errors import NotFoundError, PermissionDenied, ValidationError
-from core.plugin_host import PluginHost
-from core.services.cascade import cascade_policy, load_divisions, rollup
-from core.services.identity import SYSTEM, Actor
-from core.services.importing import registry_from
-from core.services.scheduling import generate_milestones, set_schedule
-from core.storage.models import AuditEvent, Jurisdiction, Milestone, Report, Responsibility, Task
+from duban.domain.divisions import department_name, load, source_note
+from duban.errors import NotFoundError, PermissionDenied, ValidationError
+from duban.plugin_host import PluginHost
+from duban.services.cascade import cascade_policy, load_divisions, rollup
+from duban.services.identity import SYSTEM, Actor
+from duban.services.importing import registry_from
+from duban.services.scheduling import generate_milestones, set_schedule
+from duban.storage.models import AuditEvent, Jurisdiction, Milestone, Report, Responsibility, Task
 from tests.cascade.conftest import YUNNAN
 
 D = dt.date.fromisoformat

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from core.cli.main import cli
+from duban.cli.main import cli
 from tests.cascade.conftest import ORDER, SEEDS
 
 

@@ -6,11 +6,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.errors import PermissionDenied, ValidationError
-from core.services.compare import compare_policies
-from core.services.identity import SYSTEM, Actor
-from core.services.mapping import accept_proposals, confirm_links, list_links, propose_links
-from core.storage.models import AuditEvent, Task, TaskLink
+from duban.errors import PermissionDenied, ValidationError
+from duban.services.compare import compare_policies
+from duban.services.identity import SYSTEM, Actor
+from duban.services.mapping import accept_proposals, confirm_links, list_links, propose_links
+from duban.storage.models import AuditEvent, Task, TaskLink
 from tests.cascade.conftest import JILIN, NATIONAL, YUNNAN
 
 VIEWER = Actor("v", "viewer")

@@ -8,15 +8,15 @@ from pathlib import Path
 from click.testing import CliRunner
 from sqlalchemy import func, inspect, select
 
-from core.cli.main import cli
-from core.plugin_host import PluginHost
-from core.services.cascade import rollup
-from core.services.identity import SYSTEM
-from core.services.national_demo import build_national
-from core.services.scheduling import generate_milestones
-from core.services.status import overdue
-from core.storage.db import make_engine, session_factory
-from core.storage.models import Milestone, Policy, Report, Responsibility, Task, TaskLink
+from duban.cli.main import cli
+from duban.plugin_host import PluginHost
+from duban.services.cascade import rollup
+from duban.services.identity import SYSTEM
+from duban.services.national_demo import build_national
+from duban.services.scheduling import generate_milestones
+from duban.services.status import overdue
+from duban.storage.db import make_engine, session_factory
+from duban.storage.models import Milestone, Policy, Report, Responsibility, Task, TaskLink
 
 TODAY = dt.date(2026, 3, 16)
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from core.domain.task_matching import MatchTask, propose
-from core.plugin_host import PluginHost
-from core.services.importing import parse_file
+from duban.domain.task_matching import MatchTask, propose
+from duban.plugin_host import PluginHost
+from duban.services.importing import parse_file
 
 HERE = Path(__file__).parent
 SEEDS = HERE.parents[0] / "fixtures" / "seeds"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from core.cli.main import cli
+from duban.cli.main import cli
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -72,7 +72,7 @@ def test_bad_config_names_file_and_key(tmp_path: Path) -> None:
 @pytest.mark.parametrize("heavy", ["textual", "apprise", "sqlalchemy.orm"])
 def test_help_does_not_import_heavy_packages(heavy: str) -> None:
     code = (
-        "import sys\nfrom core.cli.main import main\n"
+        "import sys\nfrom duban.cli.main import main\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
         f"print({heavy!r} in sys.modules)\n"
     )

@@ -8,9 +8,9 @@ from pathlib import Path
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from core.cli.main import cli
-from core.storage.db import make_engine, session_factory
-from core.storage.models import AuditEvent, Policy, Responsibility, Task
+from duban.cli.main import cli
+from duban.storage.db import make_engine, session_factory
+from duban.storage.models import AuditEvent, Policy, Responsibility, Task
 
 SEEDS = Path(__file__).parents[1] / "fixtures" / "seeds"
 NATIONAL = SEEDS / "001_007993ffda9a68ac.txt"

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from core.cli.main import cli
-from core.domain.plugin_toml import load_plugin_toml
-from core.errors import ValidationError
+from duban.cli.main import cli
+from duban.domain.plugin_toml import load_plugin_toml
+from duban.errors import ValidationError
 
 
 def run(*args: str) -> tuple[int, str, str]:

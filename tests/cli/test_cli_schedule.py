@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from core.cli.main import cli
+from duban.cli.main import cli
 
 SEEDS = Path(__file__).parents[1] / "fixtures" / "seeds"
 JILIN = SEEDS / "002_09c426360c691ab7.txt"

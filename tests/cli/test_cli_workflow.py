@@ -11,9 +11,9 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 from sqlalchemy import select, text, update
 
-from core.cli.main import cli
-from core.storage.db import make_engine, session_factory
-from core.storage.models import AuditEvent, Report
+from duban.cli.main import cli
+from duban.storage.db import make_engine, session_factory
+from duban.storage.models import AuditEvent, Report
 from tests.services.workflow_scenario import Scenario, build
 
 

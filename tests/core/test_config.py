@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from core.config import (
+from duban.config import (
     default_database_path,
     load_settings,
     resolve_database_url,
@@ -15,7 +15,7 @@ from core.config import (
     user_config_path,
     write_toml_atomic,
 )
-from core.errors import ConfigError
+from duban.errors import ConfigError
 
 
 def test_defaults_load_and_are_the_shipped_file() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 from pathlib import Path
 
-from core.plugin_api import DubanHookSpecs
+from duban.hookspecs import DubanHookSpecs
 
 DOCS = Path(__file__).parents[2] / "docs" / "plugins.md"
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from core.plugin_api import AgencySpec, hookimpl
-from core.plugin_host import PluginHost
+from duban.hookspecs import AgencySpec, hookimpl
+from duban.plugin_host import PluginHost
 
 
 def _install_fake_distribution(root: Path, name: str, entry_points: dict[str, str], modules: dict[str, str]) -> None:
@@ -34,7 +34,7 @@ def third_party(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
          "broken_check": "duban_broken_check"},
         {
             "duban_jiaoyu": """
-                from core.plugin_api import AgencySpec, hookimpl
+                from duban.hookspecs import AgencySpec, hookimpl
 
                 @hookimpl
                 def duban_register_agencies():
@@ -42,14 +42,14 @@ def third_party(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             """,
             "duban_broken_import": "raise RuntimeError('插件导入失败')\n",
             "duban_broken_check": """
-                from core.plugin_api import hookimpl
+                from duban.hookspecs import hookimpl
 
                 @hookimpl
                 def duban_check_report(report):
                     raise KeyError('indicator')
             """,
             "duban_broken_hook": """
-                from core.plugin_api import hookimpl
+                from duban.hookspecs import hookimpl
 
                 @hookimpl
                 def duban_register_agencies():
@@ -116,7 +116,7 @@ def test_duban_plugins_names_a_plugin_whose_check_raises(third_party: Path) -> N
 
     from click.testing import CliRunner
 
-    from core.cli.main import cli
+    from duban.cli.main import cli
 
     result = CliRunner().invoke(cli, ["plugins", "--json"], catch_exceptions=False)
     assert result.exit_code == 0

@@ -8,8 +8,8 @@ from importlib.metadata import entry_points
 import pluggy
 import pytest
 
-from core.domain.agencies import AgencyRegistry
-from core.plugin_api import (
+from duban.domain.agencies import AgencyRegistry
+from duban.hookspecs import (
     ENTRY_POINT_GROUP,
     PROJECT_NAME,
     DubanHookSpecs,
@@ -29,7 +29,7 @@ def pm() -> pluggy.PluginManager:
     manager.add_hookspecs(DubanHookSpecs)
     eps = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
     for key in KEYS:
-        assert eps[key].value == f"departments.{key}:plugin"
+        assert eps[key].value == f"duban_{key}:plugin"
         manager.register(eps[key].load(), name=key)
     return manager
 

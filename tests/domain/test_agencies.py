@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from core.domain.agencies import AgencyRegistry, normalize_name, strip_jurisdiction
-from core.plugin_api import AgencySpec, Succession
-from departments._plugin import load_department
+from duban.domain.agencies import AgencyRegistry, normalize_name, strip_jurisdiction
+from duban.hookspecs import AgencySpec, Succession
+from duban.plugin import load_department
 
 SEEDS = Path(__file__).resolve().parents[1] / "fixtures" / "seeds"
 KEYS = ("minzheng", "gongan", "sifa", "caizheng", "renshe", "nongye", "wenlv", "weijian", "tiyu", "fupin",
@@ -28,7 +28,7 @@ _CLAUSE_TAIL = re.compile(r"(?:按照职责分工|按照分工|按职责分工)?
 
 @pytest.fixture(scope="module")
 def registry() -> AgencyRegistry:
-    return AgencyRegistry(load_department(f"departments.{key}").agency for key in KEYS)
+    return AgencyRegistry(load_department(f"duban_{key}").agency for key in KEYS)
 
 
 def _seed_text(name: str) -> str:

@@ -6,14 +6,14 @@ import datetime as dt
 
 import pytest
 
-from core.domain.agencies import AgencyRegistry
-from core.plugin_api import AgencySpec, Succession
-from departments._plugin import load_department
+from duban.domain.agencies import AgencyRegistry
+from duban.hookspecs import AgencySpec, Succession
+from duban.plugin import load_department
 
 
 @pytest.fixture(scope="module")
 def registry() -> AgencyRegistry:
-    return AgencyRegistry(load_department(f"departments.{key}").agency for key in ("fupin", "nongye", "minzheng"))
+    return AgencyRegistry(load_department(f"duban_{key}").agency for key in ("fupin", "nongye", "minzheng"))
 
 
 @pytest.mark.parametrize(

@@ -2,15 +2,15 @@ from datetime import date, timedelta
 
 import pytest
 
-from core.domain.cn_calendar_source import (
+from duban.domain.cn_calendar_source import (
     apply_calendar_files,
     build_working_calendar,
     library_calendar_data,
     parse_calendar_file,
     parse_calendar_text,
 )
-from core.domain.workcal import WorkingCalendar
-from core.errors import ParseError
+from duban.domain.workcal import WorkingCalendar
+from duban.errors import ParseError
 
 # 国务院办公厅关于2026年部分节假日安排的通知：the make-up working days (上班).
 OFFICIAL_2026_MAKEUP_DAYS = {

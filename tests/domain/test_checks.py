@@ -6,14 +6,14 @@ import datetime as dt
 
 import pytest
 
-from core.domain.checks import (
+from duban.domain.checks import (
     check_flag,
     check_indicators,
     check_ledger_stale,
     check_no_personal_data,
     check_silent_supporter,
 )
-from core.plugin_api import IndicatorSpec, MilestoneState, ReportContext, ResponsibilityContext
+from duban.hookspecs import IndicatorSpec, MilestoneState, ReportContext, ResponsibilityContext
 
 SPECS = {
     "m.total": IndicatorSpec("m.total", "台账人数", unit="人", required=True),

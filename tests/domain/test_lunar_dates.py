@@ -3,7 +3,7 @@ from datetime import date
 import holidays
 import pytest
 
-from core.domain.lunar_dates import FESTIVAL_NAMES, canonical_festival_name, festival_date, festival_dates
+from duban.domain.lunar_dates import FESTIVAL_NAMES, canonical_festival_name, festival_date, festival_dates
 
 
 @pytest.mark.parametrize(("year", "expected"), [

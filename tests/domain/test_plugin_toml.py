@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from core.domain.plugin_toml import load_plugin_toml, parse_plugin_toml
-from core.errors import ConfigError
+from duban.domain.plugin_toml import load_plugin_toml, parse_plugin_toml
+from duban.errors import ConfigError
 
 GOOD = """
 [agency]

@@ -5,9 +5,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.domain.cn_calendar_source import build_working_calendar
-from core.domain.lunar_dates import FESTIVAL_NAMES
-from core.domain.schedule import (
+from duban.domain.cn_calendar_source import build_working_calendar
+from duban.domain.lunar_dates import FESTIVAL_NAMES
+from duban.domain.schedule import (
     EveryMonths,
     Festival,
     Occurrence,
@@ -18,8 +18,8 @@ from core.domain.schedule import (
     milestone_key,
     parse_rule,
 )
-from core.domain.workcal import WorkingCalendar
-from core.errors import ParseError
+from duban.domain.workcal import WorkingCalendar
+from duban.errors import ParseError
 
 
 @cache

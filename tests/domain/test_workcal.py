@@ -2,8 +2,8 @@ from datetime import date
 
 import pytest
 
-from core.domain.cn_calendar_source import build_working_calendar
-from core.domain.workcal import DayInfo, WorkingCalendar
+from duban.domain.cn_calendar_source import build_working_calendar
+from duban.domain.workcal import DayInfo, WorkingCalendar
 
 
 def plain_calendar() -> WorkingCalendar:

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from core.domain.agencies import AgencyRegistry
+from duban.domain.agencies import AgencyRegistry
 
 KEYS = "minzheng gongan sifa caizheng renshe nongye wenlv weijian tiyu fupin fuergongwei fulian canlian".split()
 SEEDS = Path(__file__).parent.parent / "fixtures" / "seeds"
 
 
 def build_registry() -> AgencyRegistry:
-    specs = [s for k in KEYS for s in importlib.import_module(f"departments.{k}").plugin.duban_register_agencies()]
+    specs = [s for k in KEYS for s in importlib.import_module(f"duban_{k}").plugin.duban_register_agencies()]
     return AgencyRegistry(specs)
 
 

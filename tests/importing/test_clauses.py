@@ -7,12 +7,12 @@ import datetime as dt
 
 import pytest
 
-from core.domain.agencies import AgencyRegistry
-from core.errors import ParseError
-from core.importing import NO_TASKS_EXPECTED, ParsedPolicy, ParsedTask, parse_policy
-from core.importing.clauses import read_clause
-from core.importing.hints import schedule_hints
-from core.importing.numbering import cn_to_int, int_to_cn, match_marker
+from duban.domain.agencies import AgencyRegistry
+from duban.errors import ParseError
+from duban.importing import NO_TASKS_EXPECTED, ParsedPolicy, ParsedTask, parse_policy
+from duban.importing.clauses import read_clause
+from duban.importing.hints import schedule_hints
+from duban.importing.numbering import cn_to_int, int_to_cn, match_marker
 
 NATIONAL = """民发〔2030〕1号
 

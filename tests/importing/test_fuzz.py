@@ -7,9 +7,9 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.domain.agencies import AgencyRegistry
-from core.errors import ParseError
-from core.importing import ParsedPolicy, decode_bytes, parse_policy, to_json_dict
+from duban.domain.agencies import AgencyRegistry
+from duban.errors import ParseError
+from duban.importing import ParsedPolicy, decode_bytes, parse_policy, to_json_dict
 
 from .conftest import SEEDS
 

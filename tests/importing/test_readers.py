@@ -10,12 +10,12 @@ import docx
 import pluggy
 import pytest
 
-from core.domain.agencies import AgencyRegistry
-from core.errors import ParseError, PluginError
-from core.importing import parse_policy, read_document, reader_for
-from core.plugin_api import PROJECT_NAME, DocumentReaderSpec, DubanHookSpecs
-from plugins.readers import docx_reader, pdf_reader
-from plugins.readers import text as text_reader
+from duban.domain.agencies import AgencyRegistry
+from duban.errors import ParseError, PluginError
+from duban.hookspecs import PROJECT_NAME, DocumentReaderSpec, DubanHookSpecs
+from duban.importing import parse_policy, read_document, reader_for
+from duban.plugins.readers import docx_reader, pdf_reader
+from duban.plugins.readers import text as text_reader
 
 from .conftest import SEEDS
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from core.domain.agencies import AgencyRegistry
-from core.importing import ParsedPolicy, parse_policy, to_json_dict
+from duban.domain.agencies import AgencyRegistry
+from duban.importing import ParsedPolicy, parse_policy, to_json_dict
 
 from .conftest import SEEDS
 

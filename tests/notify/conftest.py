@@ -18,9 +18,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.config import Settings, shipped_defaults
-from core.notify import NotifyConfig, load_notify_config
-from core.storage.db import session_factory
+from duban.config import Settings, shipped_defaults
+from duban.notify import NotifyConfig, load_notify_config
+from duban.storage.db import session_factory
 
 CAPTURED: list[dict[str, Any]] = []
 

@@ -11,13 +11,13 @@ from urllib.parse import parse_qs, urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.domain.schedule import milestone_key
-from core.notify import parse_route
-from core.notify.chat import post_chat
-from core.notify.split import utf8_len
-from core.services.notifications import notification_log, run_notifications
-from core.storage.db import unit_of_work
-from core.storage.models import Milestone, NotificationAttempt, OutboxMessage
+from duban.domain.schedule import milestone_key
+from duban.notify import parse_route
+from duban.notify.chat import post_chat
+from duban.notify.split import utf8_len
+from duban.services.notifications import notification_log, run_notifications
+from duban.storage.db import unit_of_work
+from duban.storage.models import Milestone, NotificationAttempt, OutboxMessage
 from tests.notify.conftest import Robot, at_local, notify_config
 from tests.services.workflow_scenario import build
 

@@ -7,8 +7,8 @@ from email import policy
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.services.notifications import notification_log, run_notifications
-from core.storage.db import unit_of_work
+from duban.services.notifications import notification_log, run_notifications
+from duban.storage.db import unit_of_work
 from tests.notify.conftest import SmtpSink, at_local, notify_config
 from tests.services.workflow_scenario import build
 

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.services.notifications import plan_messages, run_notifications, send_due
-from core.storage.db import unit_of_work
-from core.storage.models import OutboxMessage
+from duban.services.notifications import plan_messages, run_notifications, send_due
+from duban.storage.db import unit_of_work
+from duban.storage.models import OutboxMessage
 from tests.notify.conftest import at_local, notify_config
 from tests.services.workflow_scenario import build
 
@@ -107,8 +107,8 @@ def test_quiet_hours_and_holidays_hold_messages_for_the_next_working_morning(
     sunday = run_notifications(factory, config=config, now=at_local("2026-02-15", 10))
     assert sunday.working_day is False and sunday.planned == []
     # a message written on the eve of the holiday waits until Tue 02-24 (the first working day after it)
-    from core.services.calendar import working_calendar
-    from core.services.notifications import release_time
+    from duban.services.calendar import working_calendar
+    from duban.services.notifications import release_time
 
     with unit_of_work(factory) as s:
         cal = working_calendar(s, 2026, 2026)

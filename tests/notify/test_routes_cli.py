@@ -11,12 +11,12 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy.orm import sessionmaker
 
-from core.cli.main import cli
-from core.config import load_settings
-from core.errors import ConfigError
-from core.notify import load_notify_config, parse_route
-from core.notify.routes import routes_for
-from core.storage.db import make_engine, session_factory
+from duban.cli.main import cli
+from duban.config import load_settings
+from duban.errors import ConfigError
+from duban.notify import load_notify_config, parse_route
+from duban.notify.routes import routes_for
+from duban.storage.db import make_engine, session_factory
 from tests.notify.conftest import Robot
 
 
@@ -85,7 +85,7 @@ def test_unknown_route_key_is_a_config_error(tmp_path: Path) -> None:
 
 @pytest.fixture
 def db(tmp_path: Path, host) -> str:  # noqa: ANN001
-    from core.services.setup import prepare_database
+    from duban.services.setup import prepare_database
 
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     engine = make_engine(url)
@@ -146,7 +146,7 @@ def test_plain_function_runs_off_the_event_loop(db: str) -> None:
     """The dashboard calls run_notifications from a thread worker: it needs only a session factory."""
     import threading
 
-    from core.services.notifications import run_notifications
+    from duban.services.notifications import run_notifications
     from tests.notify.conftest import notify_config
 
     factory: sessionmaker = session_factory(make_engine(db))

@@ -13,14 +13,14 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.domain.schedule import milestone_key
-from core.plugin_host import PluginHost
-from core.services.extensions import decide_extension, request_extension
-from core.services.lifecycle import review_report
-from core.services.notifications import run_notifications
-from core.services.reports import submit_report
-from core.storage.db import unit_of_work
-from core.storage.models import Milestone, OutboxMessage, Report
+from duban.domain.schedule import milestone_key
+from duban.plugin_host import PluginHost
+from duban.services.extensions import decide_extension, request_extension
+from duban.services.lifecycle import review_report
+from duban.services.notifications import run_notifications
+from duban.services.reports import submit_report
+from duban.storage.db import unit_of_work
+from duban.storage.models import Milestone, OutboxMessage, Report
 from tests.notify.conftest import at_local, notify_config
 from tests.services.workflow_scenario import COORD, FL, MZ, at, build
 
@@ -94,7 +94,7 @@ def _actions(session: Session, s, m6_id: int, day: str, host: PluginHost) -> Non
                           reason="春节假期影响入户走访", progress="已完成七成", **at(day))
     elif day == "2026-02-13":
         ext_id = session.scalar(select(Milestone.id).where(Milestone.id == s.m4.id))
-        from core.storage.models import Extension
+        from duban.storage.models import Extension
 
         ext = session.scalar(select(Extension).where(Extension.milestone_id == ext_id))
         decide_extension(session, actor=COORD, extension_id=ext.id, approve=True, **at(day))

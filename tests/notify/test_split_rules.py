@@ -6,11 +6,11 @@ import datetime as dt
 
 import pytest
 
-from core.domain.cn_calendar_source import library_calendar_data
-from core.domain.workcal import WorkingCalendar
-from core.notify import Rules, message_parts, parse_route
-from core.notify.rules import CountingCalendar, item_level, triggers_on
-from core.notify.split import split_message, split_utf8, utf8_len
+from duban.domain.cn_calendar_source import library_calendar_data
+from duban.domain.workcal import WorkingCalendar
+from duban.notify import Rules, message_parts, parse_route
+from duban.notify.rules import CountingCalendar, item_level, triggers_on
+from duban.notify.split import split_message, split_utf8, utf8_len
 
 LINE = "云南省民政厅：“农村留守妇女关爱服务”——任务三（牵头）逾期 3 个工作日…"
 

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from core.plugin_host import PluginHost
-from core.storage.db import make_engine, session_factory
+from duban.plugin_host import PluginHost
+from duban.storage.db import make_engine, session_factory
 
 AS_OF = dt.date(2026, 3, 16)
 
@@ -57,7 +57,7 @@ ORDER BY f.effective_due, f.id LIMIT 500
 
 
 def test_overdue_scan_vs_raw_sql(national_db: Path) -> None:
-    from core.services.status import overdue
+    from duban.services.status import overdue
 
     engine = make_engine(f"sqlite:///{national_db}")
     factory = session_factory(engine)
@@ -71,16 +71,16 @@ def test_overdue_scan_vs_raw_sql(national_db: Path) -> None:
 
 
 def test_assessment_for_every_county(national_db: Path) -> None:
-    if importlib.util.find_spec("core.services.assessment") is None:
-        pytest.skip("core.services.assessment is not there yet")
-    from core.config import load_settings
-    from core.services.assessment import assess
+    if importlib.util.find_spec("duban.services.assessment") is None:
+        pytest.skip("duban.services.assessment is not there yet")
+    from duban.config import load_settings
+    from duban.services.assessment import assess
 
     host = PluginHost.load()
     if not any(s.name == "default" for s in host.scoring_schemes()):  # entry point not installed yet
-        import plugins.scoring.default
+        import duban.plugins.scoring.default
 
-        host.register(plugins.scoring.default, "scoring_default")
+        host.register(duban.plugins.scoring.default, "scoring_default")
     config = load_settings(None).get("scoring")
     engine = make_engine(f"sqlite:///{national_db}")
     with session_factory(engine)() as session:
@@ -101,8 +101,8 @@ def test_assessment_for_every_county(national_db: Path) -> None:
 
 
 def _first_paint(url: str) -> float:
-    from core.services.identity import Actor
-    from core.tui.app import create_app
+    from duban.services.identity import Actor
+    from duban.tui.app import create_app
 
     async def run() -> float:
         t0 = time.perf_counter()
@@ -115,9 +115,9 @@ def _first_paint(url: str) -> float:
 
 
 def test_dashboard_first_paint_vs_empty(national_db: Path, tmp_path: Path) -> None:
-    if importlib.util.find_spec("core.tui.app") is None:
-        pytest.skip("core.tui is not there yet")
-    from core.services.setup import prepare_database
+    if importlib.util.find_spec("duban.tui.app") is None:
+        pytest.skip("duban.tui is not there yet")
+    from duban.services.setup import prepare_database
 
     empty = tmp_path / "empty.db"
     engine = make_engine(f"sqlite:///{empty}")

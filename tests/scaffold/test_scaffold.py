@@ -1,4 +1,4 @@
-"""core.scaffold: the files of a new agency plugin, what they declare, and what is refused."""
+"""duban.scaffold: the files of a new agency plugin, what they declare, and what is refused."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from types import ModuleType
 
 import pytest
 
-from core.domain.agencies import AgencyRegistry
-from core.domain.plugin_toml import load_plugin_toml, parse_plugin_toml
-from core.errors import ValidationError
-from core.plugin_api import ReportContext
-from core.plugin_host import PluginHost
-from core.scaffold import default_names, render_plugin, scaffold_plugin
+from duban.domain.agencies import AgencyRegistry
+from duban.domain.plugin_toml import load_plugin_toml, parse_plugin_toml
+from duban.errors import ValidationError
+from duban.hookspecs import ReportContext
+from duban.plugin_host import PluginHost
+from duban.scaffold import default_names, render_plugin, scaffold_plugin
 
 FILES = {"pyproject.toml", "README.md", "duban_jiaoyu/__init__.py", "duban_jiaoyu/checks.py",
          "duban_jiaoyu/plugin.toml", "tests/test_plugin.py"}

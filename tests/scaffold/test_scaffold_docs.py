@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from core.domain import checks
+from duban.domain import checks
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "plugins.md"
 

@@ -20,7 +20,7 @@ import sys
 import sysconfig
 from pathlib import Path
 
-from core.scaffold import scaffold_plugin
+from duban.scaffold import scaffold_plugin
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -57,7 +57,7 @@ def _fresh_venv(path: Path) -> Path:
 
 
 def _duban(python: Path, *args: str) -> str:
-    return _run(python, "-c", "import sys; from core.cli.main import main; main(sys.argv[1:])", *args)
+    return _run(python, "-c", "import sys; from duban.cli.main import main; main(sys.argv[1:])", *args)
 
 
 def test_scaffolded_plugin_installs_and_is_found(tmp_path: Path) -> None:
@@ -69,8 +69,8 @@ def test_scaffolded_plugin_installs_and_is_found(tmp_path: Path) -> None:
         pip.append("--no-build-isolation")
     _run(*pip, target)
 
-    where = json.loads(_run(python, "-c", "import json, sys, core, duban_jiaoyu; print(json.dumps("
-                            "[sys.prefix, core.__file__, duban_jiaoyu.__file__]))"))
+    where = json.loads(_run(python, "-c", "import json, sys, duban, duban_jiaoyu; print(json.dumps("
+                            "[sys.prefix, duban.__file__, duban_jiaoyu.__file__]))"))
     assert Path(where[0]) == tmp_path / "venv"
     assert Path(where[1]).is_relative_to(REPO)
     assert Path(where[2]).is_relative_to(tmp_path / "venv")  # installed, not imported from src/

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from core.cli.main import cli
+from duban.cli.main import cli
 
 TODAY = "2026-03-16"
 

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.errors import ParseError, PermissionDenied, ValidationError
-from core.plugin_host import PluginHost
-from core.services.calendar import import_calendar_file, month_view, working_calendar
-from core.services.identity import SYSTEM, Actor
-from core.services.importing import import_policy
-from core.services.scheduling import (
+from duban.errors import ParseError, PermissionDenied, ValidationError
+from duban.plugin_host import PluginHost
+from duban.services.calendar import import_calendar_file, month_view, working_calendar
+from duban.services.identity import SYSTEM, Actor
+from duban.services.importing import import_policy
+from duban.services.scheduling import (
     confirm_schedule,
     generate_milestones,
     list_milestones,
@@ -24,7 +24,15 @@ from core.services.scheduling import (
     remove_schedule,
     set_schedule,
 )
-from core.storage.models import AuditEvent, CalendarDay, CalendarYear, Milestone, Policy, Responsibility, Task
+from duban.storage.models import (
+    AuditEvent,
+    CalendarDay,
+    CalendarYear,
+    Milestone,
+    Policy,
+    Responsibility,
+    Task,
+)
 
 SEEDS = Path(__file__).parents[1] / "fixtures" / "seeds"
 JILIN = SEEDS / "002_09c426360c691ab7.txt"  # 吉民发〔2020〕28号: hints 三八妇女节, 2020年年底, 年度工作计划

@@ -7,13 +7,13 @@ import datetime as dt
 import pytest
 from sqlalchemy.orm import Session
 
-from core.domain.schedule import milestone_key
-from core.errors import PermissionDenied
-from core.plugin_host import PluginHost
-from core.services.identity import Actor
-from core.services.reports import submit_report
-from core.services.status import Scope, overdue, responsibility_rows, summary
-from core.storage.models import Agency, Milestone, Responsibility
+from duban.domain.schedule import milestone_key
+from duban.errors import PermissionDenied
+from duban.plugin_host import PluginHost
+from duban.services.identity import Actor
+from duban.services.reports import submit_report
+from duban.services.status import Scope, overdue, responsibility_rows, summary
+from duban.storage.models import Agency, Milestone, Responsibility
 from tests.services.workflow_scenario import at, build
 
 NONGYE = Actor("ny", "department", "nongye", "530000")

@@ -9,16 +9,16 @@ import pytest
 from sqlalchemy import Engine, select, text, update
 from sqlalchemy.orm import Session
 
-from core.errors import ConflictError, PermissionDenied, ValidationError
-from core.plugin_host import PluginHost
-from core.services import audit
-from core.services.extensions import decide_extension, request_extension
-from core.services.identity import Actor
-from core.services.lifecycle import acknowledge, review_report
-from core.services.reports import submit_report
-from core.services.status import Scope, overdue, period_history, responsibility_rows, summary
-from core.storage.db import session_factory
-from core.storage.models import AuditEvent, Finding, Report, Responsibility
+from duban.errors import ConflictError, PermissionDenied, ValidationError
+from duban.plugin_host import PluginHost
+from duban.services import audit
+from duban.services.extensions import decide_extension, request_extension
+from duban.services.identity import Actor
+from duban.services.lifecycle import acknowledge, review_report
+from duban.services.reports import submit_report
+from duban.services.status import Scope, overdue, period_history, responsibility_rows, summary
+from duban.storage.db import session_factory
+from duban.storage.models import AuditEvent, Finding, Report, Responsibility
 from tests.services.workflow_scenario import COORD, FL, MZ, VIEWER, at, build
 
 
@@ -248,7 +248,7 @@ def test_a_joint_task_closes_only_when_every_party_has(session: Session, host: P
     s = build(session)
     ga = Actor("ga", "department", "gongan", "530000")
     sf = Actor("sf", "department", "sifa", "530000")
-    from core.services.identity import SYSTEM, add_user
+    from duban.services.identity import SYSTEM, add_user
 
     for a in (ga, sf):
         add_user(session, actor=SYSTEM, name=a.name, role=a.role, agency=a.agency_key, jurisdiction=a.jurisdiction_code)

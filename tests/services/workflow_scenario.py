@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from core.domain.schedule import milestone_key
-from core.services.clock import local_noon_utc
-from core.services.identity import SYSTEM, Actor, add_user
-from core.storage.models import Milestone, Policy, Responsibility, Task
+from duban.domain.schedule import milestone_key
+from duban.services.clock import local_noon_utc
+from duban.services.identity import SYSTEM, Actor, add_user
+from duban.storage.models import Milestone, Policy, Responsibility, Task
 
 COORD = Actor("coord", "coordinator")
 MZ = Actor("mz", "department", "minzheng", "530000")

@@ -9,8 +9,8 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from core.storage.db import session_factory
-from core.storage.models import Policy, Responsibility, Task
+from duban.storage.db import session_factory
+from duban.storage.models import Policy, Responsibility, Task
 
 
 def _policy(session: Session) -> Task:

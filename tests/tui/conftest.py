@@ -10,10 +10,10 @@ import pytest
 import time_machine
 from sqlalchemy import Engine
 
-from core.plugin_host import PluginHost
-from core.services.identity import Actor
-from core.storage.db import make_engine, session_factory
-from core.tui.app import DubanApp, create_app
+from duban.plugin_host import PluginHost
+from duban.services.identity import Actor
+from duban.storage.db import make_engine, session_factory
+from duban.tui.app import DubanApp, create_app
 from tests.tui.world import COORD, FROZEN, TODAY, World, build_world
 
 

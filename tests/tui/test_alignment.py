@@ -8,8 +8,8 @@ from rich.cells import cell_len
 from sqlalchemy import select
 from textual.widgets import DataTable
 
-from core.storage.models import Task
-from core.tui.text import cell_text, clip, pad
+from duban.storage.models import Task
+from duban.tui.text import cell_text, clip, pad
 from tests.tui.helpers import settle, sync
 from tests.tui.world import COORD
 

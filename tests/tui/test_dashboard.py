@@ -11,8 +11,8 @@ from rich.console import Console
 from sqlalchemy import select
 from textual.widgets import Checkbox, DataTable, Input, Select, TextArea
 
-from core.services.status import Scope, summary
-from core.storage.models import (
+from duban.services.status import Scope, summary
+from duban.storage.models import (
     AuditEvent,
     Extension,
     NotificationAttempt,
@@ -20,14 +20,14 @@ from core.storage.models import (
     Report,
     Responsibility,
 )
-from core.tui.palette import DubanCommands
-from core.tui.screens.assessment import AssessmentScreen
-from core.tui.screens.department import DepartmentScreen
-from core.tui.screens.notifications import NotificationsScreen
-from core.tui.screens.overview import OverviewScreen
-from core.tui.screens.policies import PoliciesScreen
-from core.tui.screens.tasks import TaskDetailScreen, TasksScreen
-from core.tui.widgets import DecisionForm, ExtensionForm, KeysScreen, ReportForm, ReviewForm
+from duban.tui.palette import DubanCommands
+from duban.tui.screens.assessment import AssessmentScreen
+from duban.tui.screens.department import DepartmentScreen
+from duban.tui.screens.notifications import NotificationsScreen
+from duban.tui.screens.overview import OverviewScreen
+from duban.tui.screens.policies import PoliciesScreen
+from duban.tui.screens.tasks import TaskDetailScreen, TasksScreen
+from duban.tui.widgets import DecisionForm, ExtensionForm, KeysScreen, ReportForm, ReviewForm
 from tests.tui.helpers import open_task_and_press, rows, screen_text, settle, shows, sync
 from tests.tui.world import COORD, FL, MZ, TODAY
 
@@ -354,7 +354,7 @@ async def test_assessment_is_sortable_and_guarded(make_app, monkeypatch) -> None
         rates = [int(r[5].rstrip("%")) for r in rows(table)]
         assert rates == sorted(rates, reverse=True)
         assert rows(app.screen.query_one("#terms", DataTable))
-    monkeypatch.setitem(sys.modules, "core.services.assessment", None)  # not installed
+    monkeypatch.setitem(sys.modules, "duban.services.assessment", None)  # not installed
     app = make_app(COORD)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("4")

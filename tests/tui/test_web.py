@@ -28,7 +28,7 @@ def test_web_mode_serves_a_local_page(world_template: tuple[Path, object], tmp_p
     config = tmp_path / "duban.toml"
     config.write_text(f'[users.map]\n"{getpass.getuser()}" = "coord"\n', encoding="utf-8")
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from core.cli import main; main()", "--db", str(db), "--config", str(config),
+        [sys.executable, "-c", "from duban.cli import main; main()", "--db", str(db), "--config", str(config),
          "--as", "mz", "dashboard", "--web", "--port", str(port)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=Path(__file__).parents[2])
     try:

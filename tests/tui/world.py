@@ -10,17 +10,17 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.domain.schedule import milestone_key
-from core.plugin_host import PluginHost
-from core.services.clock import local_noon_utc
-from core.services.extensions import request_extension
-from core.services.identity import SYSTEM, Actor, add_user
-from core.services.importing import import_policy
-from core.services.lifecycle import acknowledge, review_report
-from core.services.reports import submit_report
-from core.services.setup import prepare_database
-from core.storage.db import make_engine, session_factory
-from core.storage.models import Milestone, Policy, Report, Responsibility, Task, TaskLink
+from duban.domain.schedule import milestone_key
+from duban.plugin_host import PluginHost
+from duban.services.clock import local_noon_utc
+from duban.services.extensions import request_extension
+from duban.services.identity import SYSTEM, Actor, add_user
+from duban.services.importing import import_policy
+from duban.services.lifecycle import acknowledge, review_report
+from duban.services.reports import submit_report
+from duban.services.setup import prepare_database
+from duban.storage.db import make_engine, session_factory
+from duban.storage.models import Milestone, Policy, Report, Responsibility, Task, TaskLink
 
 SEEDS = Path(__file__).parent.parent / "fixtures" / "seeds"
 SEED_ORDER = ("001_007993ffda9a68ac.txt", "004_1692d70bd32bb6db.txt", "000_ec88c21d93956c79.txt",

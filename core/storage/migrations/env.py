@@ -1,11 +1,11 @@
-"""Alembic environment: the engine comes from the caller (core.storage.migrate) or sqlalchemy.url."""
+"""Alembic environment: the engine comes from the caller (duban.storage.migrate) or sqlalchemy.url."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import create_engine
 
-from core.storage.models import Base
+from duban.storage.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -1,6 +1,6 @@
 """考核: the assessment scores of a period, sortable, each broken into its terms.
 
-Calls ``core.services.assessment.assess`` (the same service as ``duban assess``; a department user's result
+Calls ``duban.services.assessment.assess`` (the same service as ``duban assess``; a department user's result
 holds only their own agency); says "考核功能尚未安装" while that module is missing.
 """
 
@@ -15,9 +15,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Label, Select, Static
 
-from core.tui.base import DubanScreen
-from core.tui.text import cell_text, clip
-from core.tui.widgets import fill
+from duban.tui.base import DubanScreen
+from duban.tui.text import cell_text, clip
+from duban.tui.widgets import fill
 
 MISSING = "考核功能尚未安装"
 SORTS = ("score", "name", "on_time_rate")
@@ -35,10 +35,10 @@ def periods(today: dt.date) -> list[tuple[str, str]]:
 def load_scores(session: Any, *, ctx: Any, period: str) -> dict[str, Any] | None:
     """The result of assess() for the acting user, or None when 考核 is not installed."""
     try:
-        from core.services.assessment import assess
+        from duban.services.assessment import assess
     except ImportError:
         return None
-    from core.config import Settings, shipped_defaults
+    from duban.config import Settings, shipped_defaults
 
     settings = ctx.settings if ctx.settings is not None else Settings(shipped_defaults())
     config = settings.get("scoring", {}) or {"scheme": "default"}

@@ -13,9 +13,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Select, Static, TabbedContent, TabPane
 
-from core.tui.base import DubanScreen
-from core.tui.text import cell_text, clip, light, percent
-from core.tui.widgets import fill
+from duban.tui.base import DubanScreen
+from duban.tui.text import cell_text, clip, light, percent
+from duban.tui.widgets import fill
 
 LIMIT = 200
 
@@ -72,8 +72,13 @@ class DepartmentScreen(DubanScreen):
         self.refresh_data()
 
     def refresh_data(self) -> None:
-        from core.services.dashboard import agency_names, department_responsibilities, findings_for, owed_next
-        from core.services.status import summary
+        from duban.services.dashboard import (
+            agency_names,
+            department_responsibilities,
+            findings_for,
+            owed_next,
+        )
+        from duban.services.status import summary
 
         ctx = self.ctx
         if ctx.is_department:

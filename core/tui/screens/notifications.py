@@ -1,6 +1,6 @@
 """通知: the outbox and its delivery log, failures first.
 
-Reads ``core.services.notifications.notification_log`` (or ``list_outbox(session, failed_only=False)``);
+Reads ``duban.services.notifications.notification_log`` (or ``list_outbox(session, failed_only=False)``);
 says "通知功能尚未安装" while that module is missing. Coordinators and viewers only.
 """
 
@@ -14,9 +14,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Label, Static
 
-from core.tui.base import DubanScreen
-from core.tui.text import cell_text, clip
-from core.tui.widgets import fill
+from duban.tui.base import DubanScreen
+from duban.tui.text import cell_text, clip
+from duban.tui.widgets import fill
 
 MISSING = "通知功能尚未安装"
 FAILED_STATES = {"failed", "dead", "error", "permanent_failure", "undeliverable"}
@@ -27,7 +27,7 @@ STATE_NAMES = {"pending": "待发送", "sent": "已发送", "failed": "失败", 
 def load_outbox(session: Any, *, failed_only: bool, limit: int = 500) -> list[dict[str, Any]] | None:
     """The outbox with its delivery attempts, failures first; None while notifications are not installed."""
     try:
-        from core.services import notifications
+        from duban.services import notifications
     except ImportError:
         return None
     if hasattr(notifications, "notification_log"):
@@ -115,7 +115,7 @@ class NotificationsScreen(DubanScreen):
             self._show_delivery(int(event.row_key.value))
 
     def action_remind(self) -> None:
-        from core.tui.actions import send_reminders_now
+        from duban.tui.actions import send_reminders_now
 
         send_reminders_now(self)
 

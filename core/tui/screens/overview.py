@@ -11,9 +11,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Label, Select, Static
 
-from core.tui.base import DubanScreen
-from core.tui.text import cell_text, clip, light, percent
-from core.tui.widgets import fill
+from duban.tui.base import DubanScreen
+from duban.tui.text import cell_text, clip, light, percent
+from duban.tui.widgets import fill
 
 TREND_QUARTERS = 4
 
@@ -30,7 +30,7 @@ class OverviewScreen(DubanScreen):
         self._choices_loaded = False
 
     def compose(self) -> ComposeResult:
-        from core.services.dashboard import quarter_ends
+        from duban.services.dashboard import quarter_ends
 
         yield from self.compose_chrome()
         today = self.ctx.today
@@ -65,7 +65,7 @@ class OverviewScreen(DubanScreen):
     def refresh_data(self) -> None:
         """Counts first; the most overdue and the trend (five more passes over the lights) after them, one
         at a time, so the first numbers appear as soon as the database has them."""
-        from core.services.dashboard import jurisdiction_choices, overview, policy_choices
+        from duban.services.dashboard import jurisdiction_choices, overview, policy_choices
 
         ctx = self.ctx
         if not self._choices_loaded:
@@ -78,7 +78,7 @@ class OverviewScreen(DubanScreen):
         return self.ctx.scope(session, policy_id=self.policy_id, jurisdiction=self.jurisdiction)
 
     def _load_rest(self) -> None:
-        from core.services.dashboard import most_overdue, trend
+        from duban.services.dashboard import most_overdue, trend
 
         ctx, as_of, scope = self.ctx, self.as_of or self.ctx.today, self._scope
 

@@ -9,9 +9,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Label, Static
 
-from core.tui.base import DubanScreen
-from core.tui.text import cell_text, clip
-from core.tui.widgets import fill
+from duban.tui.base import DubanScreen
+from duban.tui.text import cell_text, clip
+from duban.tui.widgets import fill
 
 STATUS = {"draft": "征求意见稿", "in_force": "现行有效", "superseded": "已被替换", "withdrawn": "已废止"}
 LEVEL = {"national": "国家", "province": "省级", "prefecture": "市级", "county": "县级"}
@@ -43,13 +43,13 @@ class PoliciesScreen(DubanScreen):
         yield from self.compose_footer()
 
     def refresh_data(self) -> None:
-        from core.services.catalog import list_policies
+        from duban.services.catalog import list_policies
 
         self.load("policies", lambda s: list_policies(s))
         self.reload_tasks()
 
     def reload_tasks(self) -> None:
-        from core.services.dashboard import policy_tasks
+        from duban.services.dashboard import policy_tasks
 
         if self.policy_id is None:
             return

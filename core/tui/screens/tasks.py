@@ -10,12 +10,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Static
 
-from core.tui.actions import ACTION_BINDINGS, TaskActionsScreen
-from core.tui.text import cell_text, clip, join_names, light
-from core.tui.widgets import TaskDetail, fill
+from duban.tui.actions import ACTION_BINDINGS, TaskActionsScreen
+from duban.tui.text import cell_text, clip, join_names, light
+from duban.tui.widgets import TaskDetail, fill
 
 PAGE = 100
-#: table column label → sort key of core.services.dashboard.task_page
+#: table column label → sort key of duban.services.dashboard.task_page
 COLUMN_SORTS = {"灯": "light", "政策": "policy", "编号": "number", "牵头": "lead", "下次到期": "next_due"}
 SORT_CYCLE = ("light", "next_due", "policy", "number", "lead")
 
@@ -53,7 +53,7 @@ class TasksScreen(TaskActionsScreen):
         yield from self.compose_footer()
 
     def refresh_data(self) -> None:
-        from core.services.dashboard import task_page
+        from duban.services.dashboard import task_page
 
         ctx = self.ctx
         text, sort, desc, offset = self.text, self.sort, self.descending, self.row_offset
@@ -68,7 +68,7 @@ class TasksScreen(TaskActionsScreen):
                       join_names(r["lead"], 20), join_names(r["support"], 16), r["next_due"] or "-")
                      for r in rows], [r["id"] for r in rows])
         first, last = (self.row_offset + 1, self.row_offset + len(rows)) if rows else (0, 0)
-        from core.services.dashboard import TASK_SORTS
+        from duban.services.dashboard import TASK_SORTS
 
         order = "降序" if self.descending else "升序"
         self.query_one("#page-info", Static).update(
@@ -87,7 +87,7 @@ class TasksScreen(TaskActionsScreen):
         self.reload_detail()
 
     def reload_detail(self) -> None:
-        from core.services.dashboard import task_detail
+        from duban.services.dashboard import task_detail
 
         if self.task_id is None:
             return
@@ -167,7 +167,7 @@ class TaskDetailScreen(TaskActionsScreen):
         self.reload_detail()
 
     def reload_detail(self) -> None:
-        from core.services.dashboard import task_detail
+        from duban.services.dashboard import task_detail
 
         ctx, task_id = self.ctx, self.task_id
         self.load("detail", lambda s: task_detail(s, task_id=task_id, as_of=ctx.today,

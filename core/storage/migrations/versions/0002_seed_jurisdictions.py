@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from core.domain.jurisdictions import seed_rows
+from duban.domain.jurisdictions import seed_rows
 
 revision = "0002"
 down_revision = "0001"

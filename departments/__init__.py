@@ -1,1 +1,0 @@
-"""Agency plugins shipped with duban, one package per department (entry-point group ``duban``)."""

@@ -1,7 +1,0 @@
-"""司法行政部门插件（sifa）：部门名称、常规任务、报送指标和报告检查，数据见 plugin.toml。"""
-
-from __future__ import annotations
-
-from departments._plugin import DepartmentPlugin
-
-plugin = DepartmentPlugin(__name__)

@@ -1,0 +1,7 @@
+"""体育部门插件（tiyu）：部门名称、常规任务、报送指标和报告检查，数据见 plugin.toml。"""
+
+from __future__ import annotations
+
+from duban.plugin import DepartmentPlugin
+
+plugin = DepartmentPlugin(__name__)

@@ -67,60 +67,141 @@ def build(engine, host: PluginHost, prefectures: int, tasks: int) -> None:  # ty
     prepare_database(engine, host=host)
     with session_factory(engine)() as s:
         provinces = s.scalars(select(Jurisdiction.code).where(Jurisdiction.level == "province")).all()
-        jur_rows = [{"code": f"{p[:2]}{i:02d}00", "name": f"{p[:2]}第{i}市", "level": "prefecture", "parent_code": p}
-                    for p in provinces for i in range(1, prefectures + 1)]
+        jur_rows = [
+            {"code": f"{p[:2]}{i:02d}00", "name": f"{p[:2]}第{i}市", "level": "prefecture", "parent_code": p}
+            for p in provinces
+            for i in range(1, prefectures + 1)
+        ]
         if jur_rows:
             s.execute(insert(Jurisdiction), jur_rows)
         codes = list(provinces) + [r["code"] for r in jur_rows]
-        s.execute(insert(Policy), [{"id": i + 1, "title": f"{c} 关爱服务实施方案", "jurisdiction_code": c,
-                                    "issuers": [], "status": "in_force"} for i, c in enumerate(codes)])
+        s.execute(
+            insert(Policy),
+            [
+                {
+                    "id": i + 1,
+                    "title": f"{c} 关爱服务实施方案",
+                    "jurisdiction_code": c,
+                    "issuers": [],
+                    "status": "in_force",
+                }
+                for i, c in enumerate(codes)
+            ],
+        )
         task_rows, resp_rows, ms_rows, rep_rows, ext_rows, find_rows = [], [], [], [], [], []
         tid = rid = mid = repid = 0
         for pid, code in enumerate(codes, start=1):
             for n in range(1, tasks + 1):
                 tid += 1
-                task_rows.append({"id": tid, "policy_id": pid, "number": str(n), "text": f"任务{n}", "position": n,
-                                  "schedule_hints": []})
+                task_rows.append(
+                    {
+                        "id": tid,
+                        "policy_id": pid,
+                        "number": str(n),
+                        "text": f"任务{n}",
+                        "position": n,
+                        "schedule_hints": [],
+                    }
+                )
                 for role, agency in zip(("lead", "support", "support"), rnd.sample(AGENCIES, 3), strict=True):
                     rid += 1
-                    resp_rows.append({"id": rid, "task_id": tid, "agency_key": agency, "name_as_written": agency,
-                                      "jurisdiction_code": code, "role": role, "state": "in_progress",
-                                      "version": 1})
+                    resp_rows.append(
+                        {
+                            "id": rid,
+                            "task_id": tid,
+                            "agency_key": agency,
+                            "name_as_written": agency,
+                            "jurisdiction_code": code,
+                            "role": role,
+                            "state": "in_progress",
+                            "version": 1,
+                        }
+                    )
                     for q, due in enumerate(DUES, start=1):
                         mid += 1
                         effective = due
                         if rnd.random() < 0.03:
                             effective = due + dt.timedelta(days=20)
-                            ext_rows.append({"milestone_id": mid, "requested_by": "x", "reason": "延期",
-                                             "progress": "", "new_date": effective, "state": "approved",
-                                             "decided_by": "coord", "decided_on": due - dt.timedelta(days=3),
-                                             "requested_at": local_noon_utc(due - dt.timedelta(days=5))})
-                        ms_rows.append({"id": mid, "key": f"{tid}:{rid}:Q{q}", "task_id": tid, "responsibility_id": rid,
-                                        "period": f"2025-Q{q}", "due_date": due, "effective_due_date": effective})
+                            ext_rows.append(
+                                {
+                                    "milestone_id": mid,
+                                    "requested_by": "x",
+                                    "reason": "延期",
+                                    "progress": "",
+                                    "new_date": effective,
+                                    "state": "approved",
+                                    "decided_by": "coord",
+                                    "decided_on": due - dt.timedelta(days=3),
+                                    "requested_at": local_noon_utc(due - dt.timedelta(days=5)),
+                                }
+                            )
+                        ms_rows.append(
+                            {
+                                "id": mid,
+                                "key": f"{tid}:{rid}:Q{q}",
+                                "task_id": tid,
+                                "responsibility_id": rid,
+                                "period": f"2025-Q{q}",
+                                "due_date": due,
+                                "effective_due_date": effective,
+                            }
+                        )
                         if rnd.random() < 0.85:
                             repid += 1
-                            on = effective - dt.timedelta(days=rnd.randint(0, 9)) if rnd.random() < 0.7 \
+                            on = (
+                                effective - dt.timedelta(days=rnd.randint(0, 9))
+                                if rnd.random() < 0.7
                                 else effective + dt.timedelta(days=rnd.randint(1, 60))
+                            )
                             returned = rnd.random() < 0.05
-                            rep_rows.append({"id": repid, "responsibility_id": rid, "milestone_id": mid,
-                                             "text": "进展", "indicators": {}, "attachments": [], "submitted_by": "u",
-                                             "submitted_at": local_noon_utc(on), "submitted_on": on,
-                                             "review_state": "returned" if returned else "accepted",
-                                             "reviewed_on": on + dt.timedelta(days=3), "version": 1,
-                                             "is_current": True, "review_reason": "材料不全" if returned else None})
+                            rep_rows.append(
+                                {
+                                    "id": repid,
+                                    "responsibility_id": rid,
+                                    "milestone_id": mid,
+                                    "text": "进展",
+                                    "indicators": {},
+                                    "attachments": [],
+                                    "submitted_by": "u",
+                                    "submitted_at": local_noon_utc(on),
+                                    "submitted_on": on,
+                                    "review_state": "returned" if returned else "accepted",
+                                    "reviewed_on": on + dt.timedelta(days=3),
+                                    "version": 1,
+                                    "is_current": True,
+                                    "review_reason": "材料不全" if returned else None,
+                                }
+                            )
                             if rnd.random() < 0.02:
-                                find_rows.append({"responsibility_id": rid, "report_id": repid, "milestone_id": mid,
-                                                  "plugin": agency, "code": "indicator.negative", "severity": "error",
-                                                  "message": "人数为负", "created_at": local_noon_utc(on)})
-        for model, rows in ((Task, task_rows), (Responsibility, resp_rows), (Milestone, ms_rows),
-                            (Extension, ext_rows), (Report, rep_rows), (Finding, find_rows)):
+                                find_rows.append(
+                                    {
+                                        "responsibility_id": rid,
+                                        "report_id": repid,
+                                        "milestone_id": mid,
+                                        "plugin": agency,
+                                        "code": "indicator.negative",
+                                        "severity": "error",
+                                        "message": "人数为负",
+                                        "created_at": local_noon_utc(on),
+                                    }
+                                )
+        for model, rows in (
+            (Task, task_rows),
+            (Responsibility, resp_rows),
+            (Milestone, ms_rows),
+            (Extension, ext_rows),
+            (Report, rep_rows),
+            (Finding, find_rows),
+        ):
             for start in range(0, len(rows), 20_000):
-                s.execute(insert(model), rows[start:start + 20_000])
+                s.execute(insert(model), rows[start : start + 20_000])
         s.commit()
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--prefectures", type=int, default=10, help="prefectures per province (default 10)")
     parser.add_argument("--tasks", type=int, default=30, help="tasks per division (default 30)")
     parser.add_argument("--db", help="an EMPTY database URL (default: a temporary SQLite file)")
@@ -138,9 +219,15 @@ def main() -> None:
     with session_factory(engine)() as s:
         total = s.scalar(select(func.count()).select_from(Milestone)) or 0
         reports = s.scalar(select(func.count()).select_from(Report)) or 0
-        one = s.scalar(select(func.count()).select_from(Milestone)
-                       .join(Responsibility, Responsibility.id == Milestone.responsibility_id)
-                       .where(Responsibility.jurisdiction_code == "530000")) or 1
+        one = (
+            s.scalar(
+                select(func.count())
+                .select_from(Milestone)
+                .join(Responsibility, Responsibility.id == Milestone.responsibility_id)
+                .where(Responsibility.jurisdiction_code == "530000")
+            )
+            or 1
+        )
 
         def run(**kw):  # type: ignore[no-untyped-def]
             return assessment.assess(s, actor=None, host=host, period="2025", config=config, **kw)
@@ -152,12 +239,16 @@ def main() -> None:
         province = best_of(args.repeat, lambda: run(evidence=False, jurisdiction="530000"))
     engine.dispose()
     print(f"database: {url.split('://')[0]}, built in {built:.1f} s")
-    print(f"milestones {total:,}  reports {reports:,}  departments ranked {departments:,}  "
-          f"evidence rows {evidence_rows:,}")
+    print(
+        f"milestones {total:,}  reports {reports:,}  departments ranked {departments:,}  "
+        f"evidence rows {evidence_rows:,}"
+    )
     print(f"{'':<34}{'ms':>10}{'ms / 10k milestones':>22}")
     print(f"{'whole country, facts':<34}{facts * 1e3:>10.0f}{facts * 1e3 / total * 1e4:>22.1f}")
-    print(f"{'whole country, facts + evidence':<34}{with_evidence * 1e3:>10.0f}"
-          f"{with_evidence * 1e3 / total * 1e4:>22.1f}")
+    print(
+        f"{'whole country, facts + evidence':<34}{with_evidence * 1e3:>10.0f}"
+        f"{with_evidence * 1e3 / total * 1e4:>22.1f}"
+    )
     print(f"{'one province (530000), facts':<34}{province * 1e3:>10.0f}{province * 1e3 / one * 1e4:>22.1f}")
     print(f"ratio country / province: time {facts / province:.1f}× for {total / one:.1f}× the milestones")
     print(f"ratio evidence / facts: {with_evidence / facts:.1f}×")

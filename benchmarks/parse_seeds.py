@@ -21,7 +21,9 @@ from duban.domain.agencies import AgencyRegistry  # noqa: E402
 from duban.importing import decode_bytes, parse_policy  # noqa: E402
 
 SEEDS = ROOT / "tests" / "fixtures" / "seeds"
-KEYS = "minzheng gongan sifa caizheng renshe nongye wenlv weijian tiyu fupin fuergongwei fulian canlian".split()
+KEYS = (
+    "minzheng gongan sifa caizheng renshe nongye wenlv weijian tiyu fupin fuergongwei fulian canlian".split()
+)
 
 
 def registry() -> AgencyRegistry:
@@ -41,7 +43,9 @@ def best_of(repeat: int, fn) -> float:  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeat", type=int, default=20, help="runs per seed (default 20)")
     args = parser.parse_args()
     reg = registry()
@@ -55,9 +59,13 @@ def main() -> None:
         parse = best_of(args.repeat, lambda t=text: parse_policy(t, reg))
         total_read += read
         total_parse += parse
-        print(f"{path.name:<28}{len(text):>7}{tasks:>7}{read * 1e3:>10.3f}{parse * 1e3:>10.2f}{parse / read:>8.0f}×")
-    print(f"{'all five':<28}{'':>7}{'':>7}{total_read * 1e3:>10.3f}{total_parse * 1e3:>10.2f}"
-          f"{total_parse / total_read:>8.0f}×")
+        print(
+            f"{path.name:<28}{len(text):>7}{tasks:>7}{read * 1e3:>10.3f}{parse * 1e3:>10.2f}{parse / read:>8.0f}×"
+        )
+    print(
+        f"{'all five':<28}{'':>7}{'':>7}{total_read * 1e3:>10.3f}{total_parse * 1e3:>10.2f}"
+        f"{total_parse / total_read:>8.0f}×"
+    )
     print(f"(best of {args.repeat} runs each; registry built once)")
 
 

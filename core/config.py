@@ -23,7 +23,12 @@ APP_NAME = "duban"
 
 #: lists whose items are tables, with the type of each allowed key (``required`` keys must be present)
 LIST_ITEM_SCHEMAS: dict[str, dict[str, tuple[type, bool]]] = {
-    "notify.routes": {"url": (str, True), "tags": (list, True), "name": (str, False), "max_bytes": (int, False)},
+    "notify.routes": {
+        "url": (str, True),
+        "tags": (list, True),
+        "name": (str, False),
+        "max_bytes": (int, False),
+    },
 }
 #: tables whose keys are free, with the type of every value
 OPEN_TABLES: dict[str, type] = {"users.map": str, "dashboard.keymap": str}
@@ -87,7 +92,9 @@ def validate(user: dict[str, Any], defaults: dict[str, Any], *, file: Path, pref
                 raise ConfigError(f"{file}: 配置项 {dotted} 应为表")
             for sub, subval in value.items():
                 if not isinstance(subval, OPEN_TABLES[dotted]):
-                    raise ConfigError(f"{file}: 配置项 {dotted}.{sub} 类型错误，应为{_type_name(OPEN_TABLES[dotted]())}")
+                    raise ConfigError(
+                        f"{file}: 配置项 {dotted}.{sub} 类型错误，应为{_type_name(OPEN_TABLES[dotted]())}"
+                    )
             continue
         if key not in defaults:
             raise ConfigError(f"{file}: 未知的配置项 {dotted}")

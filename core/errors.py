@@ -27,8 +27,15 @@ class ParseError(DubanError, ValueError):
 
     exit_code = 4
 
-    def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
-                 column: int | None = None, expected: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        expected: str | None = None,
+    ) -> None:
         self.file = file
         self.line = line
         self.column = column

@@ -38,8 +38,21 @@ log = logging.getLogger(__name__)
 
 #: The distributions this repository ships: duban itself and the thirteen department plugins
 #: (departments/<key>/, each a distribution of its own). Anything else is third-party.
-SHIPPED_DEPARTMENTS = ("minzheng", "gongan", "sifa", "caizheng", "renshe", "nongye", "wenlv", "weijian",
-                       "tiyu", "fupin", "fuergongwei", "fulian", "canlian")
+SHIPPED_DEPARTMENTS = (
+    "minzheng",
+    "gongan",
+    "sifa",
+    "caizheng",
+    "renshe",
+    "nongye",
+    "wenlv",
+    "weijian",
+    "tiyu",
+    "fupin",
+    "fuergongwei",
+    "fulian",
+    "canlian",
+)
 BUILTIN_DISTRIBUTIONS = frozenset({"duban", *(f"duban-{key}" for key in SHIPPED_DEPARTMENTS)})
 
 
@@ -88,7 +101,9 @@ class PluginHost:
         """Build a host with every entry point in the group ``duban`` (minus DUBAN_DISABLE_PLUGINS)."""
         host = cls()
         if disabled is None:
-            disabled = [p.strip() for p in os.environ.get("DUBAN_DISABLE_PLUGINS", "").split(",") if p.strip()]
+            disabled = [
+                p.strip() for p in os.environ.get("DUBAN_DISABLE_PLUGINS", "").split(",") if p.strip()
+            ]
         if entry_points:
             host.load_entry_points(set(disabled))
         return host
@@ -104,11 +119,17 @@ class PluginHost:
                 plugin = ep.load()
             except Exception as exc:  # a plugin's import error must not stop the others
                 self._fault(ep.name, "load", exc)
-                self.infos[ep.name] = PluginInfo(ep.name, version, _normalise(dist_name) in BUILTIN_DISTRIBUTIONS, ep.value)
+                self.infos[ep.name] = PluginInfo(
+                    ep.name, version, _normalise(dist_name) in BUILTIN_DISTRIBUTIONS, ep.value
+                )
                 continue
-            self.register(plugin, ep.name, version=version, builtin=_normalise(dist_name) in BUILTIN_DISTRIBUTIONS)
+            self.register(
+                plugin, ep.name, version=version, builtin=_normalise(dist_name) in BUILTIN_DISTRIBUTIONS
+            )
 
-    def register(self, plugin: ModuleType | object, name: str, *, version: str = "", builtin: bool = False) -> None:
+    def register(
+        self, plugin: ModuleType | object, name: str, *, version: str = "", builtin: bool = False
+    ) -> None:
         """Register a plugin object or module (tests register their own this way)."""
         try:
             self.pm.register(plugin, name=name)
@@ -148,7 +169,9 @@ class PluginHost:
                 items = list(result.value)
                 for item in items:
                     if not isinstance(item, kind):
-                        raise TypeError(f"{hook_name} returned {type(item).__name__}, expected {kind.__name__}")
+                        raise TypeError(
+                            f"{hook_name} returned {type(item).__name__}, expected {kind.__name__}"
+                        )
             except Exception as exc:
                 self._fault(result.plugin, hook_name, exc)
                 continue
@@ -196,12 +219,14 @@ class PluginHost:
         rows = []
         for name in sorted(self.infos):
             info = self.infos[name]
-            rows.append({
-                "name": name,
-                "version": info.version,
-                "builtin": info.builtin,
-                "module": info.module,
-                "hooks": info.hooks,
-                "errors": [{"stage": f.stage, "error": f.error} for f in faults.get(name, [])],
-            })
+            rows.append(
+                {
+                    "name": name,
+                    "version": info.version,
+                    "builtin": info.builtin,
+                    "module": info.module,
+                    "hooks": info.hooks,
+                    "errors": [{"stage": f.stage, "error": f.error} for f in faults.get(name, [])],
+                }
+            )
         return rows

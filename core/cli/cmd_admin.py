@@ -47,8 +47,10 @@ def audit_log_cmd(state: CliState, task_id: int | None, limit: int, as_json: boo
         echo_json(rows)
         return
     for r in rows:
-        click.echo(f"{cell(r['seq'], 6)} {r['at'][:19]} {cell(r['actor'], 12)} {cell(r['action'], 26)} "
-                   f"{r['entity_type']}#{r['entity_id']}")
+        click.echo(
+            f"{cell(r['seq'], 6)} {r['at'][:19]} {cell(r['actor'], 12)} {cell(r['action'], 26)} "
+            f"{r['entity_type']}#{r['entity_id']}"
+        )
 
 
 @click.group("user")
@@ -64,14 +66,29 @@ def user_group() -> None:
 @click.option("--os-login", help="对应的操作系统登录名")
 @click.option("--display-name", help="姓名")
 @pass_state
-def user_add_cmd(state: CliState, name: str, role: str, agency: str | None, jurisdiction: str | None,
-                 os_login: str | None, display_name: str | None) -> None:
+def user_add_cmd(
+    state: CliState,
+    name: str,
+    role: str,
+    agency: str | None,
+    jurisdiction: str | None,
+    os_login: str | None,
+    display_name: str | None,
+) -> None:
     """登记用户（仅协调人）。登记第一个用户之前，运行 duban 的人视为协调人。"""
     from duban.services.identity import add_user
 
     with state.session() as session:
-        add_user(session, actor=state.actor(session), name=name, role=role, agency=agency,
-                 jurisdiction=jurisdiction, os_login_name=os_login, display_name=display_name)
+        add_user(
+            session,
+            actor=state.actor(session),
+            name=name,
+            role=role,
+            agency=agency,
+            jurisdiction=jurisdiction,
+            os_login_name=os_login,
+            display_name=display_name,
+        )
     click.echo(f"已登记用户 {name}（{role}）")
 
 
@@ -88,5 +105,7 @@ def user_list_cmd(state: CliState, as_json: bool) -> None:
         echo_json(rows)
         return
     for r in rows:
-        click.echo(f"{cell(r['name'], 16)} {cell(r['role'], 12)} {cell(r['agency'] or '-', 12)} "
-                   f"{cell(r['jurisdiction'] or '-', 8)} {r['os_login'] or ''}")
+        click.echo(
+            f"{cell(r['name'], 16)} {cell(r['role'], 12)} {cell(r['agency'] or '-', 12)} "
+            f"{cell(r['jurisdiction'] or '-', 8)} {r['os_login'] or ''}"
+        )

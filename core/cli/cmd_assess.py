@@ -26,33 +26,48 @@ def _rate(value: float | None) -> str:
 
 def _print(result: dict[str, Any], *, explain: bool) -> None:
     where = result.get("jurisdiction_name") or "全部辖区"
-    click.echo(f"{where} {result['period']} 考核（{result['scheme_title']}，{result['start']} 至 {result['end']}，"
-               f"截至 {result['as_of']}）")
+    click.echo(
+        f"{where} {result['period']} 考核（{result['scheme_title']}，{result['start']} 至 {result['end']}，"
+        f"截至 {result['as_of']}）"
+    )
     frozen = result.get("frozen")
     if frozen:
-        click.echo(f"已冻结 #{frozen['id']}：{frozen['frozen_by']} 于 {frozen['frozen_at'][:19]}，"
-                   f"sha256 {frozen['sha256']}")
-    click.echo(f"{cell('名次', 5)} {cell('部门', 12)} {cell('辖区', 10)} {cell('得分', 7)} {cell('等次', 7)} "
-               f"{cell('按时率', 7)} 应报")
+        click.echo(
+            f"已冻结 #{frozen['id']}：{frozen['frozen_by']} 于 {frozen['frozen_at'][:19]}，"
+            f"sha256 {frozen['sha256']}"
+        )
+    click.echo(
+        f"{cell('名次', 5)} {cell('部门', 12)} {cell('辖区', 10)} {cell('得分', 7)} {cell('等次', 7)} "
+        f"{cell('按时率', 7)} 应报"
+    )
     for d in result["departments"]:
         score = f"{d['score']:.2f}"
-        click.echo(f"{cell(d['rank'], 5)} {cell(d['agency_name'], 12)} {cell(d['jurisdiction_name'], 10)} "
-                   f"{cell(score, 7)} {cell(d['grade'], 7)} {cell(_rate(d['on_time_rate']), 7)} {d['due']}")
+        click.echo(
+            f"{cell(d['rank'], 5)} {cell(d['agency_name'], 12)} {cell(d['jurisdiction_name'], 10)} "
+            f"{cell(score, 7)} {cell(d['grade'], 7)} {cell(_rate(d['on_time_rate']), 7)} {d['due']}"
+        )
     if not result["departments"]:
         click.echo("（该考核期内没有到期的节点）")
     if not explain:
         return
     for d in result["departments"]:
         click.echo("")
-        click.echo(f"{d['agency_name']}（{d['jurisdiction_name']}）  {d['score']:.2f} 分  {d['grade']}  "
-                   f"第 {d['rank']} 名 / 共 {result['departments_total']} 个部门")
+        click.echo(
+            f"{d['agency_name']}（{d['jurisdiction_name']}）  {d['score']:.2f} 分  {d['grade']}  "
+            f"第 {d['rank']} 名 / 共 {result['departments_total']} 个部门"
+        )
         for t in d["terms"]:
             refs = "、".join(f"{REF_NAMES[r['kind']]}#{r['id']}" for r in t["refs"])
             pts = f"{t['points']:+.2f}"
             tail = f"  ← {refs}" if refs else ""
-            click.echo(f"  {cell(t['label'], 22)} {cell(t['task'] or '', 18)} {cell(pts, 8)} {t['formula']}{tail}")
-        mine = [e for e in result.get("evidence", [])
-                if e["agency"] == d["agency"] and e["jurisdiction"] == d["jurisdiction"]]
+            click.echo(
+                f"  {cell(t['label'], 22)} {cell(t['task'] or '', 18)} {cell(pts, 8)} {t['formula']}{tail}"
+            )
+        mine = [
+            e
+            for e in result.get("evidence", [])
+            if e["agency"] == d["agency"] and e["jurisdiction"] == d["jurisdiction"]
+        ]
         for e in mine:
             ref = f"{REF_NAMES[e['ref_kind']]}#{e['ref_id']}"
             click.echo(f"    {cell(ref, 10)} {cell(e['task'], 18)} {e['detail']}")
@@ -67,8 +82,16 @@ def _export(state: CliState, result: dict[str, Any], fmt: str, output: Path | No
     click.echo(f"已导出：{path}")
 
 
-def _emit(state: CliState, result: dict[str, Any], *, as_json: bool, explain: bool, fmt: str | None,
-          output: Path | None, department: bool) -> None:
+def _emit(
+    state: CliState,
+    result: dict[str, Any],
+    *,
+    as_json: bool,
+    explain: bool,
+    fmt: str | None,
+    output: Path | None,
+    department: bool,
+) -> None:
     if fmt:
         _export(state, result, fmt, output)
     if as_json:
@@ -100,9 +123,19 @@ def with_export_options(fn: Any) -> Any:
 @with_export_options
 @click.pass_context
 @pass_state
-def assess_group(state: CliState, ctx: click.Context, period: str | None, jurisdiction: str | None,
-                 scheme: str | None, as_of: dt.datetime | None, freeze: bool, as_json: bool, explain: bool,
-                 fmt: str | None, output: Path | None) -> None:
+def assess_group(
+    state: CliState,
+    ctx: click.Context,
+    period: str | None,
+    jurisdiction: str | None,
+    scheme: str | None,
+    as_of: dt.datetime | None,
+    freeze: bool,
+    as_json: bool,
+    explain: bool,
+    fmt: str | None,
+    output: Path | None,
+) -> None:
     """考核：按考核方案为各部门打分、排名、评定等次；每一分都可追溯到节点、报送和发现。
 
     \b
@@ -122,36 +155,70 @@ def assess_group(state: CliState, ctx: click.Context, period: str | None, jurisd
     with state.session() as session:
         actor = state.actor(session)
         if freeze:
-            _id, result = freeze_result(session, actor=actor, host=state.host, period=period, config=config,
-                                        scheme=scheme, jurisdiction=jurisdiction, as_of=day,
-                                        tz=state.settings.timezone)
+            _id, result = freeze_result(
+                session,
+                actor=actor,
+                host=state.host,
+                period=period,
+                config=config,
+                scheme=scheme,
+                jurisdiction=jurisdiction,
+                as_of=day,
+                tz=state.settings.timezone,
+            )
         else:
-            result = assess(session, actor=actor, host=state.host, period=period, config=config, scheme=scheme,
-                            jurisdiction=jurisdiction, as_of=day, tz=state.settings.timezone,
-                            evidence=as_json or explain or bool(fmt) or actor.role == "department")
+            result = assess(
+                session,
+                actor=actor,
+                host=state.host,
+                period=period,
+                config=config,
+                scheme=scheme,
+                jurisdiction=jurisdiction,
+                as_of=day,
+                tz=state.settings.timezone,
+                evidence=as_json or explain or bool(fmt) or actor.role == "department",
+            )
     _warn_faults(state)
-    _emit(state, result, as_json=as_json, explain=explain, fmt=fmt, output=output,
-          department=actor.role == "department")
+    _emit(
+        state,
+        result,
+        as_json=as_json,
+        explain=explain,
+        fmt=fmt,
+        output=output,
+        department=actor.role == "department",
+    )
     if freeze and not as_json:
         f = result["frozen"]
-        click.echo(f"已冻结考核 #{f['id']}，sha256 {f['sha256']}（审计日志第 {f['audit_seq']} 条）；"
-                   f"用 duban assess show {f['id']} 查看")
+        click.echo(
+            f"已冻结考核 #{f['id']}，sha256 {f['sha256']}（审计日志第 {f['audit_seq']} 条）；"
+            f"用 duban assess show {f['id']} 查看"
+        )
 
 
 @assess_group.command("show")
 @click.argument("assessment_id", type=int)
 @with_export_options
 @pass_state
-def assess_show_cmd(state: CliState, assessment_id: int, as_json: bool, explain: bool, fmt: str | None,
-                    output: Path | None) -> None:
+def assess_show_cmd(
+    state: CliState, assessment_id: int, as_json: bool, explain: bool, fmt: str | None, output: Path | None
+) -> None:
     """显示已冻结的考核结果（先与审计日志中的哈希核对）。"""
     from duban.services.assessment import show
 
     with state.session() as session:
         actor = state.actor(session)
         result = show(session, actor=actor, assessment_id=assessment_id)
-    _emit(state, result, as_json=as_json, explain=explain, fmt=fmt, output=output,
-          department=actor.role == "department")
+    _emit(
+        state,
+        result,
+        as_json=as_json,
+        explain=explain,
+        fmt=fmt,
+        output=output,
+        department=actor.role == "department",
+    )
 
 
 @assess_group.command("list")
@@ -168,9 +235,11 @@ def assess_list_cmd(state: CliState, as_json: bool) -> None:
         echo_json(rows)
         return
     for r in rows:
-        click.echo(f"#{cell(r['id'], 4)} {cell(r['period'], 8)} {cell(r['scheme'], 10)} "
-                   f"{cell(r['jurisdiction'] or '全部', 8)} 截至 {r['as_of']}  {r['frozen_by']} "
-                   f"{r['frozen_at'][:19]}  {r['sha256'][:16]}…")
+        click.echo(
+            f"#{cell(r['id'], 4)} {cell(r['period'], 8)} {cell(r['scheme'], 10)} "
+            f"{cell(r['jurisdiction'] or '全部', 8)} 截至 {r['as_of']}  {r['frozen_by']} "
+            f"{r['frozen_at'][:19]}  {r['sha256'][:16]}…"
+        )
 
 
 @assess_group.command("schemes")
@@ -180,8 +249,13 @@ def assess_schemes_cmd(state: CliState, as_json: bool) -> None:
     """列出已安装的考核方案和导出格式。"""
     from duban.services.assessment import available_schemes
 
-    schemes = [{"name": s.name, "title": s.title, "description": s.description} for s in available_schemes(state.host)]
-    exporters = [{"name": e.name, "suffix": e.suffix, "description": e.description} for e in state.host.exporters()]
+    schemes = [
+        {"name": s.name, "title": s.title, "description": s.description}
+        for s in available_schemes(state.host)
+    ]
+    exporters = [
+        {"name": e.name, "suffix": e.suffix, "description": e.description} for e in state.host.exporters()
+    ]
     if as_json:
         echo_json({"schemes": schemes, "exporters": exporters})
     else:

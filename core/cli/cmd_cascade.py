@@ -20,6 +20,7 @@ def _today(state: CliState) -> dt.date:
 
 # -- duban map ------------------------------------------------------------------------------------------
 
+
 @click.group("map")
 def map_group() -> None:
     """任务映射：下级政策的每项任务落实上级政策的哪一项（propose / confirm / accept / list）。"""
@@ -27,8 +28,14 @@ def map_group() -> None:
 
 def _print_links(rows: list[dict], key: str = "parents") -> None:
     for row in rows:
-        parents = "、".join(f"{p['number']}（#{p['task']}，{p['confidence']:.2f}"
-                           f"{'，已确认' if p.get('confirmed') else ''}）" for p in row[key]) or "（无对应）"
+        parents = (
+            "、".join(
+                f"{p['number']}（#{p['task']}，{p['confidence']:.2f}"
+                f"{'，已确认' if p.get('confirmed') else ''}）"
+                for p in row[key]
+            )
+            or "（无对应）"
+        )
         click.echo(f"#{row['task']:<6} {cell(row['number'], 10)} → {parents}")
 
 
@@ -59,14 +66,24 @@ def map_confirm_cmd(state: CliState, child_task_id: int, parent_task_ids: tuple[
     from duban.services.mapping import confirm_links
 
     with state.session() as session:
-        links = confirm_links(session, actor=state.actor(session), child_task_id=child_task_id,
-                              parent_task_ids=list(parent_task_ids))
-        click.echo(f"任务 #{child_task_id} → " + "、".join(f"#{link.parent_task_id}" for link in links) + "（已确认）")
+        links = confirm_links(
+            session,
+            actor=state.actor(session),
+            child_task_id=child_task_id,
+            parent_task_ids=list(parent_task_ids),
+        )
+        click.echo(
+            f"任务 #{child_task_id} → "
+            + "、".join(f"#{link.parent_task_id}" for link in links)
+            + "（已确认）"
+        )
 
 
 @map_group.command("accept")
 @click.argument("child")
-@click.option("--min", "min_confidence", type=float, default=0.0, show_default=True, help="只接受置信度不低于此值的建议")
+@click.option(
+    "--min", "min_confidence", type=float, default=0.0, show_default=True, help="只接受置信度不低于此值的建议"
+)
 @pass_state
 def map_accept_cmd(state: CliState, child: str, min_confidence: float) -> None:
     """确认政策 CHILD 全部（或置信度够高的）映射建议。"""
@@ -96,6 +113,7 @@ def map_list_cmd(state: CliState, child: str, as_json: bool) -> None:
 
 # -- duban compare --------------------------------------------------------------------------------------
 
+
 @click.command("compare")
 @click.argument("child")
 @click.argument("parent")
@@ -112,25 +130,44 @@ def compare_cmd(state: CliState, child: str, parent: str, as_json: bool) -> None
         return
     for pair in result["pairs"]:
         others = "、".join(p["number"] for p in pair["parents"][1:])
-        click.echo(f"{cell(pair['number'], 10)} → {cell(pair['parent'] or '（无）', 10)} {pair['confidence']:.2f}"
-                   + (f"  另含 {others}" if others else ""))
+        click.echo(
+            f"{cell(pair['number'], 10)} → {cell(pair['parent'] or '（无）', 10)} {pair['confidence']:.2f}"
+            + (f"  另含 {others}" if others else "")
+        )
     for line in result["summary"]:
         click.echo(line)
 
 
 # -- duban cascade --------------------------------------------------------------------------------------
 
+
 @click.command("cascade")
 @click.argument("policy")
 @click.option("--to", "to", multiple=True, metavar="CODE", help="下级区划代码（可重复，或用逗号分隔）")
-@click.option("--down-to", type=click.Choice(["prefecture", "county"]),
-              help="同时下发到这些区划的全部下级，直到该层级（不写 --to 时默认为 county）")
-@click.option("--rollup", "rollup_task", metavar="TASK_ID", type=int, help="不下发，只显示该任务各辖区的灯色（最差的在前）")
+@click.option(
+    "--down-to",
+    type=click.Choice(["prefecture", "county"]),
+    help="同时下发到这些区划的全部下级，直到该层级（不写 --to 时默认为 county）",
+)
+@click.option(
+    "--rollup",
+    "rollup_task",
+    metavar="TASK_ID",
+    type=int,
+    help="不下发，只显示该任务各辖区的灯色（最差的在前）",
+)
 @click.option("--as-of", type=date_type, help="灯色的查询日（默认今天）")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @pass_state
-def cascade_cmd(state: CliState, policy: str, to: tuple[str, ...], down_to: str | None, rollup_task: int | None,
-                as_of: dt.datetime | None, as_json: bool) -> None:
+def cascade_cmd(
+    state: CliState,
+    policy: str,
+    to: tuple[str, ...],
+    down_to: str | None,
+    rollup_task: int | None,
+    as_of: dt.datetime | None,
+    as_json: bool,
+) -> None:
     """把政策的任务下发到下级辖区（省→市→县），各级由对应部门负责；重复下发不会重复生成。"""
     from duban.services.cascade import cascade_policy, rollup
 
@@ -142,19 +179,33 @@ def cascade_cmd(state: CliState, policy: str, to: tuple[str, ...], down_to: str 
                 echo_json(rows)
                 return
             for r in rows:
-                blockers = f"  未达绿：{'、'.join(r['not_green'][:8])}{'…' if len(r['not_green']) > 8 else ''}" \
-                    if r["not_green"] else ""
-                click.echo(f"{r['jurisdiction']} {cell(r['name'], 20)} {cell(LIGHT_LABEL[r['light']], 6)} "
-                           f"本级 {LIGHT_LABEL[r['own']]}{blockers}")
+                blockers = (
+                    f"  未达绿：{'、'.join(r['not_green'][:8])}{'…' if len(r['not_green']) > 8 else ''}"
+                    if r["not_green"]
+                    else ""
+                )
+                click.echo(
+                    f"{r['jurisdiction']} {cell(r['name'], 20)} {cell(LIGHT_LABEL[r['light']], 6)} "
+                    f"本级 {LIGHT_LABEL[r['own']]}{blockers}"
+                )
             return
         from duban.services.importing import registry_from
 
-        result = cascade_policy(session, actor=state.actor(session), registry=registry_from(state.host),
-                                policy=policy, to=to, down_to=down_to, day=_today(state))
+        result = cascade_policy(
+            session,
+            actor=state.actor(session),
+            registry=registry_from(state.host),
+            policy=policy,
+            to=to,
+            down_to=down_to,
+            day=_today(state),
+        )
     if as_json:
         echo_json(result)
         return
     levels = "，".join(f"{k} {v} 个" for k, v in result["levels"].items())
-    click.echo(f"{result['doc_number'] or policy}：下发到 {result['jurisdictions']} 个辖区（{levels}），"
-               f"新建责任 {result['created']} 条，已有 {result['existing']} 条未重复生成")
+    click.echo(
+        f"{result['doc_number'] or policy}：下发到 {result['jurisdictions']} 个辖区（{levels}），"
+        f"新建责任 {result['created']} 条，已有 {result['existing']} 条未重复生成"
+    )
     click.echo("生成节点：duban milestones generate；查看汇总：duban cascade POLICY --rollup 任务编号")

@@ -36,10 +36,17 @@ def open_dashboard(state: CliState, url: str) -> None:
     with factory() as session:
         actor = state.actor(session)
     settings = state.settings
-    app = create_app(session_factory=factory, host=state.host, actor=actor, today=local_today(settings.timezone),
-                     warning_days=settings.warning_days, timezone=settings.timezone,
-                     attachment_root=xdg_data_home() / "duban" / "attachments", settings=settings,
-                     keymap=settings.get("dashboard.keymap") or None)
+    app = create_app(
+        session_factory=factory,
+        host=state.host,
+        actor=actor,
+        today=local_today(settings.timezone),
+        warning_days=settings.warning_days,
+        timezone=settings.timezone,
+        attachment_root=xdg_data_home() / "duban" / "attachments",
+        settings=settings,
+        keymap=settings.get("dashboard.keymap") or None,
+    )
     try:
         app.run()
     finally:

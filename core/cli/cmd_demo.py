@@ -12,17 +12,33 @@ from duban.cli.state import CliState, echo_json, pass_state
 
 
 @click.command("demo")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="演示数据库文件（默认：配置的数据库位置）")
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="演示数据库文件（默认：配置的数据库位置）",
+)
 @click.option("--no-open", is_flag=True, help="只建库，不打开仪表盘（供脚本使用）")
 @click.option("--seed", default=None, type=int, help="随机种子（默认固定，结果可重现）")
 @click.option("--today", "today", type=click.DateTime(["%Y-%m-%d"]), hidden=True)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出摘要")
-@click.option("--scale", type=click.Choice(["seeds", "national"]), default="seeds", show_default=True,
-              help="national：全国 31 个省份落实民发〔2019〕86号并下发到每个县，三年节点和报送（数百万行，需 --db）")
+@click.option(
+    "--scale",
+    type=click.Choice(["seeds", "national"]),
+    default="seeds",
+    show_default=True,
+    help="national：全国 31 个省份落实民发〔2019〕86号并下发到每个县，三年节点和报送（数百万行，需 --db）",
+)
 @pass_state
-def demo_cmd(state: CliState, db_path: Path | None, no_open: bool, seed: int | None, today: dt.datetime | None,
-             as_json: bool, scale: str = "seeds") -> None:
+def demo_cmd(
+    state: CliState,
+    db_path: Path | None,
+    no_open: bool,
+    seed: int | None,
+    today: dt.datetime | None,
+    as_json: bool,
+    scale: str = "seeds",
+) -> None:
     """新建演示数据库（嵌入式 SQLite）：导入五份种子政策，生成 2019 年以来的排期、报送、延期、退回和逾期，然后打开仪表盘。"""
     from sqlalchemy.engine import make_url
 
@@ -58,8 +74,10 @@ def demo_cmd(state: CliState, db_path: Path | None, no_open: bool, seed: int | N
         click.echo(f"演示数据库：{db_path}")
         for p in summary.policies:
             click.echo(f"  {p['doc_number'] or '（无文号）'} {p['title']}（{p['status']}）")
-        click.echo(f"节点 {summary.milestones} 个，报送 {summary.reports} 份（退回 {summary.returned}），"
-                   f"延期申请 {summary.extensions} 个，已办结责任 {summary.closed} 条")
+        click.echo(
+            f"节点 {summary.milestones} 个，报送 {summary.reports} 份（退回 {summary.returned}），"
+            f"延期申请 {summary.extensions} 个，已办结责任 {summary.closed} 条"
+        )
         click.echo(f"用户：{'、'.join(summary.users)}（第一个为协调人，即当前登录用户）")
         click.echo(f"试试：duban --db {db_path} status    duban --db {db_path} overdue")
     if no_open:
@@ -81,8 +99,9 @@ def _national(state: CliState, engine: Any, db_path: Path, day: dt.date, seed: i
     from duban.services.national_demo import build_national, estimate_rows
 
     try:
-        with click.progressbar(length=estimate_rows(), label="生成全国规模演示数据",
-                               file=click.get_text_stream("stderr")) as bar:
+        with click.progressbar(
+            length=estimate_rows(), label="生成全国规模演示数据", file=click.get_text_stream("stderr")
+        ) as bar:
             summary = build_national(engine, host=state.host, today=day, seed=seed, progress=bar.update)
     except BaseException:
         engine.dispose()
@@ -94,7 +113,9 @@ def _national(state: CliState, engine: Any, db_path: Path, day: dt.date, seed: i
         echo_json(summary.as_json())
         return
     click.echo(f"演示数据库：{db_path}（{summary.seconds['total']:.0f} 秒）")
-    click.echo(f"{summary.provinces} 个省份、{summary.jurisdictions} 个辖区、{summary.tasks} 项省级任务；"
-               f"责任 {summary.responsibilities} 条，节点 {summary.milestones} 个，报送 {summary.reports} 份"
-               f"（逾期报送 {summary.late}，退回 {summary.returned}，近期未报 {summary.unreported}）")
+    click.echo(
+        f"{summary.provinces} 个省份、{summary.jurisdictions} 个辖区、{summary.tasks} 项省级任务；"
+        f"责任 {summary.responsibilities} 条，节点 {summary.milestones} 个，报送 {summary.reports} 份"
+        f"（逾期报送 {summary.late}，退回 {summary.returned}，近期未报 {summary.unreported}）"
+    )
     click.echo(f"试试：duban --db {db_path} overdue    duban --db {db_path} status")

@@ -20,28 +20,52 @@ ROLE_LABEL = {"lead": "牵头", "support": "配合", "joint": "共同负责"}
 @click.option("--implements", metavar="DOCNO", help="所落实的上级文件文号（覆盖从正文找到的结果）")
 @click.option("--replace", is_flag=True, help="替换已导入的同一文件的旧版本（旧版本保留在历史中）")
 @pass_state
-def import_cmd(state: CliState, file: Path, dry_run: bool, as_json: bool, strict: bool,
-               jurisdiction: str | None, implements: str | None, replace: bool) -> None:
+def import_cmd(
+    state: CliState,
+    file: Path,
+    dry_run: bool,
+    as_json: bool,
+    strict: bool,
+    jurisdiction: str | None,
+    implements: str | None,
+    replace: bool,
+) -> None:
     """导入政策文件（txt/docx/pdf），把“任务分工”变成督办任务。整个导入是一个事务。"""
     from duban.services.importing import import_policy
 
     with state.session() as session:
-        result = import_policy(session, actor=state.actor(session), host=state.host, path=file,
-                               dry_run=dry_run, strict=strict, jurisdiction=jurisdiction,
-                               implements=implements, replace=replace)
+        result = import_policy(
+            session,
+            actor=state.actor(session),
+            host=state.host,
+            path=file,
+            dry_run=dry_run,
+            strict=strict,
+            jurisdiction=jurisdiction,
+            implements=implements,
+            replace=replace,
+        )
     if as_json:
         echo_json(result.as_json())
         return
     p = result.parsed
-    verdict = {"created": "已导入", "unchanged": "与已导入的版本相同，未作改动", "replaced": "已替换旧版本",
-               "dry_run": "试运行，未写入"}[result.status]
+    verdict = {
+        "created": "已导入",
+        "unchanged": "与已导入的版本相同，未作改动",
+        "replaced": "已替换旧版本",
+        "dry_run": "试运行，未写入",
+    }[result.status]
     click.echo(f"{p.doc_number or '（无文号）'} {p.title or ''}")
-    click.echo(f"辖区：{p.jurisdiction or '未知'}  印发：{p.issued or '未知'}  状态：{p.status}"
-               f"  落实：{p.implements or '-'}  —— {verdict}")
+    click.echo(
+        f"辖区：{p.jurisdiction or '未知'}  印发：{p.issued or '未知'}  状态：{p.status}"
+        f"  落实：{p.implements or '-'}  —— {verdict}"
+    )
     click.echo(f"{cell('编号', 10)} {cell('任务', 40)} 部门")
     for t in p.tasks:
         number = f"{t.section}.{t.number}" if t.section else t.number
-        parties = "；".join(f"{r.name}({ROLE_LABEL[r.role]})" + ("" if r.agency else "?") for r in t.responsibilities)
+        parties = "；".join(
+            f"{r.name}({ROLE_LABEL[r.role]})" + ("" if r.agency else "?") for r in t.responsibilities
+        )
         click.echo(f"{cell(number, 10)} {cell(t.text, 40)} {parties}")
     if result.diff is not None and not result.diff.empty:
         click.echo("与上一版本的差异：")
@@ -65,10 +89,14 @@ def policies_cmd(state: CliState, include_all: bool, as_json: bool) -> None:
     if as_json:
         echo_json(rows)
         return
-    click.echo(f"{cell('编号', 5)} {cell('文号', 20)} {cell('标题', 44)} {cell('印发', 11)} {cell('状态', 10)} 任务数")
+    click.echo(
+        f"{cell('编号', 5)} {cell('文号', 20)} {cell('标题', 44)} {cell('印发', 11)} {cell('状态', 10)} 任务数"
+    )
     for r in rows:
-        click.echo(f"{cell(r['id'], 5)} {cell(r['doc_number'] or '-', 20)} {cell(r['title'], 44)} "
-                   f"{cell(r['issued'] or '-', 11)} {cell(STATUS_NAMES.get(r['status'], r['status']), 10)} {r['tasks']}")
+        click.echo(
+            f"{cell(r['id'], 5)} {cell(r['doc_number'] or '-', 20)} {cell(r['title'], 44)} "
+            f"{cell(r['issued'] or '-', 11)} {cell(STATUS_NAMES.get(r['status'], r['status']), 10)} {r['tasks']}"
+        )
 
 
 @click.command("tasks")
@@ -79,8 +107,15 @@ def policies_cmd(state: CliState, include_all: bool, as_json: bool) -> None:
 @click.option("--offset", default=0, help="从第几条开始")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @pass_state
-def tasks_cmd(state: CliState, policy: str | None, agency: str | None, role: str | None, limit: int, offset: int,
-              as_json: bool) -> None:
+def tasks_cmd(
+    state: CliState,
+    policy: str | None,
+    agency: str | None,
+    role: str | None,
+    limit: int,
+    offset: int,
+    as_json: bool,
+) -> None:
     """列出任务及其牵头、配合和共同负责部门。"""
     from duban.services.catalog import list_tasks
 
@@ -93,7 +128,13 @@ def tasks_cmd(state: CliState, policy: str | None, agency: str | None, role: str
     for t in page["tasks"]:
         number = f"{t['section']}.{t['number']}" if t["section"] else t["number"]
         others = "、".join(t["support"]) or ("共同：" + "、".join(t["joint"]) if t["joint"] else "-")
-        click.echo(f"{cell(t['policy'], 18)} {cell(number, 10)} {cell(t['text'], 36)} "
-                   f"{cell('、'.join(t['lead']) or '-', 14)} {others}")
+        click.echo(
+            f"{cell(t['policy'], 18)} {cell(number, 10)} {cell(t['text'], 36)} "
+            f"{cell('、'.join(t['lead']) or '-', 14)} {others}"
+        )
     shown = len(page["tasks"])
-    click.echo(f"共 {page['total']} 条，显示第 {offset + 1}–{offset + shown} 条" if shown else f"共 {page['total']} 条")
+    click.echo(
+        f"共 {page['total']} 条，显示第 {offset + 1}–{offset + shown} 条"
+        if shown
+        else f"共 {page['total']} 条"
+    )

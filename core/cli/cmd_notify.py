@@ -8,7 +8,14 @@ import click
 
 from duban.cli.state import CliState, cell, echo_json, pass_state
 
-LEVEL_MARK = {"blue": "[蓝]", "yellow": "[黄]", "red": "[红]", "done": "[结]", "failure": "[败]", "test": "[试]"}
+LEVEL_MARK = {
+    "blue": "[蓝]",
+    "yellow": "[黄]",
+    "red": "[红]",
+    "done": "[结]",
+    "failure": "[败]",
+    "test": "[试]",
+}
 
 
 def _factory(state: CliState):  # noqa: ANN202 - sessionmaker[Session]
@@ -27,7 +34,9 @@ def _config(state: CliState):  # noqa: ANN202 - NotifyConfig
 
 @click.group("notify", invoke_without_command=True)
 @click.option("--dry-run", is_flag=True, help="只显示将要发送的消息，不写入、不发送")
-@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="按该日期（YYYY-MM-DD）计算提醒；默认今天")
+@click.option(
+    "--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="按该日期（YYYY-MM-DD）计算提醒；默认今天"
+)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @click.pass_context
 def notify_group(ctx: click.Context, dry_run: bool, as_of: dt.datetime | None, as_json: bool) -> None:
@@ -38,8 +47,9 @@ def notify_group(ctx: click.Context, dry_run: bool, as_of: dt.datetime | None, a
     from duban.services.notifications import run_notifications
 
     state = ctx.find_object(CliState) or CliState()
-    report = run_notifications(_factory(state), config=_config(state), as_of=as_of.date() if as_of else None,
-                               dry_run=dry_run)
+    report = run_notifications(
+        _factory(state), config=_config(state), as_of=as_of.date() if as_of else None, dry_run=dry_run
+    )
     data = report.as_dict()
     failed = [s for s in report.sent if s["state"] == "failed"]
     if as_json:
@@ -57,7 +67,9 @@ def notify_group(ctx: click.Context, dry_run: bool, as_of: dt.datetime | None, a
             click.echo(f"  警告：{receiver} 没有配置通知渠道，未生成消息", err=True)
         for s in report.sent:
             ok = sum(1 for a in s["attempts"] if a["ok"])
-            click.echo(f"  发送 #{s['id']} → {s['receiver']}：{_state_name(s['state'])}（{ok}/{len(s['attempts'])} 成功）")
+            click.echo(
+                f"  发送 #{s['id']} → {s['receiver']}：{_state_name(s['state'])}（{ok}/{len(s['attempts'])} 成功）"
+            )
             for a in s["attempts"]:
                 if not a["ok"]:
                     kind = "永久失败" if a["permanent"] else "可重试"
@@ -65,7 +77,9 @@ def notify_group(ctx: click.Context, dry_run: bool, as_of: dt.datetime | None, a
         if report.held:
             click.echo(f"  另有 {report.held} 条消息等待发送（免打扰时段、非工作日或重试等待中）")
     if failed:
-        raise NotificationError(f"{len(failed)} 条消息无法送达（见 duban notify log --failed）", permanent=True)
+        raise NotificationError(
+            f"{len(failed)} 条消息无法送达（见 duban notify log --failed）", permanent=True
+        )
 
 
 def _state_name(state: str) -> str:
@@ -92,15 +106,19 @@ def notify_log_cmd(state: CliState, failed: bool, limit: int, as_json: bool) -> 
         click.echo("没有发送失败的消息" if failed else "还没有通知记录")
     for r in rows:
         when = (r["sent_at"] or r["next_attempt_at"] or r["created_at"])[:16]
-        click.echo(f"#{cell(r['id'], 5)} {LEVEL_MARK.get(r['level'], r['level'])} {cell(_state_name(r['state']), 8)} "
-                   f"{cell(r['receiver'], 28)} {when} {r['subject']}")
+        click.echo(
+            f"#{cell(r['id'], 5)} {LEVEL_MARK.get(r['level'], r['level'])} {cell(_state_name(r['state']), 8)} "
+            f"{cell(r['receiver'], 28)} {when} {r['subject']}"
+        )
         for d in r["deliveries"]:
             mark = "成功" if d["ok"] else ("永久失败" if d["permanent"] else "可重试")
             click.echo(f"      {d['at'][:16]} {mark} {d['url']} {d['detail'] or ''}")
 
 
 @notify_group.command("test")
-@click.option("--to", "tag", required=True, metavar="TAG", help="渠道标签，如 coordinator、minzheng、jur-530000")
+@click.option(
+    "--to", "tag", required=True, metavar="TAG", help="渠道标签，如 coordinator、minzheng、jur-530000"
+)
 @pass_state
 def notify_test_cmd(state: CliState, tag: str) -> None:
     """向带有该标签的所有渠道发送一条测试消息（不受免打扰时段限制）。"""

@@ -17,16 +17,31 @@ def plugin_group() -> None:
 @plugin_group.command("new")
 @click.argument("key")
 @click.option("--name", required=True, help="部门简称，如 教育；各级名称由它生成")
-@click.option("--dir", "parent", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-              show_default=True, help="在该目录下创建 duban-plugin-KEY/")
+@click.option(
+    "--dir",
+    "parent",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="在该目录下创建 duban-plugin-KEY/",
+)
 @click.option("--national", help="国家级名称（默认 NAME部，如 教育部）")
 @click.option("--province", help="省级名称（默认 省NAME厅，如 省教育厅）")
 @click.option("--prefecture", help="市（州）级名称（默认 市NAME局，如 市教育局）")
 @click.option("--county", help="县级名称（默认 县NAME局，如 县教育局）")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @pass_state
-def plugin_new_cmd(state: CliState, key: str, name: str, parent: Path, national: str | None,
-                   province: str | None, prefecture: str | None, county: str | None, as_json: bool) -> None:
+def plugin_new_cmd(
+    state: CliState,
+    key: str,
+    name: str,
+    parent: Path,
+    national: str | None,
+    province: str | None,
+    prefecture: str | None,
+    county: str | None,
+    as_json: bool,
+) -> None:
     """为新部门生成一个可安装的插件包 duban-plugin-KEY/（KEY 为部门代码，如 jiaoyu）。
 
     包含 pyproject.toml、插件模块、plugin.toml（部门名称、一个任务模板示例和两个指标）、

@@ -26,8 +26,9 @@ def plugins_cmd(state: CliState, as_json: bool) -> None:
     from duban.hookspecs import ReportContext, ResponsibilityContext
 
     host.check_report(ReportContext(agency="", template=None, indicators={}))
-    host.check_responsibility(ResponsibilityContext(agency="", role="lead", task_text="", template=None,
-                                                    as_of=dt.date.today()))
+    host.check_responsibility(
+        ResponsibilityContext(agency="", role="lead", task_text="", template=None, as_of=dt.date.today())
+    )
     rows = host.describe()
     if as_json:
         echo_json(rows)

@@ -23,8 +23,10 @@ def agencies_cmd(state: CliState, as_json: bool) -> None:
     for r in rows:
         names = r["names"] or {}
         successor = f"{r['successor']}（{r['successor_since']}起）" if r["successor"] else ""
-        click.echo(f"{cell(r['key'], 12)} {cell(r['name'], 16)} {cell(names.get('national', ''), 24)} "
-                   f"{cell(names.get('province', ''), 28)} {successor}")
+        click.echo(
+            f"{cell(r['key'], 12)} {cell(r['name'], 16)} {cell(names.get('national', ''), 24)} "
+            f"{cell(names.get('province', ''), 28)} {successor}"
+        )
 
 
 @click.command("jurisdictions")

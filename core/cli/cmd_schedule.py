@@ -52,6 +52,7 @@ date_type = click.DateTime(["%Y-%m-%d"])
 
 # -- duban calendar -------------------------------------------------------------------------------------
 
+
 @click.group("calendar", cls=DefaultGroup, default="show")
 def calendar_group() -> None:
     """工作日历：duban calendar YYYY-MM（= show）/ duban calendar import 文件。"""
@@ -87,7 +88,9 @@ def calendar_show_cmd(state: CliState, month: str | None, as_json: bool) -> None
         d = dt.date.fromisoformat(day["date"])
         mark = "上班" if day["working"] else "休息"
         label = KIND_LABEL[day["kind"]]
-        click.echo(f"{day['date']} 周{WEEKDAYS[d.weekday()]} {cell(mark, 4)} {cell(label, 8)} {day['name']}".rstrip())
+        click.echo(
+            f"{day['date']} 周{WEEKDAYS[d.weekday()]} {cell(mark, 4)} {cell(label, 8)} {day['name']}".rstrip()
+        )
     workdays = sum(1 for d in view["days"] if d["working"])
     click.echo(f"共 {workdays} 个工作日")
     _warn(view["warnings"])
@@ -102,11 +105,14 @@ def calendar_import_cmd(state: CliState, file: Path) -> None:
 
     with state.session() as session:
         summary = import_calendar_file(session, actor=state.actor(session), path=file)
-    click.echo(f"已导入 {summary['year']} 年放假安排（{summary['source']}）：放假 {summary['holidays']} 天，"
-               f"调休上班 {summary['workdays']} 天")
+    click.echo(
+        f"已导入 {summary['year']} 年放假安排（{summary['source']}）：放假 {summary['holidays']} 天，"
+        f"调休上班 {summary['workdays']} 天"
+    )
 
 
 # -- duban schedule -------------------------------------------------------------------------------------
+
 
 @click.group("schedule")
 def schedule_group() -> None:
@@ -114,13 +120,17 @@ def schedule_group() -> None:
 
 
 def _print_schedules(rows: list[dict[str, Any]]) -> None:
-    click.echo(f"{cell('编号', 6)} {cell('任务', 8)} {cell('政策', 18)} {cell('规则', 24)} {cell('说明', 30)} "
-               f"{cell('来源', 10)} 状态")
+    click.echo(
+        f"{cell('编号', 6)} {cell('任务', 8)} {cell('政策', 18)} {cell('规则', 24)} {cell('说明', 30)} "
+        f"{cell('来源', 10)} 状态"
+    )
     for r in rows:
         state = "已确认" if r["confirmed"] else "待确认"
         rule = r["rule"] + (f"（责任#{r['responsibility']}）" if r["responsibility"] else "")
-        click.echo(f"{cell(r['id'], 6)} {cell(r['task_number'], 8)} {cell(r['policy'] or '-', 18)} "
-                   f"{cell(rule, 24)} {cell(r['description'], 30)} {cell(_source(r['source']), 10)} {state}")
+        click.echo(
+            f"{cell(r['id'], 6)} {cell(r['task_number'], 8)} {cell(r['policy'] or '-', 18)} "
+            f"{cell(rule, 24)} {cell(r['description'], 30)} {cell(_source(r['source']), 10)} {state}"
+        )
 
 
 def _source(source: str) -> str:
@@ -139,14 +149,18 @@ def schedule_propose_cmd(state: CliState, policy: str, as_json: bool) -> None:
     from duban.services.scheduling import propose_schedules
 
     with state.session() as session:
-        result = propose_schedules(session, actor=state.actor(session), policy_id=find_policy(session, policy).id)
+        result = propose_schedules(
+            session, actor=state.actor(session), policy_id=find_policy(session, policy).id
+        )
     if as_json:
         echo_json(result.as_json())
         return
     if result.proposed:
         _print_schedules(result.proposed)
-    click.echo(f"新建议 {len(result.proposed)} 条，已有 {result.existing} 条；"
-               "用 duban schedule confirm 编号 确认后才会生成节点")
+    click.echo(
+        f"新建议 {len(result.proposed)} 条，已有 {result.existing} 条；"
+        "用 duban schedule confirm 编号 确认后才会生成节点"
+    )
     _warn(result.warnings)
 
 
@@ -157,17 +171,31 @@ def schedule_propose_cmd(state: CliState, policy: str, as_json: bool) -> None:
 @click.option("--responsibility", "responsibility_id", type=int, help="只为该责任（部门）排期")
 @click.argument("rule", nargs=-1, required=True)
 @pass_state
-def schedule_set_cmd(state: CliState, task_id: int, start: dt.datetime | None, end: dt.datetime | None,
-                     responsibility_id: int | None, rule: tuple[str, ...]) -> None:
+def schedule_set_cmd(
+    state: CliState,
+    task_id: int,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    responsibility_id: int | None,
+    rule: tuple[str, ...],
+) -> None:
     """为任务设定排期（直接生效），例如：duban schedule set --task 12 "holiday 春节 -7"。"""
     from duban.domain.schedule import describe, parse_rule
     from duban.services.scheduling import set_schedule
 
     with state.session() as session:
-        schedule = set_schedule(session, actor=state.actor(session), task_id=task_id, rule=" ".join(rule),
-                                start=start.date() if start else None, end=end.date() if end else None,
-                                responsibility_id=responsibility_id)
-    click.echo(f"排期 #{schedule.id}：任务 #{task_id} {schedule.rule}（{describe(parse_rule(schedule.rule))}）已生效")
+        schedule = set_schedule(
+            session,
+            actor=state.actor(session),
+            task_id=task_id,
+            rule=" ".join(rule),
+            start=start.date() if start else None,
+            end=end.date() if end else None,
+            responsibility_id=responsibility_id,
+        )
+    click.echo(
+        f"排期 #{schedule.id}：任务 #{task_id} {schedule.rule}（{describe(parse_rule(schedule.rule))}）已生效"
+    )
 
 
 @schedule_group.command("confirm")
@@ -203,8 +231,9 @@ def schedule_remove_cmd(state: CliState, schedule_id: int) -> None:
 @click.option("--offset", default=0, help="从第几条开始")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @pass_state
-def schedule_list_cmd(state: CliState, policy: str | None, task_id: int | None, limit: int, offset: int,
-                      as_json: bool) -> None:
+def schedule_list_cmd(
+    state: CliState, policy: str | None, task_id: int | None, limit: int, offset: int, as_json: bool
+) -> None:
     """列出排期（建议的和已确认的）。"""
     from duban.services.scheduling import list_schedules
 
@@ -219,6 +248,7 @@ def schedule_list_cmd(state: CliState, policy: str | None, task_id: int | None, 
 
 # -- duban milestones -----------------------------------------------------------------------------------
 
+
 @click.group("milestones", cls=DefaultGroup, default="list")
 def milestones_group() -> None:
     """督办节点：duban milestones [--due-before 日期]（= list）/ duban milestones generate。"""
@@ -229,7 +259,9 @@ def milestones_group() -> None:
 @click.option("--until", type=date_type, help="生成到该日期（默认今年起 schedule.horizon_years 年的年底）")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @pass_state
-def milestones_generate_cmd(state: CliState, policy: str | None, until: dt.datetime | None, as_json: bool) -> None:
+def milestones_generate_cmd(
+    state: CliState, policy: str | None, until: dt.datetime | None, as_json: bool
+) -> None:
     """按已确认的排期（无排期的任务按默认周期）生成督办节点；重复运行不会重复生成。"""
     from duban.services.catalog import find_policy
     from duban.services.scheduling import generate_milestones
@@ -239,15 +271,21 @@ def milestones_generate_cmd(state: CliState, policy: str | None, until: dt.datet
     end = until.date() if until else dt.date(today.year + max(horizon, 1) - 1, 12, 31)
     with state.session() as session:
         result = generate_milestones(
-            session, actor=state.actor(session), until=end, today=today,
+            session,
+            actor=state.actor(session),
+            until=end,
+            today=today,
             policy_id=find_policy(session, policy).id if policy else None,
-            default_cycle=str(state.settings.get("schedule.default_cycle", "quarterly +5wd")))
+            default_cycle=str(state.settings.get("schedule.default_cycle", "quarterly +5wd")),
+        )
     if as_json:
         echo_json(result.as_json())
         _warn(result.warnings)
         return
-    click.echo(f"生成至 {end}：{result.policies} 个政策、{result.tasks} 项任务；新建节点 {result.created} 个，"
-               f"已有 {result.existing} 个" + (f"，改期 {result.redated} 个" if result.redated else ""))
+    click.echo(
+        f"生成至 {end}：{result.policies} 个政策、{result.tasks} 项任务；新建节点 {result.created} 个，"
+        f"已有 {result.existing} 个" + (f"，改期 {result.redated} 个" if result.redated else "")
+    )
     _warn(result.warnings)
 
 
@@ -259,23 +297,44 @@ def milestones_generate_cmd(state: CliState, policy: str | None, until: dt.datet
 @click.option("--offset", default=0, help="从第几条开始")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @pass_state
-def milestones_list_cmd(state: CliState, due_before: dt.datetime | None, agency: str | None, policy: str | None,
-                        limit: int, offset: int, as_json: bool) -> None:
+def milestones_list_cmd(
+    state: CliState,
+    due_before: dt.datetime | None,
+    agency: str | None,
+    policy: str | None,
+    limit: int,
+    offset: int,
+    as_json: bool,
+) -> None:
     """列出督办节点（按到期日排序）。"""
     from duban.services.scheduling import list_milestones
 
     with state.session() as session:
-        page = list_milestones(session, due_before=due_before.date() if due_before else None, agency=agency,
-                               policy=policy, limit=limit, offset=offset)
+        page = list_milestones(
+            session,
+            due_before=due_before.date() if due_before else None,
+            agency=agency,
+            policy=policy,
+            limit=limit,
+            offset=offset,
+        )
     if as_json:
         echo_json(page)
         return
-    click.echo(f"{cell('编号', 6)} {cell('到期日', 11)} {cell('原定', 11)} {cell('政策', 18)} {cell('任务', 8)} "
-               f"{cell('部门', 14)} {cell('角色', 5)} 期次")
+    click.echo(
+        f"{cell('编号', 6)} {cell('到期日', 11)} {cell('原定', 11)} {cell('政策', 18)} {cell('任务', 8)} "
+        f"{cell('部门', 14)} {cell('角色', 5)} 期次"
+    )
     for m in page["milestones"]:
         original = m["due_date"] if m["due_date"] != m["effective_due_date"] else ""
-        click.echo(f"{cell(m['id'], 6)} {cell(m['effective_due_date'], 11)} {cell(original, 11)} "
-                   f"{cell(m['policy'], 18)} {cell(m['task_number'], 8)} {cell(m['agency'] or m['agency_name'], 14)} "
-                   f"{cell(ROLE_LABEL.get(m['role'], m['role']), 5)} {m['period']}")
+        click.echo(
+            f"{cell(m['id'], 6)} {cell(m['effective_due_date'], 11)} {cell(original, 11)} "
+            f"{cell(m['policy'], 18)} {cell(m['task_number'], 8)} {cell(m['agency'] or m['agency_name'], 14)} "
+            f"{cell(ROLE_LABEL.get(m['role'], m['role']), 5)} {m['period']}"
+        )
     shown = len(page["milestones"])
-    click.echo(f"共 {page['total']} 条，显示第 {offset + 1}–{offset + shown} 条" if shown else f"共 {page['total']} 条")
+    click.echo(
+        f"共 {page['total']} 条，显示第 {offset + 1}–{offset + shown} 条"
+        if shown
+        else f"共 {page['total']} 条"
+    )

@@ -19,8 +19,9 @@ def _today(state: CliState, as_of: dt.datetime | None) -> dt.date:
     return as_of.date() if as_of else local_today(state.settings.timezone)
 
 
-as_of_option = click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]),
-                            help="显示该日期（YYYY-MM-DD）时的状态；默认今天")
+as_of_option = click.option(
+    "--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="显示该日期（YYYY-MM-DD）时的状态；默认今天"
+)
 
 
 def _attachment_root(state: CliState) -> Path:
@@ -61,13 +62,26 @@ def _parse_indicators(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--milestone", "milestone_id", type=int, help="所报节点的编号（默认：最早未报的节点）")
 @click.option("--text", default="", help="进展情况")
 @click.option("--indicator", "indicators", multiple=True, metavar="KEY=VALUE", help="指标值，可重复")
-@click.option("--attach", "attachments", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="附件，可重复")
+@click.option(
+    "--attach",
+    "attachments",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="附件，可重复",
+)
 @click.option("--final", is_flag=True, help="同时申请办结")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @pass_state
-def report_submit_cmd(state: CliState, responsibility_id: int, milestone_id: int | None, text: str,
-                      indicators: tuple[str, ...], attachments: tuple[Path, ...], final: bool, as_json: bool) -> None:
+def report_submit_cmd(
+    state: CliState,
+    responsibility_id: int,
+    milestone_id: int | None,
+    text: str,
+    indicators: tuple[str, ...],
+    attachments: tuple[Path, ...],
+    final: bool,
+    as_json: bool,
+) -> None:
     """报送进度：文字、指标和附件，经部门插件检查后保存。更正即再报一次（保留旧版本）。"""
     from duban.services.clock import local_today
     from duban.services.reports import submit_report
@@ -80,12 +94,27 @@ def report_submit_cmd(state: CliState, responsibility_id: int, milestone_id: int
             resp = session.get(Responsibility, responsibility_id)
             nxt = next_open_milestone(session, resp, today) if resp else None
             milestone_id = nxt.id if nxt else None
-        result = submit_report(session, actor=state.actor(session), host=state.host,
-                               responsibility_id=responsibility_id, milestone_id=milestone_id, text=text,
-                               indicators=_parse_indicators(indicators), attachments=list(attachments),
-                               attachment_root=_attachment_root(state), final=final, today=today)
-        data = {"report": result.report.id, "version": result.report.version, "milestone": milestone_id,
-                "findings": [{"severity": f.severity, "code": f.code, "message": f.message} for f in result.findings]}
+        result = submit_report(
+            session,
+            actor=state.actor(session),
+            host=state.host,
+            responsibility_id=responsibility_id,
+            milestone_id=milestone_id,
+            text=text,
+            indicators=_parse_indicators(indicators),
+            attachments=list(attachments),
+            attachment_root=_attachment_root(state),
+            final=final,
+            today=today,
+        )
+        data = {
+            "report": result.report.id,
+            "version": result.report.version,
+            "milestone": milestone_id,
+            "findings": [
+                {"severity": f.severity, "code": f.code, "message": f.message} for f in result.findings
+            ],
+        }
     if as_json:
         echo_json(data)
         return
@@ -94,7 +123,9 @@ def report_submit_cmd(state: CliState, responsibility_id: int, milestone_id: int
         click.echo(f"  提示（{f['severity']}）：{f['message']}")
     for fault in state.host.faults:
         if fault.stage == "duban_check_report":
-            click.echo(f"  注意：插件 {fault.plugin} 的检查出错（{fault.error}），已跳过；其余检查照常", err=True)
+            click.echo(
+                f"  注意：插件 {fault.plugin} 的检查出错（{fault.error}），已跳过；其余检查照常", err=True
+            )
 
 
 @report_group.command("list")
@@ -104,21 +135,34 @@ def report_submit_cmd(state: CliState, responsibility_id: int, milestone_id: int
 @as_of_option
 @click.option("--json", "as_json", is_flag=True)
 @pass_state
-def report_list_cmd(state: CliState, responsibility_id: int | None, agency: str | None, all_versions: bool,
-                    as_of: dt.datetime | None, as_json: bool) -> None:
+def report_list_cmd(
+    state: CliState,
+    responsibility_id: int | None,
+    agency: str | None,
+    all_versions: bool,
+    as_of: dt.datetime | None,
+    as_json: bool,
+) -> None:
     """列出报送（--as-of：只列该日及以前报送的）。"""
     from duban.services.reports import list_reports
 
     with state.session() as session:
-        rows = list_reports(session, responsibility_id=responsibility_id, agency=agency, include_old=all_versions,
-                            as_of=as_of.date() if as_of else None)
+        rows = list_reports(
+            session,
+            responsibility_id=responsibility_id,
+            agency=agency,
+            include_old=all_versions,
+            as_of=as_of.date() if as_of else None,
+        )
     if as_json:
         echo_json(rows)
         return
     review = {"submitted": "待复核", "accepted": "已通过", "returned": "已退回"}
     for r in rows:
-        click.echo(f"#{cell(r['id'], 5)} 责任#{cell(r['responsibility'], 5)} {cell(r['agency'] or '-', 12)} "
-                   f"v{r['version']} {r['submitted_at'][:10]} {cell(review[r['review']], 8)} {r['text'][:40]}")
+        click.echo(
+            f"#{cell(r['id'], 5)} 责任#{cell(r['responsibility'], 5)} {cell(r['agency'] or '-', 12)} "
+            f"v{r['version']} {r['submitted_at'][:10]} {cell(review[r['review']], 8)} {r['text'][:40]}"
+        )
 
 
 @click.group("review")
@@ -147,7 +191,9 @@ def review_return_cmd(state: CliState, report_id: int, reason: str) -> None:
     from duban.services.lifecycle import review_report
 
     with state.session() as session:
-        report = review_report(session, actor=state.actor(session), report_id=report_id, accept=False, reason=reason)
+        report = review_report(
+            session, actor=state.actor(session), report_id=report_id, accept=False, reason=reason
+        )
     click.echo(f"报送 #{report.id} 已退回：{reason}")
 
 
@@ -162,14 +208,22 @@ def extend_group() -> None:
 @click.option("--reason", required=True, help="延期理由")
 @click.option("--progress", required=True, help="目前进展")
 @pass_state
-def extend_request_cmd(state: CliState, milestone_id: int, new_date: dt.datetime, reason: str, progress: str) -> None:
+def extend_request_cmd(
+    state: CliState, milestone_id: int, new_date: dt.datetime, reason: str, progress: str
+) -> None:
     """申请延期（只能在到期日之前）。"""
     from duban.services.extensions import request_extension
 
     with state.session() as session:
-        ext = request_extension(session, actor=state.actor(session), milestone_id=milestone_id,
-                                new_date=new_date.date(), reason=reason, progress=progress,
-                                today=_today(state, None))
+        ext = request_extension(
+            session,
+            actor=state.actor(session),
+            milestone_id=milestone_id,
+            new_date=new_date.date(),
+            reason=reason,
+            progress=progress,
+            today=_today(state, None),
+        )
     click.echo(f"已提交延期申请 #{ext.id}（节点 #{milestone_id} 延至 {ext.new_date}）")
 
 
@@ -182,8 +236,14 @@ def extend_approve_cmd(state: CliState, extension_id: int, reason: str | None) -
     from duban.services.extensions import decide_extension
 
     with state.session() as session:
-        ext = decide_extension(session, actor=state.actor(session), extension_id=extension_id, approve=True,
-                               reason=reason, today=_today(state, None))
+        ext = decide_extension(
+            session,
+            actor=state.actor(session),
+            extension_id=extension_id,
+            approve=True,
+            reason=reason,
+            today=_today(state, None),
+        )
     click.echo(f"已批准延期申请 #{ext.id}：新的到期日 {ext.new_date}")
 
 
@@ -196,8 +256,14 @@ def extend_refuse_cmd(state: CliState, extension_id: int, reason: str) -> None:
     from duban.services.extensions import decide_extension
 
     with state.session() as session:
-        ext = decide_extension(session, actor=state.actor(session), extension_id=extension_id, approve=False,
-                               reason=reason, today=_today(state, None))
+        ext = decide_extension(
+            session,
+            actor=state.actor(session),
+            extension_id=extension_id,
+            approve=False,
+            reason=reason,
+            today=_today(state, None),
+        )
     click.echo(f"未批准延期申请 #{ext.id}：{reason}")
 
 
@@ -209,34 +275,49 @@ def extend_refuse_cmd(state: CliState, extension_id: int, reason: str) -> None:
 @click.option("--limit", default=50, show_default=True, help="列出的责任条数")
 @click.option("--json", "as_json", is_flag=True)
 @pass_state
-def status_cmd(state: CliState, agency: str | None, jurisdiction: str | None, policy: str | None,
-               as_of: dt.datetime | None, limit: int, as_json: bool) -> None:
+def status_cmd(
+    state: CliState,
+    agency: str | None,
+    jurisdiction: str | None,
+    policy: str | None,
+    as_of: dt.datetime | None,
+    limit: int,
+    as_json: bool,
+) -> None:
     """红黄绿状态：任务和责任按灯色计数、各部门情况、最需要关注的责任。"""
     from duban.services.status import responsibility_rows, scope_for, summary
 
     day = _today(state, as_of)
     with state.session() as session:
-        scope = scope_for(session, actor=state.actor(session), agency=agency, jurisdiction=jurisdiction,
-                          policy=policy)
+        scope = scope_for(
+            session, actor=state.actor(session), agency=agency, jurisdiction=jurisdiction, policy=policy
+        )
         data = summary(session, as_of=day, warning_days=state.settings.warning_days, scope=scope)
-        data["items"] = responsibility_rows(session, as_of=day, warning_days=state.settings.warning_days,
-                                            scope=scope, limit=limit)
+        data["items"] = responsibility_rows(
+            session, as_of=day, warning_days=state.settings.warning_days, scope=scope, limit=limit
+        )
     if as_json:
         echo_json(data)
         return
     t = data["tasks"]
     click.echo(f"截至 {day}：任务 红 {t['red']} / 黄 {t['yellow']} / 绿 {t['green']} / 已办结 {t['done']}")
-    click.echo(f"{cell('部门', 14)} {cell('灯', 6)} {cell('红', 4)} {cell('黄', 4)} {cell('绿', 4)} "
-               f"{cell('结', 4)} {cell('逾期', 6)} 按时率")
+    click.echo(
+        f"{cell('部门', 14)} {cell('灯', 6)} {cell('红', 4)} {cell('黄', 4)} {cell('绿', 4)} "
+        f"{cell('结', 4)} {cell('逾期', 6)} 按时率"
+    )
     for d in data["departments"]:
         rate = f"{d['on_time_rate']:.0%}" if d["on_time_rate"] is not None else "-"
-        click.echo(f"{cell(d['agency'] or '未识别', 14)} {cell(LIGHT_MARK[d['light']], 6)} {cell(d['red'], 4)} "
-                   f"{cell(d['yellow'], 4)} {cell(d['green'], 4)} {cell(d['done'], 4)} {cell(d['overdue'], 6)} {rate}")
+        click.echo(
+            f"{cell(d['agency'] or '未识别', 14)} {cell(LIGHT_MARK[d['light']], 6)} {cell(d['red'], 4)} "
+            f"{cell(d['yellow'], 4)} {cell(d['green'], 4)} {cell(d['done'], 4)} {cell(d['overdue'], 6)} {rate}"
+        )
     click.echo("")
     for r in data["items"]:
-        click.echo(f"{LIGHT_MARK[r['light']]} 责任#{cell(r['responsibility'], 5)} {cell(r['policy'], 16)} "
-                   f"{cell(r['number'], 8)} {cell(r['agency'] or '-', 12)} {cell(ROLE_LABEL[r['role']], 4)} "
-                   f"{cell(r['next_due'] or '-', 10)} {r['text'][:24]}")
+        click.echo(
+            f"{LIGHT_MARK[r['light']]} 责任#{cell(r['responsibility'], 5)} {cell(r['policy'], 16)} "
+            f"{cell(r['number'], 8)} {cell(r['agency'] or '-', 12)} {cell(ROLE_LABEL[r['role']], 4)} "
+            f"{cell(r['next_due'] or '-', 10)} {r['text'][:24]}"
+        )
 
 
 @click.command("overdue")
@@ -246,15 +327,22 @@ def status_cmd(state: CliState, agency: str | None, jurisdiction: str | None, po
 @as_of_option
 @click.option("--json", "as_json", is_flag=True)
 @pass_state
-def overdue_cmd(state: CliState, agency: str | None, jurisdiction: str | None, policy: str | None,
-                as_of: dt.datetime | None, as_json: bool) -> None:
+def overdue_cmd(
+    state: CliState,
+    agency: str | None,
+    jurisdiction: str | None,
+    policy: str | None,
+    as_of: dt.datetime | None,
+    as_json: bool,
+) -> None:
     """逾期未报（或被退回）的节点，最早到期的在前。"""
     from duban.services.status import overdue, scope_for
 
     day = _today(state, as_of)
     with state.session() as session:
-        scope = scope_for(session, actor=state.actor(session), agency=agency, jurisdiction=jurisdiction,
-                          policy=policy)
+        scope = scope_for(
+            session, actor=state.actor(session), agency=agency, jurisdiction=jurisdiction, policy=policy
+        )
         rows = overdue(session, as_of=day, scope=scope)
     if as_json:
         echo_json(rows)
@@ -262,8 +350,10 @@ def overdue_cmd(state: CliState, agency: str | None, jurisdiction: str | None, p
     click.echo(f"截至 {day}，逾期 {len(rows)} 项")
     for r in rows:
         flag = "（被退回）" if r["returned"] else ""
-        click.echo(f"节点#{cell(r['milestone'], 6)} {cell(r['agency'] or '-', 12)} {cell(r['policy'], 16)} "
-                   f"{cell(r['number'], 8)} 应于 {r['effective_due']} 报送，逾期 {r['days_overdue']} 天{flag}")
+        click.echo(
+            f"节点#{cell(r['milestone'], 6)} {cell(r['agency'] or '-', 12)} {cell(r['policy'], 16)} "
+            f"{cell(r['number'], 8)} 应于 {r['effective_due']} 报送，逾期 {r['days_overdue']} 天{flag}"
+        )
 
 
 @report_group.command("template")
@@ -272,14 +362,22 @@ def overdue_cmd(state: CliState, agency: str | None, jurisdiction: str | None, p
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @as_of_option
 @pass_state
-def report_template_cmd(state: CliState, agency: str, jurisdiction: str | None, output: Path,
-                        as_of: dt.datetime | None) -> None:
+def report_template_cmd(
+    state: CliState, agency: str, jurisdiction: str | None, output: Path, as_of: dt.datetime | None
+) -> None:
     """导出 Excel 报送模板：每个待报节点一行，部门指标为列，带数据校验。"""
     from duban.services.excel_reports import write_template
 
     with state.session() as session:
-        n = write_template(session, actor=state.actor(session), host=state.host, agency=agency, path=output,
-                           as_of=_today(state, as_of), jurisdiction=jurisdiction)
+        n = write_template(
+            session,
+            actor=state.actor(session),
+            host=state.host,
+            agency=agency,
+            path=output,
+            as_of=_today(state, as_of),
+            jurisdiction=jurisdiction,
+        )
     click.echo(f"已写出 {output}（{n} 个待报节点）")
 
 
@@ -291,6 +389,12 @@ def report_import_cmd(state: CliState, file: Path) -> None:
     from duban.services.excel_reports import import_workbook
 
     with state.session() as session:
-        ids = import_workbook(session, actor=state.actor(session), host=state.host, path=file,
-                              today=_today(state, None), attachment_root=_attachment_root(state))
+        ids = import_workbook(
+            session,
+            actor=state.actor(session),
+            host=state.host,
+            path=file,
+            today=_today(state, None),
+            attachment_root=_attachment_root(state),
+        )
     click.echo(f"已导入 {len(ids)} 份报送：{'、'.join(f'#{i}' for i in ids)}")

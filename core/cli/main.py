@@ -37,7 +37,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "milestones": ("duban.cli.cmd_schedule:milestones_group", "督办节点（列表 / generate）"),
     "notify": ("duban.cli.cmd_notify:notify_group", "督办提醒：按规则发送（log / test）"),
     "assess": ("duban.cli.cmd_assess:assess_group", "考核：打分、排名、等次（show / list / schemes）"),
-    "map": ("duban.cli.cmd_cascade:map_group", "任务映射：下级任务落实哪项上级任务（propose / confirm / accept / list）"),
+    "map": (
+        "duban.cli.cmd_cascade:map_group",
+        "任务映射：下级任务落实哪项上级任务（propose / confirm / accept / list）",
+    ),
     "compare": ("duban.cli.cmd_cascade:compare_cmd", "比较两份政策：任务对应、缺漏和分工变化"),
     "cascade": ("duban.cli.cmd_cascade:cascade_cmd", "把政策任务下发到下级辖区（省→市→县）并汇总灯色"),
 }
@@ -59,12 +62,24 @@ class DubanGroup(LazyGroup):
 
 @click.group(cls=DubanGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="duban")
-@click.option("--db", "db", metavar="URL|PATH", help="数据库地址或 SQLite 文件路径（优先于 DUBAN_DATABASE_URL 和配置文件）")
-@click.option("--config", "config_path", type=click.Path(path_type=Path), help="配置文件（默认 ~/.config/duban/duban.toml）")
+@click.option(
+    "--db",
+    "db",
+    metavar="URL|PATH",
+    help="数据库地址或 SQLite 文件路径（优先于 DUBAN_DATABASE_URL 和配置文件）",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    help="配置文件（默认 ~/.config/duban/duban.toml）",
+)
 @click.option("--as", "as_user", metavar="USER", help="以指定用户身份操作（仅协调人可用）")
 @click.option("--traceback", is_flag=True, help="出错时显示完整的调用栈")
 @click.pass_context
-def cli(ctx: click.Context, db: str | None, config_path: Path | None, as_user: str | None, traceback: bool) -> None:
+def cli(
+    ctx: click.Context, db: str | None, config_path: Path | None, as_user: str | None, traceback: bool
+) -> None:
     """duban（督办）：农村留守妇女关爱服务政策任务分工的督查督办系统。"""
     ctx.obj = CliState(db=db, config_path=config_path, as_user=as_user, traceback=traceback)
 

@@ -32,10 +32,40 @@ _ALL_LEVELS = ("national", "province", "prefecture", "county", "township")
 
 # Provincial-level divisions (GB/T 2260), full names first so that 内蒙古自治区 wins over 内蒙古.
 _PROVINCES = (
-    "北京市", "天津市", "河北省", "山西省", "内蒙古自治区", "辽宁省", "吉林省", "黑龙江省", "上海市",
-    "江苏省", "浙江省", "安徽省", "福建省", "江西省", "山东省", "河南省", "湖北省", "湖南省", "广东省",
-    "广西壮族自治区", "海南省", "重庆市", "四川省", "贵州省", "云南省", "西藏自治区", "陕西省", "甘肃省",
-    "青海省", "宁夏回族自治区", "新疆维吾尔自治区", "台湾省", "香港特别行政区", "澳门特别行政区",
+    "北京市",
+    "天津市",
+    "河北省",
+    "山西省",
+    "内蒙古自治区",
+    "辽宁省",
+    "吉林省",
+    "黑龙江省",
+    "上海市",
+    "江苏省",
+    "浙江省",
+    "安徽省",
+    "福建省",
+    "江西省",
+    "山东省",
+    "河南省",
+    "湖北省",
+    "湖南省",
+    "广东省",
+    "广西壮族自治区",
+    "海南省",
+    "重庆市",
+    "四川省",
+    "贵州省",
+    "云南省",
+    "西藏自治区",
+    "陕西省",
+    "甘肃省",
+    "青海省",
+    "宁夏回族自治区",
+    "新疆维吾尔自治区",
+    "台湾省",
+    "香港特别行政区",
+    "澳门特别行政区",
 )
 _SPECIAL_JURISDICTIONS = ("新疆生产建设兵团", "长白山管委会", "长白山管理委员会")
 _SHORT_PROVINCES = tuple(
@@ -43,9 +73,28 @@ _SHORT_PROVINCES = tuple(
 )
 # Generic prefixes, longest first. Bracketed parts are already removed: 市（州） arrives as 市.
 _GENERIC_PREFIXES = (
-    "各省自治区直辖市", "各省、自治区、直辖市", "省、自治区、直辖市", "各级", "各地", "省级", "市级",
-    "州级", "县级", "乡级", "乡镇", "国务院有关", "有关", "各", "省", "自治区", "直辖市", "市", "州", "县",
-    "人民政府", "政府",
+    "各省自治区直辖市",
+    "各省、自治区、直辖市",
+    "省、自治区、直辖市",
+    "各级",
+    "各地",
+    "省级",
+    "市级",
+    "州级",
+    "县级",
+    "乡级",
+    "乡镇",
+    "国务院有关",
+    "有关",
+    "各",
+    "省",
+    "自治区",
+    "直辖市",
+    "市",
+    "州",
+    "县",
+    "人民政府",
+    "政府",
 )
 # Organisation suffixes, longest first: 卫生健康委员会 → 卫生健康, 体育总局 → 体育.
 _SUFFIXES = ("委员会", "办公室", "总局", "部门", "机关", "部", "厅", "局", "委", "办")
@@ -79,7 +128,7 @@ def strip_jurisdiction(name: str) -> str:
         changed = False
         for prefix in (*_PROVINCES, *_SPECIAL_JURISDICTIONS, *_SHORT_PROVINCES, *_GENERIC_PREFIXES):
             if text.startswith(prefix) and len(text) > len(prefix):
-                text = text[len(prefix):].lstrip(_EDGE_PUNCT)
+                text = text[len(prefix) :].lstrip(_EDGE_PUNCT)
                 changed = True
                 break
     return text
@@ -89,7 +138,7 @@ def _strip_national_prefix(name: str) -> str:
     """国家乡村振兴局 → 乡村振兴局; 国务院扶贫办 → 扶贫办 (never empty)."""
     for prefix in _NATIONAL_PREFIXES:
         if name.startswith(prefix) and len(name) > len(prefix) + 1:
-            return name[len(prefix):]
+            return name[len(prefix) :]
     return name
 
 
@@ -163,7 +212,7 @@ class AgencyRegistry:
             match = _PLACE_PREFIX.match(candidate)
             if match is None or match.end() >= len(candidate):
                 return None
-            candidate = strip_jurisdiction(candidate[match.end():])
+            candidate = strip_jurisdiction(candidate[match.end() :])
         return None
 
     def _lookup_stripped(self, stripped: str) -> str | None:
@@ -236,7 +285,12 @@ class AgencyRegistry:
         national = spec.names.get("national")
         if national is not None:
             national_suffix, level_suffix = _org_suffix(national), _org_suffix(base)
-            if national_suffix and level_suffix and national_suffix != level_suffix and new_core.endswith(national_suffix):
+            if (
+                national_suffix
+                and level_suffix
+                and national_suffix != level_suffix
+                and new_core.endswith(national_suffix)
+            ):
                 new_core = new_core[: -len(national_suffix)] + level_suffix
         return prefix + new_core
 

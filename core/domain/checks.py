@@ -104,25 +104,43 @@ def check_indicators(
         value = values.get(key)
         if is_empty(value):
             if spec.required:
-                findings.append(FindingSpec(
-                    "indicator.missing", "error", f"缺少必填指标{_label(spec)}，请填写后再提交。", key))
+                findings.append(
+                    FindingSpec(
+                        "indicator.missing", "error", f"缺少必填指标{_label(spec)}，请填写后再提交。", key
+                    )
+                )
             continue
         if not _type_ok(spec.type, value):
-            findings.append(FindingSpec(
-                "indicator.type", "error",
-                f"指标{_label(spec)}应填写{_TYPE_NAMES.get(spec.type, spec.type)}，实际填写的是“{value}”。", key))
+            findings.append(
+                FindingSpec(
+                    "indicator.type",
+                    "error",
+                    f"指标{_label(spec)}应填写{_TYPE_NAMES.get(spec.type, spec.type)}，实际填写的是“{value}”。",
+                    key,
+                )
+            )
             continue
         if spec.type in ("int", "float"):
             if spec.minimum is not None and value < spec.minimum:
                 if spec.minimum == 0:
-                    findings.append(FindingSpec(
-                        "indicator.negative", "error",
-                        f"指标{_label(spec)}不能为负数（填写的是{_number(value, spec.unit)}）。", key))
+                    findings.append(
+                        FindingSpec(
+                            "indicator.negative",
+                            "error",
+                            f"指标{_label(spec)}不能为负数（填写的是{_number(value, spec.unit)}）。",
+                            key,
+                        )
+                    )
                 else:
-                    findings.append(FindingSpec(
-                        "indicator.below_minimum", "error",
-                        f"指标{_label(spec)}不能小于{_number(spec.minimum, spec.unit)}"
-                        f"（填写的是{_number(value, spec.unit)}）。", key))
+                    findings.append(
+                        FindingSpec(
+                            "indicator.below_minimum",
+                            "error",
+                            f"指标{_label(spec)}不能小于{_number(spec.minimum, spec.unit)}"
+                            f"（填写的是{_number(value, spec.unit)}）。",
+                            key,
+                        )
+                    )
                 continue
             valid[key] = value
 
@@ -132,20 +150,33 @@ def check_indicators(
             continue
         whole = specs[spec.part_of]
         if valid[key] > valid[spec.part_of]:
-            findings.append(FindingSpec(
-                "indicator.part_exceeds_whole", "error",
-                f"指标{_label(spec)}（{_number(valid[key], spec.unit)}）是{_label(whole)}的一部分，"
-                f"不能大于{_label(whole)}（{_number(valid[spec.part_of], whole.unit)}）。", key))
+            findings.append(
+                FindingSpec(
+                    "indicator.part_exceeds_whole",
+                    "error",
+                    f"指标{_label(spec)}（{_number(valid[key], spec.unit)}）是{_label(whole)}的一部分，"
+                    f"不能大于{_label(whole)}（{_number(valid[spec.part_of], whole.unit)}）。",
+                    key,
+                )
+            )
 
     for key in values:
         if key not in keys and not is_empty(values[key]):
-            findings.append(FindingSpec(
-                "indicator.unknown", "warning", f"报告中的指标“{key}”不属于本任务要求填报的指标，将被忽略。", key))
+            findings.append(
+                FindingSpec(
+                    "indicator.unknown",
+                    "warning",
+                    f"报告中的指标“{key}”不属于本任务要求填报的指标，将被忽略。",
+                    key,
+                )
+            )
     return findings
 
 
 # 18-digit resident ID (GB 11643) and mainland mobile numbers, not embedded in longer digit runs.
-_ID_CARD = re.compile(r"(?<!\d)[1-9]\d{5}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?!\d)")
+_ID_CARD = re.compile(
+    r"(?<!\d)[1-9]\d{5}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?!\d)"
+)
 _MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 
 
@@ -162,9 +193,13 @@ def check_no_personal_data(report: ReportContext) -> list[FindingSpec]:
             what = "手机号码"
         else:
             continue
-        return [FindingSpec(
-            "report.personal_data", "error",
-            f"报告内容中含有{what}。督办系统只记录人数和工作情况，不记录个人信息，请删除后再提交。")]
+        return [
+            FindingSpec(
+                "report.personal_data",
+                "error",
+                f"报告内容中含有{what}。督办系统只记录人数和工作情况，不记录个人信息，请删除后再提交。",
+            )
+        ]
     return []
 
 
@@ -185,16 +220,24 @@ def check_ledger_stale(
         due = [m for m in responsibility.milestones if m.due_date <= responsibility.as_of]
         if is_ledger and due:
             first_due = min(m.due_date for m in due)
-            return [FindingSpec(
-                "ledger.stale", "warning",
-                f"农村留守妇女信息台账自{first_due.isoformat()}应更新以来一直未报告更新，"
-                f"按要求至少每{months}个月更新一次。")]
+            return [
+                FindingSpec(
+                    "ledger.stale",
+                    "warning",
+                    f"农村留守妇女信息台账自{first_due.isoformat()}应更新以来一直未报告更新，"
+                    f"按要求至少每{months}个月更新一次。",
+                )
+            ]
         return []
     if last + relativedelta(months=months) < responsibility.as_of:
-        return [FindingSpec(
-            "ledger.stale", "warning",
-            f"农村留守妇女信息台账最近一次更新是{last.isoformat()}，已超过{months}个月未更新"
-            f"（截至{responsibility.as_of.isoformat()}），请尽快组织摸底排查并更新台账。")]
+        return [
+            FindingSpec(
+                "ledger.stale",
+                "warning",
+                f"农村留守妇女信息台账最近一次更新是{last.isoformat()}，已超过{months}个月未更新"
+                f"（截至{responsibility.as_of.isoformat()}），请尽快组织摸底排查并更新台账。",
+            )
+        ]
     return []
 
 
@@ -211,9 +254,13 @@ def check_silent_supporter(responsibility: ResponsibilityContext, *, runs: int =
     ):
         return []
     dates = "、".join(m.due_date.isoformat() for m in last)
-    return [FindingSpec(
-        "support.silent", "warning",
-        f"作为配合单位，已连续{runs}个节点（{dates}）未报送工作进展，请牵头单位督促落实。")]
+    return [
+        FindingSpec(
+            "support.silent",
+            "warning",
+            f"作为配合单位，已连续{runs}个节点（{dates}）未报送工作进展，请牵头单位督促落实。",
+        )
+    ]
 
 
 def check_flag(

@@ -49,6 +49,7 @@ _OBSERVED_SUFFIX = re.compile(r"（补假.*?）$")
 
 # -- the holidays library ----------------------------------------------------------------------------
 
+
 def library_calendar_data(first_year: int, last_year: int) -> tuple[Exceptions, dict[int, bool]]:
     """Exceptions and covered years for ``first_year``..``last_year`` from ``holidays.China``."""
     years = range(first_year, last_year + 1)
@@ -72,8 +73,9 @@ def library_calendar_data(first_year: int, last_year: int) -> tuple[Exceptions, 
 
 def _makeup_day_names(arranged: Mapping[date, str]) -> dict[date, str]:
     """Name each make-up working day after the festival whose day off it pays for: "春节调休上班"."""
-    festivals = {day: _OBSERVED_SUFFIX.sub("", name) for day, name in arranged.items()
-                 if not _SUBSTITUTED.search(name)}
+    festivals = {
+        day: _OBSERVED_SUFFIX.sub("", name) for day, name in arranged.items() if not _SUBSTITUTED.search(name)
+    }
     names: dict[date, str] = {}
     for day_off, label in arranged.items():
         match = _SUBSTITUTED.search(label)
@@ -85,6 +87,7 @@ def _makeup_day_names(arranged: Mapping[date, str]) -> dict[date, str]:
 
 
 # -- imported schedules ------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class HolidayBlock:
@@ -120,8 +123,9 @@ class CalendarFile:
         return result
 
 
-def apply_calendar_files(exceptions: Mapping[date, tuple[bool, str]], covered: Mapping[int, bool],
-                         files: Iterable[CalendarFile]) -> tuple[Exceptions, dict[int, bool]]:
+def apply_calendar_files(
+    exceptions: Mapping[date, tuple[bool, str]], covered: Mapping[int, bool], files: Iterable[CalendarFile]
+) -> tuple[Exceptions, dict[int, bool]]:
     """Replace what is known for each file's year by the file's schedule; later files win."""
     merged, merged_covered = dict(exceptions), dict(covered)
     for schedule in files:
@@ -131,8 +135,9 @@ def apply_calendar_files(exceptions: Mapping[date, tuple[bool, str]], covered: M
     return merged, merged_covered
 
 
-def build_working_calendar(first_year: int, last_year: int,
-                           files: Iterable[CalendarFile] = ()) -> WorkingCalendar:
+def build_working_calendar(
+    first_year: int, last_year: int, files: Iterable[CalendarFile] = ()
+) -> WorkingCalendar:
     """The working calendar for a range of years: the library's data overridden by imported files."""
     exceptions, covered = library_calendar_data(first_year, last_year)
     return WorkingCalendar(*apply_calendar_files(exceptions, covered, files))
@@ -163,8 +168,15 @@ class _CalendarReader:
         self.file = file
         self.lines = text.splitlines()
 
-    def fail(self, message: str, *, expected: str | None = None, table: str | None = None,
-             index: int = 0, key: str | None = None) -> ParseError:
+    def fail(
+        self,
+        message: str,
+        *,
+        expected: str | None = None,
+        table: str | None = None,
+        index: int = 0,
+        key: str | None = None,
+    ) -> ParseError:
         return ParseError(message, file=self.file, line=self._line_of(table, index, key), expected=expected)
 
     def read(self) -> CalendarFile:
@@ -173,9 +185,12 @@ class _CalendarReader:
         except tomllib.TOMLDecodeError as exc:
             where = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
             message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
-            raise ParseError(f"TOML 格式错误：{message}", file=self.file,
-                             line=int(where.group(1)) if where else None,
-                             column=int(where.group(2)) if where else None) from exc
+            raise ParseError(
+                f"TOML 格式错误：{message}",
+                file=self.file,
+                line=int(where.group(1)) if where else None,
+                column=int(where.group(2)) if where else None,
+            ) from exc
         self._check_keys(data, _TOP_KEYS, None, 0)
         year = data.get("year")
         if isinstance(year, bool) or not isinstance(year, int) or not 1950 <= year <= 2200:
@@ -186,14 +201,24 @@ class _CalendarReader:
         blocks = tuple(self._holiday(entry, i, year) for i, entry in enumerate(self._tables(data, "holiday")))
         if not blocks:
             raise self.fail("没有任何 [[holiday]] 放假安排", expected="至少一个 [[holiday]] 表")
-        workdays = tuple(self._workday(entry, i, year) for i, entry in enumerate(self._tables(data, "workday")))
-        days_off = {day for day, (working, _) in CalendarFile(year, "", blocks, ()).exceptions().items()
-                    if not working}
+        workdays = tuple(
+            self._workday(entry, i, year) for i, entry in enumerate(self._tables(data, "workday"))
+        )
+        days_off = {
+            day
+            for day, (working, _) in CalendarFile(year, "", blocks, ()).exceptions().items()
+            if not working
+        }
         seen: set[date] = set()
         for i, workday in enumerate(workdays):
             if workday.date in days_off or workday.date in seen:
-                raise self.fail(f"{workday.date} 重复出现或同时是放假日", table="workday", index=i, key="date",
-                                expected="每个调休上班日只出现一次，且不在放假区间内")
+                raise self.fail(
+                    f"{workday.date} 重复出现或同时是放假日",
+                    table="workday",
+                    index=i,
+                    key="date",
+                    expected="每个调休上班日只出现一次，且不在放假区间内",
+                )
             seen.add(workday.date)
         return CalendarFile(year, source, blocks, workdays)
 
@@ -207,8 +232,9 @@ class _CalendarReader:
         for key in entry:
             if key not in allowed:
                 where = f"[[{table}]] 中" if table else ""
-                raise self.fail(f"{where}未知的键“{key}”", expected="、".join(allowed), table=table,
-                                index=index, key=key)
+                raise self.fail(
+                    f"{where}未知的键“{key}”", expected="、".join(allowed), table=table, index=index, key=key
+                )
 
     def _date(self, entry: dict, key: str, table: str, index: int, year: int) -> date:
         value = entry.get(key)
@@ -218,18 +244,33 @@ class _CalendarReader:
             except ValueError:
                 value = None
         if not isinstance(value, date) or isinstance(value, datetime):
-            raise self.fail(f"[[{table}]] 缺少或无效的日期“{key}”", expected=f"{key} = {year}-02-14",
-                            table=table, index=index, key=key)
+            raise self.fail(
+                f"[[{table}]] 缺少或无效的日期“{key}”",
+                expected=f"{key} = {year}-02-14",
+                table=table,
+                index=index,
+                key=key,
+            )
         if not (date(year - 1, 12, 1) <= value <= date(year + 1, 1, 31)):
-            raise self.fail(f"[[{table}]] 的“{key}” {value} 不在 {year} 年内", table=table, index=index,
-                            key=key, expected=f"{year} 年（或相邻的 {year - 1} 年12月、{year + 1} 年1月）的日期")
+            raise self.fail(
+                f"[[{table}]] 的“{key}” {value} 不在 {year} 年内",
+                table=table,
+                index=index,
+                key=key,
+                expected=f"{year} 年（或相邻的 {year - 1} 年12月、{year + 1} 年1月）的日期",
+            )
         return value
 
     def _name(self, entry: dict, table: str, index: int, default: str | None) -> str:
         name = entry.get("name", default)
         if not isinstance(name, str) or not name.strip():
-            raise self.fail(f"[[{table}]] 缺少或无效的键“name”", expected='name = "春节"', table=table,
-                            index=index, key="name" if "name" in entry else None)
+            raise self.fail(
+                f"[[{table}]] 缺少或无效的键“name”",
+                expected='name = "春节"',
+                table=table,
+                index=index,
+                key="name" if "name" in entry else None,
+            )
         return name.strip()
 
     def _holiday(self, entry: dict, index: int, year: int) -> HolidayBlock:
@@ -238,8 +279,13 @@ class _CalendarReader:
         first = self._date(entry, "from", "holiday", index, year)
         last = self._date(entry, "to", "holiday", index, year) if "to" in entry else first
         if not first <= last <= first + timedelta(days=_MAX_HOLIDAY_DAYS - 1):
-            raise self.fail(f"[[holiday]] “{name}”的“to” {last} 早于“from”或区间超过 {_MAX_HOLIDAY_DAYS} 天",
-                            expected="from ≤ to，且区间不超过31天", table="holiday", index=index, key="to")
+            raise self.fail(
+                f"[[holiday]] “{name}”的“to” {last} 早于“from”或区间超过 {_MAX_HOLIDAY_DAYS} 天",
+                expected="from ≤ to，且区间不超过31天",
+                table="holiday",
+                index=index,
+                key="to",
+            )
         return HolidayBlock(name, first, last)
 
     def _workday(self, entry: dict, index: int, year: int) -> MakeupWorkday:
@@ -247,8 +293,13 @@ class _CalendarReader:
         name = self._name(entry, "workday", index, DEFAULT_WORKDAY_NAME)
         day = self._date(entry, "date", "workday", index, year)
         if day.weekday() < 5:
-            raise self.fail(f"调休上班日 {day} 不是周六或周日", expected="周六或周日的日期",
-                            table="workday", index=index, key="date")
+            raise self.fail(
+                f"调休上班日 {day} 不是周六或周日",
+                expected="周六或周日的日期",
+                table="workday",
+                index=index,
+                key="date",
+            )
         return MakeupWorkday(name, day)
 
     def _line_of(self, table: str | None, index: int, key: str | None) -> int | None:

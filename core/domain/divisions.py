@@ -30,7 +30,12 @@ class Division:
 
 
 def _lines() -> list[str]:
-    return resources.files("duban.domain.data").joinpath("divisions.csv").read_text(encoding="utf-8").splitlines()
+    return (
+        resources.files("duban.domain.data")
+        .joinpath("divisions.csv")
+        .read_text(encoding="utf-8")
+        .splitlines()
+    )
 
 
 def source_note() -> str:

@@ -92,15 +92,29 @@ class _Reader:
             if key not in allowed:
                 raise self.fail(f"{where}.{key}", f"未知的键；允许的键：{', '.join(allowed)}")
 
-    def get(self, table: Mapping[str, Any], where: str, key: str, kind: type | tuple[type, ...],
-            default: Any = ..., *, choices: tuple[str, ...] = ()) -> Any:
+    def get(
+        self,
+        table: Mapping[str, Any],
+        where: str,
+        key: str,
+        kind: type | tuple[type, ...],
+        default: Any = ...,
+        *,
+        choices: tuple[str, ...] = (),
+    ) -> Any:
         if key not in table:
             if default is ...:
                 raise self.fail(f"{where}.{key}", "缺少必填的键")
             return default
         value = table[key]
-        names = {str: "字符串", bool: "布尔值 true/false", int: "整数", float: "数字", list: "数组",
-                 dt.date: "日期（如 2021-02-25）"}
+        names = {
+            str: "字符串",
+            bool: "布尔值 true/false",
+            int: "整数",
+            float: "数字",
+            list: "数组",
+            dt.date: "日期（如 2021-02-25）",
+        }
         kinds = kind if isinstance(kind, tuple) else (kind,)
         ok = isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds)
         if dt.date in kinds and isinstance(value, dt.datetime):
@@ -171,11 +185,13 @@ class _Reader:
             sub = f"{where}.successions[{i}]"
             item = self.table(item, sub)
             self.known(item, sub, ("name", "since", "key"))
-            successions.append(Succession(
-                name=self.get(item, sub, "name", str),
-                since=self.get(item, sub, "since", dt.date),
-                key=self.get(item, sub, "key", str, None),
-            ))
+            successions.append(
+                Succession(
+                    name=self.get(item, sub, "name", str),
+                    since=self.get(item, sub, "since", dt.date),
+                    key=self.get(item, sub, "key", str, None),
+                )
+            )
         return AgencySpec(
             key=self.key(table, where),
             name=self.get(table, where, "name", str),
@@ -184,9 +200,12 @@ class _Reader:
             successions=tuple(sorted(successions, key=lambda s: s.since)),
         )
 
-    def template(self, table: Mapping[str, Any], where: str, agency: str,
-                 indicators: Mapping[str, IndicatorSpec]) -> TaskTemplateSpec:
-        self.known(table, where, ("key", "agency", "title", "description", "schedule", "indicators", "source"))
+    def template(
+        self, table: Mapping[str, Any], where: str, agency: str, indicators: Mapping[str, IndicatorSpec]
+    ) -> TaskTemplateSpec:
+        self.known(
+            table, where, ("key", "agency", "title", "description", "schedule", "indicators", "source")
+        )
         schedule = self.get(table, where, "schedule", str, None)
         if schedule is not None:
             try:  # the schedule syntax of duban.domain.schedule: a typo fails when the plugin loads
@@ -208,7 +227,9 @@ class _Reader:
         )
 
     def indicator(self, table: Mapping[str, Any], where: str) -> IndicatorSpec:
-        self.known(table, where, ("key", "name", "type", "unit", "required", "part_of", "minimum", "description"))
+        self.known(
+            table, where, ("key", "name", "type", "unit", "required", "part_of", "minimum", "description")
+        )
         kind = self.get(table, where, "type", str, "int", choices=INDICATOR_TYPES)
         numeric = kind in ("int", "float")
         minimum = self.get(table, where, "minimum", (int, float), 0 if numeric else None)

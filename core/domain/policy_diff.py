@@ -42,8 +42,12 @@ class PolicyDiff:
 
     def as_dict(self) -> dict[str, list[dict[str, object]]]:
         def one(t: TaskFacts) -> dict[str, object]:
-            return {"section": t.section, "number": t.number, "text": t.text,
-                    "parties": sorted([list(p) for p in t.parties])}
+            return {
+                "section": t.section,
+                "number": t.number,
+                "text": t.text,
+                "parties": sorted([list(p) for p in t.parties]),
+            }
 
         return {
             "added": [one(t) for t in self.added],

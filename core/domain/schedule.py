@@ -33,9 +33,11 @@ from duban.domain.lunar_dates import FESTIVAL_NAMES, canonical_festival_name, fe
 from duban.domain.workcal import WorkingCalendar
 from duban.errors import ParseError
 
-SYNTAX = ("once YYYY-MM-DD | every N months [from YYYY-MM-DD] | monthly | quarterly | half-yearly | "
-          "yearly [MM-DD] | holiday 节日名 [+N|-N] | N working days after YYYY-MM-DD；"
-          "均可在末尾加 +Nwd（期末后第N个工作日），例如 quarterly +5wd")
+SYNTAX = (
+    "once YYYY-MM-DD | every N months [from YYYY-MM-DD] | monthly | quarterly | half-yearly | "
+    "yearly [MM-DD] | holiday 节日名 [+N|-N] | N working days after YYYY-MM-DD；"
+    "均可在末尾加 +Nwd（期末后第N个工作日），例如 quarterly +5wd"
+)
 
 
 class RuleSyntaxError(ParseError, ValueError):
@@ -56,6 +58,7 @@ class Occurrence:
 
 
 # -- rule bases ---------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Once:
@@ -84,8 +87,10 @@ class EveryMonths:
         if not 1 <= self.months <= 120:
             raise RuleSyntaxError(f"周期月数应在 1 到 120 之间，而不是 {self.months}")
         if self.anchor is None and 12 % self.months:
-            raise RuleSyntaxError(f"{self.months} 个月不能整除一年，需要指定起始日期",
-                                  expected=f"every {self.months} months from YYYY-MM-DD")
+            raise RuleSyntaxError(
+                f"{self.months} 个月不能整除一年，需要指定起始日期",
+                expected=f"every {self.months} months from YYYY-MM-DD",
+            )
 
     def _period_start(self, k: int) -> date:
         if self.anchor is None:
@@ -199,8 +204,10 @@ class Rule:
 
     def occurrences(self, start: date, end: date, calendar: WorkingCalendar) -> list[Occurrence]:
         """Every occurrence whose nominal date lies in ``start``..``end`` (inclusive), in date order."""
-        return [Occurrence(period, nominal, self.due_date(nominal, calendar))
-                for period, nominal in self.base.nominals(start, end)]
+        return [
+            Occurrence(period, nominal, self.due_date(nominal, calendar))
+            for period, nominal in self.base.nominals(start, end)
+        ]
 
     def __str__(self) -> str:
         suffix = f" {self.working_days:+d}wd" if self.working_days else ""
@@ -228,14 +235,17 @@ def milestone_key(task_id: int | str, responsibility_id: int | str, period: str)
 _DATE = r"(\d{4}-\d{1,2}-\d{1,2})"
 _FROM = rf"(?:\s+from\s+{_DATE})?"
 _WD_SUFFIX = re.compile(r"^(.*?)\s*([+-]\d+)\s*wd$", re.IGNORECASE)
-_PATTERNS = tuple((kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in (
-    ("once", rf"^once\s+{_DATE}$"),
-    ("every", rf"^every\s+(\d+)\s+months?{_FROM}$"),
-    ("named", rf"^(monthly|quarterly|half-yearly|yearly){_FROM}$"),
-    ("yearly", r"^yearly\s+(\d{1,2})-(\d{1,2})$"),
-    ("holiday", r"^holiday\s+(\S+?)(?:\s*([+-]\d+)(?:\s*days?|d)?)?$"),
-    ("wd_after", rf"^(\d+)\s+working\s+days?\s+after\s+{_DATE}$"),
-))
+_PATTERNS = tuple(
+    (kind, re.compile(pattern, re.IGNORECASE))
+    for kind, pattern in (
+        ("once", rf"^once\s+{_DATE}$"),
+        ("every", rf"^every\s+(\d+)\s+months?{_FROM}$"),
+        ("named", rf"^(monthly|quarterly|half-yearly|yearly){_FROM}$"),
+        ("yearly", r"^yearly\s+(\d{1,2})-(\d{1,2})$"),
+        ("holiday", r"^holiday\s+(\S+?)(?:\s*([+-]\d+)(?:\s*days?|d)?)?$"),
+        ("wd_after", rf"^(\d+)\s+working\s+days?\s+after\s+{_DATE}$"),
+    )
+)
 _NAMED_MONTHS = {name: months for months, name in _NAMED_PERIODS.items()}
 
 
@@ -272,15 +282,19 @@ def _build(kind: str, match: re.Match[str], text: str) -> tuple[Base, int]:
         try:
             date(2000, month, day)  # a leap year, so 02-29 is allowed
         except ValueError:
-            raise RuleSyntaxError(f"排期规则“{text}”中的日期 {month:02d}-{day:02d} 不存在",
-                                  expected="yearly MM-DD，例如 yearly 01-31") from None
+            raise RuleSyntaxError(
+                f"排期规则“{text}”中的日期 {month:02d}-{day:02d} 不存在",
+                expected="yearly MM-DD，例如 yearly 01-31",
+            ) from None
         return Yearly(month, day), 0
     if kind == "holiday":
         name = match.group(1)
         canonical = canonical_festival_name(name)
         if canonical is None:
-            raise RuleSyntaxError(f"排期规则“{text}”中的节日“{name}”未知",
-                                  expected="holiday 节日名 [+N|-N]，节日名为：" + "、".join(FESTIVAL_NAMES))
+            raise RuleSyntaxError(
+                f"排期规则“{text}”中的节日“{name}”未知",
+                expected="holiday 节日名 [+N|-N]，节日名为：" + "、".join(FESTIVAL_NAMES),
+            )
         days = int(match.group(2) or 0)
         if abs(days) > 366:
             raise RuleSyntaxError(f"排期规则“{text}”的偏移超过一年", expected="-366 到 +366 之间的天数")
@@ -292,8 +306,7 @@ def _every(months: int, anchor: str | None, text: str) -> EveryMonths:
     try:
         return EveryMonths(months, _parse_date(anchor, text) if anchor else None)
     except RuleSyntaxError as exc:
-        raise RuleSyntaxError(f"排期规则“{text}”：{exc.reason}",
-                              expected=exc.expected or SYNTAX) from None
+        raise RuleSyntaxError(f"排期规则“{text}”：{exc.reason}", expected=exc.expected or SYNTAX) from None
 
 
 def _parse_date(value: str, text: str) -> date:

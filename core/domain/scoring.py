@@ -177,9 +177,14 @@ def cap_deductions(terms: Sequence[Term], cap: float, *, task_id: int, task: str
     if lost <= cap:
         return None
     back = points(lost - cap)
-    return Term("cap", f"单项任务扣分封顶 {num(cap)} 分", back,
-                f"本任务扣分 {num(points(lost))} 分，超出上限 {num(cap)} 分，返还 {num(back)} 分",
-                task_id=task_id, task=task)
+    return Term(
+        "cap",
+        f"单项任务扣分封顶 {num(cap)} 分",
+        back,
+        f"本任务扣分 {num(points(lost))} 分，超出上限 {num(cap)} 分，返还 {num(back)} 分",
+        task_id=task_id,
+        task=task,
+    )
 
 
 def total(terms: Iterable[Term]) -> float:
@@ -195,9 +200,17 @@ def rank(scores: Sequence[Mapping[str, Any]]) -> list[int]:
 
 
 def term_to_dict(term: Term) -> dict[str, Any]:
-    return {"code": term.code, "label": term.label, "points": term.points, "formula": term.formula,
-            "task_id": term.task_id, "task": term.task, "role": term.role, "count": term.count,
-            "refs": [{"kind": r.kind, "id": r.id} for r in term.refs]}
+    return {
+        "code": term.code,
+        "label": term.label,
+        "points": term.points,
+        "formula": term.formula,
+        "task_id": term.task_id,
+        "task": term.task,
+        "role": term.role,
+        "count": term.count,
+        "refs": [{"kind": r.kind, "id": r.id} for r in term.refs],
+    }
 
 
 @dataclass(frozen=True)
@@ -277,27 +290,50 @@ def result_tables(result: Mapping[str, Any]) -> list[Table]:
         sums: dict[str, float] = {}
         for t in d["terms"]:
             sums[t["code"]] = sums.get(t["code"], 0.0) + t["points"]
-        scores.append({**d, **{f"lost_{k}": points(-sums.get(k, 0.0)) for k in
-                               ("on_time", "overdue", "returned", "red", "error")},
-                       "cap_back": points(sums.get("cap", 0.0))})
+        scores.append(
+            {
+                **d,
+                **{
+                    f"lost_{k}": points(-sums.get(k, 0.0))
+                    for k in ("on_time", "overdue", "returned", "red", "error")
+                },
+                "cap_back": points(sums.get("cap", 0.0)),
+            }
+        )
         for t in d["terms"]:
-            terms.append({"rank": d["rank"], "agency_name": d["agency_name"],
-                          "jurisdiction_name": d["jurisdiction_name"], **t,
-                          "role_name": ROLE_NAMES.get(t.get("role") or "", ""),
-                          "refs": "、".join(f"{REF_NAMES[r['kind']]}#{r['id']}" for r in t["refs"])})
+            terms.append(
+                {
+                    "rank": d["rank"],
+                    "agency_name": d["agency_name"],
+                    "jurisdiction_name": d["jurisdiction_name"],
+                    **t,
+                    "role_name": ROLE_NAMES.get(t.get("role") or "", ""),
+                    "refs": "、".join(f"{REF_NAMES[r['kind']]}#{r['id']}" for r in t["refs"]),
+                }
+            )
     evidence = []
     for e in result.get("evidence", []):
         d = where.get((e["agency"], e["jurisdiction"]), {})
-        evidence.append({**e, "agency_name": d.get("agency_name", e["agency"]),
-                         "jurisdiction_name": d.get("jurisdiction_name", e["jurisdiction"] or ""),
-                         "kind_name": KIND_NAMES.get(e["kind"], e["kind"]),
-                         "role_name": ROLE_NAMES.get(e.get("role") or "", ""),
-                         "ref": f"{REF_NAMES[e['ref_kind']]}#{e['ref_id']}"})
-    return [Table("考核得分", SCORE_COLUMNS, scores), Table("得分构成", TERM_COLUMNS, terms),
-            Table("扣分依据", EVIDENCE_COLUMNS, evidence)]
+        evidence.append(
+            {
+                **e,
+                "agency_name": d.get("agency_name", e["agency"]),
+                "jurisdiction_name": d.get("jurisdiction_name", e["jurisdiction"] or ""),
+                "kind_name": KIND_NAMES.get(e["kind"], e["kind"]),
+                "role_name": ROLE_NAMES.get(e.get("role") or "", ""),
+                "ref": f"{REF_NAMES[e['ref_kind']]}#{e['ref_id']}",
+            }
+        )
+    return [
+        Table("考核得分", SCORE_COLUMNS, scores),
+        Table("得分构成", TERM_COLUMNS, terms),
+        Table("扣分依据", EVIDENCE_COLUMNS, evidence),
+    ]
 
 
 def result_title(result: Mapping[str, Any]) -> str:
     where = result.get("jurisdiction_name") or "全部辖区"
-    return (f"{where} {result['period']} 年度考核（{result.get('scheme_title') or result['scheme']}，"
-            f"截至 {result['as_of']}）")
+    return (
+        f"{where} {result['period']} 年度考核（{result.get('scheme_title') or result['scheme']}，"
+        f"截至 {result['as_of']}）"
+    )

@@ -88,7 +88,7 @@ def normalise_text(text: str) -> str:
 
 
 def _bigrams(text: str) -> Counter[str]:
-    return Counter(text[i:i + 2] for i in range(len(text) - 1))
+    return Counter(text[i : i + 2] for i in range(len(text) - 1))
 
 
 class _Corpus:
@@ -118,9 +118,15 @@ def _relative(position: int, count: int) -> float:
     return (position - 1) / (count - 1) if count > 1 else 0.0
 
 
-def propose(children: Sequence[MatchTask], parents: Sequence[MatchTask], *, keep: int = 3,
-            min_confidence: float = MIN_CONFIDENCE, merge_coverage: float = MERGE_COVERAGE,
-            merge_relative: float = MERGE_RELATIVE) -> list[Proposal]:
+def propose(
+    children: Sequence[MatchTask],
+    parents: Sequence[MatchTask],
+    *,
+    keep: int = 3,
+    min_confidence: float = MIN_CONFIDENCE,
+    merge_coverage: float = MERGE_COVERAGE,
+    merge_relative: float = MERGE_RELATIVE,
+) -> list[Proposal]:
     """For each child task, the parent task(s) it implements, best first, and the top ``keep`` candidates."""
     if not parents:
         return [Proposal(c.key, c.ident, ()) for c in children]
@@ -141,16 +147,30 @@ def propose(children: Sequence[MatchTask], parents: Sequence[MatchTask], *, keep
             ratio = fuzz.ratio(norm_c[i], norm_p[j]) / 100.0
             text = 0.4 * cov_parent + 0.4 * cov_child + 0.2 * ratio
             parties = _jaccard(child.agencies, parent.agencies)
-            order = 1.0 - abs(_relative(child.position, len(children)) - _relative(parent.position, len(parents)))
+            order = 1.0 - abs(
+                _relative(child.position, len(children)) - _relative(parent.position, len(parents))
+            )
             score = WEIGHTS["text"] * text + WEIGHTS["parties"] * parties + WEIGHTS["order"] * order
-            scored.append(Candidate(parent.key, parent.ident, round(min(1.0, score), 3), round(text, 3),
-                                    round(cov_parent, 3), round(parties, 3), round(order, 3)))
+            scored.append(
+                Candidate(
+                    parent.key,
+                    parent.ident,
+                    round(min(1.0, score), 3),
+                    round(text, 3),
+                    round(cov_parent, 3),
+                    round(parties, 3),
+                    round(order, 3),
+                )
+            )
         scored.sort(key=lambda c: (-c.confidence, -c.coverage))
         best = scored[0]
         chosen: list[Candidate] = []
         if best.confidence >= min_confidence:
             chosen.append(best)
-            chosen += [c for c in scored[1:] if c.coverage >= merge_coverage
-                       and c.confidence >= merge_relative * best.confidence]
+            chosen += [
+                c
+                for c in scored[1:]
+                if c.coverage >= merge_coverage and c.confidence >= merge_relative * best.confidence
+            ]
         proposals.append(Proposal(child.key, child.ident, tuple(chosen), tuple(scored[:keep])))
     return proposals

@@ -42,8 +42,9 @@ class WorkingCalendar:
     Monday to Friday. ``covered_years`` says for each year whether its 调休 make-up days are known.
     """
 
-    def __init__(self, exceptions: Mapping[date, tuple[bool, str]],
-                 covered_years: Mapping[int, bool]) -> None:
+    def __init__(
+        self, exceptions: Mapping[date, tuple[bool, str]], covered_years: Mapping[int, bool]
+    ) -> None:
         self._exceptions = MappingProxyType(dict(exceptions))
         self._covered = MappingProxyType(dict(covered_years))
 

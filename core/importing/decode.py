@@ -39,11 +39,13 @@ def decode_bytes(data: bytes, *, file: str = "<bytes>") -> str:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             try:
-                text = data[len(bom):].decode(encoding)
+                text = data[len(bom) :].decode(encoding)
             except UnicodeDecodeError as exc:
                 raise ParseError(
                     f"文件以 {encoding} 的 BOM 开头，但内容不是 {encoding} 编码",
-                    file=file, line=_line_of(data, exc.start + len(bom)), expected=EXPECTED_ENCODINGS,
+                    file=file,
+                    line=_line_of(data, exc.start + len(bom)),
+                    expected=EXPECTED_ENCODINGS,
                 ) from exc
             break
     else:
@@ -57,7 +59,9 @@ def decode_bytes(data: bytes, *, file: str = "<bytes>") -> str:
                 offset = max(utf8_error.start, exc.start)
                 raise ParseError(
                     "无法识别文件编码：既不是 UTF-8，也不是 GB18030/GBK",
-                    file=file, line=_line_of(data, offset), expected=EXPECTED_ENCODINGS,
+                    file=file,
+                    line=_line_of(data, offset),
+                    expected=EXPECTED_ENCODINGS,
                 ) from exc
     if _looks_binary(text):
         raise ParseError("文件不是文本文件（含有二进制内容）", file=file, line=1, expected=EXPECTED_ENCODINGS)

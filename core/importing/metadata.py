@@ -48,8 +48,9 @@ _IMPLEMENTS = re.compile(
     + DOC_NUMBER.pattern.replace("(?P<org>", "(?:").replace("(?P<year>", "(?:").replace("(?P<n>", "(?:")
     + r")\s*[）)]"
 )
-_SHORT_PROVINCES = {re.sub(r"(省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)$", "", n): n
-                    for _, n in PROVINCES}
+_SHORT_PROVINCES = {
+    re.sub(r"(省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)$", "", n): n for _, n in PROVINCES
+}
 
 
 def squeeze(text: str) -> str:
@@ -161,7 +162,7 @@ def _place(name: str) -> tuple[str | None, str | None]:
     """(jurisdiction, level) that an agency's name implies: 云南省民政厅 → (云南省, province)."""
     for _, full in PROVINCES:
         if name.startswith(full):
-            rest = name[len(full):]
+            rest = name[len(full) :]
             m = re.match(r"([\u4e00-\u9fff]{1,7}?(?:自治州|市|州|盟|地区))(?=[\u4e00-\u9fff]{2})", rest)
             if m is not None and not re.match(r"(?:市场|州级|市级)", rest):
                 return full + m.group(1), "prefecture"
@@ -198,7 +199,11 @@ def issued_date(lines: Sequence[str], skip: set[int]) -> tuple[dt.date | None, i
         m = re.fullmatch(r"(.{6,16}日)(印发|发布|制发)?", s)
         if m is not None:
             day, guessed = parse_date(m.group(1))
-            if day is not None and not guessed and re.fullmatch(r"[\d〇零一二三四五六七八九十年月日]+", m.group(1)):
+            if (
+                day is not None
+                and not guessed
+                and re.fullmatch(r"[\d〇零一二三四五六七八九十年月日]+", m.group(1))
+            ):
                 (printed if m.group(2) else plain).append((day, i + 1))
                 continue
         if re.match(r"(?:时间|发布时间|发布日期|成文日期|日期)[:：]", s):
@@ -226,7 +231,7 @@ def comment_deadline(lines: Sequence[str]) -> tuple[dt.date | None, int | None, 
         m = _DEADLINE.search(s)
         if m is None or "意见" not in s and "反馈" not in s:
             continue
-        day, guessed = parse_date(s[m.end(): m.end() + 24])
+        day, guessed = parse_date(s[m.end() : m.end() + 24])
         if day is not None:
             return day, i + 1, guessed
     return None, None, False

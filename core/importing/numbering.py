@@ -12,8 +12,20 @@ from dataclasses import dataclass
 
 __all__ = ["Marker", "STYLE_RANK", "cn_to_int", "int_to_cn", "match_marker"]
 
-_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
-           "八": 8, "九": 9}
+_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _UNITS = {"十": 10, "百": 100}
 CN_NUMERAL = "零〇一二两三四五六七八九十百"
 
@@ -57,8 +69,13 @@ def int_to_cn(value: int) -> str:
         tens, ones = divmod(value, 10)
         return digits[tens] + "十" + (digits[ones] if ones else "")
     hundreds, rest = divmod(value, 100)
-    tail = "" if rest == 0 else ("零" + digits[rest] if rest < 10 else
-                                 (("一" + int_to_cn(rest)) if rest < 20 else int_to_cn(rest)))
+    tail = (
+        ""
+        if rest == 0
+        else (
+            "零" + digits[rest] if rest < 10 else (("一" + int_to_cn(rest)) if rest < 20 else int_to_cn(rest))
+        )
+    )
     return digits[hundreds] + "百" + tail
 
 

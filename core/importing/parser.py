@@ -95,8 +95,13 @@ class _Flat:
             chunk = _clean_line(raw)
             if not chunk:
                 continue
-            if parts and parts[-1][-1:].isascii() and parts[-1][-1:].isalnum() and chunk[0].isascii() \
-                    and chunk[0].isalnum():
+            if (
+                parts
+                and parts[-1][-1:].isascii()
+                and parts[-1][-1:].isalnum()
+                and chunk[0].isascii()
+                and chunk[0].isalnum()
+            ):
                 chunk = " " + chunk
             parts.append(chunk)
             line_of.extend([i + 1] * len(chunk))
@@ -189,7 +194,7 @@ def _find_clause(flat: _Flat, is_names_only: Callable[[str], bool]) -> _Clause |
         start = find_clause_open(text, close)
         if start is None:
             continue
-        content = meta.squeeze(text[start + 1: close])
+        content = meta.squeeze(text[start + 1 : close])
         if _is_clause(content, is_names_only):
             return _Clause(start, close + 1, content, True)
     # An unclosed clause: 民政部负责 at the end of a line, after an unmatched opening bracket.
@@ -205,7 +210,7 @@ def _find_clause(flat: _Flat, is_names_only: Callable[[str], bool]) -> _Clause |
                 depth += 1
             elif text[i] in OPEN:
                 if depth == 0:
-                    content = meta.squeeze(text[i + 1: end])
+                    content = meta.squeeze(text[i + 1 : end])
                     if _is_clause(content, is_names_only):
                         return _Clause(i, end, content, False)
                     break
@@ -330,8 +335,16 @@ def _parse(text: str, registry: AgencyRegistry, *, source: str, strict: bool, re
         clause_line = flat.line_of[clause.open]
         if not clause.closed:
             warnings.append(ParseWarning(clause_line, f"责任条款缺少右括号：“{clause.content}”"))
-        tasks.append(_Task(item, body, clause, read_clause(_strip_convention(clause.content)),
-                           item.start + 1, clause_line))
+        tasks.append(
+            _Task(
+                item,
+                body,
+                clause,
+                read_clause(_strip_convention(clause.content)),
+                item.start + 1,
+                clause_line,
+            )
+        )
 
     if not tasks:
         broken = _UNBROKEN.sub("\n", text)
@@ -347,8 +360,12 @@ def _parse(text: str, registry: AgencyRegistry, *, source: str, strict: bool, re
         before = [t for t in tasks if t.line <= annex]
         after = [t for t in tasks if t.line > annex]
         if before and after:
-            warnings.append(ParseWarning(
-                annex + 1, f"正文中有 {len(before)} 条带责任条款的条目，以附件任务分工为准，正文条目未导入"))
+            warnings.append(
+                ParseWarning(
+                    annex + 1,
+                    f"正文中有 {len(before)} 条带责任条款的条目，以附件任务分工为准，正文条目未导入",
+                )
+            )
             tasks = after
 
     task_lines = {i for t in tasks for i in range(t.item.start, t.clause_line)}
@@ -380,21 +397,26 @@ def _parse(text: str, registry: AgencyRegistry, *, source: str, strict: bool, re
         if deadline is None:
             warnings.append(ParseWarning(draft_line, "征求意见稿未写明意见反馈截止日期"))
         elif guessed:
-            warnings.append(ParseWarning(
-                deadline_line, f"意见反馈截止日期写法不规范，按 {deadline.isoformat()} 理解，请核对"))
+            warnings.append(
+                ParseWarning(
+                    deadline_line, f"意见反馈截止日期写法不规范，按 {deadline.isoformat()} 理解，请核对"
+                )
+            )
     implemented, _ = meta.implements(lines, number)
     if implemented is None and level not in (None, "national"):
         warnings.append(ParseWarning(None, "地方文件未写明所依据的上级文件文号，“依据文件”留空"))
 
     # --- roles
-    convention = next(
-        (i + 1 for i, line in enumerate(lines) if _CONVENTION.search(meta.squeeze(line))), None
-    )
+    convention = next((i + 1 for i, line in enumerate(lines) if _CONVENTION.search(meta.squeeze(line))), None)
     if convention is not None:
         if convention > max(t.clause_line for t in tasks):
             convention = 0  # a footnote after the list: it governs the whole list
-        warnings.append(ParseWarning(
-            convention or None, "文件约定“列第一位者为牵头单位”：未写“牵头”的条款按第一位牵头、其余配合理解"))
+        warnings.append(
+            ParseWarning(
+                convention or None,
+                "文件约定“列第一位者为牵头单位”：未写“牵头”的条款按第一位牵头、其余配合理解",
+            )
+        )
     named = {registry.resolve(p.name) for t in tasks for p in t.grammar.parties if not p.group}
     named |= set(issuers)
     everyone = list(issuers) if len(issuers) > 1 else [k for k in registry.keys() if k in named]
@@ -405,13 +427,22 @@ def _parse(text: str, registry: AgencyRegistry, *, source: str, strict: bool, re
         first_leads = convention is not None and task.clause_line >= convention
         grammar = task.grammar
         if grammar.stray_comma and not first_leads:
-            warnings.append(ParseWarning(task.clause_line, f"责任条款“{task.clause.content}”中有多余的逗号，"
-                                                           "逗号前的单位按与其后单位共同负责理解"))
+            warnings.append(
+                ParseWarning(
+                    task.clause_line,
+                    f"责任条款“{task.clause.content}”中有多余的逗号，逗号前的单位按与其后单位共同负责理解",
+                )
+            )
         if grammar.etc:
-            warnings.append(ParseWarning(task.clause_line, f"责任条款“{task.clause.content}”以“等”列举，"
-                                                           "可能还有未列出的单位"))
+            warnings.append(
+                ParseWarning(
+                    task.clause_line, f"责任条款“{task.clause.content}”以“等”列举，可能还有未列出的单位"
+                )
+            )
         if not grammar.parties:
-            warnings.append(ParseWarning(task.clause_line, f"责任条款“{task.clause.content}”没有写明责任单位"))
+            warnings.append(
+                ParseWarning(task.clause_line, f"责任条款“{task.clause.content}”没有写明责任单位")
+            )
         if any(p.group for p in grammar.parties) and not everyone:
             warnings.append(ParseWarning(task.clause_line, "“各部门”无法展开：未找到发文单位"))
         responsibilities = _roles(task, first_leads, everyone, ctx)
@@ -422,14 +453,16 @@ def _parse(text: str, registry: AgencyRegistry, *, source: str, strict: bool, re
             where = f"第{ident[0]}部分" if ident[0] else "文件中"
             warnings.append(ParseWarning(task.line, f"{where}任务编号“{ident[1]}”重复"))
         seen_ids.add(ident)
-        parsed.append(ParsedTask(
-            section=task.item.section,
-            number=task.item.marker.label,
-            text=task.text,
-            responsibilities=responsibilities,
-            schedule_hints=tuple(schedule_hints(task.text)),
-            line=task.line,
-        ))
+        parsed.append(
+            ParsedTask(
+                section=task.item.section,
+                number=task.item.marker.label,
+                text=task.text,
+                responsibilities=responsibilities,
+                schedule_hints=tuple(schedule_hints(task.text)),
+                line=task.line,
+            )
+        )
 
     return ParsedPolicy(
         doc_number=number,

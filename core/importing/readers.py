@@ -43,4 +43,6 @@ def read_document(path: str | Path, readers: Iterable[DocumentReaderSpec]) -> st
     except OSError as exc:
         raise ParseError(f"无法读取文件：{exc.strerror or exc}", file=str(path)) from exc
     except Exception as exc:  # a reader plugin's bug: name the plugin, keep the cause
-        raise PluginError(f"文档读取插件“{spec.name}”读取 {path} 时出错：{type(exc).__name__}: {exc}") from exc
+        raise PluginError(
+            f"文档读取插件“{spec.name}”读取 {path} 时出错：{type(exc).__name__}: {exc}"
+        ) from exc

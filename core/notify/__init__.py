@@ -20,6 +20,16 @@ from duban.notify.routes import (
 )
 
 __all__ = [
-    "COORDINATOR", "LEADERSHIP", "Delivery", "NotifyConfig", "Route", "Rules", "Sender", "department_receiver",
-    "load_notify_config", "message_parts", "parse_route", "send",
+    "COORDINATOR",
+    "LEADERSHIP",
+    "Delivery",
+    "NotifyConfig",
+    "Route",
+    "Rules",
+    "Sender",
+    "department_receiver",
+    "load_notify_config",
+    "message_parts",
+    "parse_route",
+    "send",
 ]

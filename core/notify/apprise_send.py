@@ -52,8 +52,10 @@ def chat_parameters(url: str) -> dict[str, str | None]:
     plugin = _instantiate(url)
     if plugin is None:
         return {}
-    return {"token": getattr(plugin, "token", None) or getattr(plugin, "key", None),
-            "secret": getattr(plugin, "secret", None)}
+    return {
+        "token": getattr(plugin, "token", None) or getattr(plugin, "key", None),
+        "secret": getattr(plugin, "secret", None),
+    }
 
 
 def send_apprise(route: Route, title: str, body: str, *, timeout: float) -> Delivery:
@@ -65,12 +67,17 @@ def send_apprise(route: Route, title: str, body: str, *, timeout: float) -> Deli
     app = apprise.Apprise(asset=asset)
     if not app.add(route.url):
         return Delivery(False, True, "apprise 无法解析该地址")
-    result = app.notify(body=body, title=title, body_format=apprise.NotifyFormat.TEXT,
-                        timeout=timeout if timeout else 0)
+    result = app.notify(
+        body=body, title=title, body_format=apprise.NotifyFormat.TEXT, timeout=timeout if timeout else 0
+    )
     if result:
         return Delivery(True)
-    messages = [entry.message for res in result.results for entry in res.logs()
-                if entry.level in ("WARNING", "ERROR", "CRITICAL")]
+    messages = [
+        entry.message
+        for res in result.results
+        for entry in res.logs()
+        if entry.level in ("WARNING", "ERROR", "CRITICAL")
+    ]
     status = getattr(result.status, "name", str(result.status))
     if result.status == apprise.AppriseResultStatus.NOMATCH:
         return Delivery(False, True, "没有匹配的通知渠道（apprise NOMATCH）")

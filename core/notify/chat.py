@@ -39,8 +39,8 @@ VENDOR_BASE = {
 }
 #: codes in a 200 body that mean "try again later" (rate limits, system busy)
 RETRYABLE_CODES: dict[str, frozenset[int]] = {
-    "wecombot": frozenset({-1, 45009, 45033}),        # 系统繁忙; api freq out of limit; 并发过高
-    "dingtalk": frozenset({-1, 130101, 410100}),      # 系统繁忙; send too fast; 限流
+    "wecombot": frozenset({-1, 45009, 45033}),  # 系统繁忙; api freq out of limit; 并发过高
+    "dingtalk": frozenset({-1, 130101, 410100}),  # 系统繁忙; send too fast; 限流
     "feishu": frozenset({9499, 11232, 11233, 11247}),  # too many requests; frequency limited
     "lark": frozenset({9499, 11232, 11233, 11247}),
 }
@@ -53,9 +53,9 @@ def _sign(secret: str, timestamp: str) -> str:
 
 
 def _feishu_sign(secret: str, timestamp: str) -> str:
-    return base64.b64encode(
-        hmac.new(f"{timestamp}\n{secret}".encode(), b"", hashlib.sha256).digest()
-    ).decode("ascii")
+    return base64.b64encode(hmac.new(f"{timestamp}\n{secret}".encode(), b"", hashlib.sha256).digest()).decode(
+        "ascii"
+    )
 
 
 def build_request(route: Route, text: str, *, now: float | None = None) -> tuple[str, dict[str, Any]]:
@@ -67,8 +67,10 @@ def build_request(route: Route, text: str, *, now: float | None = None) -> tuple
     base = route.base or VENDOR_BASE[route.scheme]
     now = time.time() if now is None else now
     if route.scheme == "wecombot":
-        return (f"{base}/cgi-bin/webhook/send?key={quote(token, safe='')}",
-                {"msgtype": "text", "text": {"content": text}})
+        return (
+            f"{base}/cgi-bin/webhook/send?key={quote(token, safe='')}",
+            {"msgtype": "text", "text": {"content": text}},
+        )
     if route.scheme == "dingtalk":
         query = {"access_token": token}
         secret = params.get("secret")
@@ -110,8 +112,11 @@ def post_chat(route: Route, text: str, *, timeout: float = 10.0) -> Delivery:
     """POST ``text`` to the robot of ``route`` and read its verdict."""
     endpoint, payload = build_request(route, text)
     request = urllib.request.Request(
-        endpoint, data=json.dumps(payload, ensure_ascii=False).encode("utf-8"), method="POST",
-        headers={"Content-Type": "application/json; charset=utf-8", "User-Agent": "duban"})
+        endpoint,
+        data=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
+        method="POST",
+        headers={"Content-Type": "application/json; charset=utf-8", "User-Agent": "duban"},
+    )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - http(s) only, by config
             raw = response.read()

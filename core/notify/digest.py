@@ -20,19 +20,19 @@ class DigestItem:
 
     milestone_id: int
     responsibility_id: int
-    policy: str            # doc number or title
+    policy: str  # doc number or title
     policy_title: str
-    task: str              # "三" or "2.三"
+    task: str  # "三" or "2.三"
     task_text: str
     role: str
     period: str
-    due: dt.date           # effective due date
+    due: dt.date  # effective due date
     original_due: dt.date
-    level: str             # blue | yellow | red
-    days_overdue: int      # working days after the due date
-    days_left: int = 0     # working days until the due date
+    level: str  # blue | yellow | red
+    days_overdue: int  # working days after the due date
+    days_left: int = 0  # working days until the due date
     returned: bool = False
-    department: str = ""   # display name, for the coordinator's digest
+    department: str = ""  # display name, for the coordinator's digest
     receiver: str = ""
 
 
@@ -71,9 +71,13 @@ def _item_lines(item: DigestItem, rules_escalate: int, *, for_department: bool) 
     if for_department:
         lines.append(f"         办理：{submit}")
         if item.level == "blue":
-            lines.append(f"         如需延期：duban extend request {item.milestone_id} --to 日期 --reason 理由 --progress 进展")
+            lines.append(
+                f"         如需延期：duban extend request {item.milestone_id} --to 日期 --reason 理由 --progress 进展"
+            )
     else:
-        lines.append(f"         部门办理：{submit}；查看：duban status --agency {item.receiver.split('@')[0]}")
+        lines.append(
+            f"         部门办理：{submit}；查看：duban status --agency {item.receiver.split('@')[0]}"
+        )
     return lines
 
 
@@ -99,25 +103,32 @@ def _order(items: Iterable[DigestItem]) -> list[DigestItem]:
     return sorted(items, key=lambda i: (-LEVEL_RANK[i.level], i.policy, i.task, i.due, i.milestone_id))
 
 
-def department_digest(department: str, receiver: str, day: dt.date, items: Sequence[DigestItem], *,
-                      escalate_after: int) -> tuple[str, str]:
+def department_digest(
+    department: str, receiver: str, day: dt.date, items: Sequence[DigestItem], *, escalate_after: int
+) -> tuple[str, str]:
     """Subject and body of one department's digest: everything it owes, by policy and task."""
     overdue = sum(1 for i in items if i.level != "blue")
     soon = len(items) - overdue
-    counts = "，".join(p for p in (f"逾期 {overdue} 项" if overdue else "", f"即将到期 {soon} 项" if soon else "") if p)
+    counts = "，".join(
+        p for p in (f"逾期 {overdue} 项" if overdue else "", f"即将到期 {soon} 项" if soon else "") if p
+    )
     level = worst(i.level for i in items)
     subject = f"【督办·{LEVEL_NAMES[level]}】{department}：{counts}（{day.isoformat()}）"
     agency, _, jur = receiver.partition("@")
     lines = [f"{department}：", f"截至{cn_date(day)}，贵单位有以下督办事项，请及时报送进度。", ""]
     lines += _grouped(_order(items), escalate_after=escalate_after, for_department=True)
-    lines += ["", f"说明：蓝＝即将到期，黄＝已逾期，红＝逾期满 {escalate_after} 个工作日、已升级督办。",
-              f"查看全部：duban overdue --agency {agency} --jurisdiction {jur.split('#')[0]}（或在仪表盘“部门”页，按 3）",
-              FOOTER]
+    lines += [
+        "",
+        f"说明：蓝＝即将到期，黄＝已逾期，红＝逾期满 {escalate_after} 个工作日、已升级督办。",
+        f"查看全部：duban overdue --agency {agency} --jurisdiction {jur.split('#')[0]}（或在仪表盘“部门”页，按 3）",
+        FOOTER,
+    ]
     return subject, "\n".join(lines)
 
 
-def escalation_digest(day: dt.date, items: Sequence[DigestItem], *, escalate_after: int,
-                      leadership_of: str | None = None) -> tuple[str, str]:
+def escalation_digest(
+    day: dt.date, items: Sequence[DigestItem], *, escalate_after: int, leadership_of: str | None = None
+) -> tuple[str, str]:
     """The coordinator's (or a department leadership's) notice of milestones escalated today."""
     departments: dict[str, list[DigestItem]] = {}
     for item in _order(items):
@@ -126,8 +137,10 @@ def escalation_digest(day: dt.date, items: Sequence[DigestItem], *, escalate_aft
         subject = f"【督办·红】{leadership_of}有 {len(items)} 项逾期满 {escalate_after} 个工作日（{day.isoformat()}）"
         intro = f"截至{cn_date(day)}，{leadership_of}以下事项逾期已满 {escalate_after} 个工作日，已升级督办，请督促办理。"
     else:
-        subject = (f"【督办·红】升级督办：{len(departments)} 个部门 {len(items)} 项逾期满 {escalate_after} 个工作日"
-                   f"（{day.isoformat()}）")
+        subject = (
+            f"【督办·红】升级督办：{len(departments)} 个部门 {len(items)} 项逾期满 {escalate_after} 个工作日"
+            f"（{day.isoformat()}）"
+        )
         intro = f"截至{cn_date(day)}，以下事项逾期已满 {escalate_after} 个工作日，按规则升级督办。"
     lines = [intro, ""]
     for department, group in departments.items():
@@ -139,13 +152,26 @@ def escalation_digest(day: dt.date, items: Sequence[DigestItem], *, escalate_aft
     return subject, "\n".join(lines)
 
 
-def completion_notice(*, department: str, policy: str, task: str, task_text: str, responsibility_id: int,
-                      kind: str, day: dt.date, report_id: int | None) -> tuple[str, str]:
+def completion_notice(
+    *,
+    department: str,
+    policy: str,
+    task: str,
+    task_text: str,
+    responsibility_id: int,
+    kind: str,
+    day: dt.date,
+    report_id: int | None,
+) -> tuple[str, str]:
     """A responsibility asked for 办结 (``requested``) or was closed (``closed``)."""
     if kind == "requested":
         subject = f"【督办·办结申请】{department}申请办结：{policy} 任务{task}"
-        action = (f"请复核：duban review accept {report_id}（通过并办结）或 "
-                  f"duban review return {report_id} --reason 理由（退回）" if report_id else "请在仪表盘复核。")
+        action = (
+            f"请复核：duban review accept {report_id}（通过并办结）或 "
+            f"duban review return {report_id} --reason 理由（退回）"
+            if report_id
+            else "请在仪表盘复核。"
+        )
         what = f"{department}于 {day.isoformat()} 报送并申请办结责任 #{responsibility_id}。"
     else:
         subject = f"【督办·已办结】{department}：{policy} 任务{task}"
@@ -155,10 +181,15 @@ def completion_notice(*, department: str, policy: str, task: str, task_text: str
     return subject, body
 
 
-def failure_notice(*, message_id: int, receiver: str, subject: str, failures: Sequence[tuple[str, str]]) -> tuple[str, str]:
+def failure_notice(
+    *, message_id: int, receiver: str, subject: str, failures: Sequence[tuple[str, str]]
+) -> tuple[str, str]:
     """The coordinator's notice that a message could not be delivered and will not be retried."""
     lines = [f"消息 #{message_id}（发给 {receiver}）无法送达，不再重试：", f"  标题：{subject}"]
     lines += [f"  渠道 {label}：{detail}" for label, detail in failures]
-    lines += ["请检查通知渠道的配置（机器人密钥、签名、关键词、IP 白名单等），修改后可重新发送。",
-              "查看：duban notify log --failed", FOOTER]
+    lines += [
+        "请检查通知渠道的配置（机器人密钥、签名、关键词、IP 白名单等），修改后可重新发送。",
+        "查看：duban notify log --failed",
+        FOOTER,
+    ]
     return f"【督办·投递失败】消息 #{message_id} 无法送达 {receiver}", "\n".join(lines)

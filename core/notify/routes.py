@@ -37,8 +37,19 @@ LEADERSHIP = "leadership"
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _TAG = re.compile(r"^[^\s:,]+$")
 #: query arguments apprise adds to every URL it prints; noise in a log line
-_APPRISE_DEFAULT_ARGS = {"overflow", "format", "retry", "wait", "optional", "emojis", "tz", "store", "cto", "rto",
-                         "verify"}
+_APPRISE_DEFAULT_ARGS = {
+    "overflow",
+    "format",
+    "retry",
+    "wait",
+    "optional",
+    "emojis",
+    "tz",
+    "store",
+    "cto",
+    "rto",
+    "verify",
+}
 
 
 @dataclass(frozen=True)
@@ -123,7 +134,9 @@ def expand_env(url: str, where: str) -> str:
     def sub(match: re.Match[str]) -> str:
         value = os.environ.get(match.group(1))
         if value is None:
-            raise ConfigError(f"{where}：环境变量 {match.group(1)} 未设置（地址中引用了 ${{{match.group(1)}}}）")
+            raise ConfigError(
+                f"{where}：环境变量 {match.group(1)} 未设置（地址中引用了 ${{{match.group(1)}}}）"
+            )
         return value
 
     return _ENV_REF.sub(sub, url)
@@ -148,7 +161,9 @@ def parse_route(item: Mapping[str, Any], index: int, *, source: str = "notify.ro
     scheme = url.split("://", 1)[0].lower() if "://" in url else ""
     tags = item.get("tags") or []
     if not isinstance(tags, list) or not tags or not all(isinstance(t, str) and _TAG.match(t) for t in tags):
-        raise ConfigError(f"{where}：tags 应为非空的标签列表（如 [\"minzheng\", \"jur-530000\"]），标签中不能有冒号、逗号或空格")
+        raise ConfigError(
+            f'{where}：tags 应为非空的标签列表（如 ["minzheng", "jur-530000"]），标签中不能有冒号、逗号或空格'
+        )
     max_bytes = item.get("max_bytes")
     if max_bytes is not None and (not isinstance(max_bytes, int) or max_bytes < 64):
         raise ConfigError(f"{where}：max_bytes 应为不小于 64 的整数")
@@ -165,8 +180,16 @@ def parse_route(item: Mapping[str, Any], index: int, *, source: str = "notify.ro
             if urlsplit(base).scheme not in ("http", "https"):
                 raise ConfigError(f"{where}：base 应为 http:// 或 https:// 地址")
     shown = _tidy_redacted(redacted) + (f"?base={base}" if base else "")
-    return Route(index=index, name=name, url=url, tags=frozenset(tags), scheme=scheme, redacted=shown,
-                 max_bytes=max_bytes if max_bytes is not None else DEFAULT_MAX_BYTES.get(scheme), base=base)
+    return Route(
+        index=index,
+        name=name,
+        url=url,
+        tags=frozenset(tags),
+        scheme=scheme,
+        redacted=shown,
+        max_bytes=max_bytes if max_bytes is not None else DEFAULT_MAX_BYTES.get(scheme),
+        base=base,
+    )
 
 
 def _clock(value: str, key: str) -> dt.time:
@@ -179,12 +202,18 @@ def _clock(value: str, key: str) -> dt.time:
 def load_notify_config(settings: Any) -> NotifyConfig:
     """The ``[notify]`` table of the effective settings (a :class:`duban.config.Settings`), validated."""
     remind = tuple(sorted({int(n) for n in settings.get("notify.remind_days", [5, 1])}, reverse=True))
-    rules = Rules(remind, int(settings.get("notify.repeat_every", 3)), int(settings.get("notify.escalate_after", 5)))
+    rules = Rules(
+        remind, int(settings.get("notify.repeat_every", 3)), int(settings.get("notify.escalate_after", 5))
+    )
     if any(n < 1 for n in remind) or rules.repeat_every < 1 or rules.escalate_after < 1:
         raise ConfigError("配置项 notify.remind_days / repeat_every / escalate_after 应为正整数")
-    routes = tuple(parse_route(item, i) for i, item in enumerate(settings.get("notify.routes", []) or [], start=1))
+    routes = tuple(
+        parse_route(item, i) for i, item in enumerate(settings.get("notify.routes", []) or [], start=1)
+    )
     return NotifyConfig(
-        rules=rules, routes=routes, timezone=str(settings.get("general.timezone", "Asia/Shanghai")),
+        rules=rules,
+        routes=routes,
+        timezone=str(settings.get("general.timezone", "Asia/Shanghai")),
         quiet_start=_clock(str(settings.get("notify.quiet_start", "20:00")), "quiet_start"),
         quiet_end=_clock(str(settings.get("notify.quiet_end", "08:30")), "quiet_end"),
         retry_minutes=int(settings.get("notify.retry_minutes", 10)),

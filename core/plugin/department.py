@@ -57,10 +57,18 @@ def generic_report_findings(data: PluginData, report: ReportContext) -> list[Fin
     findings += check_no_personal_data(report)
     # Every agency's standing duty from 吉民发〔2020〕28号（二十二）: an annual plan and a focal person.
     key = data.agency.key
-    findings += check_flag(report, f"{key}.annual_plan_made", code="plan.not_made",
-                           message="尚未制定本部门农村留守妇女关爱服务年度工作计划，请尽快制定并报送。")
-    findings += check_flag(report, f"{key}.focal_person_set", code="plan.no_focal_person",
-                           message="尚未明确专责部门和具体负责人，请尽快明确。")
+    findings += check_flag(
+        report,
+        f"{key}.annual_plan_made",
+        code="plan.not_made",
+        message="尚未制定本部门农村留守妇女关爱服务年度工作计划，请尽快制定并报送。",
+    )
+    findings += check_flag(
+        report,
+        f"{key}.focal_person_set",
+        code="plan.no_focal_person",
+        message="尚未明确专责部门和具体负责人，请尽快明确。",
+    )
     return findings
 
 

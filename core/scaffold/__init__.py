@@ -34,18 +34,26 @@ _LEVEL_CN = {"national": "国家级", "province": "省级", "prefecture": "市�
 
 def default_names(name: str) -> dict[str, str]:
     """The usual names at each level: 教育 → 教育部 / 省教育厅 / 市教育局 / 县教育局."""
-    return {"national": f"{name}部", "province": f"省{name}厅", "prefecture": f"市{name}局", "county": f"县{name}局"}
+    return {
+        "national": f"{name}部",
+        "province": f"省{name}厅",
+        "prefecture": f"市{name}局",
+        "county": f"县{name}局",
+    }
 
 
 def _check_key(key: str) -> None:
     if not _KEY.fullmatch(key):
         raise ValidationError(
-            f"部门代码“{key}”无效：只能用小写英文字母、数字和下划线，以字母开头，最长 40 个字符（例如 jiaoyu）。")
+            f"部门代码“{key}”无效：只能用小写英文字母、数字和下划线，以字母开头，最长 40 个字符（例如 jiaoyu）。"
+        )
 
 
 def _check_name(value: str, what: str) -> None:
     if not _NAME.fullmatch(value):
-        raise ValidationError(f"{what}“{value}”无效：不能为空，不能含空格、引号或反斜杠（例如 教育、省教育厅）。")
+        raise ValidationError(
+            f"{what}“{value}”无效：不能为空，不能含空格、引号或反斜杠（例如 教育、省教育厅）。"
+        )
 
 
 def _toml(value: str) -> str:
@@ -99,7 +107,9 @@ def _validate(files: Mapping[str, str], key: str, existing: Iterable[AgencySpec]
     try:
         AgencyRegistry([*others, data.agency])
     except ValueError as exc:
-        raise ValidationError(f"部门名称与已安装的部门冲突（{exc}）；请用 --name 或 --national 等选项换一个名称。") from exc
+        raise ValidationError(
+            f"部门名称与已安装的部门冲突（{exc}）；请用 --name 或 --national 等选项换一个名称。"
+        ) from exc
     return data
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from string import Template
 
-PYPROJECT = Template('''\
+PYPROJECT = Template("""\
 [build-system]
 requires = ["setuptools>=69"]
 build-backend = "setuptools.build_meta"
@@ -47,9 +47,9 @@ target-version = "py311"
 
 [tool.ruff.lint]
 select = ["E", "F", "W", "I", "B", "UP"]
-''')
+""")
 
-PLUGIN_TOML = Template('''\
+PLUGIN_TOML = Template("""\
 # ${name}部门插件配置（duban 督办）
 # 本文件由${name}部门维护：部门名称、常规任务（任务模板）和报送指标。
 # 修改后在插件目录运行 `python -m pytest`，装好后运行 `duban plugins` 检查；
@@ -112,7 +112,7 @@ type = "int"
 unit = "人次"
 required = true
 description = "本期参加活动或接受服务的农村留守妇女人次。"
-''')
+""")
 
 INIT_PY = Template('''\
 """${name}部门插件（$key）：duban（督办）的部门插件。
@@ -301,7 +301,7 @@ def test_reports_of_other_agencies_are_left_alone() -> None:
     assert codes({"$key.women_served": -5}, agency="another_agency") == []
 ''')
 
-README_MD = Template('''\
+README_MD = Template("""\
 # $dist：${name}部门插件
 
 duban（督办）的${name}部门插件：告诉 duban ${name}部门在各级叫什么、有哪些常规职责（任务模板）、
@@ -347,4 +347,4 @@ duban agencies            # 应看到 $national 等名称
 
 出错时 `duban plugins` 会在 $key 名下显示错误（如 plugin.toml 的哪个键写错了），其他部门照常工作；
 设置环境变量 `DUBAN_DISABLE_PLUGINS=$key` 可以临时停用本插件。
-''')
+""")

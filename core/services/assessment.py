@@ -80,8 +80,6 @@ class TamperedError(DubanError):
     exit_code = 12
 
 
-
-
 class days_between(FunctionElement[int]):
     """Whole days from ``earlier`` to ``later`` (two dates) on SQLite and PostgreSQL."""
 
@@ -131,15 +129,23 @@ def _milestone_rows(scope: AssessScope) -> Select:
     acting = acting_agency_column(scope.as_of)
     stmt = (
         select(
-            f.c.milestone_id, f.c.responsibility_id, f.c.task_id, f.c.period, f.c.due_date, f.c.effective_due,
-            f.c.first_on, f.c.returned,
-            acting.label("agency"), Responsibility.jurisdiction_code.label("jurisdiction"),
+            f.c.milestone_id,
+            f.c.responsibility_id,
+            f.c.task_id,
+            f.c.period,
+            f.c.due_date,
+            f.c.effective_due,
+            f.c.first_on,
+            f.c.returned,
+            acting.label("agency"),
+            Responsibility.jurisdiction_code.label("jurisdiction"),
             Responsibility.role,
             case((or_(f.c.effective_due < as_of, f.c.first_on.is_not(None)), 1), else_=0).label("assessed"),
             case((on_time, 1), else_=0).label("on_time"),
             case((overdue, 1), else_=0).label("overdue"),
-            case((overdue, days_between(func.coalesce(f.c.first_on, as_of), f.c.effective_due)), else_=0)
-            .label("days_late"),
+            case(
+                (overdue, days_between(func.coalesce(f.c.first_on, as_of), f.c.effective_due)), else_=0
+            ).label("days_late"),
             case((and_(~closed, or_(f.c.returned, unreported_past_due)), 1), else_=0).label("red"),
         )
         .join(Responsibility, Responsibility.id == f.c.responsibility_id)
@@ -147,9 +153,12 @@ def _milestone_rows(scope: AssessScope) -> Select:
         .join(Policy, Policy.id == Task.policy_id)
         .outerjoin(Agency, Agency.key == Responsibility.agency_key)
         .where(
-            f.c.effective_due >= scope.period.start, f.c.effective_due <= scope.period.end,
+            f.c.effective_due >= scope.period.start,
+            f.c.effective_due <= scope.period.end,
             # as duban status: drafts (征求意见稿), withdrawn and superseded documents are not supervised
-            Policy.status == "in_force", Policy.superseded_by_id.is_(None), Responsibility.agency_key.is_not(None),
+            Policy.status == "in_force",
+            Policy.superseded_by_id.is_(None),
+            Responsibility.agency_key.is_not(None),
             # work that ended with 办结 is not assessed for milestones due after it was closed
             or_(~closed, f.c.effective_due <= Responsibility.closed_on),
         )
@@ -174,10 +183,17 @@ def _facts_query(scope: AssessScope, tz: str) -> Select:
     m = _milestone_rows(scope).cte("m")
     ms = (
         select(
-            m.c.responsibility_id, m.c.task_id, m.c.agency, m.c.jurisdiction, m.c.role,
-            func.sum(m.c.assessed).label("due"), func.sum(m.c.on_time).label("on_time"),
-            func.sum(1 - m.c.assessed).label("pending"), func.sum(m.c.overdue).label("overdue"),
-            func.sum(m.c.days_late).label("days_late"), func.sum(m.c.red).label("red"),
+            m.c.responsibility_id,
+            m.c.task_id,
+            m.c.agency,
+            m.c.jurisdiction,
+            m.c.role,
+            func.sum(m.c.assessed).label("due"),
+            func.sum(m.c.on_time).label("on_time"),
+            func.sum(1 - m.c.assessed).label("pending"),
+            func.sum(m.c.overdue).label("overdue"),
+            func.sum(m.c.days_late).label("days_late"),
+            func.sum(m.c.red).label("red"),
             _ids(m.c.milestone_id, m.c.overdue == 1).label("overdue_ids"),
             _ids(m.c.milestone_id, m.c.red == 1).label("red_ids"),
         )
@@ -185,31 +201,55 @@ def _facts_query(scope: AssessScope, tz: str) -> Select:
         .subquery("ms")
     )
     ret = (
-        select(Report.responsibility_id, func.count().label("returned"),
-               func.aggregate_strings(cast(Report.id, String), ",").label("returned_ids"))
+        select(
+            Report.responsibility_id,
+            func.count().label("returned"),
+            func.aggregate_strings(cast(Report.id, String), ",").label("returned_ids"),
+        )
         .join(m, m.c.milestone_id == Report.milestone_id)
-        .where(Report.review_state == "returned", Report.reviewed_on <= scope.as_of,
-               Report.submitted_on <= scope.as_of)
+        .where(
+            Report.review_state == "returned",
+            Report.reviewed_on <= scope.as_of,
+            Report.submitted_on <= scope.as_of,
+        )
         .group_by(Report.responsibility_id)
         .subquery("ret")
     )
     end_utc = _utc_bounds(scope.as_of + dt.timedelta(days=1), tz)
     err = (
-        select(Finding.responsibility_id, func.count().label("errors"),
-               func.aggregate_strings(cast(Finding.id, String), ",").label("error_ids"))
-        .where(Finding.severity == "error", Finding.created_at < end_utc,
-               Finding.responsibility_id.in_(select(m.c.responsibility_id)),
-               or_(Finding.milestone_id.in_(select(m.c.milestone_id)),
-                   and_(Finding.milestone_id.is_(None),
-                        Finding.created_at >= _utc_bounds(scope.period.start, tz),
-                        Finding.created_at < _utc_bounds(scope.period.end + dt.timedelta(days=1), tz))))
+        select(
+            Finding.responsibility_id,
+            func.count().label("errors"),
+            func.aggregate_strings(cast(Finding.id, String), ",").label("error_ids"),
+        )
+        .where(
+            Finding.severity == "error",
+            Finding.created_at < end_utc,
+            Finding.responsibility_id.in_(select(m.c.responsibility_id)),
+            or_(
+                Finding.milestone_id.in_(select(m.c.milestone_id)),
+                and_(
+                    Finding.milestone_id.is_(None),
+                    Finding.created_at >= _utc_bounds(scope.period.start, tz),
+                    Finding.created_at < _utc_bounds(scope.period.end + dt.timedelta(days=1), tz),
+                ),
+            ),
+        )
         .group_by(Finding.responsibility_id)
         .subquery("err")
     )
     return (
-        select(ms, Task.section, Task.number, Policy.doc_number, Policy.title,
-               func.coalesce(ret.c.returned, 0).label("returned"), ret.c.returned_ids,
-               func.coalesce(err.c.errors, 0).label("errors"), err.c.error_ids)
+        select(
+            ms,
+            Task.section,
+            Task.number,
+            Policy.doc_number,
+            Policy.title,
+            func.coalesce(ret.c.returned, 0).label("returned"),
+            ret.c.returned_ids,
+            func.coalesce(err.c.errors, 0).label("errors"),
+            err.c.error_ids,
+        )
         .join(Task, Task.id == ms.c.task_id)
         .join(Policy, Policy.id == Task.policy_id)
         .outerjoin(ret, ret.c.responsibility_id == ms.c.responsibility_id)
@@ -230,20 +270,44 @@ def department_facts(session: Session, scope: AssessScope, *, tz: str = DEFAULT_
     """The facts of every department in scope: one SQL query, aggregated per responsibility."""
     grouped: dict[tuple[str, str | None], list[TaskFacts]] = {}
     for r in session.execute(_facts_query(scope, tz)):
-        grouped.setdefault((r.agency, r.jurisdiction), []).append(TaskFacts(
-            responsibility_id=r.responsibility_id, task_id=r.task_id,
-            task=_task_label(r.doc_number, r.title, r.section, r.number), role=r.role,
-            due=int(r.due or 0), on_time=int(r.on_time or 0), pending=int(r.pending or 0),
-            overdue=int(r.overdue or 0), days_late=int(r.days_late or 0), returned=int(r.returned or 0),
-            red=int(r.red or 0), errors=int(r.errors or 0), overdue_refs=_split(r.overdue_ids),
-            returned_refs=_split(r.returned_ids), red_refs=_split(r.red_ids), error_refs=_split(r.error_ids)))
+        grouped.setdefault((r.agency, r.jurisdiction), []).append(
+            TaskFacts(
+                responsibility_id=r.responsibility_id,
+                task_id=r.task_id,
+                task=_task_label(r.doc_number, r.title, r.section, r.number),
+                role=r.role,
+                due=int(r.due or 0),
+                on_time=int(r.on_time or 0),
+                pending=int(r.pending or 0),
+                overdue=int(r.overdue or 0),
+                days_late=int(r.days_late or 0),
+                returned=int(r.returned or 0),
+                red=int(r.red or 0),
+                errors=int(r.errors or 0),
+                overdue_refs=_split(r.overdue_ids),
+                returned_refs=_split(r.returned_ids),
+                red_refs=_split(r.red_ids),
+                error_refs=_split(r.error_ids),
+            )
+        )
     agency_names = {k: n for k, n in session.execute(select(Agency.key, Agency.name))}
     codes = {j for _a, j in grouped if j}
-    jur_names = {c: n for c, n in session.execute(
-        select(Jurisdiction.code, Jurisdiction.name).where(Jurisdiction.code.in_(codes)))} if codes else {}
-    return [DepartmentFacts(agency, agency_names.get(agency, agency), jur, jur_names.get(jur or "", jur or "—"),
-                            tuple(tasks))
-            for (agency, jur), tasks in sorted(grouped.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))]
+    jur_names = (
+        {
+            c: n
+            for c, n in session.execute(
+                select(Jurisdiction.code, Jurisdiction.name).where(Jurisdiction.code.in_(codes))
+            )
+        }
+        if codes
+        else {}
+    )
+    return [
+        DepartmentFacts(
+            agency, agency_names.get(agency, agency), jur, jur_names.get(jur or "", jur or "—"), tuple(tasks)
+        )
+        for (agency, jur), tasks in sorted(grouped.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))
+    ]
 
 
 # ------------------------------------------------------------------------------------------------ evidence
@@ -254,19 +318,33 @@ def _milestone_details(session: Session, scope: AssessScope, ids: Sequence[int])
     the same definitions as :func:`duban.storage.queries.milestone_facts`)."""
     if not ids:
         return {}
-    new_due = (select(func.max(Extension.new_date))
-               .where(Extension.milestone_id == Milestone.id, Extension.state == "approved",
-                      Extension.decided_on <= scope.as_of).scalar_subquery())
-    first_on = (select(func.min(Report.submitted_on))
-                .where(Report.milestone_id == Milestone.id, Report.submitted_on <= scope.as_of).scalar_subquery())
-    stmt = select(Milestone.id, Milestone.period, Milestone.due_date,
-                  func.coalesce(new_due, Milestone.due_date).label("effective_due"),
-                  first_on.label("first_on")).where(Milestone.id.in_(ids))
+    new_due = (
+        select(func.max(Extension.new_date))
+        .where(
+            Extension.milestone_id == Milestone.id,
+            Extension.state == "approved",
+            Extension.decided_on <= scope.as_of,
+        )
+        .scalar_subquery()
+    )
+    first_on = (
+        select(func.min(Report.submitted_on))
+        .where(Report.milestone_id == Milestone.id, Report.submitted_on <= scope.as_of)
+        .scalar_subquery()
+    )
+    stmt = select(
+        Milestone.id,
+        Milestone.period,
+        Milestone.due_date,
+        func.coalesce(new_due, Milestone.due_date).label("effective_due"),
+        first_on.label("first_on"),
+    ).where(Milestone.id.in_(ids))
     return {r.id: r for r in session.execute(stmt)}
 
 
-def evidence_page(session: Session, scope: AssessScope, departments: Sequence[DepartmentFacts], *,
-                  tz: str = DEFAULT_TZ) -> list[dict[str, Any]]:
+def evidence_page(
+    session: Session, scope: AssessScope, departments: Sequence[DepartmentFacts], *, tz: str = DEFAULT_TZ
+) -> list[dict[str, Any]]:
     """The milestones, reports and findings behind the deductions of a page of departments.
 
     The ids come from the facts (each term's refs); the rows are looked up by primary key, so a page costs
@@ -277,17 +355,54 @@ def evidence_page(session: Session, scope: AssessScope, departments: Sequence[De
     rids = sorted({i for _d, t in tasks for i in t.returned_refs})
     fids = sorted({i for _d, t in tasks for i in t.error_refs})
     miles = _milestone_details(session, scope, mids)
-    reports = {r.id: r for r in session.execute(
-        select(Report.id, Report.version, Report.submitted_on, Report.reviewed_on, Report.review_reason,
-               Milestone.period, Milestone.due_date, Milestone.effective_due_date)
-        .join(Milestone, Milestone.id == Report.milestone_id).where(Report.id.in_(rids)))} if rids else {}
-    findings = {r.id: r for r in session.execute(
-        select(Finding.id, Finding.milestone_id, Finding.plugin, Finding.code, Finding.message, Finding.created_at)
-        .where(Finding.id.in_(fids)))} if fids else {}
+    reports = (
+        {
+            r.id: r
+            for r in session.execute(
+                select(
+                    Report.id,
+                    Report.version,
+                    Report.submitted_on,
+                    Report.reviewed_on,
+                    Report.review_reason,
+                    Milestone.period,
+                    Milestone.due_date,
+                    Milestone.effective_due_date,
+                )
+                .join(Milestone, Milestone.id == Report.milestone_id)
+                .where(Report.id.in_(rids))
+            )
+        }
+        if rids
+        else {}
+    )
+    findings = (
+        {
+            r.id: r
+            for r in session.execute(
+                select(
+                    Finding.id,
+                    Finding.milestone_id,
+                    Finding.plugin,
+                    Finding.code,
+                    Finding.message,
+                    Finding.created_at,
+                ).where(Finding.id.in_(fids))
+            )
+        }
+        if fids
+        else {}
+    )
     rows: list[dict[str, Any]] = []
     for d, t in tasks:
-        head = {"agency": d.agency, "jurisdiction": d.jurisdiction, "task_id": t.task_id, "task": t.task,
-                "role": t.role, "responsibility": t.responsibility_id}
+        head = {
+            "agency": d.agency,
+            "jurisdiction": d.jurisdiction,
+            "task_id": t.task_id,
+            "task": t.task,
+            "role": t.role,
+            "responsibility": t.responsibility_id,
+        }
         for kind, ids in (("overdue", t.overdue_refs), ("red", t.red_refs)):
             for mid in ids:
                 m = miles[mid]
@@ -295,34 +410,68 @@ def evidence_page(session: Session, scope: AssessScope, departments: Sequence[De
                 late = days.days if days.days > 0 else None
                 ext_note = f"（已批准延期至 {m.effective_due}）" if m.effective_due != m.due_date else ""
                 if kind == "overdue":
-                    detail = (f"{m.first_on} 报送，晚于有效到期日 {late} 天" if m.first_on
-                              else f"截至 {scope.as_of} 未报送，已逾期 {late} 天") + ext_note
+                    detail = (
+                        f"{m.first_on} 报送，晚于有效到期日 {late} 天"
+                        if m.first_on
+                        else f"截至 {scope.as_of} 未报送，已逾期 {late} 天"
+                    ) + ext_note
                 else:
-                    detail = "最新报送已被退回，尚未重新报送" if m.first_on else f"截至 {scope.as_of} 逾期未报"
-                rows.append({**head, "kind": kind, "ref_kind": "milestone", "ref_id": mid, "period": m.period,
-                             "due": m.due_date.isoformat(), "effective_due": m.effective_due.isoformat(),
-                             "reported_on": m.first_on.isoformat() if m.first_on else None,
-                             "days_late": late if kind == "overdue" or not m.first_on else None,
-                             "detail": detail})
+                    detail = (
+                        "最新报送已被退回，尚未重新报送" if m.first_on else f"截至 {scope.as_of} 逾期未报"
+                    )
+                rows.append(
+                    {
+                        **head,
+                        "kind": kind,
+                        "ref_kind": "milestone",
+                        "ref_id": mid,
+                        "period": m.period,
+                        "due": m.due_date.isoformat(),
+                        "effective_due": m.effective_due.isoformat(),
+                        "reported_on": m.first_on.isoformat() if m.first_on else None,
+                        "days_late": late if kind == "overdue" or not m.first_on else None,
+                        "detail": detail,
+                    }
+                )
         for rid in t.returned_refs:
             r = reports[rid]
-            rows.append({**head, "kind": "returned", "ref_kind": "report", "ref_id": rid, "period": r.period,
-                         "due": r.due_date.isoformat(), "effective_due": None,
-                         "reported_on": r.submitted_on.isoformat(), "days_late": None,
-                         "detail": f"第 {r.version} 版于 {r.reviewed_on} 被退回：{r.review_reason or ''}"})
+            rows.append(
+                {
+                    **head,
+                    "kind": "returned",
+                    "ref_kind": "report",
+                    "ref_id": rid,
+                    "period": r.period,
+                    "due": r.due_date.isoformat(),
+                    "effective_due": None,
+                    "reported_on": r.submitted_on.isoformat(),
+                    "days_late": None,
+                    "detail": f"第 {r.version} 版于 {r.reviewed_on} 被退回：{r.review_reason or ''}",
+                }
+            )
         for fid in t.error_refs:
             f = findings[fid]
-            rows.append({**head, "kind": "error", "ref_kind": "finding", "ref_id": fid, "period": None,
-                         "due": None, "effective_due": None,
-                         "reported_on": f.created_at.astimezone(ZoneInfo(tz)).date().isoformat(),
-                         "days_late": None,
-                         "detail": f"{f.plugin}/{f.code}：{f.message}"
-                                   + (f"（节点#{f.milestone_id}）" if f.milestone_id else "")})
+            rows.append(
+                {
+                    **head,
+                    "kind": "error",
+                    "ref_kind": "finding",
+                    "ref_id": fid,
+                    "period": None,
+                    "due": None,
+                    "effective_due": None,
+                    "reported_on": f.created_at.astimezone(ZoneInfo(tz)).date().isoformat(),
+                    "days_late": None,
+                    "detail": f"{f.plugin}/{f.code}：{f.message}"
+                    + (f"（节点#{f.milestone_id}）" if f.milestone_id else ""),
+                }
+            )
     return rows
 
 
-def _evidence(session: Session, scope: AssessScope, facts: Sequence[DepartmentFacts], tz: str
-              ) -> list[dict[str, Any]]:
+def _evidence(
+    session: Session, scope: AssessScope, facts: Sequence[DepartmentFacts], tz: str
+) -> list[dict[str, Any]]:
     """Evidence of every department, fetched a page of departments (about EVIDENCE_PAGE rows) at a time."""
     out: list[dict[str, Any]] = []
     page: list[DepartmentFacts] = []
@@ -346,7 +495,11 @@ def find_scheme(host: PluginHost, name: str) -> ScoringSchemeSpec:
         if spec.name == name:
             return spec
     known = "、".join(sorted(s.name for s in schemes)) or "无（没有已安装的考核方案插件）"
-    faults = [f"{f.plugin}（{f.error}）" for f in host.faults if f.stage in ("load", "duban_register_scoring_schemes")]
+    faults = [
+        f"{f.plugin}（{f.error}）"
+        for f in host.faults
+        if f.stage in ("load", "duban_register_scoring_schemes")
+    ]
     hint = f"；出错的插件：{'；'.join(faults)}" if faults else ""
     raise NotFoundError(f"没有名为 {name} 的考核方案；可用的方案：{known}{hint}")
 
@@ -356,11 +509,14 @@ def find_exporter(host: PluginHost, name: str) -> ExporterSpec:
     for spec in exporters:
         if spec.name == name:
             return spec
-    raise NotFoundError(f"没有名为 {name} 的导出格式；可用的格式：{'、'.join(e.name for e in exporters) or '无'}")
+    raise NotFoundError(
+        f"没有名为 {name} 的导出格式；可用的格式：{'、'.join(e.name for e in exporters) or '无'}"
+    )
 
 
-def _run_scheme(spec: ScoringSchemeSpec, facts: list[DepartmentFacts], config: Mapping[str, Any]
-                ) -> dict[tuple[str, str | None], DepartmentScore]:
+def _run_scheme(
+    spec: ScoringSchemeSpec, facts: list[DepartmentFacts], config: Mapping[str, Any]
+) -> dict[tuple[str, str | None], DepartmentScore]:
     try:
         scores = list(spec.compute(facts, config))
         for s in scores:
@@ -373,11 +529,15 @@ def _run_scheme(spec: ScoringSchemeSpec, facts: list[DepartmentFacts], config: M
 
 def _with_defaults(config: Mapping[str, Any]) -> dict[str, Any]:
     """The [scoring] table over the shipped one, so a scheme always finds every documented key."""
+
     def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
         out = dict(base)
         for key, value in over.items():
-            out[key] = merge(out[key], value) if isinstance(value, Mapping) and isinstance(
-                out.get(key), Mapping) else value
+            out[key] = (
+                merge(out[key], value)
+                if isinstance(value, Mapping) and isinstance(out.get(key), Mapping)
+                else value
+            )
         return out
 
     return merge(shipped_defaults().get("scoring", {}), config)
@@ -391,16 +551,34 @@ def _for_actor(result: dict[str, Any], actor: Actor | None) -> dict[str, Any]:
     """A department user sees only their own agency (in their jurisdiction)."""
     if actor is None or actor.role != "department":
         return result
-    mine = [d for d in result["departments"] if d["agency"] == actor.agency_key
-            and (not actor.jurisdiction_code or d["jurisdiction"] == actor.jurisdiction_code)]
-    evidence = [e for e in result.get("evidence", []) if e["agency"] == actor.agency_key
-                and (not actor.jurisdiction_code or e["jurisdiction"] == actor.jurisdiction_code)]
+    mine = [
+        d
+        for d in result["departments"]
+        if d["agency"] == actor.agency_key
+        and (not actor.jurisdiction_code or d["jurisdiction"] == actor.jurisdiction_code)
+    ]
+    evidence = [
+        e
+        for e in result.get("evidence", [])
+        if e["agency"] == actor.agency_key
+        and (not actor.jurisdiction_code or e["jurisdiction"] == actor.jurisdiction_code)
+    ]
     return {**result, "departments": mine, "evidence": evidence, "visible_to": actor.name}
 
 
-def assess(session: Session, *, actor: Actor | None, host: PluginHost, period: str | Period,
-           config: Mapping[str, Any], scheme: str | None = None, jurisdiction: str | None = None,
-           as_of: dt.date | None = None, evidence: bool = True, tz: str = DEFAULT_TZ) -> dict[str, Any]:
+def assess(
+    session: Session,
+    *,
+    actor: Actor | None,
+    host: PluginHost,
+    period: str | Period,
+    config: Mapping[str, Any],
+    scheme: str | None = None,
+    jurisdiction: str | None = None,
+    as_of: dt.date | None = None,
+    evidence: bool = True,
+    tz: str = DEFAULT_TZ,
+) -> dict[str, Any]:
     """Score the departments in scope for ``period``; the result is plain JSON-ready data.
 
     ``config`` is the ``[scoring]`` table. A department user's result holds only their own agency (ranked
@@ -425,20 +603,37 @@ def assess(session: Session, *, actor: Actor | None, host: PluginHost, period: s
         if s is None:
             raise PluginError(f"考核方案 {spec.name} 没有给出 {d.agency_name}（{d.jurisdiction_name}）的得分")
         rate = d.on_time_rate
-        rows.append({"agency": d.agency, "agency_name": d.agency_name, "jurisdiction": d.jurisdiction,
-                     "jurisdiction_name": d.jurisdiction_name, "score": s.score, "grade": s.grade,
-                     "due": d.due, "on_time": d.on_time, "pending": sum(t.pending for t in d.tasks),
-                     "on_time_rate": round(rate, 4) if rate is not None else None,
-                     "terms": [term_to_dict(t) for t in s.terms]})
+        rows.append(
+            {
+                "agency": d.agency,
+                "agency_name": d.agency_name,
+                "jurisdiction": d.jurisdiction,
+                "jurisdiction_name": d.jurisdiction_name,
+                "score": s.score,
+                "grade": s.grade,
+                "due": d.due,
+                "on_time": d.on_time,
+                "pending": sum(t.pending for t in d.tasks),
+                "on_time_rate": round(rate, 4) if rate is not None else None,
+                "terms": [term_to_dict(t) for t in s.terms],
+            }
+        )
     rows.sort(key=lambda r: (-r["score"], r["agency"], r["jurisdiction"] or ""))
     for r, n in zip(rows, rank(rows), strict=True):
         r["rank"] = n
     jur = session.get(Jurisdiction, jurisdiction) if jurisdiction else None
     result: dict[str, Any] = {
-        "period": per.label, "start": per.start.isoformat(), "end": per.end.isoformat(),
-        "as_of": scope.as_of.isoformat(), "scheme": spec.name, "scheme_title": spec.title,
-        "jurisdiction": jurisdiction, "jurisdiction_name": jur.name if jur else None,
-        "config": json.loads(_canonical(dict(config))), "departments_total": len(rows), "departments": rows,
+        "period": per.label,
+        "start": per.start.isoformat(),
+        "end": per.end.isoformat(),
+        "as_of": scope.as_of.isoformat(),
+        "scheme": spec.name,
+        "scheme_title": spec.title,
+        "jurisdiction": jurisdiction,
+        "jurisdiction_name": jur.name if jur else None,
+        "config": json.loads(_canonical(dict(config))),
+        "departments_total": len(rows),
+        "departments": rows,
     }
     if evidence:
         mine = facts
@@ -451,31 +646,78 @@ def assess(session: Session, *, actor: Actor | None, host: PluginHost, period: s
 # ------------------------------------------------------------------------------------------------ freezing
 
 
-def freeze(session: Session, *, actor: Actor, host: PluginHost, period: str, config: Mapping[str, Any],
-           scheme: str | None = None, jurisdiction: str | None = None, as_of: dt.date | None = None,
-           tz: str = DEFAULT_TZ, at: dt.datetime | None = None) -> tuple[int, dict[str, Any]]:
+def freeze(
+    session: Session,
+    *,
+    actor: Actor,
+    host: PluginHost,
+    period: str,
+    config: Mapping[str, Any],
+    scheme: str | None = None,
+    jurisdiction: str | None = None,
+    as_of: dt.date | None = None,
+    tz: str = DEFAULT_TZ,
+    at: dt.datetime | None = None,
+) -> tuple[int, dict[str, Any]]:
     """Compute and store (publish) an assessment; its sha256 goes into the audit journal. Coordinators only."""
     require_coordinator(actor, "冻结（发布）考核结果")
-    result = assess(session, actor=actor, host=host, period=period, config=config, scheme=scheme,
-                    jurisdiction=jurisdiction, as_of=as_of, evidence=True, tz=tz)
+    result = assess(
+        session,
+        actor=actor,
+        host=host,
+        period=period,
+        config=config,
+        scheme=scheme,
+        jurisdiction=jurisdiction,
+        as_of=as_of,
+        evidence=True,
+        tz=tz,
+    )
     text = _canonical(result)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    row = Assessment(period=result["period"], scheme=result["scheme"], jurisdiction_code=jurisdiction,
-                     as_of=dt.date.fromisoformat(result["as_of"]), params=result["config"], result=text,
-                     sha256=digest, frozen_by=actor.name, frozen_at=at or utcnow())
+    row = Assessment(
+        period=result["period"],
+        scheme=result["scheme"],
+        jurisdiction_code=jurisdiction,
+        as_of=dt.date.fromisoformat(result["as_of"]),
+        params=result["config"],
+        result=text,
+        sha256=digest,
+        frozen_by=actor.name,
+        frozen_at=at or utcnow(),
+    )
     session.add(row)
     session.flush()
-    event = audit.record(session, actor=actor.name, action="assessment.freeze", entity_type="assessment",
-                         entity_id=row.id, at=at,
-                         after={"period": row.period, "scheme": row.scheme, "jurisdiction": jurisdiction,
-                                "as_of": result["as_of"], "departments": len(result["departments"]),
-                                "sha256": digest})
+    event = audit.record(
+        session,
+        actor=actor.name,
+        action="assessment.freeze",
+        entity_type="assessment",
+        entity_id=row.id,
+        at=at,
+        after={
+            "period": row.period,
+            "scheme": row.scheme,
+            "jurisdiction": jurisdiction,
+            "as_of": result["as_of"],
+            "departments": len(result["departments"]),
+            "sha256": digest,
+        },
+    )
     return row.id, _with_frozen(result, row, event.seq)
 
 
 def _with_frozen(result: dict[str, Any], row: Assessment, audit_seq: int | None = None) -> dict[str, Any]:
-    return {**result, "frozen": {"id": row.id, "sha256": row.sha256, "frozen_by": row.frozen_by,
-                                 "frozen_at": row.frozen_at.isoformat(), "audit_seq": audit_seq}}
+    return {
+        **result,
+        "frozen": {
+            "id": row.id,
+            "sha256": row.sha256,
+            "frozen_by": row.frozen_by,
+            "frozen_at": row.frozen_at.isoformat(),
+            "audit_seq": audit_seq,
+        },
+    }
 
 
 def show(session: Session, *, actor: Actor | None, assessment_id: int) -> dict[str, Any]:
@@ -484,21 +726,37 @@ def show(session: Session, *, actor: Actor | None, assessment_id: int) -> dict[s
     if row is None:
         raise NotFoundError(f"没有编号为 {assessment_id} 的已冻结考核（见 duban assess list）")
     digest = hashlib.sha256(row.result.encode("utf-8")).hexdigest()
-    event = session.scalars(select(AuditEvent).where(AuditEvent.entity_type == "assessment",
-                                                     AuditEvent.entity_id == str(row.id),
-                                                     AuditEvent.action == "assessment.freeze")).first()
+    event = session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.entity_type == "assessment",
+            AuditEvent.entity_id == str(row.id),
+            AuditEvent.action == "assessment.freeze",
+        )
+    ).first()
     recorded = (event.after or {}).get("sha256") if event else None
     if digest != row.sha256 or recorded != row.sha256:
-        raise TamperedError(f"已冻结考核 #{row.id} 的内容与其哈希不符（审计日志记录 {recorded or '无'}，"
-                            f"现为 {digest}）：结果已被修改")
+        raise TamperedError(
+            f"已冻结考核 #{row.id} 的内容与其哈希不符（审计日志记录 {recorded or '无'}，"
+            f"现为 {digest}）：结果已被修改"
+        )
     return _for_actor(_with_frozen(json.loads(row.result), row, event.seq if event else None), actor)
 
 
 def list_frozen(session: Session) -> list[dict[str, Any]]:
     stmt = select(Assessment).order_by(Assessment.id.desc())
-    return [{"id": a.id, "period": a.period, "scheme": a.scheme, "jurisdiction": a.jurisdiction_code,
-             "as_of": a.as_of.isoformat(), "sha256": a.sha256, "frozen_by": a.frozen_by,
-             "frozen_at": a.frozen_at.isoformat()} for a in session.scalars(stmt)]
+    return [
+        {
+            "id": a.id,
+            "period": a.period,
+            "scheme": a.scheme,
+            "jurisdiction": a.jurisdiction_code,
+            "as_of": a.as_of.isoformat(),
+            "sha256": a.sha256,
+            "frozen_by": a.frozen_by,
+            "frozen_at": a.frozen_at.isoformat(),
+        }
+        for a in session.scalars(stmt)
+    ]
 
 
 # ------------------------------------------------------------------------------------------------ export

@@ -22,19 +22,48 @@ def _canonical(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def event_hash(*, seq: int, at: dt.datetime, actor: str, action: str, entity_type: str, entity_id: str,
-               task_id: int | None, before: Any, after: Any, prev_hash: str) -> str:
-    payload = _canonical({
-        "seq": seq, "at": at.astimezone(dt.UTC).isoformat(), "actor": actor, "action": action,
-        "entity_type": entity_type, "entity_id": entity_id, "task_id": task_id,
-        "before": before, "after": after, "prev": prev_hash,
-    })
+def event_hash(
+    *,
+    seq: int,
+    at: dt.datetime,
+    actor: str,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    task_id: int | None,
+    before: Any,
+    after: Any,
+    prev_hash: str,
+) -> str:
+    payload = _canonical(
+        {
+            "seq": seq,
+            "at": at.astimezone(dt.UTC).isoformat(),
+            "actor": actor,
+            "action": action,
+            "entity_type": entity_type,
+            "entity_id": entity_id,
+            "task_id": task_id,
+            "before": before,
+            "after": after,
+            "prev": prev_hash,
+        }
+    )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def record(session: Session, *, actor: str, action: str, entity_type: str, entity_id: Any,
-           before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
-           task_id: int | None = None, at: dt.datetime | None = None) -> AuditEvent:
+def record(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    entity_type: str,
+    entity_id: Any,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    task_id: int | None = None,
+    at: dt.datetime | None = None,
+) -> AuditEvent:
     """Append one event, chained to the last one.
 
     On PostgreSQL a transaction-scoped advisory lock serialises appends, so two users writing at the same
@@ -51,10 +80,28 @@ def record(session: Session, *, actor: str, action: str, entity_type: str, entit
     before = json.loads(_canonical(before)) if before is not None else None
     after = json.loads(_canonical(after)) if after is not None else None
     event = AuditEvent(
-        seq=seq, at=at, actor=actor, action=action, entity_type=entity_type, entity_id=str(entity_id),
-        task_id=task_id, before=before, after=after, prev_hash=prev,
-        hash=event_hash(seq=seq, at=at, actor=actor, action=action, entity_type=entity_type,
-                        entity_id=str(entity_id), task_id=task_id, before=before, after=after, prev_hash=prev),
+        seq=seq,
+        at=at,
+        actor=actor,
+        action=action,
+        entity_type=entity_type,
+        entity_id=str(entity_id),
+        task_id=task_id,
+        before=before,
+        after=after,
+        prev_hash=prev,
+        hash=event_hash(
+            seq=seq,
+            at=at,
+            actor=actor,
+            action=action,
+            entity_type=entity_type,
+            entity_id=str(entity_id),
+            task_id=task_id,
+            before=before,
+            after=after,
+            prev_hash=prev,
+        ),
     )
     session.add(event)
     session.flush()
@@ -76,16 +123,37 @@ def verify(session: Session) -> list[AuditProblem]:
     for ev in session.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars():
         if ev.seq != expected_seq:
             kind = "deleted" if ev.seq > expected_seq else "inserted"
-            problems.append(AuditProblem(ev.seq, kind, f"第 {expected_seq} 条之后的序号跳到 {ev.seq}：有事件被删除"
-                                         if kind == "deleted" else f"序号 {ev.seq} 重复或倒退：有事件被插入"))
-        recomputed = event_hash(seq=ev.seq, at=ev.at, actor=ev.actor, action=ev.action,
-                                entity_type=ev.entity_type, entity_id=ev.entity_id, task_id=ev.task_id,
-                                before=ev.before, after=ev.after, prev_hash=ev.prev_hash)
+            problems.append(
+                AuditProblem(
+                    ev.seq,
+                    kind,
+                    f"第 {expected_seq} 条之后的序号跳到 {ev.seq}：有事件被删除"
+                    if kind == "deleted"
+                    else f"序号 {ev.seq} 重复或倒退：有事件被插入",
+                )
+            )
+        recomputed = event_hash(
+            seq=ev.seq,
+            at=ev.at,
+            actor=ev.actor,
+            action=ev.action,
+            entity_type=ev.entity_type,
+            entity_id=ev.entity_id,
+            task_id=ev.task_id,
+            before=ev.before,
+            after=ev.after,
+            prev_hash=ev.prev_hash,
+        )
         if recomputed != ev.hash:
             problems.append(AuditProblem(ev.seq, "edited", f"第 {ev.seq} 条事件的内容与其哈希不符：已被修改"))
         elif ev.prev_hash != prev_hash:
-            problems.append(AuditProblem(ev.seq, "broken_link",
-                                         f"第 {ev.seq} 条事件指向的上一条哈希不符：其前有事件被插入、删除或修改"))
+            problems.append(
+                AuditProblem(
+                    ev.seq,
+                    "broken_link",
+                    f"第 {ev.seq} 条事件指向的上一条哈希不符：其前有事件被插入、删除或修改",
+                )
+            )
         prev_hash = ev.hash
         expected_seq = ev.seq + 1
     return problems
@@ -95,6 +163,18 @@ def list_events(session: Session, *, task_id: int | None = None, limit: int = 10
     stmt = select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(limit)
     if task_id is not None:
         stmt = stmt.where(AuditEvent.task_id == task_id)
-    return [{"seq": e.seq, "at": e.at.isoformat(), "actor": e.actor, "action": e.action,
-             "entity_type": e.entity_type, "entity_id": e.entity_id, "task": e.task_id,
-             "before": e.before, "after": e.after, "hash": e.hash} for e in session.execute(stmt).scalars()]
+    return [
+        {
+            "seq": e.seq,
+            "at": e.at.isoformat(),
+            "actor": e.actor,
+            "action": e.action,
+            "entity_type": e.entity_type,
+            "entity_id": e.entity_id,
+            "task": e.task_id,
+            "before": e.before,
+            "after": e.after,
+            "hash": e.hash,
+        }
+        for e in session.execute(stmt).scalars()
+    ]

@@ -38,8 +38,11 @@ def ensure_years(session: Session, first: int, last: int) -> None:
         with session.begin_nested():
             for year in missing:
                 session.add(CalendarYear(year=year, source=source, has_makeup_days=covered.get(year, False)))
-            session.add_all(CalendarDay(day=day, working=working, name=name, source=source)
-                            for day, (working, name) in exceptions.items() if day.year in missing)
+            session.add_all(
+                CalendarDay(day=day, working=working, name=name, source=source)
+                for day, (working, name) in exceptions.items()
+                if day.year in missing
+            )
     except IntegrityError:  # another process seeded the same years first
         pass
 
@@ -48,11 +51,14 @@ def working_calendar(session: Session, first: int, last: int) -> WorkingCalendar
     """The calendar for ``first..last`` (a year on each side is loaded too, for arithmetic across years)."""
     first, last = first - 1, last + 1
     ensure_years(session, first, last)
-    rows = session.execute(select(CalendarDay).where(
-        CalendarDay.day.between(dt.date(first, 1, 1), dt.date(last, 12, 31)))).scalars()
+    rows = session.execute(
+        select(CalendarDay).where(CalendarDay.day.between(dt.date(first, 1, 1), dt.date(last, 12, 31)))
+    ).scalars()
     exceptions = {r.day: (r.working, r.name) for r in rows}
-    covered = {y.year: y.has_makeup_days for y in session.scalars(
-        select(CalendarYear).where(CalendarYear.year.between(first, last)))}
+    covered = {
+        y.year: y.has_makeup_days
+        for y in session.scalars(select(CalendarYear).where(CalendarYear.year.between(first, last)))
+    }
     return WorkingCalendar(exceptions, covered)
 
 
@@ -75,8 +81,9 @@ def import_calendar_file(session: Session, *, actor: Actor, path: Path) -> dict[
     before_source = before.source if before else None
     exceptions = schedule.exceptions()
     outside = sorted(d for d in exceptions if d.year != year)
-    session.execute(delete(CalendarDay).where(
-        CalendarDay.day.between(dt.date(year, 1, 1), dt.date(year, 12, 31))))
+    session.execute(
+        delete(CalendarDay).where(CalendarDay.day.between(dt.date(year, 1, 1), dt.date(year, 12, 31)))
+    )
     if outside:
         session.execute(delete(CalendarDay).where(CalendarDay.day.in_(outside)))
     source = schedule.source or path.name
@@ -86,12 +93,22 @@ def import_calendar_file(session: Session, *, actor: Actor, path: Path) -> dict[
     else:
         before.source, before.has_makeup_days = source, True
     session.flush()
-    summary = {"year": year, "source": source,
-               "holidays": sum(1 for w, _n in exceptions.values() if not w),
-               "workdays": sum(1 for w, _n in exceptions.values() if w),
-               "outside_year": [d.isoformat() for d in outside]}
-    audit.record(session, actor=actor.name, action="calendar.import", entity_type="calendar_year",
-                 entity_id=year, before={"source": before_source}, after=summary)
+    summary = {
+        "year": year,
+        "source": source,
+        "holidays": sum(1 for w, _n in exceptions.values() if not w),
+        "workdays": sum(1 for w, _n in exceptions.values() if w),
+        "outside_year": [d.isoformat() for d in outside],
+    }
+    audit.record(
+        session,
+        actor=actor.name,
+        action="calendar.import",
+        entity_type="calendar_year",
+        entity_id=year,
+        before={"source": before_source},
+        after=summary,
+    )
     return summary
 
 
@@ -99,9 +116,12 @@ def month_view(session: Session, year: int, month: int) -> dict[str, Any]:
     """A month's days (working, weekend, holiday, make-up) with the calendar's warnings."""
     cal = working_calendar(session, year, year)
     return {
-        "year": year, "month": month,
-        "days": [{"date": d.date.isoformat(), "working": d.working, "kind": d.kind, "name": d.name}
-                 for d in cal.month(year, month)],
+        "year": year,
+        "month": month,
+        "days": [
+            {"date": d.date.isoformat(), "working": d.working, "kind": d.kind, "name": d.name}
+            for d in cal.month(year, month)
+        ],
         "covered": cal.is_covered(year),
         "warnings": cal.warnings_for(year),
     }

@@ -41,7 +41,10 @@ def _ensure_divisions(session: Session, codes: Iterable[str], actor: str) -> Non
 
 # -- cascade -------------------------------------------------------------------------------------------
 
-def resolve_targets(tree: DivisionTree, policy_code: str, to: Iterable[str], down_to: str | None) -> list[str]:
+
+def resolve_targets(
+    tree: DivisionTree, policy_code: str, to: Iterable[str], down_to: str | None
+) -> list[str]:
     """The jurisdictions to cascade to: each code of ``to`` (below the policy's jurisdiction) and, with
     ``down_to``, all their descendants to that level. No ``to``: the policy jurisdiction's descendants."""
     codes = [c.strip() for item in to for c in item.replace("，", ",").split(",") if c.strip()]
@@ -64,9 +67,15 @@ def resolve_targets(tree: DivisionTree, policy_code: str, to: Iterable[str], dow
     return list(dict.fromkeys(out))
 
 
-def cascade_rows(policy: Policy, tasks: list[Task], targets: list[str], tree: DivisionTree,
-                 registry: AgencyRegistry, day: dt.date, existing: set[tuple[int, str, str, str]]
-                 ) -> Iterable[dict[str, Any]]:
+def cascade_rows(
+    policy: Policy,
+    tasks: list[Task],
+    targets: list[str],
+    tree: DivisionTree,
+    registry: AgencyRegistry,
+    day: dt.date,
+    existing: set[tuple[int, str, str, str]],
+) -> Iterable[dict[str, Any]]:
     """The new responsibility rows (dicts for a bulk insert), skipping ``existing`` identities."""
     names: dict[tuple[str, str], str] = {}
     for code in targets:
@@ -84,24 +93,50 @@ def cascade_rows(policy: Policy, tasks: list[Task], targets: list[str], tree: Di
                     except KeyError:  # agency without a plugin any more: keep the document's name
                         level_name = r.name_as_written
                     names[key] = department_name(level_name, division.name)
-                yield {"task_id": task.id, "agency_key": r.agency_key, "name_as_written": names[key],
-                       "jurisdiction_code": code, "role": r.role, "state": "assigned", "version": 1}
+                yield {
+                    "task_id": task.id,
+                    "agency_key": r.agency_key,
+                    "name_as_written": names[key],
+                    "jurisdiction_code": code,
+                    "role": r.role,
+                    "state": "assigned",
+                    "version": 1,
+                }
 
 
-def existing_identities(session: Session, policy_id: int, targets: list[str]) -> set[tuple[int, str, str, str]]:
+def existing_identities(
+    session: Session, policy_id: int, targets: list[str]
+) -> set[tuple[int, str, str, str]]:
     out: set[tuple[int, str, str, str]] = set()
     for start in range(0, len(targets), 500):
-        chunk = targets[start:start + 500]
-        out.update(tuple(row) for row in session.execute(
-            select(Responsibility.task_id, Responsibility.agency_key, Responsibility.jurisdiction_code,
-                   Responsibility.role).join(Task, Task.id == Responsibility.task_id)
-            .where(Task.policy_id == policy_id, Responsibility.jurisdiction_code.in_(chunk))).all())
+        chunk = targets[start : start + 500]
+        out.update(
+            tuple(row)
+            for row in session.execute(
+                select(
+                    Responsibility.task_id,
+                    Responsibility.agency_key,
+                    Responsibility.jurisdiction_code,
+                    Responsibility.role,
+                )
+                .join(Task, Task.id == Responsibility.task_id)
+                .where(Task.policy_id == policy_id, Responsibility.jurisdiction_code.in_(chunk))
+            ).all()
+        )
     return out
 
 
-def cascade_policy(session: Session, *, actor: Actor, registry: AgencyRegistry, policy: str,
-                   to: Iterable[str] = (), down_to: str | None = None, day: dt.date | None = None,
-                   progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+def cascade_policy(
+    session: Session,
+    *,
+    actor: Actor,
+    registry: AgencyRegistry,
+    policy: str,
+    to: Iterable[str] = (),
+    down_to: str | None = None,
+    day: dt.date | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
     """Instantiate a policy's tasks for lower jurisdictions; returns counts. Idempotent."""
     require_coordinator(actor, "下发任务到下级辖区")
     if down_to is not None and down_to not in LEVELS:
@@ -116,8 +151,14 @@ def cascade_policy(session: Session, *, actor: Actor, registry: AgencyRegistry, 
     if not targets:
         raise ValidationError(f"{pol.jurisdiction_code} 没有下级区划可下发")
     _ensure_divisions(session, [pol.jurisdiction_code, *targets], actor.name)
-    tasks = list(session.scalars(select(Task).where(Task.policy_id == pol.id).order_by(Task.position)
-                                 .options(selectinload(Task.responsibilities))))
+    tasks = list(
+        session.scalars(
+            select(Task)
+            .where(Task.policy_id == pol.id)
+            .order_by(Task.position)
+            .options(selectinload(Task.responsibilities))
+        )
+    )
     existing = existing_identities(session, pol.id, targets)
     batch: list[dict[str, Any]] = []
     created = 0
@@ -138,14 +179,27 @@ def cascade_policy(session: Session, *, actor: Actor, registry: AgencyRegistry, 
     levels: dict[str, int] = {}
     for code in targets:
         levels[tree.by_code[code].level] = levels.get(tree.by_code[code].level, 0) + 1
-    result = {"policy": pol.id, "doc_number": pol.doc_number, "jurisdictions": len(targets), "levels": levels,
-              "created": created, "existing": len(existing)}
-    audit.record(session, actor=actor.name, action="policy.cascade", entity_type="policy", entity_id=pol.id,
-                 after={**result, "to": targets[:50], "to_count": len(targets)})
+    result = {
+        "policy": pol.id,
+        "doc_number": pol.doc_number,
+        "jurisdictions": len(targets),
+        "levels": levels,
+        "created": created,
+        "existing": len(existing),
+    }
+    audit.record(
+        session,
+        actor=actor.name,
+        action="policy.cascade",
+        entity_type="policy",
+        entity_id=pol.id,
+        after={**result, "to": targets[:50], "to_count": len(targets)},
+    )
     return result
 
 
 # -- roll-up -------------------------------------------------------------------------------------------
+
 
 def rollup(session: Session, task_id: int, as_of: dt.date, *, warning_days: int = 5) -> list[dict[str, Any]]:
     """Per-jurisdiction lights of one task, worst first.
@@ -158,16 +212,27 @@ def rollup(session: Session, task_id: int, as_of: dt.date, *, warning_days: int 
     task = session.get(Task, task_id)
     if task is None:
         raise NotFoundError(f"没有编号为 {task_id} 的任务（见 duban tasks）")
-    rl = responsibility_lights(as_of, warn_until(session, as_of, warning_days)).where(
-        Responsibility.task_id == task_id).subquery("rl")
+    rl = (
+        responsibility_lights(as_of, warn_until(session, as_of, warning_days))
+        .where(Responsibility.task_id == task_id)
+        .subquery("rl")
+    )
     principal = rl.c.role.in_(("lead", "joint"))
     has_lead = func.max(case((rl.c.role == "lead", 1), else_=0))
     lead_open = func.sum(case((and_(rl.c.role == "lead", rl.c.rank > 0), 1), else_=0))
     principal_open = func.sum(case((and_(principal, rl.c.rank > 0), 1), else_=0))
-    done = case((and_(has_lead == 1, lead_open == 0), 1), (and_(has_lead == 0, principal_open == 0), 1), else_=0)
-    rank = case((done == 1, 0), else_=func.coalesce(func.max(case((principal, rl.c.rank))), func.max(rl.c.rank)))
-    own = {code: (int(r), int(over or 0)) for code, r, over in session.execute(
-        select(rl.c.jurisdiction_code, rank, func.sum(rl.c.overdue)).group_by(rl.c.jurisdiction_code))}
+    done = case(
+        (and_(has_lead == 1, lead_open == 0), 1), (and_(has_lead == 0, principal_open == 0), 1), else_=0
+    )
+    rank = case(
+        (done == 1, 0), else_=func.coalesce(func.max(case((principal, rl.c.rank))), func.max(rl.c.rank))
+    )
+    own = {
+        code: (int(r), int(over or 0))
+        for code, r, over in session.execute(
+            select(rl.c.jurisdiction_code, rank, func.sum(rl.c.overdue)).group_by(rl.c.jurisdiction_code)
+        )
+    }
     if not own:
         return []
     juris = {j.code: j for j in session.scalars(select(Jurisdiction))}
@@ -192,11 +257,24 @@ def rollup(session: Session, task_id: int, as_of: dt.date, *, warning_days: int 
     rows = []
     for code, (rank_, overdue) in own.items():
         j = juris.get(code) if code else None
-        rows.append({
-            "jurisdiction": code, "name": j.name if j else None, "level": j.level if j else None,
-            "parent": j.parent_code if j else None, "light": RANK_LIGHT[rolled[code]],
-            "light_name": LIGHT_NAMES[RANK_LIGHT[rolled[code]]], "own": RANK_LIGHT[rank_], "overdue": overdue,
-            "not_green": sorted(blockers[code]),
-        })
-    rows.sort(key=lambda r: (-rolled[r["jurisdiction"]], level_rank.get(r["level"] or "", 9), r["jurisdiction"] or ""))
+        rows.append(
+            {
+                "jurisdiction": code,
+                "name": j.name if j else None,
+                "level": j.level if j else None,
+                "parent": j.parent_code if j else None,
+                "light": RANK_LIGHT[rolled[code]],
+                "light_name": LIGHT_NAMES[RANK_LIGHT[rolled[code]]],
+                "own": RANK_LIGHT[rank_],
+                "overdue": overdue,
+                "not_green": sorted(blockers[code]),
+            }
+        )
+    rows.sort(
+        key=lambda r: (
+            -rolled[r["jurisdiction"]],
+            level_rank.get(r["level"] or "", 9),
+            r["jurisdiction"] or "",
+        )
+    )
     return rows

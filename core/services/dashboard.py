@@ -57,6 +57,7 @@ def task_label(section: str | None, number: str) -> str:
 
 # ------------------------------------------------------------------------------------------ reference
 
+
 def agency_names(session: Session) -> dict[str, str]:
     """Agency key → its short Chinese name (民政, 妇联 …)."""
     return {k: n for k, n in session.execute(select(Agency.key, Agency.name))}
@@ -64,16 +65,31 @@ def agency_names(session: Session) -> dict[str, str]:
 
 def jurisdiction_choices(session: Session) -> list[tuple[str, str]]:
     """The jurisdictions that have responsibilities, as (code, name)."""
-    used = select(Responsibility.jurisdiction_code).where(Responsibility.jurisdiction_code.is_not(None)).distinct()
-    return [(c, n) for c, n in session.execute(
-        select(Jurisdiction.code, Jurisdiction.name).where(Jurisdiction.code.in_(used)).order_by(Jurisdiction.code))]
+    used = (
+        select(Responsibility.jurisdiction_code)
+        .where(Responsibility.jurisdiction_code.is_not(None))
+        .distinct()
+    )
+    return [
+        (c, n)
+        for c, n in session.execute(
+            select(Jurisdiction.code, Jurisdiction.name)
+            .where(Jurisdiction.code.in_(used))
+            .order_by(Jurisdiction.code)
+        )
+    ]
 
 
 def policy_choices(session: Session) -> list[tuple[int, str]]:
     """The current policies as (id, doc number or title)."""
-    return [(i, d or t) for i, d, t in session.execute(
-        select(Policy.id, Policy.doc_number, Policy.title).where(Policy.superseded_by_id.is_(None))
-        .order_by(Policy.issued, Policy.id))]
+    return [
+        (i, d or t)
+        for i, d, t in session.execute(
+            select(Policy.id, Policy.doc_number, Policy.title)
+            .where(Policy.superseded_by_id.is_(None))
+            .order_by(Policy.issued, Policy.id)
+        )
+    ]
 
 
 def quarter_ends(as_of: dt.date, count: int) -> list[dt.date]:
@@ -91,6 +107,7 @@ def quarter_ends(as_of: dt.date, count: int) -> list[dt.date]:
 
 
 # ------------------------------------------------------------------------------------------ 总览
+
 
 def overview(session: Session, *, as_of: dt.date, warning_days: int, scope: Scope) -> dict[str, Any]:
     """Counts of tasks and responsibilities by light and the departments (:func:`status.summary`), named."""
@@ -113,11 +130,16 @@ def most_overdue(session: Session, *, as_of: dt.date, scope: Scope, limit: int =
 def task_counts(session: Session, *, as_of: dt.date, warning_days: int, scope: Scope) -> dict[str, int]:
     """Tasks by light as of a day: the task part of :func:`status.summary` (one pass instead of three)."""
     tl = task_lights(session, as_of, warning_days, scope).subquery("tl")
-    counts = {RANK_LIGHT[int(r)]: int(n) for r, n in session.execute(select(tl.c.rank, func.count()).group_by(tl.c.rank))}
+    counts = {
+        RANK_LIGHT[int(r)]: int(n)
+        for r, n in session.execute(select(tl.c.rank, func.count()).group_by(tl.c.rank))
+    }
     return {light: counts.get(light, 0) for light in LIGHTS}
 
 
-def trend(session: Session, *, as_of: dt.date, warning_days: int, scope: Scope, quarters: int = 4) -> list[dict[str, Any]]:
+def trend(
+    session: Session, *, as_of: dt.date, warning_days: int, scope: Scope, quarters: int = 4
+) -> list[dict[str, Any]]:
     """Task counts by light as of each of the last quarter ends and as of ``as_of`` itself. History is not
     rewritten (lights as of D count only what was known by D), so a quarter's red stays red."""
     rows = []
@@ -130,31 +152,72 @@ def trend(session: Session, *, as_of: dt.date, warning_days: int, scope: Scope, 
 
 # ------------------------------------------------------------------------------------------ 任务
 
-def task_page(session: Session, *, as_of: dt.date, warning_days: int, scope: Scope, text: str | None = None,
-              sort: str = "light", descending: bool = True, limit: int = PAGE, offset: int = 0) -> dict[str, Any]:
+
+def task_page(
+    session: Session,
+    *,
+    as_of: dt.date,
+    warning_days: int,
+    scope: Scope,
+    text: str | None = None,
+    sort: str = "light",
+    descending: bool = True,
+    limit: int = PAGE,
+    offset: int = 0,
+) -> dict[str, Any]:
     """A page of tasks with their light, next due date and parties; ``total`` counts every match.
 
     ``text`` matches any part of the task text or number, the policy's doc number or title, or a party's name.
     """
     tl = task_lights(session, as_of, warning_days, scope).subquery("tl")
-    lead_name = (select(func.min(Responsibility.name_as_written))
-                 .where(Responsibility.task_id == Task.id, Responsibility.role == "lead")
-                 .correlate(Task).scalar_subquery())
-    stmt = (select(Task.id, Task.section, Task.number, Task.text, Task.position, Policy.id.label("policy_id"),
-                   Policy.doc_number, Policy.title, tl.c.rank, tl.c.next_due, tl.c.overdue,
-                   lead_name.label("lead_name"))
-            .join(tl, tl.c.task_id == Task.id).join(Policy, Policy.id == Task.policy_id))
+    lead_name = (
+        select(func.min(Responsibility.name_as_written))
+        .where(Responsibility.task_id == Task.id, Responsibility.role == "lead")
+        .correlate(Task)
+        .scalar_subquery()
+    )
+    stmt = (
+        select(
+            Task.id,
+            Task.section,
+            Task.number,
+            Task.text,
+            Task.position,
+            Policy.id.label("policy_id"),
+            Policy.doc_number,
+            Policy.title,
+            tl.c.rank,
+            tl.c.next_due,
+            tl.c.overdue,
+            lead_name.label("lead_name"),
+        )
+        .join(tl, tl.c.task_id == Task.id)
+        .join(Policy, Policy.id == Task.policy_id)
+    )
     if text and text.strip():
         pattern = _like(text.strip())
-        party = (select(Responsibility.id).outerjoin(Agency, Agency.key == Responsibility.agency_key)
-                 .where(Responsibility.task_id == Task.id,
-                        or_(Responsibility.name_as_written.like(pattern, escape="\\"),
-                            Agency.name.like(pattern, escape="\\"),
-                            Responsibility.agency_key.like(pattern, escape="\\")))
-                 .correlate(Task))
-        stmt = stmt.where(or_(Task.text.like(pattern, escape="\\"), Task.number.like(pattern, escape="\\"),
-                              Policy.doc_number.like(pattern, escape="\\"), Policy.title.like(pattern, escape="\\"),
-                              party.exists()))
+        party = (
+            select(Responsibility.id)
+            .outerjoin(Agency, Agency.key == Responsibility.agency_key)
+            .where(
+                Responsibility.task_id == Task.id,
+                or_(
+                    Responsibility.name_as_written.like(pattern, escape="\\"),
+                    Agency.name.like(pattern, escape="\\"),
+                    Responsibility.agency_key.like(pattern, escape="\\"),
+                ),
+            )
+            .correlate(Task)
+        )
+        stmt = stmt.where(
+            or_(
+                Task.text.like(pattern, escape="\\"),
+                Task.number.like(pattern, escape="\\"),
+                Policy.doc_number.like(pattern, escape="\\"),
+                Policy.title.like(pattern, escape="\\"),
+                party.exists(),
+            )
+        )
     policy_order = (Policy.issued, Policy.id, Task.position)
     orders = {
         "light": (tl.c.rank,),
@@ -169,8 +232,9 @@ def task_page(session: Session, *, as_of: dt.date, warning_days: int, scope: Sco
         order_by.append(tl.c.next_due.asc())
     order_by += [Policy.id, Task.position]
     # the total rides along as a window count: one pass over the lights instead of two
-    page = session.execute(stmt.add_columns(func.count().over().label("total"))
-                           .order_by(*order_by).limit(limit).offset(offset)).all()
+    page = session.execute(
+        stmt.add_columns(func.count().over().label("total")).order_by(*order_by).limit(limit).offset(offset)
+    ).all()
     if page:
         total = page[0].total
     else:
@@ -179,32 +243,47 @@ def task_page(session: Session, *, as_of: dt.date, warning_days: int, scope: Sco
     parties: dict[int, dict[str, list[str]]] = {i: {"lead": [], "support": [], "joint": []} for i in ids}
     if ids:
         for task_id, role, written in session.execute(
-                select(Responsibility.task_id, Responsibility.role, Responsibility.name_as_written)
-                .where(Responsibility.task_id.in_(ids)).order_by(Responsibility.id)):
+            select(Responsibility.task_id, Responsibility.role, Responsibility.name_as_written)
+            .where(Responsibility.task_id.in_(ids))
+            .order_by(Responsibility.id)
+        ):
             parties[task_id].setdefault(role, []).append(written)
-    rows = [{
-        "id": r.id, "policy_id": r.policy_id, "policy": r.doc_number or r.title,
-        "number": task_label(r.section, r.number), "text": r.text,
-        "lead": parties[r.id]["lead"] or parties[r.id]["joint"], "support": parties[r.id]["support"],
-        "next_due": r.next_due.isoformat() if r.next_due else None, "overdue": int(r.overdue or 0),
-        "light": RANK_LIGHT[int(r.rank)],
-    } for r in page]
+    rows = [
+        {
+            "id": r.id,
+            "policy_id": r.policy_id,
+            "policy": r.doc_number or r.title,
+            "number": task_label(r.section, r.number),
+            "text": r.text,
+            "lead": parties[r.id]["lead"] or parties[r.id]["joint"],
+            "support": parties[r.id]["support"],
+            "next_due": r.next_due.isoformat() if r.next_due else None,
+            "overdue": int(r.overdue or 0),
+            "light": RANK_LIGHT[int(r.rank)],
+        }
+        for r in page
+    ]
     return {"total": int(total or 0), "offset": offset, "limit": limit, "rows": rows}
 
 
-def _visible_responsibilities(session: Session, scope: Scope, resps: list[Responsibility],
-                              as_of: dt.date) -> list[Responsibility]:
+def _visible_responsibilities(
+    session: Session, scope: Scope, resps: list[Responsibility], as_of: dt.date
+) -> list[Responsibility]:
     from duban.services.responsibilities import acting_agency
 
     if not scope.agency:
         return resps
-    return [r for r in resps
-            if acting_agency(session, r.agency_key, as_of) == scope.agency
-            and (not scope.jurisdiction or r.jurisdiction_code == scope.jurisdiction)]
+    return [
+        r
+        for r in resps
+        if acting_agency(session, r.agency_key, as_of) == scope.agency
+        and (not scope.jurisdiction or r.jurisdiction_code == scope.jurisdiction)
+    ]
 
 
-def task_detail(session: Session, *, task_id: int, as_of: dt.date, warning_days: int, scope: Scope,
-                audit_limit: int = 50) -> dict[str, Any]:
+def task_detail(
+    session: Session, *, task_id: int, as_of: dt.date, warning_days: int, scope: Scope, audit_limit: int = 50
+) -> dict[str, Any]:
     """Everything about one task: full text, each (visible) responsibility with its light, milestones,
     reports, findings and extensions, and the audit trail. A department user sees only their parts."""
     task = session.get(Task, task_id)
@@ -213,36 +292,57 @@ def task_detail(session: Session, *, task_id: int, as_of: dt.date, warning_days:
     policy = session.get(Policy, task.policy_id)
     assert policy is not None
     names = agency_names(session)
-    all_resps = list(session.scalars(select(Responsibility).where(Responsibility.task_id == task_id)
-                                     .order_by(Responsibility.id)))
+    all_resps = list(
+        session.scalars(
+            select(Responsibility).where(Responsibility.task_id == task_id).order_by(Responsibility.id)
+        )
+    )
     resps = _visible_responsibilities(session, scope, all_resps, as_of)
     if scope.agency and not resps:
-        raise PermissionDenied(f"任务 #{task_id} 不属于本部门（{names.get(scope.agency, scope.agency)}）的工作")
+        raise PermissionDenied(
+            f"任务 #{task_id} 不属于本部门（{names.get(scope.agency, scope.agency)}）的工作"
+        )
     ids = [r.id for r in resps]
     until = warn_until(session, as_of, warning_days)
     rl = responsibility_lights(as_of, until).subquery("rl")
-    lights = {row.responsibility_id: row for row in session.execute(
-        select(rl).where(rl.c.responsibility_id.in_(ids)))}
+    lights = {
+        row.responsibility_id: row
+        for row in session.execute(select(rl).where(rl.c.responsibility_id.in_(ids)))
+    }
     f = milestone_facts(as_of).subquery("f")
     closed = and_(Responsibility.closed_on.is_not(None), Responsibility.closed_on <= as_of)
-    facts = {row.milestone_id: row for row in session.execute(
-        select(f, light_case(f, as_of, until, closed).label("rank"))
-        .join(Responsibility, Responsibility.id == f.c.responsibility_id)
-        .where(f.c.responsibility_id.in_(ids)))}
+    facts = {
+        row.milestone_id: row
+        for row in session.execute(
+            select(f, light_case(f, as_of, until, closed).label("rank"))
+            .join(Responsibility, Responsibility.id == f.c.responsibility_id)
+            .where(f.c.responsibility_id.in_(ids))
+        )
+    }
     milestones: dict[int, list[Milestone]] = {i: [] for i in ids}
-    for m in session.scalars(select(Milestone).where(Milestone.responsibility_id.in_(ids))
-                             .order_by(Milestone.effective_due_date, Milestone.id)):
+    for m in session.scalars(
+        select(Milestone)
+        .where(Milestone.responsibility_id.in_(ids))
+        .order_by(Milestone.effective_due_date, Milestone.id)
+    ):
         milestones[m.responsibility_id].append(m)
     reports: dict[int, list[Report]] = {i: [] for i in ids}
-    for rep in session.scalars(select(Report).where(Report.responsibility_id.in_(ids))
-                               .order_by(Report.submitted_at, Report.id)):
+    for rep in session.scalars(
+        select(Report).where(Report.responsibility_id.in_(ids)).order_by(Report.submitted_at, Report.id)
+    ):
         reports[rep.responsibility_id].append(rep)
     findings: dict[int, list[Finding]] = {i: [] for i in ids}
-    for finding in session.scalars(select(Finding).where(Finding.responsibility_id.in_(ids)).order_by(Finding.id)):
+    for finding in session.scalars(
+        select(Finding).where(Finding.responsibility_id.in_(ids)).order_by(Finding.id)
+    ):
         findings[finding.responsibility_id or 0].append(finding)
     extensions: dict[int, list[tuple[Extension, Milestone]]] = {i: [] for i in ids}
-    for ext, m in session.execute(select(Extension, Milestone).join(Milestone, Milestone.id == Extension.milestone_id)
-                                  .where(Milestone.responsibility_id.in_(ids)).order_by(Extension.id)):
+    for ext, m in session.execute(
+        select(Extension, Milestone)
+        .join(Milestone, Milestone.id == Extension.milestone_id)
+        .where(Milestone.responsibility_id.in_(ids))
+        .order_by(Extension.id)
+    ):
         extensions[m.responsibility_id].append((ext, m))
 
     out_resps = []
@@ -252,46 +352,108 @@ def task_detail(session: Session, *, task_id: int, as_of: dt.date, warning_days:
         for m in milestones[r.id]:
             fact = facts.get(m.id)
             effective = fact.effective_due if fact is not None else m.effective_due_date
-            ms.append({"id": m.id, "period": m.period, "due": m.due_date.isoformat(),
-                       "effective_due": effective.isoformat(),
-                       "reported_on": fact.first_on.isoformat() if fact is not None and fact.first_on else None,
-                       "returned": bool(fact.returned) if fact is not None else False,
-                       "light": RANK_LIGHT[int(fact.rank)] if fact is not None else "green"})
-        out_resps.append({
-            "id": r.id, "agency": r.agency_key, "agency_name": names.get(r.agency_key or "", r.name_as_written),
-            "name_as_written": r.name_as_written, "jurisdiction": r.jurisdiction_code, "role": r.role,
-            "role_name": ROLE_NAMES.get(r.role, r.role), "state": r.state,
-            "state_name": STATE_NAMES.get(r.state, r.state),
-            "light": RANK_LIGHT[int(light.rank)] if light is not None else "green",
-            "overdue": int(light.overdue) if light is not None else 0,
-            "next_due": light.next_due.isoformat() if light is not None and light.next_due else None,
-            "template": task.template_key,
-            "milestones": ms,
-            "reports": [{"id": rep.id, "milestone": rep.milestone_id, "version": rep.version,
-                         "current": rep.is_current, "text": rep.text, "indicators": rep.indicators,
-                         "submitted_by": rep.submitted_by, "submitted_on": rep.submitted_on.isoformat(),
-                         "review": rep.review_state, "review_name": REVIEW_NAMES.get(rep.review_state, rep.review_state),
-                         "reason": rep.review_reason} for rep in reports[r.id]],
-            "findings": [{"id": f.id, "report": f.report_id, "severity": f.severity, "code": f.code,
-                          "message": f.message, "plugin": f.plugin} for f in findings[r.id]],
-            "extensions": [{"id": e.id, "milestone": m.id, "period": m.period, "new_date": e.new_date.isoformat(),
-                            "reason": e.reason, "progress": e.progress, "state": e.state,
-                            "state_name": EXTENSION_NAMES.get(e.state, e.state), "requested_by": e.requested_by,
-                            "decision_reason": e.decision_reason} for e, m in extensions[r.id]],
-        })
+            ms.append(
+                {
+                    "id": m.id,
+                    "period": m.period,
+                    "due": m.due_date.isoformat(),
+                    "effective_due": effective.isoformat(),
+                    "reported_on": fact.first_on.isoformat() if fact is not None and fact.first_on else None,
+                    "returned": bool(fact.returned) if fact is not None else False,
+                    "light": RANK_LIGHT[int(fact.rank)] if fact is not None else "green",
+                }
+            )
+        out_resps.append(
+            {
+                "id": r.id,
+                "agency": r.agency_key,
+                "agency_name": names.get(r.agency_key or "", r.name_as_written),
+                "name_as_written": r.name_as_written,
+                "jurisdiction": r.jurisdiction_code,
+                "role": r.role,
+                "role_name": ROLE_NAMES.get(r.role, r.role),
+                "state": r.state,
+                "state_name": STATE_NAMES.get(r.state, r.state),
+                "light": RANK_LIGHT[int(light.rank)] if light is not None else "green",
+                "overdue": int(light.overdue) if light is not None else 0,
+                "next_due": light.next_due.isoformat() if light is not None and light.next_due else None,
+                "template": task.template_key,
+                "milestones": ms,
+                "reports": [
+                    {
+                        "id": rep.id,
+                        "milestone": rep.milestone_id,
+                        "version": rep.version,
+                        "current": rep.is_current,
+                        "text": rep.text,
+                        "indicators": rep.indicators,
+                        "submitted_by": rep.submitted_by,
+                        "submitted_on": rep.submitted_on.isoformat(),
+                        "review": rep.review_state,
+                        "review_name": REVIEW_NAMES.get(rep.review_state, rep.review_state),
+                        "reason": rep.review_reason,
+                    }
+                    for rep in reports[r.id]
+                ],
+                "findings": [
+                    {
+                        "id": f.id,
+                        "report": f.report_id,
+                        "severity": f.severity,
+                        "code": f.code,
+                        "message": f.message,
+                        "plugin": f.plugin,
+                    }
+                    for f in findings[r.id]
+                ],
+                "extensions": [
+                    {
+                        "id": e.id,
+                        "milestone": m.id,
+                        "period": m.period,
+                        "new_date": e.new_date.isoformat(),
+                        "reason": e.reason,
+                        "progress": e.progress,
+                        "state": e.state,
+                        "state_name": EXTENSION_NAMES.get(e.state, e.state),
+                        "requested_by": e.requested_by,
+                        "decision_reason": e.decision_reason,
+                    }
+                    for e, m in extensions[r.id]
+                ],
+            }
+        )
     events = list_events(session, task_id=task_id, limit=audit_limit)
     if scope.agency:
         events = [e for e in events if _event_is_visible(e, out_resps)]
-    links = [{"task": t.id, "policy": d or ti, "number": task_label(t.section, t.number), "text": t.text,
-              "confirmed": c}
-             for t, d, ti, c in session.execute(
-                 select(Task, Policy.doc_number, Policy.title, TaskLink.confirmed)
-                 .join(TaskLink, TaskLink.parent_task_id == Task.id).join(Policy, Policy.id == Task.policy_id)
-                 .where(TaskLink.child_task_id == task_id).order_by(Task.policy_id, Task.position))]
-    return {"id": task.id, "policy_id": policy.id, "policy": policy.doc_number or policy.title,
-            "policy_title": policy.title, "number": task_label(task.section, task.number), "text": task.text,
-            "hidden_parties": len(all_resps) - len(resps), "responsibilities": out_resps, "audit": events,
-            "implements": links}
+    links = [
+        {
+            "task": t.id,
+            "policy": d or ti,
+            "number": task_label(t.section, t.number),
+            "text": t.text,
+            "confirmed": c,
+        }
+        for t, d, ti, c in session.execute(
+            select(Task, Policy.doc_number, Policy.title, TaskLink.confirmed)
+            .join(TaskLink, TaskLink.parent_task_id == Task.id)
+            .join(Policy, Policy.id == Task.policy_id)
+            .where(TaskLink.child_task_id == task_id)
+            .order_by(Task.policy_id, Task.position)
+        )
+    ]
+    return {
+        "id": task.id,
+        "policy_id": policy.id,
+        "policy": policy.doc_number or policy.title,
+        "policy_title": policy.title,
+        "number": task_label(task.section, task.number),
+        "text": task.text,
+        "hidden_parties": len(all_resps) - len(resps),
+        "responsibilities": out_resps,
+        "audit": events,
+        "implements": links,
+    }
 
 
 def _event_is_visible(event: dict[str, Any], resps: list[dict[str, Any]]) -> bool:
@@ -305,94 +467,188 @@ def _event_is_visible(event: dict[str, Any], resps: list[dict[str, Any]]) -> boo
 
 # ------------------------------------------------------------------------------------------ 部门
 
-def department_responsibilities(session: Session, *, as_of: dt.date, warning_days: int, scope: Scope,
-                                roles: tuple[str, ...], text: str | None = None, limit: int = PAGE,
-                                offset: int = 0) -> dict[str, Any]:
+
+def department_responsibilities(
+    session: Session,
+    *,
+    as_of: dt.date,
+    warning_days: int,
+    scope: Scope,
+    roles: tuple[str, ...],
+    text: str | None = None,
+    limit: int = PAGE,
+    offset: int = 0,
+) -> dict[str, Any]:
     """A page of one agency's responsibilities of the given roles, worst light first."""
     rl = scoped_lights(session, as_of, warning_days, scope).subquery("srl")
-    stmt = (select(rl, Task.section, Task.number, Task.text, Policy.doc_number, Policy.title)
-            .join(Task, Task.id == rl.c.task_id).join(Policy, Policy.id == rl.c.policy_id)
-            .where(rl.c.role.in_(roles)))
+    stmt = (
+        select(rl, Task.section, Task.number, Task.text, Policy.doc_number, Policy.title)
+        .join(Task, Task.id == rl.c.task_id)
+        .join(Policy, Policy.id == rl.c.policy_id)
+        .where(rl.c.role.in_(roles))
+    )
     if text and text.strip():
         pattern = _like(text.strip())
-        stmt = stmt.where(or_(Task.text.like(pattern, escape="\\"), Policy.doc_number.like(pattern, escape="\\"),
-                              Policy.title.like(pattern, escape="\\"), Task.number.like(pattern, escape="\\")))
+        stmt = stmt.where(
+            or_(
+                Task.text.like(pattern, escape="\\"),
+                Policy.doc_number.like(pattern, escape="\\"),
+                Policy.title.like(pattern, escape="\\"),
+                Task.number.like(pattern, escape="\\"),
+            )
+        )
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = session.execute(stmt.order_by(rl.c.rank.desc(), rl.c.next_due, rl.c.responsibility_id)
-                           .limit(limit).offset(offset))
-    return {"total": int(total or 0), "rows": [
-        {"responsibility": r.responsibility_id, "task": r.task_id, "policy": r.doc_number or r.title,
-         "number": task_label(r.section, r.number), "text": r.text, "role": r.role,
-         "role_name": ROLE_NAMES.get(r.role, r.role), "state": r.state, "state_name": STATE_NAMES.get(r.state, r.state),
-         "light": RANK_LIGHT[int(r.rank)], "overdue": int(r.overdue),
-         "next_due": r.next_due.isoformat() if r.next_due else None} for r in rows]}
+    rows = session.execute(
+        stmt.order_by(rl.c.rank.desc(), rl.c.next_due, rl.c.responsibility_id).limit(limit).offset(offset)
+    )
+    return {
+        "total": int(total or 0),
+        "rows": [
+            {
+                "responsibility": r.responsibility_id,
+                "task": r.task_id,
+                "policy": r.doc_number or r.title,
+                "number": task_label(r.section, r.number),
+                "text": r.text,
+                "role": r.role,
+                "role_name": ROLE_NAMES.get(r.role, r.role),
+                "state": r.state,
+                "state_name": STATE_NAMES.get(r.state, r.state),
+                "light": RANK_LIGHT[int(r.rank)],
+                "overdue": int(r.overdue),
+                "next_due": r.next_due.isoformat() if r.next_due else None,
+            }
+            for r in rows
+        ],
+    }
 
 
 def owed_next(session: Session, *, as_of: dt.date, scope: Scope, limit: int = 30) -> list[dict[str, Any]]:
     """The open milestones of the scope in due order: what the agency owes next (overdue ones first)."""
     facts = milestone_facts(as_of).subquery("f")
     acting = acting_agency_column(as_of)
-    stmt = (select(facts, Responsibility.agency_key, Responsibility.role, Task.section, Task.number, Task.text,
-                   Policy.doc_number, Policy.title)
-            .join(Responsibility, Responsibility.id == facts.c.responsibility_id)
-            .outerjoin(Agency, Agency.key == Responsibility.agency_key)
-            .join(Task, Task.id == facts.c.task_id).join(Policy, Policy.id == Task.policy_id)
-            .where(Policy.superseded_by_id.is_(None), Policy.status == "in_force",
-                   or_(Responsibility.closed_on.is_(None), Responsibility.closed_on > as_of),
-                   or_(facts.c.first_on.is_(None), facts.c.returned))
-            .order_by(facts.c.effective_due, facts.c.milestone_id).limit(limit))
+    stmt = (
+        select(
+            facts,
+            Responsibility.agency_key,
+            Responsibility.role,
+            Task.section,
+            Task.number,
+            Task.text,
+            Policy.doc_number,
+            Policy.title,
+        )
+        .join(Responsibility, Responsibility.id == facts.c.responsibility_id)
+        .outerjoin(Agency, Agency.key == Responsibility.agency_key)
+        .join(Task, Task.id == facts.c.task_id)
+        .join(Policy, Policy.id == Task.policy_id)
+        .where(
+            Policy.superseded_by_id.is_(None),
+            Policy.status == "in_force",
+            or_(Responsibility.closed_on.is_(None), Responsibility.closed_on > as_of),
+            or_(facts.c.first_on.is_(None), facts.c.returned),
+        )
+        .order_by(facts.c.effective_due, facts.c.milestone_id)
+        .limit(limit)
+    )
     if scope.agency:
         stmt = stmt.where(acting == scope.agency)
     if scope.jurisdiction:
         stmt = stmt.where(Responsibility.jurisdiction_code == scope.jurisdiction)
-    return [{"milestone": r.milestone_id, "responsibility": r.responsibility_id, "task": r.task_id,
-             "policy": r.doc_number or r.title, "number": task_label(r.section, r.number), "text": r.text,
-             "role_name": ROLE_NAMES.get(r.role, r.role), "period": r.period,
-             "effective_due": r.effective_due.isoformat(), "returned": bool(r.returned),
-             "days_left": (r.effective_due - as_of).days} for r in session.execute(stmt)]
+    return [
+        {
+            "milestone": r.milestone_id,
+            "responsibility": r.responsibility_id,
+            "task": r.task_id,
+            "policy": r.doc_number or r.title,
+            "number": task_label(r.section, r.number),
+            "text": r.text,
+            "role_name": ROLE_NAMES.get(r.role, r.role),
+            "period": r.period,
+            "effective_due": r.effective_due.isoformat(),
+            "returned": bool(r.returned),
+            "days_left": (r.effective_due - as_of).days,
+        }
+        for r in session.execute(stmt)
+    ]
 
 
 def findings_for(session: Session, *, scope: Scope, limit: int = 50) -> list[dict[str, Any]]:
     """The newest findings (plugin check results) on the scope's responsibilities."""
-    stmt = (select(Finding, Responsibility.task_id, Responsibility.agency_key, Task.section, Task.number)
-            .join(Responsibility, Responsibility.id == Finding.responsibility_id)
-            .join(Task, Task.id == Responsibility.task_id)
-            .order_by(Finding.created_at.desc(), Finding.id.desc()).limit(limit))
+    stmt = (
+        select(Finding, Responsibility.task_id, Responsibility.agency_key, Task.section, Task.number)
+        .join(Responsibility, Responsibility.id == Finding.responsibility_id)
+        .join(Task, Task.id == Responsibility.task_id)
+        .order_by(Finding.created_at.desc(), Finding.id.desc())
+        .limit(limit)
+    )
     if scope.agency:
         stmt = stmt.where(Responsibility.agency_key == scope.agency)
     if scope.jurisdiction:
         stmt = stmt.where(Responsibility.jurisdiction_code == scope.jurisdiction)
-    return [{"id": f.id, "task": task_id, "responsibility": f.responsibility_id, "agency": agency,
-             "number": task_label(section, number), "severity": f.severity, "code": f.code, "message": f.message,
-             "on": f.created_at.date().isoformat()} for f, task_id, agency, section, number in session.execute(stmt)]
+    return [
+        {
+            "id": f.id,
+            "task": task_id,
+            "responsibility": f.responsibility_id,
+            "agency": agency,
+            "number": task_label(section, number),
+            "severity": f.severity,
+            "code": f.code,
+            "message": f.message,
+            "on": f.created_at.date().isoformat(),
+        }
+        for f, task_id, agency, section, number in session.execute(stmt)
+    ]
 
 
 # ------------------------------------------------------------------------------------------ 政策
 
+
 def policy_tasks(session: Session, *, policy_id: int, scope: Scope, limit: int = 500) -> list[dict[str, Any]]:
     """A policy's tasks, each with the parent-policy tasks it implements (TaskLink rows)."""
-    stmt = (select(Task.id, Task.section, Task.number, Task.text).where(Task.policy_id == policy_id)
-            .order_by(Task.position).limit(limit))
+    stmt = (
+        select(Task.id, Task.section, Task.number, Task.text)
+        .where(Task.policy_id == policy_id)
+        .order_by(Task.position)
+        .limit(limit)
+    )
     if scope.agency:
-        mine = select(Responsibility.id).where(Responsibility.task_id == Task.id,
-                                               Responsibility.agency_key == scope.agency).correlate(Task)
+        mine = (
+            select(Responsibility.id)
+            .where(Responsibility.task_id == Task.id, Responsibility.agency_key == scope.agency)
+            .correlate(Task)
+        )
         stmt = stmt.where(mine.exists())
     tasks = session.execute(stmt).all()
     ids = [t.id for t in tasks]
     parents: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
     if ids:
         for child, section, number, doc, title, confirmed in session.execute(
-                select(TaskLink.child_task_id, Task.section, Task.number, Policy.doc_number, Policy.title,
-                       TaskLink.confirmed)
-                .join(Task, Task.id == TaskLink.parent_task_id).join(Policy, Policy.id == Task.policy_id)
-                .where(TaskLink.child_task_id.in_(ids)).order_by(TaskLink.id)):
-            parents[child].append({"policy": doc or title, "number": task_label(section, number),
-                                   "confirmed": confirmed})
-    return [{"id": t.id, "number": task_label(t.section, t.number), "text": t.text, "implements": parents[t.id]}
-            for t in tasks]
+            select(
+                TaskLink.child_task_id,
+                Task.section,
+                Task.number,
+                Policy.doc_number,
+                Policy.title,
+                TaskLink.confirmed,
+            )
+            .join(Task, Task.id == TaskLink.parent_task_id)
+            .join(Policy, Policy.id == Task.policy_id)
+            .where(TaskLink.child_task_id.in_(ids))
+            .order_by(TaskLink.id)
+        ):
+            parents[child].append(
+                {"policy": doc or title, "number": task_label(section, number), "confirmed": confirmed}
+            )
+    return [
+        {"id": t.id, "number": task_label(t.section, t.number), "text": t.text, "implements": parents[t.id]}
+        for t in tasks
+    ]
 
 
 # ------------------------------------------------------------------------------------------ search
+
 
 def search(session: Session, *, text: str, scope: Scope, limit: int = 20) -> list[dict[str, Any]]:
     """Tasks, departments and policies whose name contains ``text`` (for the command palette)."""
@@ -401,31 +657,42 @@ def search(session: Session, *, text: str, scope: Scope, limit: int = 20) -> lis
         return []
     pattern = _like(text)
     hits: list[dict[str, Any]] = []
-    agencies = select(Agency.key, Agency.name).where(or_(Agency.name.like(pattern, escape="\\"),
-                                                         Agency.key.like(pattern, escape="\\"),
-                                                         cast(Agency.names, String).like(pattern, escape="\\"),
-                                                         cast(Agency.aliases, String).like(pattern, escape="\\")))
+    agencies = select(Agency.key, Agency.name).where(
+        or_(
+            Agency.name.like(pattern, escape="\\"),
+            Agency.key.like(pattern, escape="\\"),
+            cast(Agency.names, String).like(pattern, escape="\\"),
+            cast(Agency.aliases, String).like(pattern, escape="\\"),
+        )
+    )
     if scope.agency:
         agencies = agencies.where(Agency.key == scope.agency)
     for key, name in session.execute(agencies.order_by(Agency.key).limit(limit)):
         hits.append({"kind": "department", "id": key, "label": f"部门 {name}（{key}）"})
     policies = select(Policy.id, Policy.doc_number, Policy.title).where(
         Policy.superseded_by_id.is_(None),
-        or_(Policy.title.like(pattern, escape="\\"), Policy.doc_number.like(pattern, escape="\\")))
+        or_(Policy.title.like(pattern, escape="\\"), Policy.doc_number.like(pattern, escape="\\")),
+    )
     for pid, doc, title in session.execute(policies.order_by(Policy.id).limit(limit)):
         hits.append({"kind": "policy", "id": pid, "label": f"政策 {doc or ''} {title}".strip()})
-    tasks = (select(Task.id, Task.section, Task.number, Task.text, Policy.doc_number, Policy.title)
-             .join(Policy, Policy.id == Task.policy_id)
-             .where(Policy.superseded_by_id.is_(None), Task.text.like(pattern, escape="\\")))
+    tasks = (
+        select(Task.id, Task.section, Task.number, Task.text, Policy.doc_number, Policy.title)
+        .join(Policy, Policy.id == Task.policy_id)
+        .where(Policy.superseded_by_id.is_(None), Task.text.like(pattern, escape="\\"))
+    )
     if scope.agency:
-        mine = select(Responsibility.id).where(Responsibility.task_id == Task.id,
-                                               Responsibility.agency_key == scope.agency)
+        mine = select(Responsibility.id).where(
+            Responsibility.task_id == Task.id, Responsibility.agency_key == scope.agency
+        )
         if scope.jurisdiction:
             mine = mine.where(Responsibility.jurisdiction_code == scope.jurisdiction)
         tasks = tasks.where(mine.correlate(Task).exists())
-    for tid, section, number, body, doc, title in session.execute(tasks.order_by(Task.policy_id, Task.position)
-                                                                   .limit(limit)):
-        hits.append({"kind": "task", "id": tid, "label": f"任务 {doc or title} {task_label(section, number)} {body}"})
+    for tid, section, number, body, doc, title in session.execute(
+        tasks.order_by(Task.policy_id, Task.position).limit(limit)
+    ):
+        hits.append(
+            {"kind": "task", "id": tid, "label": f"任务 {doc or title} {task_label(section, number)} {body}"}
+        )
     return hits
 
 
@@ -440,11 +707,24 @@ def light_counts_line(counts: dict[str, int]) -> list[tuple[str, int]]:
 def pending_for_review(session: Session, *, task_id: int) -> list[dict[str, Any]]:
     """Current reports of a task waiting for 复核."""
     rows = session.execute(
-        select(Report, Responsibility.name_as_written).join(Responsibility, Responsibility.id == Report.responsibility_id)
-        .where(Responsibility.task_id == task_id, Report.is_current.is_(True), Report.review_state == "submitted")
-        .order_by(Report.id))
-    return [{"id": r.id, "responsibility": r.responsibility_id, "party": name, "version": r.version,
-             "submitted_on": r.submitted_on.isoformat(), "text": r.text} for r, name in rows]
+        select(Report, Responsibility.name_as_written)
+        .join(Responsibility, Responsibility.id == Report.responsibility_id)
+        .where(
+            Responsibility.task_id == task_id, Report.is_current.is_(True), Report.review_state == "submitted"
+        )
+        .order_by(Report.id)
+    )
+    return [
+        {
+            "id": r.id,
+            "responsibility": r.responsibility_id,
+            "party": name,
+            "version": r.version,
+            "submitted_on": r.submitted_on.isoformat(),
+            "text": r.text,
+        }
+        for r, name in rows
+    ]
 
 
 def pending_extensions(session: Session, *, task_id: int) -> list[dict[str, Any]]:
@@ -452,18 +732,30 @@ def pending_extensions(session: Session, *, task_id: int) -> list[dict[str, Any]
         select(Extension, Milestone, Responsibility.name_as_written)
         .join(Milestone, Milestone.id == Extension.milestone_id)
         .join(Responsibility, Responsibility.id == Milestone.responsibility_id)
-        .where(and_(Milestone.task_id == task_id, Extension.state == "pending")).order_by(Extension.id))
-    return [{"id": e.id, "milestone": m.id, "period": m.period, "party": name,
-             "due": m.effective_due_date.isoformat(), "new_date": e.new_date.isoformat(), "reason": e.reason}
-            for e, m, name in rows]
+        .where(and_(Milestone.task_id == task_id, Extension.state == "pending"))
+        .order_by(Extension.id)
+    )
+    return [
+        {
+            "id": e.id,
+            "milestone": m.id,
+            "period": m.period,
+            "party": name,
+            "due": m.effective_due_date.isoformat(),
+            "new_date": e.new_date.isoformat(),
+            "reason": e.reason,
+        }
+        for e, m, name in rows
+    ]
 
 
 def scope_allows_task(session: Session, *, actor: Actor, scope: Scope, task_id: int) -> bool:
     """Whether the task has a responsibility in the scope (always true for coordinators and viewers)."""
     if not scope.agency:
         return True
-    stmt = select(Responsibility.id).where(Responsibility.task_id == task_id,
-                                           Responsibility.agency_key == scope.agency)
+    stmt = select(Responsibility.id).where(
+        Responsibility.task_id == task_id, Responsibility.agency_key == scope.agency
+    )
     if scope.jurisdiction:
         stmt = stmt.where(Responsibility.jurisdiction_code == scope.jurisdiction)
     return session.scalar(stmt.limit(1)) is not None

@@ -31,14 +31,21 @@ from duban.storage.models import AppMeta, Extension, Milestone, Policy, Report, 
 DEMO_SEED = 20190920
 DEMO_MARK = "demo"
 SEED_ORDER = (  # parents before children, so 落实 links resolve
-    "001_007993ffda9a68ac.txt", "004_1692d70bd32bb6db.txt", "000_ec88c21d93956c79.txt",
-    "002_09c426360c691ab7.txt", "003_206813141252fb57.txt",
+    "001_007993ffda9a68ac.txt",
+    "004_1692d70bd32bb6db.txt",
+    "000_ec88c21d93956c79.txt",
+    "002_09c426360c691ab7.txt",
+    "003_206813141252fb57.txt",
 )
 PROGRESS_TEXTS = (
-    "已召开专题会议部署，明确责任人和时间表。", "开展“巾帼家政”培训，组织留守妇女参加。",
-    "完成农村留守妇女摸底排查，更新信息台账。", "联合开展走访慰问，覆盖重点困难家庭。",
-    "组织法律知识进村入户宣传活动。", "推进“两癌”免费筛查，做好筛查结果登记。",
-    "依托妇女之家开展心理疏导和家庭教育讲座。", "落实专项经费，纳入年度预算。",
+    "已召开专题会议部署，明确责任人和时间表。",
+    "开展“巾帼家政”培训，组织留守妇女参加。",
+    "完成农村留守妇女摸底排查，更新信息台账。",
+    "联合开展走访慰问，覆盖重点困难家庭。",
+    "组织法律知识进村入户宣传活动。",
+    "推进“两癌”免费筛查，做好筛查结果登记。",
+    "依托妇女之家开展心理疏导和家庭教育讲座。",
+    "落实专项经费，纳入年度预算。",
 )
 RETURN_REASONS = ("缺少具体数据，请补充台账人数", "进展描述过于笼统", "未附佐证材料")
 
@@ -85,11 +92,14 @@ def check_can_replace(path: Path) -> None:
     finally:
         engine.dispose()
     if not demo:
-        raise ValidationError(f"{path} 已存在且不是演示数据库：duban demo 不会覆盖它，请用 --db 指定另一个文件")
+        raise ValidationError(
+            f"{path} 已存在且不是演示数据库：duban demo 不会覆盖它，请用 --db 指定另一个文件"
+        )
 
 
-def build_demo(engine: Engine, *, host: PluginHost, today: dt.date, seed: int = DEMO_SEED,
-               login: str | None = None) -> DemoSummary:
+def build_demo(
+    engine: Engine, *, host: PluginHost, today: dt.date, seed: int = DEMO_SEED, login: str | None = None
+) -> DemoSummary:
     """Fill an empty database: seeds, users, schedules, milestones and 2020–today history."""
     prepare_database(engine, host=host)
     factory = session_factory(engine)
@@ -97,9 +107,16 @@ def build_demo(engine: Engine, *, host: PluginHost, today: dt.date, seed: int = 
     with unit_of_work(factory) as session:
         session.merge(AppMeta(key=DEMO_MARK, value="1"))
         me = login or os_login()
-        add_user(session, actor=SYSTEM, name=me, role="coordinator", os_login_name=me, display_name="演示协调人")
+        add_user(
+            session, actor=SYSTEM, name=me, role="coordinator", os_login_name=me, display_name="演示协调人"
+        )
         coordinator = Actor(me, "coordinator")
-        for key, code in (("minzheng", "530000"), ("fulian", "530000"), ("renshe", "530000"), ("minzheng", "220000")):
+        for key, code in (
+            ("minzheng", "530000"),
+            ("fulian", "530000"),
+            ("renshe", "530000"),
+            ("minzheng", "220000"),
+        ):
             name = f"{key}_{code}"
             add_user(session, actor=coordinator, name=name, role="department", agency=key, jurisdiction=code)
             summary.users.append(name)
@@ -111,18 +128,27 @@ def build_demo(engine: Engine, *, host: PluginHost, today: dt.date, seed: int = 
                 confirm_schedule(session, actor=coordinator, schedule_id=row["id"])
         generate_milestones(session, actor=coordinator, until=dt.date(today.year, 12, 31), today=today)
         _history(session, random.Random(seed), today, summary)
-        summary.policies = [{"doc_number": p.doc_number, "title": p.title, "status": p.status}
-                            for p in session.scalars(select(Policy).order_by(Policy.issued))]
+        summary.policies = [
+            {"doc_number": p.doc_number, "title": p.title, "status": p.status}
+            for p in session.scalars(select(Policy).order_by(Policy.issued))
+        ]
         summary.milestones = session.scalar(select(func.count()).select_from(Milestone)) or 0
-        audit.record(session, actor=coordinator.name, action="demo.generate", entity_type="database",
-                     entity_id="demo", after={k: v for k, v in summary.as_json().items() if k != "policies"})
+        audit.record(
+            session,
+            actor=coordinator.name,
+            action="demo.generate",
+            entity_type="database",
+            entity_id="demo",
+            after={k: v for k, v in summary.as_json().items() if k != "policies"},
+        )
     return summary
 
 
 def _history(session: Session, rng: random.Random, today: dt.date, summary: DemoSummary) -> None:
     """Reports, late items, returned reports, extensions and closings for milestones due up to today."""
     rows = session.execute(
-        select(Milestone, Responsibility).join(Responsibility, Responsibility.id == Milestone.responsibility_id)
+        select(Milestone, Responsibility)
+        .join(Responsibility, Responsibility.id == Milestone.responsibility_id)
         .order_by(Milestone.due_date, Milestone.id)
     ).all()
     diligence: dict[int, float] = {}
@@ -139,7 +165,11 @@ def _history(session: Session, rng: random.Random, today: dt.date, summary: Demo
         if fate > care and due < today and due > today - dt.timedelta(days=150):
             continue  # recent lapses are never reported (red); older ones were caught up late
         late = fate > 0.55 + 0.4 * care and due < today
-        day = due + dt.timedelta(days=rng.randint(1, 40)) if late else due - dt.timedelta(days=rng.randint(0, 20))
+        day = (
+            due + dt.timedelta(days=rng.randint(1, 40))
+            if late
+            else due - dt.timedelta(days=rng.randint(0, 20))
+        )
         if day > today:
             continue
         first = _report(resp, milestone, day, 1, rng)
@@ -165,10 +195,20 @@ def _history(session: Session, rng: random.Random, today: dt.date, summary: Demo
     _closings(session, rng, today, summary)
 
 
-def _report(resp: Responsibility, milestone: Milestone, day: dt.date, version: int, rng: random.Random) -> Report:
-    return Report(responsibility_id=resp.id, milestone_id=milestone.id, text=rng.choice(PROGRESS_TEXTS),
-                  indicators={}, attachments=[], submitted_by=f"{resp.agency_key}_{resp.jurisdiction_code}",
-                  submitted_at=local_noon_utc(day), submitted_on=day, version=version)
+def _report(
+    resp: Responsibility, milestone: Milestone, day: dt.date, version: int, rng: random.Random
+) -> Report:
+    return Report(
+        responsibility_id=resp.id,
+        milestone_id=milestone.id,
+        text=rng.choice(PROGRESS_TEXTS),
+        indicators={},
+        attachments=[],
+        submitted_by=f"{resp.agency_key}_{resp.jurisdiction_code}",
+        submitted_at=local_noon_utc(day),
+        submitted_on=day,
+        version=version,
+    )
 
 
 def _review(report: Report, day: dt.date, returned: bool, rng: random.Random) -> None:
@@ -177,15 +217,24 @@ def _review(report: Report, day: dt.date, returned: bool, rng: random.Random) ->
     report.reviewed_by, report.reviewed_at, report.reviewed_on = "coordinator", local_noon_utc(day), day
 
 
-def _extension(session: Session, rng: random.Random, milestone: Milestone, resp: Responsibility,
-               summary: DemoSummary) -> None:
+def _extension(
+    session: Session, rng: random.Random, milestone: Milestone, resp: Responsibility, summary: DemoSummary
+) -> None:
     asked = milestone.due_date - dt.timedelta(days=rng.randint(2, 10))
     new_date = milestone.due_date + dt.timedelta(days=rng.choice((15, 30, 45)))
     approved = rng.random() < 0.8
-    ext = Extension(milestone_id=milestone.id, requested_by=f"{resp.agency_key}_{resp.jurisdiction_code}",
-                    requested_at=local_noon_utc(asked), reason="基层数据汇总需要更多时间", progress="已完成约七成",
-                    new_date=new_date, state="approved" if approved else "refused", decided_by="coordinator",
-                    decided_at=local_noon_utc(asked + dt.timedelta(days=1)), decided_on=asked + dt.timedelta(days=1))
+    ext = Extension(
+        milestone_id=milestone.id,
+        requested_by=f"{resp.agency_key}_{resp.jurisdiction_code}",
+        requested_at=local_noon_utc(asked),
+        reason="基层数据汇总需要更多时间",
+        progress="已完成约七成",
+        new_date=new_date,
+        state="approved" if approved else "refused",
+        decided_by="coordinator",
+        decided_at=local_noon_utc(asked + dt.timedelta(days=1)),
+        decided_on=asked + dt.timedelta(days=1),
+    )
     if approved:
         milestone.effective_due_date = new_date
     session.add(ext)
@@ -194,7 +243,9 @@ def _extension(session: Session, rng: random.Random, milestone: Milestone, resp:
 
 def _closings(session: Session, rng: random.Random, today: dt.date, summary: DemoSummary) -> None:
     """Close about one lead responsibility in ten of the older policies (办结 accepted)."""
-    leads = session.scalars(select(Responsibility).where(Responsibility.role == "lead").order_by(Responsibility.id))
+    leads = session.scalars(
+        select(Responsibility).where(Responsibility.role == "lead").order_by(Responsibility.id)
+    )
     for resp in leads:
         if rng.random() < 0.1:
             closed_on = today - dt.timedelta(days=rng.randint(30, 300))

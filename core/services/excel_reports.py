@@ -26,24 +26,38 @@ from duban.storage.models import Milestone, Policy, Report, Responsibility, Task
 SHEET = "报送"
 ROLE_LABEL = {"lead": "牵头", "support": "配合", "joint": "共同负责"}
 FIXED = [
-    ("milestone", "节点编号"), ("responsibility", "责任编号"), ("policy", "政策"), ("task", "任务编号"),
-    ("summary", "任务摘要"), ("role", "角色"), ("period", "期次"), ("due", "应报日期"),
-    ("text", "进展情况"), ("final", "申请办结（是/否）"),
+    ("milestone", "节点编号"),
+    ("responsibility", "责任编号"),
+    ("policy", "政策"),
+    ("task", "任务编号"),
+    ("summary", "任务摘要"),
+    ("role", "角色"),
+    ("period", "期次"),
+    ("due", "应报日期"),
+    ("text", "进展情况"),
+    ("final", "申请办结（是/否）"),
 ]
 READ_ONLY = {"milestone", "responsibility", "policy", "task", "summary", "role", "period", "due"}
 
 
-def _open_milestones(session: Session, agency: str, jurisdiction: str | None, as_of: dt.date,
-                     until: dt.date) -> list[Any]:
+def _open_milestones(
+    session: Session, agency: str, jurisdiction: str | None, as_of: dt.date, until: dt.date
+) -> list[Any]:
     reported = select(Report.milestone_id).where(
-        Report.is_current.is_(True), Report.review_state != "returned", Report.milestone_id.is_not(None))
+        Report.is_current.is_(True), Report.review_state != "returned", Report.milestone_id.is_not(None)
+    )
     stmt = (
         select(Milestone, Responsibility, Task, Policy)
         .join(Responsibility, Responsibility.id == Milestone.responsibility_id)
-        .join(Task, Task.id == Milestone.task_id).join(Policy, Policy.id == Task.policy_id)
-        .where(Responsibility.agency_key == agency, Responsibility.state != "closed",
-               Policy.superseded_by_id.is_(None), Milestone.id.not_in(reported),
-               Milestone.effective_due_date <= until)
+        .join(Task, Task.id == Milestone.task_id)
+        .join(Policy, Policy.id == Task.policy_id)
+        .where(
+            Responsibility.agency_key == agency,
+            Responsibility.state != "closed",
+            Policy.superseded_by_id.is_(None),
+            Milestone.id.not_in(reported),
+            Milestone.effective_due_date <= until,
+        )
         .order_by(Milestone.effective_due_date, Milestone.id)
     )
     if jurisdiction:
@@ -51,8 +65,17 @@ def _open_milestones(session: Session, agency: str, jurisdiction: str | None, as
     return list(session.execute(stmt))
 
 
-def write_template(session: Session, *, actor: Actor, host: PluginHost, agency: str, path: Path,
-                   as_of: dt.date, jurisdiction: str | None = None, horizon_days: int = 92) -> int:
+def write_template(
+    session: Session,
+    *,
+    actor: Actor,
+    host: PluginHost,
+    agency: str,
+    path: Path,
+    as_of: dt.date,
+    jurisdiction: str | None = None,
+    horizon_days: int = 92,
+) -> int:
     """Write the fill-in workbook for ``agency``; returns the number of milestone rows."""
     require_department_scope(actor, agency, jurisdiction or actor.jurisdiction_code, "导出报送模板")
     jurisdiction = jurisdiction or (None if actor.is_coordinator else actor.jurisdiction_code)
@@ -72,9 +95,21 @@ def write_template(session: Session, *, actor: Actor, host: PluginHost, agency: 
         cell.alignment = Alignment(wrap_text=True, vertical="center")
     for milestone, resp, task, policy in rows:
         number = f"{task.section}.{task.number}" if task.section else task.number
-        ws.append([milestone.id, resp.id, policy.doc_number or policy.title, number, task.text[:60],
-                   ROLE_LABEL.get(resp.role, resp.role), milestone.period, milestone.effective_due_date, "", "否"]
-                  + [None] * len(specs))
+        ws.append(
+            [
+                milestone.id,
+                resp.id,
+                policy.doc_number or policy.title,
+                number,
+                task.text[:60],
+                ROLE_LABEL.get(resp.role, resp.role),
+                milestone.period,
+                milestone.effective_due_date,
+                "",
+                "否",
+            ]
+            + [None] * len(specs)
+        )
     last = max(ws.max_row, 3)
     for index, (key, _label) in enumerate(columns, start=1):
         letter = get_column_letter(index)
@@ -85,9 +120,13 @@ def write_template(session: Session, *, actor: Actor, host: PluginHost, agency: 
         elif key in specs:
             spec = specs[key]
             if spec.type == "int":
-                dv = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0", allow_blank=True)
+                dv = DataValidation(
+                    type="whole", operator="greaterThanOrEqual", formula1="0", allow_blank=True
+                )
             elif spec.type == "float":
-                dv = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True)
+                dv = DataValidation(
+                    type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True
+                )
             elif spec.type == "bool":
                 dv = DataValidation(type="list", formula1='"是,否"', allow_blank=True)
             elif spec.type == "date":
@@ -105,25 +144,40 @@ def write_template(session: Session, *, actor: Actor, host: PluginHost, agency: 
     return len(rows)
 
 
-def import_workbook(session: Session, *, actor: Actor, host: PluginHost, path: Path, today: dt.date,
-                    attachment_root: Path | None = None) -> list[int]:
+def import_workbook(
+    session: Session,
+    *,
+    actor: Actor,
+    host: PluginHost,
+    path: Path,
+    today: dt.date,
+    attachment_root: Path | None = None,
+) -> list[int]:
     """File every filled row as a report, in the caller's one transaction; returns the report ids."""
     try:
         wb = load_workbook(path, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
         raise ParseError(f"不是有效的 Excel 文件：{exc}", file=str(path)) from exc
     if SHEET not in wb.sheetnames:
-        raise ParseError(f"缺少工作表“{SHEET}”", file=str(path), expected="由 duban report template 生成的工作簿")
+        raise ParseError(
+            f"缺少工作表“{SHEET}”", file=str(path), expected="由 duban report template 生成的工作簿"
+        )
     ws = wb[SHEET]
     keys = [c.value for c in ws[2]]
     if "milestone" not in keys or "text" not in keys:
-        raise ParseError("第 2 行（隐藏行）缺少列代码", file=str(path), line=2,
-                         expected="由 duban report template 生成的工作簿，不要删除隐藏行")
+        raise ParseError(
+            "第 2 行（隐藏行）缺少列代码",
+            file=str(path),
+            line=2,
+            expected="由 duban report template 生成的工作簿，不要删除隐藏行",
+        )
     col = {key: index for index, key in enumerate(keys) if key}
     report_ids: list[int] = []
     for row in ws.iter_rows(min_row=3):
         values = {key: row[index].value for key, index in col.items() if index < len(row)}
-        filled = {k: v for k, v in values.items() if k not in READ_ONLY and k != "final" and v not in (None, "")}
+        filled = {
+            k: v for k, v in values.items() if k not in READ_ONLY and k != "final" and v not in (None, "")
+        }
         if not filled:
             continue
         r = row[0].row
@@ -131,7 +185,11 @@ def import_workbook(session: Session, *, actor: Actor, host: PluginHost, path: P
         def where(key: str, _r: int = r) -> str:
             return f"{path.name} 工作表“{SHEET}”第 {_r} 行 {get_column_letter(col[key] + 1)} 列"
 
-        milestone = session.get(Milestone, values.get("milestone")) if isinstance(values.get("milestone"), int) else None
+        milestone = (
+            session.get(Milestone, values.get("milestone"))
+            if isinstance(values.get("milestone"), int)
+            else None
+        )
         if milestone is None:
             raise ValidationError(f"{where('milestone')}：节点编号 {values.get('milestone')!r} 不存在")
         resp = session.get(Responsibility, milestone.responsibility_id)
@@ -153,10 +211,18 @@ def import_workbook(session: Session, *, actor: Actor, host: PluginHost, path: P
                 raise ValidationError(f"{where(key)}：{exc}") from exc
         final = str(values.get("final") or "否").strip() == "是"
         try:
-            result = submit_report(session, actor=actor, host=host, responsibility_id=resp.id,
-                                   milestone_id=milestone.id, text=str(filled.get("text") or ""),
-                                   indicators=indicators, final=final, today=today,
-                                   attachment_root=attachment_root)
+            result = submit_report(
+                session,
+                actor=actor,
+                host=host,
+                responsibility_id=resp.id,
+                milestone_id=milestone.id,
+                text=str(filled.get("text") or ""),
+                indicators=indicators,
+                final=final,
+                today=today,
+                attachment_root=attachment_root,
+            )
         except (ValidationError, PermissionDenied, NotFoundError, ConflictError) as exc:
             raise type(exc)(f"{path.name} 工作表“{SHEET}”第 {r} 行：{exc}") from exc
         report_ids.append(result.report.id)

@@ -14,32 +14,66 @@ from duban.services.responsibilities import load_for_write, load_milestone
 from duban.storage.models import Extension, Milestone, utcnow
 
 
-def request_extension(session: Session, *, actor: Actor, milestone_id: int, new_date: dt.date, reason: str,
-                      progress: str, today: dt.date, at: dt.datetime | None = None) -> Extension:
+def request_extension(
+    session: Session,
+    *,
+    actor: Actor,
+    milestone_id: int,
+    new_date: dt.date,
+    reason: str,
+    progress: str,
+    today: dt.date,
+    at: dt.datetime | None = None,
+) -> Extension:
     """Ask for a later due date. Only on or before the (effective) due date, with reason and progress."""
     milestone = load_milestone(session, milestone_id)
     load_for_write(session, actor, milestone.responsibility_id, "申请延期", today)
     if today > milestone.effective_due_date:
         raise ValidationError(
-            f"节点 #{milestone.id} 已于 {milestone.effective_due_date} 到期，逾期后不能申请延期")
+            f"节点 #{milestone.id} 已于 {milestone.effective_due_date} 到期，逾期后不能申请延期"
+        )
     if new_date <= milestone.effective_due_date:
         raise ValidationError(f"新的日期 {new_date} 应晚于当前到期日 {milestone.effective_due_date}")
     if not reason.strip() or not progress.strip():
         raise ValidationError("延期申请必须写明理由（--reason）和目前进展（--progress）")
-    ext = Extension(milestone_id=milestone.id, requested_by=actor.name, requested_at=at or utcnow(),
-                    reason=reason, progress=progress, new_date=new_date)
+    ext = Extension(
+        milestone_id=milestone.id,
+        requested_by=actor.name,
+        requested_at=at or utcnow(),
+        reason=reason,
+        progress=progress,
+        new_date=new_date,
+    )
     session.add(ext)
     session.flush()
-    audit.record(session, actor=actor.name, action="extension.request", entity_type="extension",
-                 entity_id=ext.id, task_id=milestone.task_id,
-                 after={"milestone": milestone.id, "due": milestone.effective_due_date.isoformat(),
-                        "new_date": new_date.isoformat(), "reason": reason, "progress": progress})
+    audit.record(
+        session,
+        actor=actor.name,
+        action="extension.request",
+        entity_type="extension",
+        entity_id=ext.id,
+        task_id=milestone.task_id,
+        after={
+            "milestone": milestone.id,
+            "due": milestone.effective_due_date.isoformat(),
+            "new_date": new_date.isoformat(),
+            "reason": reason,
+            "progress": progress,
+        },
+    )
     return ext
 
 
-def decide_extension(session: Session, *, actor: Actor, extension_id: int, approve: bool,
-                     reason: str | None = None, at: dt.datetime | None = None,
-                     today: dt.date | None = None) -> Extension:
+def decide_extension(
+    session: Session,
+    *,
+    actor: Actor,
+    extension_id: int,
+    approve: bool,
+    reason: str | None = None,
+    at: dt.datetime | None = None,
+    today: dt.date | None = None,
+) -> Extension:
     """Approve (moves the milestone's effective due date) or refuse a pending extension."""
     require_coordinator(actor, "审批延期")
     ext = session.get(Extension, extension_id)
@@ -56,8 +90,18 @@ def decide_extension(session: Session, *, actor: Actor, extension_id: int, appro
     if approve:
         milestone.effective_due_date = ext.new_date
     session.flush()
-    audit.record(session, actor=actor.name, action="extension.approve" if approve else "extension.refuse",
-                 entity_type="extension", entity_id=ext.id, task_id=milestone.task_id, before=before,
-                 after={"state": ext.state, "effective_due": milestone.effective_due_date.isoformat(),
-                        "reason": reason})
+    audit.record(
+        session,
+        actor=actor.name,
+        action="extension.approve" if approve else "extension.refuse",
+        entity_type="extension",
+        entity_id=ext.id,
+        task_id=milestone.task_id,
+        before=before,
+        after={
+            "state": ext.state,
+            "effective_due": milestone.effective_due_date.isoformat(),
+            "reason": reason,
+        },
+    )
     return ext

@@ -50,8 +50,13 @@ def _actor(user: User) -> Actor:
     return Actor(user.name, user.role, user.agency_key, user.jurisdiction_code)
 
 
-def resolve_actor(session: Session, *, login: str | None = None, as_user: str | None = None,
-                  login_map: dict[str, str] | None = None) -> Actor:
+def resolve_actor(
+    session: Session,
+    *,
+    login: str | None = None,
+    as_user: str | None = None,
+    login_map: dict[str, str] | None = None,
+) -> Actor:
     """The acting user: the OS login mapped through config (``users.map``) or ``os_login``; ``--as`` only
     for coordinators."""
     login = login or os_login()
@@ -84,21 +89,33 @@ def require_writer(actor: Actor, what: str) -> None:
         raise PermissionDenied(f"{actor.label()} 是只读用户，不能{what}")
 
 
-def require_department_scope(actor: Actor, agency_key: str | None, jurisdiction_code: str | None, what: str) -> None:
+def require_department_scope(
+    actor: Actor, agency_key: str | None, jurisdiction_code: str | None, what: str
+) -> None:
     """A department user may act only for their own agency in their own jurisdiction."""
     require_writer(actor, what)
     if actor.is_coordinator:
         return
-    if agency_key != actor.agency_key or (actor.jurisdiction_code and jurisdiction_code != actor.jurisdiction_code):
+    if agency_key != actor.agency_key or (
+        actor.jurisdiction_code and jurisdiction_code != actor.jurisdiction_code
+    ):
         raise PermissionDenied(
             f"{actor.label()} 属于 {actor.agency_key}@{actor.jurisdiction_code}，"
             f"不能为 {agency_key or '未识别部门'}@{jurisdiction_code} {what}"
         )
 
 
-def add_user(session: Session, *, actor: Actor, name: str, role: str, agency: str | None = None,
-             jurisdiction: str | None = None, os_login_name: str | None = None,
-             display_name: str | None = None) -> User:
+def add_user(
+    session: Session,
+    *,
+    actor: Actor,
+    name: str,
+    role: str,
+    agency: str | None = None,
+    jurisdiction: str | None = None,
+    os_login_name: str | None = None,
+    display_name: str | None = None,
+) -> User:
     """Register a user (coordinator only)."""
     require_coordinator(actor, "登记用户")
     if role not in ROLES:
@@ -111,15 +128,35 @@ def add_user(session: Session, *, actor: Actor, name: str, role: str, agency: st
         raise NotFoundError(f"没有代码为 {jurisdiction} 的行政区划")
     if session.get(User, name) is not None:
         raise ValidationError(f"用户 {name} 已存在")
-    user = User(name=name, role=role, agency_key=agency, jurisdiction_code=jurisdiction,
-                os_login=os_login_name, display_name=display_name)
+    user = User(
+        name=name,
+        role=role,
+        agency_key=agency,
+        jurisdiction_code=jurisdiction,
+        os_login=os_login_name,
+        display_name=display_name,
+    )
     session.add(user)
     session.flush()
-    audit.record(session, actor=actor.name, action="user.add", entity_type="user", entity_id=name,
-                 after={"role": role, "agency": agency, "jurisdiction": jurisdiction, "os_login": os_login_name})
+    audit.record(
+        session,
+        actor=actor.name,
+        action="user.add",
+        entity_type="user",
+        entity_id=name,
+        after={"role": role, "agency": agency, "jurisdiction": jurisdiction, "os_login": os_login_name},
+    )
     return user
 
 
 def list_users(session: Session) -> list[dict[str, str | None]]:
-    return [{"name": u.name, "role": u.role, "agency": u.agency_key, "jurisdiction": u.jurisdiction_code,
-             "os_login": u.os_login} for u in session.execute(select(User).order_by(User.name)).scalars()]
+    return [
+        {
+            "name": u.name,
+            "role": u.role,
+            "agency": u.agency_key,
+            "jurisdiction": u.jurisdiction_code,
+            "os_login": u.os_login,
+        }
+        for u in session.execute(select(User).order_by(User.name)).scalars()
+    ]

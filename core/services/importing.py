@@ -55,24 +55,38 @@ def parse_file(path: Path, *, host: PluginHost, strict: bool = False) -> tuple[P
 
 
 def _facts_of_parse(parsed: ParsedPolicy) -> list[TaskFacts]:
-    return [TaskFacts(t.section, t.number, t.text,
-                      frozenset((r.agency or r.name, r.role) for r in t.responsibilities)) for t in parsed.tasks]
+    return [
+        TaskFacts(
+            t.section, t.number, t.text, frozenset((r.agency or r.name, r.role) for r in t.responsibilities)
+        )
+        for t in parsed.tasks
+    ]
 
 
 def _facts_of_policy(policy: Policy) -> list[TaskFacts]:
     """The stored version's tasks with the parties the document named (not rows a cascade added below)."""
+
     def own(r: Responsibility) -> bool:
         return policy.jurisdiction_code is None or r.jurisdiction_code == policy.jurisdiction_code
 
-    return [TaskFacts(t.section, t.number, t.text,
-                      frozenset((r.agency_key or r.name_as_written, r.role) for r in t.responsibilities if own(r)))
-            for t in policy.tasks]
+    return [
+        TaskFacts(
+            t.section,
+            t.number,
+            t.text,
+            frozenset((r.agency_key or r.name_as_written, r.role) for r in t.responsibilities if own(r)),
+        )
+        for t in policy.tasks
+    ]
 
 
 def _find_previous(session: Session, parsed: ParsedPolicy) -> Policy | None:
     """The current (not superseded) version of the same document: same doc number, or same title and issuers."""
-    stmt = select(Policy).where(Policy.superseded_by_id.is_(None)).options(
-        selectinload(Policy.tasks).selectinload(Task.responsibilities))
+    stmt = (
+        select(Policy)
+        .where(Policy.superseded_by_id.is_(None))
+        .options(selectinload(Policy.tasks).selectinload(Task.responsibilities))
+    )
     if parsed.doc_number:
         stmt = stmt.where(Policy.doc_number == parsed.doc_number)
     elif parsed.title:
@@ -93,9 +107,18 @@ def _jurisdiction_code(session: Session, parsed: ParsedPolicy, override: str | N
     return code_for_name(parsed.jurisdiction) if parsed.jurisdiction else None
 
 
-def import_policy(session: Session, *, actor: Actor, host: PluginHost, path: Path, dry_run: bool = False,
-                  strict: bool = False, jurisdiction: str | None = None, implements: str | None = None,
-                  replace: bool = False) -> ImportResult:
+def import_policy(
+    session: Session,
+    *,
+    actor: Actor,
+    host: PluginHost,
+    path: Path,
+    dry_run: bool = False,
+    strict: bool = False,
+    jurisdiction: str | None = None,
+    implements: str | None = None,
+    replace: bool = False,
+) -> ImportResult:
     """Import ``path``. Same file twice: unchanged. A changed version of a stored document needs ``replace``."""
     require_coordinator(actor, "导入政策文件")
     parsed, digest = parse_file(path, host=host, strict=strict)
@@ -106,8 +129,9 @@ def import_policy(session: Session, *, actor: Actor, host: PluginHost, path: Pat
     parent_number = implements or parsed.implements
     parent = None
     if parent_number:
-        parent = session.scalar(select(Policy).where(Policy.doc_number == parent_number,
-                                                     Policy.superseded_by_id.is_(None)))
+        parent = session.scalar(
+            select(Policy).where(Policy.doc_number == parent_number, Policy.superseded_by_id.is_(None))
+        )
         if parent is None:
             warnings.append({"line": None, "message": f"所依据的文件 {parent_number} 尚未导入，暂只记录文号"})
 
@@ -122,33 +146,69 @@ def import_policy(session: Session, *, actor: Actor, host: PluginHost, path: Pat
             f"差异：{changes}。确认要替换请加 --replace（旧版本保留在历史中）"
         )
     if dry_run:
-        return ImportResult("dry_run", parsed, previous.id if previous else None, diff=diff, warnings=warnings)
+        return ImportResult(
+            "dry_run", parsed, previous.id if previous else None, diff=diff, warnings=warnings
+        )
 
     sync_agencies(session, host=host, actor=actor.name)
     known = set(session.scalars(select(Agency.key)))
     policy = Policy(
-        doc_number=parsed.doc_number, title=parsed.title or path.stem, issuers=list(parsed.issuers),
-        jurisdiction_code=code, level=parsed.level, issued=parsed.issued, status=parsed.status,
-        comment_deadline=parsed.comment_deadline, implements_id=parent.id if parent else None,
-        implements_doc_number=parent_number, source_name=path.name, source_sha256=digest,
+        doc_number=parsed.doc_number,
+        title=parsed.title or path.stem,
+        issuers=list(parsed.issuers),
+        jurisdiction_code=code,
+        level=parsed.level,
+        issued=parsed.issued,
+        status=parsed.status,
+        comment_deadline=parsed.comment_deadline,
+        implements_id=parent.id if parent else None,
+        implements_doc_number=parent_number,
+        source_name=path.name,
+        source_sha256=digest,
     )
     for position, item in enumerate(parsed.tasks, start=1):
-        task = Task(section=item.section, number=item.number, text=item.text, position=position,
-                    schedule_hints=[dict(h) for h in item.schedule_hints])
+        task = Task(
+            section=item.section,
+            number=item.number,
+            text=item.text,
+            position=position,
+            schedule_hints=[dict(h) for h in item.schedule_hints],
+        )
         for party in item.responsibilities:
-            task.responsibilities.append(Responsibility(
-                agency_key=party.agency if party.agency in known else None,
-                name_as_written=party.name, jurisdiction_code=code, role=party.role))
+            task.responsibilities.append(
+                Responsibility(
+                    agency_key=party.agency if party.agency in known else None,
+                    name_as_written=party.name,
+                    jurisdiction_code=code,
+                    role=party.role,
+                )
+            )
         policy.tasks.append(task)
     session.add(policy)
     session.flush()
     if previous is not None:
         previous.superseded_by_id = policy.id
         previous.status = "superseded"
-    audit.record(session, actor=actor.name, action="policy.import" if previous is None else "policy.replace",
-                 entity_type="policy", entity_id=policy.id,
-                 before={"policy_id": previous.id} if previous else None,
-                 after={"doc_number": policy.doc_number, "title": policy.title, "sha256": digest,
-                        "tasks": len(parsed.tasks), "changes": diff.lines() if diff else []})
-    return ImportResult("replaced" if previous else "created", parsed, policy.id,
-                        replaced_id=previous.id if previous else None, diff=diff, warnings=warnings)
+    audit.record(
+        session,
+        actor=actor.name,
+        action="policy.import" if previous is None else "policy.replace",
+        entity_type="policy",
+        entity_id=policy.id,
+        before={"policy_id": previous.id} if previous else None,
+        after={
+            "doc_number": policy.doc_number,
+            "title": policy.title,
+            "sha256": digest,
+            "tasks": len(parsed.tasks),
+            "changes": diff.lines() if diff else [],
+        },
+    )
+    return ImportResult(
+        "replaced" if previous else "created",
+        parsed,
+        policy.id,
+        replaced_id=previous.id if previous else None,
+        diff=diff,
+        warnings=warnings,
+    )

@@ -14,7 +14,9 @@ from duban.services.responsibilities import STATE_NAMES, load_for_write, snapsho
 from duban.storage.models import Report, Responsibility, utcnow
 
 
-def acknowledge(session: Session, *, actor: Actor, responsibility_id: int, at: dt.datetime | None = None) -> Responsibility:
+def acknowledge(
+    session: Session, *, actor: Actor, responsibility_id: int, at: dt.datetime | None = None
+) -> Responsibility:
     """签收: the department confirms it has received the assignment."""
     resp = load_for_write(session, actor, responsibility_id, "签收")
     if resp.state != "assigned":
@@ -23,13 +25,29 @@ def acknowledge(session: Session, *, actor: Actor, responsibility_id: int, at: d
     resp.state = "acknowledged"
     resp.acknowledged_at = at or utcnow()
     session.flush()
-    audit.record(session, actor=actor.name, action="responsibility.acknowledge", entity_type="responsibility",
-                 entity_id=resp.id, task_id=resp.task_id, before=before, after=snapshot(resp))
+    audit.record(
+        session,
+        actor=actor.name,
+        action="responsibility.acknowledge",
+        entity_type="responsibility",
+        entity_id=resp.id,
+        task_id=resp.task_id,
+        before=before,
+        after=snapshot(resp),
+    )
     return resp
 
 
-def review_report(session: Session, *, actor: Actor, report_id: int, accept: bool, reason: str | None = None,
-                  at: dt.datetime | None = None, today: dt.date | None = None) -> Report:
+def review_report(
+    session: Session,
+    *,
+    actor: Actor,
+    report_id: int,
+    accept: bool,
+    reason: str | None = None,
+    at: dt.datetime | None = None,
+    today: dt.date | None = None,
+) -> Report:
     """复核: the coordinator accepts or returns (退办, with a reason) a report.
 
     Accepting a report that asked for 办结 closes the responsibility; returning it sends the
@@ -59,7 +77,14 @@ def review_report(session: Session, *, actor: Actor, report_id: int, accept: boo
     elif not accept:
         resp.state = "returned"
     session.flush()
-    audit.record(session, actor=actor.name, action="report.accept" if accept else "report.return",
-                 entity_type="report", entity_id=report.id, task_id=resp.task_id, before=before,
-                 after={"report": report.review_state, "reason": reason, **snapshot(resp)})
+    audit.record(
+        session,
+        actor=actor.name,
+        action="report.accept" if accept else "report.return",
+        entity_type="report",
+        entity_id=report.id,
+        task_id=resp.task_id,
+        before=before,
+        after={"report": report.review_state, "reason": reason, **snapshot(resp)},
+    )
     return report

@@ -28,24 +28,46 @@ def task_ident(task: Task) -> str:
 
 def own_responsibilities(policy: Policy, task: Task) -> list[Responsibility]:
     """The task's responsibilities in the policy's own jurisdiction (cascaded copies left out)."""
-    return [r for r in task.responsibilities
-            if r.jurisdiction_code is None or r.jurisdiction_code == policy.jurisdiction_code]
+    return [
+        r
+        for r in task.responsibilities
+        if r.jurisdiction_code is None or r.jurisdiction_code == policy.jurisdiction_code
+    ]
 
 
 def load_tasks(session: Session, policy: Policy) -> list[Task]:
-    return list(session.scalars(select(Task).where(Task.policy_id == policy.id).order_by(Task.position)
-                                .options(selectinload(Task.responsibilities))))
+    return list(
+        session.scalars(
+            select(Task)
+            .where(Task.policy_id == policy.id)
+            .order_by(Task.position)
+            .options(selectinload(Task.responsibilities))
+        )
+    )
 
 
 def match_tasks(policy: Policy, tasks: list[Task]) -> list[MatchTask]:
-    return [MatchTask(t.id, task_ident(t), t.text,
-                      frozenset(r.agency_key or r.name_as_written for r in own_responsibilities(policy, t)),
-                      t.position) for t in tasks]
+    return [
+        MatchTask(
+            t.id,
+            task_ident(t),
+            t.text,
+            frozenset(r.agency_key or r.name_as_written for r in own_responsibilities(policy, t)),
+            t.position,
+        )
+        for t in tasks
+    ]
 
 
-def proposals_for(session: Session, child: Policy, parent: Policy) -> tuple[list[Task], list[Task], list[Proposal]]:
+def proposals_for(
+    session: Session, child: Policy, parent: Policy
+) -> tuple[list[Task], list[Task], list[Proposal]]:
     child_tasks, parent_tasks = load_tasks(session, child), load_tasks(session, parent)
-    return child_tasks, parent_tasks, propose(match_tasks(child, child_tasks), match_tasks(parent, parent_tasks))
+    return (
+        child_tasks,
+        parent_tasks,
+        propose(match_tasks(child, child_tasks), match_tasks(parent, parent_tasks)),
+    )
 
 
 def parent_policy(session: Session, child: Policy, parent_ref: str | None) -> Policy:
@@ -55,7 +77,9 @@ def parent_policy(session: Session, child: Policy, parent_ref: str | None) -> Po
         parent = session.get(Policy, child.implements_id)
         assert parent is not None
     else:
-        raise ValidationError(f"政策 {child.doc_number or child.title} 没有记录所依据的上级政策：请用 --parent 指定")
+        raise ValidationError(
+            f"政策 {child.doc_number or child.title} 没有记录所依据的上级政策：请用 --parent 指定"
+        )
     if parent.id == child.id:
         raise ValidationError("不能把一份政策映射到它自己")
     return parent
@@ -68,40 +92,83 @@ def propose_links(session: Session, *, actor: Actor, child: str, parent: str | N
     parent_pol = parent_policy(session, child_policy, parent)
     child_tasks, parent_tasks, proposals = proposals_for(session, child_policy, parent_pol)
     child_ids = [t.id for t in child_tasks]
-    confirmed = set(session.scalars(select(TaskLink.child_task_id).where(
-        TaskLink.child_task_id.in_(child_ids), TaskLink.confirmed.is_(True))))
-    session.execute(delete(TaskLink).where(TaskLink.child_task_id.in_(child_ids), TaskLink.confirmed.is_(False)))
+    confirmed = set(
+        session.scalars(
+            select(TaskLink.child_task_id).where(
+                TaskLink.child_task_id.in_(child_ids), TaskLink.confirmed.is_(True)
+            )
+        )
+    )
+    session.execute(
+        delete(TaskLink).where(TaskLink.child_task_id.in_(child_ids), TaskLink.confirmed.is_(False))
+    )
     idents = {t.id: task_ident(t) for t in [*child_tasks, *parent_tasks]}
     rows: list[dict[str, Any]] = []
     for proposal in proposals:
         kept = proposal.child in confirmed
         if not kept:
             for cand in proposal.parents:
-                session.add(TaskLink(child_task_id=proposal.child, parent_task_id=cand.parent,
-                                     confidence=cand.confidence, confirmed=False))
-        rows.append({"task": proposal.child, "number": idents[proposal.child], "kept_confirmed": kept,
-                     "parents": [{"task": c.parent, "number": c.ident, "confidence": c.confidence}
-                                 for c in proposal.parents],
-                     "candidates": [{"task": c.parent, "number": c.ident, "confidence": c.confidence}
-                                    for c in proposal.candidates]})
+                session.add(
+                    TaskLink(
+                        child_task_id=proposal.child,
+                        parent_task_id=cand.parent,
+                        confidence=cand.confidence,
+                        confirmed=False,
+                    )
+                )
+        rows.append(
+            {
+                "task": proposal.child,
+                "number": idents[proposal.child],
+                "kept_confirmed": kept,
+                "parents": [
+                    {"task": c.parent, "number": c.ident, "confidence": c.confidence}
+                    for c in proposal.parents
+                ],
+                "candidates": [
+                    {"task": c.parent, "number": c.ident, "confidence": c.confidence}
+                    for c in proposal.candidates
+                ],
+            }
+        )
     session.flush()
-    audit.record(session, actor=actor.name, action="tasklink.propose", entity_type="policy",
-                 entity_id=child_policy.id,
-                 after={"parent_policy": parent_pol.id,
-                        "links": [[r["task"], p["task"], p["confidence"]] for r in rows if not r["kept_confirmed"]
-                                  for p in r["parents"]],
-                        "kept_confirmed": len(confirmed)})
+    audit.record(
+        session,
+        actor=actor.name,
+        action="tasklink.propose",
+        entity_type="policy",
+        entity_id=child_policy.id,
+        after={
+            "parent_policy": parent_pol.id,
+            "links": [
+                [r["task"], p["task"], p["confidence"]]
+                for r in rows
+                if not r["kept_confirmed"]
+                for p in r["parents"]
+            ],
+            "kept_confirmed": len(confirmed),
+        },
+    )
     return {"child": child_policy.id, "parent": parent_pol.id, "tasks": rows}
 
 
 def _links_of(session: Session, child_task_id: int) -> list[TaskLink]:
-    return list(session.scalars(select(TaskLink).where(TaskLink.child_task_id == child_task_id)
-                                .order_by(TaskLink.confidence.desc(), TaskLink.id)))
+    return list(
+        session.scalars(
+            select(TaskLink)
+            .where(TaskLink.child_task_id == child_task_id)
+            .order_by(TaskLink.confidence.desc(), TaskLink.id)
+        )
+    )
 
 
 def _snapshot(links: list[TaskLink]) -> dict[str, Any]:
-    return {"links": [{"parent": link.parent_task_id, "confidence": link.confidence, "confirmed": link.confirmed}
-                      for link in links]}
+    return {
+        "links": [
+            {"parent": link.parent_task_id, "confidence": link.confidence, "confirmed": link.confirmed}
+            for link in links
+        ]
+    }
 
 
 def _scores(session: Session, child: Task, parent_ids: list[int]) -> dict[int, float]:
@@ -114,14 +181,16 @@ def _scores(session: Session, child: Task, parent_ids: list[int]) -> dict[int, f
         parent = session.get(Policy, policy_id)
         assert parent is not None
         parent_tasks = load_tasks(session, parent)
-        [proposal] = propose(match_tasks(child_policy, [child]), match_tasks(parent, parent_tasks),
-                             keep=len(parent_tasks))
+        [proposal] = propose(
+            match_tasks(child_policy, [child]), match_tasks(parent, parent_tasks), keep=len(parent_tasks)
+        )
         scores.update({c.parent: c.confidence for c in proposal.candidates})  # type: ignore[misc]
     return scores
 
 
-def confirm_links(session: Session, *, actor: Actor, child_task_id: int,
-                  parent_task_ids: list[int] | None = None) -> list[TaskLink]:
+def confirm_links(
+    session: Session, *, actor: Actor, child_task_id: int, parent_task_ids: list[int] | None = None
+) -> list[TaskLink]:
     """Confirm the links of one child task: exactly ``parent_task_ids`` (a correction), or — when none are
     given — the stored proposal as it is."""
     require_coordinator(actor, "确认任务映射")
@@ -132,7 +201,9 @@ def confirm_links(session: Session, *, actor: Actor, child_task_id: int,
     before = _snapshot(before_links)
     if not parent_task_ids:
         if not before_links:
-            raise ValidationError(f"任务 #{child.id} 没有映射建议：请先运行 duban map propose，或写出上级任务编号")
+            raise ValidationError(
+                f"任务 #{child.id} 没有映射建议：请先运行 duban map propose，或写出上级任务编号"
+            )
         wanted = [link.parent_task_id for link in before_links]
     else:
         wanted = list(dict.fromkeys(parent_task_ids))
@@ -150,14 +221,28 @@ def confirm_links(session: Session, *, actor: Actor, child_task_id: int,
     for pid in wanted:
         link = existing.get(pid)
         if link is None:
-            session.add(TaskLink(child_task_id=child.id, parent_task_id=pid, confidence=scores.get(pid, 0.0),
-                                 confirmed=True))
+            session.add(
+                TaskLink(
+                    child_task_id=child.id,
+                    parent_task_id=pid,
+                    confidence=scores.get(pid, 0.0),
+                    confirmed=True,
+                )
+            )
         else:
             link.confirmed = True
     session.flush()
     after_links = _links_of(session, child.id)
-    audit.record(session, actor=actor.name, action="tasklink.confirm", entity_type="task", entity_id=child.id,
-                 task_id=child.id, before=before, after=_snapshot(after_links))
+    audit.record(
+        session,
+        actor=actor.name,
+        action="tasklink.confirm",
+        entity_type="task",
+        entity_id=child.id,
+        task_id=child.id,
+        before=before,
+        after=_snapshot(after_links),
+    )
     return after_links
 
 
@@ -165,16 +250,32 @@ def accept_proposals(session: Session, *, actor: Actor, child: str, min_confiden
     """Confirm every unconfirmed proposal of a policy whose confidence is at least ``min_confidence``."""
     require_coordinator(actor, "确认任务映射")
     policy = find_policy(session, child)
-    links = list(session.scalars(
-        select(TaskLink).join(Task, Task.id == TaskLink.child_task_id)
-        .where(Task.policy_id == policy.id, TaskLink.confirmed.is_(False), TaskLink.confidence >= min_confidence)
-        .order_by(TaskLink.id)))
+    links = list(
+        session.scalars(
+            select(TaskLink)
+            .join(Task, Task.id == TaskLink.child_task_id)
+            .where(
+                Task.policy_id == policy.id,
+                TaskLink.confirmed.is_(False),
+                TaskLink.confidence >= min_confidence,
+            )
+            .order_by(TaskLink.id)
+        )
+    )
     for link in links:
         link.confirmed = True
     session.flush()
-    audit.record(session, actor=actor.name, action="tasklink.accept", entity_type="policy", entity_id=policy.id,
-                 after={"links": [[link.child_task_id, link.parent_task_id] for link in links],
-                        "min_confidence": min_confidence})
+    audit.record(
+        session,
+        actor=actor.name,
+        action="tasklink.accept",
+        entity_type="policy",
+        entity_id=policy.id,
+        after={
+            "links": [[link.child_task_id, link.parent_task_id] for link in links],
+            "min_confidence": min_confidence,
+        },
+    )
     return len(links)
 
 
@@ -183,15 +284,29 @@ def list_links(session: Session, *, child: str) -> dict[str, Any]:
     policy = find_policy(session, child)
     tasks = list(session.scalars(select(Task).where(Task.policy_id == policy.id).order_by(Task.position)))
     links = session.execute(
-        select(TaskLink, Task, Policy.doc_number, Policy.title).join(Task, Task.id == TaskLink.parent_task_id)
+        select(TaskLink, Task, Policy.doc_number, Policy.title)
+        .join(Task, Task.id == TaskLink.parent_task_id)
         .join(Policy, Policy.id == Task.policy_id)
         .where(TaskLink.child_task_id.in_([t.id for t in tasks]))
-        .order_by(TaskLink.confidence.desc(), TaskLink.id)).all()
+        .order_by(TaskLink.confidence.desc(), TaskLink.id)
+    ).all()
     by_child: dict[int, list[dict[str, Any]]] = {t.id: [] for t in tasks}
     for link, parent, doc_number, title in links:
-        by_child[link.child_task_id].append({
-            "task": parent.id, "number": task_ident(parent), "policy": doc_number or title,
-            "confidence": round(link.confidence, 3), "confirmed": link.confirmed, "text": parent.text})
-    return {"policy": policy.id, "doc_number": policy.doc_number, "title": policy.title,
-            "tasks": [{"task": t.id, "number": task_ident(t), "text": t.text, "parents": by_child[t.id]}
-                      for t in tasks]}
+        by_child[link.child_task_id].append(
+            {
+                "task": parent.id,
+                "number": task_ident(parent),
+                "policy": doc_number or title,
+                "confidence": round(link.confidence, 3),
+                "confirmed": link.confirmed,
+                "text": parent.text,
+            }
+        )
+    return {
+        "policy": policy.id,
+        "doc_number": policy.doc_number,
+        "title": policy.title,
+        "tasks": [
+            {"task": t.id, "number": task_ident(t), "text": t.text, "parents": by_child[t.id]} for t in tasks
+        ],
+    }

@@ -53,11 +53,36 @@ BATCH = 20_000
 NATIONAL_SEED = "001_007993ffda9a68ac.txt"
 #: 简称 used in provincial doc numbers (云民发〔2020〕8号)
 SHORT = {
-    "110000": "京", "120000": "津", "130000": "冀", "140000": "晋", "150000": "内", "210000": "辽",
-    "220000": "吉", "230000": "黑", "310000": "沪", "320000": "苏", "330000": "浙", "340000": "皖",
-    "350000": "闽", "360000": "赣", "370000": "鲁", "410000": "豫", "420000": "鄂", "430000": "湘",
-    "440000": "粤", "450000": "桂", "460000": "琼", "500000": "渝", "510000": "川", "520000": "黔",
-    "530000": "云", "540000": "藏", "610000": "陕", "620000": "甘", "630000": "青", "640000": "宁",
+    "110000": "京",
+    "120000": "津",
+    "130000": "冀",
+    "140000": "晋",
+    "150000": "内",
+    "210000": "辽",
+    "220000": "吉",
+    "230000": "黑",
+    "310000": "沪",
+    "320000": "苏",
+    "330000": "浙",
+    "340000": "皖",
+    "350000": "闽",
+    "360000": "赣",
+    "370000": "鲁",
+    "410000": "豫",
+    "420000": "鄂",
+    "430000": "湘",
+    "440000": "粤",
+    "450000": "桂",
+    "460000": "琼",
+    "500000": "渝",
+    "510000": "川",
+    "520000": "黔",
+    "530000": "云",
+    "540000": "藏",
+    "610000": "陕",
+    "620000": "甘",
+    "630000": "青",
+    "640000": "宁",
     "650000": "新",
 }
 BIG_TABLES = (Responsibility, Milestone, Report, TaskLink, Task)
@@ -110,8 +135,10 @@ class _Ids:
     """Next primary key per table, read once."""
 
     def __init__(self, session: Session) -> None:
-        self.next = {m: (session.scalar(select(func.max(m.id))) or 0) + 1
-                     for m in (Policy, Task, TaskLink, Responsibility, Milestone, Report)}
+        self.next = {
+            m: (session.scalar(select(func.max(m.id))) or 0) + 1
+            for m in (Policy, Task, TaskLink, Responsibility, Milestone, Report)
+        }
 
     def take(self, model: type) -> int:
         value = self.next[model]
@@ -140,9 +167,17 @@ def _batched(session: Session, model: type, rows: Iterator[dict[str, Any]], prog
     return n
 
 
-def build_national(engine: Engine, *, host: PluginHost, today: dt.date, seed: int = 20190920, years: int = 3,
-                   provinces: list[str] | None = None, login: str | None = None,
-                   progress: Progress | None = None) -> NationalSummary:
+def build_national(
+    engine: Engine,
+    *,
+    host: PluginHost,
+    today: dt.date,
+    seed: int = 20190920,
+    years: int = 3,
+    provinces: list[str] | None = None,
+    login: str | None = None,
+    progress: Progress | None = None,
+) -> NationalSummary:
     """Fill an empty database at national scale (see the module docstring). ``provinces`` limits it (tests)."""
     clock = time.perf_counter()
     summary = NationalSummary(path=engine.url.render_as_string(hide_password=True))
@@ -153,16 +188,25 @@ def build_national(engine: Engine, *, host: PluginHost, today: dt.date, seed: in
     with unit_of_work(factory) as session:
         session.merge(AppMeta(key=DEMO_MARK, value="1"))
         me = login or os_login()
-        add_user(session, actor=SYSTEM, name=me, role="coordinator", os_login_name=me, display_name="演示协调人")
+        add_user(
+            session, actor=SYSTEM, name=me, role="coordinator", os_login_name=me, display_name="演示协调人"
+        )
         coordinator = Actor(me, "coordinator")
         load_divisions(session, actor=me)
         national_path = next(p for p in seed_files() if p.name == NATIONAL_SEED)
         national_id = import_policy(session, actor=coordinator, host=host, path=national_path).policy_id
         national = session.get(Policy, national_id)
         assert national is not None
-        national_tasks = [(t.id, t.number, t.text, t.position,
-                           [(r.agency_key, r.role) for r in t.responsibilities if r.agency_key])
-                          for t in national.tasks]
+        national_tasks = [
+            (
+                t.id,
+                t.number,
+                t.text,
+                t.position,
+                [(r.agency_key, r.role) for r in t.responsibilities if r.agency_key],
+            )
+            for t in national.tasks
+        ]
         drop_indexes(session)
     summary.seconds["setup"] = round(time.perf_counter() - clock, 2)
 
@@ -179,7 +223,9 @@ def build_national(engine: Engine, *, host: PluginHost, today: dt.date, seed: in
     def dept(key: str, code: str, day: dt.date) -> str:
         if (key, code) not in names_cache:
             division = tree.by_code[code]
-            names_cache[key, code] = department_name(registry.name_on(key, division.level, day), division.name)
+            names_cache[key, code] = department_name(
+                registry.name_on(key, division.level, day), division.name
+            )
         return names_cache[key, code]
 
     for number, code in enumerate(codes, start=1):
@@ -187,22 +233,53 @@ def build_national(engine: Engine, *, host: PluginHost, today: dt.date, seed: in
         with unit_of_work(factory) as session:
             ids = _Ids(session)
             issued = dt.date(first_year, 1, 1) + dt.timedelta(days=rng.randint(0, 80))
-            occurrences = [(milestone_period(rule, o), o.due) for o in rule.occurrences(issued, until, calendar)]
+            occurrences = [
+                (milestone_period(rule, o), o.due) for o in rule.occurrences(issued, until, calendar)
+            ]
             policy_id = ids.take(Policy)
             province = tree.by_code[code]
-            session.execute(insert(Policy.__table__), [{
-                "id": policy_id, "doc_number": f"{SHORT[code]}民发〔{first_year}〕{number}号",
-                "title": f"{province.name}关于加强农村留守妇女关爱服务工作的实施意见", "issuers": [f"{province.name}民政厅"],
-                "jurisdiction_code": code, "level": "province", "issued": issued, "status": "in_force",
-                "implements_id": national_id, "implements_doc_number": national.doc_number,
-                "source_name": "national-demo", "imported_at": local_noon_utc(issued)}])
+            session.execute(
+                insert(Policy.__table__),
+                [
+                    {
+                        "id": policy_id,
+                        "doc_number": f"{SHORT[code]}民发〔{first_year}〕{number}号",
+                        "title": f"{province.name}关于加强农村留守妇女关爱服务工作的实施意见",
+                        "issuers": [f"{province.name}民政厅"],
+                        "jurisdiction_code": code,
+                        "level": "province",
+                        "issued": issued,
+                        "status": "in_force",
+                        "implements_id": national_id,
+                        "implements_doc_number": national.doc_number,
+                        "source_name": "national-demo",
+                        "imported_at": local_noon_utc(issued),
+                    }
+                ],
+            )
             task_rows, link_rows, parties = [], [], []
             for national_task_id, num, body, position, task_parties in national_tasks:
                 task_id = ids.take(Task)
-                task_rows.append({"id": task_id, "policy_id": policy_id, "section": None, "number": num,
-                                  "text": body, "position": position, "schedule_hints": []})
-                link_rows.append({"id": ids.take(TaskLink), "child_task_id": task_id,
-                                  "parent_task_id": national_task_id, "confidence": 1.0, "confirmed": True})
+                task_rows.append(
+                    {
+                        "id": task_id,
+                        "policy_id": policy_id,
+                        "section": None,
+                        "number": num,
+                        "text": body,
+                        "position": position,
+                        "schedule_hints": [],
+                    }
+                )
+                link_rows.append(
+                    {
+                        "id": ids.take(TaskLink),
+                        "child_task_id": task_id,
+                        "parent_task_id": national_task_id,
+                        "confidence": 1.0,
+                        "confirmed": True,
+                    }
+                )
                 parties += [(task_id, key, role) for key, role in task_parties]
             session.execute(insert(Task.__table__), task_rows)
             session.execute(insert(TaskLink.__table__), link_rows)
@@ -216,9 +293,18 @@ def build_national(engine: Engine, *, host: PluginHost, today: dt.date, seed: in
                 for task_id, key, role in parties:
                     rid = ids.take(Responsibility)
                     capacity[rid] = min(1.0, county_capacity * agency_habit.get(key, 1.0))
-                    resp_rows.append({"id": rid, "task_id": task_id, "agency_key": key,
-                                      "name_as_written": dept(key, target, issued), "jurisdiction_code": target,
-                                      "role": role, "state": "assigned", "version": 1})
+                    resp_rows.append(
+                        {
+                            "id": rid,
+                            "task_id": task_id,
+                            "agency_key": key,
+                            "name_as_written": dept(key, target, issued),
+                            "jurisdiction_code": target,
+                            "role": role,
+                            "state": "assigned",
+                            "version": 1,
+                        }
+                    )
             summary.responsibilities += _batched(session, Responsibility, iter(resp_rows), progress)
             summary.jurisdictions += len(targets)
 
@@ -226,14 +312,18 @@ def build_national(engine: Engine, *, host: PluginHost, today: dt.date, seed: in
             touched: dict[int, str] = {}
 
             history = _History(rng, ids, today, reports, touched, summary)
-            summary.milestones += _batched(session, Milestone,
-                                           _milestones(ids, resp_rows, occurrences, capacity, history), progress)
+            summary.milestones += _batched(
+                session, Milestone, _milestones(ids, resp_rows, occurrences, capacity, history), progress
+            )
             summary.reports += _batched(session, Report, iter(reports), progress)
             for state in ("in_progress", "returned"):
                 rids = [rid for rid, s in touched.items() if s == state]
                 for start in range(0, len(rids), 900):
-                    session.execute(Responsibility.__table__.update()
-                                    .where(Responsibility.id.in_(rids[start:start + 900])).values(state=state))
+                    session.execute(
+                        Responsibility.__table__.update()
+                        .where(Responsibility.id.in_(rids[start : start + 900]))
+                        .values(state=state)
+                    )
         summary.provinces += 1
         summary.seconds[code] = round(time.perf_counter() - t0, 2)
 
@@ -242,8 +332,14 @@ def build_national(engine: Engine, *, host: PluginHost, today: dt.date, seed: in
         build_indexes(session)
         if engine.dialect.name == "sqlite":
             session.execute(text("ANALYZE"))
-        audit.record(session, actor=login or os_login(), action="demo.generate_national", entity_type="database",
-                     entity_id="demo", after={k: v for k, v in summary.as_json().items() if k != "seconds"})
+        audit.record(
+            session,
+            actor=login or os_login(),
+            action="demo.generate_national",
+            entity_type="database",
+            entity_id="demo",
+            after={k: v for k, v in summary.as_json().items() if k != "seconds"},
+        )
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("ANALYZE"))
@@ -252,16 +348,28 @@ def build_national(engine: Engine, *, host: PluginHost, today: dt.date, seed: in
     return summary
 
 
-def _milestones(ids: _Ids, resp_rows: list[dict[str, Any]], occurrences: list[tuple[str, dt.date]],
-                capacity: dict[int, float], history: _History) -> Iterator[dict[str, Any]]:
+def _milestones(
+    ids: _Ids,
+    resp_rows: list[dict[str, Any]],
+    occurrences: list[tuple[str, dt.date]],
+    capacity: dict[int, float],
+    history: _History,
+) -> Iterator[dict[str, Any]]:
     for resp in resp_rows:
         for period, due in occurrences:
             mid = ids.take(Milestone)
             first_report_on = history(resp, mid, due, capacity[resp["id"]])
-            yield {"id": mid, "key": milestone_key(resp["task_id"], resp["id"], period),
-                   "task_id": resp["task_id"], "responsibility_id": resp["id"], "schedule_id": None,
-                   "period": period, "due_date": due, "effective_due_date": due,
-                   "first_report_on": first_report_on}
+            yield {
+                "id": mid,
+                "key": milestone_key(resp["task_id"], resp["id"], period),
+                "task_id": resp["task_id"],
+                "responsibility_id": resp["id"],
+                "schedule_id": None,
+                "period": period,
+                "due_date": due,
+                "effective_due_date": due,
+                "first_report_on": first_report_on,
+            }
 
 
 @dataclass
@@ -274,13 +382,32 @@ class _History:
     summary: NationalSummary
 
     def __call__(self, resp: dict[str, Any], milestone_id: int, due: dt.date, care: float) -> dt.date | None:
-        return _history(self.rng, self.ids, resp, milestone_id, due, self.today, care, self.reports, self.touched,
-                 self.summary)
+        return _history(
+            self.rng,
+            self.ids,
+            resp,
+            milestone_id,
+            due,
+            self.today,
+            care,
+            self.reports,
+            self.touched,
+            self.summary,
+        )
 
 
-def _history(rng: random.Random, ids: _Ids, resp: dict[str, Any], milestone_id: int, due: dt.date,
-             today: dt.date, care: float, reports: list[dict[str, Any]], touched: dict[int, str],
-             summary: NationalSummary) -> dt.date | None:
+def _history(
+    rng: random.Random,
+    ids: _Ids,
+    resp: dict[str, Any],
+    milestone_id: int,
+    due: dt.date,
+    today: dt.date,
+    care: float,
+    reports: list[dict[str, Any]],
+    touched: dict[int, str],
+    summary: NationalSummary,
+) -> dt.date | None:
     """Whether and when this milestone was reported, reviewed, returned and corrected; the first report's day.
 
     ``care`` (0.6–1) is the department's diligence: a lapse (fate above it) is a late report, or — when the
@@ -305,9 +432,13 @@ def _history(rng: random.Random, ids: _Ids, resp: dict[str, Any], milestone_id: 
     returned = review <= today and rng.random() < 0.05
     first = _report_row(ids.take(Report), rid, milestone_id, day, 1, rng, resp)
     if review <= today:
-        first.update(review_state="returned" if returned else "accepted", reviewed_by="coordinator",
-                     reviewed_at=local_noon_utc(review), reviewed_on=review,
-                     review_reason=rng.choice(RETURN_REASONS) if returned else None)
+        first.update(
+            review_state="returned" if returned else "accepted",
+            reviewed_by="coordinator",
+            reviewed_at=local_noon_utc(review),
+            reviewed_on=review,
+            review_reason=rng.choice(RETURN_REASONS) if returned else None,
+        )
     reports.append(first)
     touched[rid] = "returned" if returned else "in_progress"
     if returned:
@@ -316,18 +447,41 @@ def _history(rng: random.Random, ids: _Ids, resp: dict[str, Any], milestone_id: 
         if fixed <= today - dt.timedelta(days=30):  # older returns were corrected
             first["is_current"] = False
             second = _report_row(ids.take(Report), rid, milestone_id, fixed, 2, rng, resp)
-            second.update(review_state="accepted", reviewed_by="coordinator",
-                          reviewed_at=local_noon_utc(fixed + dt.timedelta(days=2)),
-                          reviewed_on=fixed + dt.timedelta(days=2))
+            second.update(
+                review_state="accepted",
+                reviewed_by="coordinator",
+                reviewed_at=local_noon_utc(fixed + dt.timedelta(days=2)),
+                reviewed_on=fixed + dt.timedelta(days=2),
+            )
             reports.append(second)
             touched[rid] = "in_progress"
     return day
 
 
-def _report_row(report_id: int, rid: int, milestone_id: int, day: dt.date, version: int, rng: random.Random,
-                resp: dict[str, Any]) -> dict[str, Any]:
-    return {"id": report_id, "responsibility_id": rid, "milestone_id": milestone_id,
-            "text": rng.choice(PROGRESS_TEXTS), "indicators": {}, "attachments": [],
-            "submitted_by": f"{resp['agency_key']}_{resp['jurisdiction_code']}", "submitted_at": local_noon_utc(day),
-            "submitted_on": day, "review_state": "submitted", "review_reason": None, "reviewed_by": None,
-            "reviewed_at": None, "reviewed_on": None, "version": version, "is_current": True}
+def _report_row(
+    report_id: int,
+    rid: int,
+    milestone_id: int,
+    day: dt.date,
+    version: int,
+    rng: random.Random,
+    resp: dict[str, Any],
+) -> dict[str, Any]:
+    return {
+        "id": report_id,
+        "responsibility_id": rid,
+        "milestone_id": milestone_id,
+        "text": rng.choice(PROGRESS_TEXTS),
+        "indicators": {},
+        "attachments": [],
+        "submitted_by": f"{resp['agency_key']}_{resp['jurisdiction_code']}",
+        "submitted_at": local_noon_utc(day),
+        "submitted_on": day,
+        "review_state": "submitted",
+        "review_reason": None,
+        "reviewed_by": None,
+        "reviewed_at": None,
+        "reviewed_on": None,
+        "version": version,
+        "is_current": True,
+    }

@@ -59,7 +59,14 @@ from duban.storage.queries import acting_agency_column, milestone_facts
 
 RUN_ACTION = "notify.run"
 SENDING_LEASE = dt.timedelta(minutes=15)
-LEVEL_NAMES = {"blue": "蓝", "yellow": "黄", "red": "红", "done": "办结", "failure": "投递失败", "test": "测试"}
+LEVEL_NAMES = {
+    "blue": "蓝",
+    "yellow": "黄",
+    "red": "红",
+    "done": "办结",
+    "failure": "投递失败",
+    "test": "测试",
+}
 STATE_NAMES = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "failed": "发送失败"}
 _LEVEL_PREFIX = ("blue", "yellow", "red")
 _JUR_PREFIX = {"province": "省", "prefecture": "市（州）", "county": "县"}
@@ -107,18 +114,29 @@ class RunReport:
     held: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"as_of": self.as_of.isoformat(), "dry_run": self.dry_run, "working_day": self.working_day,
-                "planned": self.planned, "unrouted": self.unrouted, "sent": self.sent, "held": self.held}
+        return {
+            "as_of": self.as_of.isoformat(),
+            "dry_run": self.dry_run,
+            "working_day": self.working_day,
+            "planned": self.planned,
+            "unrouted": self.unrouted,
+            "sent": self.sent,
+            "held": self.held,
+        }
 
 
 # --------------------------------------------------------------------------- planning
 
 
-def _department_names(session: Session, keys: Iterable[tuple[str, str | None]]) -> dict[tuple[str, str | None], str]:
+def _department_names(
+    session: Session, keys: Iterable[tuple[str, str | None]]
+) -> dict[tuple[str, str | None], str]:
     keys = set(keys)
     agencies = {a.key: a for a in session.scalars(select(Agency).where(Agency.key.in_({k for k, _ in keys})))}
-    jurs = {j.code: j for j in session.scalars(
-        select(Jurisdiction).where(Jurisdiction.code.in_({j for _, j in keys if j})))}
+    jurs = {
+        j.code: j
+        for j in session.scalars(select(Jurisdiction).where(Jurisdiction.code.in_({j for _, j in keys if j})))
+    }
     out = {}
     for agency_key, jur_code in keys:
         agency, jur = agencies.get(agency_key), jurs.get(jur_code or "")
@@ -127,7 +145,7 @@ def _department_names(session: Session, keys: Iterable[tuple[str, str | None]]) 
             written = (agency.names or {}).get(jur.level)
             prefix = _JUR_PREFIX.get(jur.level)
             if written and prefix and written.startswith(prefix):
-                name = jur.name + written[len(prefix):]
+                name = jur.name + written[len(prefix) :]
             elif written:
                 name = written if jur.level == "national" else jur.name + written
             else:
@@ -144,7 +162,9 @@ def last_run_day(session: Session) -> dt.date | None:
 
 def _window(cal: WorkingCalendar, day: dt.date, last: dt.date | None, lookback: int) -> list[dt.date]:
     """Working days whose rules count today: after the last run (at most ``lookback`` days back), and today."""
-    start = max(last, day - dt.timedelta(days=lookback)) if last and last < day else day - dt.timedelta(days=1)
+    start = (
+        max(last, day - dt.timedelta(days=lookback)) if last and last < day else day - dt.timedelta(days=1)
+    )
     days, d = [], start + dt.timedelta(days=1)
     while d <= day:
         if cal.is_working_day(d):
@@ -167,34 +187,53 @@ class _Planned:
         return self.key.split("|", 1)[0]
 
 
-def _open_items(session: Session, config: NotifyConfig, day: dt.date, cal: WorkingCalendar,
-                window: list[dt.date]) -> tuple[list[tuple[DigestItem, set[str]]], dict[str, str]]:
+def _open_items(
+    session: Session, config: NotifyConfig, day: dt.date, cal: WorkingCalendar, window: list[dt.date]
+) -> tuple[list[tuple[DigestItem, set[str]]], dict[str, str]]:
     """Unreported milestones due before the end of the reminder window, with what fired in ``window``."""
     horizon = cal.add_working_days(day, max(config.rules.remind_days, default=0))
     facts = milestone_facts(day).subquery("facts")
     acting = acting_agency_column(day).label("acting")
     stmt = (
-        select(facts.c.milestone_id, facts.c.responsibility_id, facts.c.period, facts.c.due_date,
-               facts.c.effective_due, facts.c.returned, Responsibility.role, Responsibility.jurisdiction_code,
-               acting, Task.section, Task.number, Task.text, Policy.doc_number, Policy.title)
+        select(
+            facts.c.milestone_id,
+            facts.c.responsibility_id,
+            facts.c.period,
+            facts.c.due_date,
+            facts.c.effective_due,
+            facts.c.returned,
+            Responsibility.role,
+            Responsibility.jurisdiction_code,
+            acting,
+            Task.section,
+            Task.number,
+            Task.text,
+            Policy.doc_number,
+            Policy.title,
+        )
         .join(Responsibility, Responsibility.id == facts.c.responsibility_id)
         .join(Task, Task.id == facts.c.task_id)
         .join(Policy, Policy.id == Task.policy_id)
         .outerjoin(Agency, Agency.key == Responsibility.agency_key)
-        .where(Policy.superseded_by_id.is_(None),
-               Responsibility.agency_key.is_not(None),
-               (Responsibility.closed_on.is_(None)) | (Responsibility.closed_on > day),
-               Responsibility.state != "completion_requested",
-               (facts.c.first_on.is_(None)) | facts.c.returned,
-               facts.c.effective_due <= horizon)
+        .where(
+            Policy.superseded_by_id.is_(None),
+            Responsibility.agency_key.is_not(None),
+            (Responsibility.closed_on.is_(None)) | (Responsibility.closed_on > day),
+            Responsibility.state != "completion_requested",
+            (facts.c.first_on.is_(None)) | facts.c.returned,
+            facts.c.effective_due <= horizon,
+        )
         .order_by(facts.c.effective_due, facts.c.milestone_id)
     )
     rows = session.execute(stmt).all()
     if not rows:
         return [], {}
     first = min(r.effective_due for r in rows)
-    counting = CountingCalendar(cal if first.year >= day.year - 1
-                                else working_calendar(session, first.year, day.year + 1), first, horizon)
+    counting = CountingCalendar(
+        cal if first.year >= day.year - 1 else working_calendar(session, first.year, day.year + 1),
+        first,
+        horizon,
+    )
     names = _department_names(session, {(r.acting, r.jurisdiction_code) for r in rows})
     out = []
     receivers_names: dict[str, str] = {}
@@ -210,12 +249,23 @@ def _open_items(session: Session, config: NotifyConfig, day: dt.date, cal: Worki
         receivers_names[receiver] = name
         days_left = counting.working_days_between(day, r.effective_due) if r.effective_due >= day else 0
         item = DigestItem(
-            milestone_id=r.milestone_id, responsibility_id=r.responsibility_id,
-            policy=r.doc_number or r.title, policy_title=r.title,
-            task=f"{r.section}.{r.number}" if r.section else r.number, task_text=r.text, role=r.role,
-            period=r.period, due=r.effective_due, original_due=r.due_date, level=level,
-            days_overdue=working_days_overdue(day, r.effective_due, counting), days_left=days_left,
-            returned=bool(r.returned), department=name, receiver=receiver)
+            milestone_id=r.milestone_id,
+            responsibility_id=r.responsibility_id,
+            policy=r.doc_number or r.title,
+            policy_title=r.title,
+            task=f"{r.section}.{r.number}" if r.section else r.number,
+            task_text=r.text,
+            role=r.role,
+            period=r.period,
+            due=r.effective_due,
+            original_due=r.due_date,
+            level=level,
+            days_overdue=working_days_overdue(day, r.effective_due, counting),
+            days_left=days_left,
+            returned=bool(r.returned),
+            department=name,
+            receiver=receiver,
+        )
         out.append((item, fired))
     return out, receivers_names
 
@@ -225,21 +275,27 @@ def _completions(session: Session, config: NotifyConfig, day: dt.date) -> list[_
     planned: list[_Planned] = []
     rows = session.execute(
         select(Responsibility, Task, Policy, acting_agency_column(day).label("acting"))
-        .join(Task, Task.id == Responsibility.task_id).join(Policy, Policy.id == Task.policy_id)
+        .join(Task, Task.id == Responsibility.task_id)
+        .join(Policy, Policy.id == Task.policy_id)
         .outerjoin(Agency, Agency.key == Responsibility.agency_key)
-        .where(or_(Responsibility.state == "completion_requested",
-                   Responsibility.closed_on.between(since, day)))
+        .where(
+            or_(Responsibility.state == "completion_requested", Responsibility.closed_on.between(since, day))
+        )
         .order_by(Responsibility.id)
     ).all()
     if not rows:
         return planned
-    names = _department_names(session, {(r.acting, r.Responsibility.jurisdiction_code) for r in rows if r.acting})
+    names = _department_names(
+        session, {(r.acting, r.Responsibility.jurisdiction_code) for r in rows if r.acting}
+    )
     for resp, task, policy, acting in rows:
         department = names.get((acting, resp.jurisdiction_code), resp.name_as_written)
         latest = session.execute(
-            select(Report.id, Report.submitted_on).where(Report.responsibility_id == resp.id,
-                                                          Report.is_current.is_(True))
-            .order_by(Report.submitted_at.desc(), Report.id.desc()).limit(1)).first()
+            select(Report.id, Report.submitted_on)
+            .where(Report.responsibility_id == resp.id, Report.is_current.is_(True))
+            .order_by(Report.submitted_at.desc(), Report.id.desc())
+            .limit(1)
+        ).first()
         events = []
         if resp.state == "completion_requested" and latest and since <= latest.submitted_on <= day:
             events.append(("requested", latest.submitted_on))
@@ -247,16 +303,31 @@ def _completions(session: Session, config: NotifyConfig, day: dt.date) -> list[_
             events.append(("closed", resp.closed_on))
         for kind, when in events:
             subject, body = completion_notice(
-                department=department, policy=policy.doc_number or policy.title,
-                task=f"{task.section}.{task.number}" if task.section else task.number, task_text=task.text,
-                responsibility_id=resp.id, kind=kind, day=when, report_id=latest.id if latest else None)
-            planned.append(_Planned(f"completion|{COORDINATOR}|resp-{resp.id}|{when.isoformat()}|{kind}",
-                                    COORDINATOR, "done", subject, body, when))
+                department=department,
+                policy=policy.doc_number or policy.title,
+                task=f"{task.section}.{task.number}" if task.section else task.number,
+                task_text=task.text,
+                responsibility_id=resp.id,
+                kind=kind,
+                day=when,
+                report_id=latest.id if latest else None,
+            )
+            planned.append(
+                _Planned(
+                    f"completion|{COORDINATOR}|resp-{resp.id}|{when.isoformat()}|{kind}",
+                    COORDINATOR,
+                    "done",
+                    subject,
+                    body,
+                    when,
+                )
+            )
     return planned
 
 
-def plan_messages(session: Session, *, config: NotifyConfig, as_of: dt.date, now: dt.datetime,
-                  record_run: bool = True) -> RunReport:
+def plan_messages(
+    session: Session, *, config: NotifyConfig, as_of: dt.date, now: dt.datetime, record_run: bool = True
+) -> RunReport:
     """Write the outbox rows the rules call for on ``as_of``; the caller commits (one transaction)."""
     report = RunReport(as_of=as_of)
     cal = working_calendar(session, as_of.year, as_of.year + 1)
@@ -277,10 +348,12 @@ def plan_messages(session: Session, *, config: NotifyConfig, as_of: dt.date, now
             continue
         digest_items = [item for item, _fired in entries]
         level = worst(i.level for i in digest_items)
-        subject, body = department_digest(names[receiver], receiver, as_of, digest_items,
-                                          escalate_after=rules.escalate_after)
-        planned.append(_Planned(f"digest|{receiver}|{as_of.isoformat()}|{level}", receiver, level, subject, body,
-                                as_of))
+        subject, body = department_digest(
+            names[receiver], receiver, as_of, digest_items, escalate_after=rules.escalate_after
+        )
+        planned.append(
+            _Planned(f"digest|{receiver}|{as_of.isoformat()}|{level}", receiver, level, subject, body, as_of)
+        )
 
     escalated = [item for item, fired in items if ESCALATE in fired]
     leaders: dict[str, list[DigestItem]] = defaultdict(list)
@@ -288,14 +361,24 @@ def plan_messages(session: Session, *, config: NotifyConfig, as_of: dt.date, now
         leaders[f"{item.receiver}#leadership"].append(item)
     for receiver in sorted(leaders):
         if config.routes_for(receiver):
-            subject, body = escalation_digest(as_of, leaders[receiver], escalate_after=rules.escalate_after,
-                                              leadership_of=leaders[receiver][0].department)
-            planned.append(_Planned(f"escalate|{receiver}|{as_of.isoformat()}|red", receiver, "red", subject, body,
-                                    as_of))
+            subject, body = escalation_digest(
+                as_of,
+                leaders[receiver],
+                escalate_after=rules.escalate_after,
+                leadership_of=leaders[receiver][0].department,
+            )
+            planned.append(
+                _Planned(
+                    f"escalate|{receiver}|{as_of.isoformat()}|red", receiver, "red", subject, body, as_of
+                )
+            )
     if escalated:
         subject, body = escalation_digest(as_of, escalated, escalate_after=rules.escalate_after)
-        planned.append(_Planned(f"escalate|{COORDINATOR}|{as_of.isoformat()}|red", COORDINATOR, "red",
-                                subject, body, as_of))
+        planned.append(
+            _Planned(
+                f"escalate|{COORDINATOR}|{as_of.isoformat()}|red", COORDINATOR, "red", subject, body, as_of
+            )
+        )
     planned += _completions(session, config, as_of)
 
     release = release_time(config, cal, now)
@@ -304,22 +387,36 @@ def plan_messages(session: Session, *, config: NotifyConfig, as_of: dt.date, now
             report.unrouted.append(msg.receiver)
             continue
         if _insert(session, msg, release):
-            report.planned.append({"key": msg.key, "receiver": msg.receiver, "level": msg.level,
-                                   "subject": msg.subject, "body": msg.body,
-                                   "send_at": release.isoformat()})
+            report.planned.append(
+                {
+                    "key": msg.key,
+                    "receiver": msg.receiver,
+                    "level": msg.level,
+                    "subject": msg.subject,
+                    "body": msg.body,
+                    "send_at": release.isoformat(),
+                }
+            )
     if record_run:
-        audit.record(session, actor=audit.SYSTEM_ACTOR, action=RUN_ACTION, entity_type="notify_run",
-                     entity_id=as_of.isoformat(),
-                     after={"planned": [p["key"] for p in report.planned], "unrouted": report.unrouted})
+        audit.record(
+            session,
+            actor=audit.SYSTEM_ACTOR,
+            action=RUN_ACTION,
+            entity_type="notify_run",
+            entity_id=as_of.isoformat(),
+            after={"planned": [p["key"] for p in report.planned], "unrouted": report.unrouted},
+        )
     return report
 
 
 def _insert(session: Session, msg: _Planned, release: dt.datetime) -> bool:
     """Insert unless the key exists (or, for a digest, any digest of that receiver and day exists)."""
     if msg.kind == "digest":  # one digest per receiver per run day, whatever its level
-        exists = select(OutboxMessage.id).where(OutboxMessage.kind == "digest",
-                                                OutboxMessage.receiver == msg.receiver,
-                                                OutboxMessage.period == msg.period)
+        exists = select(OutboxMessage.id).where(
+            OutboxMessage.kind == "digest",
+            OutboxMessage.receiver == msg.receiver,
+            OutboxMessage.period == msg.period,
+        )
     else:
         exists = select(OutboxMessage.id).where(OutboxMessage.idempotency_key == msg.key)
     if session.scalar(exists.limit(1)) is not None:
@@ -331,10 +428,24 @@ def _insert(session: Session, msg: _Planned, release: dt.datetime) -> bool:
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(OutboxMessage).values(
-        idempotency_key=msg.key, kind=msg.kind, period=msg.period, receiver=msg.receiver, level=msg.level, subject=msg.subject[:300], body=msg.body,
-        state="pending", attempts=0, next_attempt_at=release, created_at=dt.datetime.now(dt.UTC),
-    ).on_conflict_do_nothing(index_elements=[OutboxMessage.idempotency_key]).returning(OutboxMessage.id)
+    stmt = (
+        insert(OutboxMessage)
+        .values(
+            idempotency_key=msg.key,
+            kind=msg.kind,
+            period=msg.period,
+            receiver=msg.receiver,
+            level=msg.level,
+            subject=msg.subject[:300],
+            body=msg.body,
+            state="pending",
+            attempts=0,
+            next_attempt_at=release,
+            created_at=dt.datetime.now(dt.UTC),
+        )
+        .on_conflict_do_nothing(index_elements=[OutboxMessage.idempotency_key])
+        .returning(OutboxMessage.id)
+    )
     return session.execute(stmt).scalar() is not None
 
 
@@ -342,20 +453,29 @@ def _insert(session: Session, msg: _Planned, release: dt.datetime) -> bool:
 
 
 def _due_ids(session: Session, now: dt.datetime) -> list[int]:
-    return list(session.scalars(
-        select(OutboxMessage.id).where(
-            or_(OutboxMessage.state == "pending", OutboxMessage.state == "sending"),
-            or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now))
-        .order_by(OutboxMessage.id)))
+    return list(
+        session.scalars(
+            select(OutboxMessage.id)
+            .where(
+                or_(OutboxMessage.state == "pending", OutboxMessage.state == "sending"),
+                or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
+            )
+            .order_by(OutboxMessage.id)
+        )
+    )
 
 
 def _claim(session: Session, message_id: int, now: dt.datetime) -> bool:
     result = session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.state.in_(("pending", "sending")),
-               or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now))
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.state.in_(("pending", "sending")),
+            or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
+        )
         .values(state="sending", next_attempt_at=now + SENDING_LEASE)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     return result.rowcount == 1
 
 
@@ -363,9 +483,15 @@ def _backoff(config: NotifyConfig, attempts: int) -> dt.timedelta:
     return min(dt.timedelta(minutes=config.retry_minutes * 2 ** max(attempts - 1, 0)), dt.timedelta(hours=24))
 
 
-def deliver_message(factory: sessionmaker[Session], message_id: int, *, config: NotifyConfig,
-                    now: dt.datetime, sender: Sender = default_send,
-                    cal: WorkingCalendar | None = None) -> dict[str, Any] | None:
+def deliver_message(
+    factory: sessionmaker[Session],
+    message_id: int,
+    *,
+    config: NotifyConfig,
+    now: dt.datetime,
+    sender: Sender = default_send,
+    cal: WorkingCalendar | None = None,
+) -> dict[str, Any] | None:
     """Claim, send and mark one message (each step its own transaction). None if another run has it."""
     with unit_of_work(factory) as session:
         if not _claim(session, message_id, now):
@@ -373,17 +499,30 @@ def deliver_message(factory: sessionmaker[Session], message_id: int, *, config: 
     with unit_of_work(factory) as session:
         msg = session.get(OutboxMessage, message_id)
         assert msg is not None
-        done = {(a.route_key, a.part): a for a in session.scalars(
-            select(NotificationAttempt).where(NotificationAttempt.message_id == msg.id,
-                                              or_(NotificationAttempt.ok.is_(True),
-                                                  NotificationAttempt.permanent.is_(True))))}
+        done = {
+            (a.route_key, a.part): a
+            for a in session.scalars(
+                select(NotificationAttempt).where(
+                    NotificationAttempt.message_id == msg.id,
+                    or_(NotificationAttempt.ok.is_(True), NotificationAttempt.permanent.is_(True)),
+                )
+            )
+        }
         subject, body, receiver = msg.subject, msg.body, msg.receiver
     routes = config.routes_for(receiver)
     attempts: list[NotificationAttempt] = []
     open_targets = 0
     if not routes:
-        attempts.append(NotificationAttempt(message_id=message_id, url_redacted="（无渠道）", ok=False, permanent=True,
-                                            detail=f"没有匹配 {receiver} 的通知渠道", at=now))
+        attempts.append(
+            NotificationAttempt(
+                message_id=message_id,
+                url_redacted="（无渠道）",
+                ok=False,
+                permanent=True,
+                detail=f"没有匹配 {receiver} 的通知渠道",
+                at=now,
+            )
+        )
     for route in routes:
         parts = message_parts(route, subject, body)
         for i, (title, text) in enumerate(parts, start=1):
@@ -393,10 +532,19 @@ def deliver_message(factory: sessionmaker[Session], message_id: int, *, config: 
                 result = sender(route, title, text, config.timeout)
             except Exception as exc:  # a sender bug must not lose the message: recorded, retried
                 result = Delivery(False, False, f"{type(exc).__name__}: {exc}")
-            attempts.append(NotificationAttempt(message_id=message_id, url_redacted=route.redacted[:500],
-                                                route_key=route.key, part=i, parts=len(parts), ok=result.ok,
-                                                permanent=result.permanent and not result.ok,
-                                                detail=result.detail[:2000], at=now))
+            attempts.append(
+                NotificationAttempt(
+                    message_id=message_id,
+                    url_redacted=route.redacted[:500],
+                    route_key=route.key,
+                    part=i,
+                    parts=len(parts),
+                    ok=result.ok,
+                    permanent=result.permanent and not result.ok,
+                    detail=result.detail[:2000],
+                    at=now,
+                )
+            )
             if not result.ok:
                 open_targets += 0 if result.permanent else len(parts) - i + 1
                 break  # keep the parts in order: the rest of this route waits
@@ -408,8 +556,16 @@ def deliver_message(factory: sessionmaker[Session], message_id: int, *, config: 
         new_permanent = [a for a in attempts if a.permanent]
         gave_up = bool(open_targets) and msg.attempts >= config.max_attempts
         if gave_up:
-            session.add(NotificationAttempt(message_id=msg.id, url_redacted="（重试上限）", ok=False, permanent=True,
-                                            detail=f"重试 {msg.attempts} 次仍未送达，不再重试", at=now))
+            session.add(
+                NotificationAttempt(
+                    message_id=msg.id,
+                    url_redacted="（重试上限）",
+                    ok=False,
+                    permanent=True,
+                    detail=f"重试 {msg.attempts} 次仍未送达，不再重试",
+                    at=now,
+                )
+            )
             open_targets = 0
         dead = bool(new_permanent) or gave_up or any(a.permanent for a in done.values())
         delivered = any(a.ok for a in [*done.values(), *attempts])
@@ -426,18 +582,32 @@ def deliver_message(factory: sessionmaker[Session], message_id: int, *, config: 
             failures = [(a.url_redacted, a.detail or "") for a in new_permanent]
             if gave_up:
                 failures.append(("（重试上限）", f"重试 {msg.attempts} 次仍未送达"))
-            subject2, body2 = failure_notice(message_id=msg.id, receiver=msg.receiver, subject=msg.subject,
-                                             failures=failures)
-            _insert(session, _Planned(f"failure|{COORDINATOR}|msg-{msg.id}|failure", COORDINATOR, "failure",
-                                      subject2, body2), release_time(config, cal, now))
-        outcome = {"id": msg.id, "receiver": msg.receiver, "level": msg.level, "state": msg.state,
-                   "attempts": [{"url": a.url_redacted, "ok": a.ok, "permanent": a.permanent, "detail": a.detail}
-                                for a in attempts]}
+            subject2, body2 = failure_notice(
+                message_id=msg.id, receiver=msg.receiver, subject=msg.subject, failures=failures
+            )
+            _insert(
+                session,
+                _Planned(
+                    f"failure|{COORDINATOR}|msg-{msg.id}|failure", COORDINATOR, "failure", subject2, body2
+                ),
+                release_time(config, cal, now),
+            )
+        outcome = {
+            "id": msg.id,
+            "receiver": msg.receiver,
+            "level": msg.level,
+            "state": msg.state,
+            "attempts": [
+                {"url": a.url_redacted, "ok": a.ok, "permanent": a.permanent, "detail": a.detail}
+                for a in attempts
+            ],
+        }
     return outcome
 
 
-def send_due(factory: sessionmaker[Session], *, config: NotifyConfig, now: dt.datetime,
-             sender: Sender = default_send) -> list[dict[str, Any]]:
+def send_due(
+    factory: sessionmaker[Session], *, config: NotifyConfig, now: dt.datetime, sender: Sender = default_send
+) -> list[dict[str, Any]]:
     """Send every due outbox row (pending and released, or claimed by a run whose lease ran out)."""
     outcomes: list[dict[str, Any]] = []
     seen: set[int] = set()
@@ -455,9 +625,15 @@ def send_due(factory: sessionmaker[Session], *, config: NotifyConfig, now: dt.da
     return outcomes
 
 
-def run_notifications(factory: sessionmaker[Session], *, config: NotifyConfig, as_of: dt.date | None = None,
-                      now: dt.datetime | None = None, dry_run: bool = False,
-                      sender: Sender = default_send) -> RunReport:
+def run_notifications(
+    factory: sessionmaker[Session],
+    *,
+    config: NotifyConfig,
+    as_of: dt.date | None = None,
+    now: dt.datetime | None = None,
+    dry_run: bool = False,
+    sender: Sender = default_send,
+) -> RunReport:
     """One ``duban notify`` run: plan (one transaction), then send what is due. Blocking; for cron, a
     systemd timer, or a dashboard thread worker."""
     now = now or dt.datetime.now(dt.UTC)
@@ -477,25 +653,43 @@ def run_notifications(factory: sessionmaker[Session], *, config: NotifyConfig, a
         session.close()
     report.sent = send_due(factory, config=config, now=now, sender=sender)
     with unit_of_work(factory) as session:
-        report.held = session.scalar(select(func.count()).select_from(OutboxMessage).where(
-            OutboxMessage.state == "pending", OutboxMessage.next_attempt_at > now)) or 0
+        report.held = (
+            session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.state == "pending", OutboxMessage.next_attempt_at > now)
+            )
+            or 0
+        )
     return report
 
 
-def send_test(factory: sessionmaker[Session], *, config: NotifyConfig, tag: str, now: dt.datetime | None = None,
-              sender: Sender = default_send) -> dict[str, Any]:
+def send_test(
+    factory: sessionmaker[Session],
+    *,
+    config: NotifyConfig,
+    tag: str,
+    now: dt.datetime | None = None,
+    sender: Sender = default_send,
+) -> dict[str, Any]:
     """``duban notify test --to TAG``: a test message to every route tagged TAG, now (no quiet hours)."""
     now = now or dt.datetime.now(dt.UTC)
     receiver = f"tag:{tag}"
     if not config.routes_for(receiver):
         from duban.errors import NotificationError
 
-        raise NotificationError(f"没有标签为 {tag} 的通知渠道（见配置 [[notify.routes]] 的 tags）", permanent=True)
+        raise NotificationError(
+            f"没有标签为 {tag} 的通知渠道（见配置 [[notify.routes]] 的 tags）", permanent=True
+        )
     local = _local(now, config)
-    msg = _Planned(f"test|{receiver}|{now.isoformat()}|test", receiver, "test",
-                   f"【督办·测试】duban 通知渠道测试（{tag}）",
-                   f"这是一条测试消息，发送于 {local:%Y-%m-%d %H:%M}（{config.timezone}）。\n"
-                   f"收到即说明标签 {tag} 的通知渠道配置正确。\n—— duban 督办系统")
+    msg = _Planned(
+        f"test|{receiver}|{now.isoformat()}|test",
+        receiver,
+        "test",
+        f"【督办·测试】duban 通知渠道测试（{tag}）",
+        f"这是一条测试消息，发送于 {local:%Y-%m-%d %H:%M}（{config.timezone}）。\n"
+        f"收到即说明标签 {tag} 的通知渠道配置正确。\n—— duban 督办系统",
+    )
     with unit_of_work(factory) as session:
         _insert(session, msg, now)
         message_id = session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == msg.key))
@@ -511,23 +705,44 @@ def notification_log(session: Session, *, failed: bool = False, limit: int = 100
     """Outbox rows, newest first, with their attempts; ``failed``: failed rows and rows still retrying."""
     stmt = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
     if failed:
-        has_failure = select(NotificationAttempt.id).where(NotificationAttempt.message_id == OutboxMessage.id,
-                                                           NotificationAttempt.ok.is_(False)).exists()
-        stmt = stmt.where(or_(OutboxMessage.state == "failed",
-                              (OutboxMessage.state != "sent") & has_failure))
+        has_failure = (
+            select(NotificationAttempt.id)
+            .where(NotificationAttempt.message_id == OutboxMessage.id, NotificationAttempt.ok.is_(False))
+            .exists()
+        )
+        stmt = stmt.where(or_(OutboxMessage.state == "failed", (OutboxMessage.state != "sent") & has_failure))
     messages = list(session.scalars(stmt))
     attempts: dict[int, list[NotificationAttempt]] = defaultdict(list)
     if messages:
-        for a in session.scalars(select(NotificationAttempt).where(
-                NotificationAttempt.message_id.in_([m.id for m in messages])).order_by(NotificationAttempt.id)):
+        for a in session.scalars(
+            select(NotificationAttempt)
+            .where(NotificationAttempt.message_id.in_([m.id for m in messages]))
+            .order_by(NotificationAttempt.id)
+        ):
             attempts[a.message_id].append(a)
     return [
-        {"id": m.id, "key": m.idempotency_key, "receiver": m.receiver, "level": m.level, "subject": m.subject,
-         "state": m.state, "attempts": m.attempts, "created_at": m.created_at.isoformat(),
-         "next_attempt_at": m.next_attempt_at.isoformat() if m.next_attempt_at else None,
-         "sent_at": m.sent_at.isoformat() if m.sent_at else None,
-         "deliveries": [{"url": a.url_redacted, "part": f"{a.part}/{a.parts}" if a.part else None, "ok": a.ok,
-                         "permanent": a.permanent, "detail": a.detail, "at": a.at.isoformat()}
-                        for a in attempts[m.id]]}
+        {
+            "id": m.id,
+            "key": m.idempotency_key,
+            "receiver": m.receiver,
+            "level": m.level,
+            "subject": m.subject,
+            "state": m.state,
+            "attempts": m.attempts,
+            "created_at": m.created_at.isoformat(),
+            "next_attempt_at": m.next_attempt_at.isoformat() if m.next_attempt_at else None,
+            "sent_at": m.sent_at.isoformat() if m.sent_at else None,
+            "deliveries": [
+                {
+                    "url": a.url_redacted,
+                    "part": f"{a.part}/{a.parts}" if a.part else None,
+                    "ok": a.ok,
+                    "permanent": a.permanent,
+                    "detail": a.detail,
+                    "at": a.at.isoformat(),
+                }
+                for a in attempts[m.id]
+            ],
+        }
         for m in messages
     ]

@@ -22,7 +22,12 @@ def sync_agencies(session: Session, *, host: PluginHost, actor: str = audit.SYST
     specs = host.agencies_by_plugin()
     changed: set[str] = set()
     for plugin, spec in specs:
-        values = {"name": spec.name, "names": dict(spec.names), "aliases": list(spec.aliases), "plugin": plugin}
+        values = {
+            "name": spec.name,
+            "names": dict(spec.names),
+            "aliases": list(spec.aliases),
+            "plugin": plugin,
+        }
         row = rows.get(spec.key)
         if row is None:
             row = rows[spec.key] = Agency(key=spec.key)
@@ -42,8 +47,14 @@ def sync_agencies(session: Session, *, host: PluginHost, actor: str = audit.SYST
             changed.add(spec.key)
     if changed:
         keys = sorted(changed)
-        audit.record(session, actor=actor, action="agencies.sync", entity_type="agency",
-                     entity_id="*", after={"keys": keys})
+        audit.record(
+            session,
+            actor=actor,
+            action="agencies.sync",
+            entity_type="agency",
+            entity_id="*",
+            after={"keys": keys},
+        )
     return sorted(changed)
 
 
@@ -56,32 +67,52 @@ def load_divisions(session: Session, *, actor: str = audit.SYSTEM_ACTOR) -> dict
     for row in tree.rows():
         current = have.get(row["code"])
         if current is not None and (current.name, current.level, current.parent_code) != (
-                row["name"], row["level"], row["parent_code"]):
+            row["name"],
+            row["level"],
+            row["parent_code"],
+        ):
             current.name, current.level, current.parent_code = row["name"], row["level"], row["parent_code"]
             changed += 1
     for start in range(0, len(new_rows), 5000):
-        session.execute(insert(Jurisdiction), new_rows[start:start + 5000])
+        session.execute(insert(Jurisdiction), new_rows[start : start + 5000])
     session.flush()
     if new_rows or changed:
-        audit.record(session, actor=actor, action="jurisdictions.load", entity_type="jurisdiction", entity_id="*",
-                     after={"added": len(new_rows), "updated": changed, "source": source_note().splitlines()[1]})
+        audit.record(
+            session,
+            actor=actor,
+            action="jurisdictions.load",
+            entity_type="jurisdiction",
+            entity_id="*",
+            after={"added": len(new_rows), "updated": changed, "source": source_note().splitlines()[1]},
+        )
     return {"added": len(new_rows), "updated": changed, "total": len(tree)}
 
 
 def list_agencies(session: Session) -> list[dict[str, Any]]:
     rows = session.execute(select(Agency).order_by(Agency.key)).scalars()
     return [
-        {"key": a.key, "name": a.name, "names": a.names, "aliases": a.aliases, "successor": a.successor_key,
-         "successor_since": a.successor_since.isoformat() if a.successor_since else None, "plugin": a.plugin}
+        {
+            "key": a.key,
+            "name": a.name,
+            "names": a.names,
+            "aliases": a.aliases,
+            "successor": a.successor_key,
+            "successor_since": a.successor_since.isoformat() if a.successor_since else None,
+            "plugin": a.plugin,
+        }
         for a in rows
     ]
 
 
-def list_jurisdictions(session: Session, *, level: str | None = None, parent: str | None = None) -> list[dict[str, Any]]:
+def list_jurisdictions(
+    session: Session, *, level: str | None = None, parent: str | None = None
+) -> list[dict[str, Any]]:
     stmt = select(Jurisdiction).order_by(Jurisdiction.code)
     if level:
         stmt = stmt.where(Jurisdiction.level == level)
     if parent:
         stmt = stmt.where(Jurisdiction.parent_code == parent)
-    return [{"code": j.code, "name": j.name, "level": j.level, "parent": j.parent_code}
-            for j in session.execute(stmt).scalars()]
+    return [
+        {"code": j.code, "name": j.name, "level": j.level, "parent": j.parent_code}
+        for j in session.execute(stmt).scalars()
+    ]

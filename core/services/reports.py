@@ -33,7 +33,9 @@ class SubmitResult:
     findings: list[Finding]
 
 
-def indicator_specs_for(host: PluginHost, agency: str | None, template: str | None) -> dict[str, IndicatorSpec]:
+def indicator_specs_for(
+    host: PluginHost, agency: str | None, template: str | None
+) -> dict[str, IndicatorSpec]:
     """The indicators a report may carry: the template's, or else every indicator of the agency (none required)."""
     all_specs = {s.key: s for s in host.indicators()}
     if template:
@@ -41,7 +43,11 @@ def indicator_specs_for(host: PluginHost, agency: str | None, template: str | No
             if t.key == template:
                 return {k: all_specs[k] for k in t.indicators if k in all_specs}
     prefix = f"{agency}."
-    return {k: IndicatorSpec(**{**s.__dict__, "required": False}) for k, s in all_specs.items() if k.startswith(prefix)}
+    return {
+        k: IndicatorSpec(**{**s.__dict__, "required": False})
+        for k, s in all_specs.items()
+        if k.startswith(prefix)
+    }
 
 
 def convert_indicator(spec: IndicatorSpec, raw: Any) -> Any:
@@ -82,10 +88,21 @@ def store_attachment(path: Path, root: Path) -> dict[str, Any]:
     return {"sha256": digest, "name": path.name, "size": path.stat().st_size}
 
 
-def submit_report(session: Session, *, actor: Actor, host: PluginHost, responsibility_id: int,
-                  milestone_id: int | None = None, text: str = "", indicators: Mapping[str, Any] | None = None,
-                  attachments: list[Path] | None = None, attachment_root: Path | None = None,
-                  final: bool = False, at: dt.datetime | None = None, today: dt.date | None = None) -> SubmitResult:
+def submit_report(
+    session: Session,
+    *,
+    actor: Actor,
+    host: PluginHost,
+    responsibility_id: int,
+    milestone_id: int | None = None,
+    text: str = "",
+    indicators: Mapping[str, Any] | None = None,
+    attachments: list[Path] | None = None,
+    attachment_root: Path | None = None,
+    final: bool = False,
+    at: dt.datetime | None = None,
+    today: dt.date | None = None,
+) -> SubmitResult:
     """File a report (or a corrected version of one). Plugin errors refuse it; warnings become findings."""
     at = at or utcnow()
     today = today or local_date(at)
@@ -106,9 +123,15 @@ def submit_report(session: Session, *, actor: Actor, host: PluginHost, responsib
             known = "、".join(f"{k}（{s.name}）" for k, s in specs.items()) or "无"
             raise ValidationError(f"部门 {resp.agency_key} 没有指标 {key}；可用的指标：{known}")
         values[key] = convert_indicator(specs[key], raw)
-    context = ReportContext(agency=resp.agency_key or "", template=task.template_key, indicators=values, text=text,
-                            due_date=milestone.effective_due_date if milestone else None, submitted_on=today,
-                            indicator_specs=specs)
+    context = ReportContext(
+        agency=resp.agency_key or "",
+        template=task.template_key,
+        indicators=values,
+        text=text,
+        due_date=milestone.effective_due_date if milestone else None,
+        submitted_on=today,
+        indicator_specs=specs,
+    )
     found = host.check_report(context)
     errors = [f for _p, f in found if f.severity == "error"]
     if errors:
@@ -116,53 +139,114 @@ def submit_report(session: Session, *, actor: Actor, host: PluginHost, responsib
     if not text.strip() and not values:
         raise ValidationError("报送内容为空：请填写进展情况或指标")
     records = [store_attachment(p, attachment_root or Path(".")) for p in (attachments or [])]
-    same_milestone = Report.milestone_id.is_(None) if milestone_id is None else Report.milestone_id == milestone_id
+    same_milestone = (
+        Report.milestone_id.is_(None) if milestone_id is None else Report.milestone_id == milestone_id
+    )
     mine = (Report.responsibility_id == resp.id, same_milestone)
     previous = session.scalars(select(Report).where(*mine, Report.is_current.is_(True))).first()
     version = (session.scalar(select(func.max(Report.version)).where(*mine)) or 0) + 1
     if previous is not None:
         previous.is_current = False
     before = snapshot(resp)
-    report = Report(responsibility_id=resp.id, milestone_id=milestone_id, text=text, indicators=values,
-                    attachments=records, submitted_by=actor.name, submitted_at=at, submitted_on=today, version=version)
+    report = Report(
+        responsibility_id=resp.id,
+        milestone_id=milestone_id,
+        text=text,
+        indicators=values,
+        attachments=records,
+        submitted_by=actor.name,
+        submitted_at=at,
+        submitted_on=today,
+        version=version,
+    )
     session.add(report)
     resp.state = "completion_requested" if final else "in_progress"
     flag_modified(resp, "state")  # always bump the responsibility's version: concurrent reports conflict
     try:
         session.flush()
     except (StaleDataError, IntegrityError) as exc:
-        raise ConflictError(f"责任 #{responsibility_id} 刚被他人更新（同时报送）：本次报送未保存，请刷新后重试") from exc
-    findings = [Finding(responsibility_id=resp.id, report_id=report.id, milestone_id=milestone_id, plugin=plugin,
-                        code=f.code, severity=f.severity, message=f.message, created_at=at) for plugin, f in found]
+        raise ConflictError(
+            f"责任 #{responsibility_id} 刚被他人更新（同时报送）：本次报送未保存，请刷新后重试"
+        ) from exc
+    findings = [
+        Finding(
+            responsibility_id=resp.id,
+            report_id=report.id,
+            milestone_id=milestone_id,
+            plugin=plugin,
+            code=f.code,
+            severity=f.severity,
+            message=f.message,
+            created_at=at,
+        )
+        for plugin, f in found
+    ]
     session.add_all(findings)
     session.flush()
-    audit.record(session, actor=actor.name, action="report.submit", entity_type="report", entity_id=report.id,
-                 task_id=resp.task_id, before=before,
-                 after={**snapshot(resp), "version": version, "milestone": milestone_id, "final": final,
-                        "indicators": values, "attachments": [r["sha256"] for r in records],
-                        "findings": [f.code for f in findings]})
+    audit.record(
+        session,
+        actor=actor.name,
+        action="report.submit",
+        entity_type="report",
+        entity_id=report.id,
+        task_id=resp.task_id,
+        before=before,
+        after={
+            **snapshot(resp),
+            "version": version,
+            "milestone": milestone_id,
+            "final": final,
+            "indicators": values,
+            "attachments": [r["sha256"] for r in records],
+            "findings": [f.code for f in findings],
+        },
+    )
     return SubmitResult(report, findings)
 
 
-def list_reports(session: Session, *, responsibility_id: int | None = None, agency: str | None = None,
-                 include_old: bool = False, as_of: dt.date | None = None, limit: int = 200) -> list[dict[str, Any]]:
+def list_reports(
+    session: Session,
+    *,
+    responsibility_id: int | None = None,
+    agency: str | None = None,
+    include_old: bool = False,
+    as_of: dt.date | None = None,
+    limit: int = 200,
+) -> list[dict[str, Any]]:
     from duban.storage.models import Responsibility
 
-    stmt = (select(Report, Responsibility.agency_key, Responsibility.task_id)
-            .join(Responsibility, Responsibility.id == Report.responsibility_id)
-            .order_by(Report.submitted_at.desc(), Report.id.desc()).limit(limit))
+    stmt = (
+        select(Report, Responsibility.agency_key, Responsibility.task_id)
+        .join(Responsibility, Responsibility.id == Report.responsibility_id)
+        .order_by(Report.submitted_at.desc(), Report.id.desc())
+        .limit(limit)
+    )
     if responsibility_id is not None:
         stmt = stmt.where(Report.responsibility_id == responsibility_id)
     if agency:
         stmt = stmt.where(Responsibility.agency_key == agency)
     if as_of is not None:
         stmt = stmt.where(Report.submitted_on <= as_of)
-    elif not include_old:  # "current" is a present-day notion; as of a past day every version filed by then shows
+    elif (
+        not include_old
+    ):  # "current" is a present-day notion; as of a past day every version filed by then shows
         stmt = stmt.where(Report.is_current.is_(True))
     return [
-        {"id": r.id, "responsibility": r.responsibility_id, "task": task_id, "agency": agency_key,
-         "milestone": r.milestone_id, "version": r.version, "current": r.is_current, "text": r.text,
-         "indicators": r.indicators, "attachments": r.attachments, "submitted_by": r.submitted_by,
-         "submitted_at": r.submitted_at.isoformat(), "review": r.review_state, "reason": r.review_reason}
+        {
+            "id": r.id,
+            "responsibility": r.responsibility_id,
+            "task": task_id,
+            "agency": agency_key,
+            "milestone": r.milestone_id,
+            "version": r.version,
+            "current": r.is_current,
+            "text": r.text,
+            "indicators": r.indicators,
+            "attachments": r.attachments,
+            "submitted_by": r.submitted_by,
+            "submitted_at": r.submitted_at.isoformat(),
+            "review": r.review_state,
+            "reason": r.review_reason,
+        }
         for r, agency_key, task_id in session.execute(stmt)
     ]

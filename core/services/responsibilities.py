@@ -13,8 +13,12 @@ from duban.services.identity import Actor, require_department_scope
 from duban.storage.models import Agency, Milestone, Responsibility
 
 STATE_NAMES = {
-    "assigned": "已交办", "acknowledged": "已签收", "in_progress": "办理中",
-    "completion_requested": "申请办结", "closed": "已办结", "returned": "已退办",
+    "assigned": "已交办",
+    "acknowledged": "已签收",
+    "in_progress": "办理中",
+    "completion_requested": "申请办结",
+    "closed": "已办结",
+    "returned": "已退办",
 }
 
 
@@ -28,13 +32,16 @@ def acting_agency(session: Session, agency_key: str | None, day: dt.date) -> str
     return agency_key
 
 
-def load_for_write(session: Session, actor: Actor, responsibility_id: int, what: str,
-                   day: dt.date | None = None) -> Responsibility:
+def load_for_write(
+    session: Session, actor: Actor, responsibility_id: int, what: str, day: dt.date | None = None
+) -> Responsibility:
     resp = session.get(Responsibility, responsibility_id)
     if resp is None:
         raise NotFoundError(f"没有编号为 {responsibility_id} 的责任（见 duban status）")
     day = day or dt.date.today()
-    require_department_scope(actor, acting_agency(session, resp.agency_key, day), resp.jurisdiction_code, what)
+    require_department_scope(
+        actor, acting_agency(session, resp.agency_key, day), resp.jurisdiction_code, what
+    )
     return resp
 
 
@@ -54,9 +61,14 @@ def next_open_milestone(session: Session, resp: Responsibility, day: dt.date) ->
     from duban.storage.models import Report
 
     reported = select(Report.milestone_id).where(
-        Report.responsibility_id == resp.id, Report.is_current.is_(True), Report.review_state != "returned",
-        Report.milestone_id.is_not(None))
+        Report.responsibility_id == resp.id,
+        Report.is_current.is_(True),
+        Report.review_state != "returned",
+        Report.milestone_id.is_not(None),
+    )
     return session.scalars(
-        select(Milestone).where(Milestone.responsibility_id == resp.id, Milestone.id.not_in(reported))
-        .order_by(Milestone.effective_due_date).limit(1)
+        select(Milestone)
+        .where(Milestone.responsibility_id == resp.id, Milestone.id.not_in(reported))
+        .order_by(Milestone.effective_due_date)
+        .limit(1)
     ).first()

@@ -48,6 +48,7 @@ SOURCE_NAMES = {"hint": "文件提示", "config": "默认周期", "manual": "手
 
 # -- helpers ------------------------------------------------------------------------------------------
 
+
 def _canonical(rule_text: str) -> str:
     """The canonical text of a stored rule, or the text itself when it no longer parses."""
     try:
@@ -74,15 +75,32 @@ def _schedule_row(s: Schedule, task: Task, doc_number: str | None) -> dict[str, 
         description = describe(parse_rule(s.rule))
     except RuleSyntaxError:
         description = "（规则无法识别）"
-    return {"id": s.id, "task": task.id, "task_number": _task_label(task), "policy": doc_number,
-            "rule": s.rule, "description": description, "responsibility": s.responsibility_id,
-            "start": s.start.isoformat() if s.start else None, "end": s.end.isoformat() if s.end else None,
-            "source": s.source, "confirmed": s.confirmed, "note": s.note}
+    return {
+        "id": s.id,
+        "task": task.id,
+        "task_number": _task_label(task),
+        "policy": doc_number,
+        "rule": s.rule,
+        "description": description,
+        "responsibility": s.responsibility_id,
+        "start": s.start.isoformat() if s.start else None,
+        "end": s.end.isoformat() if s.end else None,
+        "source": s.source,
+        "confirmed": s.confirmed,
+        "note": s.note,
+    }
 
 
 def _snapshot(s: Schedule) -> dict[str, Any]:
-    return {"task": s.task_id, "responsibility": s.responsibility_id, "rule": s.rule,
-            "start": s.start, "end": s.end, "source": s.source, "confirmed": s.confirmed}
+    return {
+        "task": s.task_id,
+        "responsibility": s.responsibility_id,
+        "rule": s.rule,
+        "start": s.start,
+        "end": s.end,
+        "source": s.source,
+        "confirmed": s.confirmed,
+    }
 
 
 def _load_schedule(session: Session, schedule_id: int) -> Schedule:
@@ -94,6 +112,7 @@ def _load_schedule(session: Session, schedule_id: int) -> Schedule:
 
 # -- schedules ----------------------------------------------------------------------------------------
 
+
 @dataclass
 class ProposeResult:
     policy_id: int
@@ -102,8 +121,12 @@ class ProposeResult:
     warnings: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
-        return {"policy": self.policy_id, "proposed": self.proposed, "existing": self.existing,
-                "warnings": self.warnings}
+        return {
+            "policy": self.policy_id,
+            "proposed": self.proposed,
+            "existing": self.existing,
+            "warnings": self.warnings,
+        }
 
 
 def propose_schedules(session: Session, *, actor: Actor, policy_id: int) -> ProposeResult:
@@ -129,8 +152,10 @@ def propose_schedules(session: Session, *, actor: Actor, policy_id: int) -> Prop
             try:
                 rule = parse_rule(raw)  # type: ignore[arg-type]
             except RuleSyntaxError as exc:
-                result.warnings.append(f"任务 {_task_label(task)}：提示“{why or raw}”的规则 {raw!r} 无法识别，"
-                                       f"已跳过（{exc.reason}）")
+                result.warnings.append(
+                    f"任务 {_task_label(task)}：提示“{why or raw}”的规则 {raw!r} 无法识别，"
+                    f"已跳过（{exc.reason}）"
+                )
                 continue
             text = str(rule)
             if (None, text) in have[task.id]:
@@ -138,15 +163,29 @@ def propose_schedules(session: Session, *, actor: Actor, policy_id: int) -> Prop
                 continue
             have[task.id].add((None, text))
             kind = hint.get("kind", "")
-            schedule = Schedule(task_id=task.id, rule=text, source="hint", confirmed=False,
-                                note=f"{kind}：{why}" if kind else why)
+            schedule = Schedule(
+                task_id=task.id,
+                rule=text,
+                source="hint",
+                confirmed=False,
+                note=f"{kind}：{why}" if kind else why,
+            )
             session.add(schedule)
             added.append((task, schedule))
     session.flush()
     result.proposed = [_schedule_row(s, task, policy.doc_number) for task, s in added]
-    audit.record(session, actor=actor.name, action="schedule.propose", entity_type="policy", entity_id=policy.id,
-                 after={"proposed": [{"id": s.id, "task": s.task_id, "rule": s.rule} for _t, s in added],
-                        "existing": result.existing, "skipped": len(result.warnings)})
+    audit.record(
+        session,
+        actor=actor.name,
+        action="schedule.propose",
+        entity_type="policy",
+        entity_id=policy.id,
+        after={
+            "proposed": [{"id": s.id, "task": s.task_id, "rule": s.rule} for _t, s in added],
+            "existing": result.existing,
+            "skipped": len(result.warnings),
+        },
+    )
     return result
 
 
@@ -160,13 +199,29 @@ def confirm_schedule(session: Session, *, actor: Actor, schedule_id: int) -> Sch
     before = _snapshot(schedule)
     schedule.confirmed, schedule.rejected = True, False
     session.flush()
-    audit.record(session, actor=actor.name, action="schedule.confirm", entity_type="schedule",
-                 entity_id=schedule.id, task_id=schedule.task_id, before=before, after=_snapshot(schedule))
+    audit.record(
+        session,
+        actor=actor.name,
+        action="schedule.confirm",
+        entity_type="schedule",
+        entity_id=schedule.id,
+        task_id=schedule.task_id,
+        before=before,
+        after=_snapshot(schedule),
+    )
     return schedule
 
 
-def set_schedule(session: Session, *, actor: Actor, task_id: int, rule: str, start: dt.date | None = None,
-                 end: dt.date | None = None, responsibility_id: int | None = None) -> Schedule:
+def set_schedule(
+    session: Session,
+    *,
+    actor: Actor,
+    task_id: int,
+    rule: str,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    responsibility_id: int | None = None,
+) -> Schedule:
     """Give a task (or one of its responsibilities) a confirmed schedule.
 
     The same rule for the same task and responsibility updates that schedule instead of adding another.
@@ -183,20 +238,36 @@ def set_schedule(session: Session, *, actor: Actor, task_id: int, rule: str, sta
         if resp is None or resp.task_id != task.id:
             raise ValidationError(f"责任 #{responsibility_id} 不属于任务 #{task.id}")
     text = str(parsed)
-    same = [s for s in session.scalars(select(Schedule).where(Schedule.task_id == task.id,
-                                                              Schedule.responsibility_id.is_(None)
-                                                              if responsibility_id is None else
-                                                              Schedule.responsibility_id == responsibility_id)
-                                       .order_by(Schedule.id))
-            if _canonical(s.rule) == text]
+    same = [
+        s
+        for s in session.scalars(
+            select(Schedule)
+            .where(
+                Schedule.task_id == task.id,
+                Schedule.responsibility_id.is_(None)
+                if responsibility_id is None
+                else Schedule.responsibility_id == responsibility_id,
+            )
+            .order_by(Schedule.id)
+        )
+        if _canonical(s.rule) == text
+    ]
     schedule = same[0] if same else Schedule(task_id=task.id, responsibility_id=responsibility_id)
     before = _snapshot(schedule) if same else None
     schedule.rule, schedule.start, schedule.end = text, start, end
     schedule.source, schedule.confirmed, schedule.rejected = "manual", True, False
     session.add(schedule)
     session.flush()
-    audit.record(session, actor=actor.name, action="schedule.set", entity_type="schedule", entity_id=schedule.id,
-                 task_id=task.id, before=before, after=_snapshot(schedule))
+    audit.record(
+        session,
+        actor=actor.name,
+        action="schedule.set",
+        entity_type="schedule",
+        entity_id=schedule.id,
+        task_id=task.id,
+        before=before,
+        after=_snapshot(schedule),
+    )
     return schedule
 
 
@@ -213,15 +284,31 @@ def remove_schedule(session: Session, *, actor: Actor, schedule_id: int) -> None
     else:
         session.delete(schedule)
     session.flush()
-    audit.record(session, actor=actor.name, action="schedule.remove", entity_type="schedule",
-                 entity_id=schedule_id, task_id=before["task"], before=before)
+    audit.record(
+        session,
+        actor=actor.name,
+        action="schedule.remove",
+        entity_type="schedule",
+        entity_id=schedule_id,
+        task_id=before["task"],
+        before=before,
+    )
 
 
-def list_schedules(session: Session, *, policy: str | None = None, task_id: int | None = None,
-                   limit: int = 200, offset: int = 0) -> dict[str, Any]:
+def list_schedules(
+    session: Session,
+    *,
+    policy: str | None = None,
+    task_id: int | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> dict[str, Any]:
     """A page of schedules (of current policies unless one is named), in task order."""
-    stmt = select(Schedule, Task, Policy.doc_number).join(Task, Task.id == Schedule.task_id) \
+    stmt = (
+        select(Schedule, Task, Policy.doc_number)
+        .join(Task, Task.id == Schedule.task_id)
         .join(Policy, Policy.id == Task.policy_id)
+    )
     if policy:
         stmt = stmt.where(Policy.id == find_policy(session, policy).id)
     else:
@@ -230,12 +317,19 @@ def list_schedules(session: Session, *, policy: str | None = None, task_id: int 
         stmt = stmt.where(Task.id == task_id)
     stmt = stmt.where(Schedule.rejected.is_(False))
     total = session.scalar(select(func.count()).select_from(stmt.subquery()))
-    page = session.execute(stmt.order_by(Task.policy_id, Task.position, Schedule.id).limit(limit).offset(offset))
-    return {"total": total, "offset": offset, "limit": limit,
-            "schedules": [_schedule_row(s, t, doc) for s, t, doc in page]}
+    page = session.execute(
+        stmt.order_by(Task.policy_id, Task.position, Schedule.id).limit(limit).offset(offset)
+    )
+    return {
+        "total": total,
+        "offset": offset,
+        "limit": limit,
+        "schedules": [_schedule_row(s, t, doc) for s, t, doc in page],
+    }
 
 
 # -- milestones ---------------------------------------------------------------------------------------
+
 
 @dataclass
 class GenerateResult:
@@ -248,9 +342,15 @@ class GenerateResult:
     warnings: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
-        return {"policies": self.policies, "tasks": self.tasks, "created": self.created,
-                "existing": self.existing, "redated": self.redated,
-                "until": self.until.isoformat() if self.until else None, "warnings": self.warnings}
+        return {
+            "policies": self.policies,
+            "tasks": self.tasks,
+            "created": self.created,
+            "existing": self.existing,
+            "redated": self.redated,
+            "until": self.until.isoformat() if self.until else None,
+            "warnings": self.warnings,
+        }
 
 
 def _policies_to_generate(session: Session, policy_id: int | None, result: GenerateResult) -> list[Policy]:
@@ -259,24 +359,39 @@ def _policies_to_generate(session: Session, policy_id: int | None, result: Gener
         if policy is None:
             raise NotFoundError(f"没有编号为 {policy_id} 的政策（见 duban policies）")
         if policy.superseded_by_id is not None or policy.status in ("superseded", "withdrawn"):
-            raise ValidationError(f"政策 #{policy.id} {policy.doc_number or policy.title} 已被替换或废止，不再生成节点")
+            raise ValidationError(
+                f"政策 #{policy.id} {policy.doc_number or policy.title} 已被替换或废止，不再生成节点"
+            )
         return [policy]
-    policies = list(session.scalars(select(Policy).where(Policy.superseded_by_id.is_(None),
-                                                         Policy.status.not_in(("superseded", "withdrawn")))
-                                    .order_by(Policy.id)))
+    policies = list(
+        session.scalars(
+            select(Policy)
+            .where(Policy.superseded_by_id.is_(None), Policy.status.not_in(("superseded", "withdrawn")))
+            .order_by(Policy.id)
+        )
+    )
     drafts = [p for p in policies if p.status == "draft"]
     for p in drafts:
-        result.warnings.append(f"{p.doc_number or p.title} 是征求意见稿，未生成节点（需要时用 --policy 指定）")
+        result.warnings.append(
+            f"{p.doc_number or p.title} 是征求意见稿，未生成节点（需要时用 --policy 指定）"
+        )
     return [p for p in policies if p.status != "draft"]
 
 
 def _batches(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
     for i in range(0, len(items), size):
-        yield items[i:i + size]
+        yield items[i : i + size]
 
 
-def generate_milestones(session: Session, *, actor: Actor, until: dt.date, today: dt.date,
-                        policy_id: int | None = None, default_cycle: str = DEFAULT_CYCLE) -> GenerateResult:
+def generate_milestones(
+    session: Session,
+    *,
+    actor: Actor,
+    until: dt.date,
+    today: dt.date,
+    policy_id: int | None = None,
+    default_cycle: str = DEFAULT_CYCLE,
+) -> GenerateResult:
     """Create the milestones of every task of the current policies (or of one) whose nominal date is ≤ ``until``.
 
     Idempotent: a milestone whose key exists is left alone, except that a future one (due after ``today``,
@@ -289,27 +404,52 @@ def generate_milestones(session: Session, *, actor: Actor, until: dt.date, today
         raise ConfigError(f"配置项 schedule.default_cycle 无效：{exc}") from exc
     result = GenerateResult(until=until)
     policies = {p.id: p for p in _policies_to_generate(session, policy_id, result)}
-    task_ids = list(session.scalars(select(Task.id).where(Task.policy_id.in_(list(policies)))
-                                    .order_by(Task.policy_id, Task.position)))
+    task_ids = list(
+        session.scalars(
+            select(Task.id).where(Task.policy_id.in_(list(policies))).order_by(Task.policy_id, Task.position)
+        )
+    )
     result.policies, result.tasks = len(policies), len(task_ids)
     starts = [p.issued or today for p in policies.values()]
-    earliest_start = session.scalar(select(func.min(Schedule.start)).join(Task, Task.id == Schedule.task_id)
-                                    .where(Task.policy_id.in_(list(policies)), Schedule.confirmed.is_(True)))
-    first_year = min([*(d.year for d in starts), *([earliest_start.year] if earliest_start else [])],
-                     default=until.year)
+    earliest_start = session.scalar(
+        select(func.min(Schedule.start))
+        .join(Task, Task.id == Schedule.task_id)
+        .where(Task.policy_id.in_(list(policies)), Schedule.confirmed.is_(True))
+    )
+    first_year = min(
+        [*(d.year for d in starts), *([earliest_start.year] if earliest_start else [])], default=until.year
+    )
     calendar = working_calendar(session, min(first_year, until.year), until.year)
     due_years: set[int] = set()
 
     for batch in _batches(task_ids, TASK_BATCH):
-        tasks = list(session.scalars(select(Task).where(Task.id.in_(batch)).order_by(Task.policy_id, Task.position)
-                                     .options(selectinload(Task.responsibilities))))
+        tasks = list(
+            session.scalars(
+                select(Task)
+                .where(Task.id.in_(batch))
+                .order_by(Task.policy_id, Task.position)
+                .options(selectinload(Task.responsibilities))
+            )
+        )
         schedules: dict[int, list[Schedule]] = {t.id: [] for t in tasks}
-        for s in session.scalars(select(Schedule).where(Schedule.task_id.in_(batch), Schedule.confirmed.is_(True))
-                                 .order_by(Schedule.id)):
+        for s in session.scalars(
+            select(Schedule)
+            .where(Schedule.task_id.in_(batch), Schedule.confirmed.is_(True))
+            .order_by(Schedule.id)
+        ):
             schedules[s.task_id].append(s)
-        existing = {row.key: row for row in session.execute(
-            select(Milestone.id, Milestone.key, Milestone.schedule_id, Milestone.due_date,
-                   Milestone.effective_due_date).where(Milestone.task_id.in_(batch)))}
+        existing = {
+            row.key: row
+            for row in session.execute(
+                select(
+                    Milestone.id,
+                    Milestone.key,
+                    Milestone.schedule_id,
+                    Milestone.due_date,
+                    Milestone.effective_due_date,
+                ).where(Milestone.task_id.in_(batch))
+            )
+        }
         new_rows: list[dict[str, Any]] = []
         moved: list[dict[str, Any]] = []
         for task in tasks:
@@ -319,15 +459,20 @@ def generate_milestones(session: Session, *, actor: Actor, until: dt.date, today
                 try:
                     plans.append((s, parse_rule(s.rule)))
                 except RuleSyntaxError as exc:
-                    result.warnings.append(f"任务 #{task.id} 的排期 #{s.id} 规则无法识别，已跳过：{exc.reason}")
+                    result.warnings.append(
+                        f"任务 #{task.id} 的排期 #{s.id} 规则无法识别，已跳过：{exc.reason}"
+                    )
             if not schedules[task.id]:
                 plans.append((None, default_rule))
             claimed: dict[str, dt.date] = {}
             for schedule, rule in plans:
                 start = (schedule.start if schedule and schedule.start else None) or policy.issued or today
                 end = min(until, schedule.end) if schedule and schedule.end else until
-                parties = [r for r in task.responsibilities
-                           if schedule is None or schedule.responsibility_id in (None, r.id)]
+                parties = [
+                    r
+                    for r in task.responsibilities
+                    if schedule is None or schedule.responsibility_id in (None, r.id)
+                ]
                 schedule_id = schedule.id if schedule else None
                 for occurrence in rule.occurrences(start, end, calendar):
                     period = milestone_period(rule, occurrence)
@@ -338,23 +483,42 @@ def generate_milestones(session: Session, *, actor: Actor, until: dt.date, today
                         if key in claimed:
                             if claimed[key] != occurrence.nominal:
                                 result.warnings.append(
-                                    f"任务 #{task.id} 的两个排期在 {period} 期重叠，只生成一个节点（{key}）")
+                                    f"任务 #{task.id} 的两个排期在 {period} 期重叠，只生成一个节点（{key}）"
+                                )
                             continue
                         claimed[key] = occurrence.nominal
                         due_years.add(occurrence.due.year)
                         old = existing.get(key)
                         if old is None:
-                            new_rows.append({"key": key, "task_id": task.id, "responsibility_id": resp.id,
-                                             "schedule_id": schedule_id, "period": period,
-                                             "due_date": occurrence.due, "effective_due_date": occurrence.due})
+                            new_rows.append(
+                                {
+                                    "key": key,
+                                    "task_id": task.id,
+                                    "responsibility_id": resp.id,
+                                    "schedule_id": schedule_id,
+                                    "period": period,
+                                    "due_date": occurrence.due,
+                                    "effective_due_date": occurrence.due,
+                                }
+                            )
                             continue
                         result.existing += 1
-                        if (old.schedule_id == schedule_id and old.due_date > today and old.due_date != occurrence.due
-                                and occurrence.due > today):
+                        if (
+                            old.schedule_id == schedule_id
+                            and old.due_date > today
+                            and old.due_date != occurrence.due
+                            and occurrence.due > today
+                        ):
                             extended = old.effective_due_date != old.due_date
-                            moved.append({"id": old.id, "due_date": occurrence.due,
-                                          "effective_due_date": old.effective_due_date if extended
-                                          else occurrence.due})
+                            moved.append(
+                                {
+                                    "id": old.id,
+                                    "due_date": occurrence.due,
+                                    "effective_due_date": old.effective_due_date
+                                    if extended
+                                    else occurrence.due,
+                                }
+                            )
         try:
             if new_rows:
                 session.execute(insert(Milestone), new_rows)
@@ -368,25 +532,58 @@ def generate_milestones(session: Session, *, actor: Actor, until: dt.date, today
 
     for year in sorted(due_years):
         result.warnings.extend(calendar.warnings_for(year))
-    audit.record(session, actor=actor.name, action="milestones.generate", entity_type="milestones",
-                 entity_id=policy_id if policy_id is not None else "all",
-                 after={"policies": sorted(policies), "until": until, "today": today,
-                        "default_cycle": str(default_rule), "created": result.created,
-                        "existing": result.existing, "redated": result.redated,
-                        "uncovered_years": sorted(y for y in due_years if not calendar.is_covered(y))})
+    audit.record(
+        session,
+        actor=actor.name,
+        action="milestones.generate",
+        entity_type="milestones",
+        entity_id=policy_id if policy_id is not None else "all",
+        after={
+            "policies": sorted(policies),
+            "until": until,
+            "today": today,
+            "default_cycle": str(default_rule),
+            "created": result.created,
+            "existing": result.existing,
+            "redated": result.redated,
+            "uncovered_years": sorted(y for y in due_years if not calendar.is_covered(y)),
+        },
+    )
     return result
 
 
-def list_milestones(session: Session, *, due_before: dt.date | None = None, agency: str | None = None,
-                    policy: str | None = None, limit: int = 200, offset: int = 0) -> dict[str, Any]:
+def list_milestones(
+    session: Session,
+    *,
+    due_before: dt.date | None = None,
+    agency: str | None = None,
+    policy: str | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> dict[str, Any]:
     """A page of milestones in due-date order. ``due_before`` is inclusive (effective due date ≤ it)."""
-    stmt = (select(Milestone.id, Milestone.key, Milestone.period, Milestone.due_date, Milestone.effective_due_date,
-                   Milestone.schedule_id, Task.id.label("task_id"), Task.section, Task.number,
-                   Policy.doc_number, Policy.title, Responsibility.agency_key, Responsibility.name_as_written,
-                   Responsibility.role, Responsibility.id.label("responsibility_id"))
-            .join(Task, Task.id == Milestone.task_id)
-            .join(Policy, Policy.id == Task.policy_id)
-            .join(Responsibility, Responsibility.id == Milestone.responsibility_id))
+    stmt = (
+        select(
+            Milestone.id,
+            Milestone.key,
+            Milestone.period,
+            Milestone.due_date,
+            Milestone.effective_due_date,
+            Milestone.schedule_id,
+            Task.id.label("task_id"),
+            Task.section,
+            Task.number,
+            Policy.doc_number,
+            Policy.title,
+            Responsibility.agency_key,
+            Responsibility.name_as_written,
+            Responsibility.role,
+            Responsibility.id.label("responsibility_id"),
+        )
+        .join(Task, Task.id == Milestone.task_id)
+        .join(Policy, Policy.id == Task.policy_id)
+        .join(Responsibility, Responsibility.id == Milestone.responsibility_id)
+    )
     if policy:
         stmt = stmt.where(Policy.id == find_policy(session, policy).id)
     else:
@@ -396,13 +593,37 @@ def list_milestones(session: Session, *, due_before: dt.date | None = None, agen
     if due_before is not None:
         stmt = stmt.where(Milestone.effective_due_date <= due_before)
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = session.execute(stmt.order_by(Milestone.effective_due_date, Task.policy_id, Task.position,
-                                         Milestone.responsibility_id, Milestone.id).limit(limit).offset(offset))
-    return {"total": total, "offset": offset, "limit": limit, "milestones": [
-        {"id": r.id, "key": r.key, "task": r.task_id,
-         "task_number": f"{r.section}.{r.number}" if r.section else r.number,
-         "policy": r.doc_number or r.title, "responsibility": r.responsibility_id,
-         "agency": r.agency_key, "agency_name": r.name_as_written, "role": r.role, "period": r.period,
-         "schedule": r.schedule_id, "due_date": r.due_date.isoformat(),
-         "effective_due_date": r.effective_due_date.isoformat()}
-        for r in rows]}
+    rows = session.execute(
+        stmt.order_by(
+            Milestone.effective_due_date,
+            Task.policy_id,
+            Task.position,
+            Milestone.responsibility_id,
+            Milestone.id,
+        )
+        .limit(limit)
+        .offset(offset)
+    )
+    return {
+        "total": total,
+        "offset": offset,
+        "limit": limit,
+        "milestones": [
+            {
+                "id": r.id,
+                "key": r.key,
+                "task": r.task_id,
+                "task_number": f"{r.section}.{r.number}" if r.section else r.number,
+                "policy": r.doc_number or r.title,
+                "responsibility": r.responsibility_id,
+                "agency": r.agency_key,
+                "agency_name": r.name_as_written,
+                "role": r.role,
+                "period": r.period,
+                "schedule": r.schedule_id,
+                "due_date": r.due_date.isoformat(),
+                "effective_due_date": r.effective_due_date.isoformat(),
+            }
+            for r in rows
+        ],
+    }

@@ -35,8 +35,15 @@ class Scope:
     task_id: int | None = None
 
 
-def scope_for(session: Session, *, actor: Actor | None = None, agency: str | None = None,
-              jurisdiction: str | None = None, policy: str | None = None, task_id: int | None = None) -> Scope:
+def scope_for(
+    session: Session,
+    *,
+    actor: Actor | None = None,
+    agency: str | None = None,
+    jurisdiction: str | None = None,
+    policy: str | None = None,
+    task_id: int | None = None,
+) -> Scope:
     """The scope of a status question; a department user sees only their agency in their jurisdiction."""
     if actor is not None and actor.role == "department":
         agency, jurisdiction = actor.agency_key, actor.jurisdiction_code or jurisdiction
@@ -82,20 +89,28 @@ def _task_aggregate(rl: Any) -> Select:
         (and_(has_lead == 0, principals > 0, principal_open == 0), 1),
         else_=0,
     )
-    rank = case((done == 1, 0), else_=func.coalesce(func.max(case((principal, rl.c.rank))), func.max(rl.c.rank)))
-    return (
-        select(rl.c.task_id, rl.c.policy_id, rank.label("rank"), func.sum(rl.c.overdue).label("overdue"),
-               func.min(rl.c.next_due).label("next_due"))
-        .group_by(rl.c.task_id, rl.c.policy_id)
+    rank = case(
+        (done == 1, 0), else_=func.coalesce(func.max(case((principal, rl.c.rank))), func.max(rl.c.rank))
     )
+    return select(
+        rl.c.task_id,
+        rl.c.policy_id,
+        rank.label("rank"),
+        func.sum(rl.c.overdue).label("overdue"),
+        func.min(rl.c.next_due).label("next_due"),
+    ).group_by(rl.c.task_id, rl.c.policy_id)
 
 
 def _light_counts(rank_column: Any) -> list[Any]:
-    return [func.sum(case((rank_column == rank, 1), else_=0)).label(light)
-            for light, rank in (("red", 3), ("yellow", 2), ("green", 1), ("done", 0))]
+    return [
+        func.sum(case((rank_column == rank, 1), else_=0)).label(light)
+        for light, rank in (("red", 3), ("yellow", 2), ("green", 1), ("done", 0))
+    ]
 
 
-def summary(session: Session, *, as_of: dt.date, warning_days: int = 5, scope: Scope = Scope()) -> dict[str, Any]:
+def summary(
+    session: Session, *, as_of: dt.date, warning_days: int = 5, scope: Scope = Scope()
+) -> dict[str, Any]:
     """Counts of tasks and of responsibilities by light, and per-department rows.
 
     One statement: the responsibility lights are a CTE (materialised once by SQLite and PostgreSQL, as it
@@ -105,12 +120,23 @@ def summary(session: Session, *, as_of: dt.date, warning_days: int = 5, scope: S
     tl = _task_aggregate(rl).subquery("tl")
     zero = literal(0)
     by_department = select(
-        literal("dept").label("kind"), rl.c.acting_agency.label("agency"), *_light_counts(rl.c.rank),
-        func.sum(rl.c.overdue).label("overdue"), func.sum(rl.c.due).label("due"), func.sum(rl.c.late).label("late"),
+        literal("dept").label("kind"),
+        rl.c.acting_agency.label("agency"),
+        *_light_counts(rl.c.rank),
+        func.sum(rl.c.overdue).label("overdue"),
+        func.sum(rl.c.due).label("due"),
+        func.sum(rl.c.late).label("late"),
         func.max(rl.c.rank).label("worst"),
     ).group_by(rl.c.acting_agency)
-    tasks = select(literal("task").label("kind"), literal(None).label("agency"), *_light_counts(tl.c.rank),
-                   zero.label("overdue"), zero.label("due"), zero.label("late"), zero.label("worst"))
+    tasks = select(
+        literal("task").label("kind"),
+        literal(None).label("agency"),
+        *_light_counts(tl.c.rank),
+        zero.label("overdue"),
+        zero.label("due"),
+        zero.label("late"),
+        zero.label("worst"),
+    )
     rows = session.execute(union_all(by_department, tasks)).all()
     dept_rows = sorted((r for r in rows if r.kind == "dept"), key=lambda r: (-int(r.worst), r.agency or ""))
     task_row = next((r for r in rows if r.kind == "task"), None)
@@ -119,12 +145,15 @@ def summary(session: Session, *, as_of: dt.date, warning_days: int = 5, scope: S
     departments = []
     for row in dept_rows:
         due = int(row.due or 0)
-        departments.append({
-            "agency": row.agency, "light": RANK_LIGHT[int(row.worst)],
-            **{light: int(getattr(row, light) or 0) for light in LIGHTS},
-            "overdue": int(row.overdue or 0),
-            "on_time_rate": round((due - int(row.late or 0)) / due, 3) if due else None,
-        })
+        departments.append(
+            {
+                "agency": row.agency,
+                "light": RANK_LIGHT[int(row.worst)],
+                **{light: int(getattr(row, light) or 0) for light in LIGHTS},
+                "overdue": int(row.overdue or 0),
+                "on_time_rate": round((due - int(row.late or 0)) / due, 3) if due else None,
+            }
+        )
     return {
         "as_of": as_of.isoformat(),
         "tasks": {light: task_counts.get(light, 0) for light in LIGHTS},
@@ -133,40 +162,76 @@ def summary(session: Session, *, as_of: dt.date, warning_days: int = 5, scope: S
     }
 
 
-def responsibility_rows(session: Session, *, as_of: dt.date, warning_days: int = 5, scope: Scope = Scope(),
-                        limit: int = 200, offset: int = 0) -> list[dict[str, Any]]:
+def responsibility_rows(
+    session: Session,
+    *,
+    as_of: dt.date,
+    warning_days: int = 5,
+    scope: Scope = Scope(),
+    limit: int = 200,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
     """A page of responsibilities with their lights, worst first."""
     rl = scoped_lights(session, as_of, warning_days, scope).subquery("rl")
     stmt = (
         select(rl, Task.section, Task.number, Task.text, Policy.doc_number, Policy.title)
-        .join(Task, Task.id == rl.c.task_id).join(Policy, Policy.id == rl.c.policy_id)
-        .order_by(rl.c.rank.desc(), rl.c.next_due, rl.c.responsibility_id).limit(limit).offset(offset)
+        .join(Task, Task.id == rl.c.task_id)
+        .join(Policy, Policy.id == rl.c.policy_id)
+        .order_by(rl.c.rank.desc(), rl.c.next_due, rl.c.responsibility_id)
+        .limit(limit)
+        .offset(offset)
     )
     return [
-        {"responsibility": r.responsibility_id, "task": r.task_id, "policy": r.doc_number or r.title,
-         "number": f"{r.section}.{r.number}" if r.section else r.number, "text": r.text,
-         "agency": r.acting_agency, "recorded_agency": r.agency_key, "jurisdiction": r.jurisdiction_code,
-         "role": r.role, "state": r.state, "light": RANK_LIGHT[int(r.rank)], "overdue": int(r.overdue),
-         "next_due": r.next_due.isoformat() if r.next_due else None}
+        {
+            "responsibility": r.responsibility_id,
+            "task": r.task_id,
+            "policy": r.doc_number or r.title,
+            "number": f"{r.section}.{r.number}" if r.section else r.number,
+            "text": r.text,
+            "agency": r.acting_agency,
+            "recorded_agency": r.agency_key,
+            "jurisdiction": r.jurisdiction_code,
+            "role": r.role,
+            "state": r.state,
+            "light": RANK_LIGHT[int(r.rank)],
+            "overdue": int(r.overdue),
+            "next_due": r.next_due.isoformat() if r.next_due else None,
+        }
         for r in session.execute(stmt)
     ]
 
 
-def overdue(session: Session, *, as_of: dt.date, scope: Scope = Scope(), limit: int = 500,
-            offset: int = 0) -> list[dict[str, Any]]:
+def overdue(
+    session: Session, *, as_of: dt.date, scope: Scope = Scope(), limit: int = 500, offset: int = 0
+) -> list[dict[str, Any]]:
     """Milestones past their effective due date without a report (or whose report was returned), by D."""
     facts = milestone_facts(as_of).subquery("f")
     acting = acting_agency_column(as_of)
     stmt = (
-        select(facts, acting.label("acting_agency"), Responsibility.agency_key, Responsibility.role,
-               Responsibility.jurisdiction_code, Task.section, Task.number, Task.text, Task.policy_id,
-               Policy.doc_number, Policy.title)
+        select(
+            facts,
+            acting.label("acting_agency"),
+            Responsibility.agency_key,
+            Responsibility.role,
+            Responsibility.jurisdiction_code,
+            Task.section,
+            Task.number,
+            Task.text,
+            Task.policy_id,
+            Policy.doc_number,
+            Policy.title,
+        )
         .join(Responsibility, Responsibility.id == facts.c.responsibility_id)
         .outerjoin(Agency, Agency.key == Responsibility.agency_key)
-        .join(Task, Task.id == facts.c.task_id).join(Policy, Policy.id == Task.policy_id)
-        .where((Responsibility.closed_on.is_(None)) | (Responsibility.closed_on > as_of),
-               ((facts.c.first_on.is_(None)) & (facts.c.effective_due < as_of)) | facts.c.returned)
-        .order_by(facts.c.effective_due, facts.c.milestone_id).limit(limit).offset(offset)
+        .join(Task, Task.id == facts.c.task_id)
+        .join(Policy, Policy.id == Task.policy_id)
+        .where(
+            (Responsibility.closed_on.is_(None)) | (Responsibility.closed_on > as_of),
+            ((facts.c.first_on.is_(None)) & (facts.c.effective_due < as_of)) | facts.c.returned,
+        )
+        .order_by(facts.c.effective_due, facts.c.milestone_id)
+        .limit(limit)
+        .offset(offset)
     )
     if scope.agency:
         stmt = stmt.where(acting == scope.agency)
@@ -177,11 +242,23 @@ def overdue(session: Session, *, as_of: dt.date, scope: Scope = Scope(), limit: 
     else:
         stmt = stmt.where(Policy.status == "in_force")
     return [
-        {"milestone": r.milestone_id, "responsibility": r.responsibility_id, "task": r.task_id,
-         "policy": r.doc_number or r.title, "number": f"{r.section}.{r.number}" if r.section else r.number,
-         "text": r.text, "agency": r.acting_agency, "recorded_agency": r.agency_key, "role": r.role,
-         "jurisdiction": r.jurisdiction_code, "period": r.period, "due": r.due_date.isoformat(), "effective_due": r.effective_due.isoformat(),
-         "days_overdue": (as_of - r.effective_due).days, "returned": bool(r.returned)}
+        {
+            "milestone": r.milestone_id,
+            "responsibility": r.responsibility_id,
+            "task": r.task_id,
+            "policy": r.doc_number or r.title,
+            "number": f"{r.section}.{r.number}" if r.section else r.number,
+            "text": r.text,
+            "agency": r.acting_agency,
+            "recorded_agency": r.agency_key,
+            "role": r.role,
+            "jurisdiction": r.jurisdiction_code,
+            "period": r.period,
+            "due": r.due_date.isoformat(),
+            "effective_due": r.effective_due.isoformat(),
+            "days_overdue": (as_of - r.effective_due).days,
+            "returned": bool(r.returned),
+        }
         for r in session.execute(stmt)
     ]
 
@@ -189,9 +266,19 @@ def overdue(session: Session, *, as_of: dt.date, scope: Scope = Scope(), limit: 
 def period_history(session: Session, *, responsibility_id: int, as_of: dt.date) -> list[dict[str, Any]]:
     """Each past period of a responsibility with the light it earned: a late period stays red."""
     facts = milestone_facts(as_of).where(Milestone.responsibility_id == responsibility_id).subquery("f")
-    stmt = (select(facts, period_light(facts).label("light"))
-            .where(facts.c.effective_due < as_of).order_by(facts.c.effective_due))
-    return [{"milestone": r.milestone_id, "period": r.period, "due": r.due_date.isoformat(),
-             "effective_due": r.effective_due.isoformat(),
-             "reported_on": r.first_on.isoformat() if r.first_on else None, "light": r.light}
-            for r in session.execute(stmt)]
+    stmt = (
+        select(facts, period_light(facts).label("light"))
+        .where(facts.c.effective_due < as_of)
+        .order_by(facts.c.effective_due)
+    )
+    return [
+        {
+            "milestone": r.milestone_id,
+            "period": r.period,
+            "due": r.due_date.isoformat(),
+            "effective_due": r.effective_due.isoformat(),
+            "reported_on": r.first_on.isoformat() if r.first_on else None,
+            "light": r.light,
+        }
+        for r in session.execute(stmt)
+    ]

@@ -39,7 +39,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     try:
         return create_engine(url, pool_pre_ping=True, **kwargs)
     except ModuleNotFoundError as exc:
-        raise StorageError(f"数据库驱动未安装（{exc.name}）：PostgreSQL 需要 pip install 'duban[postgres]'") from exc
+        raise StorageError(
+            f"数据库驱动未安装（{exc.name}）：PostgreSQL 需要 pip install 'duban[postgres]'"
+        ) from exc
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -65,4 +67,6 @@ def check_connection(engine: Engine) -> None:
         with engine.connect():
             pass
     except OperationalError as exc:
-        raise StorageError(f"无法连接数据库 {engine.url.render_as_string(hide_password=True)}：{exc.orig}") from exc
+        raise StorageError(
+            f"无法连接数据库 {engine.url.render_as_string(hide_password=True)}：{exc.orig}"
+        ) from exc

@@ -206,9 +206,7 @@ class Milestone(Base):
     """One due date of a responsibility. ``key`` (task, responsibility, period) makes generation idempotent."""
 
     __tablename__ = "milestone"
-    __table_args__ = (
-        Index("ix_milestone_open_due", "responsibility_id", "effective_due_date"),
-    )
+    __table_args__ = (Index("ix_milestone_open_due", "responsibility_id", "effective_due_date"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
@@ -235,7 +233,9 @@ class Report(Base):
     responsibility_id: Mapped[int] = mapped_column(
         ForeignKey("responsibility.id", ondelete="CASCADE"), index=True
     )
-    milestone_id: Mapped[int | None] = mapped_column(ForeignKey("milestone.id", ondelete="CASCADE"), index=True)
+    milestone_id: Mapped[int | None] = mapped_column(
+        ForeignKey("milestone.id", ondelete="CASCADE"), index=True
+    )
     text: Mapped[str] = mapped_column(Text, default="")
     indicators: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
@@ -320,7 +320,9 @@ class NotificationAttempt(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     message_id: Mapped[int] = mapped_column(ForeignKey("outbox_message.id", ondelete="CASCADE"), index=True)
     url_redacted: Mapped[str] = mapped_column(String(500))
-    route_key: Mapped[str | None] = mapped_column(String(16))  # which configured route (stable hash of its URL)
+    route_key: Mapped[str | None] = mapped_column(
+        String(16)
+    )  # which configured route (stable hash of its URL)
     part: Mapped[int | None] = mapped_column(Integer)  # which part of a digest split for the channel's limit
     parts: Mapped[int | None] = mapped_column(Integer)
     ok: Mapped[bool] = mapped_column(Boolean)
@@ -416,9 +418,13 @@ def _keep_first_report_on(_mapper: Any, connection: Any, report: Report) -> None
         return
     connection.execute(
         update(Milestone.__table__)
-        .where(Milestone.__table__.c.id == report.milestone_id,
-               or_(Milestone.__table__.c.first_report_on.is_(None),
-                   Milestone.__table__.c.first_report_on > report.submitted_on))
+        .where(
+            Milestone.__table__.c.id == report.milestone_id,
+            or_(
+                Milestone.__table__.c.first_report_on.is_(None),
+                Milestone.__table__.c.first_report_on > report.submitted_on,
+            ),
+        )
         .values(first_report_on=report.submitted_on)
     )
 
@@ -429,7 +435,13 @@ def _recompute_first_report_on(_mapper: Any, connection: Any, report: Report) ->
     if report.milestone_id is None:
         return
     report_table, milestone_table = Report.__table__, Milestone.__table__
-    first = (select(func.min(report_table.c.submitted_on))
-             .where(report_table.c.milestone_id == report.milestone_id).scalar_subquery())
-    connection.execute(update(milestone_table).where(milestone_table.c.id == report.milestone_id)
-                       .values(first_report_on=first))
+    first = (
+        select(func.min(report_table.c.submitted_on))
+        .where(report_table.c.milestone_id == report.milestone_id)
+        .scalar_subquery()
+    )
+    connection.execute(
+        update(milestone_table)
+        .where(milestone_table.c.id == report.milestone_id)
+        .values(first_report_on=first)
+    )

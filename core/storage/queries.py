@@ -42,11 +42,19 @@ def milestone_facts(as_of: dt.date) -> Select:
     returned_report = Report.__table__.alias("ret")
     returned = (
         select(returned_report.c.milestone_id)
-        .where(returned_report.c.review_state == "returned", returned_report.c.reviewed_on <= as_of,
-               returned_report.c.submitted_on <= as_of, returned_report.c.milestone_id.is_not(None),
-               ~select(later.c.id).where(later.c.milestone_id == returned_report.c.milestone_id,
-                                         later.c.version > returned_report.c.version,
-                                         later.c.submitted_on <= as_of).exists())
+        .where(
+            returned_report.c.review_state == "returned",
+            returned_report.c.reviewed_on <= as_of,
+            returned_report.c.submitted_on <= as_of,
+            returned_report.c.milestone_id.is_not(None),
+            ~select(later.c.id)
+            .where(
+                later.c.milestone_id == returned_report.c.milestone_id,
+                later.c.version > returned_report.c.version,
+                later.c.submitted_on <= as_of,
+            )
+            .exists(),
+        )
         .group_by(returned_report.c.milestone_id)
         .subquery("returned")
     )
@@ -60,7 +68,9 @@ def milestone_facts(as_of: dt.date) -> Select:
             Milestone.due_date,
             func.coalesce(ext.c.new_due, Milestone.due_date).label("effective_due"),
             first_on.label("first_on"),
-            case((returned.c.milestone_id.is_not(None), literal(True)), else_=literal(False)).label("returned"),
+            case((returned.c.milestone_id.is_not(None), literal(True)), else_=literal(False)).label(
+                "returned"
+            ),
         )
         .outerjoin(ext, ext.c.milestone_id == Milestone.id)
         .outerjoin(returned, returned.c.milestone_id == Milestone.id)
@@ -93,8 +103,16 @@ def responsibility_lights(as_of: dt.date, warn_until: dt.date) -> Select:
     closed = and_(Responsibility.closed_on.is_not(None), Responsibility.closed_on <= as_of)
     rank = light_case(facts, as_of, warn_until, closed)
     overdue = case((and_(facts.c.first_on.is_(None), facts.c.effective_due < as_of, ~closed), 1), else_=0)
-    late = case((and_(facts.c.effective_due < as_of,
-                      (facts.c.first_on.is_(None)) | (facts.c.first_on > facts.c.effective_due)), 1), else_=0)
+    late = case(
+        (
+            and_(
+                facts.c.effective_due < as_of,
+                (facts.c.first_on.is_(None)) | (facts.c.first_on > facts.c.effective_due),
+            ),
+            1,
+        ),
+        else_=0,
+    )
     due = case((facts.c.effective_due < as_of, 1), else_=0)
     return (
         select(
@@ -107,21 +125,34 @@ def responsibility_lights(as_of: dt.date, warn_until: dt.date) -> Select:
             Responsibility.jurisdiction_code,
             Responsibility.role,
             Responsibility.state,
-            func.coalesce(func.max(rank), case((closed, LIGHT_RANK["done"]), else_=LIGHT_RANK["green"]))
-            .label("rank"),
+            func.coalesce(
+                func.max(rank), case((closed, LIGHT_RANK["done"]), else_=LIGHT_RANK["green"])
+            ).label("rank"),
             func.coalesce(func.sum(overdue), 0).label("overdue"),
             func.coalesce(func.sum(due), 0).label("due"),
             func.coalesce(func.sum(late), 0).label("late"),
-            func.min(case((and_(facts.c.first_on.is_(None), ~closed), facts.c.effective_due))).label("next_due"),
+            func.min(case((and_(facts.c.first_on.is_(None), ~closed), facts.c.effective_due))).label(
+                "next_due"
+            ),
         )
         .join(Task, Task.id == Responsibility.task_id)
         .join(Policy, Policy.id == Task.policy_id)
         .outerjoin(Agency, Agency.key == Responsibility.agency_key)
         .outerjoin(facts, and_(facts.c.responsibility_id == Responsibility.id, facts.c.due_date.is_not(None)))
         .where(Policy.superseded_by_id.is_(None))
-        .group_by(Responsibility.id, Responsibility.task_id, Task.policy_id, Policy.status, Responsibility.agency_key,
-                  Agency.successor_key, Agency.successor_since, Responsibility.jurisdiction_code,
-                  Responsibility.role, Responsibility.state, Responsibility.closed_on)
+        .group_by(
+            Responsibility.id,
+            Responsibility.task_id,
+            Task.policy_id,
+            Policy.status,
+            Responsibility.agency_key,
+            Agency.successor_key,
+            Agency.successor_since,
+            Responsibility.jurisdiction_code,
+            Responsibility.role,
+            Responsibility.state,
+            Responsibility.closed_on,
+        )
     )
 
 

@@ -26,8 +26,14 @@ from duban.tui.screens.tasks import TaskDetailScreen, TasksScreen
 from duban.tui.widgets import KeysScreen
 
 #: key → binding id, for users who remap keys (Textual keymap: {"nav.tasks": "f2", …})
-NAV = (("1", "overview", "总览"), ("2", "tasks", "任务"), ("3", "department", "部门"), ("4", "assessment", "考核"),
-       ("5", "policies", "政策"), ("6", "notifications", "通知"))
+NAV = (
+    ("1", "overview", "总览"),
+    ("2", "tasks", "任务"),
+    ("3", "department", "部门"),
+    ("4", "assessment", "考核"),
+    ("5", "policies", "政策"),
+    ("6", "notifications", "通知"),
+)
 
 
 class DubanApp(App[None]):
@@ -36,8 +42,14 @@ class DubanApp(App[None]):
     ENABLE_COMMAND_PALETTE = True
     COMMANDS = App.COMMANDS | {DubanCommands}
     COMMAND_PALETTE_BINDING = "ctrl+p"
-    MODES = {"overview": OverviewScreen, "tasks": TasksScreen, "department": DepartmentScreen,
-             "assessment": AssessmentScreen, "policies": PoliciesScreen, "notifications": NotificationsScreen}
+    MODES = {
+        "overview": OverviewScreen,
+        "tasks": TasksScreen,
+        "department": DepartmentScreen,
+        "assessment": AssessmentScreen,
+        "policies": PoliciesScreen,
+        "notifications": NotificationsScreen,
+    }
     BINDINGS = [
         *[Binding(key, f"switch_mode('{mode}')", name, id=f"nav.{mode}") for key, mode, name in NAV],
         Binding("question_mark", "keys", "按键", id="app.keys"),
@@ -45,8 +57,9 @@ class DubanApp(App[None]):
         Binding("q", "quit", "退出", id="app.quit"),
     ]
 
-    def __init__(self, ctx: DashboardContext, *, keymap: dict[str, str] | None = None,
-                 start: str | None = None) -> None:
+    def __init__(
+        self, ctx: DashboardContext, *, keymap: dict[str, str] | None = None, start: str | None = None
+    ) -> None:
         super().__init__()
         self.ctx = ctx
         self._keymap = dict(keymap or {})
@@ -107,10 +120,20 @@ class DubanApp(App[None]):
                 detail()
 
 
-def create_app(*, engine_url: str | None = None, session_factory: sessionmaker[Session] | None = None,
-               host: PluginHost | None = None, actor: Actor | None = None, today: dt.date | None = None,
-               warning_days: int = 5, timezone: str = "Asia/Shanghai", attachment_root: Path | None = None,
-               settings: Any = None, keymap: dict[str, str] | None = None, start: str | None = None) -> DubanApp:
+def create_app(
+    *,
+    engine_url: str | None = None,
+    session_factory: sessionmaker[Session] | None = None,
+    host: PluginHost | None = None,
+    actor: Actor | None = None,
+    today: dt.date | None = None,
+    warning_days: int = 5,
+    timezone: str = "Asia/Shanghai",
+    attachment_root: Path | None = None,
+    settings: Any = None,
+    keymap: dict[str, str] | None = None,
+    start: str | None = None,
+) -> DubanApp:
     """The dashboard app on a database (``engine_url`` or ``session_factory``) for ``actor`` on ``today``.
 
     Without ``actor`` the acting user is resolved like the CLI does (OS login; first run = coordinator).
@@ -127,8 +150,15 @@ def create_app(*, engine_url: str | None = None, session_factory: sessionmaker[S
     if actor is None:
         with session_factory() as session:
             actor = resolve_actor(session, login_map=settings.get("users.map", {}) if settings else None)
-    ctx = DashboardContext(sessions=session_factory, host=host, actor=actor, today=today or local_today(timezone),
-                           warning_days=warning_days, timezone=timezone, attachment_root=attachment_root,
-                           settings=settings)
+    ctx = DashboardContext(
+        sessions=session_factory,
+        host=host,
+        actor=actor,
+        today=today or local_today(timezone),
+        warning_days=warning_days,
+        timezone=timezone,
+        attachment_root=attachment_root,
+        settings=settings,
+    )
     ctx.prepare_calendar()
     return DubanApp(ctx, keymap=keymap, start=start)

@@ -141,8 +141,12 @@ class DubanScreen(Screen[None]):
         self.action_finished(message.text, message.ok)
 
     def action_finished(self, text: str, ok: bool) -> None:
-        self.notify(text, title="完成" if ok else "未完成", severity="information" if ok else "error",
-                    timeout=6 if ok else 10)
+        self.notify(
+            text,
+            title="完成" if ok else "未完成",
+            severity="information" if ok else "error",
+            timeout=6 if ok else 10,
+        )
         if ok:
             self.refresh_data()
 

@@ -64,8 +64,19 @@ class DashboardContext:
         with self.write() as session:
             ensure_years(session, self.today.year - 3, self.today.year + 2)
 
-    def scope(self, session: Session, *, policy_id: int | None = None, jurisdiction: str | None = None,
-              agency: str | None = None) -> Scope:
+    def scope(
+        self,
+        session: Session,
+        *,
+        policy_id: int | None = None,
+        jurisdiction: str | None = None,
+        agency: str | None = None,
+    ) -> Scope:
         """The scope of a question; a department user's is always their agency in their jurisdiction."""
-        return scope_for(session, actor=self.actor, agency=agency, jurisdiction=jurisdiction,
-                         policy=str(policy_id) if policy_id is not None else None)
+        return scope_for(
+            session,
+            actor=self.actor,
+            agency=agency,
+            jurisdiction=jurisdiction,
+            policy=str(policy_id) if policy_id is not None else None,
+        )

@@ -13,8 +13,14 @@ from duban.tui.text import clip
 if TYPE_CHECKING:
     from duban.tui.app import DubanApp
 
-SCREENS = (("overview", "总览"), ("tasks", "任务"), ("department", "部门"), ("assessment", "考核"),
-           ("policies", "政策"), ("notifications", "通知"))
+SCREENS = (
+    ("overview", "总览"),
+    ("tasks", "任务"),
+    ("department", "部门"),
+    ("assessment", "考核"),
+    ("policies", "政策"),
+    ("notifications", "通知"),
+)
 
 
 class DubanCommands(Provider):
@@ -35,7 +41,12 @@ class DubanCommands(Provider):
         for mode, name in SCREENS:
             label = f"打开 {name}"
             if query.strip() and query.strip() in label:
-                yield Hit(1.0, matcher.highlight(label), partial(self.duban.switch_mode, mode), help=f"切换到{name}屏")
+                yield Hit(
+                    1.0,
+                    matcher.highlight(label),
+                    partial(self.duban.switch_mode, mode),
+                    help=f"切换到{name}屏",
+                )
         ctx = self.duban.ctx
 
         def find(session: Any) -> list[dict[str, Any]]:
@@ -45,8 +56,13 @@ class DubanCommands(Provider):
         for hit in hits:
             label = clip(hit["label"], 70)
             score = max(matcher.match(label), 0.5)
-            yield Hit(score, matcher.highlight(label), partial(self._open, hit["kind"], hit["id"]),
-                      text=label, help={"task": "任务详情", "department": "部门视图", "policy": "政策及其任务"}[hit["kind"]])
+            yield Hit(
+                score,
+                matcher.highlight(label),
+                partial(self._open, hit["kind"], hit["id"]),
+                text=label,
+                help={"task": "任务详情", "department": "部门视图", "policy": "政策及其任务"}[hit["kind"]],
+            )
 
     def _open(self, kind: str, ident: Any) -> None:
         if kind == "task":

@@ -15,15 +15,51 @@ from duban.domain import textwidth
 
 #: ambiguous-width characters common in Chinese official documents → unambiguous stand-ins
 REPLACEMENTS = {
-    "“": "「", "”": "」", "‘": "『", "’": "』", "…": "...", "—": "-", "–": "-", "―": "-",
-    "·": "・", "•": "・", "×": "x", "÷": "/", "°": "度", "℃": "度C", "※": "*", "§": "S", "№": "No.",
-    "→": "->", "←": "<-", "↑": "^", "↓": "v", "○": "O", "●": "*", "★": "*", "☆": "*", "■": "#", "□": "[]",
-    "△": "^", "▲": "^", "√": "V", "±": "+/-", "≤": "<=", "≥": ">=", "≠": "!=", "\u00a0": " ", "\u3000": "  ",
+    "“": "「",
+    "”": "」",
+    "‘": "『",
+    "’": "』",
+    "…": "...",
+    "—": "-",
+    "–": "-",
+    "―": "-",
+    "·": "・",
+    "•": "・",
+    "×": "x",
+    "÷": "/",
+    "°": "度",
+    "℃": "度C",
+    "※": "*",
+    "§": "S",
+    "№": "No.",
+    "→": "->",
+    "←": "<-",
+    "↑": "^",
+    "↓": "v",
+    "○": "O",
+    "●": "*",
+    "★": "*",
+    "☆": "*",
+    "■": "#",
+    "□": "[]",
+    "△": "^",
+    "▲": "^",
+    "√": "V",
+    "±": "+/-",
+    "≤": "<=",
+    "≥": ">=",
+    "≠": "!=",
+    "\u00a0": " ",
+    "\u3000": "  ",
 }
 LIGHT_MARK = {"red": "红", "yellow": "黄", "green": "绿", "done": "结"}
 LIGHT_NAMES = {"red": "红", "yellow": "黄", "green": "绿", "done": "已办结"}
-LIGHT_STYLE = {"red": "bold white on dark_red", "yellow": "bold black on yellow", "green": "bold white on dark_green",
-               "done": "bold white on grey37"}
+LIGHT_STYLE = {
+    "red": "bold white on dark_red",
+    "yellow": "bold black on yellow",
+    "green": "bold white on dark_green",
+    "done": "bold white on grey37",
+}
 ELLIPSIS = ".."
 
 

@@ -27,9 +27,15 @@ if TYPE_CHECKING:
     from duban.tui.context import DashboardContext
 
 ACTION_NAMES = {
-    "report.submit": "报送", "report.accept": "通过报送", "report.return": "退回报送",
-    "responsibility.acknowledge": "签收", "extension.request": "申请延期", "extension.approve": "批准延期",
-    "extension.refuse": "驳回延期", "policy.import": "导入政策", "policy.replace": "替换政策",
+    "report.submit": "报送",
+    "report.accept": "通过报送",
+    "report.return": "退回报送",
+    "responsibility.acknowledge": "签收",
+    "extension.request": "申请延期",
+    "extension.approve": "批准延期",
+    "extension.refuse": "驳回延期",
+    "policy.import": "导入政策",
+    "policy.replace": "替换政策",
 }
 
 
@@ -44,8 +50,15 @@ def fill(table: DataTable, rows: Iterable[tuple[Any, ...]], keys: Iterable[Any])
 
 
 def _grid(title: str, columns: list[str]) -> Table:
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
-                  expand=False, title_style="bold")
+    table = Table(
+        title=title,
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        expand=False,
+        title_style="bold",
+    )
     for c in columns:
         table.add_column(c, no_wrap=False, overflow="fold")
     return table
@@ -81,12 +94,28 @@ class TaskDetail(VerticalScroll):
         links = "；".join(f"{x['policy']} {x['number']}" for x in data["implements"]) or "尚未关联"
         head.append(cell_text(f"落实上级任务：{links}"), style="italic")
         if data["hidden_parties"]:
-            head.append(f"\n另有 {data['hidden_parties']} 个部门参与此任务（不在本部门范围，未显示）", style="dim")
+            head.append(
+                f"\n另有 {data['hidden_parties']} 个部门参与此任务（不在本部门范围，未显示）", style="dim"
+            )
         self.query_one("#detail-head", Static).update(head)
         table = self.query_one("#resps", DataTable)
-        fill(table, [(r["id"], cell_text(r["agency_name"]), clip(r["name_as_written"], 16), r["role_name"],
-                      r["state_name"], light(r["light"]), r["overdue"], r["next_due"] or "-")
-                     for r in data["responsibilities"]], [r["id"] for r in data["responsibilities"]])
+        fill(
+            table,
+            [
+                (
+                    r["id"],
+                    cell_text(r["agency_name"]),
+                    clip(r["name_as_written"], 16),
+                    r["role_name"],
+                    r["state_name"],
+                    light(r["light"]),
+                    r["overdue"],
+                    r["next_due"] or "-",
+                )
+                for r in data["responsibilities"]
+            ],
+            [r["id"] for r in data["responsibilities"]],
+        )
         self.render_body()
 
     @property
@@ -107,49 +136,84 @@ class TaskDetail(VerticalScroll):
         resp = self.current
         parts: list[RenderableType] = []
         if resp is not None:
-            parts.append(Text(cell_text(f"责任 #{resp['id']} {resp['agency_name']}（{resp['role_name']}，"
-                                        f"{resp['state_name']}）"), style="bold"))
+            parts.append(
+                Text(
+                    cell_text(
+                        f"责任 #{resp['id']} {resp['agency_name']}（{resp['role_name']}，"
+                        f"{resp['state_name']}）"
+                    ),
+                    style="bold",
+                )
+            )
             ms = _grid("督办节点", ["节点", "期间", "应报日", "有效到期", "报送日", "灯"])
             for m in resp["milestones"]:
                 reported = (m["reported_on"] or "未报") + ("（被退回）" if m["returned"] else "")
-                ms.add_row(str(m["id"]), cell_text(m["period"]), m["due"], m["effective_due"], reported,
-                           light(m["light"]))
+                ms.add_row(
+                    str(m["id"]),
+                    cell_text(m["period"]),
+                    m["due"],
+                    m["effective_due"],
+                    reported,
+                    light(m["light"]),
+                )
             parts.append(ms if resp["milestones"] else Text("督办节点：尚未排期", style="dim"))
             reps = _grid("报送", ["报送", "节点", "版本", "日期", "报送人", "复核", "内容"])
             for r in resp["reports"]:
                 body = r["text"] + (f"  [退回理由：{r['reason']}]" if r["reason"] else "")
                 if r["indicators"]:
                     body += "  " + "，".join(f"{k.split('.')[-1]}={v}" for k, v in r["indicators"].items())
-                reps.add_row(str(r["id"]), str(r["milestone"] or "-"),
-                             f"v{r['version']}" + ("" if r["current"] else "(旧)"), r["submitted_on"],
-                             cell_text(r["submitted_by"]), r["review_name"], cell_text(body))
+                reps.add_row(
+                    str(r["id"]),
+                    str(r["milestone"] or "-"),
+                    f"v{r['version']}" + ("" if r["current"] else "(旧)"),
+                    r["submitted_on"],
+                    cell_text(r["submitted_by"]),
+                    r["review_name"],
+                    cell_text(body),
+                )
             parts.append(reps if resp["reports"] else Text("报送：无", style="dim"))
             if resp["findings"]:
                 fs = _grid("发现", ["级别", "代码", "内容", "报送"])
                 for f in resp["findings"]:
-                    fs.add_row({"error": "错误", "warning": "警告"}.get(f["severity"], f["severity"]),
-                               cell_text(f["code"]), cell_text(f["message"]), str(f["report"] or "-"))
+                    fs.add_row(
+                        {"error": "错误", "warning": "警告"}.get(f["severity"], f["severity"]),
+                        cell_text(f["code"]),
+                        cell_text(f["message"]),
+                        str(f["report"] or "-"),
+                    )
                 parts.append(fs)
             else:
                 parts.append(Text("发现：无", style="dim"))
             if resp["extensions"]:
                 xs = _grid("延期", ["申请", "节点", "新日期", "状态", "理由", "进展"])
                 for x in resp["extensions"]:
-                    xs.add_row(str(x["id"]), cell_text(x["period"]), x["new_date"], x["state_name"],
-                               cell_text(x["reason"]), cell_text(x["progress"]))
+                    xs.add_row(
+                        str(x["id"]),
+                        cell_text(x["period"]),
+                        x["new_date"],
+                        x["state_name"],
+                        cell_text(x["reason"]),
+                        cell_text(x["progress"]),
+                    )
                 parts.append(xs)
             else:
                 parts.append(Text("延期：无", style="dim"))
         if self.data is not None:
             audit = _grid("审计记录（最新在前）", ["序号", "时间(UTC)", "操作人", "动作", "对象"])
             for e in self.data["audit"]:
-                audit.add_row(str(e["seq"]), e["at"][:16].replace("T", " "), cell_text(e["actor"]),
-                              ACTION_NAMES.get(e["action"], e["action"]), f"{e['entity_type']} #{e['entity_id']}")
+                audit.add_row(
+                    str(e["seq"]),
+                    e["at"][:16].replace("T", " "),
+                    cell_text(e["actor"]),
+                    ACTION_NAMES.get(e["action"], e["action"]),
+                    f"{e['entity_type']} #{e['entity_id']}",
+                )
             parts.append(audit if self.data["audit"] else Text("审计记录：无", style="dim"))
         self.query_one("#detail-body", Static).update(Group(*parts))
 
 
 # ---------------------------------------------------------------------------------------------- forms
+
 
 class FormScreen(ModalScreen[str | None]):
     """A modal form whose submit runs one action; a refused action's message stays in the form."""
@@ -248,17 +312,26 @@ class ReportForm(FormScreen):
         self.milestones = _open_milestones(resp)
 
     def fields(self) -> ComposeResult:
-        yield Label(cell_text(f"责任 #{self.resp['id']} {self.resp['agency_name']}（{self.resp['role_name']}）"))
+        yield Label(
+            cell_text(f"责任 #{self.resp['id']} {self.resp['agency_name']}（{self.resp['role_name']}）")
+        )
         yield Label("节点")
-        yield Select([_milestone_option(m) for m in self.milestones], id="milestone", allow_blank=True,
-                     prompt="（不指定节点）", value=self.milestones[0]["id"] if self.milestones else Select.NULL)
+        yield Select(
+            [_milestone_option(m) for m in self.milestones],
+            id="milestone",
+            allow_blank=True,
+            prompt="（不指定节点）",
+            value=self.milestones[0]["id"] if self.milestones else Select.NULL,
+        )
         yield Label("进展情况")
         yield TextArea(id="text", soft_wrap=True, show_line_numbers=False)
         for i, spec in enumerate(self.specs):
             mark = "*" if spec.required else ""
             unit = f"（{spec.unit}）" if spec.unit else ""
             yield Label(cell_text(f"{mark}{spec.name}{unit}"), classes="indicator-label")
-            kind = {"int": "整数", "float": "数字", "bool": "是/否", "date": "YYYY-MM-DD"}.get(spec.type, "文字")
+            kind = {"int": "整数", "float": "数字", "bool": "是/否", "date": "YYYY-MM-DD"}.get(
+                spec.type, "文字"
+            )
             yield Input(placeholder=kind, id=f"ind-{i}", classes="indicator")
         yield Checkbox("同时申请办结", id="final")
 
@@ -271,18 +344,32 @@ class ReportForm(FormScreen):
         milestone = self.query_one("#milestone", Select).value
         milestone_id = None if milestone == Select.NULL else int(milestone)  # type: ignore[arg-type]
         text = self.query_one("#text", TextArea).text
-        values = {spec.key: self.query_one(f"#ind-{i}", Input).value
-                  for i, spec in enumerate(self.specs) if self.query_one(f"#ind-{i}", Input).value.strip()}
+        values = {
+            spec.key: self.query_one(f"#ind-{i}", Input).value
+            for i, spec in enumerate(self.specs)
+            if self.query_one(f"#ind-{i}", Input).value.strip()
+        }
         final = self.query_one("#final", Checkbox).value
         ctx, resp_id = self.ctx, self.resp["id"]
 
         def run(session: Session) -> str:
-            result = submit_report(session, actor=ctx.actor, host=ctx.host, responsibility_id=resp_id,
-                                   milestone_id=milestone_id, text=text, indicators=values, final=final,
-                                   attachment_root=ctx.attachment_root, at=ctx.now(), today=ctx.today)
+            result = submit_report(
+                session,
+                actor=ctx.actor,
+                host=ctx.host,
+                responsibility_id=resp_id,
+                milestone_id=milestone_id,
+                text=text,
+                indicators=values,
+                final=final,
+                attachment_root=ctx.attachment_root,
+                at=ctx.now(),
+                today=ctx.today,
+            )
             notes = "；".join(f.message for f in result.findings)
-            return (f"已报送：报送 #{result.report.id}（第 {result.report.version} 版）"
-                    + (f"。提示：{notes}" if notes else ""))
+            return f"已报送：报送 #{result.report.id}（第 {result.report.version} 版）" + (
+                f"。提示：{notes}" if notes else ""
+            )
 
         return run
 
@@ -298,11 +385,17 @@ class ExtensionForm(FormScreen):
         self.milestones = [m for m in _open_milestones(resp) if m["effective_due"] >= ctx.today.isoformat()]
 
     def fields(self) -> ComposeResult:
-        yield Label(cell_text(f"责任 #{self.resp['id']} {self.resp['agency_name']}（{self.resp['role_name']}）"))
+        yield Label(
+            cell_text(f"责任 #{self.resp['id']} {self.resp['agency_name']}（{self.resp['role_name']}）")
+        )
         yield Label("节点（只能在到期日之前申请）")
-        yield Select([_milestone_option(m) for m in self.milestones], id="milestone", allow_blank=True,
-                     prompt="（没有可申请的节点）",
-                     value=self.milestones[0]["id"] if self.milestones else Select.NULL)
+        yield Select(
+            [_milestone_option(m) for m in self.milestones],
+            id="milestone",
+            allow_blank=True,
+            prompt="（没有可申请的节点）",
+            value=self.milestones[0]["id"] if self.milestones else Select.NULL,
+        )
         yield Label("新的到期日 YYYY-MM-DD")
         yield Input(id="new_date", placeholder="2026-08-31")
         yield Label("理由")
@@ -325,9 +418,16 @@ class ExtensionForm(FormScreen):
         ctx = self.ctx
 
         def run(session: Session) -> str:
-            ext = request_extension(session, actor=ctx.actor, milestone_id=int(milestone),  # type: ignore[arg-type]
-                                    new_date=new_date, reason=reason, progress=progress, today=ctx.today,
-                                    at=ctx.now())
+            ext = request_extension(
+                session,
+                actor=ctx.actor,
+                milestone_id=int(milestone),  # type: ignore[arg-type]
+                new_date=new_date,
+                reason=reason,
+                progress=progress,
+                today=ctx.today,
+                at=ctx.now(),
+            )
             return f"已申请延期：申请 #{ext.id}，新日期 {ext.new_date}"
 
         return run
@@ -343,11 +443,18 @@ class ReviewForm(FormScreen):
         self.pending = pending
 
     def fields(self) -> ComposeResult:
-        options = [(clip(f"#{r['id']} {r['party']} v{r['version']} {r['submitted_on']} {r['text']}", 60), r["id"])
-                   for r in self.pending]
+        options = [
+            (clip(f"#{r['id']} {r['party']} v{r['version']} {r['submitted_on']} {r['text']}", 60), r["id"])
+            for r in self.pending
+        ]
         yield Label("待复核的报送")
-        yield Select(options, id="report", allow_blank=not options, prompt="（没有待复核的报送）",
-                     value=options[0][1] if options else Select.NULL)
+        yield Select(
+            options,
+            id="report",
+            allow_blank=not options,
+            prompt="（没有待复核的报送）",
+            value=options[0][1] if options else Select.NULL,
+        )
         yield Label("理由（退回时必填）")
         yield Input(id="reason")
 
@@ -369,8 +476,15 @@ class ReviewForm(FormScreen):
         ctx = self.ctx
 
         def run(session: Session) -> str:
-            rep = review_report(session, actor=ctx.actor, report_id=int(report), accept=accept,  # type: ignore[arg-type]
-                                reason=reason, at=ctx.now(), today=ctx.today)
+            rep = review_report(
+                session,
+                actor=ctx.actor,
+                report_id=int(report),
+                accept=accept,  # type: ignore[arg-type]
+                reason=reason,
+                at=ctx.now(),
+                today=ctx.today,
+            )
             return f"报送 #{rep.id} {'已通过' if accept else '已退回'}"
 
         return run
@@ -386,11 +500,23 @@ class DecisionForm(FormScreen):
         self.pending = pending
 
     def fields(self) -> ComposeResult:
-        options = [(clip(f"#{x['id']} {x['party']} {x['period']} {x['due']} -> {x['new_date']} {x['reason']}", 60),
-                    x["id"]) for x in self.pending]
+        options = [
+            (
+                clip(
+                    f"#{x['id']} {x['party']} {x['period']} {x['due']} -> {x['new_date']} {x['reason']}", 60
+                ),
+                x["id"],
+            )
+            for x in self.pending
+        ]
         yield Label("待审批的延期申请")
-        yield Select(options, id="extension", allow_blank=not options, prompt="（没有待审批的延期申请）",
-                     value=options[0][1] if options else Select.NULL)
+        yield Select(
+            options,
+            id="extension",
+            allow_blank=not options,
+            prompt="（没有待审批的延期申请）",
+            value=options[0][1] if options else Select.NULL,
+        )
         yield Label("意见")
         yield Input(id="reason")
 
@@ -412,8 +538,15 @@ class DecisionForm(FormScreen):
         ctx = self.ctx
 
         def run(session: Session) -> str:
-            ext = decide_extension(session, actor=ctx.actor, extension_id=int(ext_id),  # type: ignore[arg-type]
-                                   approve=approve, reason=reason, at=ctx.now(), today=ctx.today)
+            ext = decide_extension(
+                session,
+                actor=ctx.actor,
+                extension_id=int(ext_id),  # type: ignore[arg-type]
+                approve=approve,
+                reason=reason,
+                at=ctx.now(),
+                today=ctx.today,
+            )
             return f"延期申请 #{ext.id} {'已批准' if approve else '已驳回'}"
 
         return run

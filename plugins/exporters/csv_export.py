@@ -23,4 +23,6 @@ def write_csv(result: Mapping[str, Any], path: Path) -> None:
 
 @hookimpl
 def duban_register_exporters() -> list[ExporterSpec]:
-    return [ExporterSpec(name="csv", suffix=".csv", write=write_csv, description="考核排名（CSV，UTF-8 BOM）")]
+    return [
+        ExporterSpec(name="csv", suffix=".csv", write=write_csv, description="考核排名（CSV，UTF-8 BOM）")
+    ]

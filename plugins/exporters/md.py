@@ -16,8 +16,10 @@ def _cell(column: Column, value: Any) -> str:
 
 
 def _table(columns: Sequence[Column], rows: Sequence[Mapping[str, Any]]) -> list[str]:
-    lines = ["| " + " | ".join(c.header for c in columns) + " |",
-             "|" + "|".join("---:" if c.kind != "text" else "---" for c in columns) + "|"]
+    lines = [
+        "| " + " | ".join(c.header for c in columns) + " |",
+        "|" + "|".join("---:" if c.kind != "text" else "---" for c in columns) + "|",
+    ]
     lines += ["| " + " | ".join(_cell(c, r.get(c.key)) for c in columns) + " |" for r in rows]
     return lines
 
@@ -37,4 +39,8 @@ def write_md(result: Mapping[str, Any], path: Path) -> None:
 
 @hookimpl
 def duban_register_exporters() -> list[ExporterSpec]:
-    return [ExporterSpec(name="md", suffix=".md", write=write_md, description="考核排名、得分构成和扣分依据（Markdown）")]
+    return [
+        ExporterSpec(
+            name="md", suffix=".md", write=write_md, description="考核排名、得分构成和扣分依据（Markdown）"
+        )
+    ]

@@ -67,5 +67,11 @@ def write_xlsx(result: Mapping[str, Any], path: Path) -> None:
 
 @hookimpl
 def duban_register_exporters() -> list[ExporterSpec]:
-    return [ExporterSpec(name="xlsx", suffix=".xlsx", write=write_xlsx,
-                         description="考核得分、得分构成、扣分依据三张工作表（Excel，可直接打印）")]
+    return [
+        ExporterSpec(
+            name="xlsx",
+            suffix=".xlsx",
+            write=write_xlsx,
+            description="考核得分、得分构成、扣分依据三张工作表（Excel，可直接打印）",
+        )
+    ]

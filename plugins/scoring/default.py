@@ -38,20 +38,34 @@ def _weights(cfg: Mapping[str, Any]) -> dict[str, float]:
     return {role: float(cfg[f"weight_{role}"]) for role in ("lead", "joint", "support")}
 
 
-def _task_terms(tasks: Sequence[TaskFacts], cfg: Mapping[str, Any], weights: Mapping[str, float]) -> list[Term]:
+def _task_terms(
+    tasks: Sequence[TaskFacts], cfg: Mapping[str, Any], weights: Mapping[str, float]
+) -> list[Term]:
     first = tasks[0]
     role = max((t.role for t in tasks), key=lambda r: weights.get(r, weights["lead"]))
     w = weights.get(role, weights["lead"])
     rw = f"{ROLE_NAMES.get(role, role)}权重 {num(w)}"
     common = {"task_id": first.task_id, "task": first.task, "role": role}
     n_over, days = sum(t.overdue for t in tasks), sum(t.days_late for t in tasks)
-    n_ret, n_red, n_err = (sum(t.returned for t in tasks), sum(t.red for t in tasks), sum(t.errors for t in tasks))
+    n_ret, n_red, n_err = (
+        sum(t.returned for t in tasks),
+        sum(t.red for t in tasks),
+        sum(t.errors for t in tasks),
+    )
     out: list[Term] = []
     if n_over:
         each, per_day = float(cfg["overdue_each"]), float(cfg["overdue_per_day"])
-        out.append(Term("overdue", "逾期报送", -points((n_over * each + days * per_day) * w),
-                        f"({n_over} 个 × {num(each)} + {days} 天 × {num(per_day)}) × {rw}", count=n_over,
-                        refs=tuple(Ref("milestone", i) for t in tasks for i in t.overdue_refs), **common))
+        out.append(
+            Term(
+                "overdue",
+                "逾期报送",
+                -points((n_over * each + days * per_day) * w),
+                f"({n_over} 个 × {num(each)} + {days} 天 × {num(per_day)}) × {rw}",
+                count=n_over,
+                refs=tuple(Ref("milestone", i) for t in tasks for i in t.overdue_refs),
+                **common,
+            )
+        )
     for code, label, n, key, kind, attr in (
         ("returned", "报送被退回（退办）", n_ret, "returned_each", "report", "returned_refs"),
         ("red", "红灯节点", n_red, "red_each", "milestone", "red_refs"),
@@ -59,14 +73,24 @@ def _task_terms(tasks: Sequence[TaskFacts], cfg: Mapping[str, Any], weights: Map
     ):
         if n:
             each = float(cfg[key])
-            out.append(Term(code, label, -points(n * each * w), f"{n} 个 × {num(each)} × {rw}", count=n,
-                            refs=tuple(Ref(kind, i) for t in tasks for i in getattr(t, attr)), **common))
+            out.append(
+                Term(
+                    code,
+                    label,
+                    -points(n * each * w),
+                    f"{n} 个 × {num(each)} × {rw}",
+                    count=n,
+                    refs=tuple(Ref(kind, i) for t in tasks for i in getattr(t, attr)),
+                    **common,
+                )
+            )
     back = cap_deductions(out, float(cfg["task_cap"]), task_id=first.task_id, task=first.task)
     return out + ([back] if back else [])
 
 
-def score_department(dept: DepartmentFacts, config: Mapping[str, Any],
-                     weights: Mapping[str, float] | None = None) -> DepartmentScore:
+def score_department(
+    dept: DepartmentFacts, config: Mapping[str, Any], weights: Mapping[str, float] | None = None
+) -> DepartmentScore:
     cfg = config["default"]
     weights = weights or _weights(cfg)
     base = float(cfg["base"])
@@ -75,10 +99,16 @@ def score_department(dept: DepartmentFacts, config: Mapping[str, Any],
         weight = float(cfg["on_time_weight"])
         late = dept.due - dept.on_time
         if late:
-            terms.append(Term("on_time", f"按时报送率 {dept.on_time}/{dept.due}",
-                              -points(weight * late / dept.due),
-                              f"{num(weight)} × (1 − {dept.on_time}/{dept.due})", count=late,
-                              refs=tuple(Ref("milestone", i) for t in dept.tasks for i in t.overdue_refs)))
+            terms.append(
+                Term(
+                    "on_time",
+                    f"按时报送率 {dept.on_time}/{dept.due}",
+                    -points(weight * late / dept.due),
+                    f"{num(weight)} × (1 − {dept.on_time}/{dept.due})",
+                    count=late,
+                    refs=tuple(Ref("milestone", i) for t in dept.tasks for i in t.overdue_refs),
+                )
+            )
     by_task: dict[int, list[TaskFacts]] = {}
     for t in dept.tasks:
         by_task.setdefault(t.task_id, []).append(t)
@@ -88,7 +118,9 @@ def score_department(dept: DepartmentFacts, config: Mapping[str, Any],
     if score < 0:
         terms.append(Term("floor", "最低 0 分", -score, f"得分 {num(score)} 不低于 0"))
         score = 0.0
-    return DepartmentScore(dept.agency, dept.jurisdiction, score, grade(score, config["grades"]), tuple(terms))
+    return DepartmentScore(
+        dept.agency, dept.jurisdiction, score, grade(score, config["grades"]), tuple(terms)
+    )
 
 
 def compute(facts: Sequence[DepartmentFacts], config: Mapping[str, Any]) -> list[DepartmentScore]:
@@ -98,7 +130,11 @@ def compute(facts: Sequence[DepartmentFacts], config: Mapping[str, Any]) -> list
 
 @hookimpl
 def duban_register_scoring_schemes() -> list[ScoringSchemeSpec]:
-    return [ScoringSchemeSpec(
-        name=NAME, title="默认考核办法", compute=compute,
-        description="百分制：按时报送率，逾期（按天递增）、退办、红灯、错误发现扣分，牵头重于配合，单项任务封顶。",
-    )]
+    return [
+        ScoringSchemeSpec(
+            name=NAME,
+            title="默认考核办法",
+            compute=compute,
+            description="百分制：按时报送率，逾期（按天递增）、退办、红灯、错误发现扣分，牵头重于配合，单项任务封顶。",
+        )
+    ]

@@ -21,18 +21,39 @@ def yunnan_compute(facts: Sequence[DepartmentFacts], config: Mapping[str, Any]) 
         returned = tuple(Ref("report", i) for t in d.tasks for i in t.returned_refs)
         terms = [Term("base", "基础分", 100.0)]
         if overdue:
-            terms.append(Term("overdue", "逾期", -5.0 * len(overdue), f"{len(overdue)} × 5", count=len(overdue),
-                              refs=overdue))
+            terms.append(
+                Term(
+                    "overdue",
+                    "逾期",
+                    -5.0 * len(overdue),
+                    f"{len(overdue)} × 5",
+                    count=len(overdue),
+                    refs=overdue,
+                )
+            )
         if returned:
-            terms.append(Term("returned", "退办", -4.0 * len(returned), f"{len(returned)} × 4",
-                              count=len(returned), refs=returned))
+            terms.append(
+                Term(
+                    "returned",
+                    "退办",
+                    -4.0 * len(returned),
+                    f"{len(returned)} × 4",
+                    count=len(returned),
+                    refs=returned,
+                )
+            )
         score = points(sum(t.points for t in terms))
-        out.append(DepartmentScore(d.agency, d.jurisdiction, score, grade(score, config["grades"]), tuple(terms)))
+        out.append(
+            DepartmentScore(d.agency, d.jurisdiction, score, grade(score, config["grades"]), tuple(terms))
+        )
     return out
 
 
-yunnan = SimpleNamespace(duban_register_scoring_schemes=hookimpl(
-    lambda: [ScoringSchemeSpec(name="yunnan", title="云南省考核办法（示例）", compute=yunnan_compute)]))
+yunnan = SimpleNamespace(
+    duban_register_scoring_schemes=hookimpl(
+        lambda: [ScoringSchemeSpec(name="yunnan", title="云南省考核办法（示例）", compute=yunnan_compute)]
+    )
+)
 
 
 # --------------------------------------------------------------------------- broken plugins
@@ -49,5 +70,8 @@ def _explode(facts: Sequence[DepartmentFacts], config: Mapping[str, Any]) -> lis
     raise ZeroDivisionError("division by zero")
 
 
-broken_compute = SimpleNamespace(duban_register_scoring_schemes=hookimpl(
-    lambda: [ScoringSchemeSpec(name="broken", title="坏方案", compute=_explode)]))
+broken_compute = SimpleNamespace(
+    duban_register_scoring_schemes=hookimpl(
+        lambda: [ScoringSchemeSpec(name="broken", title="坏方案", compute=_explode)]
+    )
+)

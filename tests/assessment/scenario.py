@@ -70,8 +70,14 @@ class World:
 
 def _milestone(session: Session, task: Task, resp: Responsibility, period: str, due: str) -> Milestone:
     d = dt.date.fromisoformat(due)
-    m = Milestone(key=milestone_key(task.id, resp.id, period), task_id=task.id, responsibility_id=resp.id,
-                  period=period, due_date=d, effective_due_date=d)
+    m = Milestone(
+        key=milestone_key(task.id, resp.id, period),
+        task_id=task.id,
+        responsibility_id=resp.id,
+        period=period,
+        due_date=d,
+        effective_due_date=d,
+    )
     session.add(m)
     session.flush()
     return m
@@ -81,8 +87,12 @@ def build_world(session: Session, host: PluginHost) -> World:
     s = build(session)
     t3 = Task(number="五", text="加大财政投入，将农村留守妇女关爱服务所需经费纳入预算。", position=3)
     t4 = Task(number="六", text="统筹使用彩票公益金支持关爱服务。", position=4)
-    r_cz3 = Responsibility(agency_key="caizheng", name_as_written="省财政厅", role="lead", jurisdiction_code="530000")
-    r_cz4 = Responsibility(agency_key="caizheng", name_as_written="省财政厅", role="lead", jurisdiction_code="530000")
+    r_cz3 = Responsibility(
+        agency_key="caizheng", name_as_written="省财政厅", role="lead", jurisdiction_code="530000"
+    )
+    r_cz4 = Responsibility(
+        agency_key="caizheng", name_as_written="省财政厅", role="lead", jurisdiction_code="530000"
+    )
     t3.responsibilities.append(r_cz3)
     t4.responsibilities.append(r_cz4)
     s.policy.tasks += [t3, t4]
@@ -95,22 +105,45 @@ def build_world(session: Session, host: PluginHost) -> World:
     session.commit()
 
     def report(actor: Actor, resp: Responsibility, m: Milestone, day: str, text: str) -> int:
-        rid = submit_report(session, actor=actor, host=host, responsibility_id=resp.id, milestone_id=m.id,
-                            text=text, **at(day)).report.id
+        rid = submit_report(
+            session,
+            actor=actor,
+            host=host,
+            responsibility_id=resp.id,
+            milestone_id=m.id,
+            text=text,
+            **at(day),
+        ).report.id
         session.commit()
         return rid
 
     late = report(MZ, s.r_mz, s.m1, "2026-02-09", "一月：已完成摸底排查，台账已更新")
-    finding = Finding(responsibility_id=s.r_mz.id, report_id=late, milestone_id=s.m1.id, plugin="minzheng",
-                      code="indicator.part_exceeds_whole", severity="error",
-                      message="其中低收入人数大于台账人数", created_at=local_noon_utc(dt.date(2026, 2, 9)))
+    finding = Finding(
+        responsibility_id=s.r_mz.id,
+        report_id=late,
+        milestone_id=s.m1.id,
+        plugin="minzheng",
+        code="indicator.part_exceeds_whole",
+        severity="error",
+        message="其中低收入人数大于台账人数",
+        created_at=local_noon_utc(dt.date(2026, 2, 9)),
+    )
     session.add(finding)
     session.commit()
     returned = report(MZ, s.r_mz, s.m2, "2026-03-20", "一季度：开展关爱服务活动")
-    review_report(session, actor=COORD, report_id=returned, accept=False, reason="缺少台账人数", **at("2026-03-25"))
+    review_report(
+        session, actor=COORD, report_id=returned, accept=False, reason="缺少台账人数", **at("2026-03-25")
+    )
     session.commit()
-    ext = request_extension(session, actor=MZ, milestone_id=s.m4.id, new_date=dt.date(2026, 3, 10),
-                            reason="春节假期", progress="正在汇总", **at("2026-02-10"))
+    ext = request_extension(
+        session,
+        actor=MZ,
+        milestone_id=s.m4.id,
+        new_date=dt.date(2026, 3, 10),
+        reason="春节假期",
+        progress="正在汇总",
+        **at("2026-02-10"),
+    )
     session.commit()
     decide_extension(session, actor=COORD, extension_id=ext.id, approve=True, **at("2026-02-12"))
     session.commit()

@@ -40,8 +40,9 @@ def world(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple
 
 def run(world, *args: str, config: Path | None = None) -> tuple[int, str, str]:
     db_url, default_config, _ = world
-    result = CliRunner().invoke(cli, ["--db", db_url, "--config", str(config or default_config), *args],
-                                catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli, ["--db", db_url, "--config", str(config or default_config), *args], catch_exceptions=False
+    )
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -50,9 +51,15 @@ def test_ranking_with_grades_and_explanation(world) -> None:
     assert code == 0, err
     lines = [line for line in out.splitlines() if line[:1].isdigit()]
     assert [line.split()[1:5] for line in lines] == [
-        ["司法", "云南省", "100.00", "优秀"], ["民政", "云南省", "89.50", "良好"], ["妇联", "云南省", "80.45", "良好"],
-        ["公安", "云南省", "70.00", "合格"], ["财政", "云南省", "50.00", "不合格"]]
-    assert "scoring_broken" in err and "方案配置文件缺失" in err  # the broken plugin is named, the default ran
+        ["司法", "云南省", "100.00", "优秀"],
+        ["民政", "云南省", "89.50", "良好"],
+        ["妇联", "云南省", "80.45", "良好"],
+        ["公安", "云南省", "70.00", "合格"],
+        ["财政", "云南省", "50.00", "不合格"],
+    ]
+    assert (
+        "scoring_broken" in err and "方案配置文件缺失" in err
+    )  # the broken plugin is named, the default ran
     code, out, _ = run(world, "assess", "--period", "2026-H1", "--explain")
     assert "报送被退回（退办）" in out and "缺少台账人数" in out and "单项任务扣分封顶 20 分" in out
     code, out, _ = run(world, "assess", "--period", "2026-H1", "--json")
@@ -74,8 +81,9 @@ def test_scheme_option_weight_config_and_errors(world, tmp_path: Path) -> None:
     assert code == 0, err
     assert {d["agency"]: d["score"] for d in json.loads(out)["departments"]}["minzheng"] == 91.0
     heavier = tmp_path / "heavier.toml"
-    heavier.write_text(world[1].read_text(encoding="utf-8") + "\n[scoring.default]\nreturned_each = 5\n",
-                       encoding="utf-8")
+    heavier.write_text(
+        world[1].read_text(encoding="utf-8") + "\n[scoring.default]\nreturned_each = 5\n", encoding="utf-8"
+    )
     code, out, err = run(world, "assess", "--period", "2026-H1", "--json", config=heavier)
     assert code == 0, err
     assert {d["agency"]: d["score"] for d in json.loads(out)["departments"]}["minzheng"] == 86.5
@@ -96,9 +104,13 @@ def test_exports(world, tmp_path: Path) -> None:
     assert wb.sheetnames == ["考核得分", "得分构成", "扣分依据"]
     scores = [[c.value for c in row] for row in wb["考核得分"].iter_rows()]
     assert scores[0][:5] == ["名次", "部门", "辖区", "得分", "等次"]
-    assert [r[1:5] for r in scores[1:]] == [["司法", "云南省", 100, "优秀"], ["民政", "云南省", 89.5, "良好"],
-                                            ["妇联", "云南省", 80.45, "良好"], ["公安", "云南省", 70, "合格"],
-                                            ["财政", "云南省", 50, "不合格"]]
+    assert [r[1:5] for r in scores[1:]] == [
+        ["司法", "云南省", 100, "优秀"],
+        ["民政", "云南省", 89.5, "良好"],
+        ["妇联", "云南省", 80.45, "良好"],
+        ["公安", "云南省", 70, "合格"],
+        ["财政", "云南省", 50, "不合格"],
+    ]
     evidence = [[c.value for c in row] for row in wb["扣分依据"].iter_rows()]
     assert evidence[0][:4] == ["部门", "辖区", "扣分项", "依据"]
     assert ["民政", "云南省", "报送被退回"] in [r[:3] for r in evidence]
@@ -121,10 +133,22 @@ def test_freeze_then_show_reproduces_it_after_a_report_changes(world) -> None:
     frozen = json.loads(out)
     fid = frozen["frozen"]["id"]
     code, out, _ = run(world, "audit", "log", "--json")
-    assert any(e["action"] == "assessment.freeze" and e["after"]["sha256"] == frozen["frozen"]["sha256"]
-               for e in json.loads(out))
-    code, _out, err = run(world, "--as", "mz", "report", "submit", str(s.r_mz.id), "--milestone", str(s.m2.id),
-                          "--text", "更正：补充台账人数")
+    assert any(
+        e["action"] == "assessment.freeze" and e["after"]["sha256"] == frozen["frozen"]["sha256"]
+        for e in json.loads(out)
+    )
+    code, _out, err = run(
+        world,
+        "--as",
+        "mz",
+        "report",
+        "submit",
+        str(s.r_mz.id),
+        "--milestone",
+        str(s.m2.id),
+        "--text",
+        "更正：补充台账人数",
+    )
     assert code == 0, err
     code, out, _ = run(world, "assess", "show", str(fid), "--json")
     assert json.loads(out) == frozen

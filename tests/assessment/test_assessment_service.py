@@ -47,12 +47,24 @@ def test_hand_computed_scores_and_grades(session: Session, scoring_host: PluginH
     result = run(session, scoring_host)
     got = {d["agency"]: (d["rank"], d["score"], d["grade"]) for d in result["departments"]}
     assert got == EXPECTED
-    assert [d["agency"] for d in result["departments"]] == ["sifa", "minzheng", "fulian", "gongan", "caizheng"]
+    assert [d["agency"] for d in result["departments"]] == [
+        "sifa",
+        "minzheng",
+        "fulian",
+        "gongan",
+        "caizheng",
+    ]
     mz = by_agency(result)["minzheng"]
     # 100 − 2.5 (on time 3/4) − 2 (overdue 1 + 10 days × 0.1) − 2 (returned) − 3 (red) − 1 (error) = 89.5
     terms = {t["code"]: t for t in mz["terms"]}
     assert {c: t["points"] for c, t in terms.items()} == {
-        "base": 100.0, "on_time": -2.5, "overdue": -2.0, "returned": -2.0, "red": -3.0, "error": -1.0}
+        "base": 100.0,
+        "on_time": -2.5,
+        "overdue": -2.0,
+        "returned": -2.0,
+        "red": -3.0,
+        "error": -1.0,
+    }
     assert sum(t["points"] for t in mz["terms"]) == pytest.approx(mz["score"])
     assert (mz["due"], mz["on_time"], mz["on_time_rate"]) == (4, 3, 0.75)
 
@@ -82,8 +94,9 @@ def test_every_term_points_to_its_rows(session: Session, scoring_host: PluginHos
     assert (fl["overdue"]["points"], fl["red"]["points"]) == (-8.05, -1.5)
 
 
-def test_changing_a_weight_in_config_changes_the_result(session: Session, scoring_host: PluginHost,
-                                                        world: World) -> None:
+def test_changing_a_weight_in_config_changes_the_result(
+    session: Session, scoring_host: PluginHost, world: World
+) -> None:
     result = by_agency(run(session, scoring_host, config=config(returned_each=5.0, weight_support=1.0)))
     # 民政: returned 1 × 5 instead of 2 → 100 − 2.5 − (2 + 5 + 3 + 1) = 86.5
     assert (result["minzheng"]["score"], result["minzheng"]["grade"]) == (86.5, "良好")
@@ -113,8 +126,9 @@ def test_period_and_as_of(session: Session, scoring_host: PluginHost, world: Wor
         run(session, scoring_host, period="2026-Q5")
 
 
-def test_department_users_see_only_their_own_agency(session: Session, scoring_host: PluginHost,
-                                                    world: World) -> None:
+def test_department_users_see_only_their_own_agency(
+    session: Session, scoring_host: PluginHost, world: World
+) -> None:
     result = run(session, scoring_host, actor=MZ)
     assert [d["agency"] for d in result["departments"]] == ["minzheng"]
     assert result["departments"][0]["rank"] == 2 and result["departments_total"] == 5
@@ -125,8 +139,9 @@ def test_department_users_see_only_their_own_agency(session: Session, scoring_ho
         assessment.freeze(session, actor=MZ, host=scoring_host, period="2026-H1", config=config())
 
 
-def test_another_scheme_plugs_in_through_the_same_hook(session: Session, scoring_host: PluginHost,
-                                                       world: World) -> None:
+def test_another_scheme_plugs_in_through_the_same_hook(
+    session: Session, scoring_host: PluginHost, world: World
+) -> None:
     scoring_host.register(yunnan, "scoring_yunnan")
     result = run(session, scoring_host, scheme="yunnan")
     assert result["scheme"] == "yunnan" and result["scheme_title"] == "云南省考核办法（示例）"
@@ -141,7 +156,8 @@ def test_another_scheme_plugs_in_through_the_same_hook(session: Session, scoring
 
 
 def test_a_broken_scheme_plugin_is_reported_and_the_default_still_runs(
-        session: Session, scoring_host: PluginHost, world: World) -> None:
+    session: Session, scoring_host: PluginHost, world: World
+) -> None:
     scoring_host.register(broken_register, "scoring_broken_register")
     scoring_host.register(broken_compute, "scoring_broken_compute")
     result = run(session, scoring_host)
@@ -153,30 +169,43 @@ def test_a_broken_scheme_plugin_is_reported_and_the_default_still_runs(
         run(session, scoring_host, scheme="broken")
 
 
-def test_a_frozen_result_does_not_move_when_a_report_changes(session: Session, scoring_host: PluginHost,
-                                                            world: World) -> None:
+def test_a_frozen_result_does_not_move_when_a_report_changes(
+    session: Session, scoring_host: PluginHost, world: World
+) -> None:
     s = world.s
-    frozen_id, frozen = assessment.freeze(session, actor=COORD, host=scoring_host, period="2026-H1",
-                                          config=config())
+    frozen_id, frozen = assessment.freeze(
+        session, actor=COORD, host=scoring_host, period="2026-H1", config=config()
+    )
     session.commit()
     event = session.query(AuditEvent).filter_by(action="assessment.freeze").one()
     assert event.after["sha256"] == frozen["frozen"]["sha256"] and event.entity_id == str(frozen_id)
     # 民政 corrects the returned Q1 report: live, m2 is no longer red → 89.5 + 3 = 92.5 (优秀)
-    submit_report(session, actor=MZ, host=scoring_host, responsibility_id=s.r_mz.id, milestone_id=s.m2.id,
-                  text="更正：补充台账人数", **at("2026-04-01"))
+    submit_report(
+        session,
+        actor=MZ,
+        host=scoring_host,
+        responsibility_id=s.r_mz.id,
+        milestone_id=s.m2.id,
+        text="更正：补充台账人数",
+        **at("2026-04-01"),
+    )
     session.commit()
     live = by_agency(run(session, scoring_host))["minzheng"]
     assert (live["score"], live["grade"]) == (92.5, "优秀")
     shown = assessment.show(session, actor=COORD, assessment_id=frozen_id)
     assert by_agency(shown)["minzheng"]["score"] == 89.5
-    assert {k: v for k, v in shown.items() if k != "frozen"} == {k: v for k, v in frozen.items() if k != "frozen"}
+    assert {k: v for k, v in shown.items() if k != "frozen"} == {
+        k: v for k, v in frozen.items() if k != "frozen"
+    }
     assert shown["frozen"]["sha256"] == frozen["frozen"]["sha256"]
-    assert [d["agency"] for d in assessment.show(session, actor=MZ, assessment_id=frozen_id)["departments"]] == [
-        "minzheng"]
+    assert [
+        d["agency"] for d in assessment.show(session, actor=MZ, assessment_id=frozen_id)["departments"]
+    ] == ["minzheng"]
     assert [r["id"] for r in assessment.list_frozen(session)] == [frozen_id]
     # editing the stored result behind duban's back is caught
-    session.execute(update(Assessment).where(Assessment.id == frozen_id)
-                    .values(result=Assessment.result + " "))
+    session.execute(
+        update(Assessment).where(Assessment.id == frozen_id).values(result=Assessment.result + " ")
+    )
     session.commit()
     with pytest.raises(TamperedError, match="哈希不符"):
         assessment.show(session, actor=COORD, assessment_id=frozen_id)

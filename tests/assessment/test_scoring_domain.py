@@ -11,15 +11,18 @@ from duban.domain.scoring import Period, Term, cap_deductions, grade, rank
 GRADES = {"excellent": 90.0, "good": 80.0, "pass": 60.0}
 
 
-@pytest.mark.parametrize(("text", "start", "end"), [
-    ("2025", "2025-01-01", "2025-12-31"),
-    ("2025-H1", "2025-01-01", "2025-06-30"),
-    ("2025-h2", "2025-07-01", "2025-12-31"),
-    ("2025-Q1", "2025-01-01", "2025-03-31"),
-    ("2024-Q1", "2024-01-01", "2024-03-31"),
-    ("2025-Q3", "2025-07-01", "2025-09-30"),
-    ("2025-Q4", "2025-10-01", "2025-12-31"),
-])
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("2025", "2025-01-01", "2025-12-31"),
+        ("2025-H1", "2025-01-01", "2025-06-30"),
+        ("2025-h2", "2025-07-01", "2025-12-31"),
+        ("2025-Q1", "2025-01-01", "2025-03-31"),
+        ("2024-Q1", "2024-01-01", "2024-03-31"),
+        ("2025-Q3", "2025-07-01", "2025-09-30"),
+        ("2025-Q4", "2025-10-01", "2025-12-31"),
+    ],
+)
 def test_periods(text: str, start: str, end: str) -> None:
     p = Period.parse(text)
     assert (p.start, p.end) == (dt.date.fromisoformat(start), dt.date.fromisoformat(end))
@@ -31,8 +34,19 @@ def test_bad_periods_say_what_was_expected(text: str) -> None:
         Period.parse(text)
 
 
-@pytest.mark.parametrize(("score", "name"), [(100, "优秀"), (90, "优秀"), (89.99, "良好"), (80, "良好"),
-                                             (79.99, "合格"), (60, "合格"), (59.99, "不合格"), (0, "不合格")])
+@pytest.mark.parametrize(
+    ("score", "name"),
+    [
+        (100, "优秀"),
+        (90, "优秀"),
+        (89.99, "良好"),
+        (80, "良好"),
+        (79.99, "合格"),
+        (60, "合格"),
+        (59.99, "不合格"),
+        (0, "不合格"),
+    ],
+)
 def test_grade_thresholds(score: float, name: str) -> None:
     assert grade(score, GRADES) == name
 

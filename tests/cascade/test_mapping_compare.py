@@ -34,7 +34,9 @@ def test_propose_confirm_correct_and_list(session: Session, seeded: dict[str, in
     n13, n14 = _task(session, seeded["001"], "十三"), _task(session, seeded["001"], "十四")
     links = confirm_links(session, actor=SYSTEM, child_task_id=thirteen.id, parent_task_ids=[n13.id, n14.id])
     session.commit()
-    assert {link.parent_task_id for link in links} == {n13.id, n14.id} and all(link.confirmed for link in links)
+    assert {link.parent_task_id for link in links} == {n13.id, n14.id} and all(
+        link.confirmed for link in links
+    )
     added = next(link for link in links if link.parent_task_id == n14.id)
     assert 0 < added.confidence < 0.5  # the matcher's score, kept for the record
 
@@ -46,7 +48,9 @@ def test_propose_confirm_correct_and_list(session: Session, seeded: dict[str, in
 
     listing = list_links(session, child=YUNNAN)
     row = next(t for t in listing["tasks"] if t["number"] == "十三")
-    assert [p["number"] for p in row["parents"]] == ["十三", "十四"] and all(p["confirmed"] for p in row["parents"])
+    assert [p["number"] for p in row["parents"]] == ["十三", "十四"] and all(
+        p["confirmed"] for p in row["parents"]
+    )
 
     assert accept_proposals(session, actor=SYSTEM, child=YUNNAN, min_confidence=0.9) > 0
     session.commit()
@@ -54,7 +58,9 @@ def test_propose_confirm_correct_and_list(session: Session, seeded: dict[str, in
     assert {"tasklink.propose", "tasklink.confirm", "tasklink.accept"} <= set(actions)
 
 
-def test_confirm_without_parents_takes_the_proposal_and_refusals(session: Session, seeded: dict[str, int]) -> None:
+def test_confirm_without_parents_takes_the_proposal_and_refusals(
+    session: Session, seeded: dict[str, int]
+) -> None:
     child = _task(session, seeded["002"], "二十")  # 三.二十 → national 一
     with pytest.raises(ValidationError, match="没有映射建议"):
         confirm_links(session, actor=SYSTEM, child_task_id=child.id)

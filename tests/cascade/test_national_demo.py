@@ -24,16 +24,21 @@ TODAY = dt.date(2026, 3, 16)
 def test_one_province_cascaded_with_history(tmp_path: Path, host: PluginHost) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'n.db'}")
     ticks: list[int] = []
-    summary = build_national(engine, host=host, today=TODAY, years=2, provinces=["640000"], login="me",
-                             progress=ticks.append)
+    summary = build_national(
+        engine, host=host, today=TODAY, years=2, provinces=["640000"], login="me", progress=ticks.append
+    )
     assert summary.provinces == 1 and summary.jurisdictions == 1 + 5 + 22
     assert sum(ticks) == summary.responsibilities + summary.milestones + summary.reports
     with session_factory(engine)() as session:
         policy = session.scalars(select(Policy).where(Policy.jurisdiction_code == "640000")).one()
         assert policy.doc_number.startswith("宁民发") and policy.implements_id is not None
         assert session.scalar(select(func.count()).select_from(TaskLink).where(TaskLink.confirmed)) == 23
-        assert session.scalar(select(func.count()).select_from(Responsibility).join(Task)
-                              .where(Task.policy_id == policy.id)) == summary.responsibilities
+        assert (
+            session.scalar(
+                select(func.count()).select_from(Responsibility).join(Task).where(Task.policy_id == policy.id)
+            )
+            == summary.responsibilities
+        )
         assert session.scalar(select(func.count()).select_from(Milestone)) == summary.milestones
         assert session.scalar(select(func.count()).select_from(Report)) == summary.reports
         assert 0.05 < summary.late / summary.reports < 0.4 and summary.returned > 0
@@ -41,8 +46,9 @@ def test_one_province_cascaded_with_history(tmp_path: Path, host: PluginHost) ->
         assert "ix_milestone_open_due" in names  # rebuilt after the bulk load
         assert overdue(session, as_of=TODAY, limit=10)
         # the keys are the ones the scheduler gives: generating again creates nothing
-        again = generate_milestones(session, actor=SYSTEM, until=dt.date(2026, 12, 31), today=TODAY,
-                                    policy_id=policy.id)
+        again = generate_milestones(
+            session, actor=SYSTEM, until=dt.date(2026, 12, 31), today=TODAY, policy_id=policy.id
+        )
         assert again.created == 0 and again.existing == summary.milestones
         task = session.scalars(select(Task).where(Task.policy_id == policy.id, Task.number == "五")).one()
         rows = rollup(session, task.id, TODAY)

@@ -21,7 +21,9 @@ def _tasks(host: PluginHost, seed: str) -> list[MatchTask]:
     out = []
     for i, t in enumerate(parsed.tasks, start=1):
         ident = f"{t.section}.{t.number}" if t.section else t.number
-        out.append(MatchTask(ident, ident, t.text, frozenset(r.agency or r.name for r in t.responsibilities), i))
+        out.append(
+            MatchTask(ident, ident, t.text, frozenset(r.agency or r.name for r in t.responsibilities), i)
+        )
     return out
 
 
@@ -70,9 +72,19 @@ def test_a_merge_proposes_both_parents_and_reordering_does_not_matter(host: Plug
 
 
 def test_an_unrelated_task_gets_no_parent() -> None:
-    parents = [MatchTask(1, "一", "加大职业技能培训力度，培养农村留守妇女中的技术能手", frozenset({"renshe"}), 1),
-               MatchTask(2, "二", "为适龄农村留守妇女免费进行“两癌”筛查", frozenset({"weijian"}), 2)]
-    child = [MatchTask(9, "一", "将关爱服务工作纳入我省妇女和儿童发展规划，定期调度工作情况", frozenset({"fuergongwei"}), 1)]
+    parents = [
+        MatchTask(1, "一", "加大职业技能培训力度，培养农村留守妇女中的技术能手", frozenset({"renshe"}), 1),
+        MatchTask(2, "二", "为适龄农村留守妇女免费进行“两癌”筛查", frozenset({"weijian"}), 2),
+    ]
+    child = [
+        MatchTask(
+            9,
+            "一",
+            "将关爱服务工作纳入我省妇女和儿童发展规划，定期调度工作情况",
+            frozenset({"fuergongwei"}),
+            1,
+        )
+    ]
     [proposal] = propose(child, parents)
     assert proposal.parents == () and proposal.candidates
 

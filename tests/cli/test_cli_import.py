@@ -25,7 +25,9 @@ def run(db_url: str, *args: str) -> tuple[int, str, str]:
 def counts(db_url: str) -> tuple[int, int, int, int]:
     engine = make_engine(db_url)
     with session_factory(engine)() as s:
-        out = tuple(s.scalar(select(func.count()).select_from(m)) for m in (Policy, Task, Responsibility, AuditEvent))
+        out = tuple(
+            s.scalar(select(func.count()).select_from(m)) for m in (Policy, Task, Responsibility, AuditEvent)
+        )
     engine.dispose()
     return out  # type: ignore[return-value]
 
@@ -35,8 +37,16 @@ def test_json_output_has_exactly_the_documented_shape(db_url: str) -> None:
     assert code == 0, err
     data = json.loads(out)
     assert set(data) == {"policy", "tasks", "warnings"}
-    assert set(data["policy"]) == {"doc_number", "title", "issuers", "jurisdiction", "level", "issued", "status",
-                                   "implements"}
+    assert set(data["policy"]) == {
+        "doc_number",
+        "title",
+        "issuers",
+        "jurisdiction",
+        "level",
+        "issued",
+        "status",
+        "implements",
+    }
     assert data["policy"]["doc_number"] == "民发〔2019〕86号" and data["policy"]["jurisdiction"] == "全国"
     assert len(data["tasks"]) == 23
     task = data["tasks"][22]
@@ -60,9 +70,13 @@ def test_import_twice_changes_nothing_and_listings(db_url: str) -> None:
     code, out, _ = run(db_url, "policies", "--json")
     policies = {p["doc_number"]: p for p in json.loads(out)}
     assert policies["云民发〔2020〕8号"]["implements"] == "民发〔2019〕86号"
-    assert policies["云民发〔2020〕8号"]["jurisdiction"] == "530000" and policies["云民发〔2020〕8号"]["tasks"] == 22
-    code, out, _ = run(db_url, "tasks", "--policy", "云民发〔2020〕8号", "--agency", "renshe", "--role", "lead",
-                       "--json")
+    assert (
+        policies["云民发〔2020〕8号"]["jurisdiction"] == "530000"
+        and policies["云民发〔2020〕8号"]["tasks"] == 22
+    )
+    code, out, _ = run(
+        db_url, "tasks", "--policy", "云民发〔2020〕8号", "--agency", "renshe", "--role", "lead", "--json"
+    )
     page = json.loads(out)
     assert page["total"] >= 1 and all("renshe" in t["lead"] for t in page["tasks"])
     code, out, _ = run(db_url, "tasks", "--limit", "5", "--offset", "20", "--json")
@@ -74,8 +88,11 @@ def test_changed_version_needs_replace_and_keeps_history(db_url: str, tmp_path: 
     run(db_url, "import", str(NATIONAL))
     before = counts(db_url)
     text = NATIONAL.read_text(encoding="utf-8")
-    changed = text.replace("（民政部、国务院妇儿工委办公室、全国妇联按照职责分工负责）",
-                           "（民政部牵头，国务院妇儿工委办公室、全国妇联按照职责分工负责）", 1)
+    changed = text.replace(
+        "（民政部、国务院妇儿工委办公室、全国妇联按照职责分工负责）",
+        "（民政部牵头，国务院妇儿工委办公室、全国妇联按照职责分工负责）",
+        1,
+    )
     assert changed != text
     new_file = tmp_path / "民发2019-86-修订.txt"
     new_file.write_text(changed, encoding="utf-8")
@@ -107,8 +124,10 @@ def test_unreadable_file_names_file_and_line_and_writes_nothing(db_url: str, tmp
 
 def test_strict_refuses_unknown_department(db_url: str, tmp_path: Path) -> None:
     doc = tmp_path / "教育.txt"
-    doc.write_text("关于某事的通知\n任务分工\n一、开展家庭教育指导服务。（省教育厅牵头，省妇联按照职责分工负责）\n",
-                   encoding="utf-8")
+    doc.write_text(
+        "关于某事的通知\n任务分工\n一、开展家庭教育指导服务。（省教育厅牵头，省妇联按照职责分工负责）\n",
+        encoding="utf-8",
+    )
     code, out, err = run(db_url, "import", str(doc), "--json", "--dry-run")
     assert code == 0, err
     parties = json.loads(out)["tasks"][0]["responsibilities"]

@@ -22,17 +22,40 @@ def test_plugin_new_creates_the_package(tmp_path: Path) -> None:
     assert code == 0, err
     target = tmp_path / "duban-plugin-jiaoyu"
     assert f"已创建部门插件：{target}" in out and "duban plugins" in out and "pip install -e ." in out
-    for name in ("pyproject.toml", "README.md", "duban_jiaoyu/__init__.py", "duban_jiaoyu/checks.py",
-                 "duban_jiaoyu/plugin.toml", "tests/test_plugin.py"):
+    for name in (
+        "pyproject.toml",
+        "README.md",
+        "duban_jiaoyu/__init__.py",
+        "duban_jiaoyu/checks.py",
+        "duban_jiaoyu/plugin.toml",
+        "tests/test_plugin.py",
+    ):
         assert (target / name).is_file(), name
         assert name in out
     names = load_plugin_toml(target / "duban_jiaoyu" / "plugin.toml").agency.names
-    assert dict(names) == {"national": "教育部", "province": "省教育厅", "prefecture": "市教育局", "county": "县教育局"}
+    assert dict(names) == {
+        "national": "教育部",
+        "province": "省教育厅",
+        "prefecture": "市教育局",
+        "county": "县教育局",
+    }
 
 
 def test_level_names_can_be_given(tmp_path: Path) -> None:
-    code, out, _ = run("plugin", "new", "jiaoyu", "--name", "教育", "--dir", str(tmp_path), "--json",
-                       "--prefecture", "市（州）教育局", "--county", "县（市、区）教育局")
+    code, out, _ = run(
+        "plugin",
+        "new",
+        "jiaoyu",
+        "--name",
+        "教育",
+        "--dir",
+        str(tmp_path),
+        "--json",
+        "--prefecture",
+        "市（州）教育局",
+        "--county",
+        "县（市、区）教育局",
+    )
     assert code == 0
     result = json.loads(out)
     assert result["key"] == "jiaoyu" and "duban_jiaoyu/plugin.toml" in result["files"]

@@ -45,7 +45,11 @@ def test_calendar_2026_02_shows_tiaoxiu(db_url: str) -> None:
         assert month[makeup]["working"] is True and month[makeup]["kind"] == "makeup"
         assert "春节" in month[makeup]["name"]
     for off in ("2026-02-17", "2026-02-18", "2026-02-19"):
-        assert month[off]["working"] is False and month[off]["kind"] == "holiday" and month[off]["name"] == "春节"
+        assert (
+            month[off]["working"] is False
+            and month[off]["kind"] == "holiday"
+            and month[off]["name"] == "春节"
+        )
     assert month["2026-02-21"]["kind"] == "weekend"
     assert err == ""  # 2026 is covered: no warning
     code, out, _ = run("--db", db_url, "calendar", "show", "2026-02")
@@ -72,8 +76,10 @@ def test_year_without_tiaoxiu_warns_and_import_fixes_it(db_url: str, tmp_path: P
 def test_bad_calendar_file_names_file_and_key_and_changes_nothing(db_url: str, tmp_path: Path) -> None:
     before, _ = days(db_url, "2027-02")
     path = tmp_path / "放假安排.toml"
-    path.write_text(CALENDAR_2027.replace('name = "春节调休上班"\n', 'name = "春节调休上班"\nday = 2027-02-21\n'),
-                    encoding="utf-8")
+    path.write_text(
+        CALENDAR_2027.replace('name = "春节调休上班"\n', 'name = "春节调休上班"\nday = 2027-02-21\n'),
+        encoding="utf-8",
+    )
     code, _out, err = run("--db", db_url, "calendar", "import", str(path))
     assert code == 4
     assert err.startswith("错误：") and str(path) in err and "“day”" in err and "Traceback" not in err
@@ -118,8 +124,18 @@ def test_schedule_and_milestone_commands(db_url: str) -> None:
     second = json.loads(out)
     assert second["created"] == 0 and second["existing"] == first["created"]
 
-    code, out, _ = run("--db", db_url, "milestones", "--policy", "吉民发〔2020〕28号", "--due-before", "2026-02-28",
-                       "--limit", "5000", "--json")
+    code, out, _ = run(
+        "--db",
+        db_url,
+        "milestones",
+        "--policy",
+        "吉民发〔2020〕28号",
+        "--due-before",
+        "2026-02-28",
+        "--limit",
+        "5000",
+        "--json",
+    )
     assert code == 0
     page = json.loads(out)
     spring = [m for m in page["milestones"] if m["task"] == task and m["period"] == "2026-春节-7"]

@@ -40,8 +40,19 @@ def test_report_permissions_review_and_status(world) -> None:
     assert code == 0, err
     code, _out, err = run(world, "--as", "fl", "report", "submit", str(s.r_mz.id), "--text", "越权")
     assert code == 8 and "不能为 minzheng" in err
-    code, out, err = run(world, "--as", "mz", "report", "submit", str(s.r_mz.id), "--milestone", str(s.m1.id),
-                         "--text", "已完成摸底排查", "--json")
+    code, out, err = run(
+        world,
+        "--as",
+        "mz",
+        "report",
+        "submit",
+        str(s.r_mz.id),
+        "--milestone",
+        str(s.m1.id),
+        "--text",
+        "已完成摸底排查",
+        "--json",
+    )
     assert code == 0, err
     report_id = json.loads(out)["report"]
     code, out, _ = run(world, "report", "list", "--json")
@@ -80,11 +91,35 @@ def test_as_is_only_for_coordinators(world, tmp_path: Path) -> None:
 
 def test_extension_flow_and_refusal_after_due(world) -> None:
     s = world[2]
-    code, out, err = run(world, "--as", "mz", "extend", "request", str(s.m5.id), "--to", "2099-12-31",
-                         "--reason", "数据未齐", "--progress", "过半")
+    code, out, err = run(
+        world,
+        "--as",
+        "mz",
+        "extend",
+        "request",
+        str(s.m5.id),
+        "--to",
+        "2099-12-31",
+        "--reason",
+        "数据未齐",
+        "--progress",
+        "过半",
+    )
     assert code == 8  # m5 belongs to gongan
-    code, out, err = run(world, "--as", "mz", "extend", "request", str(s.m1.id), "--to", "2026-03-31",
-                         "--reason", "数据未齐", "--progress", "过半")
+    code, out, err = run(
+        world,
+        "--as",
+        "mz",
+        "extend",
+        "request",
+        str(s.m1.id),
+        "--to",
+        "2026-03-31",
+        "--reason",
+        "数据未齐",
+        "--progress",
+        "过半",
+    )
     assert code == 9 and "逾期后不能申请延期" in err  # today is long after 2026-01-30
 
 
@@ -100,15 +135,19 @@ def test_audit_verify_through_cli(world) -> None:
         conn.execute(update(AuditEvent).where(AuditEvent.seq == 2).values(action="user.remove"))
     engine.dispose()
     code, out, _ = run(world, "audit", "verify", "--json")
-    assert code == 12 and json.loads(out)[0] == {"seq": 2, "kind": "edited",
-                                                  "message": "第 2 条事件的内容与其哈希不符：已被修改"}
+    assert code == 12 and json.loads(out)[0] == {
+        "seq": 2,
+        "kind": "edited",
+        "message": "第 2 条事件的内容与其哈希不符：已被修改",
+    }
 
 
 def test_excel_round_trip_one_bad_cell_changes_nothing(world, tmp_path: Path) -> None:
     s = world[2]
     book = tmp_path / "民政报送.xlsx"
-    code, out, err = run(world, "report", "template", "--agency", "minzheng", "-o", str(book),
-                         "--as-of", "2026-01-15")
+    code, out, err = run(
+        world, "report", "template", "--agency", "minzheng", "-o", str(book), "--as-of", "2026-01-15"
+    )
     assert code == 0, err
     wb = load_workbook(book)
     ws = wb["报送"]
@@ -166,5 +205,7 @@ def test_department_user_sees_only_their_own_status(world) -> None:
     data = json.loads(out)
     assert {d["agency"] for d in data["departments"]} == {"fulian"}
     assert {i["agency"] for i in data["items"]} == {"fulian"}
-    code, out, _ = run(world, "--as", "fl", "overdue", "--as-of", "2026-02-02", "--agency", "minzheng", "--json")
+    code, out, _ = run(
+        world, "--as", "fl", "overdue", "--as-of", "2026-02-02", "--agency", "minzheng", "--json"
+    )
     assert {r["agency"] for r in json.loads(out)} == {"fulian"}

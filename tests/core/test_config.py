@@ -42,11 +42,11 @@ def test_user_file_overrides_one_key(tmp_path: Path) -> None:
     ("content", "fragment"),
     [
         ("[general]\nwarnings_days = 3\n", "未知的配置项 general.warnings_days"),
-        ("[general]\nwarning_days = \"五\"\n", "general.warning_days 类型错误"),
+        ('[general]\nwarning_days = "五"\n', "general.warning_days 类型错误"),
         ("[nonsense]\nx = 1\n", "未知的配置项 nonsense"),
         ("general = 1\n", "general 应为表"),
-        ("[[notify.routes]]\nurl = \"mailto://a@b.cn\"\n", "notify.routes[1] 缺少 tags"),
-        ("[[notify.routes]]\nurl = \"mailto://a@b.cn\"\ntags = []\ncolour = 1\n", "notify.routes[1].colour"),
+        ('[[notify.routes]]\nurl = "mailto://a@b.cn"\n', "notify.routes[1] 缺少 tags"),
+        ('[[notify.routes]]\nurl = "mailto://a@b.cn"\ntags = []\ncolour = 1\n', "notify.routes[1].colour"),
         ("[general\n", "不是有效的 TOML"),
     ],
 )

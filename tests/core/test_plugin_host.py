@@ -13,7 +13,9 @@ from duban.hookspecs import AgencySpec, hookimpl
 from duban.plugin_host import PluginHost
 
 
-def _install_fake_distribution(root: Path, name: str, entry_points: dict[str, str], modules: dict[str, str]) -> None:
+def _install_fake_distribution(
+    root: Path, name: str, entry_points: dict[str, str], modules: dict[str, str]
+) -> None:
     """A real (unpacked) distribution on sys.path: dist-info with entry_points.txt, and its modules."""
     info = root / f"{name}-1.2.3.dist-info"
     info.mkdir(parents=True)
@@ -30,8 +32,12 @@ def third_party(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     _install_fake_distribution(
         root,
         "duban_thirdparty_demo",
-        {"jiaoyu": "duban_jiaoyu", "broken_import": "duban_broken_import", "broken_hook": "duban_broken_hook",
-         "broken_check": "duban_broken_check"},
+        {
+            "jiaoyu": "duban_jiaoyu",
+            "broken_import": "duban_broken_import",
+            "broken_hook": "duban_broken_hook",
+            "broken_check": "duban_broken_check",
+        },
         {
             "duban_jiaoyu": """
                 from duban.hookspecs import AgencySpec, hookimpl
@@ -73,7 +79,9 @@ def test_broken_plugins_are_named_and_others_still_answer(third_party: Path) -> 
     assert rows["jiaoyu"]["hooks"] == ["duban_register_agencies"]
     assert rows["broken_import"]["errors"][0]["stage"] == "load"
     assert "插件导入失败" in rows["broken_import"]["errors"][0]["error"]
-    assert rows["broken_hook"]["errors"] == [{"stage": "duban_register_agencies", "error": "ValueError: boom"}]
+    assert rows["broken_hook"]["errors"] == [
+        {"stage": "duban_register_agencies", "error": "ValueError: boom"}
+    ]
     assert rows["minzheng"]["builtin"] is True and rows["minzheng"]["errors"] == []
 
 
@@ -121,7 +129,9 @@ def test_duban_plugins_names_a_plugin_whose_check_raises(third_party: Path) -> N
     result = CliRunner().invoke(cli, ["plugins", "--json"], catch_exceptions=False)
     assert result.exit_code == 0
     rows = {r["name"]: r for r in json.loads(result.stdout)}
-    assert rows["broken_check"]["errors"] == [{"stage": "duban_check_report", "error": "KeyError: 'indicator'"}]
+    assert rows["broken_check"]["errors"] == [
+        {"stage": "duban_check_report", "error": "KeyError: 'indicator'"}
+    ]
     assert rows["minzheng"]["errors"] == []
     text = CliRunner().invoke(cli, ["plugins"]).stdout
     assert "broken_check" in text and "其余插件照常工作" in text

@@ -19,8 +19,21 @@ from duban.hookspecs import AgencySpec, Succession
 from duban.plugin import load_department
 
 SEEDS = Path(__file__).resolve().parents[1] / "fixtures" / "seeds"
-KEYS = ("minzheng", "gongan", "sifa", "caizheng", "renshe", "nongye", "wenlv", "weijian", "tiyu", "fupin",
-        "fuergongwei", "fulian", "canlian")
+KEYS = (
+    "minzheng",
+    "gongan",
+    "sifa",
+    "caizheng",
+    "renshe",
+    "nongye",
+    "wenlv",
+    "weijian",
+    "tiyu",
+    "fupin",
+    "fuergongwei",
+    "fulian",
+    "canlian",
+)
 SEED_FILES = sorted(p.name for p in SEEDS.glob("*.txt"))
 _CLAUSE = re.compile(r"[（(]([^（()）]{1,300}?(?:负责|牵头)[^（()）]{0,80}?)[）)]")
 _CLAUSE_TAIL = re.compile(r"(?:按照职责分工|按照分工|按职责分工)?负责$")
@@ -78,7 +91,9 @@ def test_harvest_covers_every_agency_and_the_known_traps() -> None:
     assert len(CLAUSE_CASES) > 250
 
 
-@pytest.mark.parametrize(("seed", "name", "key"), CLAUSE_CASES, ids=[f"{s[:3]}-{n}" for s, n, _ in CLAUSE_CASES])
+@pytest.mark.parametrize(
+    ("seed", "name", "key"), CLAUSE_CASES, ids=[f"{s[:3]}-{n}" for s, n, _ in CLAUSE_CASES]
+)
 def test_clause_names_resolve_to_the_hand_checked_keys(
     registry: AgencyRegistry, seed: str, name: str, key: str
 ) -> None:
@@ -87,7 +102,7 @@ def test_clause_names_resolve_to_the_hand_checked_keys(
 
 def _between(text: str, start: str, end: str) -> str:
     i = text.index(start) + len(start)
-    return text[i:text.index(end, i)]
+    return text[i : text.index(end, i)]
 
 
 ISSUER_BLOCKS = {
@@ -131,35 +146,93 @@ def test_recipient_lists_resolve_group_by_group(registry: AgencyRegistry, seed: 
         assert [registry.resolve(n) for n in names] == list(KEYS), names
 
 
-@pytest.mark.parametrize(("name", "key"), [
-    ("云南省民政厅", "minzheng"), ("吉林省民政厅", "minzheng"), ("民政厅（局）", "minzheng"),
-    ("市（州）民政局", "minzheng"), ("县民政局", "minzheng"), ("县（市、区）民政局", "minzheng"),
-    ("县级民政部门", "minzheng"), ("各地民政部门", "minzheng"), ("各级民政部门", "minzheng"),
-    ("新疆生产建设兵团民政局", "minzheng"), ("长白山管委会民政局", "minzheng"), ("昆明市民政局", "minzheng"),
-    ("长春市朝阳区民政局", "minzheng"), ("内蒙古自治区民政厅", "minzheng"),
-    ("省卫生健康委员会", "weijian"), ("省卫生健康委", "weijian"), ("国家卫生健康委", "weijian"),
-    ("卫生健康局", "weijian"), ("卫生健康", "weijian"), ("国家卫生健康委员会", "weijian"),
-    ("国务院妇工委办公室", "fuergongwei"), ("国务院妇儿工委办公室", "fuergongwei"),
-    ("省妇儿工委办公室", "fuergongwei"), ("妇儿工委办", "fuergongwei"), ("吉林省政府妇女儿童工作委员会", "fuergongwei"),
-    ("全国妇联", "fulian"), ("省妇联", "fulian"), ("吉林省妇女联合会", "fulian"), ("妇联", "fulian"),
-    ("中国残联", "canlian"), ("省残联", "canlian"), ("云南省残疾人联合会", "canlian"), ("残联", "canlian"),
-    ("国务院扶贫办", "fupin"), ("省扶贫办", "fupin"), ("云南省扶贫办公室", "fupin"), ("国家乡村振兴局", "fupin"),
-    ("人力资源社会保障部", "renshe"), ("省人力资源和社会保障厅", "renshe"), ("省人力资源社会保障厅", "renshe"),
-    ("人力资源和社会保障局", "renshe"), ("省人力\n\n资源和社会保障厅", "renshe"),
-    ("农业农村部", "nongye"), ("省农业农村厅", "nongye"), ("农业农村（农牧）厅（委、局）", "nongye"),
-    ("文化和旅游部", "wenlv"), ("省文化和旅游厅", "wenlv"), ("国家体育总局", "tiyu"), ("省体育局", "tiyu"),
-    ("公安部", "gongan"), ("省公安厅", "gongan"), ("公安", "gongan"), ("司法部", "sifa"), ("省司法厅", "sifa"),
-    ("司法行政", "sifa"), ("省司法\n厅", "sifa"), ("财政部", "caizheng"), ("省财\n\n政厅", "caizheng"),
-    ("（省民政厅）", "minzheng"), ("  省 民 政 厅 ", "minzheng"),
-])
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("云南省民政厅", "minzheng"),
+        ("吉林省民政厅", "minzheng"),
+        ("民政厅（局）", "minzheng"),
+        ("市（州）民政局", "minzheng"),
+        ("县民政局", "minzheng"),
+        ("县（市、区）民政局", "minzheng"),
+        ("县级民政部门", "minzheng"),
+        ("各地民政部门", "minzheng"),
+        ("各级民政部门", "minzheng"),
+        ("新疆生产建设兵团民政局", "minzheng"),
+        ("长白山管委会民政局", "minzheng"),
+        ("昆明市民政局", "minzheng"),
+        ("长春市朝阳区民政局", "minzheng"),
+        ("内蒙古自治区民政厅", "minzheng"),
+        ("省卫生健康委员会", "weijian"),
+        ("省卫生健康委", "weijian"),
+        ("国家卫生健康委", "weijian"),
+        ("卫生健康局", "weijian"),
+        ("卫生健康", "weijian"),
+        ("国家卫生健康委员会", "weijian"),
+        ("国务院妇工委办公室", "fuergongwei"),
+        ("国务院妇儿工委办公室", "fuergongwei"),
+        ("省妇儿工委办公室", "fuergongwei"),
+        ("妇儿工委办", "fuergongwei"),
+        ("吉林省政府妇女儿童工作委员会", "fuergongwei"),
+        ("全国妇联", "fulian"),
+        ("省妇联", "fulian"),
+        ("吉林省妇女联合会", "fulian"),
+        ("妇联", "fulian"),
+        ("中国残联", "canlian"),
+        ("省残联", "canlian"),
+        ("云南省残疾人联合会", "canlian"),
+        ("残联", "canlian"),
+        ("国务院扶贫办", "fupin"),
+        ("省扶贫办", "fupin"),
+        ("云南省扶贫办公室", "fupin"),
+        ("国家乡村振兴局", "fupin"),
+        ("人力资源社会保障部", "renshe"),
+        ("省人力资源和社会保障厅", "renshe"),
+        ("省人力资源社会保障厅", "renshe"),
+        ("人力资源和社会保障局", "renshe"),
+        ("省人力\n\n资源和社会保障厅", "renshe"),
+        ("农业农村部", "nongye"),
+        ("省农业农村厅", "nongye"),
+        ("农业农村（农牧）厅（委、局）", "nongye"),
+        ("文化和旅游部", "wenlv"),
+        ("省文化和旅游厅", "wenlv"),
+        ("国家体育总局", "tiyu"),
+        ("省体育局", "tiyu"),
+        ("公安部", "gongan"),
+        ("省公安厅", "gongan"),
+        ("公安", "gongan"),
+        ("司法部", "sifa"),
+        ("省司法厅", "sifa"),
+        ("司法行政", "sifa"),
+        ("省司法\n厅", "sifa"),
+        ("财政部", "caizheng"),
+        ("省财\n\n政厅", "caizheng"),
+        ("（省民政厅）", "minzheng"),
+        ("  省 民 政 厅 ", "minzheng"),
+    ],
+)
 def test_resolve_variants(registry: AgencyRegistry, name: str, key: str) -> None:
     assert registry.resolve(name) == key
 
 
-@pytest.mark.parametrize("name", [
-    "省教育厅", "各省级人民政府", "教育部", "村民委员会", "人民调解委员会", "乡镇（街道）党委和政府", "国务院",
-    "各部门", "", "   ", "省", "12338妇女维权服务热线", "共青团中央",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "省教育厅",
+        "各省级人民政府",
+        "教育部",
+        "村民委员会",
+        "人民调解委员会",
+        "乡镇（街道）党委和政府",
+        "国务院",
+        "各部门",
+        "",
+        "   ",
+        "省",
+        "12338妇女维权服务热线",
+        "共青团中央",
+    ],
+)
 def test_resolve_returns_none_for_other_bodies(registry: AgencyRegistry, name: str) -> None:
     assert registry.resolve(name) is None
 
@@ -184,38 +257,47 @@ def test_identity_and_levels(registry: AgencyRegistry) -> None:
         registry.name_at("minzheng", "galaxy")
 
 
-@pytest.mark.parametrize(("day", "key"), [
-    (dt.date(2020, 1, 1), "fupin"),
-    (dt.date(2022, 1, 1), "fupin"),  # renamed 国家乡村振兴局: same agency
-    (dt.date(2023, 3, 15), "fupin"),
-    (dt.date(2023, 3, 16), "nongye"),
-    (dt.date(2024, 1, 1), "nongye"),
-])
+@pytest.mark.parametrize(
+    ("day", "key"),
+    [
+        (dt.date(2020, 1, 1), "fupin"),
+        (dt.date(2022, 1, 1), "fupin"),  # renamed 国家乡村振兴局: same agency
+        (dt.date(2023, 3, 15), "fupin"),
+        (dt.date(2023, 3, 16), "nongye"),
+        (dt.date(2024, 1, 1), "nongye"),
+    ],
+)
 def test_fupin_successor(registry: AgencyRegistry, day: dt.date, key: str) -> None:
     assert registry.successor_on("fupin", day) == key
     assert registry.successor_on("minzheng", day) == "minzheng"
 
 
 def test_successions_chain_and_cycles() -> None:
-    reg = AgencyRegistry([
-        AgencySpec("a", "甲", successions=(Succession("乙局", dt.date(2020, 1, 1), "b"),)),
-        AgencySpec("b", "乙", successions=(Succession("丙局", dt.date(2021, 1, 1), "c"),)),
-        AgencySpec("c", "丙"),
-    ])
+    reg = AgencyRegistry(
+        [
+            AgencySpec("a", "甲", successions=(Succession("乙局", dt.date(2020, 1, 1), "b"),)),
+            AgencySpec("b", "乙", successions=(Succession("丙局", dt.date(2021, 1, 1), "c"),)),
+            AgencySpec("c", "丙"),
+        ]
+    )
     assert reg.successor_on("a", dt.date(2019, 6, 1)) == "a"
     assert reg.successor_on("a", dt.date(2020, 6, 1)) == "b"
     assert reg.successor_on("a", dt.date(2021, 6, 1)) == "c"
-    cyclic = AgencyRegistry([
-        AgencySpec("a", "甲", successions=(Succession("乙", dt.date(2020, 1, 1), "b"),)),
-        AgencySpec("b", "乙", successions=(Succession("甲", dt.date(2020, 1, 1), "a"),)),
-    ])
+    cyclic = AgencyRegistry(
+        [
+            AgencySpec("a", "甲", successions=(Succession("乙", dt.date(2020, 1, 1), "b"),)),
+            AgencySpec("b", "乙", successions=(Succession("甲", dt.date(2020, 1, 1), "a"),)),
+        ]
+    )
     with pytest.raises(ValueError):
         cyclic.successor_on("a", dt.date(2021, 1, 1))
 
 
 def test_conflicting_names_are_refused() -> None:
     with pytest.raises(ValueError):
-        AgencyRegistry([AgencySpec("a", "甲", aliases=("同名局",)), AgencySpec("b", "乙", aliases=("同名局",))])
+        AgencyRegistry(
+            [AgencySpec("a", "甲", aliases=("同名局",)), AgencySpec("b", "乙", aliases=("同名局",))]
+        )
     with pytest.raises(ValueError):
         AgencyRegistry([AgencySpec("a", "甲"), AgencySpec("a", "乙")])
 

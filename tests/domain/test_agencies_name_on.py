@@ -42,13 +42,29 @@ def test_agencies_without_renames_keep_their_names(registry: AgencyRegistry) -> 
 
 
 def test_a_ministry_rename_takes_each_level_ending() -> None:
-    reg = AgencyRegistry([AgencySpec(
-        "shiwu", "事务", names={"national": "民生事务部", "province": "省民生事务厅", "county": "县（市、区）民生事务局"},
-        successions=(Succession("国家社会事务部", dt.date(2030, 1, 1)), Succession("社会服务部", dt.date(2035, 7, 1))),
-    )])
+    reg = AgencyRegistry(
+        [
+            AgencySpec(
+                "shiwu",
+                "事务",
+                names={
+                    "national": "民生事务部",
+                    "province": "省民生事务厅",
+                    "county": "县（市、区）民生事务局",
+                },
+                successions=(
+                    Succession("国家社会事务部", dt.date(2030, 1, 1)),
+                    Succession("社会服务部", dt.date(2035, 7, 1)),
+                ),
+            )
+        ]
+    )
     day = dt.date(2031, 1, 1)
     assert [reg.name_on("shiwu", lvl, day) for lvl in ("national", "province", "county")] == [
-        "国家社会事务部", "省社会事务厅", "县（市、区）社会事务局"]
+        "国家社会事务部",
+        "省社会事务厅",
+        "县（市、区）社会事务局",
+    ]
     assert reg.name_on("shiwu", "province", dt.date(2035, 7, 1)) == "省社会服务厅"
     assert reg.name_on("shiwu", "prefecture", day) == "事务"  # a level the plugin did not name
 

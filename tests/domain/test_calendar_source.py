@@ -122,26 +122,38 @@ def test_parse_and_apply_a_calendar_file(tmp_path):
 
 
 def test_a_workday_name_is_optional_and_dates_may_be_strings():
-    schedule = parse_calendar_text('year = 2027\n[[holiday]]\nname = "春节"\nfrom = "2027-02-05"\n'
-                                   '[[workday]]\ndate = "2027-02-14"\n')
+    schedule = parse_calendar_text(
+        'year = 2027\n[[holiday]]\nname = "春节"\nfrom = "2027-02-05"\n[[workday]]\ndate = "2027-02-14"\n'
+    )
     assert schedule.workdays[0].name == "调休上班"
 
 
-@pytest.mark.parametrize(("text", "line", "words"), [
-    ('[[holiday]]\nname = "春节"\nfrom = 2027-02-05\n', None, "year"),
-    ('year = 2027\nmonth = 2\n[[holiday]]\nname = "春节"\nfrom = 2027-02-05\n', 2, "month"),
-    ('year = 2027\n[[holiday]]\nname = "春节"\nfrom = 2027-02-05\nuntil = 2027-02-13\n', 5, "until"),
-    ('year = 2027\n[[holiday]]\nname = "春节"\n', 2, "from"),
-    ('year = 2027\n[[holiday]]\nname = "春节"\nfrom = 2027-02-30x\n', 4, "TOML"),
-    ('year = 2027\n[[holiday]]\nname = "春节"\nfrom = "2027-02-30"\n', 4, "from"),
-    ('year = 2027\n[[holiday]]\nname = "春节"\nfrom = 2026-02-05\n', 4, "from"),
-    ('year = 2027\n[[holiday]]\nname = "春节"\nfrom = 2027-02-13\nto = 2027-02-05\n', 5, "to"),
-    ('year = 2027\n[[holiday]]\nfrom = 2027-02-05\n', 2, "name"),
-    ('year = 2027\n', None, "[[holiday]]"),
-    ('year = 2027\n[[holiday]]\nname = "春节"\nfrom = 2027-02-05\n\n[[workday]]\ndate = 2027-02-15\n', 7, "周六"),
-    ('year = 2027\n[[holiday]]\nname = "春节"\nfrom = 2027-02-05\nto = 2027-02-13\n'
-     '[[workday]]\ndate = 2027-02-06\n', 7, "放假"),
-])
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        ('[[holiday]]\nname = "春节"\nfrom = 2027-02-05\n', None, "year"),
+        ('year = 2027\nmonth = 2\n[[holiday]]\nname = "春节"\nfrom = 2027-02-05\n', 2, "month"),
+        ('year = 2027\n[[holiday]]\nname = "春节"\nfrom = 2027-02-05\nuntil = 2027-02-13\n', 5, "until"),
+        ('year = 2027\n[[holiday]]\nname = "春节"\n', 2, "from"),
+        ('year = 2027\n[[holiday]]\nname = "春节"\nfrom = 2027-02-30x\n', 4, "TOML"),
+        ('year = 2027\n[[holiday]]\nname = "春节"\nfrom = "2027-02-30"\n', 4, "from"),
+        ('year = 2027\n[[holiday]]\nname = "春节"\nfrom = 2026-02-05\n', 4, "from"),
+        ('year = 2027\n[[holiday]]\nname = "春节"\nfrom = 2027-02-13\nto = 2027-02-05\n', 5, "to"),
+        ("year = 2027\n[[holiday]]\nfrom = 2027-02-05\n", 2, "name"),
+        ("year = 2027\n", None, "[[holiday]]"),
+        (
+            'year = 2027\n[[holiday]]\nname = "春节"\nfrom = 2027-02-05\n\n[[workday]]\ndate = 2027-02-15\n',
+            7,
+            "周六",
+        ),
+        (
+            'year = 2027\n[[holiday]]\nname = "春节"\nfrom = 2027-02-05\nto = 2027-02-13\n'
+            "[[workday]]\ndate = 2027-02-06\n",
+            7,
+            "放假",
+        ),
+    ],
+)
 def test_bad_calendar_files_name_the_key_and_line(text, line, words):
     with pytest.raises(ParseError) as caught:
         parse_calendar_text(text, file="2027.toml")

@@ -27,7 +27,9 @@ GOOD = {"m.total": 120, "m.low": 30, "m.rate": 12.5, "m.done": True, "m.on": "20
 
 
 def report(values: dict, **kw) -> ReportContext:
-    return ReportContext(agency="minzheng", template="m.ledger", indicators=values, indicator_specs=SPECS, **kw)
+    return ReportContext(
+        agency="minzheng", template="m.ledger", indicators=values, indicator_specs=SPECS, **kw
+    )
 
 
 def codes(findings) -> list[str]:
@@ -39,21 +41,24 @@ def test_good_report_is_quiet() -> None:
     assert check_indicators(report({**GOOD, "m.on": dt.date(2025, 6, 30), "m.low": None})) == []
 
 
-@pytest.mark.parametrize(("change", "code", "indicator"), [
-    ({"m.total": None}, "indicator.missing", "m.total"),
-    ({"m.total": "  "}, "indicator.missing", "m.total"),
-    ({"m.done": None}, "indicator.missing", "m.done"),
-    ({"m.total": -3}, "indicator.negative", "m.total"),
-    ({"m.rate": 5.0}, "indicator.below_minimum", "m.rate"),
-    ({"m.low": 121}, "indicator.part_exceeds_whole", "m.low"),
-    ({"m.total": "一百二十"}, "indicator.type", "m.total"),
-    ({"m.total": 12.5}, "indicator.type", "m.total"),
-    ({"m.total": True}, "indicator.type", "m.total"),
-    ({"m.done": "是"}, "indicator.type", "m.done"),
-    ({"m.on": "2025-13-40"}, "indicator.type", "m.on"),
-    ({"m.note": 5}, "indicator.type", "m.note"),
-    ({"m.rate": float("nan")}, "indicator.type", "m.rate"),
-])
+@pytest.mark.parametrize(
+    ("change", "code", "indicator"),
+    [
+        ({"m.total": None}, "indicator.missing", "m.total"),
+        ({"m.total": "  "}, "indicator.missing", "m.total"),
+        ({"m.done": None}, "indicator.missing", "m.done"),
+        ({"m.total": -3}, "indicator.negative", "m.total"),
+        ({"m.rate": 5.0}, "indicator.below_minimum", "m.rate"),
+        ({"m.low": 121}, "indicator.part_exceeds_whole", "m.low"),
+        ({"m.total": "一百二十"}, "indicator.type", "m.total"),
+        ({"m.total": 12.5}, "indicator.type", "m.total"),
+        ({"m.total": True}, "indicator.type", "m.total"),
+        ({"m.done": "是"}, "indicator.type", "m.done"),
+        ({"m.on": "2025-13-40"}, "indicator.type", "m.on"),
+        ({"m.note": 5}, "indicator.type", "m.note"),
+        ({"m.rate": float("nan")}, "indicator.type", "m.rate"),
+    ],
+)
 def test_bad_indicator_is_an_error(change: dict, code: str, indicator: str) -> None:
     findings = check_indicators(report({**GOOD, **change}))
     assert codes(findings) == [code]
@@ -70,7 +75,9 @@ def test_unknown_and_expected_indicators() -> None:
     assert [(f.code, f.severity) for f in findings] == [("indicator.unknown", "warning")]
     # only the template's indicators are checked when ``expected`` is given
     assert codes(check_indicators(report({"m.done": True}), expected=["m.done"])) == []
-    assert codes(check_indicators(report({"m.done": True}), expected=["m.done", "m.total"])) == ["indicator.missing"]
+    assert codes(check_indicators(report({"m.done": True}), expected=["m.done", "m.total"])) == [
+        "indicator.missing"
+    ]
 
 
 def test_messages_name_the_indicator() -> None:
@@ -78,30 +85,47 @@ def test_messages_name_the_indicator() -> None:
     assert "其中低收入" in finding.message and "台账人数" in finding.message and "500人" in finding.message
 
 
-@pytest.mark.parametrize("text", ["联系人身份证号 110101199003077777", "电话 13912345678", "证件 11010119900307777X"])
+@pytest.mark.parametrize(
+    "text", ["联系人身份证号 110101199003077777", "电话 13912345678", "证件 11010119900307777X"]
+)
 def test_personal_data_is_refused(text: str) -> None:
     findings = check_no_personal_data(report(GOOD, text=text))
     assert codes(findings) == ["report.personal_data"] and findings[0].severity == "error"
 
 
 def test_counts_are_not_personal_data() -> None:
-    assert check_no_personal_data(report(GOOD, text="本季度更新台账120人，其中低收入30人，经费 1200000 元。")) == []
+    assert (
+        check_no_personal_data(report(GOOD, text="本季度更新台账120人，其中低收入30人，经费 1200000 元。"))
+        == []
+    )
 
 
 def test_flag() -> None:
-    assert codes(check_flag(report({"m.done": False}), "m.done", code="x.flag", message="未录入")) == ["x.flag"]
+    assert codes(check_flag(report({"m.done": False}), "m.done", code="x.flag", message="未录入")) == [
+        "x.flag"
+    ]
     assert check_flag(report({"m.done": True}), "m.done", code="x.flag", message="未录入") == []
     assert check_flag(report({}), "m.done", code="x.flag", message="未录入") == []
 
 
 def resp(role="support", as_of=dt.date(2025, 7, 15), milestones=(), last_update=None, template=None):
-    return ResponsibilityContext(agency="fulian", role=role, task_text="摸底排查", template=template,
-                                 as_of=as_of, milestones=tuple(milestones), last_update=last_update)
+    return ResponsibilityContext(
+        agency="fulian",
+        role=role,
+        task_text="摸底排查",
+        template=template,
+        as_of=as_of,
+        milestones=tuple(milestones),
+        last_update=last_update,
+    )
 
 
 def ms(due: str, reported: str | None) -> MilestoneState:
-    return MilestoneState(key=due, due_date=dt.date.fromisoformat(due),
-                          reported_on=dt.date.fromisoformat(reported) if reported else None)
+    return MilestoneState(
+        key=due,
+        due_date=dt.date.fromisoformat(due),
+        reported_on=dt.date.fromisoformat(reported) if reported else None,
+    )
 
 
 def test_stale_ledger() -> None:
@@ -114,29 +138,42 @@ def test_stale_ledger() -> None:
 
 def test_ledger_never_updated() -> None:
     due = [ms("2025-06-30", None)]
-    assert codes(check_ledger_stale(resp(milestones=due, template="m.ledger"), ledger_templates={"m.ledger"})) == [
-        "ledger.stale"]
+    assert codes(
+        check_ledger_stale(resp(milestones=due, template="m.ledger"), ledger_templates={"m.ledger"})
+    ) == ["ledger.stale"]
     # not a ledger responsibility, or nothing due yet: quiet
     assert check_ledger_stale(resp(milestones=due)) == []
-    assert check_ledger_stale(resp(milestones=[ms("2025-12-31", None)], template="m.ledger"),
-                              ledger_templates={"m.ledger"}) == []
+    assert (
+        check_ledger_stale(
+            resp(milestones=[ms("2025-12-31", None)], template="m.ledger"), ledger_templates={"m.ledger"}
+        )
+        == []
+    )
 
 
 def test_silent_supporter() -> None:
-    silent = [ms("2025-01-31", "2025-01-20"), ms("2025-03-31", None), ms("2025-06-30", None), ms("2025-09-30", None)]
+    silent = [
+        ms("2025-01-31", "2025-01-20"),
+        ms("2025-03-31", None),
+        ms("2025-06-30", None),
+        ms("2025-09-30", None),
+    ]
     findings = check_silent_supporter(resp(milestones=silent))
     assert [(f.code, f.severity) for f in findings] == [("support.silent", "warning")]
     assert "2025-03-31" in findings[0].message and "2025-06-30" in findings[0].message
 
 
-@pytest.mark.parametrize(("role", "milestones"), [
-    ("lead", [ms("2025-03-31", None), ms("2025-06-30", None)]),
-    ("joint", [ms("2025-03-31", None), ms("2025-06-30", None)]),
-    ("support", [ms("2025-03-31", None), ms("2025-06-30", "2025-06-29")]),
-    ("support", [ms("2025-03-31", "2025-04-02"), ms("2025-06-30", None)]),
-    ("support", [ms("2025-06-30", None)]),
-    ("support", [ms("2025-06-30", None), ms("2025-09-30", None)]),  # the second is not due yet
-])
+@pytest.mark.parametrize(
+    ("role", "milestones"),
+    [
+        ("lead", [ms("2025-03-31", None), ms("2025-06-30", None)]),
+        ("joint", [ms("2025-03-31", None), ms("2025-06-30", None)]),
+        ("support", [ms("2025-03-31", None), ms("2025-06-30", "2025-06-29")]),
+        ("support", [ms("2025-03-31", "2025-04-02"), ms("2025-06-30", None)]),
+        ("support", [ms("2025-06-30", None)]),
+        ("support", [ms("2025-06-30", None), ms("2025-09-30", None)]),  # the second is not due yet
+    ],
+)
 def test_silent_supporter_quiet(role: str, milestones: list[MilestoneState]) -> None:
     assert check_silent_supporter(resp(role=role, milestones=milestones)) == []
 

@@ -6,12 +6,15 @@ import pytest
 from duban.domain.lunar_dates import FESTIVAL_NAMES, canonical_festival_name, festival_date, festival_dates
 
 
-@pytest.mark.parametrize(("year", "expected"), [
-    (2020, date(2020, 1, 25)),
-    (2021, date(2021, 2, 12)),
-    (2025, date(2025, 1, 29)),
-    (2026, date(2026, 2, 17)),
-])
+@pytest.mark.parametrize(
+    ("year", "expected"),
+    [
+        (2020, date(2020, 1, 25)),
+        (2021, date(2021, 2, 12)),
+        (2025, date(2025, 1, 29)),
+        (2026, date(2026, 2, 17)),
+    ],
+)
 def test_spring_festival(year, expected):
     assert festival_date("春节", year) == expected
     assert festival_date("除夕", year) == expected.replace(day=expected.day - 1)

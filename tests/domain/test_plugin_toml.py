@@ -74,22 +74,28 @@ def test_load_from_path_names_the_file(tmp_path: Path) -> None:
         load_plugin_toml(tmp_path / "missing.toml")
 
 
-@pytest.mark.parametrize(("old", "new", "where"), [
-    ('aliases = ["扶贫办"]', 'aliases = ["扶贫办"]\ncolour = "red"', "agency.colour"),
-    ('province = "省扶贫办"', 'province = "省扶贫办"\ngalaxy = "银河扶贫办"', "agency.names.galaxy"),
-    ('title = "全部脱贫"', 'title = "全部脱贫"\nowner = "张三"', "templates[0].owner"),
-    ('unit = "人"\nrequired = true', 'unit = "人"\nrequired = "yes"', "indicators[0].required"),
-    ('unit = "人"\nrequired = true', 'unit = 7\nrequired = true', "indicators[0].unit"),
-    ('since = 2021-02-25', 'since = "2021-02-25"', "agency.successions[1].since"),
-    ('key = "fupin"\nname', 'key = 3\nname', "agency.key"),
-    ('aliases = ["扶贫办"]', 'aliases = ["扶贫办", 5]', "agency.aliases[1]"),
-    ('type = "text"', 'type = "percentage"', "indicators[2].type"),
-    ('schedule = "once 2020-12-31"', 'schedule = "每年一次"', "templates[0].schedule"),
-    ('indicators = ["fupin.total", "fupin.exited"]', 'indicators = ["fupin.total", "fupin.typo"]',
-     "templates[0].indicators[1]"),
-    ('part_of = "fupin.total"', 'part_of = "fupin.nothing"', "indicators[1].part_of"),
-    ('[agency]', 'extra = 1\n[agency]', "(顶层).extra"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "where"),
+    [
+        ('aliases = ["扶贫办"]', 'aliases = ["扶贫办"]\ncolour = "red"', "agency.colour"),
+        ('province = "省扶贫办"', 'province = "省扶贫办"\ngalaxy = "银河扶贫办"', "agency.names.galaxy"),
+        ('title = "全部脱贫"', 'title = "全部脱贫"\nowner = "张三"', "templates[0].owner"),
+        ('unit = "人"\nrequired = true', 'unit = "人"\nrequired = "yes"', "indicators[0].required"),
+        ('unit = "人"\nrequired = true', "unit = 7\nrequired = true", "indicators[0].unit"),
+        ("since = 2021-02-25", 'since = "2021-02-25"', "agency.successions[1].since"),
+        ('key = "fupin"\nname', "key = 3\nname", "agency.key"),
+        ('aliases = ["扶贫办"]', 'aliases = ["扶贫办", 5]', "agency.aliases[1]"),
+        ('type = "text"', 'type = "percentage"', "indicators[2].type"),
+        ('schedule = "once 2020-12-31"', 'schedule = "每年一次"', "templates[0].schedule"),
+        (
+            'indicators = ["fupin.total", "fupin.exited"]',
+            'indicators = ["fupin.total", "fupin.typo"]',
+            "templates[0].indicators[1]",
+        ),
+        ('part_of = "fupin.total"', 'part_of = "fupin.nothing"', "indicators[1].part_of"),
+        ("[agency]", "extra = 1\n[agency]", "(顶层).extra"),
+    ],
+)
 def test_bad_file_names_file_and_key(old: str, new: str, where: str) -> None:
     text = GOOD.replace(old, new, 1)
     assert text != GOOD
@@ -105,10 +111,20 @@ def test_toml_syntax_error_names_the_file() -> None:
         parse_plugin_toml("[agency\nkey=", file="bad.toml")
 
 
-@pytest.mark.parametrize("schedule", [
-    "once 2020-12-31", "every 6 months", "every 1 month", "quarterly", "yearly 01-31", "holiday 春节",
-    "holiday 春节 -5", "holiday 母亲节 +7", "holiday 三八妇女节 +7",
-])
+@pytest.mark.parametrize(
+    "schedule",
+    [
+        "once 2020-12-31",
+        "every 6 months",
+        "every 1 month",
+        "quarterly",
+        "yearly 01-31",
+        "holiday 春节",
+        "holiday 春节 -5",
+        "holiday 母亲节 +7",
+        "holiday 三八妇女节 +7",
+    ],
+)
 def test_schedule_syntax_accepted(schedule: str) -> None:
     data = parse_plugin_toml(GOOD.replace("once 2020-12-31", schedule), file="x.toml")
     assert data.template("fupin.exit").schedule == schedule

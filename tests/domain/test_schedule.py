@@ -33,7 +33,8 @@ def occurrences(text: str, start: date, end: date) -> list[Occurrence]:
 
 def test_once():
     assert occurrences("once 2025-06-30", date(2025, 1, 1), date(2025, 12, 31)) == [
-        Occurrence("once", date(2025, 6, 30), date(2025, 6, 30))]
+        Occurrence("once", date(2025, 6, 30), date(2025, 6, 30))
+    ]
     # 国庆节 2025: moved to the next working day
     assert occurrences("once 2025-10-01", date(2025, 1, 1), date(2025, 12, 31))[0].due == date(2025, 10, 9)
     assert occurrences("once 2025-06-30", date(2025, 7, 1), date(2025, 12, 31)) == []
@@ -43,7 +44,8 @@ def test_working_days_after_a_date():
     rule = parse_rule("5 working days after 2025-09-30")
     assert rule == parse_rule("once 2025-09-30 +5wd")
     assert rule.occurrences(date(2025, 1, 1), date(2025, 12, 31), calendar()) == [
-        Occurrence("once", date(2025, 9, 30), date(2025, 10, 14))]  # 10-11 is a make-up Saturday
+        Occurrence("once", date(2025, 9, 30), date(2025, 10, 14))
+    ]  # 10-11 is a make-up Saturday
 
 
 def test_quarterly_plus_five_working_days_is_the_default_cycle():
@@ -57,24 +59,36 @@ def test_quarterly_plus_five_working_days_is_the_default_cycle():
 
 def test_every_n_months_and_named_periods():
     assert [o.period for o in occurrences("every 6 months", date(2025, 1, 1), date(2026, 12, 31))] == [
-        "2025-H1", "2025-H2", "2026-H1", "2026-H2"]
+        "2025-H1",
+        "2025-H2",
+        "2026-H1",
+        "2026-H2",
+    ]
     assert parse_rule("every 6 months") == parse_rule("half-yearly")
     assert parse_rule("every 3 months") == parse_rule("quarterly")
     monthly = occurrences("monthly", date(2025, 1, 1), date(2025, 3, 31))
     assert [(o.period, o.nominal) for o in monthly] == [
-        ("2025-01", date(2025, 1, 31)), ("2025-02", date(2025, 2, 28)), ("2025-03", date(2025, 3, 31))]
+        ("2025-01", date(2025, 1, 31)),
+        ("2025-02", date(2025, 2, 28)),
+        ("2025-03", date(2025, 3, 31)),
+    ]
     assert monthly[1].due == date(2025, 2, 28)
     assert occurrences("yearly", date(2025, 1, 1), date(2025, 12, 31)) == [
-        Occurrence("2025", date(2025, 12, 31), date(2025, 12, 31))]
+        Occurrence("2025", date(2025, 12, 31), date(2025, 12, 31))
+    ]
     # 2025-05-31 is 端午节 (a Saturday): due on the next working day
     assert occurrences("every 2 months", date(2025, 5, 1), date(2025, 6, 30)) == [
-        Occurrence("2025-05", date(2025, 6, 30), date(2025, 6, 30))]
+        Occurrence("2025-05", date(2025, 6, 30), date(2025, 6, 30))
+    ]
 
 
 def test_every_n_months_from_a_date():
     found = occurrences("every 5 months from 2025-03-15", date(2025, 1, 1), date(2026, 6, 30))
     assert [(o.period, o.nominal) for o in found] == [
-        ("2025-03-15", date(2025, 8, 14)), ("2025-08-15", date(2026, 1, 14)), ("2026-01-15", date(2026, 6, 14))]
+        ("2025-03-15", date(2025, 8, 14)),
+        ("2025-08-15", date(2026, 1, 14)),
+        ("2026-01-15", date(2026, 6, 14)),
+    ]
     assert found[-1].due == date(2026, 6, 15)  # 6-14 is a Sunday
     quarters = occurrences("quarterly from 2025-04-01", date(2025, 1, 1), date(2025, 12, 31))
     assert [o.period for o in quarters] == ["2025-Q2", "2025-Q3", "2025-Q4"]
@@ -86,7 +100,9 @@ def test_yearly_on_a_day():
         Occurrence("2026", date(2026, 1, 31), date(2026, 2, 2)),  # Saturday
     ]
     assert [o.nominal for o in occurrences("yearly 02-29", date(2027, 1, 1), date(2028, 12, 31))] == [
-        date(2027, 2, 28), date(2028, 2, 29)]
+        date(2027, 2, 28),
+        date(2028, 2, 29),
+    ]
 
 
 def test_holiday_anchored_rules():
@@ -100,9 +116,11 @@ def test_holiday_anchored_rules():
     assert occurrences("holiday 春节 -3", date(2025, 1, 1), date(2025, 12, 31))[0].due == date(2025, 1, 26)
     # after the festival: the next working day
     assert occurrences("holiday 春节", date(2026, 1, 1), date(2026, 12, 31)) == [
-        Occurrence("2026-春节", date(2026, 2, 17), date(2026, 2, 24))]
+        Occurrence("2026-春节", date(2026, 2, 17), date(2026, 2, 24))
+    ]
     assert occurrences("holiday 母亲节", date(2026, 1, 1), date(2026, 12, 31)) == [
-        Occurrence("2026-母亲节", date(2026, 5, 10), date(2026, 5, 11))]
+        Occurrence("2026-母亲节", date(2026, 5, 10), date(2026, 5, 11))
+    ]
     assert parse_rule("holiday 妇女节 +0") == parse_rule("holiday 三八妇女节")
     assert parse_rule("holiday 春节-7") == parse_rule("HOLIDAY  春节  －７")
 
@@ -110,22 +128,26 @@ def test_holiday_anchored_rules():
 def test_negative_working_day_offset_counts_backwards():
     # 2025-01-31 is in the 春节 break; two working days before it: 01-27 and the make-up Sunday 01-26
     assert occurrences("monthly -2wd", date(2025, 1, 1), date(2025, 1, 31)) == [
-        Occurrence("2025-01", date(2025, 1, 31), date(2025, 1, 26))]
+        Occurrence("2025-01", date(2025, 1, 31), date(2025, 1, 26))
+    ]
 
 
-@pytest.mark.parametrize(("text", "canonical", "chinese"), [
-    ("once 2025-6-30", "once 2025-06-30", "2025年6月30日"),
-    ("every 6 months", "half-yearly", "每半年"),
-    ("every 4 months", "every 4 months", "每4个月"),
-    ("every 6 months from 2025-03-01", "half-yearly from 2025-03-01", "每半年（自2025年3月1日起）"),
-    ("Quarterly ＋5WD", "quarterly +5wd", "每季度结束后第5个工作日"),
-    ("yearly 1-31", "yearly 01-31", "每年1月31日"),
-    ("holiday 春节 -7", "holiday 春节 -7", "每年春节前7天"),
-    ("holiday 重阳 +3 days", "holiday 重阳节 +3", "每年重阳节后3天"),
-    ("holiday 母亲节", "holiday 母亲节", "每年母亲节"),
-    ("3 working days after 2025-07-01", "once 2025-07-01 +3wd", "2025年7月1日后第3个工作日"),
-    ("yearly 12-31 -3wd", "yearly 12-31 -3wd", "每年12月31日前第3个工作日"),
-])
+@pytest.mark.parametrize(
+    ("text", "canonical", "chinese"),
+    [
+        ("once 2025-6-30", "once 2025-06-30", "2025年6月30日"),
+        ("every 6 months", "half-yearly", "每半年"),
+        ("every 4 months", "every 4 months", "每4个月"),
+        ("every 6 months from 2025-03-01", "half-yearly from 2025-03-01", "每半年（自2025年3月1日起）"),
+        ("Quarterly ＋5WD", "quarterly +5wd", "每季度结束后第5个工作日"),
+        ("yearly 1-31", "yearly 01-31", "每年1月31日"),
+        ("holiday 春节 -7", "holiday 春节 -7", "每年春节前7天"),
+        ("holiday 重阳 +3 days", "holiday 重阳节 +3", "每年重阳节后3天"),
+        ("holiday 母亲节", "holiday 母亲节", "每年母亲节"),
+        ("3 working days after 2025-07-01", "once 2025-07-01 +3wd", "2025年7月1日后第3个工作日"),
+        ("yearly 12-31 -3wd", "yearly 12-31 -3wd", "每年12月31日前第3个工作日"),
+    ],
+)
 def test_canonical_text_and_chinese_description(text, canonical, chinese):
     rule = parse_rule(text)
     assert str(rule) == canonical
@@ -133,11 +155,26 @@ def test_canonical_text_and_chinese_description(text, canonical, chinese):
     assert describe(rule) == chinese
 
 
-@pytest.mark.parametrize("text", [
-    "", "   ", "weekly", "every 0 months", "every 5 months", "every six months", "once 2025-02-30",
-    "once tomorrow", "yearly 13-01", "yearly 02-30", "holiday 圣诞节", "holiday 春节 -400",
-    "3 working days after 2025-07-01 +2wd", "quarterly +5", "every 121 months from 2025-01-01",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "weekly",
+        "every 0 months",
+        "every 5 months",
+        "every six months",
+        "once 2025-02-30",
+        "once tomorrow",
+        "yearly 13-01",
+        "yearly 02-30",
+        "holiday 圣诞节",
+        "holiday 春节 -400",
+        "3 working days after 2025-07-01 +2wd",
+        "quarterly +5",
+        "every 121 months from 2025-01-01",
+    ],
+)
 def test_bad_rules_raise_a_parse_error_that_is_a_value_error(text):
     with pytest.raises(ParseError) as caught:
         parse_rule(text)
@@ -185,8 +222,11 @@ def test_due_is_a_working_day_on_the_right_side_of_nominal(rule, a, b):
 
 
 @settings(deadline=None)
-@given(rules.filter(lambda rule: rule.working_days >= 0 and getattr(rule.base, "days", 0) >= 0),
-       days_in_range, days_in_range)
+@given(
+    rules.filter(lambda rule: rule.working_days >= 0 and getattr(rule.base, "days", 0) >= 0),
+    days_in_range,
+    days_in_range,
+)
 def test_due_never_precedes_nominal_for_non_negative_offsets(rule, a, b):
     for occurrence in rule.occurrences(min(a, b), max(a, b), calendar()):
         assert occurrence.due >= occurrence.nominal
@@ -199,7 +239,8 @@ def test_occurrences_are_deterministic_and_split_cleanly(rule, a, b, c):
     whole = rule.occurrences(start, end, calendar())
     assert whole == rule.occurrences(start, end, calendar())
     split = rule.occurrences(start, middle, calendar()) + [
-        o for o in rule.occurrences(middle, end, calendar()) if o.nominal > middle]
+        o for o in rule.occurrences(middle, end, calendar()) if o.nominal > middle
+    ]
     assert split == whole
     assert len({o.period for o in whole}) == len(whole)
     assert [o.nominal for o in whole] == sorted(o.nominal for o in whole)

@@ -8,8 +8,9 @@ from duban.domain.workcal import DayInfo, WorkingCalendar
 
 def plain_calendar() -> WorkingCalendar:
     """Monday to Friday, one holiday on Wednesday 2025-01-01 and a make-up Saturday 2025-01-04."""
-    return WorkingCalendar({date(2025, 1, 1): (False, "元旦"), date(2025, 1, 4): (True, "元旦调休")},
-                           {2025: True})
+    return WorkingCalendar(
+        {date(2025, 1, 1): (False, "元旦"), date(2025, 1, 4): (True, "元旦调休")}, {2025: True}
+    )
 
 
 def test_weekdays_holidays_and_makeup_days():

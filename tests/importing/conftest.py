@@ -9,7 +9,9 @@ import pytest
 
 from duban.domain.agencies import AgencyRegistry
 
-KEYS = "minzheng gongan sifa caizheng renshe nongye wenlv weijian tiyu fupin fuergongwei fulian canlian".split()
+KEYS = (
+    "minzheng gongan sifa caizheng renshe nongye wenlv weijian tiyu fupin fuergongwei fulian canlian".split()
+)
 SEEDS = Path(__file__).parent.parent / "fixtures" / "seeds"
 
 

@@ -23,14 +23,17 @@ NATIONAL = """民发〔2030〕1号
 SIGNED = "\n民政部 财政部 全国妇联\n2030年1月2日\n"
 
 
-def parse(body: str, registry: AgencyRegistry, head: str = NATIONAL, tail: str = SIGNED,
-          **kwargs: object) -> ParsedPolicy:
+def parse(
+    body: str, registry: AgencyRegistry, head: str = NATIONAL, tail: str = SIGNED, **kwargs: object
+) -> ParsedPolicy:
     return parse_policy(head + body + tail, registry, source="test.txt", **kwargs)  # type: ignore[arg-type]
 
 
 def roles(task: ParsedTask) -> dict[str, set[str | None]]:
-    return {role: {r.agency for r in task.responsibilities if r.role == role}
-            for role in ("lead", "support", "joint")}
+    return {
+        role: {r.agency for r in task.responsibilities if r.role == role}
+        for role in ("lead", "support", "joint")
+    }
 
 
 def only(policy: ParsedPolicy) -> ParsedTask:
@@ -42,7 +45,11 @@ def only(policy: ParsedPolicy) -> ParsedTask:
 
 
 def test_lead_and_supports(registry: AgencyRegistry) -> None:
-    task = only(parse("一、加强就业培训。（人力资源社会保障部牵头，农业农村部、全国妇联按照职责分工负责）\n", registry))
+    task = only(
+        parse(
+            "一、加强就业培训。（人力资源社会保障部牵头，农业农村部、全国妇联按照职责分工负责）\n", registry
+        )
+    )
     assert roles(task) == {"lead": {"renshe"}, "support": {"nongye", "fulian"}, "joint": set()}
     assert [r.name for r in task.responsibilities] == ["人力资源社会保障部", "农业农村部", "全国妇联"]
 
@@ -65,9 +72,11 @@ def test_every_department_means_every_issuer(registry: AgencyRegistry) -> None:
 
 def test_every_department_of_a_single_issuer_means_every_named_department(registry: AgencyRegistry) -> None:
     head = "吉林省民政厅\n\n加强农村留守妇女关爱服务工作的实施方案\n\n"
-    body = ("（一）甲。（省民政厅牵头，省公安厅按照职责分工负责）\n"
-            "（二）乙。（省妇联负责）\n"
-            "（三）丙。（各部门按照职责分工负责）\n")
+    body = (
+        "（一）甲。（省民政厅牵头，省公安厅按照职责分工负责）\n"
+        "（二）乙。（省妇联负责）\n"
+        "（三）丙。（各部门按照职责分工负责）\n"
+    )
     policy = parse(body, registry, head=head, tail="\n吉林省民政厅\n2020年4月15日\n")
     assert policy.issuers == ("minzheng",)
     assert roles(policy.tasks[2])["joint"] == {"minzheng", "gongan", "fulian"}
@@ -98,7 +107,9 @@ def test_local_governments_are_parties(registry: AgencyRegistry) -> None:
     policy = parse("一、落实属地责任。（各省级人民政府负责，民政部配合）\n", registry)
     task = only(policy)
     assert [(r.name, r.agency, r.role) for r in task.responsibilities] == [
-        ("各省级人民政府", None, "joint"), ("民政部", "minzheng", "support")]
+        ("各省级人民政府", None, "joint"),
+        ("民政部", "minzheng", "support"),
+    ]
     assert not any("各省级人民政府" in w.message for w in policy.warnings)
 
 
@@ -109,11 +120,13 @@ def test_list_ending_in_deng(registry: AgencyRegistry) -> None:
 
 
 def test_first_listed_leads_once_declared(registry: AgencyRegistry) -> None:
-    body = ("一、在约定之前。（民政部、财政部按照职责分工负责）\n"
-            "以下任务分工中，列第一位者为牵头单位，下同。\n"
-            "二、在约定之后。（全国妇联、民政部、财政部按照职责分工负责）\n"
-            "三、只列名称。（财政部、民政部）\n"
-            "四、明写牵头的照旧。（民政部、财政部牵头，全国妇联负责）\n")
+    body = (
+        "一、在约定之前。（民政部、财政部按照职责分工负责）\n"
+        "以下任务分工中，列第一位者为牵头单位，下同。\n"
+        "二、在约定之后。（全国妇联、民政部、财政部按照职责分工负责）\n"
+        "三、只列名称。（财政部、民政部）\n"
+        "四、明写牵头的照旧。（民政部、财政部牵头，全国妇联负责）\n"
+    )
     policy = parse(body, registry)
     one, two, three, four = policy.tasks
     assert roles(one)["joint"] == {"minzheng", "caizheng"}
@@ -124,8 +137,10 @@ def test_first_listed_leads_once_declared(registry: AgencyRegistry) -> None:
 
 
 def test_first_listed_leads_inside_the_first_clause(registry: AgencyRegistry) -> None:
-    body = ("一、甲。（民政部、财政部按照职责分工负责，列第一位者为牵头单位，下同）\n"
-            "二、乙。（全国妇联、民政部按照职责分工负责）\n")
+    body = (
+        "一、甲。（民政部、财政部按照职责分工负责，列第一位者为牵头单位，下同）\n"
+        "二、乙。（全国妇联、民政部按照职责分工负责）\n"
+    )
     one, two = parse(body, registry).tasks
     assert roles(one) == {"lead": {"minzheng"}, "support": {"caizheng"}, "joint": set()}
     assert roles(two) == {"lead": {"fulian"}, "support": {"minzheng"}, "joint": set()}
@@ -227,26 +242,34 @@ def test_numbers_up_to_twenty_three(registry: AgencyRegistry) -> None:
 
 
 def test_numbering_restarts_per_section(registry: AgencyRegistry) -> None:
-    body = ("一、组织保障\n（一）甲。(民政部负责)\n（二）乙。(财政部负责)\n"
-            "二、政策措施\n(一)丙。(全国妇联负责)\n")
+    body = (
+        "一、组织保障\n（一）甲。(民政部负责)\n（二）乙。(财政部负责)\n二、政策措施\n(一)丙。(全国妇联负责)\n"
+    )
     policy = parse(body, registry)
     assert [(t.section, t.number) for t in policy.tasks] == [("一", "一"), ("一", "二"), ("二", "一")]
     assert not any("重复" in w.message for w in policy.warnings)
 
 
 def test_two_digit_headings_are_sections_and_requirements_are_not_tasks(registry: AgencyRegistry) -> None:
-    body = ("01总体要求\n以习近平新时代中国特色社会主义思想为指导。\n03重点任务\n"
-            "（一）开展摸排。（民政部负责）\n（二）强化保障。（民政部、财政部按照职责分工负责）\n"
-            "04工作要求\n（一）加强组织领导。各地要加强领导。\n（二）营造良好氛围。要加强宣传引导。\n")
+    body = (
+        "01总体要求\n以习近平新时代中国特色社会主义思想为指导。\n03重点任务\n"
+        "（一）开展摸排。（民政部负责）\n（二）强化保障。（民政部、财政部按照职责分工负责）\n"
+        "04工作要求\n（一）加强组织领导。各地要加强领导。\n（二）营造良好氛围。要加强宣传引导。\n"
+    )
     policy = parse(body, registry)
     assert [(t.section, t.number) for t in policy.tasks] == [("03", "一"), ("03", "二")]
 
 
 def test_annex_is_the_task_list(registry: AgencyRegistry) -> None:
-    body = ("一、主要任务\n（一）甲。正文里的重述。\n（二）乙。（民政部负责）\n"
-            "附件\n《关于测试的意见》任务分工\n一、甲。（财政部负责）\n二、乙。（民政部负责）\n")
+    body = (
+        "一、主要任务\n（一）甲。正文里的重述。\n（二）乙。（民政部负责）\n"
+        "附件\n《关于测试的意见》任务分工\n一、甲。（财政部负责）\n二、乙。（民政部负责）\n"
+    )
     policy = parse(body, registry)
-    assert [(t.section, t.number, t.text) for t in policy.tasks] == [(None, "一", "甲。"), (None, "二", "乙。")]
+    assert [(t.section, t.number, t.text) for t in policy.tasks] == [
+        (None, "一", "甲。"),
+        (None, "二", "乙。"),
+    ]
     assert any("附件" in w.message for w in policy.warnings)
 
 
@@ -280,9 +303,11 @@ def test_national_metadata(registry: AgencyRegistry) -> None:
 
 
 def test_provincial_metadata_and_implements(registry: AgencyRegistry) -> None:
-    head = ("关于印发《云南省测试\n\n实施方案》的通知\n云民发［2031］ 9 号\n"
-            "云南省民政厅 云南省妇女联合会\n"
-            "根据民政部等 13 部门《关于加强农村留守妇女关爱服务工作的意见》（民\n发〔2019〕86 号）要求，制定本方案。\n")
+    head = (
+        "关于印发《云南省测试\n\n实施方案》的通知\n云民发［2031］ 9 号\n"
+        "云南省民政厅 云南省妇女联合会\n"
+        "根据民政部等 13 部门《关于加强农村留守妇女关爱服务工作的意见》（民\n发〔2019〕86 号）要求，制定本方案。\n"
+    )
     policy = parse("一、甲。（省民政厅负责）\n", registry, head=head, tail="\n二〇三一年三月五日\n")
     assert policy.title == "云南省测试实施方案"
     assert policy.doc_number == "云民发〔2031〕9号"
@@ -293,8 +318,10 @@ def test_provincial_metadata_and_implements(registry: AgencyRegistry) -> None:
 
 
 def test_draft_with_comment_deadline(registry: AgencyRegistry) -> None:
-    head = ("吉林省民政厅\n《测试实施方案》(征求意见稿)\n时间:2020-04-15 14:42:00\n"
-            "意见反馈截止时间：2020年5月10日。\n")
+    head = (
+        "吉林省民政厅\n《测试实施方案》(征求意见稿)\n时间:2020-04-15 14:42:00\n"
+        "意见反馈截止时间：2020年5月10日。\n"
+    )
     policy = parse("（一）甲。(省民政厅负责)\n", registry, head=head, tail="")
     assert (policy.status, policy.comment_deadline) == ("draft", dt.date(2020, 5, 10))
     assert policy.title == "测试实施方案"
@@ -304,7 +331,12 @@ def test_draft_with_comment_deadline(registry: AgencyRegistry) -> None:
 def test_missing_metadata_is_none_and_reported(registry: AgencyRegistry) -> None:
     policy = parse_policy("一、甲。（民政部负责）\n", registry)
     assert (policy.doc_number, policy.title, policy.issuers, policy.issued, policy.jurisdiction) == (
-        None, None, (), None, None)
+        None,
+        None,
+        (),
+        None,
+        None,
+    )
     messages = " ".join(w.message for w in policy.warnings)
     for word in ("文号", "标题", "发文单位", "地区", "日期"):
         assert word in messages
@@ -313,19 +345,28 @@ def test_missing_metadata_is_none_and_reported(registry: AgencyRegistry) -> None
 # --------------------------------------------------------------------------- schedule hints
 
 
-@pytest.mark.parametrize(("text", "hint"), [
-    ("至少每半年更新一次。", {"kind": "recurrence", "rule": "every 6 months", "why": "至少每半年更新一次"}),
-    ("每季度报送进展。", {"kind": "recurrence", "rule": "quarterly", "why": "每季度报送进展"}),
-    ("每两个月调度一次。", {"kind": "recurrence", "rule": "every 2 months", "why": "每两个月调度一次"}),
-    ("制定年度工作计划。", {"kind": "recurrence", "rule": "every 12 months", "why": "年度工作计划"}),
-    ("2020年年底前完成。", {"kind": "date", "rule": "once 2020-12-31", "why": "2020年年底前"}),
-    ("2020 年年底，实现脱贫。", {"kind": "date", "rule": "once 2020-12-31", "why": "2020年年底"}),
-    ("2021年6月底前建立台账。", {"kind": "date", "rule": "once 2021-06-30", "why": "2021年6月底前"}),
-    ("2024年2月底前。", {"kind": "date", "rule": "once 2024-02-29", "why": "2024年2月底前"}),
-    ("2022年3月15日前报送。", {"kind": "date", "rule": "once 2022-03-15", "why": "2022年3月15日前"}),
-    ("在春节期间走访。", {"kind": "holiday", "rule": "holiday 春节", "why": "春节"}),
-    ("利用“3.8”妇女节开展宣传。", {"kind": "holiday", "rule": "holiday 三八妇女节", "why": "“3.8”妇女节"}),
-])
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        (
+            "至少每半年更新一次。",
+            {"kind": "recurrence", "rule": "every 6 months", "why": "至少每半年更新一次"},
+        ),
+        ("每季度报送进展。", {"kind": "recurrence", "rule": "quarterly", "why": "每季度报送进展"}),
+        ("每两个月调度一次。", {"kind": "recurrence", "rule": "every 2 months", "why": "每两个月调度一次"}),
+        ("制定年度工作计划。", {"kind": "recurrence", "rule": "every 12 months", "why": "年度工作计划"}),
+        ("2020年年底前完成。", {"kind": "date", "rule": "once 2020-12-31", "why": "2020年年底前"}),
+        ("2020 年年底，实现脱贫。", {"kind": "date", "rule": "once 2020-12-31", "why": "2020年年底"}),
+        ("2021年6月底前建立台账。", {"kind": "date", "rule": "once 2021-06-30", "why": "2021年6月底前"}),
+        ("2024年2月底前。", {"kind": "date", "rule": "once 2024-02-29", "why": "2024年2月底前"}),
+        ("2022年3月15日前报送。", {"kind": "date", "rule": "once 2022-03-15", "why": "2022年3月15日前"}),
+        ("在春节期间走访。", {"kind": "holiday", "rule": "holiday 春节", "why": "春节"}),
+        (
+            "利用“3.8”妇女节开展宣传。",
+            {"kind": "holiday", "rule": "holiday 三八妇女节", "why": "“3.8”妇女节"},
+        ),
+    ],
+)
 def test_schedule_hints(text: str, hint: dict[str, str]) -> None:
     assert schedule_hints(text) == [hint]
 
@@ -349,5 +390,8 @@ def test_clause_grammar_directly() -> None:
 def test_text_without_line_breaks_is_split_before_numbers(registry: AgencyRegistry) -> None:
     text = "附件 任务分工 一、甲，提供一对一、面对面服务。（民政部负责）二、乙。（财政部、全国妇联按照职责分工负责）"
     policy = parse_policy(text, registry)
-    assert [(t.number, t.text) for t in policy.tasks] == [("一", "甲，提供一对一、面对面服务。"), ("二", "乙。")]
+    assert [(t.number, t.text) for t in policy.tasks] == [
+        ("一", "甲，提供一对一、面对面服务。"),
+        ("二", "乙。"),
+    ]
     assert "没有分行" in policy.warnings[0].message

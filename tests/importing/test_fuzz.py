@@ -18,8 +18,10 @@ FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCh
 
 # Characters that matter to the parser, plus some noise.
 ALPHABET = st.sampled_from(
-    list("一二三四五六七八九十、（）()【】〔〕《》，,；;。：:\n\n \t\x0c负责牵头配合参与协助会同按照职责分工等各部门"
-         "民政部财政部全国妇联省厅局委办会年月日底每半季度春节0123456789-.号发征求意见稿附件任务")
+    list(
+        "一二三四五六七八九十、（）()【】〔〕《》，,；;。：:\n\n \t\x0c负责牵头配合参与协助会同按照职责分工等各部门"
+        "民政部财政部全国妇联省厅局委办会年月日底每半季度春节0123456789-.号发征求意见稿附件任务"
+    )
 )
 seed_texts = st.sampled_from(SEED_TEXTS)
 
@@ -56,12 +58,18 @@ def test_truncated_seed(registry: AgencyRegistry, text: str, where: float) -> No
 @FUZZ
 @given(seed_texts, seed_texts, st.floats(0, 1), st.floats(0, 1))
 def test_spliced_seeds(registry: AgencyRegistry, a: str, b: str, i: float, j: float) -> None:
-    check(a[: int(len(a) * i)] + b[int(len(b) * j):], registry)
+    check(a[: int(len(a) * i)] + b[int(len(b) * j) :], registry)
 
 
 @FUZZ
-@given(seed_texts, st.lists(st.tuples(st.floats(0, 1), st.sampled_from(["（", "）", "(", ")", "", "\n", "、"])),
-                            min_size=1, max_size=30))
+@given(
+    seed_texts,
+    st.lists(
+        st.tuples(st.floats(0, 1), st.sampled_from(["（", "）", "(", ")", "", "\n", "、"])),
+        min_size=1,
+        max_size=30,
+    ),
+)
 def test_unbalanced_brackets(registry: AgencyRegistry, text: str, edits: list[tuple[float, str]]) -> None:
     chars = list(text)
     for where, replacement in edits:

@@ -32,10 +32,13 @@ def readers() -> list[DocumentReaderSpec]:
     return [spec for specs in pm.hook.duban_register_document_readers() for spec in specs]
 
 
-def summary(text: str, registry: AgencyRegistry) -> list[tuple[str | None, str, frozenset[tuple[str | None, str]]]]:
+def summary(
+    text: str, registry: AgencyRegistry
+) -> list[tuple[str | None, str, frozenset[tuple[str | None, str]]]]:
     policy = parse_policy(text, registry)
-    return [(t.section, t.number, frozenset((r.agency, r.role) for r in t.responsibilities))
-            for t in policy.tasks]
+    return [
+        (t.section, t.number, frozenset((r.agency, r.role) for r in t.responsibilities)) for t in policy.tasks
+    ]
 
 
 # --------------------------------------------------------------------------- text
@@ -57,7 +60,9 @@ def test_utf8_bom_and_crlf(tmp_path: Path, readers: list[DocumentReaderSpec]) ->
     assert read_document(path, readers) == original
 
 
-def test_undecodable_text_names_file_line_and_encodings(tmp_path: Path, readers: list[DocumentReaderSpec]) -> None:
+def test_undecodable_text_names_file_line_and_encodings(
+    tmp_path: Path, readers: list[DocumentReaderSpec]
+) -> None:
     path = tmp_path / "bad.txt"
     path.write_bytes("第一行\n第二行\n".encode() + b"\x81\xff\xfe\x80\n")
     with pytest.raises(ParseError) as info:
@@ -76,7 +81,9 @@ def test_binary_is_not_text(tmp_path: Path, readers: list[DocumentReaderSpec]) -
 # --------------------------------------------------------------------------- docx
 
 
-def test_docx_from_a_seed(tmp_path: Path, readers: list[DocumentReaderSpec], registry: AgencyRegistry) -> None:
+def test_docx_from_a_seed(
+    tmp_path: Path, readers: list[DocumentReaderSpec], registry: AgencyRegistry
+) -> None:
     original = SEED_2019.read_text(encoding="utf-8")
     document = docx.Document()
     for line in original.split("\n"):
@@ -109,18 +116,20 @@ def make_pdf(pages: list[list[str]]) -> bytes:
     ToUnicode CMap mapping every code to itself: a viewer may draw the wrong glyphs, but the text layer —
     what pypdf extracts and what the parser reads — is exact. reportlab/fpdf are not installed.
     """
-    cmap = (b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n"
-            b"/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
-            b"/CMapName /Adobe-Identity-UCS def /CMapType 2 def\n"
-            b"1 begincodespacerange <0000> <FFFF> endcodespacerange\n"
-            b"1 beginbfrange <0000> <FFFF> <0000> endbfrange\n"
-            b"endcmap CMapName currentdict /CMap defineresource pop end end")
+    cmap = (
+        b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n"
+        b"/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
+        b"/CMapName /Adobe-Identity-UCS def /CMapType 2 def\n"
+        b"1 begincodespacerange <0000> <FFFF> endcodespacerange\n"
+        b"1 beginbfrange <0000> <FFFF> <0000> endbfrange\n"
+        b"endcmap CMapName currentdict /CMap defineresource pop end end"
+    )
     n_pages = len(pages)
     first_page = 6  # objects 1-5: catalog, pages, font, descendant font, cmap
     objects: list[bytes] = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [%s] /Count %d >>" % (
-            b" ".join(b"%d 0 R" % (first_page + 2 * i) for i in range(n_pages)), n_pages),
+        b"<< /Type /Pages /Kids [%s] /Count %d >>"
+        % (b" ".join(b"%d 0 R" % (first_page + 2 * i) for i in range(n_pages)), n_pages),
         b"<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /Identity-H "
         b"/DescendantFonts [4 0 R] /ToUnicode 5 0 R >>",
         b"<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light "
@@ -131,8 +140,10 @@ def make_pdf(pages: list[list[str]]) -> bytes:
         ops = ["BT", "/F1 10 Tf", "12 TL", "36 800 Td"]
         ops += ["<" + "".join(f"{ord(ch):04X}" for ch in line) + "> Tj T*" for line in lines]
         stream = "\n".join([*ops, "ET"]).encode("ascii")
-        objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
-                       b"/Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>" % (first_page + 2 * i + 1))
+        objects.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+            b"/Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>" % (first_page + 2 * i + 1)
+        )
         objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
@@ -146,7 +157,9 @@ def make_pdf(pages: list[list[str]]) -> bytes:
     return bytes(out)
 
 
-def test_pdf_with_a_text_layer(tmp_path: Path, readers: list[DocumentReaderSpec], registry: AgencyRegistry) -> None:
+def test_pdf_with_a_text_layer(
+    tmp_path: Path, readers: list[DocumentReaderSpec], registry: AgencyRegistry
+) -> None:
     lines = [line for line in SEED_2025.read_text(encoding="utf-8").split("\n") if line.strip()]
     half = len(lines) // 2  # a page break in the middle of the task list
     path = tmp_path / "seed.pdf"

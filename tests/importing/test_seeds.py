@@ -100,13 +100,22 @@ def test_json_shape(parsed: dict[str, ParsedPolicy]) -> None:
     data = to_json_dict(parsed["003_206813141252fb57.txt"])
     assert set(data) == {"policy", "tasks", "warnings"}
     assert set(data["policy"]) == {
-        "doc_number", "title", "issuers", "jurisdiction", "level", "issued", "status", "implements"}
+        "doc_number",
+        "title",
+        "issuers",
+        "jurisdiction",
+        "level",
+        "issued",
+        "status",
+        "implements",
+    }
     assert data["policy"]["issued"] == "2025-03-27"
     task = data["tasks"][0]
     assert set(task) == {"section", "number", "text", "responsibilities", "schedule_hints"}
     assert task["section"] == "03" and task["number"] == "一"
     assert task["responsibilities"][0] == {"name": "公安部", "agency": "gongan", "role": "joint"}
     assert task["schedule_hints"] == [
-        {"kind": "recurrence", "rule": "every 6 months", "why": "至少每半年更新一次"}]
+        {"kind": "recurrence", "rule": "every 6 months", "why": "至少每半年更新一次"}
+    ]
     assert data["warnings"] == [{"line": None, "message": data["warnings"][0]["message"]}]
     json.dumps(data, ensure_ascii=False)  # serialisable as is

@@ -26,7 +26,9 @@ CAPTURED: list[dict[str, Any]] = []
 
 
 @apprise.decorators.notify(on="capture", name="duban test capture")
-def _capture(body: str, title: str, notify_type: str, meta: dict[str, Any], *args: Any, **kwargs: Any) -> bool:
+def _capture(
+    body: str, title: str, notify_type: str, meta: dict[str, Any], *args: Any, **kwargs: Any
+) -> bool:
     """apprise scheme ``capture://NAME``: records what it is given (``capture://refuse`` fails)."""
     CAPTURED.append({"to": meta.get("host"), "title": title, "body": body})
     return meta.get("host") != "refuse"
@@ -113,8 +115,15 @@ def robot() -> Iterator[Robot]:
             raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             with lock:
                 status, body = bot.script.pop(0) if bot.script else bot.default
-                bot.requests.append({"path": self.path, "json": json.loads(raw.decode("utf-8")),
-                                     "bytes": len(raw), "answer": body, "status": status})
+                bot.requests.append(
+                    {
+                        "path": self.path,
+                        "json": json.loads(raw.decode("utf-8")),
+                        "bytes": len(raw),
+                        "answer": body,
+                        "status": status,
+                    }
+                )
             data = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")

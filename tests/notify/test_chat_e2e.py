@@ -30,12 +30,19 @@ def _log(factory: sessionmaker[Session], failed: bool = False) -> list[dict]:
 
 
 def test_rate_limited_200_is_retried_later_and_delivered_once(
-        session: Session, factory: sessionmaker[Session], robot: Robot, captured: list) -> None:
+    session: Session, factory: sessionmaker[Session], robot: Robot, captured: list
+) -> None:
     build(session)
-    config = notify_config([
-        {"name": "民政厅企业微信群", "url": f"wecombot://MZKEY123?base={robot.base}", "tags": ["minzheng"]},
-        COORD_ROUTE,
-    ])
+    config = notify_config(
+        [
+            {
+                "name": "民政厅企业微信群",
+                "url": f"wecombot://MZKEY123?base={robot.base}",
+                "tags": ["minzheng"],
+            },
+            COORD_ROUTE,
+        ]
+    )
     robot.script = [(200, {"errcode": 45009, "errmsg": "api freq out of limit"})]
     first = run_notifications(factory, config=config, now=at_local("2026-02-02", 9))
     assert [(s["receiver"], s["state"]) for s in first.sent] == [("minzheng@530000", "pending")]
@@ -61,21 +68,35 @@ def test_rate_limited_200_is_retried_later_and_delivered_once(
 
 
 def test_permanent_refusal_is_not_retried_and_reaches_the_coordinator(
-        session: Session, factory: sessionmaker[Session], robot: Robot, captured: list) -> None:
+    session: Session, factory: sessionmaker[Session], robot: Robot, captured: list
+) -> None:
     build(session)
-    config = notify_config([
-        {"name": "民政厅钉钉群", "url": f"dingtalk://SECabc@TOKEN42/?base={robot.base}", "tags": ["minzheng"]},
-        COORD_ROUTE,
-    ])
-    robot.default = (200, {"errcode": 310000, "errmsg": "sign not match, more: [https://ding-doc.dingtalk.com/]"})
+    config = notify_config(
+        [
+            {
+                "name": "民政厅钉钉群",
+                "url": f"dingtalk://SECabc@TOKEN42/?base={robot.base}",
+                "tags": ["minzheng"],
+            },
+            COORD_ROUTE,
+        ]
+    )
+    robot.default = (
+        200,
+        {"errcode": 310000, "errmsg": "sign not match, more: [https://ding-doc.dingtalk.com/]"},
+    )
     report = run_notifications(factory, config=config, now=at_local("2026-02-02", 9))
-    assert [(s["receiver"], s["state"]) for s in report.sent] == [("minzheng@530000", "failed"),
-                                                                   ("coordinator", "sent")]
+    assert [(s["receiver"], s["state"]) for s in report.sent] == [
+        ("minzheng@530000", "failed"),
+        ("coordinator", "sent"),
+    ]
     # the request was signed the way DingTalk checks it
     query = parse_qs(urlsplit(robot.requests[0]["path"]).query)
     assert query["access_token"] == ["TOKEN42"]
     stamp = query["timestamp"][0]
-    expected = base64.b64encode(hmac.new(b"SECabc", f"{stamp}\nSECabc".encode(), hashlib.sha256).digest()).decode()
+    expected = base64.b64encode(
+        hmac.new(b"SECabc", f"{stamp}\nSECabc".encode(), hashlib.sha256).digest()
+    ).decode()
     assert query["sign"] == [expected]
 
     assert len(captured) == 1
@@ -92,14 +113,22 @@ def test_permanent_refusal_is_not_retried_and_reaches_the_coordinator(
     assert failed[0]["deliveries"][0]["permanent"] is True
 
 
-def test_wecom_digest_split_by_2048_utf8_bytes(session: Session, factory: sessionmaker[Session],
-                                               robot: Robot) -> None:
+def test_wecom_digest_split_by_2048_utf8_bytes(
+    session: Session, factory: sessionmaker[Session], robot: Robot
+) -> None:
     s = build(session)
     for n in range(1, 31):  # thirty overdue monthly milestones make a digest far beyond 2048 bytes
         due = dt.date(2025, 12, 1) + dt.timedelta(days=n)
-        session.add(Milestone(key=milestone_key(s.t1.id, s.r_mz.id, f"2025-{n:02d}旬"), task_id=s.t1.id,
-                              responsibility_id=s.r_mz.id, period=f"2025-{n:02d}旬", due_date=due,
-                              effective_due_date=due))
+        session.add(
+            Milestone(
+                key=milestone_key(s.t1.id, s.r_mz.id, f"2025-{n:02d}旬"),
+                task_id=s.t1.id,
+                responsibility_id=s.r_mz.id,
+                period=f"2025-{n:02d}旬",
+                due_date=due,
+                effective_due_date=due,
+            )
+        )
     session.commit()
     config = notify_config([{"url": f"wecombot://K?base={robot.base}", "tags": ["minzheng"]}])
     # the second part is refused with a rate limit: the rest of the message waits, in order
@@ -115,7 +144,10 @@ def test_wecom_digest_split_by_2048_utf8_bytes(session: Session, factory: sessio
     assert len(contents) == n + 1 and contents[1] == contents[2]  # only part 2 was sent twice
     for i, text in enumerate(delivered, start=1):
         assert utf8_len(text) <= 2048
-        assert text.startswith("【督办·红】云南省民政厅：逾期 31 项") and f"（{i}/{n}）\n" in text.split("\n", 1)[0] + "\n"
+        assert (
+            text.startswith("【督办·红】云南省民政厅：逾期 31 项")
+            and f"（{i}/{n}）\n" in text.split("\n", 1)[0] + "\n"
+        )
     joined = "\n".join(t.split("\n", 1)[1] for t in delivered)
     for k in range(1, 31):
         assert f"2025-{k:02d}旬期" in joined
@@ -123,8 +155,11 @@ def test_wecom_digest_split_by_2048_utf8_bytes(session: Session, factory: sessio
     with unit_of_work(factory) as check:
         msg = check.scalar(select(OutboxMessage))
         assert msg.state == "sent"
-        oks = check.execute(select(NotificationAttempt.route_key, NotificationAttempt.part, NotificationAttempt.parts)
-                            .where(NotificationAttempt.ok.is_(True))).all()
+        oks = check.execute(
+            select(NotificationAttempt.route_key, NotificationAttempt.part, NotificationAttempt.parts).where(
+                NotificationAttempt.ok.is_(True)
+            )
+        ).all()
     assert len(oks) == n == len(set(oks))
     assert sorted(part for _route, part, _parts in oks) == list(range(1, n + 1))
     assert {parts for _route, _part, parts in oks} == {n}
@@ -142,7 +177,11 @@ def test_robot_answers_are_classified(robot: Robot) -> None:
         (wecom, (404, {"error": "no such hook"}), (False, True)),
         (feishu, (200, {"StatusCode": 0, "StatusMessage": "success"}), (True, False)),
         (feishu, (200, {"code": 0, "msg": "success"}), (True, False)),
-        (feishu, (200, {"code": 19021, "msg": "sign match fail or timestamp is not within one hour"}), (False, True)),
+        (
+            feishu,
+            (200, {"code": 19021, "msg": "sign match fail or timestamp is not within one hour"}),
+            (False, True),
+        ),
         (feishu, (200, {"code": 19024, "msg": "Key Words Not Found"}), (False, True)),
         (feishu, (200, {"code": 11232, "msg": "frequency limited"}), (False, False)),
     ]

@@ -13,13 +13,19 @@ from tests.notify.conftest import SmtpSink, at_local, notify_config
 from tests.services.workflow_scenario import build
 
 
-def test_a_chinese_digest_arrives_by_email(session: Session, factory: sessionmaker[Session],
-                                           smtp_server: SmtpSink) -> None:
+def test_a_chinese_digest_arrives_by_email(
+    session: Session, factory: sessionmaker[Session], smtp_server: SmtpSink
+) -> None:
     build(session)
-    config = notify_config([
-        {"name": "省民政厅邮箱", "url": f"mailto://127.0.0.1:{smtp_server.port}?from=duban@dbb.yn.gov.cn"
-                                  f"&to=mz@mz.yn.gov.cn", "tags": ["minzheng", "jur-530000"]},
-    ])
+    config = notify_config(
+        [
+            {
+                "name": "省民政厅邮箱",
+                "url": f"mailto://127.0.0.1:{smtp_server.port}?from=duban@dbb.yn.gov.cn&to=mz@mz.yn.gov.cn",
+                "tags": ["minzheng", "jur-530000"],
+            },
+        ]
+    )
     # Mon 2026-02-02: m1 (due Fri 01-30) is 1 working day overdue
     report = run_notifications(factory, config=config, now=at_local("2026-02-02", 9))
     assert [(s["receiver"], s["state"]) for s in report.sent] == [("minzheng@530000", "sent")]

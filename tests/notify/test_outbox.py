@@ -14,8 +14,11 @@ from duban.storage.models import OutboxMessage
 from tests.notify.conftest import at_local, notify_config
 from tests.services.workflow_scenario import build
 
-ROUTES = [{"url": "capture://mz", "tags": ["minzheng"]}, {"url": "capture://fl", "tags": ["fulian"]},
-          {"url": "capture://coord", "tags": ["coordinator"]}]
+ROUTES = [
+    {"url": "capture://mz", "tags": ["minzheng"]},
+    {"url": "capture://fl", "tags": ["fulian"]},
+    {"url": "capture://coord", "tags": ["coordinator"]},
+]
 
 
 class Killed(Exception):
@@ -24,8 +27,10 @@ class Killed(Exception):
 
 def _rows(factory: sessionmaker[Session]) -> list[tuple[str, str, str]]:
     with unit_of_work(factory) as s:
-        return [(m.idempotency_key, m.receiver, m.state)
-                for m in s.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
+        return [
+            (m.idempotency_key, m.receiver, m.state)
+            for m in s.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+        ]
 
 
 def test_outbox_keys_are_idempotent(session: Session, factory: sessionmaker[Session], captured: list) -> None:
@@ -37,8 +42,10 @@ def test_outbox_keys_are_idempotent(session: Session, factory: sessionmaker[Sess
         first = plan_messages(s1, config=config, as_of=dt.date(2026, 2, 2), now=now)
         s1.commit()
         second = plan_messages(s2, config=config, as_of=dt.date(2026, 2, 2), now=now)
-    assert [p["key"] for p in first.planned] == ["digest|fulian@530000|2026-02-02|yellow",
-                                                  "digest|minzheng@530000|2026-02-02|yellow"]
+    assert [p["key"] for p in first.planned] == [
+        "digest|fulian@530000|2026-02-02|yellow",
+        "digest|minzheng@530000|2026-02-02|yellow",
+    ]
     assert second.planned == []
     send_due(factory, config=config, now=now)
     send_due(factory, config=config, now=now + dt.timedelta(hours=1))
@@ -49,16 +56,25 @@ def test_outbox_keys_are_idempotent(session: Session, factory: sessionmaker[Sess
     from sqlalchemy.exc import IntegrityError
 
     with factory() as s3:
-        s3.add(OutboxMessage(idempotency_key="digest|fulian@530000|2026-02-02|yellow", kind="digest",
-                             period=dt.date(2026, 2, 2), receiver="fulian@530000",
-                             level="yellow", subject="重复", body="重复"))
+        s3.add(
+            OutboxMessage(
+                idempotency_key="digest|fulian@530000|2026-02-02|yellow",
+                kind="digest",
+                period=dt.date(2026, 2, 2),
+                receiver="fulian@530000",
+                level="yellow",
+                subject="重复",
+                body="重复",
+            )
+        )
         with pytest.raises(IntegrityError):
             s3.flush()
         s3.rollback()
 
 
-def test_a_run_killed_after_planning_loses_nothing(session: Session, factory: sessionmaker[Session],
-                                                   captured: list) -> None:
+def test_a_run_killed_after_planning_loses_nothing(
+    session: Session, factory: sessionmaker[Session], captured: list
+) -> None:
     build(session)
     config = notify_config(ROUTES)
     now = at_local("2026-02-02", 9)
@@ -76,22 +92,26 @@ def test_a_run_killed_after_planning_loses_nothing(session: Session, factory: se
     assert sorted(c["to"] for c in captured) == ["fl", "mz"]
 
 
-def test_a_run_killed_while_sending_is_resumed_after_the_lease(session: Session, factory: sessionmaker[Session],
-                                                               captured: list) -> None:
+def test_a_run_killed_while_sending_is_resumed_after_the_lease(
+    session: Session, factory: sessionmaker[Session], captured: list
+) -> None:
     build(session)
     config = notify_config(ROUTES)
     now = at_local("2026-02-02", 9)
     with unit_of_work(factory) as s:
         plan_messages(s, config=config, as_of=dt.date(2026, 2, 2), now=now)
     with unit_of_work(factory) as s:  # a run claimed every row, then died
-        s.execute(update(OutboxMessage).values(state="sending", next_attempt_at=now + dt.timedelta(minutes=15)))
+        s.execute(
+            update(OutboxMessage).values(state="sending", next_attempt_at=now + dt.timedelta(minutes=15))
+        )
     assert send_due(factory, config=config, now=now + dt.timedelta(minutes=1)) == []
     resumed = send_due(factory, config=config, now=now + dt.timedelta(minutes=16))
     assert [r["state"] for r in resumed] == ["sent", "sent"] and len(captured) == 2
 
 
 def test_quiet_hours_and_holidays_hold_messages_for_the_next_working_morning(
-        session: Session, factory: sessionmaker[Session], captured: list) -> None:
+    session: Session, factory: sessionmaker[Session], captured: list
+) -> None:
     build(session)
     config = notify_config(ROUTES)
     # Wed 2026-02-11 21:00 is in quiet hours; m1 (minzheng) and m3 (fulian), due Fri 01-30, are k = 8

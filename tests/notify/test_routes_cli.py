@@ -28,7 +28,9 @@ def _write_config(path: Path, routes: str) -> Path:
 def test_routes_load_with_env_secrets_hidden(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DUBAN_WECOM_KEY", "s3cr3t-wecom-key")
     monkeypatch.setenv("DUBAN_SMTP_PASSWORD", "p4ss")
-    cfg = _write_config(tmp_path / "duban.toml", '''
+    cfg = _write_config(
+        tmp_path / "duban.toml",
+        """
 [[notify.routes]]
 name = "民政厅企业微信群"
 url = "wecombot://${DUBAN_WECOM_KEY}"
@@ -47,7 +49,8 @@ tags = ["minzheng", "jur-530000", "leadership"]
 url = "feishu://FEISHUTOKEN"
 tags = ["coordinator"]
 max_bytes = 4000
-''')
+""",
+    )
     config = load_notify_config(load_settings(cfg))
     wecom, mail, ding, feishu = config.routes
     assert wecom.url == "wecombot://s3cr3t-wecom-key" and wecom.max_bytes == 2048 and wecom.is_chat
@@ -63,14 +66,22 @@ max_bytes = 4000
     assert [r.index for r in routes_for(config.routes, "tag:jur-530000")] == [1, 3]
 
 
-@pytest.mark.parametrize(("item", "message"), [
-    ({"name": "公安厅", "url": "nosuch://abc", "tags": ["gongan"]}, "notify.routes[1]（公安厅）：无法识别的通知地址（方案 nosuch://）"),
-    ({"url": "wecombot://${DUBAN_UNSET_VAR}", "tags": ["gongan"]}, "环境变量 DUBAN_UNSET_VAR 未设置"),
-    ({"url": "wecombot://KEY", "tags": ["gongan:3"]}, "标签中不能有冒号"),
-    ({"url": "wecombot://KEY", "tags": []}, "tags 应为非空的标签列表"),
-    ({"url": "wecombot://KEY?base=ftp://x", "tags": ["a"]}, "base 应为 http:// 或 https:// 地址"),
-])
-def test_bad_routes_are_refused_naming_the_route(item: dict, message: str, caplog: pytest.LogCaptureFixture) -> None:
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        (
+            {"name": "公安厅", "url": "nosuch://abc", "tags": ["gongan"]},
+            "notify.routes[1]（公安厅）：无法识别的通知地址（方案 nosuch://）",
+        ),
+        ({"url": "wecombot://${DUBAN_UNSET_VAR}", "tags": ["gongan"]}, "环境变量 DUBAN_UNSET_VAR 未设置"),
+        ({"url": "wecombot://KEY", "tags": ["gongan:3"]}, "标签中不能有冒号"),
+        ({"url": "wecombot://KEY", "tags": []}, "tags 应为非空的标签列表"),
+        ({"url": "wecombot://KEY?base=ftp://x", "tags": ["a"]}, "base 应为 http:// 或 https:// 地址"),
+    ],
+)
+def test_bad_routes_are_refused_naming_the_route(
+    item: dict, message: str, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     with pytest.raises(ConfigError, match=re.escape(message)):
         parse_route(item, 1)
@@ -78,7 +89,9 @@ def test_bad_routes_are_refused_naming_the_route(item: dict, message: str, caplo
 
 
 def test_unknown_route_key_is_a_config_error(tmp_path: Path) -> None:
-    cfg = _write_config(tmp_path / "duban.toml", '[[notify.routes]]\nurl = "wecombot://K"\ntags = ["a"]\nsecret = "x"\n')
+    cfg = _write_config(
+        tmp_path / "duban.toml", '[[notify.routes]]\nurl = "wecombot://K"\ntags = ["a"]\nsecret = "x"\n'
+    )
     with pytest.raises(ConfigError, match=r"未知的配置项 notify.routes\[1\].secret"):
         load_settings(cfg)
 
@@ -104,7 +117,9 @@ def run(*args: str) -> tuple[int, str, str]:
 
 
 def test_cli_dry_run_log_and_test(tmp_path: Path, db: str, robot: Robot, captured: list) -> None:
-    cfg = _write_config(tmp_path / "duban.toml", f'''
+    cfg = _write_config(
+        tmp_path / "duban.toml",
+        f"""
 [[notify.routes]]
 url = "capture://mz"
 tags = ["minzheng"]
@@ -112,8 +127,11 @@ tags = ["minzheng"]
 [[notify.routes]]
 url = "wecombot://COORDKEY?base={robot.base}"
 tags = ["coordinator"]
-''')
-    code, out, _ = run("--db", db, "--config", str(cfg), "notify", "--dry-run", "--as-of", "2026-02-02", "--json")
+""",
+    )
+    code, out, _ = run(
+        "--db", db, "--config", str(cfg), "notify", "--dry-run", "--as-of", "2026-02-02", "--json"
+    )
     assert code == 0
     data = json.loads(out)
     assert data["dry_run"] is True
@@ -137,7 +155,9 @@ tags = ["coordinator"]
 
 
 def test_cli_reports_a_bad_route_as_config_error(tmp_path: Path, db: str) -> None:
-    cfg = _write_config(tmp_path / "duban.toml", '[[notify.routes]]\nname = "坏渠道"\nurl = "nosuch://x"\ntags = ["a"]\n')
+    cfg = _write_config(
+        tmp_path / "duban.toml", '[[notify.routes]]\nname = "坏渠道"\nurl = "nosuch://x"\ntags = ["a"]\n'
+    )
     code, _out, err = run("--db", db, "--config", str(cfg), "notify", "--dry-run")
     assert code == 3 and "坏渠道" in err and "nosuch" in err
 
@@ -151,8 +171,11 @@ def test_plain_function_runs_off_the_event_loop(db: str) -> None:
 
     factory: sessionmaker = session_factory(make_engine(db))
     result: dict = {}
-    worker = threading.Thread(target=lambda: result.update(
-        report=run_notifications(factory, config=notify_config([]), dry_run=True)))
+    worker = threading.Thread(
+        target=lambda: result.update(
+            report=run_notifications(factory, config=notify_config([]), dry_run=True)
+        )
+    )
     worker.start()
     worker.join(30)
     assert result["report"].dry_run is True

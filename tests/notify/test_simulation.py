@@ -62,16 +62,21 @@ ROUTES = [
 # 03-05      m4 1 working day before 03-06 → minzheng blue; m6 k=10 nothing
 # 03-06      m6 k=11 → gongan red; m4 due today: no rule fires
 EXPECTED = [
-    ("2026-02-02", FL_R, "yellow"), ("2026-02-02", MZ_R, "yellow"),
+    ("2026-02-02", FL_R, "yellow"),
+    ("2026-02-02", MZ_R, "yellow"),
     ("2026-02-04", COORDINATOR, "done"),
     ("2026-02-05", MZ_R, "yellow"),
-    ("2026-02-06", GA_R, "blue"), ("2026-02-06", MZ_R, "red"), ("2026-02-06", MZ_LEAD, "red"), ("2026-02-06", COORDINATOR, "red"),
+    ("2026-02-06", GA_R, "blue"),
+    ("2026-02-06", MZ_R, "red"),
+    ("2026-02-06", MZ_LEAD, "red"),
+    ("2026-02-06", COORDINATOR, "red"),
     ("2026-02-06", COORDINATOR, "done"),
     ("2026-02-10", MZ_R, "blue"),
     ("2026-02-12", GA_R, "blue"),
     ("2026-02-14", GA_R, "yellow"),
     ("2026-02-26", GA_R, "yellow"),
-    ("2026-02-27", GA_R, "red"), ("2026-02-27", COORDINATOR, "red"),
+    ("2026-02-27", GA_R, "red"),
+    ("2026-02-27", COORDINATOR, "red"),
     ("2026-02-28", MZ_R, "blue"),
     ("2026-03-03", GA_R, "red"),
     ("2026-03-05", MZ_R, "blue"),
@@ -81,17 +86,39 @@ EXPECTED = [
 
 def _actions(session: Session, s, m6_id: int, day: str, host: PluginHost) -> None:  # noqa: ANN001
     if day == "2026-02-04":
-        submit_report(session, actor=FL, host=host, responsibility_id=s.r_fl.id, milestone_id=s.m3.id,
-                      text="已完成一月份摸底走访", final=True, **at(day))
+        submit_report(
+            session,
+            actor=FL,
+            host=host,
+            responsibility_id=s.r_fl.id,
+            milestone_id=s.m3.id,
+            text="已完成一月份摸底走访",
+            final=True,
+            **at(day),
+        )
     elif day == "2026-02-06":
         report = session.scalar(select(Report).where(Report.milestone_id == s.m3.id))
         review_report(session, actor=COORD, report_id=report.id, accept=True, **at(day))
     elif day == "2026-02-09":
-        submit_report(session, actor=MZ, host=host, responsibility_id=s.r_mz.id, milestone_id=s.m1.id,
-                      text="一月份进展：已建立关爱服务台账", **at(day))
+        submit_report(
+            session,
+            actor=MZ,
+            host=host,
+            responsibility_id=s.r_mz.id,
+            milestone_id=s.m1.id,
+            text="一月份进展：已建立关爱服务台账",
+            **at(day),
+        )
     elif day == "2026-02-12":
-        request_extension(session, actor=MZ, milestone_id=s.m4.id, new_date=dt.date(2026, 3, 6),
-                          reason="春节假期影响入户走访", progress="已完成七成", **at(day))
+        request_extension(
+            session,
+            actor=MZ,
+            milestone_id=s.m4.id,
+            new_date=dt.date(2026, 3, 6),
+            reason="春节假期影响入户走访",
+            progress="已完成七成",
+            **at(day),
+        )
     elif day == "2026-02-13":
         ext_id = session.scalar(select(Milestone.id).where(Milestone.id == s.m4.id))
         from duban.storage.models import Extension
@@ -104,8 +131,14 @@ def test_a_month_of_daily_runs(session: Session, factory: sessionmaker[Session],
     s = build(session)
     host = PluginHost.load()
     d = dt.date(2026, 2, 13)
-    m6 = Milestone(key=milestone_key(s.t2.id, s.r_ga.id, "2026-02"), task_id=s.t2.id, responsibility_id=s.r_ga.id,
-                   period="2026-02", due_date=d, effective_due_date=d)
+    m6 = Milestone(
+        key=milestone_key(s.t2.id, s.r_ga.id, "2026-02"),
+        task_id=s.t2.id,
+        responsibility_id=s.r_ga.id,
+        period="2026-02",
+        due_date=d,
+        effective_due_date=d,
+    )
     session.add(m6)
     session.commit()
     config = notify_config(ROUTES)
@@ -123,8 +156,11 @@ def test_a_month_of_daily_runs(session: Session, factory: sessionmaker[Session],
 
     assert sent == EXPECTED
     with unit_of_work(factory) as check:
-        rows = check.execute(select(OutboxMessage.receiver, OutboxMessage.level, OutboxMessage.state)
-                             .order_by(OutboxMessage.id)).all()
+        rows = check.execute(
+            select(OutboxMessage.receiver, OutboxMessage.level, OutboxMessage.state).order_by(
+                OutboxMessage.id
+            )
+        ).all()
     assert [(r, lv) for _d, r, lv in EXPECTED] == [(r.receiver, r.level) for r in rows]
     assert {r.state for r in rows} == {"sent"}
     # each message reached its channel exactly once

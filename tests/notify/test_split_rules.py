@@ -39,7 +39,9 @@ def test_split_message_numbers_parts_within_the_limit() -> None:
     parts = split_message("【督办·黄】云南省民政厅：逾期 60 项", body, 2048)
     n = len(parts)
     assert n > 1 and all(utf8_len(p) <= 2048 for p in parts)
-    assert [p.split("\n", 1)[0] for p in parts] == [f"【督办·黄】云南省民政厅：逾期 60 项（{i}/{n}）" for i in range(1, n + 1)]
+    assert [p.split("\n", 1)[0] for p in parts] == [
+        f"【督办·黄】云南省民政厅：逾期 60 项（{i}/{n}）" for i in range(1, n + 1)
+    ]
     assert "\n".join(p.split("\n", 1)[1] for p in parts) == body
     assert split_message("标题", "短消息", 2048) == ["标题\n短消息"]
 
@@ -47,13 +49,20 @@ def test_split_message_numbers_parts_within_the_limit() -> None:
 def test_message_parts_per_route() -> None:
     wecom = parse_route({"url": "wecombot://KEY", "tags": ["x"]}, 1)
     mail = parse_route({"url": "mailto://127.0.0.1:2525?from=a@x.cn&to=b@y.cn", "tags": ["x"]}, 2)
-    small = parse_route({"url": "mailto://127.0.0.1:2525?from=a@x.cn&to=b@y.cn", "tags": ["x"], "max_bytes": 200}, 3)
+    small = parse_route(
+        {"url": "mailto://127.0.0.1:2525?from=a@x.cn&to=b@y.cn", "tags": ["x"], "max_bytes": 200}, 3
+    )
     body = "\n".join(LINE for _ in range(40))
-    assert wecom.max_bytes == 2048 and all(utf8_len(t) <= 2048 and not title
-                                           for title, t in message_parts(wecom, "标题", body))
+    assert wecom.max_bytes == 2048 and all(
+        utf8_len(t) <= 2048 and not title for title, t in message_parts(wecom, "标题", body)
+    )
     assert message_parts(mail, "标题", body) == [("标题", body)]
     parts = message_parts(small, "标题", body)
-    assert len(parts) > 1 and parts[0][0] == f"标题（1/{len(parts)}）" and all(utf8_len(b) <= 200 for _t, b in parts)
+    assert (
+        len(parts) > 1
+        and parts[0][0] == f"标题（1/{len(parts)}）"
+        and all(utf8_len(b) <= 200 for _t, b in parts)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -62,8 +71,9 @@ def cal() -> CountingCalendar:
     return CountingCalendar(WorkingCalendar(exceptions, covered), dt.date(2025, 1, 1), dt.date(2027, 12, 31))
 
 
-def fired_days(cal: CountingCalendar, due: dt.date, first: str, last: str,
-               rules: Rules | None = None) -> list[tuple[str, list[str]]]:
+def fired_days(
+    cal: CountingCalendar, due: dt.date, first: str, last: str, rules: Rules | None = None
+) -> list[tuple[str, list[str]]]:
     rules = rules or Rules()
     out, day = [], dt.date.fromisoformat(first)
     while day <= dt.date.fromisoformat(last):
@@ -94,6 +104,8 @@ def test_rules_across_chunjie(cal: CountingCalendar) -> None:
 def test_custom_rules(cal: CountingCalendar) -> None:
     rules = Rules(remind_days=(3,), repeat_every=2, escalate_after=3)
     assert fired_days(cal, dt.date(2026, 3, 6), "2026-03-01", "2026-03-16", rules) == [
-        ("2026-03-03", ["blue"]), ("2026-03-09", ["yellow"]), ("2026-03-11", ["escalate", "red"]),
+        ("2026-03-03", ["blue"]),
+        ("2026-03-09", ["yellow"]),
+        ("2026-03-11", ["escalate", "red"]),
         ("2026-03-13", ["red"]),
     ]

@@ -63,7 +63,9 @@ def test_overdue_scan_vs_raw_sql(national_db: Path) -> None:
     factory = session_factory(engine)
     with factory() as session:
         service_s, rows = best(lambda: overdue(session, as_of=AS_OF, limit=500))
-        raw_s, raw = best(lambda: session.execute(text(RAW_OVERDUE), {"d": AS_OF.isoformat()}).scalars().all())
+        raw_s, raw = best(
+            lambda: session.execute(text(RAW_OVERDUE), {"d": AS_OF.isoformat()}).scalars().all()
+        )
         count = session.execute(text("SELECT count(*) FROM milestone")).scalar()
     assert [r["milestone"] for r in rows] == list(raw)  # the same question
     report(f"overdue scan (first 500 of {count} milestones)", service_s, raw_s, "service", "raw SQL")
@@ -84,19 +86,40 @@ def test_assessment_for_every_county(national_db: Path) -> None:
     config = load_settings(None).get("scoring")
     engine = make_engine(f"sqlite:///{national_db}")
     with session_factory(engine)() as session:
-        counties = session.execute(text("SELECT code FROM jurisdiction WHERE level = 'county' ORDER BY code")).scalars().all()
-        all_s, result = best(lambda: assess(session, actor=None, host=host, period="2025", config=config,
-                                            as_of=AS_OF, evidence=False), repeat=1)
+        counties = (
+            session.execute(text("SELECT code FROM jurisdiction WHERE level = 'county' ORDER BY code"))
+            .scalars()
+            .all()
+        )
+        all_s, result = best(
+            lambda: assess(
+                session, actor=None, host=host, period="2025", config=config, as_of=AS_OF, evidence=False
+            ),
+            repeat=1,
+        )
         sample = counties[:: max(1, len(counties) // 20)][:20]
         per = []
         for code in sample:
-            t, _r = best(lambda code=code: assess(session, actor=None, host=host, period="2025", config=config,
-                                                  jurisdiction=code, as_of=AS_OF, evidence=False), repeat=1)
+            t, _r = best(
+                lambda code=code: assess(
+                    session,
+                    actor=None,
+                    host=host,
+                    period="2025",
+                    config=config,
+                    jurisdiction=code,
+                    as_of=AS_OF,
+                    evidence=False,
+                ),
+                repeat=1,
+            )
             per.append(t)
     one = statistics.median(per)
-    print(f"\n[perf] 考核 2025, all {len(result['departments'])} departments of every jurisdiction in one call: "
-          f"{all_s:.1f} s; one county: median {one * 1000:.0f} ms (×{len(counties)} counties ≈ "
-          f"{one * len(counties):.0f} s); ratio loop/one-call {one * len(counties) / all_s:.1f}")
+    print(
+        f"\n[perf] 考核 2025, all {len(result['departments'])} departments of every jurisdiction in one call: "
+        f"{all_s:.1f} s; one county: median {one * 1000:.0f} ms (×{len(counties)} counties ≈ "
+        f"{one * len(counties):.0f} s); ratio loop/one-call {one * len(counties) / all_s:.1f}"
+    )
     engine.dispose()
 
 

@@ -17,8 +17,14 @@ from duban.hookspecs import ReportContext
 from duban.plugin_host import PluginHost
 from duban.scaffold import default_names, render_plugin, scaffold_plugin
 
-FILES = {"pyproject.toml", "README.md", "duban_jiaoyu/__init__.py", "duban_jiaoyu/checks.py",
-         "duban_jiaoyu/plugin.toml", "tests/test_plugin.py"}
+FILES = {
+    "pyproject.toml",
+    "README.md",
+    "duban_jiaoyu/__init__.py",
+    "duban_jiaoyu/checks.py",
+    "duban_jiaoyu/plugin.toml",
+    "tests/test_plugin.py",
+}
 
 
 def tree(root: Path) -> set[str]:
@@ -38,7 +44,11 @@ def plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleTy
 
 def test_default_names_follow_the_usual_pattern() -> None:
     assert default_names("教育") == {
-        "national": "教育部", "province": "省教育厅", "prefecture": "市教育局", "county": "县教育局"}
+        "national": "教育部",
+        "province": "省教育厅",
+        "prefecture": "市教育局",
+        "county": "县教育局",
+    }
 
 
 def test_rendered_files_and_plugin_toml() -> None:
@@ -47,7 +57,11 @@ def test_rendered_files_and_plugin_toml() -> None:
     data = parse_plugin_toml(files["duban_jiaoyu/plugin.toml"], file="plugin.toml")
     assert data.agency.key == "jiaoyu" and data.agency.name == "教育"
     assert dict(data.agency.names) == {
-        "national": "教育部", "province": "省教育厅", "prefecture": "市（州）教育局", "county": "县教育局"}
+        "national": "教育部",
+        "province": "省教育厅",
+        "prefecture": "市（州）教育局",
+        "county": "县教育局",
+    }
     [template] = data.templates
     assert template.schedule == "every 6 months" and template.agency == "jiaoyu"
     assert template.indicators == ("jiaoyu.activities", "jiaoyu.women_served")
@@ -83,7 +97,9 @@ def test_the_plugin_loads_next_to_the_builtin_agencies(plugin: ModuleType, host:
 
 def test_the_plugin_checks_its_own_reports(plugin: ModuleType) -> None:
     def codes(indicators: dict, agency: str = "jiaoyu", text: str = "走访慰问“两癌”患病妇女。") -> list[str]:
-        report = ReportContext(agency=agency, template="jiaoyu.care_services", indicators=indicators, text=text)
+        report = ReportContext(
+            agency=agency, template="jiaoyu.care_services", indicators=indicators, text=text
+        )
         return [f.code for f in plugin.duban_check_report(report)]
 
     assert codes({"jiaoyu.activities": 2, "jiaoyu.women_served": 40}) == []
@@ -91,7 +107,8 @@ def test_the_plugin_checks_its_own_reports(plugin: ModuleType) -> None:
     assert codes({"jiaoyu.activities": -1, "jiaoyu.women_served": 0}) == ["indicator.negative"]
     assert codes({"jiaoyu.women_served": 3}) == ["indicator.missing"]
     assert codes({"jiaoyu.activities": 1, "jiaoyu.women_served": 3}, text="身份证220102198001011234") == [
-        "report.personal_data"]
+        "report.personal_data"
+    ]
     assert codes({"jiaoyu.activities": 2, "jiaoyu.women_served": 0}, agency="minzheng") == []
 
 

@@ -20,6 +20,15 @@ def test_every_finding_code_of_the_generic_checks_is_documented() -> None:
 
 def test_every_plugin_toml_table_and_the_command_are_documented() -> None:
     text = DOCS.read_text(encoding="utf-8")
-    for needle in ("`[agency]`", "`[agency.names]`", "`[[agency.successions]]`", "`[[templates]]`",
-                   "`[[indicators]]`", "duban plugin new", "docs/schedules.md", "pip install -e .", "duban plugins"):
+    for needle in (
+        "`[agency]`",
+        "`[agency.names]`",
+        "`[[agency.successions]]`",
+        "`[[templates]]`",
+        "`[[indicators]]`",
+        "duban plugin new",
+        "docs/schedules.md",
+        "pip install -e .",
+        "duban plugins",
+    ):
         assert needle in text, needle

@@ -28,8 +28,15 @@ REPO = Path(__file__).resolve().parents[2]
 def _run(*args: str | Path, cwd: Path | None = None) -> str:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
-    result = subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True,
-                            encoding="utf-8", timeout=300)
+    result = subprocess.run(
+        [str(a) for a in args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=300,
+    )
     assert result.returncode == 0, f"{args} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
     return result.stdout
 
@@ -49,7 +56,9 @@ def _fresh_venv(path: Path) -> Path:
     has_pip = importlib.util.find_spec("pip") is not None  # then the venv borrows it through the .pth
     _run(sys.executable, "-m", "venv", *(["--without-pip"] if has_pip else []), path)
     python = path / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-    site_packages = Path(_run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])").strip())
+    site_packages = Path(
+        _run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])").strip()
+    )
     parent = dict.fromkeys([sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]])
     lines = [str(REPO), *(f"import site; site.addsitedir({p!r})" for p in parent)]
     (site_packages / "_duban_parent_env.pth").write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -69,8 +78,14 @@ def test_scaffolded_plugin_installs_and_is_found(tmp_path: Path) -> None:
         pip.append("--no-build-isolation")
     _run(*pip, target)
 
-    where = json.loads(_run(python, "-c", "import json, sys, duban, duban_jiaoyu; print(json.dumps("
-                            "[sys.prefix, duban.__file__, duban_jiaoyu.__file__]))"))
+    where = json.loads(
+        _run(
+            python,
+            "-c",
+            "import json, sys, duban, duban_jiaoyu; print(json.dumps("
+            "[sys.prefix, duban.__file__, duban_jiaoyu.__file__]))",
+        )
+    )
     assert Path(where[0]) == tmp_path / "venv"
     assert Path(where[1]).is_relative_to(REPO)
     assert Path(where[2]).is_relative_to(tmp_path / "venv")  # installed, not imported from src/

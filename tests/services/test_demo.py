@@ -14,8 +14,11 @@ TODAY = "2026-03-16"
 
 
 def demo(tmp_path: Path, name: str, *extra: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, ["demo", "--db", str(tmp_path / name), "--no-open", "--today", TODAY,
-                                      "--json", *extra], catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli,
+        ["demo", "--db", str(tmp_path / name), "--no-open", "--today", TODAY, "--json", *extra],
+        catch_exceptions=False,
+    )
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -24,15 +27,21 @@ def test_demo_is_reproducible_and_rich(tmp_path: Path) -> None:
     assert code == 0, err
     first = json.loads(out)
     assert [p["doc_number"] for p in first["policies"]] == [
-        "民发〔2019〕86号", None, "云民发〔2020〕8号", "吉民发〔2020〕28号", None]
+        "民发〔2019〕86号",
+        None,
+        "云民发〔2020〕8号",
+        "吉民发〔2020〕28号",
+        None,
+    ]
     assert first["reports"] > 1000 and first["returned"] > 10 and first["extensions"] > 5
     code, out, _ = demo(tmp_path, "b.db")
     second = json.loads(out)
     assert {k: v for k, v in first.items() if k != "path"} == {k: v for k, v in second.items() if k != "path"}
 
     runner = CliRunner()
-    status = json.loads(runner.invoke(cli, ["--db", str(tmp_path / "a.db"), "status", "--as-of", TODAY,
-                                            "--json"]).stdout)
+    status = json.loads(
+        runner.invoke(cli, ["--db", str(tmp_path / "a.db"), "status", "--as-of", TODAY, "--json"]).stdout
+    )
     assert status["tasks"]["red"] > 0 and status["tasks"]["green"] > 0
     verify = runner.invoke(cli, ["--db", str(tmp_path / "a.db"), "audit", "verify"])
     assert verify.exit_code == 0, verify.stdout

@@ -74,13 +74,25 @@ class Rows:
 
 
 def build(session: Session, issued: str = "2026-01-01") -> Rows:
-    policy = Policy(doc_number="云民发〔2026〕1号", title="关于做好农村留守妇女关爱服务工作的通知",
-                    issuers=["minzheng"], jurisdiction_code="530000", level="province", issued=D(issued))
+    policy = Policy(
+        doc_number="云民发〔2026〕1号",
+        title="关于做好农村留守妇女关爱服务工作的通知",
+        issuers=["minzheng"],
+        jurisdiction_code="530000",
+        level="province",
+        issued=D(issued),
+    )
     t1 = Task(number="一", text="每季度开展一次走访探视。", position=1)
     t2 = Task(number="二", text="加大对侵害农村留守妇女合法权益违法犯罪行为的打击力度。", position=2)
-    r_mz = Responsibility(agency_key="minzheng", name_as_written="省民政厅", role="lead", jurisdiction_code="530000")
-    r_fl = Responsibility(agency_key="fulian", name_as_written="省妇联", role="support", jurisdiction_code="530000")
-    r_ga = Responsibility(agency_key="gongan", name_as_written="省公安厅", role="lead", jurisdiction_code="530000")
+    r_mz = Responsibility(
+        agency_key="minzheng", name_as_written="省民政厅", role="lead", jurisdiction_code="530000"
+    )
+    r_fl = Responsibility(
+        agency_key="fulian", name_as_written="省妇联", role="support", jurisdiction_code="530000"
+    )
+    r_ga = Responsibility(
+        agency_key="gongan", name_as_written="省公安厅", role="lead", jurisdiction_code="530000"
+    )
     t1.responsibilities += [r_mz, r_fl]
     t2.responsibilities += [r_ga]
     policy.tasks += [t1, t2]
@@ -94,8 +106,12 @@ def keys(session: Session) -> dict[str, tuple[dt.date, dt.date]]:
 
 
 def due(session: Session, task: Task, resp: Responsibility) -> dict[str, dt.date]:
-    return {m.period: m.due_date for m in session.scalars(
-        select(Milestone).where(Milestone.task_id == task.id, Milestone.responsibility_id == resp.id))}
+    return {
+        m.period: m.due_date
+        for m in session.scalars(
+            select(Milestone).where(Milestone.task_id == task.id, Milestone.responsibility_id == resp.id)
+        )
+    }
 
 
 def generate(session: Session, until: str = "2026-12-31", today: str = "2026-01-05", **kwargs: object):
@@ -114,8 +130,11 @@ def test_generating_twice_never_duplicates(session: Session) -> None:
     session.commit()
     assert second.created == 0 and second.existing == 9 and second.redated == 0
     assert keys(session) == before
-    runs = session.scalar(select(func.count()).select_from(AuditEvent)
-                          .where(AuditEvent.entity_type == "milestones", AuditEvent.action == "milestones.generate"))
+    runs = session.scalar(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(AuditEvent.entity_type == "milestones", AuditEvent.action == "milestones.generate")
+    )
     assert runs == 2  # one audit event per run, not per milestone
 
 
@@ -131,8 +150,12 @@ def test_due_dates_follow_the_2026_tiaoxiu_calendar(session: Session) -> None:
     assert ga["2026-春节-3"] == D("2026-02-14")  # a make-up Saturday is a working day: stays put
     mz = due(session, s.t1, s.r_mz)  # default cycle "quarterly +5wd"
     # Q3: 10-01..10-07 off; 10-08, 10-09, 10-10 (调休 Saturday), 10-12, 10-13
-    assert mz == {"2026-Q1": D("2026-04-08"), "2026-Q2": D("2026-07-07"), "2026-Q3": D("2026-10-13"),
-                  "2026-Q4": D("2027-01-08")}
+    assert mz == {
+        "2026-Q1": D("2026-04-08"),
+        "2026-Q2": D("2026-07-07"),
+        "2026-Q3": D("2026-10-13"),
+        "2026-Q4": D("2027-01-08"),
+    }
     cal = working_calendar(session, 2026, 2027)
     assert all(cal.is_working_day(m.due_date) for m in session.scalars(select(Milestone)))
     assert all(m.effective_due_date == m.due_date for m in session.scalars(select(Milestone)))
@@ -142,10 +165,14 @@ def test_default_cycle_only_for_tasks_without_confirmed_schedules(session: Sessi
     s = build(session, issued="2026-05-10")
     set_schedule(session, actor=SYSTEM, task_id=s.t1.id, rule="half-yearly", responsibility_id=s.r_mz.id)
     s.t2.schedule_hints = [{"kind": "holiday", "rule": "holiday 春节", "why": "春节"}]
-    propose_schedules(session, actor=SYSTEM, policy_id=s.policy.id)  # unconfirmed: does not replace the default
+    propose_schedules(
+        session, actor=SYSTEM, policy_id=s.policy.id
+    )  # unconfirmed: does not replace the default
     result = generate(session)
     assert due(session, s.t1, s.r_mz) == {"2026-H1": D("2026-06-30"), "2026-H2": D("2026-12-31")}
-    assert due(session, s.t1, s.r_fl) == {}  # the schedule is for minzheng only; t1 has a schedule, so no default
+    assert (
+        due(session, s.t1, s.r_fl) == {}
+    )  # the schedule is for minzheng only; t1 has a schedule, so no default
     # t2: default cycle from the issue date 2026-05-10
     assert set(due(session, s.t2, s.r_ga)) == {"2026-Q2", "2026-Q3", "2026-Q4"}
     assert result.created == 5
@@ -179,7 +206,12 @@ def test_hint_proposed_confirmed_generated(session: Session, host: PluginHost) -
     yearly_task = session.get(Task, next(p["task"] for p in first.proposed if p["rule"] == "yearly"))
     assert yearly_task is not None
     periods = set(due(session, yearly_task, yearly_task.responsibilities[0]))
-    assert periods == {"2020-Q3", "2020-Q4", "2021-Q1", "2021-Q2"}  # still the default cycle: the hint is unconfirmed
+    assert periods == {
+        "2020-Q3",
+        "2020-Q4",
+        "2021-Q1",
+        "2021-Q2",
+    }  # still the default cycle: the hint is unconfirmed
 
     # a removed proposal is kept as rejected: not listed, and not proposed again
     unwanted = next(p for p in first.proposed if p["rule"] == "holiday 三八妇女节")
@@ -191,8 +223,10 @@ def test_hint_proposed_confirmed_generated(session: Session, host: PluginHost) -
 
 def test_unparsable_hint_is_skipped_with_a_warning(session: Session) -> None:
     s = build(session)
-    s.t1.schedule_hints = [{"kind": "recurrence", "rule": "每两周一次", "why": "每两周"},
-                           {"kind": "recurrence", "rule": "quarterly", "why": "每季度"}]
+    s.t1.schedule_hints = [
+        {"kind": "recurrence", "rule": "每两周一次", "why": "每两周"},
+        {"kind": "recurrence", "rule": "quarterly", "why": "每季度"},
+    ]
     result = propose_schedules(session, actor=SYSTEM, policy_id=s.policy.id)
     assert [p["rule"] for p in result.proposed] == ["quarterly"]
     assert len(result.warnings) == 1 and "每两周" in result.warnings[0]
@@ -251,7 +285,9 @@ def test_list_milestones_filters_and_pages_in_sql(session: Session) -> None:
     assert s.policy.id
 
 
-def test_calendar_import_moves_future_milestones_and_clears_the_warning(session: Session, tmp_path: Path) -> None:
+def test_calendar_import_moves_future_milestones_and_clears_the_warning(
+    session: Session, tmp_path: Path
+) -> None:
     s = build(session)
     set_schedule(session, actor=SYSTEM, task_id=s.t2.id, rule="once 2027-02-12")
     set_schedule(session, actor=SYSTEM, task_id=s.t2.id, rule="once 2027-02-19 +1wd")

@@ -42,17 +42,36 @@ def at(day: str) -> dict[str, object]:
 
 def build(session: Session) -> Scenario:
     for actor in (COORD, MZ, FL, VIEWER):
-        add_user(session, actor=SYSTEM, name=actor.name, role=actor.role, agency=actor.agency_key,
-                 jurisdiction=actor.jurisdiction_code)
-    policy = Policy(doc_number="云民发〔2020〕8号", title="关于加强农村留守妇女关爱服务工作的实施意见",
-                    issuers=["minzheng", "fulian"], jurisdiction_code="530000", level="province",
-                    issued=dt.date(2020, 7, 22))
+        add_user(
+            session,
+            actor=SYSTEM,
+            name=actor.name,
+            role=actor.role,
+            agency=actor.agency_key,
+            jurisdiction=actor.jurisdiction_code,
+        )
+    policy = Policy(
+        doc_number="云民发〔2020〕8号",
+        title="关于加强农村留守妇女关爱服务工作的实施意见",
+        issuers=["minzheng", "fulian"],
+        jurisdiction_code="530000",
+        level="province",
+        issued=dt.date(2020, 7, 22),
+    )
     t1 = Task(number="三", text="充分发挥基层劳动就业和社会保障服务平台作用。", position=1)
     t2 = Task(number="四", text="加大对侵害农村留守妇女合法权益违法犯罪行为的打击力度。", position=2)
-    r_mz = Responsibility(agency_key="minzheng", name_as_written="省民政厅", role="lead", jurisdiction_code="530000")
-    r_fl = Responsibility(agency_key="fulian", name_as_written="省妇联", role="support", jurisdiction_code="530000")
-    r_ga = Responsibility(agency_key="gongan", name_as_written="省公安厅", role="joint", jurisdiction_code="530000")
-    r_sf = Responsibility(agency_key="sifa", name_as_written="省司法厅", role="joint", jurisdiction_code="530000")
+    r_mz = Responsibility(
+        agency_key="minzheng", name_as_written="省民政厅", role="lead", jurisdiction_code="530000"
+    )
+    r_fl = Responsibility(
+        agency_key="fulian", name_as_written="省妇联", role="support", jurisdiction_code="530000"
+    )
+    r_ga = Responsibility(
+        agency_key="gongan", name_as_written="省公安厅", role="joint", jurisdiction_code="530000"
+    )
+    r_sf = Responsibility(
+        agency_key="sifa", name_as_written="省司法厅", role="joint", jurisdiction_code="530000"
+    )
     t1.responsibilities += [r_mz, r_fl]
     t2.responsibilities += [r_ga, r_sf]
     policy.tasks += [t1, t2]
@@ -61,13 +80,25 @@ def build(session: Session) -> Scenario:
 
     def milestone(task: Task, resp: Responsibility, period: str, due: str) -> Milestone:
         d = dt.date.fromisoformat(due)
-        m = Milestone(key=milestone_key(task.id, resp.id, period), task_id=task.id, responsibility_id=resp.id,
-                      period=period, due_date=d, effective_due_date=d)
+        m = Milestone(
+            key=milestone_key(task.id, resp.id, period),
+            task_id=task.id,
+            responsibility_id=resp.id,
+            period=period,
+            due_date=d,
+            effective_due_date=d,
+        )
         session.add(m)
         return m
 
     scenario = Scenario(
-        policy, t1, t2, r_mz, r_fl, r_ga, r_sf,
+        policy,
+        t1,
+        t2,
+        r_mz,
+        r_fl,
+        r_ga,
+        r_sf,
         m1=milestone(t1, r_mz, "2026-01", "2026-01-30"),
         m2=milestone(t1, r_mz, "2026-Q1", "2026-03-31"),
         m3=milestone(t1, r_fl, "2026-01", "2026-01-30"),

@@ -14,12 +14,24 @@ from duban.storage.models import Policy, Responsibility, Task
 
 
 def _policy(session: Session) -> Task:
-    policy = Policy(doc_number="民发〔2019〕86号", title="关于加强农村留守妇女关爱服务工作的意见",
-                    issuers=["minzheng", "fulian"], jurisdiction_code="000000", issued=dt.date(2019, 9, 20))
-    task = Task(section=None, number="一", text="坚持和加强党对农村留守妇女关爱服务工作的领导。", position=1,
-                schedule_hints=[{"kind": "recurrence", "rule": "every 6 months", "why": "至少每半年更新一次"}])
+    policy = Policy(
+        doc_number="民发〔2019〕86号",
+        title="关于加强农村留守妇女关爱服务工作的意见",
+        issuers=["minzheng", "fulian"],
+        jurisdiction_code="000000",
+        issued=dt.date(2019, 9, 20),
+    )
+    task = Task(
+        section=None,
+        number="一",
+        text="坚持和加强党对农村留守妇女关爱服务工作的领导。",
+        position=1,
+        schedule_hints=[{"kind": "recurrence", "rule": "every 6 months", "why": "至少每半年更新一次"}],
+    )
     policy.tasks.append(task)
-    task.responsibilities.append(Responsibility(agency_key="minzheng", name_as_written="民政部", role="joint"))
+    task.responsibilities.append(
+        Responsibility(agency_key="minzheng", name_as_written="民政部", role="joint")
+    )
     session.add(policy)
     session.commit()
     return task

@@ -56,8 +56,14 @@ def make_app(world_db: tuple[Engine, World], tui_host: PluginHost, tmp_path: Pat
     engine, _ = world_db
 
     def build(actor: Actor = COORD, **kwargs: object) -> DubanApp:
-        return create_app(session_factory=session_factory(engine), host=tui_host, actor=actor, today=TODAY,
-                          attachment_root=tmp_path / "attachments", **kwargs)  # type: ignore[arg-type]
+        return create_app(
+            session_factory=session_factory(engine),
+            host=tui_host,
+            actor=actor,
+            today=TODAY,
+            attachment_root=tmp_path / "attachments",
+            **kwargs,
+        )  # type: ignore[arg-type]
 
     return build
 

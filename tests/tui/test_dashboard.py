@@ -46,7 +46,9 @@ async def test_overview_counts_departments_trend_and_most_overdue(make_app, sess
         assert f"红 {expected['tasks']['red']}" in text and f"已办结 {expected['tasks']['done']}" in text
         depts = rows(app.screen.query_one("#departments", DataTable))
         assert {r[0] for r in depts} >= {"民政", "妇联", "公安"}
-        assert all(r[1] in ("红", "黄", "绿", "结") for r in depts)  # a light is a character, not colour alone
+        assert all(
+            r[1] in ("红", "黄", "绿", "结") for r in depts
+        )  # a light is a character, not colour alone
         trend = rows(app.screen.query_one("#trend", DataTable))
         assert [r[0] for r in trend] == ["2025Q2末", "2025Q3末", "2025Q4末", "2026Q1末", "2026-05-15"]
         assert trend[0][1] == "0" and int(trend[-1][1]) == expected["tasks"]["red"]
@@ -72,8 +74,14 @@ async def test_every_screen_opens_with_its_content(make_app, world) -> None:
     app = make_app(COORD)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        expected = {"2": TasksScreen, "3": DepartmentScreen, "4": AssessmentScreen, "5": PoliciesScreen,
-                    "6": NotificationsScreen, "1": OverviewScreen}
+        expected = {
+            "2": TasksScreen,
+            "3": DepartmentScreen,
+            "4": AssessmentScreen,
+            "5": PoliciesScreen,
+            "6": NotificationsScreen,
+            "1": OverviewScreen,
+        }
         for key, cls in expected.items():
             await pilot.press(key)
             await settle(pilot)
@@ -84,7 +92,9 @@ async def test_every_screen_opens_with_its_content(make_app, world) -> None:
             elif cls is PoliciesScreen:
                 assert app.screen.query_one("#policies", DataTable).row_count == 5
                 linked = rows(app.screen.query_one("#ptasks", DataTable))
-                assert linked and all(r[2] == "尚未关联" for r in linked)  # the national policy implements nothing
+                assert linked and all(
+                    r[2] == "尚未关联" for r in linked
+                )  # the national policy implements nothing
             elif cls is NotificationsScreen:
                 assert "共 0 条，失败 0 条" in text
             elif cls is AssessmentScreen:
@@ -160,9 +170,16 @@ async def test_department_user_lands_on_own_work_and_sees_nothing_else(make_app,
         assert lead.row_count > 0
         with sessions() as s:
             task_ids = {int(k.value.split("-")[0]) for k in lead.rows}
-            agencies = {r.agency_key for r in s.scalars(select(Responsibility).where(
-                Responsibility.task_id.in_(task_ids), Responsibility.agency_key == "minzheng",
-                Responsibility.jurisdiction_code == "530000"))}
+            agencies = {
+                r.agency_key
+                for r in s.scalars(
+                    select(Responsibility).where(
+                        Responsibility.task_id.in_(task_ids),
+                        Responsibility.agency_key == "minzheng",
+                        Responsibility.jurisdiction_code == "530000",
+                    )
+                )
+            }
         assert agencies == {"minzheng"}
         assert "民政 530000" in screen_text(app)
         app.open_department("fulian")
@@ -210,8 +227,15 @@ async def test_acknowledge(make_app, world, sessions) -> None:
         assert await shows(pilot, "无需签收")
     with sessions() as s:
         assert s.get(Responsibility, world.mz_resp).state == "acknowledged"
-        assert s.scalar(select(AuditEvent.actor).where(AuditEvent.action == "responsibility.acknowledge")
-                        .order_by(AuditEvent.seq.desc()).limit(1)) == "mz"
+        assert (
+            s.scalar(
+                select(AuditEvent.actor)
+                .where(AuditEvent.action == "responsibility.acknowledge")
+                .order_by(AuditEvent.seq.desc())
+                .limit(1)
+            )
+            == "mz"
+        )
 
 
 @sync
@@ -245,7 +269,9 @@ async def test_report_form_shows_check_errors_then_submits(make_app, world, sess
         assert isinstance(app.screen, TaskDetailScreen)
         assert await shows(pilot, "已报送")
         reports = app.screen.detail().data["responsibilities"][0]["reports"]
-        assert reports[-1]["text"] == "完成摸底排查" and reports[-1]["indicators"]["minzheng.ledger_total"] == 12
+        assert (
+            reports[-1]["text"] == "完成摸底排查" and reports[-1]["indicators"]["minzheng.ledger_total"] == 12
+        )
     with sessions() as s:
         rep = s.scalars(select(Report).where(Report.milestone_id == world.mz_open_milestone)).one()
         assert rep.submitted_by == "mz" and rep.submitted_on == TODAY
@@ -269,7 +295,9 @@ async def test_extension_request_then_approve_and_refuse(make_app, world, sessio
         await settle(pilot)
         assert isinstance(app.screen, TaskDetailScreen) and await shows(pilot, "已申请延期")
     with sessions() as s:
-        new = s.scalars(select(Extension).where(Extension.state == "pending").order_by(Extension.id.desc())).first()
+        new = s.scalars(
+            select(Extension).where(Extension.state == "pending").order_by(Extension.id.desc())
+        ).first()
         assert new is not None and new.id != world.pending_extension and new.requested_by == "mz"
 
     app = make_app(COORD, start="policies")
@@ -309,20 +337,47 @@ async def test_review_return_needs_a_reason_then_accept(make_app, world, session
         await pilot.press("escape")
     with sessions() as s:
         rep = s.get(Report, world.pending_report)
-        assert rep.review_state == "returned" and rep.review_reason == "请补充分县人数" and rep.reviewed_by == "coord"
+        assert (
+            rep.review_state == "returned"
+            and rep.review_reason == "请补充分县人数"
+            and rep.reviewed_by == "coord"
+        )
 
 
 @sync
 async def test_remind_now_runs_in_a_thread_and_notifications_list_failures_first(make_app, sessions) -> None:
     with sessions() as s:
-        ok = OutboxMessage(idempotency_key="k1", kind="digest", receiver="dept:minzheng", level="yellow", subject="【督办】民政 预警",
-                           body="…", state="sent", attempts=1)
-        bad = OutboxMessage(idempotency_key="k2", kind="digest", receiver="dept:fulian", level="red", subject="【督办】妇联 逾期",
-                            body="…", state="failed", attempts=2)
+        ok = OutboxMessage(
+            idempotency_key="k1",
+            kind="digest",
+            receiver="dept:minzheng",
+            level="yellow",
+            subject="【督办】民政 预警",
+            body="…",
+            state="sent",
+            attempts=1,
+        )
+        bad = OutboxMessage(
+            idempotency_key="k2",
+            kind="digest",
+            receiver="dept:fulian",
+            level="red",
+            subject="【督办】妇联 逾期",
+            body="…",
+            state="failed",
+            attempts=2,
+        )
         s.add_all([ok, bad])
         s.flush()
-        s.add(NotificationAttempt(message_id=bad.id, url_redacted="mailto://127.0.0.1:2525", ok=False,
-                                  permanent=True, detail="连接被拒绝"))
+        s.add(
+            NotificationAttempt(
+                message_id=bad.id,
+                url_redacted="mailto://127.0.0.1:2525",
+                ok=False,
+                permanent=True,
+                detail="连接被拒绝",
+            )
+        )
         s.commit()
     app = make_app(COORD, start="policies")
     async with app.run_test(size=SIZE) as pilot:
@@ -406,8 +461,16 @@ async def test_keys_are_listed_and_remappable(make_app) -> None:
         await settle(pilot)
         assert isinstance(app.screen, KeysScreen)
         ids = {r[2] for r in rows(app.screen.query_one("#keys-table", DataTable))}
-        assert {"task.report", "task.ack", "task.review", "task.decide", "task.extend", "nav.tasks",
-                "table.next_page", "tasks.sort"} <= ids
+        assert {
+            "task.report",
+            "task.ack",
+            "task.review",
+            "task.decide",
+            "task.extend",
+            "nav.tasks",
+            "table.next_page",
+            "tasks.sort",
+        } <= ids
         await pilot.press("escape")
         assert isinstance(app.screen, TasksScreen)
 

@@ -28,9 +28,25 @@ def test_web_mode_serves_a_local_page(world_template: tuple[Path, object], tmp_p
     config = tmp_path / "duban.toml"
     config.write_text(f'[users.map]\n"{getpass.getuser()}" = "coord"\n', encoding="utf-8")
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from duban.cli import main; main()", "--db", str(db), "--config", str(config),
-         "--as", "mz", "dashboard", "--web", "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=Path(__file__).parents[2])
+        [
+            sys.executable,
+            "-c",
+            "from duban.cli import main; main()",
+            "--db",
+            str(db),
+            "--config",
+            str(config),
+            "--as",
+            "mz",
+            "dashboard",
+            "--web",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        cwd=Path(__file__).parents[2],
+    )
     try:
         page = None
         deadline = time.monotonic() + 20
@@ -47,8 +63,9 @@ def test_web_mode_serves_a_local_page(world_template: tuple[Path, object], tmp_p
         hosts = set(re.findall(r"(?:https?|wss?)://([^/:\"' ]+)", page))
         assert hosts == {"127.0.0.1"}, hosts
         assert "googleapis" not in page and "Noto Sans Mono CJK SC" in page
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/fonts/RobotoMono-VariableFont_wght.ttf",
-                                    timeout=5) as font:
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/static/fonts/RobotoMono-VariableFont_wght.ttf", timeout=5
+        ) as font:
             assert font.status == 200
     finally:
         proc.terminate()

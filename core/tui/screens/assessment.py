@@ -28,7 +28,11 @@ def periods(today: dt.date) -> list[tuple[str, str]]:
     year, quarter = today.year, (today.month - 1) // 3 + 1
     out = [(f"{year} 年（截至今天）", str(year))]
     out += [(f"{year} 年第 {q} 季度", f"{year}-Q{q}") for q in range(quarter, 0, -1)]
-    out += [(f"{year} 年上半年", f"{year}-H1"), (f"{year - 1} 年", str(year - 1)), (f"{year - 1} 年下半年", f"{year - 1}-H2")]
+    out += [
+        (f"{year} 年上半年", f"{year}-H1"),
+        (f"{year - 1} 年", str(year - 1)),
+        (f"{year - 1} 年下半年", f"{year - 1}-H2"),
+    ]
     return out
 
 
@@ -43,8 +47,16 @@ def load_scores(session: Any, *, ctx: Any, period: str) -> dict[str, Any] | None
     settings = ctx.settings if ctx.settings is not None else Settings(shipped_defaults())
     config = settings.get("scoring", {}) or {"scheme": "default"}
     as_of = min(ctx.today, _period_end(period))
-    return assess(session, actor=ctx.actor, host=ctx.host, period=period, config=config, as_of=as_of,
-                  evidence=False, tz=ctx.timezone)
+    return assess(
+        session,
+        actor=ctx.actor,
+        host=ctx.host,
+        period=period,
+        config=config,
+        as_of=as_of,
+        evidence=False,
+        tz=ctx.timezone,
+    )
 
 
 def _period_end(period: str) -> dt.date:
@@ -78,8 +90,15 @@ class AssessmentScreen(DubanScreen):
             yield Input(placeholder="/ 筛选：部门名称，回车确定", id="filter")
         yield Static("加载中...", id="assessment-note")
         table = DataTable(id="scores", cursor_type="row", zebra_stripes=True)
-        for label, key in (("名次", "rank"), ("部门", "name"), ("辖区", "jurisdiction"), ("总分", "score"),
-                           ("等次", "grade"), ("按时率", "on_time_rate"), ("到期节点", "due")):
+        for label, key in (
+            ("名次", "rank"),
+            ("部门", "name"),
+            ("辖区", "jurisdiction"),
+            ("总分", "score"),
+            ("等次", "grade"),
+            ("按时率", "on_time_rate"),
+            ("到期节点", "due"),
+        ):
             table.add_column(label, key=key)
         yield table
         yield Label("得分构成（选中部门的各项加减分）", classes="section")
@@ -97,10 +116,16 @@ class AssessmentScreen(DubanScreen):
         if result is None:
             note.update(MISSING)
             return
-        self.rows = [{**d, "name": d["agency_name"], "on_time_rate": d["on_time_rate"] or 0.0}
-                     for d in result["departments"]]
-        note.update(cell_text(f"{result['period']}（{result['start']} 至 {result['end']}，截至 {result['as_of']}）"
-                              f" 方案：{result['scheme_title']}；共 {len(self.rows)} 个部门（点击表头或按 s 排序）"))
+        self.rows = [
+            {**d, "name": d["agency_name"], "on_time_rate": d["on_time_rate"] or 0.0}
+            for d in result["departments"]
+        ]
+        note.update(
+            cell_text(
+                f"{result['period']}（{result['start']} 至 {result['end']}，截至 {result['as_of']}）"
+                f" 方案：{result['scheme_title']}；共 {len(self.rows)} 个部门（点击表头或按 s 排序）"
+            )
+        )
         self._fill()
 
     def failed_scores(self, text: str) -> None:
@@ -110,10 +135,22 @@ class AssessmentScreen(DubanScreen):
         rows = sorted(self.rows, key=lambda r: r[self.sort], reverse=self.descending)
         needle = self.text.strip()
         rows = [r for r in rows if not needle or needle in r["name"] or needle in r["agency"]]
-        fill(self.query_one("#scores", DataTable),
-             [(r["rank"], cell_text(r["name"]), cell_text(r["jurisdiction_name"] or "-"), f"{r['score']:.1f}",
-               cell_text(r["grade"] or "-"), f"{r['on_time_rate'] * 100:.0f}%", r["due"]) for r in rows],
-             [f"{r['agency']}|{r['jurisdiction']}" for r in rows])
+        fill(
+            self.query_one("#scores", DataTable),
+            [
+                (
+                    r["rank"],
+                    cell_text(r["name"]),
+                    cell_text(r["jurisdiction_name"] or "-"),
+                    f"{r['score']:.1f}",
+                    cell_text(r["grade"] or "-"),
+                    f"{r['on_time_rate'] * 100:.0f}%",
+                    r["due"],
+                )
+                for r in rows
+            ],
+            [f"{r['agency']}|{r['jurisdiction']}" for r in rows],
+        )
         if rows:
             self._show_terms(f"{rows[0]['agency']}|{rows[0]['jurisdiction']}")
         else:
@@ -122,9 +159,20 @@ class AssessmentScreen(DubanScreen):
     def _show_terms(self, key: str) -> None:
         row = next((r for r in self.rows if f"{r['agency']}|{r['jurisdiction']}" == key), None)
         terms = row["terms"] if row else []
-        fill(self.query_one("#terms", DataTable),
-             [(cell_text(t.get("label", t.get("code", "-"))), f"{float(t.get('points', 0)):+.1f}", t.get("count", 0),
-               clip(t.get("task") or "-", 24), clip(t.get("formula") or "", 60)) for t in terms], range(len(terms)))
+        fill(
+            self.query_one("#terms", DataTable),
+            [
+                (
+                    cell_text(t.get("label", t.get("code", "-"))),
+                    f"{float(t.get('points', 0)):+.1f}",
+                    t.get("count", 0),
+                    clip(t.get("task") or "-", 24),
+                    clip(t.get("formula") or "", 60),
+                )
+                for t in terms
+            ],
+            range(len(terms)),
+        )
 
     @on(DataTable.RowHighlighted, "#scores")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:

@@ -34,7 +34,9 @@ class DepartmentScreen(DubanScreen):
     def compose(self) -> ComposeResult:
         yield from self.compose_chrome()
         with Horizontal(id="bar"):
-            yield Select([], id="agency", prompt="选择部门", allow_blank=True, disabled=self.ctx.is_department)
+            yield Select(
+                [], id="agency", prompt="选择部门", allow_blank=True, disabled=self.ctx.is_department
+            )
             yield Input(placeholder="/ 筛选：任务文字、编号或政策，回车确定", id="filter")
         yield Static("选择一个部门。", id="dept-summary")
         with TabbedContent(id="dept-tabs"):
@@ -92,11 +94,22 @@ class DepartmentScreen(DubanScreen):
         def scope(s: Any) -> Any:
             return ctx.scope(s, agency=agency)
 
-        self.load("summary", lambda s: summary(s, as_of=ctx.today, warning_days=ctx.warning_days, scope=scope(s)))
+        self.load(
+            "summary", lambda s: summary(s, as_of=ctx.today, warning_days=ctx.warning_days, scope=scope(s))
+        )
         for role, roles in (("lead", ("lead", "joint")), ("support", ("support",))):
-            self.load(role, lambda s, roles=roles: department_responsibilities(
-                s, as_of=ctx.today, warning_days=ctx.warning_days, scope=scope(s), roles=roles, text=text,
-                limit=LIMIT))
+            self.load(
+                role,
+                lambda s, roles=roles: department_responsibilities(
+                    s,
+                    as_of=ctx.today,
+                    warning_days=ctx.warning_days,
+                    scope=scope(s),
+                    roles=roles,
+                    text=text,
+                    limit=LIMIT,
+                ),
+            )
         self.load("owed", lambda s: owed_next(s, as_of=ctx.today, scope=scope(s), limit=LIMIT))
         self.load("findings", lambda s: findings_for(s, scope=scope(s), limit=LIMIT))
 
@@ -113,7 +126,11 @@ class DepartmentScreen(DubanScreen):
         dept = data["departments"][0] if data["departments"] else None
         line = Text()
         name = self.names.get(self.agency or "", self.agency or "")
-        where = f" {self.ctx.actor.jurisdiction_code}" if self.ctx.is_department and self.ctx.actor.jurisdiction_code else ""
+        where = (
+            f" {self.ctx.actor.jurisdiction_code}"
+            if self.ctx.is_department and self.ctx.actor.jurisdiction_code
+            else ""
+        )
         line.append(cell_text(f"{name}{where}"), style="bold")
         line.append("  ")
         for key in ("red", "yellow", "green", "done"):
@@ -125,12 +142,27 @@ class DepartmentScreen(DubanScreen):
 
     def _show_resps(self, table_id: str, page: dict[str, Any]) -> None:
         rows = page["rows"]
-        fill(self.query_one(f"#{table_id}", DataTable),
-             [(light(r["light"]), clip(r["policy"], 18), cell_text(r["number"]), clip(r["text"], 34), r["role_name"],
-               r["state_name"], r["overdue"], r["next_due"] or "-") for r in rows],
-             [f"{r['task']}-{r['responsibility']}" for r in rows])
+        fill(
+            self.query_one(f"#{table_id}", DataTable),
+            [
+                (
+                    light(r["light"]),
+                    clip(r["policy"], 18),
+                    cell_text(r["number"]),
+                    clip(r["text"], 34),
+                    r["role_name"],
+                    r["state_name"],
+                    r["overdue"],
+                    r["next_due"] or "-",
+                )
+                for r in rows
+            ],
+            [f"{r['task']}-{r['responsibility']}" for r in rows],
+        )
         label = "牵头/共同" if table_id == "lead" else "配合"
-        self.query_one("#dept-tabs", TabbedContent).get_tab(f"tab-{table_id}").label = f"{label} {page['total']}"
+        self.query_one("#dept-tabs", TabbedContent).get_tab(
+            f"tab-{table_id}"
+        ).label = f"{label} {page['total']}"
 
     def show_lead(self, page: dict[str, Any]) -> None:
         self._show_resps("lead", page)
@@ -139,16 +171,38 @@ class DepartmentScreen(DubanScreen):
         self._show_resps("support", page)
 
     def show_owed(self, rows: list[dict[str, Any]]) -> None:
-        fill(self.query_one("#owed", DataTable),
-             [(cell_text(r["period"]), r["effective_due"],
-               f"{r['days_left']}" + ("(退回)" if r["returned"] else ""), clip(r["policy"], 18),
-               cell_text(r["number"]), r["role_name"], clip(r["text"], 34)) for r in rows],
-             [f"{r['task']}-{r['milestone']}" for r in rows])
+        fill(
+            self.query_one("#owed", DataTable),
+            [
+                (
+                    cell_text(r["period"]),
+                    r["effective_due"],
+                    f"{r['days_left']}" + ("(退回)" if r["returned"] else ""),
+                    clip(r["policy"], 18),
+                    cell_text(r["number"]),
+                    r["role_name"],
+                    clip(r["text"], 34),
+                )
+                for r in rows
+            ],
+            [f"{r['task']}-{r['milestone']}" for r in rows],
+        )
 
     def show_findings(self, rows: list[dict[str, Any]]) -> None:
-        fill(self.query_one("#findings", DataTable),
-             [(r["on"], {"error": "错误", "warning": "警告"}.get(r["severity"], r["severity"]), cell_text(r["number"]),
-               cell_text(r["code"]), clip(r["message"], 50)) for r in rows], [f"{r['task']}-{r['id']}" for r in rows])
+        fill(
+            self.query_one("#findings", DataTable),
+            [
+                (
+                    r["on"],
+                    {"error": "错误", "warning": "警告"}.get(r["severity"], r["severity"]),
+                    cell_text(r["number"]),
+                    cell_text(r["code"]),
+                    clip(r["message"], 50),
+                )
+                for r in rows
+            ],
+            [f"{r['task']}-{r['id']}" for r in rows],
+        )
 
     # ------------------------------------------------------------------ events
 

@@ -20,8 +20,14 @@ from duban.tui.widgets import fill
 
 MISSING = "通知功能尚未安装"
 FAILED_STATES = {"failed", "dead", "error", "permanent_failure", "undeliverable"}
-STATE_NAMES = {"pending": "待发送", "sent": "已发送", "failed": "失败", "dead": "放弃", "retry": "待重试",
-               "sending": "发送中"}
+STATE_NAMES = {
+    "pending": "待发送",
+    "sent": "已发送",
+    "failed": "失败",
+    "dead": "放弃",
+    "retry": "待重试",
+    "sending": "发送中",
+}
 
 
 def load_outbox(session: Any, *, failed_only: bool, limit: int = 500) -> list[dict[str, Any]] | None:
@@ -42,8 +48,10 @@ def load_outbox(session: Any, *, failed_only: bool, limit: int = 500) -> list[di
 
 class NotificationsScreen(DubanScreen):
     AUTO_FOCUS = "#outbox"
-    BINDINGS = [Binding("f", "failed_only", "只看失败", id="notify.failed_only"),
-                Binding("m", "remind", "立即提醒", id="notify.remind")]
+    BINDINGS = [
+        Binding("f", "failed_only", "只看失败", id="notify.failed_only"),
+        Binding("m", "remind", "立即提醒", id="notify.remind"),
+    ]
 
     def __init__(self) -> None:
         super().__init__()
@@ -74,7 +82,9 @@ class NotificationsScreen(DubanScreen):
             return
         self.rows = rows
         failed = sum(1 for r in rows if str(r.get("state")) in FAILED_STATES)
-        note.update(f"共 {len(rows)} 条，失败 {failed} 条（失败在前{'，只看失败' if self.failed_only else ''}；按 f 切换）")
+        note.update(
+            f"共 {len(rows)} 条，失败 {failed} 条（失败在前{'，只看失败' if self.failed_only else ''}；按 f 切换）"
+        )
 
         def state(r: dict[str, Any]) -> Text:
             s = str(r.get("state"))
@@ -86,10 +96,23 @@ class NotificationsScreen(DubanScreen):
                     return str(r[k])[:16].replace("T", " ")
             return "-"
 
-        fill(self.query_one("#outbox", DataTable),
-             [(r.get("id", "-"), state(r), clip(r.get("receiver", "-"), 16), cell_text(r.get("level", "-")),
-               clip(r.get("subject", ""), 40), _attempt_count(r), when(r, "created_at"),
-               when(r, "sent_at", "next_attempt_at")) for r in rows], [i for i in range(len(rows))])
+        fill(
+            self.query_one("#outbox", DataTable),
+            [
+                (
+                    r.get("id", "-"),
+                    state(r),
+                    clip(r.get("receiver", "-"), 16),
+                    cell_text(r.get("level", "-")),
+                    clip(r.get("subject", ""), 40),
+                    _attempt_count(r),
+                    when(r, "created_at"),
+                    when(r, "sent_at", "next_attempt_at"),
+                )
+                for r in rows
+            ],
+            [i for i in range(len(rows))],
+        )
         self._show_delivery(0)
 
     def _show_delivery(self, index: int) -> None:
@@ -105,8 +128,13 @@ class NotificationsScreen(DubanScreen):
         for a in log:
             ok = bool(a.get("ok"))
             text.append("成功 " if ok else "失败 ", style="green" if ok else "bold red")
-            text.append(cell_text(f"{str(a.get('at', ''))[:16]} {a.get('url_redacted', a.get('url', ''))} "
-                                  f"{'（永久）' if a.get('permanent') else ''}{a.get('detail') or ''}") + "\n")
+            text.append(
+                cell_text(
+                    f"{str(a.get('at', ''))[:16]} {a.get('url_redacted', a.get('url', ''))} "
+                    f"{'（永久）' if a.get('permanent') else ''}{a.get('detail') or ''}"
+                )
+                + "\n"
+            )
         box.update(text)
 
     @on(DataTable.RowHighlighted, "#outbox")

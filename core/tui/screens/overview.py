@@ -36,11 +36,13 @@ class OverviewScreen(DubanScreen):
         today = self.ctx.today
         periods = [(f"今天 {today.isoformat()}", today.isoformat())] + [
             (f"{d.year}年第{(d.month - 1) // 3 + 1}季度末 {d.isoformat()}", d.isoformat())
-            for d in reversed(quarter_ends(today, 8))]
+            for d in reversed(quarter_ends(today, 8))
+        ]
         with Horizontal(id="filters"):
             yield Select([], id="policy", prompt="全部政策", allow_blank=True)
-            yield Select([], id="jurisdiction", prompt="全部辖区", allow_blank=True,
-                         disabled=self.ctx.is_department)
+            yield Select(
+                [], id="jurisdiction", prompt="全部辖区", allow_blank=True, disabled=self.ctx.is_department
+            )
             yield Select(periods, id="period", allow_blank=False, value=today.isoformat())
         yield Static("加载中...", id="counts")
         with Horizontal(id="overview-tables"):
@@ -72,7 +74,9 @@ class OverviewScreen(DubanScreen):
             self.load("choices", lambda s: (policy_choices(s), jurisdiction_choices(s)))
         as_of = self.as_of or ctx.today
         scope = self._scope
-        self.load("overview", lambda s: overview(s, as_of=as_of, warning_days=ctx.warning_days, scope=scope(s)))
+        self.load(
+            "overview", lambda s: overview(s, as_of=as_of, warning_days=ctx.warning_days, scope=scope(s))
+        )
 
     def _scope(self, session: Any) -> Any:
         return self.ctx.scope(session, policy_id=self.policy_id, jurisdiction=self.jurisdiction)
@@ -83,8 +87,10 @@ class OverviewScreen(DubanScreen):
         ctx, as_of, scope = self.ctx, self.as_of or self.ctx.today, self._scope
 
         def rest(s: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-            return (most_overdue(s, as_of=as_of, scope=scope(s)),
-                    trend(s, as_of=as_of, warning_days=ctx.warning_days, scope=scope(s), quarters=TREND_QUARTERS))
+            return (
+                most_overdue(s, as_of=as_of, scope=scope(s)),
+                trend(s, as_of=as_of, warning_days=ctx.warning_days, scope=scope(s), quarters=TREND_QUARTERS),
+            )
 
         self.load("rest", rest)
 
@@ -93,8 +99,9 @@ class OverviewScreen(DubanScreen):
         policies, jurisdictions = data
         with self.prevent(Select.Changed):
             self.query_one("#policy", Select).set_options([(clip(label, 40), pid) for pid, label in policies])
-            self.query_one("#jurisdiction", Select).set_options([(f"{name} {code}", code)
-                                                                 for code, name in jurisdictions])
+            self.query_one("#jurisdiction", Select).set_options(
+                [(f"{name} {code}", code) for code, name in jurisdictions]
+            )
 
     def show_overview(self, data: dict[str, Any]) -> None:
         counts = Text()
@@ -109,24 +116,62 @@ class OverviewScreen(DubanScreen):
         counts.append(f"\n截至 {data['as_of']}", style="dim")
         self.query_one("#counts", Static).update(counts)
         depts = data["departments"]
-        fill(self.query_one("#departments", DataTable),
-             [(cell_text(d["name"]), light(d["light"]), d["red"], d["yellow"], d["green"], d["done"], d["overdue"],
-               percent(d["on_time_rate"])) for d in depts], [d["agency"] or "-" for d in depts])
+        fill(
+            self.query_one("#departments", DataTable),
+            [
+                (
+                    cell_text(d["name"]),
+                    light(d["light"]),
+                    d["red"],
+                    d["yellow"],
+                    d["green"],
+                    d["done"],
+                    d["overdue"],
+                    percent(d["on_time_rate"]),
+                )
+                for d in depts
+            ],
+            [d["agency"] or "-" for d in depts],
+        )
         self._load_rest()
 
     def show_rest(self, data: tuple[list[dict[str, Any]], list[dict[str, Any]]]) -> None:
         rows, trend = data
         self.show_trend(trend)
-        fill(self.query_one("#overdue", DataTable),
-             [(r["days_overdue"] if not r["returned"] else f"{r['days_overdue']}(退回)", clip(r["policy"], 18),
-               cell_text(r["number"]), cell_text(r["agency_name"]), cell_text(r["period"]), r["effective_due"],
-               clip(r["text"], 36)) for r in rows], [f"{r['task']}-{r['milestone']}" for r in rows])
+        fill(
+            self.query_one("#overdue", DataTable),
+            [
+                (
+                    r["days_overdue"] if not r["returned"] else f"{r['days_overdue']}(退回)",
+                    clip(r["policy"], 18),
+                    cell_text(r["number"]),
+                    cell_text(r["agency_name"]),
+                    cell_text(r["period"]),
+                    r["effective_due"],
+                    clip(r["text"], 36),
+                )
+                for r in rows
+            ],
+            [f"{r['task']}-{r['milestone']}" for r in rows],
+        )
 
     def show_trend(self, rows: list[dict[str, Any]]) -> None:
         top = max([r["red"] for r in rows] + [1])
-        fill(self.query_one("#trend", DataTable),
-             [(cell_text(r["label"]), r["red"], r["yellow"], r["green"], r["done"],
-               Text("#" * round(20 * r["red"] / top), style="red")) for r in rows], [r["as_of"] for r in rows])
+        fill(
+            self.query_one("#trend", DataTable),
+            [
+                (
+                    cell_text(r["label"]),
+                    r["red"],
+                    r["yellow"],
+                    r["green"],
+                    r["done"],
+                    Text("#" * round(20 * r["red"] / top), style="red"),
+                )
+                for r in rows
+            ],
+            [r["as_of"] for r in rows],
+        )
 
     # ------------------------------------------------------------------ events
 
@@ -152,4 +197,3 @@ class OverviewScreen(DubanScreen):
     def _open_overdue(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value:
             self.duban.open_task(int(event.row_key.value.split("-")[0]))
-

@@ -62,13 +62,30 @@ class PoliciesScreen(DubanScreen):
 
     def _fill_policies(self) -> None:
         needle = self.text.strip()
-        rows = [p for p in self.policies
-                if not needle or needle in (p["doc_number"] or "") or needle in p["title"]]
+        rows = [
+            p
+            for p in self.policies
+            if not needle or needle in (p["doc_number"] or "") or needle in p["title"]
+        ]
         table = self.query_one("#policies", DataTable)
-        fill(table, [(p["id"], cell_text(p["doc_number"] or "（无文号）"), clip(p["title"], 40),
-                      p["jurisdiction"] or "-", LEVEL.get(p["level"] or "", p["level"] or "-"), p["issued"] or "-",
-                      STATUS.get(p["status"], p["status"]), p["tasks"], cell_text(p["implements"] or "-"))
-                     for p in rows], [p["id"] for p in rows])
+        fill(
+            table,
+            [
+                (
+                    p["id"],
+                    cell_text(p["doc_number"] or "（无文号）"),
+                    clip(p["title"], 40),
+                    p["jurisdiction"] or "-",
+                    LEVEL.get(p["level"] or "", p["level"] or "-"),
+                    p["issued"] or "-",
+                    STATUS.get(p["status"], p["status"]),
+                    p["tasks"],
+                    cell_text(p["implements"] or "-"),
+                )
+                for p in rows
+            ],
+            [p["id"] for p in rows],
+        )
         self.query_one("#page-info", Static).update(f"共 {len(rows)} 份")
         if rows and self.policy_id is None:
             self.select_policy(rows[0]["id"])
@@ -87,14 +104,30 @@ class PoliciesScreen(DubanScreen):
         self.reload_tasks()
 
     def show_ptasks(self, rows: list[dict[str, Any]]) -> None:
-        fill(self.query_one("#ptasks", DataTable),
-             [(cell_text(t["number"]), clip(t["text"], 50),
-               clip("；".join(f"{x['policy']} {x['number']}" + ("" if x["confirmed"] else "（待确认）")
-                             for x in t["implements"]) or "尚未关联", 36)) for t in rows], [t["id"] for t in rows])
+        fill(
+            self.query_one("#ptasks", DataTable),
+            [
+                (
+                    cell_text(t["number"]),
+                    clip(t["text"], 50),
+                    clip(
+                        "；".join(
+                            f"{x['policy']} {x['number']}" + ("" if x["confirmed"] else "（待确认）")
+                            for x in t["implements"]
+                        )
+                        or "尚未关联",
+                        36,
+                    ),
+                )
+                for t in rows
+            ],
+            [t["id"] for t in rows],
+        )
         policy = next((p for p in self.policies if p["id"] == self.policy_id), None)
         if policy is not None:
             self.query_one("#ptasks-title", Label).update(
-                cell_text(f"{policy['doc_number'] or policy['title']} 的任务（{len(rows)} 项，回车查看任务）"))
+                cell_text(f"{policy['doc_number'] or policy['title']} 的任务（{len(rows)} 项，回车查看任务）")
+            )
 
     @on(DataTable.RowHighlighted, "#policies")
     def _policy_highlighted(self, event: DataTable.RowHighlighted) -> None:

@@ -57,22 +57,48 @@ class TasksScreen(TaskActionsScreen):
 
         ctx = self.ctx
         text, sort, desc, offset = self.text, self.sort, self.descending, self.row_offset
-        self.load("tasks", lambda s: task_page(s, as_of=ctx.today, warning_days=ctx.warning_days, scope=ctx.scope(s),
-                                               text=text, sort=sort, descending=desc, limit=PAGE, offset=offset))
+        self.load(
+            "tasks",
+            lambda s: task_page(
+                s,
+                as_of=ctx.today,
+                warning_days=ctx.warning_days,
+                scope=ctx.scope(s),
+                text=text,
+                sort=sort,
+                descending=desc,
+                limit=PAGE,
+                offset=offset,
+            ),
+        )
 
     def show_tasks(self, page: dict[str, Any]) -> None:
         self.total = page["total"]
         rows = page["rows"]
         table = self.query_one("#tasks", DataTable)
-        fill(table, [(light(r["light"]), clip(r["policy"], 18), cell_text(r["number"]), clip(r["text"], 30),
-                      join_names(r["lead"], 20), join_names(r["support"], 16), r["next_due"] or "-")
-                     for r in rows], [r["id"] for r in rows])
+        fill(
+            table,
+            [
+                (
+                    light(r["light"]),
+                    clip(r["policy"], 18),
+                    cell_text(r["number"]),
+                    clip(r["text"], 30),
+                    join_names(r["lead"], 20),
+                    join_names(r["support"], 16),
+                    r["next_due"] or "-",
+                )
+                for r in rows
+            ],
+            [r["id"] for r in rows],
+        )
         first, last = (self.row_offset + 1, self.row_offset + len(rows)) if rows else (0, 0)
         from duban.services.dashboard import TASK_SORTS
 
         order = "降序" if self.descending else "升序"
         self.query_one("#page-info", Static).update(
-            f"第 {first}-{last} 条，共 {self.total} 条 | 排序：{TASK_SORTS[self.sort]}{order}")
+            f"第 {first}-{last} 条，共 {self.total} 条 | 排序：{TASK_SORTS[self.sort]}{order}"
+        )
         if rows:
             key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
             self.select_task(int(key) if key else rows[0]["id"])
@@ -92,8 +118,12 @@ class TasksScreen(TaskActionsScreen):
         if self.task_id is None:
             return
         ctx, task_id = self.ctx, self.task_id
-        self.load("detail", lambda s: task_detail(s, task_id=task_id, as_of=ctx.today,
-                                                  warning_days=ctx.warning_days, scope=ctx.scope(s)))
+        self.load(
+            "detail",
+            lambda s: task_detail(
+                s, task_id=task_id, as_of=ctx.today, warning_days=ctx.warning_days, scope=ctx.scope(s)
+            ),
+        )
 
     def show_detail(self, data: dict[str, Any]) -> None:
         self.detail().show(data)
@@ -170,8 +200,12 @@ class TaskDetailScreen(TaskActionsScreen):
         from duban.services.dashboard import task_detail
 
         ctx, task_id = self.ctx, self.task_id
-        self.load("detail", lambda s: task_detail(s, task_id=task_id, as_of=ctx.today,
-                                                  warning_days=ctx.warning_days, scope=ctx.scope(s)))
+        self.load(
+            "detail",
+            lambda s: task_detail(
+                s, task_id=task_id, as_of=ctx.today, warning_days=ctx.warning_days, scope=ctx.scope(s)
+            ),
+        )
 
     def show_detail(self, data: dict[str, Any]) -> None:
         self.detail().show(data)

@@ -11,8 +11,14 @@ class FulianPlugin(DepartmentPlugin):
     def own_report_findings(self, report: ReportContext) -> list[FindingSpec]:
         visit_templates = {t.key for t in self.data.templates if t.key.startswith("fulian.visit_")}
         if report.template in visit_templates and report.indicators.get("fulian.visited") == 0:
-            return [FindingSpec("fulian.no_visits", "warning",
-                                "本节日未走访慰问农村留守妇女（人数为0），请说明原因或补充走访情况。", "fulian.visited")]
+            return [
+                FindingSpec(
+                    "fulian.no_visits",
+                    "warning",
+                    "本节日未走访慰问农村留守妇女（人数为0），请说明原因或补充走访情况。",
+                    "fulian.visited",
+                )
+            ]
         return []
 
 

@@ -24,7 +24,9 @@ class MinzhengPlugin(DepartmentPlugin):
         if report.template not in LEDGER_TEMPLATES:
             return []
         return check_flag(
-            report, "minzheng.ledger_in_system", code="ledger.not_in_system",
+            report,
+            "minzheng.ledger_in_system",
+            code="ledger.not_in_system",
             message="本次台账更新尚未录入全国儿童福利信息系统，请录入后在系统中确认。",
         )
 

@@ -1,0 +1,262 @@
+"""duban's vocabulary: every role, state, light and severity as an enum, with its Chinese label defined here once.
+
+The enums are :class:`~enum.StrEnum`, so a member equals (and is stored as) its English value, e.g.
+``Role.LEAD == "lead"``; ``member.label`` is what a person reads (牵头). The database carries a CHECK
+constraint per column built from these values (migration 0003), so ``role = 'boss'`` is refused there too.
+The CLI, the dashboard and the notification texts take their labels from here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = [
+    "AlertLevel",
+    "ExtensionState",
+    "JurisdictionLevel",
+    "Light",
+    "OutboxState",
+    "PolicyStatus",
+    "ResponsibilityState",
+    "ReviewState",
+    "Role",
+    "ScheduleSource",
+    "Severity",
+    "UserRole",
+    "values",
+]
+
+
+class Role(StrEnum):
+    """An agency's part in a task: 牵头, 配合 or 共同负责 (each for its own part, no lead)."""
+
+    LEAD = "lead"
+    SUPPORT = "support"
+    JOINT = "joint"
+
+    @property
+    def label(self) -> str:
+        return _ROLE[self]
+
+
+class ResponsibilityState(StrEnum):
+    """交办 → 签收 → 办理 → 申请办结 → 办结, or 退办 after a returned report."""
+
+    ASSIGNED = "assigned"
+    ACKNOWLEDGED = "acknowledged"
+    IN_PROGRESS = "in_progress"
+    COMPLETION_REQUESTED = "completion_requested"
+    CLOSED = "closed"
+    RETURNED = "returned"
+
+    @property
+    def label(self) -> str:
+        return _RESPONSIBILITY_STATE[self]
+
+
+class ReviewState(StrEnum):
+    """The 复核 state of one report."""
+
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    RETURNED = "returned"
+
+    @property
+    def label(self) -> str:
+        return _REVIEW_STATE[self]
+
+
+class ExtensionState(StrEnum):
+    """The decision on an extension (延期) request."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REFUSED = "refused"
+
+    @property
+    def label(self) -> str:
+        return _EXTENSION_STATE[self]
+
+
+class PolicyStatus(StrEnum):
+    """Where a policy document stands."""
+
+    DRAFT = "draft"
+    IN_FORCE = "in_force"
+    SUPERSEDED = "superseded"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def label(self) -> str:
+        return _POLICY_STATUS[self]
+
+
+class Light(StrEnum):
+    """The 红黄绿 light of a milestone, responsibility, task or department; ``DONE`` once 办结."""
+
+    RED = "red"
+    YELLOW = "yellow"
+    GREEN = "green"
+    DONE = "done"
+
+    @property
+    def label(self) -> str:
+        return _LIGHT[self]
+
+    @property
+    def mark(self) -> str:
+        """One character for narrow columns: 红/黄/绿/结."""
+        return _LIGHT_MARK[self]
+
+    @property
+    def rank(self) -> int:
+        """Worse is higher: done 0 < green 1 < yellow 2 < red 3 (the SQL aggregates use the same ranks)."""
+        return _LIGHT_RANK[self]
+
+    @classmethod
+    def from_rank(cls, rank: int) -> Light:
+        return _RANK_LIGHT[rank]
+
+
+class Severity(StrEnum):
+    """How serious a finding of a check is: an error refuses a report, a warning is stored as a finding."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def label(self) -> str:
+        return _SEVERITY[self]
+
+
+class UserRole(StrEnum):
+    """What a duban user may do."""
+
+    COORDINATOR = "coordinator"
+    DEPARTMENT = "department"
+    VIEWER = "viewer"
+
+    @property
+    def label(self) -> str:
+        return _USER_ROLE[self]
+
+
+class OutboxState(StrEnum):
+    """The delivery state of one outbox message."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+    @property
+    def label(self) -> str:
+        return _OUTBOX_STATE[self]
+
+
+class AlertLevel(StrEnum):
+    """The level of an alert: 蓝 (due soon), 黄, 红 (overdue), and the non-escalation kinds."""
+
+    BLUE = "blue"
+    YELLOW = "yellow"
+    RED = "red"
+    DONE = "done"
+    FAILURE = "failure"
+    TEST = "test"
+
+    @property
+    def label(self) -> str:
+        return _ALERT_LEVEL[self]
+
+
+class ScheduleSource(StrEnum):
+    """Where a schedule rule came from."""
+
+    HINT = "hint"
+    CONFIG = "config"
+    MANUAL = "manual"
+    TEMPLATE = "template"
+
+    @property
+    def label(self) -> str:
+        return _SCHEDULE_SOURCE[self]
+
+
+class JurisdictionLevel(StrEnum):
+    """The level of a jurisdiction (GB/T 2260) and of the names an agency uses there."""
+
+    NATIONAL = "national"
+    PROVINCE = "province"
+    PREFECTURE = "prefecture"
+    COUNTY = "county"
+    TOWNSHIP = "township"
+
+    @property
+    def label(self) -> str:
+        return _JURISDICTION_LEVEL[self]
+
+
+def values(enum: type[StrEnum]) -> tuple[str, ...]:
+    """The stored values of an enum, in declaration order (for CHECK constraints and option lists)."""
+    return tuple(member.value for member in enum)
+
+
+_ROLE = {Role.LEAD: "牵头", Role.SUPPORT: "配合", Role.JOINT: "共同负责"}
+_RESPONSIBILITY_STATE = {
+    ResponsibilityState.ASSIGNED: "已交办",
+    ResponsibilityState.ACKNOWLEDGED: "已签收",
+    ResponsibilityState.IN_PROGRESS: "办理中",
+    ResponsibilityState.COMPLETION_REQUESTED: "申请办结",
+    ResponsibilityState.CLOSED: "已办结",
+    ResponsibilityState.RETURNED: "已退办",
+}
+_REVIEW_STATE = {
+    ReviewState.SUBMITTED: "待复核",
+    ReviewState.ACCEPTED: "已通过",
+    ReviewState.RETURNED: "已退回",
+}
+_EXTENSION_STATE = {
+    ExtensionState.PENDING: "待审批",
+    ExtensionState.APPROVED: "已批准",
+    ExtensionState.REFUSED: "已驳回",
+}
+_POLICY_STATUS = {
+    PolicyStatus.DRAFT: "征求意见稿",
+    PolicyStatus.IN_FORCE: "现行有效",
+    PolicyStatus.SUPERSEDED: "已被替换",
+    PolicyStatus.WITHDRAWN: "已废止",
+}
+_LIGHT = {Light.RED: "红", Light.YELLOW: "黄", Light.GREEN: "绿", Light.DONE: "已办结"}
+_LIGHT_MARK = {Light.RED: "红", Light.YELLOW: "黄", Light.GREEN: "绿", Light.DONE: "结"}
+_LIGHT_RANK = {Light.DONE: 0, Light.GREEN: 1, Light.YELLOW: 2, Light.RED: 3}
+_RANK_LIGHT = {rank: light for light, rank in _LIGHT_RANK.items()}
+_SEVERITY = {Severity.ERROR: "错误", Severity.WARNING: "警告", Severity.INFO: "提示"}
+_USER_ROLE = {UserRole.COORDINATOR: "协调人", UserRole.DEPARTMENT: "部门用户", UserRole.VIEWER: "只读用户"}
+_OUTBOX_STATE = {
+    OutboxState.PENDING: "待发送",
+    OutboxState.SENDING: "发送中",
+    OutboxState.SENT: "已发送",
+    OutboxState.FAILED: "发送失败",
+}
+_ALERT_LEVEL = {
+    AlertLevel.BLUE: "蓝",
+    AlertLevel.YELLOW: "黄",
+    AlertLevel.RED: "红",
+    AlertLevel.DONE: "办结",
+    AlertLevel.FAILURE: "投递失败",
+    AlertLevel.TEST: "测试",
+}
+_SCHEDULE_SOURCE = {
+    ScheduleSource.HINT: "文件提示",
+    ScheduleSource.CONFIG: "默认周期",
+    ScheduleSource.MANUAL: "手工设定",
+    ScheduleSource.TEMPLATE: "部门模板",
+}
+_JURISDICTION_LEVEL = {
+    JurisdictionLevel.NATIONAL: "国家",
+    JurisdictionLevel.PROVINCE: "省级",
+    JurisdictionLevel.PREFECTURE: "市（州）级",
+    JurisdictionLevel.COUNTY: "县级",
+    JurisdictionLevel.TOWNSHIP: "乡级",
+}

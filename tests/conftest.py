@@ -4,6 +4,13 @@ PostgreSQL tests use ``DUBAN_TEST_POSTGRES_URL`` (default postgresql+psycopg://p
 Each test gets a database of its own, cloned from a migrated template, and drops it afterwards.
 Without a reachable server they skip with the reason — unless DUBAN_REQUIRE_POSTGRES=1 (CI), where
 they fail.
+
+The core (the ``duban`` distribution) installs and is tested without any department plugin. Tests that use the
+installed plugins (the fixtures in DEPARTMENT_FIXTURES, directly or through a database fixture) or are marked
+``departments``
+need the thirteen department distributions (departments/<key>/); without them they skip with the reason —
+unless DUBAN_REQUIRE_DEPARTMENTS=1 (CI's main run), where they fail. DUBAN_CORE_ALONE=1 (CI's core-alone run)
+asserts the opposite: no department plugin may be installed.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from duban.plugin_host import PluginHost
+from duban.plugin_host import SHIPPED_DEPARTMENTS, PluginHost
 from duban.services.setup import prepare_database
 from duban.storage.db import make_engine, session_factory
 
@@ -27,6 +34,44 @@ PG_URL = os.environ.get("DUBAN_TEST_POSTGRES_URL", "postgresql+psycopg://postgre
 REQUIRE_PG = os.environ.get("DUBAN_REQUIRE_POSTGRES") == "1"
 
 _pg_state: dict[str, object] = {}
+
+DEPARTMENTS_HINT = "pip install -r departments/requirements.txt"
+#: Fixtures that load the installed department plugins (directly or by importing duban_<key>).
+DEPARTMENT_FIXTURES = frozenset({"host", "tui_host", "registry"})
+
+
+def installed_departments() -> set[str]:
+    """The shipped department plugins whose distributions are installed (by entry point name)."""
+    from importlib.metadata import entry_points
+
+    return {ep.name for ep in entry_points(group="duban")} & set(SHIPPED_DEPARTMENTS)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    installed = installed_departments()
+    if os.environ.get("DUBAN_CORE_ALONE") == "1" and installed:
+        raise pytest.UsageError(
+            f"DUBAN_CORE_ALONE=1 but department plugins are installed: {sorted(installed)}"
+        )
+    missing = sorted(set(SHIPPED_DEPARTMENTS) - installed)
+    if os.environ.get("DUBAN_REQUIRE_DEPARTMENTS") == "1" and missing:
+        raise pytest.UsageError(
+            f"DUBAN_REQUIRE_DEPARTMENTS=1 but {missing} are not installed: {DEPARTMENTS_HINT}"
+        )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    missing = sorted(set(SHIPPED_DEPARTMENTS) - installed_departments())
+    if not missing:
+        return
+    skip = pytest.mark.skip(
+        reason=f"needs the department plugins ({', '.join(missing)} missing): {DEPARTMENTS_HINT}"
+    )
+    for item in items:
+        if DEPARTMENT_FIXTURES & set(getattr(item, "fixturenames", ())) or item.get_closest_marker(
+            "departments"
+        ):
+            item.add_marker(skip)
 
 
 def _pg_admin() -> Engine | None:

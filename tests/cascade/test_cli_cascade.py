@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from duban.cli.main import cli
 from tests.cascade.conftest import ORDER, SEEDS
 
 
+@pytest.mark.departments
 def test_map_compare_cascade(tmp_path: Path) -> None:
     db = str(tmp_path / "c.db")
     runner = CliRunner()

@@ -18,6 +18,7 @@ def run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
+@pytest.mark.departments
 def test_init_twice_changes_nothing(isolated_home: Path) -> None:
     code, out, _ = run("init", "--json")
     assert code == 0
@@ -46,6 +47,7 @@ def test_init_and_listings_on_each_backend(db_url: str) -> None:
     assert code == 0 and "最新" in out
 
 
+@pytest.mark.departments
 def test_plugins_json_lists_builtins() -> None:
     code, out, _ = run("plugins", "--json")
     assert code == 0

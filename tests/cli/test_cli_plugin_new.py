@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from duban.cli.main import cli
@@ -80,6 +81,7 @@ def test_existing_directory_is_refused(tmp_path: Path) -> None:
     assert readme.read_text(encoding="utf-8") == "本地修改"
 
 
+@pytest.mark.departments
 def test_key_of_an_installed_agency_is_refused(tmp_path: Path) -> None:
     code, _out, err = run("plugin", "new", "fulian", "--name", "妇女", "--dir", str(tmp_path))
     assert code == ValidationError.exit_code and "已被已安装的部门“妇联”使用" in err

@@ -69,6 +69,7 @@ def third_party(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         sys.modules.pop(mod, None)
 
 
+@pytest.mark.departments
 def test_broken_plugins_are_named_and_others_still_answer(third_party: Path) -> None:
     host = PluginHost.load()
     keys = {a.key for a in host.agencies()}
@@ -119,6 +120,7 @@ def test_every_builtin_entry_point_loads_cleanly() -> None:
     assert host.faults == [], [f"{f.plugin}: {f.error}" for f in host.faults]
 
 
+@pytest.mark.departments
 def test_duban_plugins_names_a_plugin_whose_check_raises(third_party: Path) -> None:
     import json
 

@@ -19,6 +19,8 @@ from duban.hookspecs import (
     ResponsibilityContext,
 )
 
+pytestmark = pytest.mark.departments  # reads the installed department plugins
+
 KEYS = (
     "minzheng",
     "gongan",

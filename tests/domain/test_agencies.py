@@ -18,6 +18,8 @@ from duban.domain.agencies import AgencyRegistry, normalize_name, strip_jurisdic
 from duban.hookspecs import AgencySpec, Succession
 from duban.plugin import load_department
 
+pytestmark = pytest.mark.departments  # reads the installed department plugins
+
 SEEDS = Path(__file__).resolve().parents[1] / "fixtures" / "seeds"
 KEYS = (
     "minzheng",

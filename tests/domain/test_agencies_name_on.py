@@ -10,6 +10,8 @@ from duban.domain.agencies import AgencyRegistry
 from duban.hookspecs import AgencySpec, Succession
 from duban.plugin import load_department
 
+pytestmark = pytest.mark.departments  # reads the installed department plugins
+
 
 @pytest.fixture(scope="module")
 def registry() -> AgencyRegistry:

@@ -20,6 +20,8 @@ import sys
 import sysconfig
 from pathlib import Path
 
+import pytest
+
 from duban.scaffold import scaffold_plugin
 
 REPO = Path(__file__).resolve().parents[2]
@@ -69,6 +71,7 @@ def _duban(python: Path, *args: str) -> str:
     return _run(python, "-c", "import sys; from duban.cli.main import main; main(sys.argv[1:])", *args)
 
 
+@pytest.mark.departments
 def test_scaffolded_plugin_installs_and_is_found(tmp_path: Path) -> None:
     target = scaffold_plugin("jiaoyu", "教育", parent=tmp_path / "src")
     python = _fresh_venv(tmp_path / "venv")

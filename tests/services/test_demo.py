@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from duban.cli.main import cli
@@ -22,6 +23,7 @@ def demo(tmp_path: Path, name: str, *extra: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
+@pytest.mark.departments
 def test_demo_is_reproducible_and_rich(tmp_path: Path) -> None:
     code, out, err = demo(tmp_path, "a.db")
     assert code == 0, err
@@ -63,6 +65,7 @@ def test_demo_refuses_to_overwrite_a_real_database(tmp_path: Path) -> None:
     assert code == 9 and other.read_text(encoding="utf-8") == "不是数据库"
 
 
+@pytest.mark.departments
 def test_demo_default_location_is_the_configured_database(tmp_path: Path, isolated_home: Path) -> None:
     result = CliRunner().invoke(cli, ["demo", "--no-open", "--today", TODAY], catch_exceptions=False)
     assert result.exit_code == 0, result.stderr

@@ -4,10 +4,18 @@ pluggy stops a hook call at the first implementation that raises, and
 ``load_setuptools_entrypoints`` does not catch import errors. duban therefore loads each entry point
 in its own try/except and calls each implementation itself, recording faults by plugin name, so one
 broken agency plugin never hides the others.
+
+Hooks are a contract: pluggy registers a ``@hookimpl`` whose name matches no hook specification (a typo
+such as ``duban_check_reprot``) without a word and never calls it, and ignores a ``duban_*`` function that
+lacks the ``@hookimpl`` mark. The host checks every plugin as it registers it (what ``check_pending``
+checks, one plugin at a time so that the fault names it), refuses a plugin with either mistake and
+records why, with the hook it probably meant.
 """
 
 from __future__ import annotations
 
+import difflib
+import inspect
 import logging
 import os
 import traceback
@@ -58,6 +66,32 @@ BUILTIN_DISTRIBUTIONS = frozenset({"duban", *(f"duban-{key}" for key in SHIPPED_
 
 def _normalise(dist_name: str) -> str:
     return dist_name.lower().replace("_", "-").replace(".", "-")
+
+
+def hook_names() -> list[str]:
+    """The names of every hook specification (``duban_register_agencies`` …), sorted."""
+    return sorted(
+        n for n, _ in inspect.getmembers(hookspecs.DubanHookSpecs, inspect.isfunction) if n[0] != "_"
+    )
+
+
+def _suggest(name: str, known: list[str]) -> str:
+    """“（是否想写 duban_check_report？）” for the nearest hook name, or nothing."""
+    prefix = f"{PROJECT_NAME}_"  # compared without it: every name shares it, which would flatter any guess
+    stems = {k.removeprefix(prefix): k for k in known}
+    close = difflib.get_close_matches(name.removeprefix(prefix), list(stems), n=1, cutoff=0.6)
+    return f"（是否想写 {stems[close[0]]}？）" if close else ""
+
+
+def _is_routine(plugin: object, attr: str) -> bool:
+    """A function or method (found without running properties), as pluggy looks for hook implementations."""
+    try:
+        obj = inspect.getattr_static(plugin, attr)
+    except AttributeError:
+        return False
+    if isinstance(obj, staticmethod | classmethod):
+        return True
+    return inspect.isroutine(obj)
 
 
 @dataclass
@@ -130,16 +164,57 @@ class PluginHost:
     def register(
         self, plugin: ModuleType | object, name: str, *, version: str = "", builtin: bool = False
     ) -> None:
-        """Register a plugin object or module (tests register their own this way)."""
+        """Register a plugin object or module (tests register their own this way).
+
+        A plugin that pluggy refuses (a hook with parameters its specification lacks), that implements
+        a hook no specification declares, or that has a ``duban_*`` function without ``@hookimpl`` is
+        not registered: it contributes nothing and its faults name the hooks.
+        """
+        module = getattr(plugin, "__name__", type(plugin).__name__)
+        self.infos[name] = PluginInfo(name, version, builtin, module)
         try:
             self.pm.register(plugin, name=name)
-        except Exception as exc:  # pluggy validation errors: wrong hook signature, unknown hook
+        except Exception as exc:  # pluggy validation errors: wrong hook signature, a name registered twice
             self._fault(name, "load", exc)
-            self.infos[name] = PluginInfo(name, version, builtin, getattr(plugin, "__name__", repr(plugin)))
             return
-        hooks = sorted(h.name for h in self.pm.get_hookcallers(plugin) or [])
-        module = getattr(plugin, "__name__", type(plugin).__name__)
-        self.infos[name] = PluginInfo(name, version, builtin, module, hooks)
+        problems = self._contract_problems(plugin, name)
+        if problems:
+            self.pm.unregister(plugin)
+            for problem in problems:
+                log.info("plugin %s refused: %s", name, problem)
+                self.faults.append(PluginFault(name, "load", problem))
+            return
+        self.infos[name].hooks = sorted(h.name for h in self.pm.get_hookcallers(plugin) or [])
+
+    def _contract_problems(self, plugin: object, name: str) -> list[str]:
+        """Hook implementations of a registered plugin that would never run, as Chinese messages.
+
+        pluggy's ``check_pending`` raises for the first unknown hook of any plugin; this looks at one
+        plugin, names every unknown hook and suggests the nearest specified one.
+        """
+        known = hook_names()
+        problems = []
+        for caller in self.pm.get_hookcallers(plugin) or []:
+            if caller.has_spec():
+                continue
+            if any(impl.plugin is plugin and not impl.optionalhook for impl in caller.get_hookimpls()):
+                problems.append(f"插件 {name} 实现了未知的钩子 {caller.name}{_suggest(caller.name, known)}")
+        for attr in sorted(dir(plugin)):
+            if not attr.startswith(f"{PROJECT_NAME}_") or not _is_routine(plugin, attr):
+                continue
+            if self.pm.parse_hookimpl_opts(plugin, attr) is not None:
+                continue
+            if attr in known:
+                problems.append(
+                    f"插件 {name} 的 {attr} 没有用 @hookimpl 标记，不会被调用"
+                    "（from duban.plugin import hookimpl，写在函数定义上一行）"
+                )
+            else:
+                problems.append(
+                    f"插件 {name} 的 {attr} 不是已知的钩子，也没有用 @hookimpl 标记，不会被调用"
+                    f"{_suggest(attr, known)}；以 {PROJECT_NAME}_ 开头的名称留给钩子"
+                )
+        return problems
 
     def _fault(self, plugin: str, stage: str, exc: BaseException) -> None:
         detail = "".join(traceback.format_exception(exc))

@@ -44,8 +44,9 @@ def plugin_new_cmd(
 ) -> None:
     """为新部门生成一个可安装的插件包 duban-plugin-KEY/（KEY 为部门代码，如 jiaoyu）。
 
-    包含 pyproject.toml、插件模块、plugin.toml（部门名称、一个任务模板示例和两个指标）、
-    一个检查示例、测试和 README.md。已存在的目录不会被覆盖。
+    插件建立在 duban 的插件 SDK（duban.plugin）上：几行 Python（继承 DepartmentPlugin，含一个检查示例）、
+    plugin.toml（部门名称、一个任务模板示例和两个指标）、pyproject.toml、测试和 README.md。
+    已存在的目录不会被覆盖。
     """
     from duban.scaffold import scaffold_plugin
 
@@ -62,4 +63,5 @@ def plugin_new_cmd(
     click.echo(f"  1. 修改 duban_{key}/plugin.toml：各级名称、任务模板和报送指标（文件里有中文注释）")
     click.echo(f"  2. cd {target} && python -m pytest")
     click.echo("  3. pip install -e .   （装进 duban 所在的虚拟环境）")
-    click.echo(f"  4. duban plugins      （应看到 {key}，来源为第三方，没有错误）")
+    click.echo(f"  4. duban plugins      （应看到 {key}，来源为第三方，状态正常）")
+    click.echo("  5. pip wheel --no-deps -w dist .   （构建 wheel 交给协调人部署，见 README.md）")

@@ -8,7 +8,12 @@ A department (or any other) plugin writes ``from duban.plugin import ...`` and n
 - :class:`DepartmentPlugin`, the base class of every agency plugin: it reads the package's ``plugin.toml``
   and runs the generic report checks; subclasses add the agency's own checks;
 - the check kit (:func:`check_indicators`, :func:`check_flag`, :func:`check_ledger_stale` …);
-- the ``plugin.toml`` loader (:func:`load_plugin_toml`, :func:`parse_plugin_toml`, :class:`PluginData`).
+- the ``plugin.toml`` loader (:func:`load_plugin_toml`, :func:`parse_plugin_toml`, :class:`PluginData`);
+- what the other hooks' callables take, return and raise: :class:`ParseError` for a document reader that
+  cannot read a file, the 考核 facts and scores of a scoring scheme (:class:`DepartmentFacts`,
+  :class:`TaskFacts`, :class:`DepartmentScore`, :class:`Term`, :class:`Ref`, :func:`grade`, :func:`points`).
+
+:mod:`duban.plugin.testing` helps a plugin's own tests load it beside the installed plugins.
 
 Anything not exported here is internal to duban and may change without notice.
 """
@@ -25,6 +30,8 @@ from duban.domain.checks import (
     is_empty,
 )
 from duban.domain.plugin_toml import PluginData, load_plugin_toml, parse_plugin_toml
+from duban.domain.scoring import DepartmentFacts, DepartmentScore, Ref, TaskFacts, Term, grade, points
+from duban.errors import ParseError
 from duban.hookspecs import (
     ENTRY_POINT_GROUP,
     PROJECT_NAME,
@@ -53,7 +60,9 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "PROJECT_NAME",
     "AgencySpec",
+    "DepartmentFacts",
     "DepartmentPlugin",
+    "DepartmentScore",
     "DocumentReaderSpec",
     "DubanHookSpecs",
     "ExporterSpec",
@@ -62,14 +71,18 @@ __all__ = [
     "IndicatorType",
     "Level",
     "MilestoneState",
+    "ParseError",
     "PluginData",
+    "Ref",
     "ReportContext",
     "ResponsibilityContext",
     "Role",
     "ScoringSchemeSpec",
     "Severity",
     "Succession",
+    "TaskFacts",
     "TaskTemplateSpec",
+    "Term",
     "check_flag",
     "check_indicators",
     "check_ledger_stale",
@@ -77,6 +90,7 @@ __all__ = [
     "check_silent_supporter",
     "duban_version",
     "generic_report_findings",
+    "grade",
     "hookimpl",
     "hookspec",
     "is_empty",
@@ -84,4 +98,5 @@ __all__ = [
     "load_plugin_toml",
     "owns",
     "parse_plugin_toml",
+    "points",
 ]

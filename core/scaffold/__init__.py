@@ -2,8 +2,11 @@
 
 :func:`render_plugin` turns a key, a short name and the level names into file contents (pure);
 :func:`scaffold_plugin` validates them and writes ``duban-plugin-<key>/`` in one step, so a refused or
-failed run leaves nothing behind. The generated plugin imports only ``duban.hookspecs`` and
-``duban.domain`` (never ``duban.plugin``, which is duban-internal).
+failed run leaves nothing behind. The generated plugin is a few lines on the SDK ``duban.plugin``
+(``plugin = <Key>Plugin(__name__)``, a :class:`~duban.plugin.DepartmentPlugin` subclass with one example
+check) plus its plugin.toml, so it gets every generic check the built-in departments get; its tests use
+``duban.plugin.testing``. Its distribution is ``duban-plugin-<key>`` — the shipped departments are
+``duban-<key>``, and the plugin host tells built-in from third-party by that name.
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ from duban.domain.agencies import AgencyRegistry
 from duban.domain.plugin_toml import PluginData, parse_plugin_toml
 from duban.errors import ConfigError, ValidationError
 from duban.hookspecs import AgencySpec
+from duban.plugin_host import SHIPPED_DEPARTMENTS
 from duban.scaffold import templates
 
-__all__ = ["LEVELS", "default_names", "render_plugin", "scaffold_plugin"]
+__all__ = ["LEVELS", "compatible_range", "default_names", "render_plugin", "scaffold_plugin"]
 
 LEVELS = ("national", "province", "prefecture", "county")
 _KEY = re.compile(r"[a-z][a-z0-9_]{0,39}")
@@ -40,6 +44,14 @@ def default_names(name: str) -> dict[str, str]:
         "prefecture": f"市{name}局",
         "county": f"县{name}局",
     }
+
+
+def compatible_range(version: str) -> str:
+    """The duban versions a plugin made for ``version`` declares: ``>=0.2,<0.3`` for 0.2.x, ``>=1.4,<2``
+    for 1.4.x (before 1.0 a minor release may change the SDK; from 1.0 on only a major one)."""
+    major, minor = (int(part) for part in re.findall(r"\d+", version)[:2])
+    upper = f"{major}.{minor + 1}" if major == 0 else str(major + 1)
+    return f">={major}.{minor},<{upper}"
 
 
 def _check_key(key: str) -> None:
@@ -77,7 +89,10 @@ def render_plugin(key: str, name: str, names: Mapping[str, str | None] | None = 
         "name": name,
         "package": package,
         "dist": f"duban-plugin-{key}",
+        "wheel": f"duban_plugin_{key}",
+        "cls": "".join(part.capitalize() for part in key.split("_") if part) + "Plugin",
         "duban_version": __version__,
+        "duban_range": compatible_range(__version__),
         "toml_name": _toml(name),
         "toml_alias": _toml(f"{name}部门"),
         **levels,
@@ -87,7 +102,6 @@ def render_plugin(key: str, name: str, names: Mapping[str, str | None] | None = 
         "pyproject.toml": templates.PYPROJECT.substitute(values),
         "README.md": templates.README_MD.substitute(values),
         f"{package}/__init__.py": templates.INIT_PY.substitute(values),
-        f"{package}/checks.py": templates.CHECKS_PY.substitute(values),
         f"{package}/plugin.toml": templates.PLUGIN_TOML.substitute(values),
         "tests/test_plugin.py": templates.TEST_PY.substitute(values),
     }
@@ -104,6 +118,10 @@ def _validate(files: Mapping[str, str], key: str, existing: Iterable[AgencySpec]
     for spec in others:
         if spec.key == key:
             raise ValidationError(f"部门代码 {key} 已被已安装的部门“{spec.name}”使用，请换一个代码。")
+    if key in SHIPPED_DEPARTMENTS:  # installed or not, its module duban_<key> is the shipped distribution's
+        raise ValidationError(
+            f"部门代码 {key} 是 duban 自带的部门插件 duban-{key} 所用的代码，请换一个代码。"
+        )
     try:
         AgencyRegistry([*others, data.agency])
     except ValueError as exc:

@@ -27,7 +27,6 @@ def test_plugin_new_creates_the_package(tmp_path: Path) -> None:
         "pyproject.toml",
         "README.md",
         "duban_jiaoyu/__init__.py",
-        "duban_jiaoyu/checks.py",
         "duban_jiaoyu/plugin.toml",
         "tests/test_plugin.py",
     ):

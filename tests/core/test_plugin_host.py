@@ -3,12 +3,17 @@ others carry on."""
 
 from __future__ import annotations
 
+import json
 import sys
 import textwrap
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from click.testing import CliRunner
 
+from duban.cli.main import cli
+from duban.errors import PluginError
 from duban.hookspecs import AgencySpec, hookimpl
 from duban.plugin_host import PluginHost
 
@@ -122,18 +127,158 @@ def test_every_builtin_entry_point_loads_cleanly() -> None:
 
 @pytest.mark.departments
 def test_duban_plugins_names_a_plugin_whose_check_raises(third_party: Path) -> None:
-    import json
-
-    from click.testing import CliRunner
-
-    from duban.cli.main import cli
-
     result = CliRunner().invoke(cli, ["plugins", "--json"], catch_exceptions=False)
-    assert result.exit_code == 0
+    assert result.exit_code == PluginError.exit_code == 5
     rows = {r["name"]: r for r in json.loads(result.stdout)}
     assert rows["broken_check"]["errors"] == [
         {"stage": "duban_check_report", "error": "KeyError: 'indicator'"}
     ]
     assert rows["minzheng"]["errors"] == []
-    text = CliRunner().invoke(cli, ["plugins"]).stdout
-    assert "broken_check" in text and "其余插件照常工作" in text
+    assert "错误：插件 broken_check（duban_check_report）：KeyError: 'indicator'" in result.stderr
+    result = CliRunner().invoke(cli, ["plugins"])
+    assert result.exit_code == 5
+    assert "broken_check" in result.stdout and "出错" in result.stdout
+    assert "broken_check" in result.stderr and "其余插件照常工作" in result.stderr
+
+
+def test_duban_plugins_exits_zero_when_every_plugin_is_healthy() -> None:
+    result = CliRunner().invoke(cli, ["plugins"], catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == "" and "minzheng" in result.stdout and "出错" not in result.stdout
+
+
+# --------------------------------------------------------------------------- hooks as a contract
+
+
+def test_a_misspelt_hook_refuses_the_plugin_with_a_suggestion() -> None:
+    class Typo:
+        @hookimpl
+        def duban_register_agencies(self):
+            return [AgencySpec(key="jiaoyu", name="教育")]
+
+        @hookimpl
+        def duban_check_reprot(self, report):
+            return []
+
+    host = PluginHost.load(entry_points=False)
+    host.register(Typo(), "jiaoyu")
+    assert host.agencies() == []  # a refused plugin contributes nothing
+    assert [(f.plugin, f.stage, f.error) for f in host.faults] == [
+        ("jiaoyu", "load", "插件 jiaoyu 实现了未知的钩子 duban_check_reprot（是否想写 duban_check_report？）")
+    ]
+    assert host.describe()[0]["hooks"] == []
+    assert host.pm.get_plugin("jiaoyu") is None
+
+
+def test_every_unknown_hook_is_named_and_far_ones_get_no_suggestion() -> None:
+    plugin = SimpleNamespace(
+        duban_register_agencise=hookimpl(lambda: []),
+        duban_on_report_stored=hookimpl(lambda report: None),
+    )
+    host = PluginHost.load(entry_points=False)
+    host.register(plugin, "unknown")
+    assert sorted(f.error for f in host.faults) == [
+        "插件 unknown 实现了未知的钩子 duban_on_report_stored",
+        "插件 unknown 实现了未知的钩子 duban_register_agencise（是否想写 duban_register_agencies？）",
+    ]
+
+
+def test_an_optional_hook_is_allowed_as_pluggy_allows_it() -> None:
+    plugin = SimpleNamespace(duban_on_something_later=hookimpl(optionalhook=True)(lambda: None))
+    host = PluginHost.load(entry_points=False)
+    host.register(plugin, "later")
+    assert host.faults == [] and host.describe()[0]["hooks"] == ["duban_on_something_later"]
+
+
+def test_a_hook_without_the_hookimpl_mark_refuses_the_plugin() -> None:
+    class Unmarked:
+        @hookimpl
+        def duban_register_agencies(self):
+            return [AgencySpec(key="jiaoyu", name="教育")]
+
+        def duban_check_report(self, report):  # forgot @hookimpl: pluggy would never call it
+            return []
+
+        def duban_registr_indicators(self):
+            return []
+
+        def own_helper(self) -> None:  # other names are the plugin's own business
+            pass
+
+    host = PluginHost.load(entry_points=False)
+    host.register(Unmarked(), "unmarked")
+    assert host.agencies() == []
+    errors = [f.error for f in host.faults]
+    assert errors == [
+        "插件 unmarked 的 duban_check_report 没有用 @hookimpl 标记，不会被调用"
+        "（from duban.plugin import hookimpl，写在函数定义上一行）",
+        "插件 unmarked 的 duban_registr_indicators 不是已知的钩子，也没有用 @hookimpl 标记，不会被调用"
+        "（是否想写 duban_register_indicators？）；以 duban_ 开头的名称留给钩子",
+    ]
+
+
+def test_a_subclass_that_overrides_a_hook_without_the_mark_is_refused() -> None:
+    class Base:
+        @hookimpl
+        def duban_register_agencies(self):
+            return [AgencySpec(key="a", name="甲")]
+
+    class Child(Base):
+        def duban_register_agencies(self):  # the override hides the marked method
+            return [AgencySpec(key="b", name="乙")]
+
+    host = PluginHost.load(entry_points=False)
+    host.register(Child(), "child")
+    assert [f.plugin for f in host.faults] == ["child"] and "没有用 @hookimpl 标记" in host.faults[0].error
+
+
+def test_a_refused_plugin_leaves_the_others_working(third_party: Path) -> None:
+    class Typo:
+        @hookimpl
+        def duban_check_reprot(self, report):
+            return []
+
+    host = PluginHost.load()
+    host.register(Typo(), "typo")
+    assert {"jiaoyu", "minzheng"} <= {a.key for a in host.agencies()}
+    assert [f.plugin for f in host.faults if f.stage == "load"] == ["broken_import", "typo"]
+
+
+def test_duban_plugins_exits_5_naming_a_misspelt_hook(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "site"
+    _install_fake_distribution(
+        root,
+        "duban_plugin_typo",
+        {"typo": "duban_typo"},
+        {
+            "duban_typo": """
+                from duban.plugin import AgencySpec, hookimpl
+
+                @hookimpl
+                def duban_register_agencies():
+                    return [AgencySpec(key="typo", name="教育")]
+
+                @hookimpl
+                def duban_check_reprot(report):
+                    return []
+            """
+        },
+    )
+    monkeypatch.syspath_prepend(str(root))
+    try:
+        result = CliRunner().invoke(cli, ["plugins", "--json"], catch_exceptions=False)
+    finally:
+        sys.modules.pop("duban_typo", None)
+    assert result.exit_code == 5
+    rows = {r["name"]: r for r in json.loads(result.stdout)}
+    assert rows["typo"]["errors"] == [
+        {
+            "stage": "load",
+            "error": "插件 typo 实现了未知的钩子 duban_check_reprot（是否想写 duban_check_report？）",
+        }
+    ]
+    assert rows["typo"]["hooks"] == [] and rows["typo"]["builtin"] is False
+    assert all(row["errors"] == [] for name, row in rows.items() if name != "typo")
+    assert "插件 typo" in result.stderr and "duban_check_reprot" in result.stderr

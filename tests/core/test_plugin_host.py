@@ -141,6 +141,7 @@ def test_duban_plugins_names_a_plugin_whose_check_raises(third_party: Path) -> N
     assert "broken_check" in result.stderr and "其余插件照常工作" in result.stderr
 
 
+@pytest.mark.departments
 def test_duban_plugins_exits_zero_when_every_plugin_is_healthy() -> None:
     result = CliRunner().invoke(cli, ["plugins"], catch_exceptions=False)
     assert result.exit_code == 0, result.stderr
@@ -232,6 +233,7 @@ def test_a_subclass_that_overrides_a_hook_without_the_mark_is_refused() -> None:
     assert [f.plugin for f in host.faults] == ["child"] and "没有用 @hookimpl 标记" in host.faults[0].error
 
 
+@pytest.mark.departments
 def test_a_refused_plugin_leaves_the_others_working(third_party: Path) -> None:
     class Typo:
         @hookimpl

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.hooks.conftest import JIAOYU, Site, make_world
 
 DOCUMENT = """教基〔2030〕1号
@@ -20,6 +22,7 @@ DOCUMENT = """教基〔2030〕1号
 """
 
 
+@pytest.mark.departments
 def test_hook_register_agencies(site: Site, tmp_path: Path) -> None:
     site.install("jiaoyu", JIAOYU)
     world = make_world(tmp_path)
@@ -41,6 +44,7 @@ def test_hook_register_agencies(site: Site, tmp_path: Path) -> None:
     assert jiaoyu["names"]["province"] == "省教育厅"
 
 
+@pytest.mark.departments
 def test_without_the_plugin_the_name_is_unknown(tmp_path: Path) -> None:
     world = make_world(tmp_path, agency="minzheng")
     document = tmp_path / "通知.txt"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.hooks.conftest import JIAOYU, Site, make_world
 
 #: An OFD-like container for the test: the text, UTF-16 encoded, after a magic line.
@@ -63,6 +65,7 @@ def test_hook_register_document_readers(site: Site, tmp_path: Path) -> None:
     assert code == 4 and "不是 OFD 文件" in err and "损坏.ofd:1" in err
 
 
+@pytest.mark.departments
 def test_without_the_plugin_the_suffix_is_refused(tmp_path: Path) -> None:
     world = make_world(tmp_path, agency="minzheng")
     document = write_ofd(tmp_path / "通知.ofd", DOCUMENT)

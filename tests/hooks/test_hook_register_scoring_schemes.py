@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.hooks.conftest import JIAOYU, Site, make_world
 
 SCHEME = """
@@ -50,6 +52,7 @@ def test_hook_register_scoring_schemes(site: Site, tmp_path: Path) -> None:
     assert code == 0 and "应报计数法（测试）" in out
 
 
+@pytest.mark.departments
 def test_an_unknown_scheme_lists_the_installed_ones(site: Site, tmp_path: Path) -> None:
     site.install("scoring_count_due", SCHEME)
     world = make_world(tmp_path, agency="minzheng")

@@ -107,6 +107,7 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
     return python, wheels, target
 
 
+@pytest.mark.departments
 def test_the_scaffolded_plugin_installs_from_a_wheel_and_is_listed_healthy(
     venv: tuple[Path, Path, Path], tmp_path: Path
 ) -> None:
@@ -146,6 +147,7 @@ def test_the_generated_tests_pass_against_the_installed_plugin(venv: tuple[Path,
     assert " passed" in out and "failed" not in out and "error" not in out
 
 
+@pytest.mark.departments
 def test_a_misspelt_hook_makes_duban_plugins_exit_5_naming_it(
     venv: tuple[Path, Path, Path], tmp_path: Path
 ) -> None:

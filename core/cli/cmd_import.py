@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from duban.cli.paging import echo_range, paging_options
 from duban.cli.state import CliState, cell, echo_json, pass_state
 
 ROLE_LABEL = {"lead": "牵头", "support": "配合", "joint": "共同负责"}
@@ -78,33 +79,34 @@ def import_cmd(
 
 @click.command("policies")
 @click.option("--all", "include_all", is_flag=True, help="包括已被替换的旧版本")
+@paging_options(200)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @pass_state
-def policies_cmd(state: CliState, include_all: bool, as_json: bool) -> None:
-    """列出已导入的政策文件。"""
-    from duban.services.catalog import STATUS_NAMES, list_policies
+def policies_cmd(state: CliState, include_all: bool, limit: int, offset: int, as_json: bool) -> None:
+    """列出已导入的政策文件（按印发日期；--limit / --offset 翻页）。"""
+    from duban.services.catalog import STATUS_NAMES, list_policies_page
 
     with state.session() as session:
-        rows = list_policies(session, include_superseded=include_all)
+        page = list_policies_page(session, include_superseded=include_all, limit=limit, offset=offset)
     if as_json:
-        echo_json(rows)
+        echo_json(page.to_json())
         return
     click.echo(
         f"{cell('编号', 5)} {cell('文号', 20)} {cell('标题', 44)} {cell('印发', 11)} {cell('状态', 10)} 任务数"
     )
-    for r in rows:
+    for r in page.items:
         click.echo(
             f"{cell(r['id'], 5)} {cell(r['doc_number'] or '-', 20)} {cell(r['title'], 44)} "
             f"{cell(r['issued'] or '-', 11)} {cell(STATUS_NAMES.get(r['status'], r['status']), 10)} {r['tasks']}"
         )
+    echo_range(page, "份")
 
 
 @click.command("tasks")
 @click.option("--policy", metavar="DOCNO|ID", help="只列出该政策的任务")
 @click.option("--agency", metavar="KEY", help="只列出该部门参与的任务")
 @click.option("--role", type=click.Choice(["lead", "support", "joint"]), help="与 --agency 一起：只列该角色")
-@click.option("--limit", default=200, show_default=True, help="每页条数")
-@click.option("--offset", default=0, help="从第几条开始")
+@paging_options(200)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @pass_state
 def tasks_cmd(
@@ -122,19 +124,14 @@ def tasks_cmd(
     with state.session() as session:
         page = list_tasks(session, policy=policy, agency=agency, role=role, limit=limit, offset=offset)
     if as_json:
-        echo_json(page)
+        echo_json(page.to_json())
         return
     click.echo(f"{cell('政策', 18)} {cell('编号', 10)} {cell('任务', 36)} {cell('牵头', 14)} 配合/共同")
-    for t in page["tasks"]:
+    for t in page.items:
         number = f"{t['section']}.{t['number']}" if t["section"] else t["number"]
         others = "、".join(t["support"]) or ("共同：" + "、".join(t["joint"]) if t["joint"] else "-")
         click.echo(
             f"{cell(t['policy'], 18)} {cell(number, 10)} {cell(t['text'], 36)} "
             f"{cell('、'.join(t['lead']) or '-', 14)} {others}"
         )
-    shown = len(page["tasks"])
-    click.echo(
-        f"共 {page['total']} 条，显示第 {offset + 1}–{offset + shown} 条"
-        if shown
-        else f"共 {page['total']} 条"
-    )
+    echo_range(page, "项")

@@ -6,6 +6,7 @@ import datetime as dt
 
 import click
 
+from duban.cli.paging import echo_range, paging_options
 from duban.cli.state import CliState, cell, echo_json, pass_state
 
 LEVEL_MARK = {
@@ -90,21 +91,22 @@ def _state_name(state: str) -> str:
 
 @notify_group.command("log")
 @click.option("--failed", is_flag=True, help="只显示发送失败或正在重试的消息")
-@click.option("--limit", default=50, show_default=True)
+@paging_options(50)
 @click.option("--json", "as_json", is_flag=True)
 @pass_state
-def notify_log_cmd(state: CliState, failed: bool, limit: int, as_json: bool) -> None:
-    """通知记录：每条消息及其向各渠道的每次发送结果（地址中的密钥已隐藏）。"""
-    from duban.services.notifications import notification_log
+def notify_log_cmd(state: CliState, failed: bool, limit: int, offset: int, as_json: bool) -> None:
+    """通知记录（最新的在前）：每条消息及其向各渠道的每次发送结果（地址中的密钥已隐藏）；--limit / --offset 翻页。"""
+    from duban.services.notifications import notification_log_page
 
     with state.session() as session:
-        rows = notification_log(session, failed=failed, limit=limit)
+        page = notification_log_page(session, failed=failed, limit=limit, offset=offset)
     if as_json:
-        echo_json(rows)
+        echo_json(page.to_json())
         return
-    if not rows:
+    if not page.total:
         click.echo("没有发送失败的消息" if failed else "还没有通知记录")
-    for r in rows:
+        return
+    for r in page.items:
         when = (r["sent_at"] or r["next_attempt_at"] or r["created_at"])[:16]
         click.echo(
             f"#{cell(r['id'], 5)} {LEVEL_MARK.get(r['level'], r['level'])} {cell(_state_name(r['state']), 8)} "
@@ -113,6 +115,7 @@ def notify_log_cmd(state: CliState, failed: bool, limit: int, as_json: bool) -> 
         for d in r["deliveries"]:
             mark = "成功" if d["ok"] else ("永久失败" if d["permanent"] else "可重试")
             click.echo(f"      {d['at'][:16]} {mark} {d['url']} {d['detail'] or ''}")
+    echo_range(page, "条")
 
 
 @notify_group.command("test")

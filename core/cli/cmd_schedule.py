@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from duban.cli.paging import echo_range, paging_options
 from duban.cli.state import CliState, cell, echo_json, pass_state
 
 ROLE_LABEL = {"lead": "牵头", "support": "配合", "joint": "共同"}
@@ -227,8 +228,7 @@ def schedule_remove_cmd(state: CliState, schedule_id: int) -> None:
 @schedule_group.command("list")
 @click.option("--policy", metavar="DOCNO|ID", help="只列出该政策的排期")
 @click.option("--task", "task_id", type=int, help="只列出该任务的排期")
-@click.option("--limit", default=200, show_default=True, help="每页条数")
-@click.option("--offset", default=0, help="从第几条开始")
+@paging_options(200)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @pass_state
 def schedule_list_cmd(
@@ -240,10 +240,10 @@ def schedule_list_cmd(
     with state.session() as session:
         page = list_schedules(session, policy=policy, task_id=task_id, limit=limit, offset=offset)
     if as_json:
-        echo_json(page)
+        echo_json(page.to_json())
         return
-    _print_schedules(page["schedules"])
-    click.echo(f"共 {page['total']} 条")
+    _print_schedules(list(page.items))
+    echo_range(page, "条")
 
 
 # -- duban milestones -----------------------------------------------------------------------------------
@@ -293,8 +293,7 @@ def milestones_generate_cmd(
 @click.option("--due-before", "due_before", type=date_type, help="只列出到期日不晚于该日期的节点")
 @click.option("--agency", metavar="KEY", help="只列出该部门的节点")
 @click.option("--policy", metavar="DOCNO|ID", help="只列出该政策的节点")
-@click.option("--limit", default=200, show_default=True, help="每页条数")
-@click.option("--offset", default=0, help="从第几条开始")
+@paging_options(200)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @pass_state
 def milestones_list_cmd(
@@ -319,22 +318,17 @@ def milestones_list_cmd(
             offset=offset,
         )
     if as_json:
-        echo_json(page)
+        echo_json(page.to_json())
         return
     click.echo(
         f"{cell('编号', 6)} {cell('到期日', 11)} {cell('原定', 11)} {cell('政策', 18)} {cell('任务', 8)} "
         f"{cell('部门', 14)} {cell('角色', 5)} 期次"
     )
-    for m in page["milestones"]:
+    for m in page.items:
         original = m["due_date"] if m["due_date"] != m["effective_due_date"] else ""
         click.echo(
             f"{cell(m['id'], 6)} {cell(m['effective_due_date'], 11)} {cell(original, 11)} "
             f"{cell(m['policy'], 18)} {cell(m['task_number'], 8)} {cell(m['agency'] or m['agency_name'], 14)} "
             f"{cell(ROLE_LABEL.get(m['role'], m['role']), 5)} {m['period']}"
         )
-    shown = len(page["milestones"])
-    click.echo(
-        f"共 {page['total']} 条，显示第 {offset + 1}–{offset + shown} 条"
-        if shown
-        else f"共 {page['total']} 条"
-    )
+    echo_range(page, "个")

@@ -8,9 +8,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import Select, select, text
 from sqlalchemy.orm import Session
 
+from duban.services.paging import Page, check_window, count_rows, page_of
 from duban.storage.models import AuditEvent
 
 GENESIS_HASH = "0" * 64
@@ -159,10 +160,18 @@ def verify(session: Session) -> list[AuditProblem]:
     return problems
 
 
-def list_events(session: Session, *, task_id: int | None = None, limit: int = 100) -> list[dict[str, Any]]:
-    stmt = select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(limit)
+def events_query(*, task_id: int | None = None) -> Select[Any]:
+    """The events of :func:`list_events`, newest first (one statement for the rows and their count)."""
+    stmt = select(AuditEvent).order_by(AuditEvent.seq.desc())
     if task_id is not None:
         stmt = stmt.where(AuditEvent.task_id == task_id)
+    return stmt
+
+
+def list_events(
+    session: Session, *, task_id: int | None = None, limit: int = 100, offset: int = 0
+) -> list[dict[str, Any]]:
+    stmt = events_query(task_id=task_id).limit(limit).offset(offset)
     return [
         {
             "seq": e.seq,
@@ -178,3 +187,12 @@ def list_events(session: Session, *, task_id: int | None = None, limit: int = 10
         }
         for e in session.execute(stmt).scalars()
     ]
+
+
+def list_events_page(
+    session: Session, *, task_id: int | None = None, limit: int = 100, offset: int = 0
+) -> Page[dict[str, Any]]:
+    """A page of :func:`list_events` with the number of every matching event (SQL COUNT)."""
+    check_window(limit, offset)
+    rows = list_events(session, task_id=task_id, limit=limit, offset=offset)
+    return page_of(rows, total=count_rows(session, events_query(task_id=task_id)), limit=limit, offset=offset)

@@ -8,6 +8,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from duban.errors import NotFoundError
+from duban.services.paging import Page, check_window, count_rows, page_of
 from duban.storage.models import Policy, Responsibility, Task
 
 STATUS_NAMES = {
@@ -33,7 +34,8 @@ def find_policy(session: Session, ref: str) -> Policy:
     return policy
 
 
-def list_policies(session: Session, *, include_superseded: bool = False) -> list[dict[str, Any]]:
+def policies_query(*, include_superseded: bool = False) -> Select[Any]:
+    """The policies of :func:`list_policies` with their number of tasks, in the order they were issued."""
     counts = (select(Task.policy_id, func.count().label("n")).group_by(Task.policy_id)).subquery()
     stmt = (
         select(Policy, func.coalesce(counts.c.n, 0))
@@ -42,6 +44,13 @@ def list_policies(session: Session, *, include_superseded: bool = False) -> list
     )
     if not include_superseded:
         stmt = stmt.where(Policy.superseded_by_id.is_(None))
+    return stmt
+
+
+def list_policies(
+    session: Session, *, include_superseded: bool = False, limit: int | None = None, offset: int = 0
+) -> list[dict[str, Any]]:
+    stmt = policies_query(include_superseded=include_superseded).limit(limit).offset(offset)
     return [
         {
             "id": p.id,
@@ -86,8 +95,9 @@ def list_tasks(
     role: str | None = None,
     limit: int = 200,
     offset: int = 0,
-) -> dict[str, Any]:
+) -> Page[dict[str, Any]]:
     """A page of tasks with their parties; ``total`` counts every match."""
+    check_window(limit, offset)
     policy_id = find_policy(session, policy).id if policy else None
     base = select(Task.id).join(Policy, Policy.id == Task.policy_id)
     base = _task_filter(base, policy_id=policy_id, agency=agency, role=role)
@@ -133,4 +143,14 @@ def list_tasks(
                 "schedule_hints": task.schedule_hints,
             }
         )
-    return {"total": total, "offset": offset, "limit": limit, "tasks": rows}
+    return page_of(rows, total=int(total or 0), limit=limit, offset=offset)
+
+
+def list_policies_page(
+    session: Session, *, include_superseded: bool = False, limit: int = 200, offset: int = 0
+) -> Page[dict[str, Any]]:
+    """A page of :func:`list_policies` with the number of every matching policy (SQL COUNT)."""
+    check_window(limit, offset)
+    rows = list_policies(session, include_superseded=include_superseded, limit=limit, offset=offset)
+    total = count_rows(session, policies_query(include_superseded=include_superseded))
+    return page_of(rows, total=total, limit=limit, offset=offset)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from duban.domain.workcal import WorkingCalendar
@@ -43,6 +43,7 @@ from duban.notify.digest import (
 from duban.notify.rules import ESCALATE, CountingCalendar, item_level, triggers_on, working_days_overdue
 from duban.services import audit
 from duban.services.calendar import working_calendar
+from duban.services.paging import Page, check_window, count_rows, page_of
 from duban.storage.db import unit_of_work
 from duban.storage.models import (
     Agency,
@@ -701,9 +702,9 @@ def send_test(
 # --------------------------------------------------------------------------- log
 
 
-def notification_log(session: Session, *, failed: bool = False, limit: int = 100) -> list[dict[str, Any]]:
-    """Outbox rows, newest first, with their attempts; ``failed``: failed rows and rows still retrying."""
-    stmt = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+def outbox_query(*, failed: bool = False) -> Select[Any]:
+    """The outbox rows of :func:`notification_log`, newest first (one statement for the rows and their count)."""
+    stmt = select(OutboxMessage).order_by(OutboxMessage.id.desc())
     if failed:
         has_failure = (
             select(NotificationAttempt.id)
@@ -711,7 +712,14 @@ def notification_log(session: Session, *, failed: bool = False, limit: int = 100
             .exists()
         )
         stmt = stmt.where(or_(OutboxMessage.state == "failed", (OutboxMessage.state != "sent") & has_failure))
-    messages = list(session.scalars(stmt))
+    return stmt
+
+
+def notification_log(
+    session: Session, *, failed: bool = False, limit: int = 100, offset: int = 0
+) -> list[dict[str, Any]]:
+    """Outbox rows, newest first, with their attempts; ``failed``: failed rows and rows still retrying."""
+    messages = list(session.scalars(outbox_query(failed=failed).limit(limit).offset(offset)))
     attempts: dict[int, list[NotificationAttempt]] = defaultdict(list)
     if messages:
         for a in session.scalars(
@@ -746,3 +754,12 @@ def notification_log(session: Session, *, failed: bool = False, limit: int = 100
         }
         for m in messages
     ]
+
+
+def notification_log_page(
+    session: Session, *, failed: bool = False, limit: int = 50, offset: int = 0
+) -> Page[dict[str, Any]]:
+    """A page of :func:`notification_log` with the number of every matching message (SQL COUNT)."""
+    check_window(limit, offset)
+    rows = notification_log(session, failed=failed, limit=limit, offset=offset)
+    return page_of(rows, total=count_rows(session, outbox_query(failed=failed)), limit=limit, offset=offset)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Select, insert, select
 from sqlalchemy.orm import Session
 
 from duban.domain.divisions import load, source_note
 from duban.plugin_host import PluginHost
 from duban.services import audit
+from duban.services.paging import Page, check_window, count_rows, page_of
 from duban.storage.models import Agency, Jurisdiction
 
 
@@ -88,8 +89,8 @@ def load_divisions(session: Session, *, actor: str = audit.SYSTEM_ACTOR) -> dict
     return {"added": len(new_rows), "updated": changed, "total": len(tree)}
 
 
-def list_agencies(session: Session) -> list[dict[str, Any]]:
-    rows = session.execute(select(Agency).order_by(Agency.key)).scalars()
+def list_agencies(session: Session, *, limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
+    rows = session.execute(select(Agency).order_by(Agency.key).limit(limit).offset(offset)).scalars()
     return [
         {
             "key": a.key,
@@ -104,15 +105,48 @@ def list_agencies(session: Session) -> list[dict[str, Any]]:
     ]
 
 
-def list_jurisdictions(
-    session: Session, *, level: str | None = None, parent: str | None = None
-) -> list[dict[str, Any]]:
+def jurisdictions_query(*, level: str | None = None, parent: str | None = None) -> Select[Any]:
+    """The divisions of :func:`list_jurisdictions`, by code (one statement for the rows and their count)."""
     stmt = select(Jurisdiction).order_by(Jurisdiction.code)
     if level:
         stmt = stmt.where(Jurisdiction.level == level)
     if parent:
         stmt = stmt.where(Jurisdiction.parent_code == parent)
+    return stmt
+
+
+def list_jurisdictions(
+    session: Session,
+    *,
+    level: str | None = None,
+    parent: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    stmt = jurisdictions_query(level=level, parent=parent).limit(limit).offset(offset)
     return [
         {"code": j.code, "name": j.name, "level": j.level, "parent": j.parent_code}
         for j in session.execute(stmt).scalars()
     ]
+
+
+def list_agencies_page(session: Session, *, limit: int = 200, offset: int = 0) -> Page[dict[str, Any]]:
+    """A page of :func:`list_agencies` with the number of agencies (SQL COUNT)."""
+    check_window(limit, offset)
+    rows = list_agencies(session, limit=limit, offset=offset)
+    return page_of(rows, total=count_rows(session, select(Agency.key)), limit=limit, offset=offset)
+
+
+def list_jurisdictions_page(
+    session: Session,
+    *,
+    level: str | None = None,
+    parent: str | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> Page[dict[str, Any]]:
+    """A page of :func:`list_jurisdictions` with the number of matching divisions (SQL COUNT)."""
+    check_window(limit, offset)
+    rows = list_jurisdictions(session, level=level, parent=parent, limit=limit, offset=offset)
+    total = count_rows(session, jurisdictions_query(level=level, parent=parent))
+    return page_of(rows, total=total, limit=limit, offset=offset)

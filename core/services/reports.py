@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
@@ -23,6 +23,7 @@ from duban.plugin_host import PluginHost
 from duban.services import audit
 from duban.services.clock import local_date
 from duban.services.identity import Actor
+from duban.services.paging import Page, check_window, count_rows, page_of
 from duban.services.responsibilities import load_for_write, load_milestone, snapshot
 from duban.storage.models import Finding, Report, Task, utcnow
 
@@ -204,22 +205,20 @@ def submit_report(
     return SubmitResult(report, findings)
 
 
-def list_reports(
-    session: Session,
+def reports_query(
     *,
     responsibility_id: int | None = None,
     agency: str | None = None,
     include_old: bool = False,
     as_of: dt.date | None = None,
-    limit: int = 200,
-) -> list[dict[str, Any]]:
+) -> Select[Any]:
+    """The reports of :func:`list_reports`, newest first (one statement for the rows and their count)."""
     from duban.storage.models import Responsibility
 
     stmt = (
         select(Report, Responsibility.agency_key, Responsibility.task_id)
         .join(Responsibility, Responsibility.id == Report.responsibility_id)
         .order_by(Report.submitted_at.desc(), Report.id.desc())
-        .limit(limit)
     )
     if responsibility_id is not None:
         stmt = stmt.where(Report.responsibility_id == responsibility_id)
@@ -231,6 +230,23 @@ def list_reports(
         not include_old
     ):  # "current" is a present-day notion; as of a past day every version filed by then shows
         stmt = stmt.where(Report.is_current.is_(True))
+    return stmt
+
+
+def list_reports(
+    session: Session,
+    *,
+    responsibility_id: int | None = None,
+    agency: str | None = None,
+    include_old: bool = False,
+    as_of: dt.date | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    stmt = reports_query(
+        responsibility_id=responsibility_id, agency=agency, include_old=include_old, as_of=as_of
+    )
+    stmt = stmt.limit(limit).offset(offset)
     return [
         {
             "id": r.id,
@@ -250,3 +266,30 @@ def list_reports(
         }
         for r, agency_key, task_id in session.execute(stmt)
     ]
+
+
+def list_reports_page(
+    session: Session,
+    *,
+    responsibility_id: int | None = None,
+    agency: str | None = None,
+    include_old: bool = False,
+    as_of: dt.date | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> Page[dict[str, Any]]:
+    """A page of :func:`list_reports` with the number of every matching report (SQL COUNT)."""
+    check_window(limit, offset)
+    stmt = reports_query(
+        responsibility_id=responsibility_id, agency=agency, include_old=include_old, as_of=as_of
+    )
+    rows = list_reports(
+        session,
+        responsibility_id=responsibility_id,
+        agency=agency,
+        include_old=include_old,
+        as_of=as_of,
+        limit=limit,
+        offset=offset,
+    )
+    return page_of(rows, total=count_rows(session, stmt), limit=limit, offset=offset)

@@ -38,6 +38,7 @@ from duban.services import audit
 from duban.services.calendar import working_calendar
 from duban.services.catalog import find_policy
 from duban.services.identity import Actor, require_coordinator
+from duban.services.paging import Page, check_window, count_rows, page_of
 from duban.storage.models import Milestone, Policy, Responsibility, Schedule, Task
 
 DEFAULT_CYCLE = "quarterly +5wd"
@@ -302,8 +303,9 @@ def list_schedules(
     task_id: int | None = None,
     limit: int = 200,
     offset: int = 0,
-) -> dict[str, Any]:
+) -> Page[dict[str, Any]]:
     """A page of schedules (of current policies unless one is named), in task order."""
+    check_window(limit, offset)
     stmt = (
         select(Schedule, Task, Policy.doc_number)
         .join(Task, Task.id == Schedule.task_id)
@@ -316,16 +318,11 @@ def list_schedules(
     if task_id is not None:
         stmt = stmt.where(Task.id == task_id)
     stmt = stmt.where(Schedule.rejected.is_(False))
-    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+    total = count_rows(session, stmt)
     page = session.execute(
         stmt.order_by(Task.policy_id, Task.position, Schedule.id).limit(limit).offset(offset)
     )
-    return {
-        "total": total,
-        "offset": offset,
-        "limit": limit,
-        "schedules": [_schedule_row(s, t, doc) for s, t, doc in page],
-    }
+    return page_of((_schedule_row(s, t, doc) for s, t, doc in page), total=total, limit=limit, offset=offset)
 
 
 # -- milestones ---------------------------------------------------------------------------------------
@@ -560,8 +557,9 @@ def list_milestones(
     policy: str | None = None,
     limit: int = 200,
     offset: int = 0,
-) -> dict[str, Any]:
+) -> Page[dict[str, Any]]:
     """A page of milestones in due-date order. ``due_before`` is inclusive (effective due date ≤ it)."""
+    check_window(limit, offset)
     stmt = (
         select(
             Milestone.id,
@@ -592,7 +590,7 @@ def list_milestones(
         stmt = stmt.where(Responsibility.agency_key == agency)
     if due_before is not None:
         stmt = stmt.where(Milestone.effective_due_date <= due_before)
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    total = count_rows(session, stmt)
     rows = session.execute(
         stmt.order_by(
             Milestone.effective_due_date,
@@ -604,11 +602,8 @@ def list_milestones(
         .limit(limit)
         .offset(offset)
     )
-    return {
-        "total": total,
-        "offset": offset,
-        "limit": limit,
-        "milestones": [
+    return page_of(
+        (
             {
                 "id": r.id,
                 "key": r.key,
@@ -625,5 +620,8 @@ def list_milestones(
                 "effective_due_date": r.effective_due_date.isoformat(),
             }
             for r in rows
-        ],
-    }
+        ),
+        total=total,
+        limit=limit,
+        offset=offset,
+    )

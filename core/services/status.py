@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from duban.services.calendar import calendar_around
 from duban.services.catalog import find_policy
 from duban.services.identity import Actor
+from duban.services.paging import Page, check_window, count_rows, page_of
 from duban.storage.models import Agency, Milestone, Policy, Responsibility, Task
 from duban.storage.queries import (
     RANK_LIGHT,
@@ -201,10 +202,8 @@ def responsibility_rows(
     ]
 
 
-def overdue(
-    session: Session, *, as_of: dt.date, scope: Scope = Scope(), limit: int = 500, offset: int = 0
-) -> list[dict[str, Any]]:
-    """Milestones past their effective due date without a report (or whose report was returned), by D."""
+def overdue_query(as_of: dt.date, scope: Scope = Scope()) -> Select:
+    """The milestones of :func:`overdue`, in its order (one statement for the rows and for their count)."""
     facts = milestone_facts(as_of).subquery("f")
     acting = acting_agency_column(as_of)
     stmt = (
@@ -230,8 +229,6 @@ def overdue(
             ((facts.c.first_on.is_(None)) & (facts.c.effective_due < as_of)) | facts.c.returned,
         )
         .order_by(facts.c.effective_due, facts.c.milestone_id)
-        .limit(limit)
-        .offset(offset)
     )
     if scope.agency:
         stmt = stmt.where(acting == scope.agency)
@@ -241,6 +238,14 @@ def overdue(
         stmt = stmt.where(Task.policy_id == scope.policy_id)
     else:
         stmt = stmt.where(Policy.status == "in_force")
+    return stmt
+
+
+def overdue(
+    session: Session, *, as_of: dt.date, scope: Scope = Scope(), limit: int = 500, offset: int = 0
+) -> list[dict[str, Any]]:
+    """Milestones past their effective due date without a report (or whose report was returned), by D."""
+    stmt = overdue_query(as_of, scope).limit(limit).offset(offset)
     return [
         {
             "milestone": r.milestone_id,
@@ -282,3 +287,12 @@ def period_history(session: Session, *, responsibility_id: int, as_of: dt.date) 
         }
         for r in session.execute(stmt)
     ]
+
+
+def overdue_page(
+    session: Session, *, as_of: dt.date, scope: Scope = Scope(), limit: int = 200, offset: int = 0
+) -> Page[dict[str, Any]]:
+    """A page of :func:`overdue` with the number of every overdue milestone in scope (SQL COUNT)."""
+    check_window(limit, offset)
+    rows = overdue(session, as_of=as_of, scope=scope, limit=limit, offset=offset)
+    return page_of(rows, total=count_rows(session, overdue_query(as_of, scope)), limit=limit, offset=offset)

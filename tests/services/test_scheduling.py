@@ -194,7 +194,7 @@ def test_hint_proposed_confirmed_generated(session: Session, host: PluginHost) -
     assert all(p["source"] == "hint" and not p["confirmed"] for p in first.proposed)
     again = propose_schedules(session, actor=SYSTEM, policy_id=policy_id)
     assert again.proposed == [] and again.existing == 3
-    assert list_schedules(session, policy=str(policy_id))["total"] == 3
+    assert list_schedules(session, policy=str(policy_id)).total == 3
 
     once = next(p for p in first.proposed if p["rule"] == "once 2020-12-31")
     confirm_schedule(session, actor=SYSTEM, schedule_id=once["id"])
@@ -216,7 +216,7 @@ def test_hint_proposed_confirmed_generated(session: Session, host: PluginHost) -
     # a removed proposal is kept as rejected: not listed, and not proposed again
     unwanted = next(p for p in first.proposed if p["rule"] == "holiday 三八妇女节")
     remove_schedule(session, actor=SYSTEM, schedule_id=unwanted["id"])
-    assert list_schedules(session, policy=str(policy_id))["total"] == 2
+    assert list_schedules(session, policy=str(policy_id)).total == 2
     third = propose_schedules(session, actor=SYSTEM, policy_id=policy_id)
     assert third.proposed == [] and third.existing == 3
 
@@ -247,7 +247,7 @@ def test_set_schedule_validates_and_does_not_duplicate(session: Session) -> None
     generate(session)
     assert set(due(session, s.t1, s.r_mz)) == {"2026-Q1", "2026-Q2"}  # the end date bounds it
     remove_schedule(session, actor=SYSTEM, schedule_id=b.id)
-    assert list_schedules(session)["total"] == 0
+    assert list_schedules(session).total == 0
     session.expire_all()
     kept = list(session.scalars(select(Milestone).where(Milestone.task_id == s.t1.id)))
     assert len(kept) == 4 and all(m.schedule_id is None for m in kept)  # history stays, unlinked
@@ -275,13 +275,13 @@ def test_list_milestones_filters_and_pages_in_sql(session: Session) -> None:
     s = build(session)
     generate(session)
     page = list_milestones(session, agency="minzheng", limit=2, offset=1)
-    assert page["total"] == 4 and len(page["milestones"]) == 2
-    row = page["milestones"][0]
+    assert page.total == 4 and len(page.items) == 2
+    row = page.items[0]
     assert row["policy"] == "云民发〔2026〕1号" and row["task_number"] == "一" and row["role"] == "lead"
     assert row["period"] == "2026-Q2" and row["due_date"] == "2026-07-07" == row["effective_due_date"]
     early = list_milestones(session, due_before=D("2026-07-07"))
-    assert early["total"] == 6  # Q1 and Q2 (inclusive) of three responsibilities
-    assert list_milestones(session, policy="云民发〔2026〕1号")["total"] == 12
+    assert early.total == 6  # Q1 and Q2 (inclusive) of three responsibilities
+    assert list_milestones(session, policy="云民发〔2026〕1号").total == 12
     assert s.policy.id
 
 

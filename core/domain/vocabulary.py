@@ -13,6 +13,7 @@ from enum import StrEnum
 __all__ = [
     "AlertLevel",
     "ExtensionState",
+    "InboxKind",
     "JurisdictionLevel",
     "Light",
     "OutboxState",
@@ -197,6 +198,21 @@ class JurisdictionLevel(StrEnum):
         return _JURISDICTION_LEVEL[self]
 
 
+class InboxKind(StrEnum):
+    """What waits on a user in ``duban inbox``: a decision of the coordinator, or work of a department."""
+
+    REVIEW = "review"
+    EXTENSION = "extension"
+    UNSIGNED = "unsigned"
+    RETURNED = "returned"
+    OVERDUE = "overdue"
+    DUE = "due"
+
+    @property
+    def label(self) -> str:
+        return _INBOX_KIND[self]
+
+
 def values(enum: type[StrEnum]) -> tuple[str, ...]:
     """The stored values of an enum, in declaration order (for CHECK constraints and option lists)."""
     return tuple(member.value for member in enum)
@@ -259,4 +275,12 @@ _JURISDICTION_LEVEL = {
     JurisdictionLevel.PREFECTURE: "市（州）级",
     JurisdictionLevel.COUNTY: "县级",
     JurisdictionLevel.TOWNSHIP: "乡级",
+}
+_INBOX_KIND = {
+    InboxKind.REVIEW: "待复核",
+    InboxKind.EXTENSION: "待审批延期",
+    InboxKind.UNSIGNED: "待签收",
+    InboxKind.RETURNED: "被退回重报",
+    InboxKind.OVERDUE: "逾期未报",
+    InboxKind.DUE: "即将到期",
 }

@@ -260,7 +260,7 @@ def database_owner(session: Session) -> OwnerCheck:
     bind = session.get_bind()
     name = bind.dialect.name
     if name == "sqlite":
-        path = bind.url.database
+        path = bind.engine.url.database
         if not path or path == ":memory:":
             return OwnerCheck(True, "内存数据库")
         stat = os.stat(path)

@@ -242,7 +242,7 @@ def _branch(
     ]
 
 
-def _queue(kinds: Sequence[InboxKind], as_of: dt.date, due_until: dt.date, scope: Scope) -> Select[Any]:
+def _queue(kinds: Sequence[InboxKind], as_of: dt.date, due_until: dt.date, scope: Scope) -> Select:
     """Every waiting item of ``kinds`` in ``scope``, with task, policy, agency and jurisdiction."""
     rank = {k: i for i, k in enumerate(kinds)}
     branches = []

@@ -702,7 +702,7 @@ def send_test(
 # --------------------------------------------------------------------------- log
 
 
-def outbox_query(*, failed: bool = False) -> Select[Any]:
+def outbox_query(*, failed: bool = False) -> Select:
     """The outbox rows of :func:`notification_log`, newest first (one statement for the rows and their count)."""
     stmt = select(OutboxMessage).order_by(OutboxMessage.id.desc())
     if failed:

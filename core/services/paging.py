@@ -84,7 +84,7 @@ def check_window(limit: int, offset: int) -> None:
         raise ValidationError(f"起始位置（--offset）不能为负数：{offset}")
 
 
-def count_rows(session: Session, stmt: Select[Any]) -> int:
+def count_rows(session: Session, stmt: Select) -> int:
     """``SELECT count(*)`` over ``stmt`` without its ORDER BY, LIMIT and OFFSET."""
     inner = stmt.order_by(None).limit(None).offset(None).subquery("counted")
     return int(session.scalar(select(func.count()).select_from(inner)) or 0)

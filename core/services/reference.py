@@ -105,7 +105,7 @@ def list_agencies(session: Session, *, limit: int | None = None, offset: int = 0
     ]
 
 
-def jurisdictions_query(*, level: str | None = None, parent: str | None = None) -> Select[Any]:
+def jurisdictions_query(*, level: str | None = None, parent: str | None = None) -> Select:
     """The divisions of :func:`list_jurisdictions`, by code (one statement for the rows and their count)."""
     stmt = select(Jurisdiction).order_by(Jurisdiction.code)
     if level:

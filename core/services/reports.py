@@ -211,7 +211,7 @@ def reports_query(
     agency: str | None = None,
     include_old: bool = False,
     as_of: dt.date | None = None,
-) -> Select[Any]:
+) -> Select:
     """The reports of :func:`list_reports`, newest first (one statement for the rows and their count)."""
     from duban.storage.models import Responsibility
 

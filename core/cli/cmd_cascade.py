@@ -6,6 +6,7 @@ import datetime as dt
 
 import click
 
+from duban.cli.paging import echo_range, paging_options
 from duban.cli.state import CliState, cell, echo_json, pass_state
 
 date_type = click.DateTime(["%Y-%m-%d"])
@@ -109,6 +110,7 @@ def map_list_cmd(state: CliState, child: str, as_json: bool) -> None:
         return
     click.echo(f"{result['doc_number'] or result['title']}")
     _print_links(result["tasks"])
+    click.echo(f"共 {len(result['tasks'])} 项任务")  # every task of one document: never cut
 
 
 # -- duban compare --------------------------------------------------------------------------------------
@@ -157,6 +159,7 @@ def compare_cmd(state: CliState, child: str, parent: str, as_json: bool) -> None
     help="不下发，只显示该任务各辖区的灯色（最差的在前）",
 )
 @click.option("--as-of", type=date_type, help="灯色的查询日（默认今天）")
+@paging_options(200)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @pass_state
 def cascade_cmd(
@@ -166,19 +169,27 @@ def cascade_cmd(
     down_to: str | None,
     rollup_task: int | None,
     as_of: dt.datetime | None,
+    limit: int,
+    offset: int,
     as_json: bool,
 ) -> None:
-    """把政策的任务下发到下级辖区（省→市→县），各级由对应部门负责；重复下发不会重复生成。"""
+    """把政策的任务下发到下级辖区（省→市→县），各级由对应部门负责；重复下发不会重复生成。
+    --rollup 的辖区列表按 --limit / --offset 分页。"""
     from duban.services.cascade import cascade_policy, rollup
+    from duban.services.paging import check_window, page_of
 
     with state.session() as session:
         if rollup_task is not None:
+            check_window(limit, offset)
             day = as_of.date() if as_of else _today(state)
-            rows = rollup(session, rollup_task, day, warning_days=state.settings.warning_days)
+            # every jurisdiction is needed to roll the lights up the tree (one grouped query), so the page is
+            # cut from the rolled-up rows; the total is their number
+            rolled = rollup(session, rollup_task, day, warning_days=state.settings.warning_days)
+            page = page_of(rolled[offset : offset + limit], total=len(rolled), limit=limit, offset=offset)
             if as_json:
-                echo_json(rows)
+                echo_json(page.to_json())
                 return
-            for r in rows:
+            for r in page.items:
                 blockers = (
                     f"  未达绿：{'、'.join(r['not_green'][:8])}{'…' if len(r['not_green']) > 8 else ''}"
                     if r["not_green"]
@@ -188,6 +199,7 @@ def cascade_cmd(
                     f"{r['jurisdiction']} {cell(r['name'], 20)} {cell(LIGHT_LABEL[r['light']], 6)} "
                     f"本级 {LIGHT_LABEL[r['own']]}{blockers}"
                 )
+            echo_range(page, "个", "辖区")
             return
         from duban.services.importing import registry_from
 

@@ -67,7 +67,7 @@ def test_overdue_scan_vs_raw_sql(national_db: Path) -> None:
             lambda: session.execute(text(RAW_OVERDUE), {"d": AS_OF.isoformat()}).scalars().all()
         )
         count = session.execute(text("SELECT count(*) FROM milestone")).scalar()
-    assert [r["milestone"] for r in rows] == list(raw)  # the same question
+    assert [r.milestone for r in rows] == list(raw)  # the same question
     report(f"overdue scan (first 500 of {count} milestones)", service_s, raw_s, "service", "raw SQL")
     engine.dispose()
 

@@ -116,7 +116,7 @@ def test_assessment_for_every_county(national_db: Path) -> None:
             per.append(t)
     one = statistics.median(per)
     print(
-        f"\n[perf] 考核 2025, all {len(result['departments'])} departments of every jurisdiction in one call: "
+        f"\n[perf] 考核 2025, all {len(result.departments)} departments of every jurisdiction in one call: "
         f"{all_s:.1f} s; one county: median {one * 1000:.0f} ms (×{len(counties)} counties ≈ "
         f"{one * len(counties):.0f} s); ratio loop/one-call {one * len(counties) / all_s:.1f}"
     )

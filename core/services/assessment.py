@@ -44,6 +44,7 @@ from duban.domain.scoring import (
     DepartmentFacts,
     DepartmentScore,
     Period,
+    RefKind,
     TaskFacts,
     rank,
 )
@@ -55,6 +56,7 @@ from duban.services import audit
 from duban.services.assessment_results import (
     AssessmentResult,
     DepartmentResult,
+    EvidenceKind,
     EvidenceRow,
     FrozenAssessment,
     FrozenStamp,
@@ -402,15 +404,44 @@ def evidence_page(
     )
     rows: list[EvidenceRow] = []
     for d, t in tasks:
-        head = {
-            "agency": d.agency,
-            "jurisdiction": d.jurisdiction,
-            "task_id": t.task_id,
-            "task": t.task,
-            "role": Role(t.role),
-            "responsibility": t.responsibility_id,
-        }
-        for kind, ids in (("overdue", t.overdue_refs), ("red", t.red_refs)):
+
+        def row(
+            kind: EvidenceKind,
+            ref_kind: RefKind,
+            ref_id: int,
+            *,
+            period: str | None = None,
+            due: dt.date | None = None,
+            effective_due: dt.date | None = None,
+            reported_on: dt.date | None = None,
+            days_late: int | None = None,
+            detail: str,
+            d: DepartmentFacts = d,
+            t: TaskFacts = t,
+        ) -> EvidenceRow:
+            return EvidenceRow(
+                d.agency,
+                d.jurisdiction,
+                t.task_id,
+                t.task,
+                Role(t.role),
+                t.responsibility_id,
+                kind,
+                ref_kind,
+                ref_id,
+                period,
+                due,
+                effective_due,
+                reported_on,
+                days_late,
+                detail,
+            )
+
+        milestone_kinds: tuple[tuple[EvidenceKind, tuple[int, ...]], ...] = (
+            ("overdue", t.overdue_refs),
+            ("red", t.red_refs),
+        )
+        for kind, ids in milestone_kinds:
             for mid in ids:
                 m = miles[mid]
                 days = (m.first_on or scope.as_of) - m.effective_due
@@ -427,11 +458,10 @@ def evidence_page(
                         "最新报送已被退回，尚未重新报送" if m.first_on else f"截至 {scope.as_of} 逾期未报"
                     )
                 rows.append(
-                    EvidenceRow(
-                        **head,
-                        kind=kind,
-                        ref_kind="milestone",
-                        ref_id=mid,
+                    row(
+                        kind,
+                        "milestone",
+                        mid,
                         period=m.period,
                         due=m.due_date,
                         effective_due=m.effective_due,
@@ -443,32 +473,24 @@ def evidence_page(
         for rid in t.returned_refs:
             r = reports[rid]
             rows.append(
-                EvidenceRow(
-                    **head,
-                    kind="returned",
-                    ref_kind="report",
-                    ref_id=rid,
+                row(
+                    "returned",
+                    "report",
+                    rid,
                     period=r.period,
                     due=r.due_date,
-                    effective_due=None,
                     reported_on=r.submitted_on,
-                    days_late=None,
                     detail=f"第 {r.version} 版于 {r.reviewed_on} 被退回：{r.review_reason or ''}",
                 )
             )
         for fid in t.error_refs:
             f = findings[fid]
             rows.append(
-                EvidenceRow(
-                    **head,
-                    kind="error",
-                    ref_kind="finding",
-                    ref_id=fid,
-                    period=None,
-                    due=None,
-                    effective_due=None,
+                row(
+                    "error",
+                    "finding",
+                    fid,
                     reported_on=f.created_at.astimezone(ZoneInfo(tz)).date(),
-                    days_late=None,
                     detail=f"{f.plugin}/{f.code}：{f.message}"
                     + (f"（节点#{f.milestone_id}）" if f.milestone_id else ""),
                 )

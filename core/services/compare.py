@@ -20,7 +20,7 @@ from duban.domain.jsonable import JsonResult
 from duban.domain.task_matching import normalise_text
 from duban.domain.vocabulary import PolicyStatus, Role
 from duban.services.catalog import find_policy
-from duban.services.mapping import own_responsibilities, proposals_for, task_ident
+from duban.services.mapping import own_responsibilities, proposals_for, task_id, task_ident
 from duban.storage.models import Agency, Policy, Task, TaskLink
 
 Parties = tuple[tuple[str, Role], ...]  #: (agency key or name as written, role), sorted
@@ -190,8 +190,8 @@ def compare_policies(session: Session, *, child: str, parent: str) -> Comparison
     changed: list[ChangedResponsibilities] = []
     reworded: list[RewordedTask] = []
     for proposal in proposals:
-        task = by_id[proposal.child]
-        scores = {c.parent: c.confidence for c in proposal.candidates}
+        task = by_id[task_id(proposal.child)]
+        scores = {task_id(c.parent): c.confidence for c in proposal.candidates}
         if proposal.child in confirmed:
             parents = [
                 ParentMatch(
@@ -200,10 +200,10 @@ def compare_policies(session: Session, *, child: str, parent: str) -> Comparison
                     confidence=round(scores.get(link.parent_task_id, link.confidence), 3),
                     confirmed=True,
                 )
-                for link in confirmed[proposal.child]
+                for link in confirmed[task.id]
             ]
         else:
-            parents = [ParentMatch(c.ident, c.parent, c.confidence, False) for c in proposal.parents]
+            parents = [ParentMatch(c.ident, task_id(c.parent), c.confidence, False) for c in proposal.parents]
         covered.update(p.task for p in parents)
         best = parents[0] if parents else None
         pairs.append(

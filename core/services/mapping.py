@@ -8,6 +8,7 @@ Each call writes one audit event.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,6 +84,12 @@ class PolicyLinks(JsonResult):
     doc_number: str | None
     title: str
     tasks: tuple[TaskLinks, ...]
+
+
+def task_id(key: Hashable) -> int:
+    """A matcher key back as the task id it is (:func:`match_tasks` keys tasks by id)."""
+    assert isinstance(key, int)
+    return key
 
 
 def task_ident(task: Task) -> str:
@@ -182,11 +189,13 @@ def propose_links(session: Session, *, actor: Actor, child: str, parent: str | N
                 )
         rows.append(
             TaskProposal(
-                task=proposal.child,
+                task=task_id(proposal.child),
                 number=idents[proposal.child],
                 kept_confirmed=kept,
-                parents=tuple(Candidate(c.parent, c.ident, c.confidence) for c in proposal.parents),
-                candidates=tuple(Candidate(c.parent, c.ident, c.confidence) for c in proposal.candidates),
+                parents=tuple(Candidate(task_id(c.parent), c.ident, c.confidence) for c in proposal.parents),
+                candidates=tuple(
+                    Candidate(task_id(c.parent), c.ident, c.confidence) for c in proposal.candidates
+                ),
             )
         )
     session.flush()

@@ -68,8 +68,6 @@ from duban.storage.queries import (
 )
 
 PAGE = 100
-#: the sort keys of :func:`task_page`
-TASK_SORTS = ("light", "next_due", "policy", "number", "lead")
 
 
 def _like(text: str) -> str:

@@ -150,15 +150,16 @@ def summary(
     dept_rows = sorted((r for r in rows if r.kind == "dept"), key=lambda r: (-int(r.worst), r.agency or ""))
     task_row = next((r for r in rows if r.kind == "task"), None)
     names = agency_names(session) if dept_rows else {}
+    dept_counts = [_counts(row) for row in dept_rows]
     departments = []
-    for row in dept_rows:
+    for row, counts in zip(dept_rows, dept_counts, strict=True):
         due = int(row.due or 0)
         departments.append(
             DepartmentStatus(
                 agency=row.agency,
                 name=names.get(row.agency) if row.agency else None,
                 light=Light.from_rank(int(row.worst)),
-                **_counts(row),
+                **counts,
                 overdue=int(row.overdue or 0),
                 on_time_rate=round((due - int(row.late or 0)) / due, 3) if due else None,
             )
@@ -166,9 +167,7 @@ def summary(
     return StatusSummary(
         as_of=as_of,
         tasks=LightCounts(**_counts(task_row)) if task_row else LightCounts(),
-        responsibilities=LightCounts(
-            **{light: sum(d[light] for d in (_counts(r) for r in dept_rows)) for light in LIGHTS}
-        ),
+        responsibilities=LightCounts(**{light: sum(c[light] for c in dept_counts) for light in LIGHTS}),
         departments=tuple(departments),
         items=tuple(
             responsibility_rows(session, as_of=as_of, warning_days=warning_days, scope=scope, limit=items)

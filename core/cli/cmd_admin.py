@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from duban.cli.state import CliState, cell, echo_json, pass_state
+from duban.cli.text import moment
 
 
 @click.group("audit")
@@ -22,7 +23,7 @@ def audit_verify_cmd(state: CliState, as_json: bool) -> None:
     with state.session() as session:
         problems = verify(session)
     if as_json:
-        echo_json([{"seq": p.seq, "kind": p.kind, "message": p.message} for p in problems])
+        echo_json(problems)
     elif problems:
         for p in problems:
             click.echo(f"第 {p.seq} 条：{p.message}")
@@ -48,8 +49,8 @@ def audit_log_cmd(state: CliState, task_id: int | None, limit: int, as_json: boo
         return
     for r in rows:
         click.echo(
-            f"{cell(r['seq'], 6)} {r['at'][:19]} {cell(r['actor'], 12)} {cell(r['action'], 26)} "
-            f"{r['entity_type']}#{r['entity_id']}"
+            f"{cell(r.seq, 6)} {moment(r.at)} {cell(r.actor, 12)} {cell(r.action, 26)} "
+            f"{r.entity_type}#{r.entity_id}"
         )
 
 
@@ -106,6 +107,6 @@ def user_list_cmd(state: CliState, as_json: bool) -> None:
         return
     for r in rows:
         click.echo(
-            f"{cell(r['name'], 16)} {cell(r['role'], 12)} {cell(r['agency'] or '-', 12)} "
-            f"{cell(r['jurisdiction'] or '-', 8)} {r['os_login'] or ''}"
+            f"{cell(r.name, 16)} {cell(r.role.label, 12)} {cell(r.agency or '-', 12)} "
+            f"{cell(r.jurisdiction or '-', 8)} {r.os_login or ''}"
         )

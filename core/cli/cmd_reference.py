@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from duban.cli.state import CliState, cell, echo_json, pass_state
+from duban.cli.text import day
 
 
 @click.command("agencies")
@@ -21,11 +22,10 @@ def agencies_cmd(state: CliState, as_json: bool) -> None:
         return
     click.echo(f"{cell('代码', 12)} {cell('名称', 16)} {cell('国家级', 24)} {cell('省级', 28)} 继任")
     for r in rows:
-        names = r["names"] or {}
-        successor = f"{r['successor']}（{r['successor_since']}起）" if r["successor"] else ""
+        successor = f"{r.successor}（{day(r.successor_since)}起）" if r.successor else ""
         click.echo(
-            f"{cell(r['key'], 12)} {cell(r['name'], 16)} {cell(names.get('national', ''), 24)} "
-            f"{cell(names.get('province', ''), 28)} {successor}"
+            f"{cell(r.key, 12)} {cell(r.name, 16)} {cell(r.names.get('national', ''), 24)} "
+            f"{cell(r.names.get('province', ''), 28)} {successor}"
         )
 
 
@@ -44,4 +44,4 @@ def jurisdictions_cmd(state: CliState, level: str | None, parent: str | None, as
         echo_json(rows)
         return
     for r in rows:
-        click.echo(f"{r['code']}  {cell(r['name'], 20)} {r['level']}")
+        click.echo(f"{r.code}  {cell(r.name, 20)} {r.level.label}")

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from duban.domain.jsonable import JsonResult
+from duban.domain.vocabulary import UserRole
 from duban.errors import NotFoundError, PermissionDenied, ValidationError
 from duban.services import audit
 from duban.storage.models import Agency, Jurisdiction, User
@@ -149,14 +151,20 @@ def add_user(
     return user
 
 
-def list_users(session: Session) -> list[dict[str, str | None]]:
+@dataclass(frozen=True, slots=True)
+class UserRow(JsonResult):
+    """``duban user list``: a registered user."""
+
+    name: str
+    role: UserRole
+    agency: str | None
+    jurisdiction: str | None
+    os_login: str | None
+
+
+def list_users(session: Session) -> list[UserRow]:
+    """The registered users by name."""
     return [
-        {
-            "name": u.name,
-            "role": u.role,
-            "agency": u.agency_key,
-            "jurisdiction": u.jurisdiction_code,
-            "os_login": u.os_login,
-        }
+        UserRow(u.name, UserRole(u.role), u.agency_key, u.jurisdiction_code, u.os_login)
         for u in session.execute(select(User).order_by(User.name)).scalars()
     ]

@@ -2,15 +2,51 @@
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from duban.domain.divisions import load, source_note
+from duban.domain.jsonable import JsonResult
+from duban.domain.vocabulary import JurisdictionLevel
 from duban.plugin_host import PluginHost
 from duban.services import audit
 from duban.storage.models import Agency, Jurisdiction
+
+
+@dataclass(frozen=True, slots=True)
+class AgencyRow(JsonResult):
+    """``duban agencies``: an agency, its names per level (national, province …) and its successor."""
+
+    key: str
+    name: str
+    names: Mapping[str, str]
+    aliases: tuple[str, ...]
+    successor: str | None
+    successor_since: dt.date | None
+    plugin: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class JurisdictionRow(JsonResult):
+    """``duban jurisdictions``: a division of GB/T 2260."""
+
+    code: str
+    name: str
+    level: JurisdictionLevel
+    parent: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DivisionLoad(JsonResult):
+    """What loading the shipped division list changed."""
+
+    added: int
+    updated: int
+    total: int
 
 
 def sync_agencies(session: Session, *, host: PluginHost, actor: str = audit.SYSTEM_ACTOR) -> list[str]:
@@ -58,7 +94,7 @@ def sync_agencies(session: Session, *, host: PluginHost, actor: str = audit.SYST
     return sorted(changed)
 
 
-def load_divisions(session: Session, *, actor: str = audit.SYSTEM_ACTOR) -> dict[str, int]:
+def load_divisions(session: Session, *, actor: str = audit.SYSTEM_ACTOR) -> DivisionLoad:
     """Upsert the shipped GB/T 2260 list into the jurisdiction table (idempotent; never deletes)."""
     tree = load()
     have = {j.code: j for j in session.scalars(select(Jurisdiction))}
@@ -85,34 +121,36 @@ def load_divisions(session: Session, *, actor: str = audit.SYSTEM_ACTOR) -> dict
             entity_id="*",
             after={"added": len(new_rows), "updated": changed, "source": source_note().splitlines()[1]},
         )
-    return {"added": len(new_rows), "updated": changed, "total": len(tree)}
+    return DivisionLoad(added=len(new_rows), updated=changed, total=len(tree))
 
 
-def list_agencies(session: Session) -> list[dict[str, Any]]:
+def list_agencies(session: Session) -> list[AgencyRow]:
+    """Every agency ever registered, by key."""
     rows = session.execute(select(Agency).order_by(Agency.key)).scalars()
     return [
-        {
-            "key": a.key,
-            "name": a.name,
-            "names": a.names,
-            "aliases": a.aliases,
-            "successor": a.successor_key,
-            "successor_since": a.successor_since.isoformat() if a.successor_since else None,
-            "plugin": a.plugin,
-        }
+        AgencyRow(
+            key=a.key,
+            name=a.name,
+            names=dict(a.names or {}),
+            aliases=tuple(a.aliases or ()),
+            successor=a.successor_key,
+            successor_since=a.successor_since,
+            plugin=a.plugin,
+        )
         for a in rows
     ]
 
 
 def list_jurisdictions(
     session: Session, *, level: str | None = None, parent: str | None = None
-) -> list[dict[str, Any]]:
+) -> list[JurisdictionRow]:
+    """Divisions by code (of one level, or below one parent, when given)."""
     stmt = select(Jurisdiction).order_by(Jurisdiction.code)
     if level:
         stmt = stmt.where(Jurisdiction.level == level)
     if parent:
         stmt = stmt.where(Jurisdiction.parent_code == parent)
     return [
-        {"code": j.code, "name": j.name, "level": j.level, "parent": j.parent_code}
+        JurisdictionRow(j.code, j.name, JurisdictionLevel(j.level), j.parent_code)
         for j in session.execute(stmt).scalars()
     ]

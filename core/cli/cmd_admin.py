@@ -6,6 +6,7 @@ import click
 
 from duban.cli.paging import echo_range, paging_options
 from duban.cli.state import CliState, cell, echo_json, pass_state
+from duban.cli.text import moment
 
 
 @click.group("audit")
@@ -23,7 +24,7 @@ def audit_verify_cmd(state: CliState, as_json: bool) -> None:
     with state.session() as session:
         problems = verify(session)
     if as_json:
-        echo_json([{"seq": p.seq, "kind": p.kind, "message": p.message} for p in problems])
+        echo_json(problems)
     elif problems:
         for p in problems:
             click.echo(f"第 {p.seq} 条：{p.message}")
@@ -49,8 +50,8 @@ def audit_log_cmd(state: CliState, task_id: int | None, limit: int, offset: int,
         return
     for r in page.items:
         click.echo(
-            f"{cell(r['seq'], 6)} {r['at'][:19]} {cell(r['actor'], 12)} {cell(r['action'], 26)} "
-            f"{r['entity_type']}#{r['entity_id']}"
+            f"{cell(r.seq, 6)} {moment(r.at)} {cell(r.actor, 12)} {cell(r.action, 26)} "
+            f"{r.entity_type}#{r.entity_id}"
         )
     echo_range(page, "条")
 
@@ -113,8 +114,8 @@ def user_list_cmd(state: CliState, limit: int, offset: int, as_json: bool) -> No
         return
     for r in page.items:
         click.echo(
-            f"{cell(r['name'], 16)} {cell(r['role'], 12)} {cell(r['agency'] or '-', 12)} "
-            f"{cell(r['jurisdiction'] or '-', 8)} {r['os_login'] or ''}"
+            f"{cell(r.name, 16)} {cell(r.role.label, 12)} {cell(r.agency or '-', 12)} "
+            f"{cell(r.jurisdiction or '-', 8)} {r.os_login or ''}"
         )
     echo_range(page, "位")
 
@@ -129,7 +130,7 @@ def user_role_cmd(
     state: CliState, name: str, role: str, agency: str | None, jurisdiction: str | None
 ) -> None:
     """变更用户的角色（及部门、辖区；仅协调人）。不能把最后一位协调人降级（退出码 9）。"""
-    from duban.services.identity import ROLE_NAMES
+    from duban.domain.vocabulary import UserRole
     from duban.services.users import change_role
 
     with state.session() as session:
@@ -142,7 +143,7 @@ def user_role_cmd(
             jurisdiction=jurisdiction,
         )
     assert change.before is not None
-    click.echo(f"用户 {name}：{ROLE_NAMES[change.before.role]} → {ROLE_NAMES[role]}")
+    click.echo(f"用户 {name}：{change.before.role.label} → {UserRole(role).label}")
 
 
 @user_group.command("remove")

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import click
 
 from duban.cli.paging import echo_range, paging_options
 from duban.cli.state import CliState, cell, echo_json, pass_state
+from duban.domain.vocabulary import JurisdictionLevel
+
+if TYPE_CHECKING:
+    from duban.services.mapping import TaskLinks, TaskProposal
 
 date_type = click.DateTime(["%Y-%m-%d"])
-LIGHT_LABEL = {"red": "红", "yellow": "黄", "green": "绿", "done": "已办结"}
 
 
 def _today(state: CliState) -> dt.date:
@@ -27,17 +32,17 @@ def map_group() -> None:
     """任务映射：下级政策的每项任务落实上级政策的哪一项（propose / confirm / accept / list）。"""
 
 
-def _print_links(rows: list[dict], key: str = "parents") -> None:
+def _print_links(rows: Sequence[TaskProposal | TaskLinks]) -> None:
     for row in rows:
         parents = (
             "、".join(
-                f"{p['number']}（#{p['task']}，{p['confidence']:.2f}"
-                f"{'，已确认' if p.get('confirmed') else ''}）"
-                for p in row[key]
+                f"{p.number}（#{p.task}，{p.confidence:.2f}"
+                f"{'，已确认' if getattr(p, 'confirmed', False) else ''}）"
+                for p in row.parents
             )
             or "（无对应）"
         )
-        click.echo(f"#{row['task']:<6} {cell(row['number'], 10)} → {parents}")
+        click.echo(f"#{row.task:<6} {cell(row.number, 10)} → {parents}")
 
 
 @map_group.command("propose")
@@ -54,7 +59,7 @@ def map_propose_cmd(state: CliState, child: str, parent: str | None, as_json: bo
     if as_json:
         echo_json(result)
         return
-    _print_links(result["tasks"])
+    _print_links(result.tasks)
     click.echo("确认：duban map confirm 任务编号 [上级任务编号…]；全部接受：duban map accept " + child)
 
 
@@ -108,9 +113,9 @@ def map_list_cmd(state: CliState, child: str, as_json: bool) -> None:
     if as_json:
         echo_json(result)
         return
-    click.echo(f"{result['doc_number'] or result['title']}")
-    _print_links(result["tasks"])
-    click.echo(f"共 {len(result['tasks'])} 项任务")  # every task of one document: never cut
+    click.echo(f"{result.doc_number or result.title}")
+    _print_links(result.tasks)
+    click.echo(f"共 {len(result.tasks)} 项任务")  # every task of one document: never cut
 
 
 # -- duban compare --------------------------------------------------------------------------------------
@@ -130,13 +135,13 @@ def compare_cmd(state: CliState, child: str, parent: str, as_json: bool) -> None
     if as_json:
         echo_json(result)
         return
-    for pair in result["pairs"]:
-        others = "、".join(p["number"] for p in pair["parents"][1:])
+    for pair in result.pairs:
+        others = "、".join(p.number for p in pair.parents[1:])
         click.echo(
-            f"{cell(pair['number'], 10)} → {cell(pair['parent'] or '（无）', 10)} {pair['confidence']:.2f}"
+            f"{cell(pair.number, 10)} → {cell(pair.parent or '（无）', 10)} {pair.confidence:.2f}"
             + (f"  另含 {others}" if others else "")
         )
-    for line in result["summary"]:
+    for line in result.summary:
         click.echo(line)
 
 
@@ -191,13 +196,12 @@ def cascade_cmd(
                 return
             for r in page.items:
                 blockers = (
-                    f"  未达绿：{'、'.join(r['not_green'][:8])}{'…' if len(r['not_green']) > 8 else ''}"
-                    if r["not_green"]
+                    f"  未达绿：{'、'.join(r.not_green[:8])}{'…' if len(r.not_green) > 8 else ''}"
+                    if r.not_green
                     else ""
                 )
                 click.echo(
-                    f"{r['jurisdiction']} {cell(r['name'], 20)} {cell(LIGHT_LABEL[r['light']], 6)} "
-                    f"本级 {LIGHT_LABEL[r['own']]}{blockers}"
+                    f"{r.jurisdiction} {cell(r.name, 20)} {cell(r.light.label, 6)} 本级 {r.own.label}{blockers}"
                 )
             echo_range(page, "个", "辖区")
             return
@@ -215,9 +219,10 @@ def cascade_cmd(
     if as_json:
         echo_json(result)
         return
-    levels = "，".join(f"{k} {v} 个" for k, v in result["levels"].items())
+    levels = "，".join(f"{JurisdictionLevel(k).label} {v} 个" for k, v in result.levels.items())
     click.echo(
-        f"{result['doc_number'] or policy}：下发到 {result['jurisdictions']} 个辖区（{levels}），"
-        f"新建责任 {result['created']} 条，已有 {result['existing']} 条未重复生成"
+        f"{result.doc_number or policy}：下发到 {result.jurisdictions} 个辖区（{levels}），"
+        f"新建责任 {result.created} 条，已有 {result.existing} 条未重复生成"
     )
+
     click.echo("生成节点：duban milestones generate；查看汇总：duban cascade POLICY --rollup 任务编号")

@@ -75,7 +75,6 @@ def inbox_cmd(
     部门用户：被退回要重报的报送、逾期未报的节点、今后 N 个工作日内到期的节点、尚未签收的责任。
     """
     from duban.services.clock import local_today
-    from duban.services.identity import ROLE_NAMES
     from duban.services.inbox import DEFAULT_DAYS, inbox
 
     day = as_of.date() if as_of else local_today(state.settings.timezone)
@@ -95,16 +94,16 @@ def inbox_cmd(
             tz=state.settings.timezone,
         )
     if as_json:
-        echo_json(result.to_json())
+        echo_json(result)
         return
-    who = f"{result.user}（{ROLE_NAMES.get(result.role, result.role)}）"
+    who = f"{result.user}（{result.role.label}）"
     if not result.counts:
         click.echo(f"{who}：只读用户没有待办事项")
         return
-    counts = " · ".join(f"{kind.label} {n}" for kind, n in result.counts)
+    counts = " · ".join(f"{kind.label} {n}" for kind, n in result.counts.items())
     window_note = f"；到期窗口至 {result.due_until}（{result.days} 个工作日）" if result.due_until else ""
     click.echo(f"{who} 截至 {result.as_of} 待处理：{counts}{window_note}")
-    for item in result.page.items:
+    for item in result.items:
         where = " ".join(p for p in (item.jurisdiction_name, item.agency_name) if p) or "未识别部门"
         click.echo(
             f"{cell('[' + item.kind.label + ']', 12)} {cell(item.policy, 18)} {cell(item.task_number, 6)} "

@@ -8,7 +8,9 @@ import click
 
 from duban.cli.paging import echo_range, paging_options
 from duban.cli.state import CliState, cell, echo_json, pass_state
+from duban.cli.text import moment
 
+#: one character per alert level, for narrow columns
 LEVEL_MARK = {
     "blue": "[蓝]",
     "yellow": "[黄]",
@@ -51,42 +53,33 @@ def notify_group(ctx: click.Context, dry_run: bool, as_of: dt.datetime | None, a
     report = run_notifications(
         _factory(state), config=_config(state), as_of=as_of.date() if as_of else None, dry_run=dry_run
     )
-    data = report.as_dict()
-    failed = [s for s in report.sent if s["state"] == "failed"]
+    failed = [s for s in report.sent if s.state == "failed"]
     if as_json:
-        echo_json(data)
+        echo_json(report)
     else:
         verb = "将生成" if dry_run else "已生成"
         if not report.working_day:
             click.echo(f"{report.as_of} 不是工作日：不生成提醒（下一个工作日补发）")
         click.echo(f"{report.as_of}：{verb} {len(report.planned)} 条消息")
         for p in report.planned:
-            click.echo(f"  {LEVEL_MARK.get(p['level'], p['level'])} {cell(p['receiver'], 28)} {p['subject']}")
+            click.echo(f"  {LEVEL_MARK[p.level]} {cell(p.receiver, 28)} {p.subject}")
             if dry_run:
-                click.echo("    " + p["body"].replace("\n", "\n    "))
+                click.echo("    " + p.body.replace("\n", "\n    "))
         for receiver in report.unrouted:
             click.echo(f"  警告：{receiver} 没有配置通知渠道，未生成消息", err=True)
         for s in report.sent:
-            ok = sum(1 for a in s["attempts"] if a["ok"])
-            click.echo(
-                f"  发送 #{s['id']} → {s['receiver']}：{_state_name(s['state'])}（{ok}/{len(s['attempts'])} 成功）"
-            )
-            for a in s["attempts"]:
-                if not a["ok"]:
-                    kind = "永久失败" if a["permanent"] else "可重试"
-                    click.echo(f"    {a['url']}：{kind}：{a['detail']}")
+            ok = sum(1 for a in s.attempts if a.ok)
+            click.echo(f"  发送 #{s.id} → {s.receiver}：{s.state.label}（{ok}/{len(s.attempts)} 成功）")
+            for a in s.attempts:
+                if not a.ok:
+                    kind = "永久失败" if a.permanent else "可重试"
+                    click.echo(f"    {a.url}：{kind}：{a.detail}")
         if report.held:
             click.echo(f"  另有 {report.held} 条消息等待发送（免打扰时段、非工作日或重试等待中）")
     if failed:
         raise NotificationError(
             f"{len(failed)} 条消息无法送达（见 duban notify log --failed）", permanent=True
         )
-
-
-def _state_name(state: str) -> str:
-    from duban.services.notifications import STATE_NAMES
-
-    return STATE_NAMES.get(state, state)
 
 
 @notify_group.command("log")
@@ -107,14 +100,14 @@ def notify_log_cmd(state: CliState, failed: bool, limit: int, offset: int, as_js
         click.echo("没有发送失败的消息" if failed else "还没有通知记录")
         return
     for r in page.items:
-        when = (r["sent_at"] or r["next_attempt_at"] or r["created_at"])[:16]
+        when = moment(r.sent_at or r.next_attempt_at or r.created_at)
         click.echo(
-            f"#{cell(r['id'], 5)} {LEVEL_MARK.get(r['level'], r['level'])} {cell(_state_name(r['state']), 8)} "
-            f"{cell(r['receiver'], 28)} {when} {r['subject']}"
+            f"#{cell(r.id, 5)} {LEVEL_MARK[r.level]} {cell(r.state.label, 8)} "
+            f"{cell(r.receiver, 28)} {when} {r.subject}"
         )
-        for d in r["deliveries"]:
-            mark = "成功" if d["ok"] else ("永久失败" if d["permanent"] else "可重试")
-            click.echo(f"      {d['at'][:16]} {mark} {d['url']} {d['detail'] or ''}")
+        for d in r.deliveries:
+            mark = "成功" if d.ok else ("永久失败" if d.permanent else "可重试")
+            click.echo(f"      {moment(d.at)} {mark} {d.url} {d.detail or ''}")
     echo_range(page, "条")
 
 
@@ -130,12 +123,13 @@ def notify_test_cmd(state: CliState, tag: str) -> None:
 
     outcome = send_test(_factory(state), config=_config(state), tag=tag)
     bad = 0
-    for a in outcome["attempts"]:
-        if a["ok"]:
-            click.echo(f"成功：{a['url']}")
+    for a in outcome.attempts:
+        if a.ok:
+            click.echo(f"成功：{a.url}")
         else:
             bad += 1
-            kind = "永久失败" if a["permanent"] else "可重试"
-            click.echo(f"失败（{kind}）：{a['url']}：{a['detail']}", err=True)
+            kind = "永久失败" if a.permanent else "可重试"
+            click.echo(f"失败（{kind}）：{a.url}：{a.detail}", err=True)
+
     if bad:
         raise NotificationError(f"测试消息有 {bad} 个渠道未送达", permanent=True)

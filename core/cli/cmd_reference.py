@@ -6,6 +6,7 @@ import click
 
 from duban.cli.paging import echo_range, paging_options
 from duban.cli.state import CliState, cell, echo_json, pass_state
+from duban.cli.text import day
 
 
 @click.command("agencies")
@@ -23,11 +24,10 @@ def agencies_cmd(state: CliState, limit: int, offset: int, as_json: bool) -> Non
         return
     click.echo(f"{cell('代码', 12)} {cell('名称', 16)} {cell('国家级', 24)} {cell('省级', 28)} 继任")
     for r in page.items:
-        names = r["names"] or {}
-        successor = f"{r['successor']}（{r['successor_since']}起）" if r["successor"] else ""
+        successor = f"{r.successor}（{day(r.successor_since)}起）" if r.successor else ""
         click.echo(
-            f"{cell(r['key'], 12)} {cell(r['name'], 16)} {cell(names.get('national', ''), 24)} "
-            f"{cell(names.get('province', ''), 28)} {successor}"
+            f"{cell(r.key, 12)} {cell(r.name, 16)} {cell(r.names.get('national', ''), 24)} "
+            f"{cell(r.names.get('province', ''), 28)} {successor}"
         )
     echo_range(page, "个")
 
@@ -50,5 +50,5 @@ def jurisdictions_cmd(
         echo_json(page.to_json())
         return
     for r in page.items:
-        click.echo(f"{r['code']}  {cell(r['name'], 20)} {r['level']}")
+        click.echo(f"{r.code}  {cell(r.name, 20)} {r.level.label}")
     echo_range(page, "个")

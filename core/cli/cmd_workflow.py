@@ -9,9 +9,7 @@ import click
 
 from duban.cli.paging import echo_range, paging_options
 from duban.cli.state import CliState, cell, echo_json, pass_state
-
-LIGHT_MARK = {"red": "[红]", "yellow": "[黄]", "green": "[绿]", "done": "[结]"}
-ROLE_LABEL = {"lead": "牵头", "support": "配合", "joint": "共同"}
+from duban.cli.text import day, light_mark, moment, rate
 
 
 def _today(state: CliState, as_of: dt.datetime | None) -> dt.date:
@@ -108,20 +106,13 @@ def report_submit_cmd(
             final=final,
             today=today,
         )
-        data = {
-            "report": result.report.id,
-            "version": result.report.version,
-            "milestone": milestone_id,
-            "findings": [
-                {"severity": f.severity, "code": f.code, "message": f.message} for f in result.findings
-            ],
-        }
+        receipt = result.receipt
     if as_json:
-        echo_json(data)
+        echo_json(receipt)
         return
-    click.echo(f"已报送：报送 #{data['report']}（第 {data['version']} 版，节点 #{milestone_id or '-'}）")
-    for f in data["findings"]:
-        click.echo(f"  提示（{f['severity']}）：{f['message']}")
+    click.echo(f"已报送：报送 #{receipt.report}（第 {receipt.version} 版，节点 #{receipt.milestone or '-'}）")
+    for f in receipt.findings:
+        click.echo(f"  提示（{f.severity.label}）：{f.message}")
     for fault in state.host.faults:
         if fault.stage == "duban_check_report":
             click.echo(
@@ -161,13 +152,13 @@ def report_list_cmd(
             offset=offset,
         )
     if as_json:
-        echo_json(page.to_json())
+        echo_json(page)
         return
-    review = {"submitted": "待复核", "accepted": "已通过", "returned": "已退回"}
     for r in page.items:
         click.echo(
-            f"#{cell(r['id'], 5)} 责任#{cell(r['responsibility'], 5)} {cell(r['agency'] or '-', 12)} "
-            f"v{r['version']} {r['submitted_at'][:10]} {cell(review[r['review']], 8)} {r['text'][:40]}"
+            f"#{cell(r.id, 5)} 责任#{cell(r.responsibility, 5)} {cell(r.agency or '-', 12)} "
+            f"v{r.version} {moment(r.submitted_at, state.settings.timezone)[:10]} {cell(r.review.label, 8)} "
+            f"{r.text[:40]}"
         )
     echo_range(page, "份")
 
@@ -297,43 +288,44 @@ def status_cmd(
     from duban.services.status import responsibility_rows, scope_for, summary
 
     check_window(limit, offset)
-    day = _today(state, as_of)
+    today = _today(state, as_of)
     with state.session() as session:
         scope = scope_for(
             session, actor=state.actor(session), agency=agency, jurisdiction=jurisdiction, policy=policy
         )
-        data = summary(session, as_of=day, warning_days=state.settings.warning_days, scope=scope)
+        result = summary(session, as_of=today, warning_days=state.settings.warning_days, scope=scope)
         rows = responsibility_rows(
             session,
-            as_of=day,
+            as_of=today,
             warning_days=state.settings.warning_days,
             scope=scope,
             limit=limit,
             offset=offset,
         )
     # every responsibility in scope has exactly one light, so the summary's counts are the listing's total
-    page = page_of(rows, total=sum(data["responsibilities"].values()), limit=limit, offset=offset)
+    r_counts = result.responsibilities
+    total = r_counts.red + r_counts.yellow + r_counts.green + r_counts.done
+    page = page_of(rows, total=total, limit=limit, offset=offset)
     if as_json:
-        echo_json({**data, **page.to_json()})
+        echo_json({**result.to_json(), **page.to_json()})
         return
-    t = data["tasks"]
-    click.echo(f"截至 {day}：任务 红 {t['red']} / 黄 {t['yellow']} / 绿 {t['green']} / 已办结 {t['done']}")
+    t = result.tasks
+    click.echo(f"截至 {day(today)}：任务 红 {t.red} / 黄 {t.yellow} / 绿 {t.green} / 已办结 {t.done}")
     click.echo(
         f"{cell('部门', 14)} {cell('灯', 6)} {cell('红', 4)} {cell('黄', 4)} {cell('绿', 4)} "
         f"{cell('结', 4)} {cell('逾期', 6)} 按时率"
     )
-    for d in data["departments"]:
-        rate = f"{d['on_time_rate']:.0%}" if d["on_time_rate"] is not None else "-"
+    for d in result.departments:
         click.echo(
-            f"{cell(d['agency'] or '未识别', 14)} {cell(LIGHT_MARK[d['light']], 6)} {cell(d['red'], 4)} "
-            f"{cell(d['yellow'], 4)} {cell(d['green'], 4)} {cell(d['done'], 4)} {cell(d['overdue'], 6)} {rate}"
+            f"{cell(d.agency or '未识别', 14)} {cell(light_mark(d.light), 6)} {cell(d.red, 4)} "
+            f"{cell(d.yellow, 4)} {cell(d.green, 4)} {cell(d.done, 4)} {cell(d.overdue, 6)} {rate(d.on_time_rate)}"
         )
     click.echo("")
     for r in page.items:
         click.echo(
-            f"{LIGHT_MARK[r['light']]} 责任#{cell(r['responsibility'], 5)} {cell(r['policy'], 16)} "
-            f"{cell(r['number'], 8)} {cell(r['agency'] or '-', 12)} {cell(ROLE_LABEL[r['role']], 4)} "
-            f"{cell(r['next_due'] or '-', 10)} {r['text'][:24]}"
+            f"{light_mark(r.light)} 责任#{cell(r.responsibility, 5)} {cell(r.policy, 16)} "
+            f"{cell(r.number, 8)} {cell(r.agency or '-', 12)} {cell(r.role.label, 4)} "
+            f"{cell(day(r.next_due), 10)} {r.text[:24]}"
         )
     echo_range(page, "条", "责任")
 
@@ -359,21 +351,21 @@ def overdue_cmd(
     """逾期未报（或被退回）的节点，最早到期的在前；列出总数和本页范围（--limit / --offset 翻页）。"""
     from duban.services.status import overdue_page, scope_for
 
-    day = _today(state, as_of)
+    today = _today(state, as_of)
     with state.session() as session:
         scope = scope_for(
             session, actor=state.actor(session), agency=agency, jurisdiction=jurisdiction, policy=policy
         )
-        page = overdue_page(session, as_of=day, scope=scope, limit=limit, offset=offset)
+        page = overdue_page(session, as_of=today, scope=scope, limit=limit, offset=offset)
     if as_json:
-        echo_json({"as_of": day.isoformat(), **page.to_json()})
+        echo_json({"as_of": today.isoformat(), **page.to_json()})
         return
-    click.echo(f"截至 {day}，逾期 {page.total} 项")
+    click.echo(f"截至 {day(today)}，逾期 {page.total} 项")
     for r in page.items:
-        flag = "（被退回）" if r["returned"] else ""
+        flag = "（被退回）" if r.returned else ""
         click.echo(
-            f"节点#{cell(r['milestone'], 6)} {cell(r['agency'] or '-', 12)} {cell(r['policy'], 16)} "
-            f"{cell(r['number'], 8)} 应于 {r['effective_due']} 报送，逾期 {r['days_overdue']} 天{flag}"
+            f"节点#{cell(r.milestone, 6)} {cell(r.agency or '-', 12)} {cell(r.policy, 16)} "
+            f"{cell(r.number, 8)} 应于 {day(r.effective_due)} 报送，逾期 {r.days_overdue} 天{flag}"
         )
     echo_range(page)
 

@@ -22,6 +22,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from duban.domain.jsonable import to_jsonable
+
 RefKind = Literal["milestone", "report", "finding"]
 
 #: grade names, best first (the thresholds are configuration: scoring.grades)
@@ -200,17 +202,10 @@ def rank(scores: Sequence[Mapping[str, Any]]) -> list[int]:
 
 
 def term_to_dict(term: Term) -> dict[str, Any]:
-    return {
-        "code": term.code,
-        "label": term.label,
-        "points": term.points,
-        "formula": term.formula,
-        "task_id": term.task_id,
-        "task": term.task,
-        "role": term.role,
-        "count": term.count,
-        "refs": [{"kind": r.kind, "id": r.id} for r in term.refs],
-    }
+    """A term as JSON data (as in ``duban assess --json``)."""
+    data = to_jsonable(term)
+    assert isinstance(data, dict)
+    return data
 
 
 @dataclass(frozen=True)

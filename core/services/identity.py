@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from duban.domain.jsonable import JsonResult
+from duban.domain.vocabulary import UserRole
 from duban.errors import NotFoundError, PermissionDenied, ValidationError
 from duban.services import audit
 from duban.services.paging import Page, check_window, count_rows, page_of
@@ -188,20 +190,26 @@ def add_user(
     return user
 
 
-def list_users(session: Session, *, limit: int | None = None, offset: int = 0) -> list[dict[str, str | None]]:
+@dataclass(frozen=True, slots=True)
+class UserRow(JsonResult):
+    """``duban user list``: a registered user."""
+
+    name: str
+    role: UserRole
+    agency: str | None
+    jurisdiction: str | None
+    os_login: str | None
+
+
+def list_users(session: Session, *, limit: int | None = None, offset: int = 0) -> list[UserRow]:
+    """The registered users by name."""
     return [
-        {
-            "name": u.name,
-            "role": u.role,
-            "agency": u.agency_key,
-            "jurisdiction": u.jurisdiction_code,
-            "os_login": u.os_login,
-        }
+        UserRow(u.name, UserRole(u.role), u.agency_key, u.jurisdiction_code, u.os_login)
         for u in session.execute(select(User).order_by(User.name).limit(limit).offset(offset)).scalars()
     ]
 
 
-def list_users_page(session: Session, *, limit: int = 200, offset: int = 0) -> Page[dict[str, str | None]]:
+def list_users_page(session: Session, *, limit: int = 200, offset: int = 0) -> Page[UserRow]:
     """A page of :func:`list_users` with the number of users (SQL COUNT)."""
     check_window(limit, offset)
     rows = list_users(session, limit=limit, offset=offset)
@@ -243,8 +251,8 @@ def require_coordinator_left(session: Session, user: User, new_role: str | None,
         )
 
 
-@dataclass(frozen=True)
-class OwnerCheck:
+@dataclass(frozen=True, slots=True)
+class OwnerCheck(JsonResult):
     """Whether the person at the keyboard owns the database (the SQLite file, or the PostgreSQL database)."""
 
     is_owner: bool

@@ -13,9 +13,9 @@ on the calendar with 调休, computed for the rows of the page only.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     Date,
@@ -34,13 +34,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
-from duban.domain.vocabulary import InboxKind, ResponsibilityState, Role
+from duban.domain.jsonable import JsonResult
+from duban.domain.vocabulary import InboxKind, ResponsibilityState, Role, UserRole
 from duban.domain.workcal import WorkingCalendar
 from duban.errors import ValidationError
 from duban.services.calendar import calendar_around, working_calendar
 from duban.services.clock import DEFAULT_TZ, local_date
 from duban.services.identity import Actor
-from duban.services.paging import Page, check_window, jsonable, page_of
+from duban.services.paging import Page, check_window
 from duban.services.status import Scope, scope_for
 from duban.storage.models import (
     Agency,
@@ -63,8 +64,8 @@ DEPARTMENT_KINDS = (InboxKind.RETURNED, InboxKind.OVERDUE, InboxKind.DUE, InboxK
 DEFAULT_DAYS = 10
 
 
-@dataclass(frozen=True)
-class InboxItem:
+@dataclass(frozen=True, slots=True)
+class InboxItem(JsonResult):
     """One thing waiting on the user, and the command that settles it.
 
     ``id`` is the number ``command`` takes (a report for 复核, an extension for 审批, a responsibility for
@@ -99,37 +100,32 @@ class InboxItem:
     reason: str | None
     by: str | None
 
-    def to_json(self) -> dict[str, Any]:
-        data = {name: jsonable(getattr(self, name)) for name in self.__dataclass_fields__}
-        return {**data, "kind_label": self.kind.label}
-
-
-@dataclass(frozen=True)
-class Inbox:
-    """The user's queue: counts per kind (every kind the role sees) and a page of the kinds asked for."""
-
-    user: str
-    role: str
-    as_of: dt.date
-    days: int
-    due_until: dt.date | None
-    counts: tuple[tuple[InboxKind, int], ...]
-    page: Page[InboxItem]
+    json_extra: ClassVar[tuple[str, ...]] = ("kind_label",)
 
     @property
-    def total(self) -> int:
-        return self.page.total
+    def kind_label(self) -> str:
+        return self.kind.label
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "user": self.user,
-            "role": self.role,
-            "as_of": self.as_of.isoformat(),
-            "days": self.days,
-            "due_until": self.due_until.isoformat() if self.due_until else None,
-            "counts": {kind.value: n for kind, n in self.counts},
-            **self.page.to_json(),
-        }
+
+@dataclass(frozen=True, slots=True)
+class Inbox(JsonResult):
+    """The user's queue: ``counts`` per kind (every kind the role sees, in listing order) and a page of the
+    kinds asked for — ``items`` are rows ``offset + 1 …`` of ``total``, as in a :class:`Page`."""
+
+    user: str
+    role: UserRole
+    as_of: dt.date
+    days: int
+    due_until: dt.date | None  #: the end of the due-soon window (department users only)
+    counts: Mapping[InboxKind, int]
+    total: int
+    limit: int
+    offset: int
+    items: tuple[InboxItem, ...]
+
+    @property
+    def page(self) -> Page[InboxItem]:
+        return Page(self.items, self.total, self.limit, self.offset)
 
 
 def kinds_for(actor: Actor) -> tuple[InboxKind, ...]:
@@ -165,19 +161,11 @@ def inbox(
     cal = calendar_around(session, as_of)
     due_until = cal.add_working_days(as_of, days) if InboxKind.DUE in mine else None
     if not mine:
-        return Inbox(
-            actor.name,
-            actor.role,
-            as_of,
-            days,
-            due_until,
-            (),
-            page_of((), total=0, limit=limit, offset=offset),
-        )
+        return Inbox(actor.name, UserRole(actor.role), as_of, days, due_until, {}, 0, limit, offset, ())
     queue = _queue(mine, as_of, due_until or as_of, scope).subquery("queue")
     counted = {k: n for k, n in session.execute(select(queue.c.kind, func.count()).group_by(queue.c.kind))}
-    counts = tuple((k, int(counted.get(k.value, 0))) for k in mine)
-    total = sum(n for k, n in counts if k in wanted)
+    counts = {k: int(counted.get(k.value, 0)) for k in mine}
+    total = sum(n for k, n in counts.items() if k in wanted)
     rows = (
         session.execute(
             select(queue)
@@ -191,13 +179,7 @@ def inbox(
     )
     items = _items(session, rows, as_of=as_of, cal=cal, tz=tz)
     return Inbox(
-        actor.name,
-        actor.role,
-        as_of,
-        days,
-        due_until,
-        counts,
-        page_of(items, total=total, limit=limit, offset=offset),
+        actor.name, UserRole(actor.role), as_of, days, due_until, counts, total, limit, offset, tuple(items)
     )
 
 

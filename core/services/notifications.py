@@ -22,13 +22,13 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from duban.domain.vocabulary import AlertLevel, OutboxState
 from duban.domain.workcal import WorkingCalendar
 from duban.notify import COORDINATOR, Delivery, NotifyConfig, Sender, department_receiver, message_parts
 from duban.notify import send as default_send
@@ -43,6 +43,14 @@ from duban.notify.digest import (
 from duban.notify.rules import ESCALATE, CountingCalendar, item_level, triggers_on, working_days_overdue
 from duban.services import audit
 from duban.services.calendar import working_calendar
+from duban.services.notification_results import (
+    DeliveryAttempt,
+    DeliveryOutcome,
+    DeliveryRecord,
+    OutboxEntry,
+    PlannedMessage,
+    RunReport,
+)
 from duban.services.paging import Page, check_window, count_rows, page_of
 from duban.storage.db import unit_of_work
 from duban.storage.models import (
@@ -60,15 +68,6 @@ from duban.storage.queries import acting_agency_column, milestone_facts
 
 RUN_ACTION = "notify.run"
 SENDING_LEASE = dt.timedelta(minutes=15)
-LEVEL_NAMES = {
-    "blue": "蓝",
-    "yellow": "黄",
-    "red": "红",
-    "done": "办结",
-    "failure": "投递失败",
-    "test": "测试",
-}
-STATE_NAMES = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "failed": "发送失败"}
 _LEVEL_PREFIX = ("blue", "yellow", "red")
 _JUR_PREFIX = {"province": "省", "prefecture": "市（州）", "county": "县"}
 
@@ -97,33 +96,6 @@ def release_time(config: NotifyConfig, cal: WorkingCalendar, at: dt.datetime) ->
     if not (cal.is_working_day(day) and local.time() < config.quiet_end):
         day = cal.next_working_day(day, include_today=False)
     return dt.datetime.combine(day, config.quiet_end, tz).astimezone(dt.UTC)
-
-
-# --------------------------------------------------------------------------- results
-
-
-@dataclass
-class RunReport:
-    """What a run planned and sent (for ``--json``, the CLI and the dashboard)."""
-
-    as_of: dt.date
-    dry_run: bool = False
-    working_day: bool = True
-    planned: list[dict[str, Any]] = field(default_factory=list)
-    unrouted: list[str] = field(default_factory=list)
-    sent: list[dict[str, Any]] = field(default_factory=list)
-    held: int = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "as_of": self.as_of.isoformat(),
-            "dry_run": self.dry_run,
-            "working_day": self.working_day,
-            "planned": self.planned,
-            "unrouted": self.unrouted,
-            "sent": self.sent,
-            "held": self.held,
-        }
 
 
 # --------------------------------------------------------------------------- planning
@@ -330,11 +302,10 @@ def plan_messages(
     session: Session, *, config: NotifyConfig, as_of: dt.date, now: dt.datetime, record_run: bool = True
 ) -> RunReport:
     """Write the outbox rows the rules call for on ``as_of``; the caller commits (one transaction)."""
-    report = RunReport(as_of=as_of)
     cal = working_calendar(session, as_of.year, as_of.year + 1)
     if not cal.is_working_day(as_of):
-        report.working_day = False  # nothing fires on a non-working day; the next working day catches up
-        return report
+        # nothing fires on a non-working day; the next working day catches up
+        return RunReport(as_of=as_of, working_day=False)
     window = _window(cal, as_of, last_run_day(session), config.lookback_days)
     items, names = _open_items(session, config, as_of, cal, window)
     rules = config.rules
@@ -383,20 +354,15 @@ def plan_messages(
     planned += _completions(session, config, as_of)
 
     release = release_time(config, cal, now)
+    written: list[PlannedMessage] = []
+    unrouted: list[str] = []
     for msg in planned:
         if not config.routes_for(msg.receiver):
-            report.unrouted.append(msg.receiver)
+            unrouted.append(msg.receiver)
             continue
         if _insert(session, msg, release):
-            report.planned.append(
-                {
-                    "key": msg.key,
-                    "receiver": msg.receiver,
-                    "level": msg.level,
-                    "subject": msg.subject,
-                    "body": msg.body,
-                    "send_at": release.isoformat(),
-                }
+            written.append(
+                PlannedMessage(msg.key, msg.receiver, AlertLevel(msg.level), msg.subject, msg.body, release)
             )
     if record_run:
         audit.record(
@@ -405,9 +371,9 @@ def plan_messages(
             action=RUN_ACTION,
             entity_type="notify_run",
             entity_id=as_of.isoformat(),
-            after={"planned": [p["key"] for p in report.planned], "unrouted": report.unrouted},
+            after={"planned": [p.key for p in written], "unrouted": unrouted},
         )
-    return report
+    return RunReport(as_of=as_of, planned=tuple(written), unrouted=tuple(unrouted))
 
 
 def _insert(session: Session, msg: _Planned, release: dt.datetime) -> bool:
@@ -492,7 +458,7 @@ def deliver_message(
     now: dt.datetime,
     sender: Sender = default_send,
     cal: WorkingCalendar | None = None,
-) -> dict[str, Any] | None:
+) -> DeliveryOutcome | None:
     """Claim, send and mark one message (each step its own transaction). None if another run has it."""
     with unit_of_work(factory) as session:
         if not _claim(session, message_id, now):
@@ -593,24 +559,21 @@ def deliver_message(
                 ),
                 release_time(config, cal, now),
             )
-        outcome = {
-            "id": msg.id,
-            "receiver": msg.receiver,
-            "level": msg.level,
-            "state": msg.state,
-            "attempts": [
-                {"url": a.url_redacted, "ok": a.ok, "permanent": a.permanent, "detail": a.detail}
-                for a in attempts
-            ],
-        }
+        outcome = DeliveryOutcome(
+            id=msg.id,
+            receiver=msg.receiver,
+            level=AlertLevel(msg.level),
+            state=OutboxState(msg.state),
+            attempts=tuple(DeliveryAttempt(a.url_redacted, a.ok, a.permanent, a.detail) for a in attempts),
+        )
     return outcome
 
 
 def send_due(
     factory: sessionmaker[Session], *, config: NotifyConfig, now: dt.datetime, sender: Sender = default_send
-) -> list[dict[str, Any]]:
+) -> list[DeliveryOutcome]:
     """Send every due outbox row (pending and released, or claimed by a run whose lease ran out)."""
-    outcomes: list[dict[str, Any]] = []
+    outcomes: list[DeliveryOutcome] = []
     seen: set[int] = set()
     for _pass in range(3):  # a failure notice written while sending goes out in the same run
         with unit_of_work(factory) as session:
@@ -643,18 +606,17 @@ def run_notifications(
     try:
         report = plan_messages(session, config=config, as_of=as_of, now=now, record_run=not dry_run)
         if dry_run:
-            report.dry_run = True
             session.rollback()
-            return report
+            return replace(report, dry_run=True)
         session.commit()
     except BaseException:
         session.rollback()
         raise
     finally:
         session.close()
-    report.sent = send_due(factory, config=config, now=now, sender=sender)
+    sent = send_due(factory, config=config, now=now, sender=sender)
     with unit_of_work(factory) as session:
-        report.held = (
+        held = (
             session.scalar(
                 select(func.count())
                 .select_from(OutboxMessage)
@@ -662,7 +624,7 @@ def run_notifications(
             )
             or 0
         )
-    return report
+    return replace(report, sent=tuple(sent), held=held)
 
 
 def send_test(
@@ -672,7 +634,7 @@ def send_test(
     tag: str,
     now: dt.datetime | None = None,
     sender: Sender = default_send,
-) -> dict[str, Any]:
+) -> DeliveryOutcome:
     """``duban notify test --to TAG``: a test message to every route tagged TAG, now (no quiet hours)."""
     now = now or dt.datetime.now(dt.UTC)
     receiver = f"tag:{tag}"
@@ -696,7 +658,7 @@ def send_test(
         message_id = session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == msg.key))
     assert message_id is not None
     outcome = deliver_message(factory, message_id, config=config, now=now, sender=sender)
-    return outcome or {"id": message_id, "state": "sending", "attempts": []}
+    return outcome or DeliveryOutcome(message_id, receiver, AlertLevel.TEST, OutboxState.SENDING, ())
 
 
 # --------------------------------------------------------------------------- log
@@ -717,7 +679,7 @@ def outbox_query(*, failed: bool = False) -> Select:
 
 def notification_log(
     session: Session, *, failed: bool = False, limit: int = 100, offset: int = 0
-) -> list[dict[str, Any]]:
+) -> list[OutboxEntry]:
     """Outbox rows, newest first, with their attempts; ``failed``: failed rows and rows still retrying."""
     messages = list(session.scalars(outbox_query(failed=failed).limit(limit).offset(offset)))
     attempts: dict[int, list[NotificationAttempt]] = defaultdict(list)
@@ -729,36 +691,37 @@ def notification_log(
         ):
             attempts[a.message_id].append(a)
     return [
-        {
-            "id": m.id,
-            "key": m.idempotency_key,
-            "receiver": m.receiver,
-            "level": m.level,
-            "subject": m.subject,
-            "state": m.state,
-            "attempts": m.attempts,
-            "created_at": m.created_at.isoformat(),
-            "next_attempt_at": m.next_attempt_at.isoformat() if m.next_attempt_at else None,
-            "sent_at": m.sent_at.isoformat() if m.sent_at else None,
-            "deliveries": [
-                {
-                    "url": a.url_redacted,
-                    "part": f"{a.part}/{a.parts}" if a.part else None,
-                    "ok": a.ok,
-                    "permanent": a.permanent,
-                    "detail": a.detail,
-                    "at": a.at.isoformat(),
-                }
+        OutboxEntry(
+            id=m.id,
+            key=m.idempotency_key,
+            receiver=m.receiver,
+            level=AlertLevel(m.level),
+            subject=m.subject,
+            state=OutboxState(m.state),
+            attempts=m.attempts,
+            created_at=m.created_at,
+            next_attempt_at=m.next_attempt_at,
+            sent_at=m.sent_at,
+            deliveries=tuple(
+                DeliveryRecord(
+                    url=a.url_redacted,
+                    part=a.part or None,
+                    parts=a.parts if a.part else None,
+                    ok=a.ok,
+                    permanent=a.permanent,
+                    detail=a.detail,
+                    at=a.at,
+                )
                 for a in attempts[m.id]
-            ],
-        }
+            ),
+        )
         for m in messages
     ]
 
 
 def notification_log_page(
     session: Session, *, failed: bool = False, limit: int = 50, offset: int = 0
-) -> Page[dict[str, Any]]:
+) -> Page[OutboxEntry]:
     """A page of :func:`notification_log` with the number of every matching message (SQL COUNT)."""
     check_window(limit, offset)
     rows = notification_log(session, failed=failed, limit=limit, offset=offset)

@@ -7,16 +7,14 @@ nothing is cut off without saying so.
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
-import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from duban.domain.jsonable import JsonResult
 from duban.errors import ValidationError
 
 T = TypeVar("T")
@@ -25,9 +23,12 @@ T = TypeVar("T")
 MAX_LIMIT = 10_000
 
 
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    """``items`` are rows ``offset + 1 … offset + len(items)`` of ``total`` (1-based, as a person counts)."""
+@dataclass(frozen=True, slots=True)
+class Page(JsonResult, Generic[T]):
+    """``items`` are rows ``offset + 1 … offset + len(items)`` of ``total`` (1-based, as a person counts).
+
+    ``to_json()`` gives ``{"items": […], "total": …, "limit": …, "offset": …}``.
+    """
 
     items: tuple[T, ...]
     total: int
@@ -49,31 +50,6 @@ class Page(Generic[T]):
         """The ``--offset`` of the next page, or None when this page reaches the end."""
         end = self.offset + len(self.items)
         return end if end < self.total and self.items else None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "total": self.total,
-            "limit": self.limit,
-            "offset": self.offset,
-            "items": [jsonable(item) for item in self.items],
-        }
-
-
-def jsonable(value: Any) -> Any:
-    """Plain JSON data of a result: ``to_json()`` where a value has one, dates ISO, enums their value."""
-    if hasattr(value, "to_json"):
-        return value.to_json()
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    return value
 
 
 def check_window(limit: int, offset: int) -> None:

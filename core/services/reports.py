@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
+from duban.domain.jsonable import JsonResult
+from duban.domain.vocabulary import ReviewState, Severity
 from duban.errors import ConflictError, NotFoundError, ValidationError
 from duban.hookspecs import IndicatorSpec, ReportContext
 from duban.plugin_host import PluginHost
@@ -28,10 +30,72 @@ from duban.services.responsibilities import load_for_write, load_milestone, snap
 from duban.storage.models import Finding, Report, Task, utcnow
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class Attachment(JsonResult):
+    """A file attached to a report, kept in the content-addressed store by its sha256."""
+
+    sha256: str
+    name: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRow(JsonResult):
+    """``duban report list``: one version of a report. ``submitted_at`` is UTC."""
+
+    id: int
+    responsibility: int
+    task: int
+    agency: str | None
+    milestone: int | None
+    version: int
+    current: bool
+    text: str
+    indicators: Mapping[str, Any]
+    attachments: tuple[Attachment, ...]
+    submitted_by: str
+    submitted_at: dt.datetime
+    review: ReviewState
+    reason: str | None
+
+
+IndicatorValue = int | float | bool | str
+
+
+@dataclass(frozen=True, slots=True)
+class FindingNote(JsonResult):
+    """What a plugin's check said about a report as it was filed."""
+
+    severity: Severity
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReportReceipt(JsonResult):
+    """``duban report submit --json``: the report filed, its version and what the checks said."""
+
+    report: int
+    version: int
+    milestone: int | None
+    findings: tuple[FindingNote, ...]
+
+
+@dataclass(frozen=True)
 class SubmitResult:
+    """The stored report and its findings (rows of this unit of work); :attr:`receipt` is the result to show."""
+
     report: Report
     findings: list[Finding]
+
+    @property
+    def receipt(self) -> ReportReceipt:
+        return ReportReceipt(
+            report=self.report.id,
+            version=self.report.version,
+            milestone=self.report.milestone_id,
+            findings=tuple(FindingNote(Severity(f.severity), f.code, f.message) for f in self.findings),
+        )
 
 
 def indicator_specs_for(
@@ -51,7 +115,7 @@ def indicator_specs_for(
     }
 
 
-def convert_indicator(spec: IndicatorSpec, raw: Any) -> Any:
+def convert_indicator(spec: IndicatorSpec, raw: Any) -> IndicatorValue:
     """Turn a typed-in value into the indicator's type; ValidationError names the indicator."""
     if not isinstance(raw, str):
         return raw
@@ -75,8 +139,9 @@ def convert_indicator(spec: IndicatorSpec, raw: Any) -> Any:
     return text
 
 
-def store_attachment(path: Path, root: Path) -> dict[str, Any]:
-    """Copy ``path`` into the content-addressed folder ``root/ab/abcdef…``; return its record."""
+def store_attachment(path: Path, root: Path) -> dict[str, str | int]:
+    """Copy ``path`` into the content-addressed folder ``root/ab/abcdef…``; return its record (stored as JSON
+    on the report: sha256, name, size)."""
     if not path.is_file():
         raise NotFoundError(f"附件不存在：{path}")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -242,28 +307,31 @@ def list_reports(
     as_of: dt.date | None = None,
     limit: int = 200,
     offset: int = 0,
-) -> list[dict[str, Any]]:
+) -> list[ReportRow]:
+    """Reports, newest first: the current versions, or every version (``include_old``, or as of a day)."""
     stmt = reports_query(
         responsibility_id=responsibility_id, agency=agency, include_old=include_old, as_of=as_of
     )
     stmt = stmt.limit(limit).offset(offset)
     return [
-        {
-            "id": r.id,
-            "responsibility": r.responsibility_id,
-            "task": task_id,
-            "agency": agency_key,
-            "milestone": r.milestone_id,
-            "version": r.version,
-            "current": r.is_current,
-            "text": r.text,
-            "indicators": r.indicators,
-            "attachments": r.attachments,
-            "submitted_by": r.submitted_by,
-            "submitted_at": r.submitted_at.isoformat(),
-            "review": r.review_state,
-            "reason": r.review_reason,
-        }
+        ReportRow(
+            id=r.id,
+            responsibility=r.responsibility_id,
+            task=task_id,
+            agency=agency_key,
+            milestone=r.milestone_id,
+            version=r.version,
+            current=r.is_current,
+            text=r.text,
+            indicators=dict(r.indicators or {}),
+            attachments=tuple(
+                Attachment(a["sha256"], a["name"], int(a["size"])) for a in r.attachments or ()
+            ),
+            submitted_by=r.submitted_by,
+            submitted_at=r.submitted_at,
+            review=ReviewState(r.review_state),
+            reason=r.review_reason,
+        )
         for r, agency_key, task_id in session.execute(stmt)
     ]
 
@@ -277,7 +345,7 @@ def list_reports_page(
     as_of: dt.date | None = None,
     limit: int = 200,
     offset: int = 0,
-) -> Page[dict[str, Any]]:
+) -> Page[ReportRow]:
     """A page of :func:`list_reports` with the number of every matching report (SQL COUNT)."""
     check_window(limit, offset)
     stmt = reports_query(

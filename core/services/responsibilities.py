@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -52,7 +51,8 @@ def load_milestone(session: Session, milestone_id: int) -> Milestone:
     return milestone
 
 
-def snapshot(resp: Responsibility) -> dict[str, Any]:
+def snapshot(resp: Responsibility) -> dict[str, str | None]:
+    """What the audit journal records of a responsibility before and after a change."""
     return {"state": resp.state, "agency": resp.agency_key, "role": resp.role}
 
 

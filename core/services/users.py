@@ -10,10 +10,11 @@ lost its coordinator before this rule existed is repaired by its owner with ``du
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.orm import Session
 
+from duban.domain.jsonable import JsonResult
+from duban.domain.vocabulary import UserRole
 from duban.errors import NotFoundError, PermissionDenied, ValidationError
 from duban.services import audit, identity
 from duban.services.identity import (
@@ -29,12 +30,12 @@ from duban.services.identity import (
 from duban.storage.models import User
 
 
-@dataclass(frozen=True)
-class UserInfo:
+@dataclass(frozen=True, slots=True)
+class UserInfo(JsonResult):
     """A registered user as a service hands it back."""
 
     name: str
-    role: str
+    role: UserRole
     agency: str | None
     jurisdiction: str | None
     os_login: str | None
@@ -43,38 +44,24 @@ class UserInfo:
     @classmethod
     def of(cls, user: User) -> UserInfo:
         return cls(
-            user.name, user.role, user.agency_key, user.jurisdiction_code, user.os_login, user.display_name
+            user.name,
+            UserRole(user.role),
+            user.agency_key,
+            user.jurisdiction_code,
+            user.os_login,
+            user.display_name,
         )
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "role": self.role,
-            "agency": self.agency,
-            "jurisdiction": self.jurisdiction,
-            "os_login": self.os_login,
-            "display_name": self.display_name,
-        }
 
-
-@dataclass(frozen=True)
-class UserChange:
+@dataclass(frozen=True, slots=True)
+class UserChange(JsonResult):
     """What a user operation did: ``before`` is None for a new user, ``after`` None for a removed one."""
 
-    action: str  # bootstrap | recover | role | remove
+    action: str  #: bootstrap | recover | role | remove
     name: str
     before: UserInfo | None
     after: UserInfo | None
-    detail: str | None = None  # recover: how the caller was found to own the database
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "action": self.action,
-            "name": self.name,
-            "before": self.before.to_json() if self.before else None,
-            "after": self.after.to_json() if self.after else None,
-            "detail": self.detail,
-        }
+    detail: str | None = None  #: recover: how the caller was found to own the database
 
 
 def _record(session: Session, actor: str, action: str, change: UserChange) -> None:

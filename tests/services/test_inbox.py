@@ -86,7 +86,7 @@ def test_coordinator_and_department_views(session: Session, host: PluginHost, tm
     assert returned.command == f"duban report submit {s.r_mz.id} --milestone {s.m1.id}"
     assert returned.age == 6  # 3 4 5 6 9 10
     assert dict(inbox(session, actor=COORD, as_of=D("2026-02-10")).counts)[InboxKind.REVIEW] == 0
-    assert inbox(session, actor=VIEWER, as_of=D("2026-02-10")).counts == ()
+    assert inbox(session, actor=VIEWER, as_of=D("2026-02-10")).counts == {}
 
 
 def test_successor_sees_the_dissolved_agencys_work_and_closed_work_leaves(session: Session) -> None:

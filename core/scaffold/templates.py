@@ -181,7 +181,8 @@ CHECKS_PY = Template('''\
 每个检查是一个普通函数：接收一份报送（ReportContext），返回检查发现（FindingSpec）的列表，没问题就返回空列表。
 
 - code：稳定的英文代码，以部门代码开头（$key.……），用于统计和筛选，写好后不要再改；
-- severity："error" 拒收这份报送并说明原因；"warning" 提醒核实，报送照常保存；"info" 只作记录；
+- severity：Severity.ERROR 拒收这份报送并说明原因；Severity.WARNING 提醒核实，报送照常保存；
+  Severity.INFO 只作记录（也可以写成字符串 "error"、"warning"、"info"，写错了插件会报错）；
 - message：写给填报人看的中文，说清楚哪里不对、该怎么办。
 
 新写的检查要在 __init__.py 的 duban_check_report 里调用，并在 tests/test_plugin.py 里各写一个会触发、
@@ -192,7 +193,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from duban.hookspecs import FindingSpec, ReportContext
+from duban.hookspecs import FindingSpec, ReportContext, Severity
 
 ACTIVITIES = "$key.activities"
 WOMEN_SERVED = "$key.women_served"
@@ -212,7 +213,7 @@ def check_activities_reach_women(report: ReportContext) -> list[FindingSpec]:
     if activities > 0 and served == 0:
         finding = FindingSpec(
             code="$key.activities_without_women",
-            severity="warning",
+            severity=Severity.WARNING,
             message=f"报告开展了{activities}场关爱服务活动，但服务农村留守妇女人数为0，请核实后再提交。",
             indicator=WOMEN_SERVED,
         )

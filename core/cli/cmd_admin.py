@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from duban.cli.state import CliState, cell, echo_json, pass_state
+from duban.domain.vocabulary import UserRole, values
 
 
 @click.group("audit")
@@ -60,7 +61,7 @@ def user_group() -> None:
 
 @user_group.command("add")
 @click.argument("name")
-@click.option("--role", type=click.Choice(["coordinator", "department", "viewer"]), required=True)
+@click.option("--role", type=click.Choice(values(UserRole)), required=True)
 @click.option("--agency", metavar="KEY", help="部门用户所属部门")
 @click.option("--jurisdiction", metavar="CODE", help="所属辖区（GB/T 2260）")
 @click.option("--os-login", help="对应的操作系统登录名")
@@ -89,7 +90,7 @@ def user_add_cmd(
             os_login_name=os_login,
             display_name=display_name,
         )
-    click.echo(f"已登记用户 {name}（{role}）")
+    click.echo(f"已登记用户 {name}（{UserRole(role).label}）")
 
 
 @user_group.command("list")
@@ -106,6 +107,6 @@ def user_list_cmd(state: CliState, as_json: bool) -> None:
         return
     for r in rows:
         click.echo(
-            f"{cell(r['name'], 16)} {cell(r['role'], 12)} {cell(r['agency'] or '-', 12)} "
+            f"{cell(r['name'], 16)} {cell(UserRole(str(r['role'])).label, 12)} {cell(r['agency'] or '-', 12)} "
             f"{cell(r['jurisdiction'] or '-', 8)} {r['os_login'] or ''}"
         )

@@ -7,9 +7,9 @@ import datetime as dt
 import click
 
 from duban.cli.state import CliState, cell, echo_json, pass_state
+from duban.domain.vocabulary import Light
 
 date_type = click.DateTime(["%Y-%m-%d"])
-LIGHT_LABEL = {"red": "红", "yellow": "黄", "green": "绿", "done": "已办结"}
 
 
 def _today(state: CliState) -> dt.date:
@@ -185,8 +185,8 @@ def cascade_cmd(
                     else ""
                 )
                 click.echo(
-                    f"{r['jurisdiction']} {cell(r['name'], 20)} {cell(LIGHT_LABEL[r['light']], 6)} "
-                    f"本级 {LIGHT_LABEL[r['own']]}{blockers}"
+                    f"{r['jurisdiction']} {cell(r['name'], 20)} {cell(Light(r['light']).label, 6)} "
+                    f"本级 {Light(r['own']).label}{blockers}"
                 )
             return
         from duban.services.importing import registry_from

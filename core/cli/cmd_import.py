@@ -7,8 +7,7 @@ from pathlib import Path
 import click
 
 from duban.cli.state import CliState, cell, echo_json, pass_state
-
-ROLE_LABEL = {"lead": "牵头", "support": "配合", "joint": "共同负责"}
+from duban.domain.vocabulary import PolicyStatus, Role, values
 
 
 @click.command("import")
@@ -57,14 +56,14 @@ def import_cmd(
     }[result.status]
     click.echo(f"{p.doc_number or '（无文号）'} {p.title or ''}")
     click.echo(
-        f"辖区：{p.jurisdiction or '未知'}  印发：{p.issued or '未知'}  状态：{p.status}"
+        f"辖区：{p.jurisdiction or '未知'}  印发：{p.issued or '未知'}  状态：{PolicyStatus(p.status).label}"
         f"  落实：{p.implements or '-'}  —— {verdict}"
     )
     click.echo(f"{cell('编号', 10)} {cell('任务', 40)} 部门")
     for t in p.tasks:
         number = f"{t.section}.{t.number}" if t.section else t.number
         parties = "；".join(
-            f"{r.name}({ROLE_LABEL[r.role]})" + ("" if r.agency else "?") for r in t.responsibilities
+            f"{r.name}({Role(r.role).label})" + ("" if r.agency else "?") for r in t.responsibilities
         )
         click.echo(f"{cell(number, 10)} {cell(t.text, 40)} {parties}")
     if result.diff is not None and not result.diff.empty:
@@ -82,7 +81,7 @@ def import_cmd(
 @pass_state
 def policies_cmd(state: CliState, include_all: bool, as_json: bool) -> None:
     """列出已导入的政策文件。"""
-    from duban.services.catalog import STATUS_NAMES, list_policies
+    from duban.services.catalog import list_policies
 
     with state.session() as session:
         rows = list_policies(session, include_superseded=include_all)
@@ -95,14 +94,14 @@ def policies_cmd(state: CliState, include_all: bool, as_json: bool) -> None:
     for r in rows:
         click.echo(
             f"{cell(r['id'], 5)} {cell(r['doc_number'] or '-', 20)} {cell(r['title'], 44)} "
-            f"{cell(r['issued'] or '-', 11)} {cell(STATUS_NAMES.get(r['status'], r['status']), 10)} {r['tasks']}"
+            f"{cell(r['issued'] or '-', 11)} {cell(PolicyStatus(r['status']).label, 10)} {r['tasks']}"
         )
 
 
 @click.command("tasks")
 @click.option("--policy", metavar="DOCNO|ID", help="只列出该政策的任务")
 @click.option("--agency", metavar="KEY", help="只列出该部门参与的任务")
-@click.option("--role", type=click.Choice(["lead", "support", "joint"]), help="与 --agency 一起：只列该角色")
+@click.option("--role", type=click.Choice(values(Role)), help="与 --agency 一起：只列该角色")
 @click.option("--limit", default=200, show_default=True, help="每页条数")
 @click.option("--offset", default=0, help="从第几条开始")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
@@ -124,10 +123,15 @@ def tasks_cmd(
     if as_json:
         echo_json(page)
         return
-    click.echo(f"{cell('政策', 18)} {cell('编号', 10)} {cell('任务', 36)} {cell('牵头', 14)} 配合/共同")
+    click.echo(
+        f"{cell('政策', 18)} {cell('编号', 10)} {cell('任务', 36)} {cell(Role.LEAD.label, 14)} "
+        f"{Role.SUPPORT.label}/{Role.JOINT.label}"
+    )
     for t in page["tasks"]:
         number = f"{t['section']}.{t['number']}" if t["section"] else t["number"]
-        others = "、".join(t["support"]) or ("共同：" + "、".join(t["joint"]) if t["joint"] else "-")
+        others = "、".join(t["support"]) or (
+            f"{Role.JOINT.label}：" + "、".join(t["joint"]) if t["joint"] else "-"
+        )
         click.echo(
             f"{cell(t['policy'], 18)} {cell(number, 10)} {cell(t['text'], 36)} "
             f"{cell('、'.join(t['lead']) or '-', 14)} {others}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from duban.cli.state import CliState, cell, echo_json, pass_state
+from duban.domain.vocabulary import JurisdictionLevel, values
 
 
 @click.command("agencies")
@@ -30,7 +31,7 @@ def agencies_cmd(state: CliState, as_json: bool) -> None:
 
 
 @click.command("jurisdictions")
-@click.option("--level", type=click.Choice(["national", "province", "prefecture", "county", "township"]))
+@click.option("--level", type=click.Choice(values(JurisdictionLevel)))
 @click.option("--parent", metavar="CODE", help="只列出该区划的下级")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @pass_state
@@ -44,4 +45,4 @@ def jurisdictions_cmd(state: CliState, level: str | None, parent: str | None, as
         echo_json(rows)
         return
     for r in rows:
-        click.echo(f"{r['code']}  {cell(r['name'], 20)} {r['level']}")
+        click.echo(f"{r['code']}  {cell(r['name'], 20)} {JurisdictionLevel(r['level']).label}")

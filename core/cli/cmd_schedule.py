@@ -15,8 +15,8 @@ from typing import Any
 import click
 
 from duban.cli.state import CliState, cell, echo_json, pass_state
+from duban.domain.vocabulary import Role, ScheduleSource
 
-ROLE_LABEL = {"lead": "牵头", "support": "配合", "joint": "共同"}
 KIND_LABEL = {"workday": "工作日", "weekend": "周末", "holiday": "放假", "makeup": "调休上班"}
 WEEKDAYS = "一二三四五六日"
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
@@ -134,9 +134,7 @@ def _print_schedules(rows: list[dict[str, Any]]) -> None:
 
 
 def _source(source: str) -> str:
-    from duban.services.scheduling import SOURCE_NAMES
-
-    return SOURCE_NAMES.get(source, source)
+    return ScheduleSource(source).label
 
 
 @schedule_group.command("propose")
@@ -323,14 +321,14 @@ def milestones_list_cmd(
         return
     click.echo(
         f"{cell('编号', 6)} {cell('到期日', 11)} {cell('原定', 11)} {cell('政策', 18)} {cell('任务', 8)} "
-        f"{cell('部门', 14)} {cell('角色', 5)} 期次"
+        f"{cell('部门', 14)} {cell('角色', 8)} 期次"
     )
     for m in page["milestones"]:
         original = m["due_date"] if m["due_date"] != m["effective_due_date"] else ""
         click.echo(
             f"{cell(m['id'], 6)} {cell(m['effective_due_date'], 11)} {cell(original, 11)} "
             f"{cell(m['policy'], 18)} {cell(m['task_number'], 8)} {cell(m['agency'] or m['agency_name'], 14)} "
-            f"{cell(ROLE_LABEL.get(m['role'], m['role']), 5)} {m['period']}"
+            f"{cell(Role(m['role']).label, 8)} {m['period']}"
         )
     shown = len(page["milestones"])
     click.echo(

@@ -8,9 +8,11 @@ from pathlib import Path
 import click
 
 from duban.cli.state import CliState, cell, echo_json, pass_state
+from duban.domain.vocabulary import Light, ReviewState, Role
 
-LIGHT_MARK = {"red": "[红]", "yellow": "[黄]", "green": "[绿]", "done": "[结]"}
-ROLE_LABEL = {"lead": "牵头", "support": "配合", "joint": "共同"}
+
+def _mark(light: str) -> str:
+    return f"[{Light(light).mark}]"
 
 
 def _today(state: CliState, as_of: dt.datetime | None) -> dt.date:
@@ -157,11 +159,10 @@ def report_list_cmd(
     if as_json:
         echo_json(rows)
         return
-    review = {"submitted": "待复核", "accepted": "已通过", "returned": "已退回"}
     for r in rows:
         click.echo(
             f"#{cell(r['id'], 5)} 责任#{cell(r['responsibility'], 5)} {cell(r['agency'] or '-', 12)} "
-            f"v{r['version']} {r['submitted_at'][:10]} {cell(review[r['review']], 8)} {r['text'][:40]}"
+            f"v{r['version']} {r['submitted_at'][:10]} {cell(ReviewState(r['review']).label, 8)} {r['text'][:40]}"
         )
 
 
@@ -308,14 +309,14 @@ def status_cmd(
     for d in data["departments"]:
         rate = f"{d['on_time_rate']:.0%}" if d["on_time_rate"] is not None else "-"
         click.echo(
-            f"{cell(d['agency'] or '未识别', 14)} {cell(LIGHT_MARK[d['light']], 6)} {cell(d['red'], 4)} "
+            f"{cell(d['agency'] or '未识别', 14)} {cell(_mark(d['light']), 6)} {cell(d['red'], 4)} "
             f"{cell(d['yellow'], 4)} {cell(d['green'], 4)} {cell(d['done'], 4)} {cell(d['overdue'], 6)} {rate}"
         )
     click.echo("")
     for r in data["items"]:
         click.echo(
-            f"{LIGHT_MARK[r['light']]} 责任#{cell(r['responsibility'], 5)} {cell(r['policy'], 16)} "
-            f"{cell(r['number'], 8)} {cell(r['agency'] or '-', 12)} {cell(ROLE_LABEL[r['role']], 4)} "
+            f"{_mark(r['light'])} 责任#{cell(r['responsibility'], 5)} {cell(r['policy'], 16)} "
+            f"{cell(r['number'], 8)} {cell(r['agency'] or '-', 12)} {cell(Role(r['role']).label, 8)} "
             f"{cell(r['next_due'] or '-', 10)} {r['text'][:24]}"
         )
 

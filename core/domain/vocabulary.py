@@ -235,11 +235,9 @@ def coerce(enum: type[E], value: object, what: str | None = None) -> E:
     """
     if isinstance(value, enum):
         return value
-    try:
+    if isinstance(value, str) and value in values(enum):
         return enum(value)
-    except ValueError:
-        name = what or enum.__name__
-        raise ValueError(f"未知的 {name} {value!r}：应为 {'、'.join(values(enum))} 之一") from None
+    raise ValueError(f"未知的 {what or enum.__name__} {value!r}：应为 {'、'.join(values(enum))} 之一")
 
 
 _ROLE = {Role.LEAD: "牵头", Role.SUPPORT: "配合", Role.JOINT: "共同负责"}

@@ -20,14 +20,15 @@ from sqlalchemy.orm import Session, selectinload
 from duban.domain.agencies import AgencyRegistry
 from duban.domain.divisions import DivisionTree, department_name, load
 from duban.domain.jurisdictions import LEVELS
+from duban.domain.vocabulary import Light, Role
 from duban.errors import NotFoundError, ValidationError
 from duban.services import audit
 from duban.services.catalog import find_policy
 from duban.services.identity import Actor, require_coordinator
 from duban.services.reference import load_divisions
-from duban.services.status import LIGHT_NAMES, warn_until
+from duban.services.status import warn_until
 from duban.storage.models import Jurisdiction, Policy, Responsibility, Task
-from duban.storage.queries import RANK_LIGHT, responsibility_lights
+from duban.storage.queries import responsibility_lights
 
 BATCH = 5000
 
@@ -217,15 +218,16 @@ def rollup(session: Session, task_id: int, as_of: dt.date, *, warning_days: int 
         .where(Responsibility.task_id == task_id)
         .subquery("rl")
     )
-    principal = rl.c.role.in_(("lead", "joint"))
-    has_lead = func.max(case((rl.c.role == "lead", 1), else_=0))
-    lead_open = func.sum(case((and_(rl.c.role == "lead", rl.c.rank > 0), 1), else_=0))
-    principal_open = func.sum(case((and_(principal, rl.c.rank > 0), 1), else_=0))
+    principal = rl.c.role.in_((Role.LEAD, Role.JOINT))
+    has_lead = func.max(case((rl.c.role == Role.LEAD, 1), else_=0))
+    lead_open = func.sum(case((and_(rl.c.role == Role.LEAD, rl.c.rank > Light.DONE.rank), 1), else_=0))
+    principal_open = func.sum(case((and_(principal, rl.c.rank > Light.DONE.rank), 1), else_=0))
     done = case(
         (and_(has_lead == 1, lead_open == 0), 1), (and_(has_lead == 0, principal_open == 0), 1), else_=0
     )
     rank = case(
-        (done == 1, 0), else_=func.coalesce(func.max(case((principal, rl.c.rank))), func.max(rl.c.rank))
+        (done == 1, Light.DONE.rank),
+        else_=func.coalesce(func.max(case((principal, rl.c.rank))), func.max(rl.c.rank)),
     )
     own = {
         code: (int(r), int(over or 0))
@@ -250,7 +252,7 @@ def rollup(session: Session, task_id: int, as_of: dt.date, *, warning_days: int 
             seen.add(parent)
             if parent in own:
                 rolled[parent] = max(rolled[parent], rank_)
-                if rank_ >= 2:
+                if rank_ >= Light.YELLOW.rank:
                     blockers[parent].append(code)
             parent = parent_of(parent)
     level_rank = {level: i for i, level in enumerate(LEVELS)}
@@ -263,9 +265,9 @@ def rollup(session: Session, task_id: int, as_of: dt.date, *, warning_days: int 
                 "name": j.name if j else None,
                 "level": j.level if j else None,
                 "parent": j.parent_code if j else None,
-                "light": RANK_LIGHT[rolled[code]],
-                "light_name": LIGHT_NAMES[RANK_LIGHT[rolled[code]]],
-                "own": RANK_LIGHT[rank_],
+                "light": Light.from_rank(rolled[code]),
+                "light_name": Light.from_rank(rolled[code]).label,
+                "own": Light.from_rank(rank_),
                 "overdue": overdue,
                 "not_green": sorted(blockers[code]),
             }

@@ -10,13 +10,6 @@ from sqlalchemy.orm import Session
 from duban.errors import NotFoundError
 from duban.storage.models import Policy, Responsibility, Task
 
-STATUS_NAMES = {
-    "draft": "征求意见稿",
-    "in_force": "现行有效",
-    "superseded": "已被替换",
-    "withdrawn": "已废止",
-}
-
 
 def find_policy(session: Session, ref: str) -> Policy:
     """A policy by id or doc number (the current version when several share a doc number)."""

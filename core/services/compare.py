@@ -15,8 +15,8 @@ from rapidfuzz import fuzz
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from duban.domain.policy_diff import ROLE_LABEL
 from duban.domain.task_matching import normalise_text
+from duban.domain.vocabulary import Role
 from duban.services.catalog import find_policy
 from duban.services.mapping import own_responsibilities, proposals_for, task_ident
 from duban.storage.models import Agency, Policy, Task, TaskLink
@@ -37,7 +37,7 @@ def _role_changes(before: dict[str, str], after: dict[str, str]) -> list[dict[st
 
 def _describe(changes: list[dict[str, str | None]], names: dict[str, str]) -> str:
     def role(r: str | None) -> str:
-        return ROLE_LABEL.get(r, r) if r else "无"
+        return Role(r).label if r else "无"
 
     return "；".join(
         f"{names.get(c['agency'] or '', c['agency'])}：{role(c['before'])}→{role(c['after'])}"

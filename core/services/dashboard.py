@@ -12,10 +12,17 @@ from typing import Any
 from sqlalchemy import String, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
 
+from duban.domain.vocabulary import (
+    ExtensionState,
+    Light,
+    PolicyStatus,
+    ResponsibilityState,
+    ReviewState,
+    Role,
+)
 from duban.errors import NotFoundError, PermissionDenied
 from duban.services.audit import list_events
 from duban.services.identity import Actor
-from duban.services.responsibilities import STATE_NAMES
 from duban.services.status import LIGHTS, Scope, overdue, scoped_lights, summary, task_lights, warn_until
 from duban.storage.models import (
     Agency,
@@ -31,7 +38,6 @@ from duban.storage.models import (
     TaskLink,
 )
 from duban.storage.queries import (
-    RANK_LIGHT,
     acting_agency_column,
     light_case,
     milestone_facts,
@@ -39,9 +45,6 @@ from duban.storage.queries import (
 )
 
 PAGE = 100
-ROLE_NAMES = {"lead": "牵头", "support": "配合", "joint": "共同"}
-REVIEW_NAMES = {"submitted": "待复核", "accepted": "已通过", "returned": "已退回"}
-EXTENSION_NAMES = {"pending": "待审批", "approved": "已批准", "refused": "已驳回"}
 #: task table sort keys → what the user sees
 TASK_SORTS = {"light": "灯色", "next_due": "下次到期", "policy": "政策", "number": "编号", "lead": "牵头"}
 
@@ -131,7 +134,7 @@ def task_counts(session: Session, *, as_of: dt.date, warning_days: int, scope: S
     """Tasks by light as of a day: the task part of :func:`status.summary` (one pass instead of three)."""
     tl = task_lights(session, as_of, warning_days, scope).subquery("tl")
     counts = {
-        RANK_LIGHT[int(r)]: int(n)
+        Light.from_rank(int(r)): int(n)
         for r, n in session.execute(select(tl.c.rank, func.count()).group_by(tl.c.rank))
     }
     return {light: counts.get(light, 0) for light in LIGHTS}
@@ -172,7 +175,7 @@ def task_page(
     tl = task_lights(session, as_of, warning_days, scope).subquery("tl")
     lead_name = (
         select(func.min(Responsibility.name_as_written))
-        .where(Responsibility.task_id == Task.id, Responsibility.role == "lead")
+        .where(Responsibility.task_id == Task.id, Responsibility.role == Role.LEAD)
         .correlate(Task)
         .scalar_subquery()
     )
@@ -259,7 +262,7 @@ def task_page(
             "support": parties[r.id]["support"],
             "next_due": r.next_due.isoformat() if r.next_due else None,
             "overdue": int(r.overdue or 0),
-            "light": RANK_LIGHT[int(r.rank)],
+            "light": Light.from_rank(int(r.rank)),
         }
         for r in page
     ]
@@ -360,7 +363,7 @@ def task_detail(
                     "effective_due": effective.isoformat(),
                     "reported_on": fact.first_on.isoformat() if fact is not None and fact.first_on else None,
                     "returned": bool(fact.returned) if fact is not None else False,
-                    "light": RANK_LIGHT[int(fact.rank)] if fact is not None else "green",
+                    "light": Light.from_rank(int(fact.rank)) if fact is not None else Light.GREEN,
                 }
             )
         out_resps.append(
@@ -371,10 +374,10 @@ def task_detail(
                 "name_as_written": r.name_as_written,
                 "jurisdiction": r.jurisdiction_code,
                 "role": r.role,
-                "role_name": ROLE_NAMES.get(r.role, r.role),
+                "role_name": Role(r.role).label,
                 "state": r.state,
-                "state_name": STATE_NAMES.get(r.state, r.state),
-                "light": RANK_LIGHT[int(light.rank)] if light is not None else "green",
+                "state_name": ResponsibilityState(r.state).label,
+                "light": Light.from_rank(int(light.rank)) if light is not None else Light.GREEN,
                 "overdue": int(light.overdue) if light is not None else 0,
                 "next_due": light.next_due.isoformat() if light is not None and light.next_due else None,
                 "template": task.template_key,
@@ -390,7 +393,7 @@ def task_detail(
                         "submitted_by": rep.submitted_by,
                         "submitted_on": rep.submitted_on.isoformat(),
                         "review": rep.review_state,
-                        "review_name": REVIEW_NAMES.get(rep.review_state, rep.review_state),
+                        "review_name": ReviewState(rep.review_state).label,
                         "reason": rep.review_reason,
                     }
                     for rep in reports[r.id]
@@ -415,7 +418,7 @@ def task_detail(
                         "reason": e.reason,
                         "progress": e.progress,
                         "state": e.state,
-                        "state_name": EXTENSION_NAMES.get(e.state, e.state),
+                        "state_name": ExtensionState(e.state).label,
                         "requested_by": e.requested_by,
                         "decision_reason": e.decision_reason,
                     }
@@ -511,10 +514,10 @@ def department_responsibilities(
                 "number": task_label(r.section, r.number),
                 "text": r.text,
                 "role": r.role,
-                "role_name": ROLE_NAMES.get(r.role, r.role),
+                "role_name": Role(r.role).label,
                 "state": r.state,
-                "state_name": STATE_NAMES.get(r.state, r.state),
-                "light": RANK_LIGHT[int(r.rank)],
+                "state_name": ResponsibilityState(r.state).label,
+                "light": Light.from_rank(int(r.rank)),
                 "overdue": int(r.overdue),
                 "next_due": r.next_due.isoformat() if r.next_due else None,
             }
@@ -544,7 +547,7 @@ def owed_next(session: Session, *, as_of: dt.date, scope: Scope, limit: int = 30
         .join(Policy, Policy.id == Task.policy_id)
         .where(
             Policy.superseded_by_id.is_(None),
-            Policy.status == "in_force",
+            Policy.status == PolicyStatus.IN_FORCE,
             or_(Responsibility.closed_on.is_(None), Responsibility.closed_on > as_of),
             or_(facts.c.first_on.is_(None), facts.c.returned),
         )
@@ -563,7 +566,7 @@ def owed_next(session: Session, *, as_of: dt.date, scope: Scope, limit: int = 30
             "policy": r.doc_number or r.title,
             "number": task_label(r.section, r.number),
             "text": r.text,
-            "role_name": ROLE_NAMES.get(r.role, r.role),
+            "role_name": Role(r.role).label,
             "period": r.period,
             "effective_due": r.effective_due.isoformat(),
             "returned": bool(r.returned),
@@ -710,7 +713,9 @@ def pending_for_review(session: Session, *, task_id: int) -> list[dict[str, Any]
         select(Report, Responsibility.name_as_written)
         .join(Responsibility, Responsibility.id == Report.responsibility_id)
         .where(
-            Responsibility.task_id == task_id, Report.is_current.is_(True), Report.review_state == "submitted"
+            Responsibility.task_id == task_id,
+            Report.is_current.is_(True),
+            Report.review_state == ReviewState.SUBMITTED,
         )
         .order_by(Report.id)
     )
@@ -732,7 +737,7 @@ def pending_extensions(session: Session, *, task_id: int) -> list[dict[str, Any]
         select(Extension, Milestone, Responsibility.name_as_written)
         .join(Milestone, Milestone.id == Extension.milestone_id)
         .join(Responsibility, Responsibility.id == Milestone.responsibility_id)
-        .where(and_(Milestone.task_id == task_id, Extension.state == "pending"))
+        .where(and_(Milestone.task_id == task_id, Extension.state == ExtensionState.PENDING))
         .order_by(Extension.id)
     )
     return [

@@ -33,6 +33,7 @@ from duban.domain.schedule import (
     milestone_key,
     parse_rule,
 )
+from duban.domain.vocabulary import ScheduleSource
 from duban.errors import ConfigError, ConflictError, NotFoundError, ValidationError
 from duban.services import audit
 from duban.services.calendar import working_calendar
@@ -43,7 +44,6 @@ from duban.storage.models import Milestone, Policy, Responsibility, Schedule, Ta
 DEFAULT_CYCLE = "quarterly +5wd"
 #: tasks handled per round trip when generating (existing keys are read once per batch)
 TASK_BATCH = 200
-SOURCE_NAMES = {"hint": "文件提示", "config": "默认周期", "manual": "手工设定", "template": "部门模板"}
 
 
 # -- helpers ------------------------------------------------------------------------------------------
@@ -166,7 +166,7 @@ def propose_schedules(session: Session, *, actor: Actor, policy_id: int) -> Prop
             schedule = Schedule(
                 task_id=task.id,
                 rule=text,
-                source="hint",
+                source=ScheduleSource.HINT,
                 confirmed=False,
                 note=f"{kind}：{why}" if kind else why,
             )
@@ -255,7 +255,7 @@ def set_schedule(
     schedule = same[0] if same else Schedule(task_id=task.id, responsibility_id=responsibility_id)
     before = _snapshot(schedule) if same else None
     schedule.rule, schedule.start, schedule.end = text, start, end
-    schedule.source, schedule.confirmed, schedule.rejected = "manual", True, False
+    schedule.source, schedule.confirmed, schedule.rejected = ScheduleSource.MANUAL, True, False
     session.add(schedule)
     session.flush()
     audit.record(
@@ -279,7 +279,7 @@ def remove_schedule(session: Session, *, actor: Actor, schedule_id: int) -> None
     require_coordinator(actor, "删除排期")
     schedule = _load_schedule(session, schedule_id)
     before = _snapshot(schedule)
-    if schedule.source == "hint":
+    if schedule.source == ScheduleSource.HINT:
         schedule.rejected, schedule.confirmed = True, False
     else:
         session.delete(schedule)

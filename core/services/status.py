@@ -9,20 +9,19 @@ from typing import Any
 from sqlalchemy import Select, and_, case, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
+from duban.domain.vocabulary import Light, PolicyStatus, Role
 from duban.services.calendar import calendar_around
 from duban.services.catalog import find_policy
 from duban.services.identity import Actor
 from duban.storage.models import Agency, Milestone, Policy, Responsibility, Task
 from duban.storage.queries import (
-    RANK_LIGHT,
     acting_agency_column,
     milestone_facts,
     period_light,
     responsibility_lights,
 )
 
-LIGHT_NAMES = {"red": "红", "yellow": "黄", "green": "绿", "done": "已办结"}
-LIGHTS = ("red", "yellow", "green", "done")
+LIGHTS = tuple(Light)  # worst first: red, yellow, green, done
 
 
 @dataclass(frozen=True)
@@ -66,7 +65,7 @@ def scoped_lights(session: Session, as_of: dt.date, warning_days: int, scope: Sc
     if scope.policy_id is not None:
         stmt = stmt.where(sub.c.policy_id == scope.policy_id)
     else:  # drafts (征求意见稿) and withdrawn documents are not supervised unless asked for by name
-        stmt = stmt.where(sub.c.policy_status == "in_force")
+        stmt = stmt.where(sub.c.policy_status == PolicyStatus.IN_FORCE)
     if scope.task_id is not None:
         stmt = stmt.where(sub.c.task_id == scope.task_id)
     return stmt
@@ -79,10 +78,10 @@ def task_lights(session: Session, as_of: dt.date, warning_days: int, scope: Scop
 
 
 def _task_aggregate(rl: Any) -> Select:
-    principal = rl.c.role.in_(("lead", "joint"))
-    has_lead = func.max(case((rl.c.role == "lead", 1), else_=0))
-    lead_open = func.sum(case((and_(rl.c.role == "lead", rl.c.rank > 0), 1), else_=0))
-    principal_open = func.sum(case((and_(principal, rl.c.rank > 0), 1), else_=0))
+    principal = rl.c.role.in_((Role.LEAD, Role.JOINT))
+    has_lead = func.max(case((rl.c.role == Role.LEAD, 1), else_=0))
+    lead_open = func.sum(case((and_(rl.c.role == Role.LEAD, rl.c.rank > Light.DONE.rank), 1), else_=0))
+    principal_open = func.sum(case((and_(principal, rl.c.rank > Light.DONE.rank), 1), else_=0))
     principals = func.sum(case((principal, 1), else_=0))
     done = case(
         (and_(has_lead == 1, lead_open == 0), 1),
@@ -90,7 +89,8 @@ def _task_aggregate(rl: Any) -> Select:
         else_=0,
     )
     rank = case(
-        (done == 1, 0), else_=func.coalesce(func.max(case((principal, rl.c.rank))), func.max(rl.c.rank))
+        (done == 1, Light.DONE.rank),
+        else_=func.coalesce(func.max(case((principal, rl.c.rank))), func.max(rl.c.rank)),
     )
     return select(
         rl.c.task_id,
@@ -102,10 +102,7 @@ def _task_aggregate(rl: Any) -> Select:
 
 
 def _light_counts(rank_column: Any) -> list[Any]:
-    return [
-        func.sum(case((rank_column == rank, 1), else_=0)).label(light)
-        for light, rank in (("red", 3), ("yellow", 2), ("green", 1), ("done", 0))
-    ]
+    return [func.sum(case((rank_column == light.rank, 1), else_=0)).label(light.value) for light in LIGHTS]
 
 
 def summary(
@@ -148,8 +145,8 @@ def summary(
         departments.append(
             {
                 "agency": row.agency,
-                "light": RANK_LIGHT[int(row.worst)],
-                **{light: int(getattr(row, light) or 0) for light in LIGHTS},
+                "light": Light.from_rank(int(row.worst)),
+                **{light.value: int(getattr(row, light) or 0) for light in LIGHTS},
                 "overdue": int(row.overdue or 0),
                 "on_time_rate": round((due - int(row.late or 0)) / due, 3) if due else None,
             }
@@ -193,7 +190,7 @@ def responsibility_rows(
             "jurisdiction": r.jurisdiction_code,
             "role": r.role,
             "state": r.state,
-            "light": RANK_LIGHT[int(r.rank)],
+            "light": Light.from_rank(int(r.rank)),
             "overdue": int(r.overdue),
             "next_due": r.next_due.isoformat() if r.next_due else None,
         }
@@ -240,7 +237,7 @@ def overdue(
     if scope.policy_id is not None:
         stmt = stmt.where(Task.policy_id == scope.policy_id)
     else:
-        stmt = stmt.where(Policy.status == "in_force")
+        stmt = stmt.where(Policy.status == PolicyStatus.IN_FORCE)
     return [
         {
             "milestone": r.milestone_id,

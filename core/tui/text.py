@@ -12,6 +12,7 @@ import unicodedata
 from rich.text import Text
 
 from duban.domain import textwidth
+from duban.domain.vocabulary import Light
 
 #: ambiguous-width characters common in Chinese official documents → unambiguous stand-ins
 REPLACEMENTS = {
@@ -52,13 +53,11 @@ REPLACEMENTS = {
     "\u00a0": " ",
     "\u3000": "  ",
 }
-LIGHT_MARK = {"red": "红", "yellow": "黄", "green": "绿", "done": "结"}
-LIGHT_NAMES = {"red": "红", "yellow": "黄", "green": "绿", "done": "已办结"}
 LIGHT_STYLE = {
-    "red": "bold white on dark_red",
-    "yellow": "bold black on yellow",
-    "green": "bold white on dark_green",
-    "done": "bold white on grey37",
+    Light.RED: "bold white on dark_red",
+    Light.YELLOW: "bold black on yellow",
+    Light.GREEN: "bold white on dark_green",
+    Light.DONE: "bold white on grey37",
 }
 ELLIPSIS = ".."
 
@@ -100,9 +99,8 @@ def pad(value: object, cells: int) -> str:
 
 def light(name: str | None, *, long: bool = False) -> Text:
     """A light as colour *and* its character (never colour alone)."""
-    key = name or "green"
-    label = (LIGHT_NAMES if long else LIGHT_MARK).get(key, key)
-    return Text(label, style=LIGHT_STYLE.get(key, ""))
+    key = Light(name or Light.GREEN)
+    return Text(key.label if long else key.mark, style=LIGHT_STYLE[key])
 
 
 def join_names(names: list[str], cells: int) -> str:

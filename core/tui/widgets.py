@@ -18,6 +18,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, Static, TextArea
 
+from duban.domain.vocabulary import Severity
 from duban.errors import ValidationError
 from duban.hookspecs import IndicatorSpec
 from duban.tui.base import perform
@@ -176,7 +177,7 @@ class TaskDetail(VerticalScroll):
                 fs = _grid("发现", ["级别", "代码", "内容", "报送"])
                 for f in resp["findings"]:
                     fs.add_row(
-                        {"error": "错误", "warning": "警告"}.get(f["severity"], f["severity"]),
+                        Severity(f["severity"]).label,
                         cell_text(f["code"]),
                         cell_text(f["message"]),
                         str(f["report"] or "-"),

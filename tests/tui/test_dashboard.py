@@ -384,7 +384,7 @@ async def test_remind_now_runs_in_a_thread_and_notifications_list_failures_first
         await pilot.press("6")
         await settle(pilot)
         outbox = rows(app.screen.query_one("#outbox", DataTable))
-        assert [r[1] for r in outbox] == ["失败", "已发送"]  # failures first
+        assert [r[1] for r in outbox] == ["发送失败", "已发送"]  # failures first
         assert "妇联" in outbox[0][4] and "民政" in outbox[1][4]
         text = screen_text(app)
         assert "失败 1 条" in text and "连接被拒绝" in text

@@ -13,11 +13,13 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Select, Static, TabbedContent, TabPane
 
+from duban.domain.vocabulary import Light, Role, Severity
 from duban.tui.base import DubanScreen
 from duban.tui.text import cell_text, clip, light, percent
 from duban.tui.widgets import fill
 
 LIMIT = 200
+LEAD_TAB = f"{Role.LEAD.label}/{Role.JOINT.label}"  # the tab of responsibilities that colour a task
 
 
 class DepartmentScreen(DubanScreen):
@@ -40,9 +42,9 @@ class DepartmentScreen(DubanScreen):
             yield Input(placeholder="/ 筛选：任务文字、编号或政策，回车确定", id="filter")
         yield Static("选择一个部门。", id="dept-summary")
         with TabbedContent(id="dept-tabs"):
-            with TabPane("牵头/共同", id="tab-lead"):
+            with TabPane(LEAD_TAB, id="tab-lead"):
                 yield self._resp_table("lead")
-            with TabPane("配合", id="tab-support"):
+            with TabPane(Role.SUPPORT.label, id="tab-support"):
                 yield self._resp_table("support")
             with TabPane("待报节点", id="tab-owed"):
                 owed = DataTable(id="owed", cursor_type="row", zebra_stripes=True)
@@ -133,7 +135,7 @@ class DepartmentScreen(DubanScreen):
         )
         line.append(cell_text(f"{name}{where}"), style="bold")
         line.append("  ")
-        for key in ("red", "yellow", "green", "done"):
+        for key in Light:
             line.append_text(light(key, long=True))
             line.append(f" {data['responsibilities'][key]}  ")
         if dept is not None:
@@ -159,7 +161,7 @@ class DepartmentScreen(DubanScreen):
             ],
             [f"{r['task']}-{r['responsibility']}" for r in rows],
         )
-        label = "牵头/共同" if table_id == "lead" else "配合"
+        label = LEAD_TAB if table_id == "lead" else Role.SUPPORT.label
         self.query_one("#dept-tabs", TabbedContent).get_tab(
             f"tab-{table_id}"
         ).label = f"{label} {page['total']}"
@@ -194,7 +196,7 @@ class DepartmentScreen(DubanScreen):
             [
                 (
                     r["on"],
-                    {"error": "错误", "warning": "警告"}.get(r["severity"], r["severity"]),
+                    Severity(r["severity"]).label,
                     cell_text(r["number"]),
                     cell_text(r["code"]),
                     clip(r["message"], 50),

@@ -14,20 +14,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Label, Static
 
+from duban.domain.vocabulary import OutboxState
 from duban.tui.base import DubanScreen
 from duban.tui.text import cell_text, clip
 from duban.tui.widgets import fill
 
 MISSING = "通知功能尚未安装"
-FAILED_STATES = {"failed", "dead", "error", "permanent_failure", "undeliverable"}
-STATE_NAMES = {
-    "pending": "待发送",
-    "sent": "已发送",
-    "failed": "失败",
-    "dead": "放弃",
-    "retry": "待重试",
-    "sending": "发送中",
-}
 
 
 def load_outbox(session: Any, *, failed_only: bool, limit: int = 500) -> list[dict[str, Any]] | None:
@@ -43,7 +35,7 @@ def load_outbox(session: Any, *, failed_only: bool, limit: int = 500) -> list[di
     else:
         return None
     rows = [r if isinstance(r, dict) else dict(getattr(r, "__dict__", {})) for r in found]
-    return sorted(rows, key=lambda r: str(r.get("state")) not in FAILED_STATES)
+    return sorted(rows, key=lambda r: r.get("state") != OutboxState.FAILED)
 
 
 class NotificationsScreen(DubanScreen):
@@ -81,14 +73,14 @@ class NotificationsScreen(DubanScreen):
             note.update(MISSING)
             return
         self.rows = rows
-        failed = sum(1 for r in rows if str(r.get("state")) in FAILED_STATES)
+        failed = sum(1 for r in rows if r.get("state") == OutboxState.FAILED)
         note.update(
             f"共 {len(rows)} 条，失败 {failed} 条（失败在前{'，只看失败' if self.failed_only else ''}；按 f 切换）"
         )
 
         def state(r: dict[str, Any]) -> Text:
-            s = str(r.get("state"))
-            return Text(STATE_NAMES.get(s, s), style="bold red" if s in FAILED_STATES else "")
+            s = OutboxState(r["state"])
+            return Text(s.label, style="bold red" if s is OutboxState.FAILED else "")
 
         def when(r: dict[str, Any], *keys: str) -> str:
             for k in keys:

@@ -9,12 +9,10 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Label, Static
 
+from duban.domain.vocabulary import JurisdictionLevel, PolicyStatus
 from duban.tui.base import DubanScreen
 from duban.tui.text import cell_text, clip
 from duban.tui.widgets import fill
-
-STATUS = {"draft": "征求意见稿", "in_force": "现行有效", "superseded": "已被替换", "withdrawn": "已废止"}
-LEVEL = {"national": "国家", "province": "省级", "prefecture": "市级", "county": "县级"}
 
 
 class PoliciesScreen(DubanScreen):
@@ -76,9 +74,9 @@ class PoliciesScreen(DubanScreen):
                     cell_text(p["doc_number"] or "（无文号）"),
                     clip(p["title"], 40),
                     p["jurisdiction"] or "-",
-                    LEVEL.get(p["level"] or "", p["level"] or "-"),
+                    JurisdictionLevel(p["level"]).label if p["level"] else "-",
                     p["issued"] or "-",
-                    STATUS.get(p["status"], p["status"]),
+                    PolicyStatus(p["status"]).label,
                     p["tasks"],
                     cell_text(p["implements"] or "-"),
                 )

@@ -46,7 +46,13 @@ from duban.storage.queries import (
 
 PAGE = 100
 #: task table sort keys → what the user sees
-TASK_SORTS = {"light": "灯色", "next_due": "下次到期", "policy": "政策", "number": "编号", "lead": "牵头"}
+TASK_SORTS = {
+    "light": "灯色",
+    "next_due": "下次到期",
+    "policy": "政策",
+    "number": "编号",
+    "lead": Role.LEAD.label,
+}
 
 
 def _like(text: str) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session
 
 from duban.domain.vocabulary import PolicyStatus, ResponsibilityState, Role, Severity, values
+from duban.errors import StorageError
 from duban.storage.db import make_engine, session_factory
 from duban.storage.migrate import alembic_config, upgrade
 from duban.storage.models import Base, Finding, Policy, Responsibility, Task
@@ -123,7 +124,7 @@ def test_upgrade_lists_rows_outside_the_vocabulary_and_changes_nothing(db_url: s
         command.downgrade(alembic_config(engine), "0002")
         with engine.begin() as conn:
             conn.execute(text("UPDATE responsibility SET role = 'boss' WHERE id = :id"), {"id": rid})
-        with pytest.raises(RuntimeError, match=r"responsibility\.role = 'boss'（1 行）"):
+        with pytest.raises(StorageError, match=r"responsibility\.role = 'boss'（1 行）"):
             upgrade(engine)
         assert _database_checks(engine) == {}
         with engine.begin() as conn:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from duban.errors import StorageError
+
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
@@ -62,7 +64,7 @@ def _refuse_unknown_values() -> None:
             ).all()
             found += [f"{table}.{column} = {value!r}（{n} 行）" for value, n in rows]
     if found:
-        raise RuntimeError(
+        raise StorageError(
             "数据库中有词汇表之外的取值，无法添加 CHECK 约束；请先改正这些行再运行 duban db upgrade：\n  "
             + "\n  ".join(found)
         )

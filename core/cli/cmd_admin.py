@@ -6,6 +6,7 @@ import click
 
 from duban.cli.state import CliState, cell, echo_json, pass_state
 from duban.cli.text import moment
+from duban.domain.vocabulary import UserRole, values
 
 
 @click.group("audit")
@@ -61,7 +62,7 @@ def user_group() -> None:
 
 @user_group.command("add")
 @click.argument("name")
-@click.option("--role", type=click.Choice(["coordinator", "department", "viewer"]), required=True)
+@click.option("--role", type=click.Choice(values(UserRole)), required=True)
 @click.option("--agency", metavar="KEY", help="部门用户所属部门")
 @click.option("--jurisdiction", metavar="CODE", help="所属辖区（GB/T 2260）")
 @click.option("--os-login", help="对应的操作系统登录名")
@@ -90,7 +91,7 @@ def user_add_cmd(
             os_login_name=os_login,
             display_name=display_name,
         )
-    click.echo(f"已登记用户 {name}（{role}）")
+    click.echo(f"已登记用户 {name}（{UserRole(role).label}）")
 
 
 @user_group.command("list")

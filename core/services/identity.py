@@ -14,13 +14,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from duban.domain.jsonable import JsonResult
-from duban.domain.vocabulary import UserRole
+from duban.domain.vocabulary import UserRole, values
 from duban.errors import NotFoundError, PermissionDenied, ValidationError
 from duban.services import audit
 from duban.storage.models import Agency, Jurisdiction, User
 
-ROLES = ("coordinator", "department", "viewer")
-ROLE_NAMES = {"coordinator": "协调人", "department": "部门用户", "viewer": "只读用户"}
+ROLES = values(UserRole)
 
 
 @dataclass(frozen=True)
@@ -32,13 +31,13 @@ class Actor:
 
     @property
     def is_coordinator(self) -> bool:
-        return self.role == "coordinator"
+        return self.role == UserRole.COORDINATOR
 
     def label(self) -> str:
-        return f"{self.name}（{ROLE_NAMES.get(self.role, self.role)}）"
+        return f"{self.name}（{UserRole(self.role).label}）"
 
 
-SYSTEM = Actor(audit.SYSTEM_ACTOR, "coordinator")
+SYSTEM = Actor(audit.SYSTEM_ACTOR, UserRole.COORDINATOR)
 
 
 def os_login() -> str:
@@ -63,7 +62,7 @@ def resolve_actor(
     for coordinators."""
     login = login or os_login()
     if session.scalar(select(func.count()).select_from(User)) == 0:
-        me = Actor(login, "coordinator")
+        me = Actor(login, UserRole.COORDINATOR)
     else:
         name = (login_map or {}).get(login)
         user = session.get(User, name) if name else None
@@ -87,7 +86,7 @@ def require_coordinator(actor: Actor, what: str) -> None:
 
 
 def require_writer(actor: Actor, what: str) -> None:
-    if actor.role == "viewer":
+    if actor.role == UserRole.VIEWER:
         raise PermissionDenied(f"{actor.label()} 是只读用户，不能{what}")
 
 
@@ -122,7 +121,7 @@ def add_user(
     require_coordinator(actor, "登记用户")
     if role not in ROLES:
         raise ValidationError(f"角色应为 {'/'.join(ROLES)} 之一，而不是 {role}")
-    if role == "department" and not agency:
+    if role == UserRole.DEPARTMENT and not agency:
         raise ValidationError("部门用户必须指定部门（--agency）")
     if agency and session.get(Agency, agency) is None:
         raise NotFoundError(f"没有代码为 {agency} 的部门")

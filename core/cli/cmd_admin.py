@@ -7,6 +7,7 @@ import click
 from duban.cli.paging import echo_range, paging_options
 from duban.cli.state import CliState, cell, echo_json, pass_state
 from duban.cli.text import moment
+from duban.domain.vocabulary import UserRole, values
 
 
 @click.group("audit")
@@ -67,7 +68,7 @@ def user_group() -> None:
 
 @user_group.command("add")
 @click.argument("name")
-@click.option("--role", type=click.Choice(["coordinator", "department", "viewer"]), required=True)
+@click.option("--role", type=click.Choice(values(UserRole)), required=True)
 @click.option("--agency", metavar="KEY", help="部门用户所属部门")
 @click.option("--jurisdiction", metavar="CODE", help="所属辖区（GB/T 2260）")
 @click.option("--os-login", help="对应的操作系统登录名")
@@ -96,7 +97,7 @@ def user_add_cmd(
             os_login_name=os_login,
             display_name=display_name,
         )
-    click.echo(f"已登记用户 {name}（{role}）")
+    click.echo(f"已登记用户 {name}（{UserRole(role).label}）")
 
 
 @user_group.command("list")
@@ -122,7 +123,7 @@ def user_list_cmd(state: CliState, limit: int, offset: int, as_json: bool) -> No
 
 @user_group.command("role")
 @click.argument("name")
-@click.argument("role", type=click.Choice(["coordinator", "department", "viewer"]))
+@click.argument("role", type=click.Choice(values(UserRole)))
 @click.option("--agency", metavar="KEY", help="部门用户所属部门（不写则保留原部门）")
 @click.option("--jurisdiction", metavar="CODE", help="所属辖区（不写则保留原辖区）")
 @pass_state
@@ -130,7 +131,6 @@ def user_role_cmd(
     state: CliState, name: str, role: str, agency: str | None, jurisdiction: str | None
 ) -> None:
     """变更用户的角色（及部门、辖区；仅协调人）。不能把最后一位协调人降级（退出码 9）。"""
-    from duban.domain.vocabulary import UserRole
     from duban.services.users import change_role
 
     with state.session() as session:

@@ -9,6 +9,7 @@ import click
 from duban.cli.paging import echo_range, paging_options
 from duban.cli.state import CliState, cell, echo_json, pass_state
 from duban.cli.text import day
+from duban.domain.vocabulary import PolicyStatus, Role, values
 
 
 @click.command("import")
@@ -48,7 +49,7 @@ def import_cmd(
     if as_json:
         echo_json(result.document)
         return
-    from duban.domain.vocabulary import PolicyStatus, Role
+    from duban.domain.vocabulary import Role
 
     doc = result.document
     p = doc.policy
@@ -107,7 +108,7 @@ def policies_cmd(state: CliState, include_all: bool, limit: int, offset: int, as
 @click.command("tasks")
 @click.option("--policy", metavar="DOCNO|ID", help="只列出该政策的任务")
 @click.option("--agency", metavar="KEY", help="只列出该部门参与的任务")
-@click.option("--role", type=click.Choice(["lead", "support", "joint"]), help="与 --agency 一起：只列该角色")
+@click.option("--role", type=click.Choice(values(Role)), help="与 --agency 一起：只列该角色")
 @paging_options(200)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @pass_state
@@ -128,10 +129,13 @@ def tasks_cmd(
     if as_json:
         echo_json(page.to_json())
         return
-    click.echo(f"{cell('政策', 18)} {cell('编号', 10)} {cell('任务', 36)} {cell('牵头', 14)} 配合/共同")
+    click.echo(
+        f"{cell('政策', 18)} {cell('编号', 10)} {cell('任务', 36)} {cell(Role.LEAD.label, 14)} "
+        f"{Role.SUPPORT.label}/{Role.JOINT.label}"
+    )
     for t in page.items:
         number = f"{t.section}.{t.number}" if t.section else t.number
-        others = "、".join(t.support) or ("共同：" + "、".join(t.joint) if t.joint else "-")
+        others = "、".join(t.support) or (f"{Role.JOINT.label}：" + "、".join(t.joint) if t.joint else "-")
         click.echo(
             f"{cell(t.policy, 18)} {cell(number, 10)} {cell(t.text, 36)} "
             f"{cell('、'.join(t.lead) or '-', 14)} {others}"

@@ -9,16 +9,7 @@ import click
 from duban.cli.paging import echo_range, paging_options
 from duban.cli.state import CliState, cell, echo_json, pass_state
 from duban.cli.text import moment
-
-#: one character per alert level, for narrow columns
-LEVEL_MARK = {
-    "blue": "[蓝]",
-    "yellow": "[黄]",
-    "red": "[红]",
-    "done": "[结]",
-    "failure": "[败]",
-    "test": "[试]",
-}
+from duban.domain.vocabulary import AlertLevel
 
 
 def _factory(state: CliState):  # noqa: ANN202 - sessionmaker[Session]
@@ -62,7 +53,7 @@ def notify_group(ctx: click.Context, dry_run: bool, as_of: dt.datetime | None, a
             click.echo(f"{report.as_of} 不是工作日：不生成提醒（下一个工作日补发）")
         click.echo(f"{report.as_of}：{verb} {len(report.planned)} 条消息")
         for p in report.planned:
-            click.echo(f"  {LEVEL_MARK[p.level]} {cell(p.receiver, 28)} {p.subject}")
+            click.echo(f"  [{AlertLevel(p.level).mark}] {cell(p.receiver, 28)} {p.subject}")
             if dry_run:
                 click.echo("    " + p.body.replace("\n", "\n    "))
         for receiver in report.unrouted:
@@ -102,7 +93,7 @@ def notify_log_cmd(state: CliState, failed: bool, limit: int, offset: int, as_js
     for r in page.items:
         when = moment(r.sent_at or r.next_attempt_at or r.created_at)
         click.echo(
-            f"#{cell(r.id, 5)} {LEVEL_MARK[r.level]} {cell(r.state.label, 8)} "
+            f"#{cell(r.id, 5)} [{AlertLevel(r.level).mark}] {cell(r.state.label, 8)} "
             f"{cell(r.receiver, 28)} {when} {r.subject}"
         )
         for d in r.deliveries:

@@ -7,6 +7,7 @@ import click
 from duban.cli.paging import echo_range, paging_options
 from duban.cli.state import CliState, cell, echo_json, pass_state
 from duban.cli.text import day
+from duban.domain.vocabulary import JurisdictionLevel, values
 
 
 @click.command("agencies")
@@ -33,7 +34,7 @@ def agencies_cmd(state: CliState, limit: int, offset: int, as_json: bool) -> Non
 
 
 @click.command("jurisdictions")
-@click.option("--level", type=click.Choice(["national", "province", "prefecture", "county", "township"]))
+@click.option("--level", type=click.Choice(values(JurisdictionLevel)))
 @click.option("--parent", metavar="CODE", help="只列出该区划的下级")
 @paging_options(200)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")

@@ -319,7 +319,7 @@ def milestones_list_cmd(
         return
     click.echo(
         f"{cell('编号', 6)} {cell('到期日', 11)} {cell('原定', 11)} {cell('政策', 18)} {cell('任务', 8)} "
-        f"{cell('部门', 14)} {cell('角色', 5)} 期次"
+        f"{cell('部门', 14)} {cell('角色', 8)} 期次"
     )
     for m in page.items:
         original = day(m.due_date) if m.due_date != m.effective_due_date else ""

@@ -9,6 +9,7 @@ The CLI, the dashboard and the notification texts take their labels from here an
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TypeVar
 
 __all__ = [
     "AlertLevel",
@@ -16,6 +17,7 @@ __all__ = [
     "InboxKind",
     "JurisdictionLevel",
     "Light",
+    "MessageKind",
     "OutboxState",
     "PolicyStatus",
     "ResponsibilityState",
@@ -24,6 +26,7 @@ __all__ = [
     "ScheduleSource",
     "Severity",
     "UserRole",
+    "coerce",
     "values",
 ]
 
@@ -170,6 +173,25 @@ class AlertLevel(StrEnum):
     def label(self) -> str:
         return _ALERT_LEVEL[self]
 
+    @property
+    def mark(self) -> str:
+        """One character for narrow columns: 蓝/黄/红/结/败/试."""
+        return _ALERT_MARK[self]
+
+
+class MessageKind(StrEnum):
+    """What an outbox message is: a department's digest, an escalation, a 办结 notice, a failure notice, a test."""
+
+    DIGEST = "digest"
+    ESCALATE = "escalate"
+    COMPLETION = "completion"
+    FAILURE = "failure"
+    TEST = "test"
+
+    @property
+    def label(self) -> str:
+        return _MESSAGE_KIND[self]
+
 
 class ScheduleSource(StrEnum):
     """Where a schedule rule came from."""
@@ -213,9 +235,25 @@ class InboxKind(StrEnum):
         return _INBOX_KIND[self]
 
 
+E = TypeVar("E", bound=StrEnum)
+
+
 def values(enum: type[StrEnum]) -> tuple[str, ...]:
     """The stored values of an enum, in declaration order (for CHECK constraints and option lists)."""
     return tuple(member.value for member in enum)
+
+
+def coerce(enum: type[E], value: object, what: str | None = None) -> E:
+    """``value`` as a member of ``enum`` (a member or its stored string, e.g. ``"warning"``).
+
+    Raises ValueError naming the field and the allowed values, e.g.
+    ``未知的 severity 'warn'：应为 error、warning、info 之一``.
+    """
+    if isinstance(value, enum):
+        return value
+    if isinstance(value, str) and value in values(enum):
+        return enum(value)
+    raise ValueError(f"未知的 {what or enum.__name__} {value!r}：应为 {'、'.join(values(enum))} 之一")
 
 
 _ROLE = {Role.LEAD: "牵头", Role.SUPPORT: "配合", Role.JOINT: "共同负责"}
@@ -262,6 +300,21 @@ _ALERT_LEVEL = {
     AlertLevel.DONE: "办结",
     AlertLevel.FAILURE: "投递失败",
     AlertLevel.TEST: "测试",
+}
+_ALERT_MARK = {
+    AlertLevel.BLUE: "蓝",
+    AlertLevel.YELLOW: "黄",
+    AlertLevel.RED: "红",
+    AlertLevel.DONE: "结",
+    AlertLevel.FAILURE: "败",
+    AlertLevel.TEST: "试",
+}
+_MESSAGE_KIND = {
+    MessageKind.DIGEST: "部门提醒",
+    MessageKind.ESCALATE: "升级督办",
+    MessageKind.COMPLETION: "办结通知",
+    MessageKind.FAILURE: "投递失败",
+    MessageKind.TEST: "测试消息",
 }
 _SCHEDULE_SOURCE = {
     ScheduleSource.HINT: "文件提示",

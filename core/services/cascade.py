@@ -22,7 +22,7 @@ from duban.domain.agencies import AgencyRegistry
 from duban.domain.divisions import DivisionTree, department_name, load
 from duban.domain.jsonable import JsonResult
 from duban.domain.jurisdictions import LEVELS
-from duban.domain.vocabulary import JurisdictionLevel, Light
+from duban.domain.vocabulary import JurisdictionLevel, Light, Role
 from duban.errors import NotFoundError, ValidationError
 from duban.services import audit
 from duban.services.catalog import find_policy
@@ -258,15 +258,16 @@ def rollup(
         .where(Responsibility.task_id == task_id)
         .subquery("rl")
     )
-    principal = rl.c.role.in_(("lead", "joint"))
-    has_lead = func.max(case((rl.c.role == "lead", 1), else_=0))
-    lead_open = func.sum(case((and_(rl.c.role == "lead", rl.c.rank > 0), 1), else_=0))
-    principal_open = func.sum(case((and_(principal, rl.c.rank > 0), 1), else_=0))
+    principal = rl.c.role.in_((Role.LEAD, Role.JOINT))
+    has_lead = func.max(case((rl.c.role == Role.LEAD, 1), else_=0))
+    lead_open = func.sum(case((and_(rl.c.role == Role.LEAD, rl.c.rank > Light.DONE.rank), 1), else_=0))
+    principal_open = func.sum(case((and_(principal, rl.c.rank > Light.DONE.rank), 1), else_=0))
     done = case(
         (and_(has_lead == 1, lead_open == 0), 1), (and_(has_lead == 0, principal_open == 0), 1), else_=0
     )
     rank = case(
-        (done == 1, 0), else_=func.coalesce(func.max(case((principal, rl.c.rank))), func.max(rl.c.rank))
+        (done == 1, Light.DONE.rank),
+        else_=func.coalesce(func.max(case((principal, rl.c.rank))), func.max(rl.c.rank)),
     )
     own = {
         code: (int(r), int(over or 0))
@@ -291,7 +292,7 @@ def rollup(
             seen.add(parent)
             if parent in own:
                 rolled[parent] = max(rolled[parent], rank_)
-                if rank_ >= 2:
+                if rank_ >= Light.YELLOW.rank:
                     blockers[parent].append(code)
             parent = parent_of(parent)
     level_rank = {level: i for i, level in enumerate(LEVELS)}

@@ -11,7 +11,15 @@ import datetime as dt
 from sqlalchemy import String, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
 
-from duban.domain.vocabulary import ExtensionState, Light, ResponsibilityState, ReviewState, Role, Severity
+from duban.domain.vocabulary import (
+    ExtensionState,
+    Light,
+    PolicyStatus,
+    ResponsibilityState,
+    ReviewState,
+    Role,
+    Severity,
+)
 from duban.errors import NotFoundError, PermissionDenied
 from duban.services.audit import AuditEntry, list_events
 from duban.services.dashboard_results import (
@@ -187,7 +195,7 @@ def task_page(
     tl = task_lights(session, as_of, warning_days, scope).subquery("tl")
     lead_name = (
         select(func.min(Responsibility.name_as_written))
-        .where(Responsibility.task_id == Task.id, Responsibility.role == "lead")
+        .where(Responsibility.task_id == Task.id, Responsibility.role == Role.LEAD)
         .correlate(Task)
         .scalar_subquery()
     )
@@ -555,7 +563,7 @@ def owed_next(session: Session, *, as_of: dt.date, scope: Scope, limit: int = 30
         .join(Policy, Policy.id == Task.policy_id)
         .where(
             Policy.superseded_by_id.is_(None),
-            Policy.status == "in_force",
+            Policy.status == PolicyStatus.IN_FORCE,
             or_(Responsibility.closed_on.is_(None), Responsibility.closed_on > as_of),
             or_(facts.c.first_on.is_(None), facts.c.returned),
         )
@@ -710,7 +718,9 @@ def pending_for_review(session: Session, *, task_id: int) -> list[PendingReport]
         select(Report, Responsibility.name_as_written)
         .join(Responsibility, Responsibility.id == Report.responsibility_id)
         .where(
-            Responsibility.task_id == task_id, Report.is_current.is_(True), Report.review_state == "submitted"
+            Responsibility.task_id == task_id,
+            Report.is_current.is_(True),
+            Report.review_state == ReviewState.SUBMITTED,
         )
         .order_by(Report.id)
     )
@@ -733,7 +743,7 @@ def pending_extensions(session: Session, *, task_id: int) -> list[PendingExtensi
         select(Extension, Milestone, Responsibility.name_as_written)
         .join(Milestone, Milestone.id == Extension.milestone_id)
         .join(Responsibility, Responsibility.id == Milestone.responsibility_id)
-        .where(and_(Milestone.task_id == task_id, Extension.state == "pending"))
+        .where(and_(Milestone.task_id == task_id, Extension.state == ExtensionState.PENDING))
         .order_by(Extension.id)
     )
     return [

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from duban.domain.jsonable import JsonResult
-from duban.domain.vocabulary import PolicyStatus
+from duban.domain.vocabulary import PolicyStatus, ResponsibilityState, ReviewState
 from duban.errors import ValidationError
 from duban.plugin_host import PluginHost
 from duban.services import audit
@@ -200,12 +200,12 @@ def _history(session: Session, rng: random.Random, today: dt.date, summary: _Tal
         summary.reports += 1
         review_day = day + dt.timedelta(days=rng.randint(1, 10))
         if review_day > today:
-            resp.state = "in_progress"
+            resp.state = ResponsibilityState.IN_PROGRESS
             continue
         returned = rng.random() < 0.06
         _review(first, review_day, returned, rng)
         summary.returned += returned
-        resp.state = "returned" if returned else "in_progress"
+        resp.state = ResponsibilityState.RETURNED if returned else ResponsibilityState.IN_PROGRESS
         fixed_day = review_day + dt.timedelta(days=rng.randint(3, 20))
         if returned and fixed_day <= today - dt.timedelta(days=30):  # older returns were corrected
             first.is_current = False
@@ -213,7 +213,7 @@ def _history(session: Session, rng: random.Random, today: dt.date, summary: _Tal
             _review(second, fixed_day + dt.timedelta(days=2), False, rng)
             session.add(second)
             summary.reports += 1
-            resp.state = "in_progress"
+            resp.state = ResponsibilityState.IN_PROGRESS
     session.flush()
     _closings(session, rng, today, summary)
 
@@ -235,7 +235,7 @@ def _report(
 
 
 def _review(report: Report, day: dt.date, returned: bool, rng: random.Random) -> None:
-    report.review_state = "returned" if returned else "accepted"
+    report.review_state = ReviewState.RETURNED if returned else ReviewState.ACCEPTED
     report.review_reason = rng.choice(RETURN_REASONS) if returned else None
     report.reviewed_by, report.reviewed_at, report.reviewed_on = "coordinator", local_noon_utc(day), day
 
@@ -272,5 +272,5 @@ def _closings(session: Session, rng: random.Random, today: dt.date, summary: _Ta
     for resp in leads:
         if rng.random() < 0.1:
             closed_on = today - dt.timedelta(days=rng.randint(30, 300))
-            resp.state, resp.closed_on = "closed", closed_on
+            resp.state, resp.closed_on = ResponsibilityState.CLOSED, closed_on
             summary.closed += 1

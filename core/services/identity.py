@@ -25,7 +25,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from duban.domain.jsonable import JsonResult
-from duban.domain.vocabulary import UserRole
+from duban.domain.vocabulary import UserRole, values
 from duban.errors import NotFoundError, PermissionDenied, ValidationError
 from duban.services import audit
 from duban.services.paging import Page, check_window, count_rows, page_of
@@ -34,8 +34,7 @@ from duban.storage.models import Agency, Jurisdiction, User
 #: transaction-scoped PostgreSQL advisory lock serialising changes of who is coordinator
 USERS_LOCK_KEY = 0x6475_7365  # "duse"
 
-ROLES = ("coordinator", "department", "viewer")
-ROLE_NAMES = {"coordinator": "协调人", "department": "部门用户", "viewer": "只读用户"}
+ROLES = values(UserRole)
 
 
 @dataclass(frozen=True)
@@ -47,13 +46,13 @@ class Actor:
 
     @property
     def is_coordinator(self) -> bool:
-        return self.role == "coordinator"
+        return self.role == UserRole.COORDINATOR
 
     def label(self) -> str:
-        return f"{self.name}（{ROLE_NAMES.get(self.role, self.role)}）"
+        return f"{self.name}（{UserRole(self.role).label}）"
 
 
-SYSTEM = Actor(audit.SYSTEM_ACTOR, "coordinator")
+SYSTEM = Actor(audit.SYSTEM_ACTOR, UserRole.COORDINATOR)
 
 
 def os_login() -> str:
@@ -79,7 +78,9 @@ def user_count(session: Session) -> int:
 
 
 def coordinator_names(session: Session) -> list[str]:
-    return list(session.scalars(select(User.name).where(User.role == "coordinator").order_by(User.name)))
+    return list(
+        session.scalars(select(User.name).where(User.role == UserRole.COORDINATOR).order_by(User.name))
+    )
 
 
 def resolve_actor(
@@ -93,7 +94,7 @@ def resolve_actor(
     for coordinators."""
     login = login or os_login()
     if user_count(session) == 0:
-        me = Actor(login, "coordinator")
+        me = Actor(login, UserRole.COORDINATOR)
     else:
         user = find_user(session, login, login_map)
         if user is None:
@@ -120,7 +121,7 @@ def require_coordinator(actor: Actor, what: str) -> None:
 
 
 def require_writer(actor: Actor, what: str) -> None:
-    if actor.role == "viewer":
+    if actor.role == UserRole.VIEWER:
         raise PermissionDenied(f"{actor.label()} 是只读用户，不能{what}")
 
 
@@ -165,8 +166,8 @@ def add_user(
                 "数据库还没有登记协调人：请先运行 duban init，它把运行它的操作系统用户"
                 f"（{actor.name}）登记为第一位协调人；然后再登记其他用户"
             )
-        if role != "coordinator":
-            raise ValidationError(f"第一位用户必须是协调人，而 {name} 的角色是 {ROLE_NAMES[role]}")
+        if role != UserRole.COORDINATOR:
+            raise ValidationError(f"第一位用户必须是协调人，而 {name} 的角色是 {UserRole(role).label}")
     if session.get(User, name) is not None:
         raise ValidationError(f"用户 {name} 已存在")
     user = User(
@@ -220,7 +221,7 @@ def check_user_fields(session: Session, *, role: str, agency: str | None, jurisd
     """A role duban knows; a department user's agency; agency and jurisdiction that exist."""
     if role not in ROLES:
         raise ValidationError(f"角色应为 {'/'.join(ROLES)} 之一，而不是 {role}")
-    if role == "department" and not agency:
+    if role == UserRole.DEPARTMENT and not agency:
         raise ValidationError("部门用户必须指定部门（--agency）")
     if agency and session.get(Agency, agency) is None:
         raise NotFoundError(f"没有代码为 {agency} 的部门")
@@ -240,7 +241,7 @@ def lock_users(session: Session) -> None:
 
 def require_coordinator_left(session: Session, user: User, new_role: str | None, what: str) -> None:
     """Refuse to remove (``new_role`` None) or demote the last coordinator (call after :func:`lock_users`)."""
-    if user.role != "coordinator" or new_role == "coordinator":
+    if user.role != UserRole.COORDINATOR or new_role == UserRole.COORDINATOR:
         return
     others = [n for n in coordinator_names(session) if n != user.name]
     if not others:

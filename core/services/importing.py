@@ -14,6 +14,7 @@ from duban.domain.agencies import AgencyRegistry
 from duban.domain.jsonable import JsonResult
 from duban.domain.jurisdictions import code_for_name
 from duban.domain.policy_diff import PolicyDiff, TaskFacts, diff_tasks
+from duban.domain.vocabulary import PolicyStatus
 from duban.errors import ConflictError, NotFoundError
 from duban.importing.model import ImportDocument, ParsedPolicy, ParseWarning
 from duban.importing.parser import parse_policy
@@ -187,7 +188,7 @@ def import_policy(
     session.flush()
     if previous is not None:
         previous.superseded_by_id = policy.id
-        previous.status = "superseded"
+        previous.status = PolicyStatus.SUPERSEDED
     audit.record(
         session,
         actor=actor.name,

@@ -131,7 +131,7 @@ class Inbox(JsonResult):
 def kinds_for(actor: Actor) -> tuple[InboxKind, ...]:
     if actor.is_coordinator:
         return COORDINATOR_KINDS
-    if actor.role == "department":
+    if actor.role == UserRole.DEPARTMENT:
         return DEPARTMENT_KINDS
     return ()
 

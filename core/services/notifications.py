@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from duban.domain.vocabulary import AlertLevel, OutboxState
+from duban.domain.vocabulary import AlertLevel, MessageKind, OutboxState, ResponsibilityState
 from duban.domain.workcal import WorkingCalendar
 from duban.notify import COORDINATOR, Delivery, NotifyConfig, Sender, department_receiver, message_parts
 from duban.notify import send as default_send
@@ -156,8 +156,8 @@ class _Planned:
     period: dt.date | None = None
 
     @property
-    def kind(self) -> str:
-        return self.key.split("|", 1)[0]
+    def kind(self) -> MessageKind:
+        return MessageKind(self.key.split("|", 1)[0])
 
 
 def _open_items(
@@ -192,7 +192,7 @@ def _open_items(
             Policy.superseded_by_id.is_(None),
             Responsibility.agency_key.is_not(None),
             (Responsibility.closed_on.is_(None)) | (Responsibility.closed_on > day),
-            Responsibility.state != "completion_requested",
+            Responsibility.state != ResponsibilityState.COMPLETION_REQUESTED,
             (facts.c.first_on.is_(None)) | facts.c.returned,
             facts.c.effective_due <= horizon,
         )
@@ -289,7 +289,7 @@ def _completions(session: Session, config: NotifyConfig, day: dt.date) -> list[_
                 _Planned(
                     f"completion|{COORDINATOR}|resp-{resp.id}|{when.isoformat()}|{kind}",
                     COORDINATOR,
-                    "done",
+                    AlertLevel.DONE,
                     subject,
                     body,
                     when,
@@ -378,9 +378,9 @@ def plan_messages(
 
 def _insert(session: Session, msg: _Planned, release: dt.datetime) -> bool:
     """Insert unless the key exists (or, for a digest, any digest of that receiver and day exists)."""
-    if msg.kind == "digest":  # one digest per receiver per run day, whatever its level
+    if msg.kind == MessageKind.DIGEST:  # one digest per receiver per run day, whatever its level
         exists = select(OutboxMessage.id).where(
-            OutboxMessage.kind == "digest",
+            OutboxMessage.kind == MessageKind.DIGEST,
             OutboxMessage.receiver == msg.receiver,
             OutboxMessage.period == msg.period,
         )
@@ -405,7 +405,7 @@ def _insert(session: Session, msg: _Planned, release: dt.datetime) -> bool:
             level=msg.level,
             subject=msg.subject[:300],
             body=msg.body,
-            state="pending",
+            state=OutboxState.PENDING,
             attempts=0,
             next_attempt_at=release,
             created_at=dt.datetime.now(dt.UTC),
@@ -437,10 +437,10 @@ def _claim(session: Session, message_id: int, now: dt.datetime) -> bool:
         update(OutboxMessage)
         .where(
             OutboxMessage.id == message_id,
-            OutboxMessage.state.in_(("pending", "sending")),
+            OutboxMessage.state.in_((OutboxState.PENDING, OutboxState.SENDING)),
             or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
         )
-        .values(state="sending", next_attempt_at=now + SENDING_LEASE)
+        .values(state=OutboxState.SENDING, next_attempt_at=now + SENDING_LEASE)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
@@ -538,14 +538,14 @@ def deliver_message(
         delivered = any(a.ok for a in [*done.values(), *attempts])
         cal = cal or working_calendar(session, now.year, now.year + 1)
         if open_targets:
-            msg.state = "pending"
+            msg.state = OutboxState.PENDING
             msg.next_attempt_at = release_time(config, cal, now + _backoff(config, msg.attempts))
         else:
-            msg.state = "failed" if dead else "sent"
+            msg.state = OutboxState.FAILED if dead else OutboxState.SENT
             msg.next_attempt_at = None
             if delivered and msg.sent_at is None:
                 msg.sent_at = now
-        if (new_permanent or gave_up) and msg.level != "failure" and config.routes_for(COORDINATOR):
+        if (new_permanent or gave_up) and msg.level != AlertLevel.FAILURE and config.routes_for(COORDINATOR):
             failures = [(a.url_redacted, a.detail or "") for a in new_permanent]
             if gave_up:
                 failures.append(("（重试上限）", f"重试 {msg.attempts} 次仍未送达"))
@@ -620,7 +620,7 @@ def run_notifications(
             session.scalar(
                 select(func.count())
                 .select_from(OutboxMessage)
-                .where(OutboxMessage.state == "pending", OutboxMessage.next_attempt_at > now)
+                .where(OutboxMessage.state == OutboxState.PENDING, OutboxMessage.next_attempt_at > now)
             )
             or 0
         )
@@ -648,8 +648,8 @@ def send_test(
     msg = _Planned(
         f"test|{receiver}|{now.isoformat()}|test",
         receiver,
-        "test",
-        f"【督办·测试】duban 通知渠道测试（{tag}）",
+        AlertLevel.TEST,
+        f"【督办·{AlertLevel.TEST.label}】duban 通知渠道测试（{tag}）",
         f"这是一条测试消息，发送于 {local:%Y-%m-%d %H:%M}（{config.timezone}）。\n"
         f"收到即说明标签 {tag} 的通知渠道配置正确。\n—— duban 督办系统",
     )

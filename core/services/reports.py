@@ -18,7 +18,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from duban.domain.jsonable import JsonResult
-from duban.domain.vocabulary import ReviewState, Severity
+from duban.domain.vocabulary import ResponsibilityState, ReviewState, Severity
 from duban.errors import ConflictError, NotFoundError, ValidationError
 from duban.hookspecs import IndicatorSpec, ReportContext
 from duban.plugin_host import PluginHost
@@ -173,7 +173,7 @@ def submit_report(
     at = at or utcnow()
     today = today or local_date(at)
     resp = load_for_write(session, actor, responsibility_id, "报送进度", today)
-    if resp.state == "closed":
+    if resp.state == ResponsibilityState.CLOSED:
         raise ValidationError(f"责任 #{resp.id} 已办结，不能再报送")
     milestone = None
     if milestone_id is not None:
@@ -226,7 +226,7 @@ def submit_report(
         version=version,
     )
     session.add(report)
-    resp.state = "completion_requested" if final else "in_progress"
+    resp.state = ResponsibilityState.COMPLETION_REQUESTED if final else ResponsibilityState.IN_PROGRESS
     flag_modified(resp, "state")  # always bump the responsibility's version: concurrent reports conflict
     try:
         session.flush()

@@ -11,15 +11,6 @@ from duban.errors import NotFoundError
 from duban.services.identity import Actor, require_department_scope
 from duban.storage.models import Agency, Milestone, Responsibility
 
-STATE_NAMES = {
-    "assigned": "已交办",
-    "acknowledged": "已签收",
-    "in_progress": "办理中",
-    "completion_requested": "申请办结",
-    "closed": "已办结",
-    "returned": "已退办",
-}
-
 
 def acting_agency(session: Session, agency_key: str | None, day: dt.date) -> str | None:
     """The agency that carries this work on ``day``: a dissolved agency's successor from its date on."""

@@ -220,7 +220,7 @@ def propose_schedules(session: Session, *, actor: Actor, policy_id: int) -> Prop
             schedule = Schedule(
                 task_id=task.id,
                 rule=text,
-                source="hint",
+                source=ScheduleSource.HINT,
                 confirmed=False,
                 note=f"{kind}：{why}" if kind else why,
             )
@@ -313,7 +313,7 @@ def set_schedule(
     schedule = same[0] if same else Schedule(task_id=task.id, responsibility_id=responsibility_id)
     before = _snapshot(schedule) if same else None
     schedule.rule, schedule.start, schedule.end = text, start, end
-    schedule.source, schedule.confirmed, schedule.rejected = "manual", True, False
+    schedule.source, schedule.confirmed, schedule.rejected = ScheduleSource.MANUAL, True, False
     session.add(schedule)
     session.flush()
     audit.record(
@@ -337,7 +337,7 @@ def remove_schedule(session: Session, *, actor: Actor, schedule_id: int) -> None
     require_coordinator(actor, "删除排期")
     schedule = _load_schedule(session, schedule_id)
     before = _snapshot(schedule)
-    if schedule.source == "hint":
+    if schedule.source == ScheduleSource.HINT:
         schedule.rejected, schedule.confirmed = True, False
     else:
         session.delete(schedule)

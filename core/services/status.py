@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Select, and_, case, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from duban.domain.vocabulary import Light, ResponsibilityState, Role
+from duban.domain.vocabulary import Light, PolicyStatus, ResponsibilityState, Role
 from duban.services.calendar import calendar_around
 from duban.services.catalog import find_policy
 from duban.services.identity import Actor
@@ -30,8 +30,7 @@ from duban.storage.queries import (
     responsibility_lights,
 )
 
-LIGHT_NAMES = {"red": "红", "yellow": "黄", "green": "绿", "done": "已办结"}
-LIGHTS = ("red", "yellow", "green", "done")
+LIGHTS = tuple(Light)  # worst first: red, yellow, green, done
 
 
 @dataclass(frozen=True)
@@ -75,7 +74,7 @@ def scoped_lights(session: Session, as_of: dt.date, warning_days: int, scope: Sc
     if scope.policy_id is not None:
         stmt = stmt.where(sub.c.policy_id == scope.policy_id)
     else:  # drafts (征求意见稿) and withdrawn documents are not supervised unless asked for by name
-        stmt = stmt.where(sub.c.policy_status == "in_force")
+        stmt = stmt.where(sub.c.policy_status == PolicyStatus.IN_FORCE)
     if scope.task_id is not None:
         stmt = stmt.where(sub.c.task_id == scope.task_id)
     return stmt
@@ -88,10 +87,10 @@ def task_lights(session: Session, as_of: dt.date, warning_days: int, scope: Scop
 
 
 def _task_aggregate(rl: Any) -> Select:
-    principal = rl.c.role.in_(("lead", "joint"))
-    has_lead = func.max(case((rl.c.role == "lead", 1), else_=0))
-    lead_open = func.sum(case((and_(rl.c.role == "lead", rl.c.rank > 0), 1), else_=0))
-    principal_open = func.sum(case((and_(principal, rl.c.rank > 0), 1), else_=0))
+    principal = rl.c.role.in_((Role.LEAD, Role.JOINT))
+    has_lead = func.max(case((rl.c.role == Role.LEAD, 1), else_=0))
+    lead_open = func.sum(case((and_(rl.c.role == Role.LEAD, rl.c.rank > Light.DONE.rank), 1), else_=0))
+    principal_open = func.sum(case((and_(principal, rl.c.rank > Light.DONE.rank), 1), else_=0))
     principals = func.sum(case((principal, 1), else_=0))
     done = case(
         (and_(has_lead == 1, lead_open == 0), 1),
@@ -99,7 +98,8 @@ def _task_aggregate(rl: Any) -> Select:
         else_=0,
     )
     rank = case(
-        (done == 1, 0), else_=func.coalesce(func.max(case((principal, rl.c.rank))), func.max(rl.c.rank))
+        (done == 1, Light.DONE.rank),
+        else_=func.coalesce(func.max(case((principal, rl.c.rank))), func.max(rl.c.rank)),
     )
     return select(
         rl.c.task_id,
@@ -111,10 +111,7 @@ def _task_aggregate(rl: Any) -> Select:
 
 
 def _light_counts(rank_column: Any) -> list[Any]:
-    return [
-        func.sum(case((rank_column == rank, 1), else_=0)).label(light)
-        for light, rank in (("red", 3), ("yellow", 2), ("green", 1), ("done", 0))
-    ]
+    return [func.sum(case((rank_column == light.rank, 1), else_=0)).label(light.value) for light in LIGHTS]
 
 
 def summary(

@@ -94,7 +94,7 @@ def bootstrap_coordinator(
     if user_count(session):
         return None
     name = name or (login_map or {}).get(login) or login
-    user = User(name=name, role="coordinator", os_login=login, display_name=display_name)
+    user = User(name=name, role=UserRole.COORDINATOR, os_login=login, display_name=display_name)
     session.add(user)
     session.flush()
     change = UserChange("bootstrap", name, None, UserInfo.of(user))
@@ -116,10 +116,10 @@ def change_role(
     require_coordinator(actor, "变更用户角色")
     lock_users(session)
     user = _load(session, name)
-    agency = agency or (user.agency_key if role == "department" else None)
+    agency = agency or (user.agency_key if role == UserRole.DEPARTMENT else None)
     jurisdiction = jurisdiction or user.jurisdiction_code
     check_user_fields(session, role=role, agency=agency, jurisdiction=jurisdiction)
-    require_coordinator_left(session, user, role, f"改为{identity.ROLE_NAMES[role]}")
+    require_coordinator_left(session, user, role, f"改为{UserRole(role).label}")
     before = UserInfo.of(user)
     user.role, user.agency_key, user.jurisdiction_code = role, agency, jurisdiction
     session.flush()
@@ -167,10 +167,10 @@ def recover_coordinator(
     if user is None:
         name = name or login
         login_free = find_user(session, login) is None
-        user = User(name=name, role="coordinator", os_login=login if login_free else None)
+        user = User(name=name, role=UserRole.COORDINATOR, os_login=login if login_free else None)
         session.add(user)
     else:
-        user.role, user.agency_key = "coordinator", None
+        user.role, user.agency_key = UserRole.COORDINATOR, None
     session.flush()
     change = UserChange("recover", user.name, before, UserInfo.of(user), owner.detail)
     _record(session, login, "user.recover", change)

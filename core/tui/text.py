@@ -57,10 +57,10 @@ REPLACEMENTS = {
     "\u3000": "  ",
 }
 LIGHT_STYLE = {
-    "red": "bold white on dark_red",
-    "yellow": "bold black on yellow",
-    "green": "bold white on dark_green",
-    "done": "bold white on grey37",
+    Light.RED: "bold white on dark_red",
+    Light.YELLOW: "bold black on yellow",
+    Light.GREEN: "bold white on dark_green",
+    Light.DONE: "bold white on grey37",
 }
 ELLIPSIS = ".."
 

@@ -13,6 +13,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Select, Static, TabbedContent, TabPane
 
+from duban.domain.vocabulary import Role
 from duban.tui.base import DubanScreen
 from duban.tui.text import cell_text, clip, day, light, local_day, percent
 from duban.tui.widgets import fill
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from duban.services.status_results import StatusSummary
 
 LIMIT = 200
+LEAD_TAB = f"{Role.LEAD.label}/{Role.JOINT.label}"  # the tab of responsibilities that colour a task
 
 
 class DepartmentScreen(DubanScreen):
@@ -44,9 +46,9 @@ class DepartmentScreen(DubanScreen):
             yield Input(placeholder="/ 筛选：任务文字、编号或政策，回车确定", id="filter")
         yield Static("选择一个部门。", id="dept-summary")
         with TabbedContent(id="dept-tabs"):
-            with TabPane("牵头/共同", id="tab-lead"):
+            with TabPane(LEAD_TAB, id="tab-lead"):
                 yield self._resp_table("lead")
-            with TabPane("配合", id="tab-support"):
+            with TabPane(Role.SUPPORT.label, id="tab-support"):
                 yield self._resp_table("support")
             with TabPane("待报节点", id="tab-owed"):
                 owed = DataTable(id="owed", cursor_type="row", zebra_stripes=True)

@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Static
 
+from duban.domain.vocabulary import Role
 from duban.tui.actions import ACTION_BINDINGS, TaskActionsScreen
 from duban.tui.text import cell_text, clip, day, join_names, light
 from duban.tui.widgets import TaskDetail, fill
@@ -20,9 +21,21 @@ if TYPE_CHECKING:
 
 PAGE = 100
 #: sort key of duban.services.dashboard.task_page → what the user sees
-SORT_NAMES = {"light": "灯色", "next_due": "下次到期", "policy": "政策", "number": "编号", "lead": "牵头"}
+SORT_NAMES = {
+    "light": "灯色",
+    "next_due": "下次到期",
+    "policy": "政策",
+    "number": "编号",
+    "lead": Role.LEAD.label,
+}
 #: table column label → sort key of duban.services.dashboard.task_page
-COLUMN_SORTS = {"灯": "light", "政策": "policy", "编号": "number", "牵头": "lead", "下次到期": "next_due"}
+COLUMN_SORTS = {
+    "灯": "light",
+    "政策": "policy",
+    "编号": "number",
+    Role.LEAD.label: "lead",
+    "下次到期": "next_due",
+}
 SORT_CYCLE = ("light", "next_due", "policy", "number", "lead")
 
 
@@ -52,7 +65,7 @@ class TasksScreen(TaskActionsScreen):
             yield Input(placeholder="/ 筛选：任务文字、编号、政策或部门名称，回车确定", id="filter")
             yield Static("加载中...", id="page-info")
         table = DataTable(id="tasks", cursor_type="row", zebra_stripes=True)
-        for label in ("灯", "政策", "编号", "摘要", "牵头", "配合", "下次到期"):
+        for label in ("灯", "政策", "编号", "摘要", Role.LEAD.label, Role.SUPPORT.label, "下次到期"):
             table.add_column(label, key=label)
         yield table
         yield TaskDetail(id="detail")

@@ -100,14 +100,11 @@ def load_divisions(session: Session, *, actor: str = audit.SYSTEM_ACTOR) -> Divi
     have = {j.code: j for j in session.scalars(select(Jurisdiction))}
     new_rows = [row for row in tree.rows() if row["code"] not in have]
     changed = 0
-    for row in tree.rows():
-        current = have.get(row["code"])
-        if current is not None and (current.name, current.level, current.parent_code) != (
-            row["name"],
-            row["level"],
-            row["parent_code"],
-        ):
-            current.name, current.level, current.parent_code = row["name"], row["level"], row["parent_code"]
+    for division in tree.by_code.values():
+        current = have.get(division.code)
+        wanted = (division.name, JurisdictionLevel(division.level), division.parent)
+        if current is not None and (current.name, current.level, current.parent_code) != wanted:
+            current.name, current.level, current.parent_code = wanted
             changed += 1
     for start in range(0, len(new_rows), 5000):
         session.execute(insert(Jurisdiction), new_rows[start : start + 5000])

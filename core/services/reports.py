@@ -114,7 +114,7 @@ def indicator_specs_for(
     }
 
 
-def convert_indicator(spec: IndicatorSpec, raw: Any) -> IndicatorValue:
+def convert_indicator(spec: IndicatorSpec, raw: IndicatorValue) -> IndicatorValue:
     """Turn a typed-in value into the indicator's type; ValidationError names the indicator."""
     if not isinstance(raw, str):
         return raw

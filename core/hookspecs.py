@@ -15,7 +15,9 @@ from typing import Any, Literal
 
 import pluggy
 
-from duban.domain.vocabulary import JurisdictionLevel, Role, Severity, coerce
+from duban.domain.vocabulary import JurisdictionLevel, coerce
+from duban.domain.vocabulary import Role as Role  # re-exported: part of the plugin surface
+from duban.domain.vocabulary import Severity as Severity  # re-exported: part of the plugin surface
 
 PROJECT_NAME = "duban"
 ENTRY_POINT_GROUP = "duban"
@@ -179,7 +181,11 @@ class ExporterSpec:
 
 
 class DubanHookSpecs:
-    """Hook specifications. Each hook is documented in docs/plugins.md."""
+    """Hook specifications. Each hook is documented in docs/plugins.md.
+
+    pluggy reads only their signatures and options; the bodies never run (``raise NotImplementedError``
+    keeps a method with a return type and no return well-typed).
+    """
 
     @hookspec
     def duban_register_agencies(self) -> list[AgencySpec]:
@@ -187,6 +193,7 @@ class DubanHookSpecs:
 
         Added in 0.1.
         """
+        raise NotImplementedError
 
     @hookspec
     def duban_register_task_templates(self) -> list[TaskTemplateSpec]:
@@ -194,6 +201,7 @@ class DubanHookSpecs:
 
         Added in 0.1.
         """
+        raise NotImplementedError
 
     @hookspec
     def duban_register_indicators(self) -> list[IndicatorSpec]:
@@ -201,6 +209,7 @@ class DubanHookSpecs:
 
         Added in 0.1.
         """
+        raise NotImplementedError
 
     @hookspec
     def duban_check_report(self, report: ReportContext) -> list[FindingSpec]:
@@ -209,6 +218,7 @@ class DubanHookSpecs:
         :param report: the report as submitted, with the indicator specs of its template.
         Added in 0.1.
         """
+        raise NotImplementedError
 
     @hookspec
     def duban_check_responsibility(self, responsibility: ResponsibilityContext) -> list[FindingSpec]:
@@ -217,6 +227,7 @@ class DubanHookSpecs:
         :param responsibility: the responsibility with its milestone history as of a date.
         Added in 0.1.
         """
+        raise NotImplementedError
 
     @hookspec
     def duban_register_document_readers(self) -> list[DocumentReaderSpec]:
@@ -224,6 +235,7 @@ class DubanHookSpecs:
 
         Added in 0.1.
         """
+        raise NotImplementedError
 
     @hookspec
     def duban_register_scoring_schemes(self) -> list[ScoringSchemeSpec]:
@@ -231,6 +243,7 @@ class DubanHookSpecs:
 
         Added in 0.1.
         """
+        raise NotImplementedError
 
     @hookspec
     def duban_register_exporters(self) -> list[ExporterSpec]:
@@ -238,3 +251,4 @@ class DubanHookSpecs:
 
         Added in 0.1.
         """
+        raise NotImplementedError

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -99,9 +100,7 @@ def _national(state: CliState, engine: Any, db_path: Path, day: dt.date, seed: i
     from duban.services.national_demo import build_national, estimate_rows
 
     try:
-        with click.progressbar(
-            length=estimate_rows(), label="生成全国规模演示数据", file=click.get_text_stream("stderr")
-        ) as bar:
+        with click.progressbar(length=estimate_rows(), label="生成全国规模演示数据", file=sys.stderr) as bar:
             summary = build_national(engine, host=state.host, today=day, seed=seed, progress=bar.update)
     except BaseException:
         engine.dispose()

@@ -123,7 +123,7 @@ def check_indicators(
                 )
             )
             continue
-        if spec.type in ("int", "float"):
+        if spec.type in ("int", "float") and isinstance(value, int | float):  # true once _type_ok passed
             if spec.minimum is not None and value < spec.minimum:
                 if spec.minimum == 0:
                     findings.append(

@@ -33,6 +33,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import holidays
 
@@ -53,8 +54,8 @@ _OBSERVED_SUFFIX = re.compile(r"（补假.*?）$")
 def library_calendar_data(first_year: int, last_year: int) -> tuple[Exceptions, dict[int, bool]]:
     """Exceptions and covered years for ``first_year``..``last_year`` from ``holidays.China``."""
     years = range(first_year, last_year + 1)
-    arranged = holidays.China(years=years, language="zh_CN")
-    statutory = holidays.China(years=years, language="zh_CN", observed=False)
+    arranged = holidays.country_holidays("CN", years=years, language="zh_CN")
+    statutory = holidays.country_holidays("CN", years=years, language="zh_CN", observed=False)
     makeup_days = {d for d in arranged.weekend_workdays if first_year <= d.year <= last_year}
     covered = {year: any(d.year == year for d in makeup_days) for year in years}
 
@@ -222,13 +223,15 @@ class _CalendarReader:
             seen.add(workday.date)
         return CalendarFile(year, source, blocks, workdays)
 
-    def _tables(self, data: dict, key: str) -> list[dict]:
+    def _tables(self, data: dict[str, Any], key: str) -> list[dict[str, Any]]:
         tables = data.get(key, [])
         if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
             raise self.fail(f"“{key}”应写成 [[{key}]] 表", expected=f"[[{key}]]", key=key)
         return tables
 
-    def _check_keys(self, entry: dict, allowed: tuple[str, ...], table: str | None, index: int) -> None:
+    def _check_keys(
+        self, entry: dict[str, Any], allowed: tuple[str, ...], table: str | None, index: int
+    ) -> None:
         for key in entry:
             if key not in allowed:
                 where = f"[[{table}]] 中" if table else ""
@@ -236,7 +239,7 @@ class _CalendarReader:
                     f"{where}未知的键“{key}”", expected="、".join(allowed), table=table, index=index, key=key
                 )
 
-    def _date(self, entry: dict, key: str, table: str, index: int, year: int) -> date:
+    def _date(self, entry: dict[str, Any], key: str, table: str, index: int, year: int) -> date:
         value = entry.get(key)
         if isinstance(value, str):
             try:
@@ -261,7 +264,7 @@ class _CalendarReader:
             )
         return value
 
-    def _name(self, entry: dict, table: str, index: int, default: str | None) -> str:
+    def _name(self, entry: dict[str, Any], table: str, index: int, default: str | None) -> str:
         name = entry.get("name", default)
         if not isinstance(name, str) or not name.strip():
             raise self.fail(
@@ -273,7 +276,7 @@ class _CalendarReader:
             )
         return name.strip()
 
-    def _holiday(self, entry: dict, index: int, year: int) -> HolidayBlock:
+    def _holiday(self, entry: dict[str, Any], index: int, year: int) -> HolidayBlock:
         self._check_keys(entry, _HOLIDAY_KEYS, "holiday", index)
         name = self._name(entry, "holiday", index, None)
         first = self._date(entry, "from", "holiday", index, year)
@@ -288,7 +291,7 @@ class _CalendarReader:
             )
         return HolidayBlock(name, first, last)
 
-    def _workday(self, entry: dict, index: int, year: int) -> MakeupWorkday:
+    def _workday(self, entry: dict[str, Any], index: int, year: int) -> MakeupWorkday:
         self._check_keys(entry, _WORKDAY_KEYS, "workday", index)
         name = self._name(entry, "workday", index, DEFAULT_WORKDAY_NAME)
         day = self._date(entry, "date", "workday", index, year)

@@ -135,7 +135,7 @@ class _Reader:
         return tuple(values)
 
     def key(self, table: Mapping[str, Any], where: str) -> str:
-        value = self.get(table, where, "key", str)
+        value: str = self.get(table, where, "key", str)
         if not KEY_PATTERN.match(value):
             raise self.fail(f"{where}.key", f"键名 {value!r} 只能用小写字母、数字、下划线和点")
         return value

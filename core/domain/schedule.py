@@ -113,7 +113,7 @@ class EveryMonths:
         else:
             months_from_anchor = (start.year - self.anchor.year) * 12 + start.month - self.anchor.month
             k = max(0, months_from_anchor // self.months - 1)
-        result = []
+        result: list[tuple[str, date]] = []
         while True:
             first, following = self._period_start(k), self._period_start(k + 1)
             last = following - timedelta(days=1)
@@ -249,7 +249,7 @@ _PATTERNS = tuple(
 _NAMED_MONTHS = {name: months for months, name in _NAMED_PERIODS.items()}
 
 
-def parse_rule(text: str) -> Rule:
+def parse_rule(text: object) -> Rule:
     """Parse a schedule rule (syntax in the module docstring); RuleSyntaxError says what was expected."""
     if not isinstance(text, str):
         raise RuleSyntaxError(f"排期规则应为文字，而不是 {type(text).__name__}")

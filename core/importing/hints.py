@@ -98,15 +98,15 @@ def schedule_hints(text: str) -> list[dict[str, str]]:
             parts = m.groupdict()
             y = int(parts["y"])
             if "h" in parts:
-                rule = _once(y, 6 if parts["h"] == "上半年" else 12)
+                once = _once(y, 6 if parts["h"] == "上半年" else 12)
             elif "d" in parts:
-                rule = _once(y, int(parts["m"]), int(parts["d"]))
+                once = _once(y, int(parts["m"]), int(parts["d"]))
             elif "m" in parts:
-                rule = _once(y, int(parts["m"]))
+                once = _once(y, int(parts["m"]))
             else:
-                rule = _once(y, 12)
-            if rule is not None:
-                found.append((m.start(), {"kind": "date", "rule": rule, "why": _squeeze(m.group(0))}))
+                once = _once(y, 12)
+            if once is not None:
+                found.append((m.start(), {"kind": "date", "rule": once, "why": _squeeze(m.group(0))}))
 
     for m in _HOLIDAY_RE.finditer(text):
         name = next(HOLIDAYS[int(k[1:])][1] for k, v in m.groupdict().items() if v is not None)

@@ -94,8 +94,8 @@ def implements(lines: Sequence[str], own: str | None) -> tuple[str | None, int |
     for m in _IMPLEMENTS.finditer(text):
         number = normalize_doc_number(m.group("no"))
         if number and number != own:
-            line = max(i for i, start in enumerate(starts) if start <= m.start("no"))
-            return number, line + 1
+            index = max(i for i, start in enumerate(starts) if start <= m.start("no"))
+            return number, index + 1
     return None, None
 
 

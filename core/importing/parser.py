@@ -350,9 +350,9 @@ def _parse(text: str, registry: AgencyRegistry, *, source: str, strict: bool, re
         broken = _UNBROKEN.sub("\n", text)
         if broken != text and not resplit:
             # A web page or a PDF that lost its line breaks: break before each number and try once more.
-            parsed = _parse(broken, registry, source=source, strict=strict, resplit=True)
+            reparsed = _parse(broken, registry, source=source, strict=strict, resplit=True)
             note = ParseWarning(None, "原文没有分行，已在每个编号前断行后解析；警告中的行号按断行后的文字计")
-            return replace(parsed, warnings=(note, *parsed.warnings))
+            return replace(reparsed, warnings=(note, *reparsed.warnings))
         raise ParseError("没有找到任何带责任条款的任务条目", file=source, line=1, expected=NO_TASKS_EXPECTED)
 
     annex = next((i for i, line in enumerate(lines) if _ANNEX.match(meta.squeeze(line))), None)

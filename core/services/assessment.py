@@ -127,7 +127,7 @@ def parse_period(text: str) -> Period:
 # ------------------------------------------------------------------------------------------------ SQL facts
 
 
-def _milestone_rows(scope: AssessScope) -> Select:
+def _milestone_rows(scope: AssessScope) -> Select[Any]:
     """One row per milestone of the period with its flags (assessed, on time, overdue, days late, red)."""
     f = milestone_facts(scope.as_of).subquery("f")
     as_of = literal(scope.as_of, Date)
@@ -188,7 +188,7 @@ def _ids(column: Any, flag: Any) -> Any:
     return func.aggregate_strings(case((flag, cast(column, String)), else_=None), ",")
 
 
-def _facts_query(scope: AssessScope, tz: str) -> Select:
+def _facts_query(scope: AssessScope, tz: str) -> Select[Any]:
     m = _milestone_rows(scope).cte("m")
     ms = (
         select(

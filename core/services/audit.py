@@ -179,7 +179,7 @@ def verify(session: Session) -> list[AuditProblem]:
     return problems
 
 
-def events_query(*, task_id: int | None = None) -> Select:
+def events_query(*, task_id: int | None = None) -> Select[*tuple[Any, ...]]:
     """The events of :func:`list_events`, newest first (one statement for the rows and their count)."""
     stmt = select(AuditEvent).order_by(AuditEvent.seq.desc())
     if task_id is not None:

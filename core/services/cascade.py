@@ -106,6 +106,10 @@ def resolve_targets(
     return list(dict.fromkeys(out))
 
 
+#: a responsibility's identity: task, agency, jurisdiction, role (as stored; the agency may be unknown)
+Identity = tuple[int, str | None, str | None, Role]
+
+
 def cascade_rows(
     policy: Policy,
     tasks: list[Task],
@@ -113,7 +117,7 @@ def cascade_rows(
     tree: DivisionTree,
     registry: AgencyRegistry,
     day: dt.date,
-    existing: set[tuple[int, str, str, str]],
+    existing: set[Identity],
 ) -> Iterable[dict[str, Any]]:
     """The new responsibility rows (dicts for a bulk insert), skipping ``existing`` identities."""
     names: dict[tuple[str, str], str] = {}
@@ -143,15 +147,13 @@ def cascade_rows(
                 }
 
 
-def existing_identities(
-    session: Session, policy_id: int, targets: list[str]
-) -> set[tuple[int, str, str, str]]:
-    out: set[tuple[int, str, str, str]] = set()
+def existing_identities(session: Session, policy_id: int, targets: list[str]) -> set[Identity]:
+    out: set[Identity] = set()
     for start in range(0, len(targets), 500):
         chunk = targets[start : start + 500]
         out.update(
-            tuple(row)
-            for row in session.execute(
+            (task_id, agency_key, code, role)
+            for task_id, agency_key, code, role in session.execute(
                 select(
                     Responsibility.task_id,
                     Responsibility.agency_key,

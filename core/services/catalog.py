@@ -65,7 +65,7 @@ def find_policy(session: Session, ref: str) -> Policy:
     return policy
 
 
-def policies_query(*, include_superseded: bool = False) -> Select:
+def policies_query(*, include_superseded: bool = False) -> Select[*tuple[Any, ...]]:
     """The policies of :func:`list_policies` with their number of tasks, in the order they were issued."""
     counts = (select(Task.policy_id, func.count().label("n")).group_by(Task.policy_id)).subquery()
     stmt = (
@@ -102,7 +102,9 @@ def list_policies(
     ]
 
 
-def _task_filter(stmt: Select[Any], *, policy_id: int | None, agency: str | None, role: str | None) -> Select:
+def _task_filter(
+    stmt: Select[*tuple[Any, ...]], *, policy_id: int | None, agency: str | None, role: str | None
+) -> Select[*tuple[Any, ...]]:
     if policy_id is not None:
         stmt = stmt.where(Task.policy_id == policy_id)
     else:

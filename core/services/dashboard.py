@@ -253,10 +253,12 @@ def task_page(
     order_by = [k.desc() if descending else k.asc() for k in keys]
     if sort == "light":  # worst first, then the soonest due
         order_by.append(tl.c.next_due.asc())
-    order_by += [Policy.id, Task.position]
     # the total rides along as a window count: one pass over the lights instead of two
     page = session.execute(
-        stmt.add_columns(func.count().over().label("total")).order_by(*order_by).limit(limit).offset(offset)
+        stmt.add_columns(func.count().over().label("total"))
+        .order_by(*order_by, Policy.id, Task.position)
+        .limit(limit)
+        .offset(offset)
     ).all()
     if page:
         total = page[0].total

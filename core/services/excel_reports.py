@@ -14,6 +14,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
@@ -87,6 +88,7 @@ def write_template(
 
     wb = Workbook()
     ws = wb.active
+    assert isinstance(ws, Worksheet)  # a new workbook opens on one worksheet (the stubs allow None)
     ws.title = SHEET
     ws.append([label for _k, label in columns])
     ws.append([key for key, _l in columns])
@@ -173,16 +175,15 @@ def import_workbook(
             line=2,
             expected="由 duban report template 生成的工作簿，不要删除隐藏行",
         )
-    col = {key: index for index, key in enumerate(keys) if key}
+    col = {str(key): index for index, key in enumerate(keys) if key}
     report_ids: list[int] = []
-    for row in ws.iter_rows(min_row=3):
+    for r, row in enumerate(ws.iter_rows(min_row=3), start=3):
         values = {key: row[index].value for key, index in col.items() if index < len(row)}
         filled = {
             k: v for k, v in values.items() if k not in READ_ONLY and k != "final" and v not in (None, "")
         }
         if not filled:
             continue
-        r = row[0].row
 
         def where(key: str, _r: int = r) -> str:
             return f"{path.name} 工作表“{SHEET}”第 {_r} 行 {get_column_letter(col[key] + 1)} 列"

@@ -224,7 +224,9 @@ def _branch(
     ]
 
 
-def _queue(kinds: Sequence[InboxKind], as_of: dt.date, due_until: dt.date, scope: Scope) -> Select:
+def _queue(
+    kinds: Sequence[InboxKind], as_of: dt.date, due_until: dt.date, scope: Scope
+) -> Select[*tuple[Any, ...]]:
     """Every waiting item of ``kinds`` in ``scope``, with task, policy, agency and jurisdiction."""
     rank = {k: i for i, k in enumerate(kinds)}
     branches = []

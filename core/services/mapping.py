@@ -142,6 +142,7 @@ def proposals_for(
 
 
 def parent_policy(session: Session, child: Policy, parent_ref: str | None) -> Policy:
+    parent: Policy | None
     if parent_ref:
         parent = find_policy(session, parent_ref)
     elif child.implements_id is not None:
@@ -190,7 +191,7 @@ def propose_links(session: Session, *, actor: Actor, child: str, parent: str | N
         rows.append(
             TaskProposal(
                 task=task_id(proposal.child),
-                number=idents[proposal.child],
+                number=idents[task_id(proposal.child)],
                 kept_confirmed=kept,
                 parents=tuple(Candidate(task_id(c.parent), c.ident, c.confidence) for c in proposal.parents),
                 candidates=tuple(
@@ -238,7 +239,8 @@ def _snapshot(links: list[TaskLink]) -> dict[str, Any]:
 def _scores(session: Session, child: Task, parent_ids: list[int]) -> dict[int, float]:
     """The matcher's confidence for pairs the coordinator adds by hand (kept for the record)."""
     scores: dict[int, float] = {}
-    policies = {session.get(Task, pid).policy_id for pid in parent_ids}  # type: ignore[union-attr]
+    parents = [session.get(Task, pid) for pid in parent_ids]  # confirm_links checked that each exists
+    policies = {task.policy_id for task in parents if task is not None}
     child_policy = session.get(Policy, child.policy_id)
     assert child_policy is not None
     for policy_id in policies:
@@ -248,7 +250,7 @@ def _scores(session: Session, child: Task, parent_ids: list[int]) -> dict[int, f
         [proposal] = propose(
             match_tasks(child_policy, [child]), match_tasks(parent, parent_tasks), keep=len(parent_tasks)
         )
-        scores.update({c.parent: c.confidence for c in proposal.candidates})  # type: ignore[misc]
+        scores.update({task_id(c.parent): c.confidence for c in proposal.candidates})
     return scores
 
 
@@ -283,8 +285,8 @@ def confirm_links(
         if link.parent_task_id not in wanted:
             session.delete(link)
     for pid in wanted:
-        link = existing.get(pid)
-        if link is None:
+        kept = existing.get(pid)
+        if kept is None:
             session.add(
                 TaskLink(
                     child_task_id=child.id,
@@ -294,7 +296,7 @@ def confirm_links(
                 )
             )
         else:
-            link.confirmed = True
+            kept.confirmed = True
     session.flush()
     after_links = _links_of(session, child.id)
     audit.record(

@@ -29,19 +29,21 @@ from duban.domain.divisions import department_name, load
 from duban.domain.jsonable import JsonResult
 from duban.domain.jurisdictions import PROVINCES
 from duban.domain.schedule import milestone_key, parse_rule
+from duban.domain.vocabulary import Role
 from duban.plugin_host import PluginHost
 from duban.services import audit
 from duban.services.calendar import working_calendar
-from duban.services.cascade import load_divisions
 from duban.services.clock import local_noon_utc
 from duban.services.demo import DEMO_MARK, PROGRESS_TEXTS, RETURN_REASONS, seed_files
 from duban.services.identity import SYSTEM, Actor, add_user, os_login
 from duban.services.importing import import_policy, registry_from
+from duban.services.reference import load_divisions
 from duban.services.scheduling import DEFAULT_CYCLE, milestone_period
 from duban.services.setup import prepare_database
 from duban.storage.db import session_factory, unit_of_work
 from duban.storage.models import (
     AppMeta,
+    Base,
     Milestone,
     Policy,
     Report,
@@ -137,7 +139,7 @@ def estimate_rows(provinces: list[str] | None = None, years: int = 3) -> int:
 
 
 def _secondary_indexes() -> list[Index]:
-    return [idx for model in BIG_TABLES for idx in model.__table__.indexes]  # type: ignore[attr-defined]
+    return [idx for model in BIG_TABLES for idx in model.__table__.indexes]
 
 
 def drop_indexes(session: Session) -> None:
@@ -154,20 +156,22 @@ class _Ids:
     """Next primary key per table, read once."""
 
     def __init__(self, session: Session) -> None:
-        self.next = {
+        self.next: dict[type[Base], int] = {
             m: (session.scalar(select(func.max(m.id))) or 0) + 1
             for m in (Policy, Task, TaskLink, Responsibility, Milestone, Report)
         }
 
-    def take(self, model: type) -> int:
+    def take(self, model: type[Base]) -> int:
         value = self.next[model]
         self.next[model] = value + 1
         return value
 
 
-def _batched(session: Session, model: type, rows: Iterator[dict[str, Any]], progress: Progress | None) -> int:
+def _batched(
+    session: Session, model: type[Base], rows: Iterator[dict[str, Any]], progress: Progress | None
+) -> int:
     """Core executemany on the table (the ORM bulk path costs ~3× more per row)."""
-    table, conn = model.__table__, session.connection()  # type: ignore[attr-defined]
+    table, conn = model.__table__, session.connection()
     batch: list[dict[str, Any]] = []
     n = 0
     for row in rows:
@@ -276,7 +280,9 @@ def build_national(
                     }
                 ],
             )
-            task_rows, link_rows, parties = [], [], []
+            task_rows: list[dict[str, Any]] = []
+            link_rows: list[dict[str, Any]] = []
+            parties: list[tuple[int, str, Role]] = []
             for national_task_id, num, body, position, task_parties in national_tasks:
                 task_id = ids.take(Task)
                 task_rows.append(

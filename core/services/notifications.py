@@ -23,9 +23,11 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session, sessionmaker
 
 from duban.domain.vocabulary import AlertLevel, MessageKind, OutboxState, ResponsibilityState
@@ -390,11 +392,10 @@ def _insert(session: Session, msg: _Planned, release: dt.datetime) -> bool:
         return False
     # INSERT … ON CONFLICT DO NOTHING: a concurrent run that planned the same key first wins, without a
     # savepoint (pysqlite would commit the outer transaction on RELEASE)
+    from sqlalchemy.dialects import postgresql, sqlite
+
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = (
         insert(OutboxMessage)
         .values(
@@ -443,6 +444,7 @@ def _claim(session: Session, message_id: int, now: dt.datetime) -> bool:
         .values(state=OutboxState.SENDING, next_attempt_at=now + SENDING_LEASE)
         .execution_options(synchronize_session=False)
     )
+    assert isinstance(result, CursorResult)  # what an UPDATE without RETURNING gives (typed as any Result)
     return result.rowcount == 1
 
 
@@ -664,7 +666,7 @@ def send_test(
 # --------------------------------------------------------------------------- log
 
 
-def outbox_query(*, failed: bool = False) -> Select:
+def outbox_query(*, failed: bool = False) -> Select[*tuple[Any, ...]]:
     """The outbox rows of :func:`notification_log`, newest first (one statement for the rows and their count)."""
     stmt = select(OutboxMessage).order_by(OutboxMessage.id.desc())
     if failed:

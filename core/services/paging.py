@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -60,7 +60,7 @@ def check_window(limit: int, offset: int) -> None:
         raise ValidationError(f"起始位置（--offset）不能为负数：{offset}")
 
 
-def count_rows(session: Session, stmt: Select) -> int:
+def count_rows(session: Session, stmt: Select[*tuple[Any, ...]]) -> int:
     """``SELECT count(*)`` over ``stmt`` without its ORDER BY, LIMIT and OFFSET."""
     inner = stmt.order_by(None).limit(None).offset(None).subquery("counted")
     return int(session.scalar(select(func.count()).select_from(inner)) or 0)

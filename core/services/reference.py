@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Select, insert, select
 from sqlalchemy.orm import Session
@@ -101,14 +102,11 @@ def load_divisions(session: Session, *, actor: str = audit.SYSTEM_ACTOR) -> Divi
     have = {j.code: j for j in session.scalars(select(Jurisdiction))}
     new_rows = [row for row in tree.rows() if row["code"] not in have]
     changed = 0
-    for row in tree.rows():
-        current = have.get(row["code"])
-        if current is not None and (current.name, current.level, current.parent_code) != (
-            row["name"],
-            row["level"],
-            row["parent_code"],
-        ):
-            current.name, current.level, current.parent_code = row["name"], row["level"], row["parent_code"]
+    for division in tree.by_code.values():
+        current = have.get(division.code)
+        wanted = (division.name, JurisdictionLevel(division.level), division.parent)
+        if current is not None and (current.name, current.level, current.parent_code) != wanted:
+            current.name, current.level, current.parent_code = wanted
             changed += 1
     for start in range(0, len(new_rows), 5000):
         session.execute(insert(Jurisdiction), new_rows[start : start + 5000])
@@ -142,7 +140,7 @@ def list_agencies(session: Session, *, limit: int | None = None, offset: int = 0
     ]
 
 
-def jurisdictions_query(*, level: str | None = None, parent: str | None = None) -> Select:
+def jurisdictions_query(*, level: str | None = None, parent: str | None = None) -> Select[*tuple[Any, ...]]:
     """The divisions of :func:`list_jurisdictions`, by code (one statement for the rows and their count)."""
     stmt = select(Jurisdiction).order_by(Jurisdiction.code)
     if level:

@@ -115,7 +115,7 @@ def indicator_specs_for(
     }
 
 
-def convert_indicator(spec: IndicatorSpec, raw: Any) -> IndicatorValue:
+def convert_indicator(spec: IndicatorSpec, raw: IndicatorValue) -> IndicatorValue:
     """Turn a typed-in value into the indicator's type; ValidationError names the indicator."""
     if not isinstance(raw, str):
         return raw
@@ -276,7 +276,7 @@ def reports_query(
     agency: str | None = None,
     include_old: bool = False,
     as_of: dt.date | None = None,
-) -> Select:
+) -> Select[*tuple[Any, ...]]:
     """The reports of :func:`list_reports`, newest first (one statement for the rows and their count)."""
     from duban.storage.models import Responsibility
 

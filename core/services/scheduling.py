@@ -204,7 +204,7 @@ def propose_schedules(session: Session, *, actor: Actor, policy_id: int) -> Prop
             raw = hint.get("rule") if isinstance(hint, dict) else None
             why = str(hint.get("why", "")) if isinstance(hint, dict) else ""
             try:
-                rule = parse_rule(raw)  # type: ignore[arg-type]
+                rule = parse_rule(raw)
             except RuleSyntaxError as exc:
                 warnings.append(
                     f"任务 {_task_label(task)}：提示“{why or raw}”的规则 {raw!r} 无法识别，"

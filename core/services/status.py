@@ -63,7 +63,9 @@ def warn_until(session: Session, as_of: dt.date, warning_days: int) -> dt.date:
     return calendar_around(session, as_of).add_working_days(as_of, warning_days)
 
 
-def scoped_lights(session: Session, as_of: dt.date, warning_days: int, scope: Scope) -> Select:
+def scoped_lights(
+    session: Session, as_of: dt.date, warning_days: int, scope: Scope
+) -> Select[*tuple[Any, ...]]:
     """The responsibility lights (duban.storage.queries.responsibility_lights) of a scope."""
     sub = responsibility_lights(as_of, warn_until(session, as_of, warning_days)).subquery("rl")
     stmt = select(sub)
@@ -80,13 +82,15 @@ def scoped_lights(session: Session, as_of: dt.date, warning_days: int, scope: Sc
     return stmt
 
 
-def task_lights(session: Session, as_of: dt.date, warning_days: int, scope: Scope) -> Select:
+def task_lights(
+    session: Session, as_of: dt.date, warning_days: int, scope: Scope
+) -> Select[*tuple[Any, ...]]:
     """One row per task: its light from its lead (or, without a lead, its joint parties) — supporters'
     lights stay visible per responsibility but do not colour the task."""
     return _task_aggregate(scoped_lights(session, as_of, warning_days, scope).subquery("rl2"))
 
 
-def _task_aggregate(rl: Any) -> Select:
+def _task_aggregate(rl: Any) -> Select[*tuple[Any, ...]]:
     principal = rl.c.role.in_((Role.LEAD, Role.JOINT))
     has_lead = func.max(case((rl.c.role == Role.LEAD, 1), else_=0))
     lead_open = func.sum(case((and_(rl.c.role == Role.LEAD, rl.c.rank > Light.DONE.rank), 1), else_=0))
@@ -223,7 +227,7 @@ def responsibility_rows(
     ]
 
 
-def overdue_query(as_of: dt.date, scope: Scope = Scope()) -> Select:
+def overdue_query(as_of: dt.date, scope: Scope = Scope()) -> Select[*tuple[Any, ...]]:
     """The milestones of :func:`overdue`, in its order (one statement for the rows and for their count)."""
     facts = milestone_facts(as_of).subquery("f")
     acting = acting_agency_column(as_of)

@@ -121,7 +121,7 @@ def change_role(
     check_user_fields(session, role=role, agency=agency, jurisdiction=jurisdiction)
     require_coordinator_left(session, user, role, f"改为{UserRole(role).label}")
     before = UserInfo.of(user)
-    user.role, user.agency_key, user.jurisdiction_code = role, agency, jurisdiction
+    user.role, user.agency_key, user.jurisdiction_code = UserRole(role), agency, jurisdiction
     session.flush()
     change = UserChange("role", name, before, UserInfo.of(user))
     _record(session, actor.name, "user.role", change)

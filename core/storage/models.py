@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -25,6 +25,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -106,6 +107,9 @@ def utcnow() -> dt.datetime:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    #: every model here is mapped to a Table (DeclarativeBase types it as any FromClause), so Core
+    #: statements (insert, update) take ``Model.__table__`` as it is
+    __table__: ClassVar[Table]
 
 
 class Jurisdiction(Base):

@@ -79,7 +79,7 @@ class DubanScreen(Screen[None]):
 
     @property
     def duban(self) -> DubanApp:
-        return self.app  # type: ignore[return-value]
+        return self.app  # type: ignore[return-value]  # Textual types every widget's app as the base App
 
     @property
     def ctx(self) -> DashboardContext:

@@ -29,7 +29,7 @@ class DubanCommands(Provider):
 
     @property
     def duban(self) -> DubanApp:
-        return self.app  # type: ignore[return-value]
+        return self.app  # type: ignore[return-value]  # Textual types every widget's app as the base App
 
     async def discover(self) -> Hits:
         for mode, name in SCREENS:

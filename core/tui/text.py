@@ -103,7 +103,7 @@ def pad(value: object, cells: int) -> str:
 def light(value: Light | str | None, *, long: bool = False) -> Text:
     """A light as colour *and* its character (never colour alone)."""
     key = Light(value or Light.GREEN)
-    return Text(key.label if long else key.mark, style=LIGHT_STYLE.get(key.value, ""))
+    return Text(key.label if long else key.mark, style=LIGHT_STYLE.get(key, ""))
 
 
 def day(value: dt.date | None, empty: str = "-") -> str:

@@ -17,6 +17,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, Static, TextArea
+from textual.widgets.select import NoSelection
 
 from duban.errors import ValidationError
 from duban.hookspecs import IndicatorSpec
@@ -46,7 +47,11 @@ ACTION_NAMES = {
 }
 
 
-def fill(table: DataTable, rows: Iterable[tuple[Any, ...]], keys: Iterable[Any]) -> None:
+#: what the dashboard's tables hold: text, a styled Text (a light, a bar) or a count
+Cell = str | int | Text
+
+
+def fill(table: DataTable[Cell], rows: Iterable[tuple[Cell, ...]], keys: Iterable[Any]) -> None:
     """Replace a table's rows (columns stay); keeps the cursor row when it still exists."""
     row = table.cursor_row
     table.clear()
@@ -81,7 +86,7 @@ class TaskDetail(VerticalScroll):
 
     def compose(self) -> ComposeResult:
         yield Static("在上方选择一项任务。", id="detail-head")
-        table = DataTable(id="resps", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Cell] = DataTable(id="resps", cursor_type="row", zebra_stripes=True)
         table.add_columns("责任", "部门", "文件写法", "角色", "状态", "灯", "逾期", "下次到期")
         yield table
         yield Static("", id="detail-body")
@@ -342,7 +347,7 @@ class ReportForm(FormScreen):
         from duban.services.reports import submit_report
 
         milestone = self.query_one("#milestone", Select).value
-        milestone_id = None if milestone == Select.NULL else int(milestone)  # type: ignore[arg-type]
+        milestone_id = None if isinstance(milestone, NoSelection) else int(milestone)
         text = self.query_one("#text", TextArea).text
         values = {
             spec.key: self.query_one(f"#ind-{i}", Input).value
@@ -406,7 +411,7 @@ class ExtensionForm(FormScreen):
         from duban.services.extensions import request_extension
 
         milestone = self.query_one("#milestone", Select).value
-        if milestone == Select.NULL:
+        if isinstance(milestone, NoSelection):
             raise ValidationError("请选择节点（已到期的节点不能申请延期）")
         raw = self.query_one("#new_date", Input).value.strip()
         try:
@@ -420,7 +425,7 @@ class ExtensionForm(FormScreen):
             ext = request_extension(
                 session,
                 actor=ctx.actor,
-                milestone_id=int(milestone),  # type: ignore[arg-type]
+                milestone_id=int(milestone),
                 new_date=new_date,
                 reason=reason,
                 progress=progress,
@@ -468,7 +473,7 @@ class ReviewForm(FormScreen):
         from duban.services.lifecycle import review_report
 
         report = self.query_one("#report", Select).value
-        if report == Select.NULL:
+        if isinstance(report, NoSelection):
             raise ValidationError("没有待复核的报送")
         reason = self.query_one("#reason", Input).value.strip() or None
         accept = button == "accept"
@@ -479,7 +484,7 @@ class ReviewForm(FormScreen):
                 session,
                 actor=ctx.actor,
                 report_id=int(report),
-                accept=accept,  # type: ignore[arg-type]
+                accept=accept,
                 reason=reason,
                 at=ctx.now(),
                 today=ctx.today,
@@ -529,7 +534,7 @@ class DecisionForm(FormScreen):
         from duban.services.extensions import decide_extension
 
         ext_id = self.query_one("#extension", Select).value
-        if ext_id == Select.NULL:
+        if isinstance(ext_id, NoSelection):
             raise ValidationError("没有待审批的延期申请")
         reason = self.query_one("#reason", Input).value.strip() or None
         approve = button == "approve"
@@ -539,7 +544,7 @@ class DecisionForm(FormScreen):
             ext = decide_extension(
                 session,
                 actor=ctx.actor,
-                extension_id=int(ext_id),  # type: ignore[arg-type]
+                extension_id=int(ext_id),
                 approve=approve,
                 reason=reason,
                 at=ctx.now(),
@@ -562,7 +567,7 @@ class KeysScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="keys"):
             yield Label("按键（编号可在配置中重新映射）", id="keys-title")
-            table = DataTable(id="keys-table", cursor_type="row")
+            table: DataTable[Cell] = DataTable(id="keys-table", cursor_type="row")
             table.add_columns("按键", "作用", "编号")
             for key, desc, ident in self.rows:
                 table.add_row(cell_text(key), cell_text(desc), ident)

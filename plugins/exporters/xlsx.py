@@ -13,6 +13,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from duban.domain.scoring import Table, result_tables, result_title
 from duban.hookspecs import ExporterSpec, hookimpl
@@ -24,6 +25,11 @@ HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
 
 def _sheet(wb: Workbook, table: Table, title: str, first: bool) -> None:
     ws = wb.active if first else wb.create_sheet()
+    # a new workbook's sheets are worksheets, with page-setup properties, header and footer (the stubs
+    # allow None for each)
+    assert isinstance(ws, Worksheet)
+    fit, header, footer = ws.sheet_properties.pageSetUpPr, ws.oddHeader, ws.oddFooter
+    assert fit is not None and header is not None and footer is not None
     ws.title = table.title
     for col, column in enumerate(table.columns, start=1):
         cell = ws.cell(row=1, column=col, value=column.header)
@@ -35,23 +41,23 @@ def _sheet(wb: Workbook, table: Table, title: str, first: bool) -> None:
     for r, row in enumerate(table.rows, start=2):
         for col, column in enumerate(table.columns, start=1):
             value = row.get(column.key)
-            cell = ws.cell(row=r, column=col, value=value)
-            cell.border = BORDER
+            data = ws.cell(row=r, column=col, value=value)
+            data.border = BORDER
             if column.kind == "percent":
-                cell.number_format = "0.0%"
+                data.number_format = "0.0%"
             elif column.kind == "number" and isinstance(value, float):
-                cell.number_format = "0.00"
-            cell.alignment = Alignment(vertical="top", wrap_text=column.kind == "text")
+                data.number_format = "0.00"
+            data.alignment = Alignment(vertical="top", wrap_text=column.kind == "text")
     ws.freeze_panes = "A2"
     ws.print_title_rows = "1:1"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    fit.fitToPage = True
     ws.print_options.gridLines = False
-    ws.oddHeader.center.text = f"{title} — {table.title}"
-    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+    header.center.text = f"{title} — {table.title}"
+    footer.center.text = "第 &P 页，共 &N 页"
     if table.rows:
         ws.auto_filter.ref = f"A1:{get_column_letter(len(table.columns))}{len(table.rows) + 1}"
 

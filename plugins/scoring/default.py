@@ -20,6 +20,7 @@ from duban.domain.scoring import (
     DepartmentFacts,
     DepartmentScore,
     Ref,
+    RefKind,
     TaskFacts,
     Term,
     cap_deductions,
@@ -44,7 +45,6 @@ def _task_terms(
     role = max((t.role for t in tasks), key=lambda r: weights.get(r, weights[Role.LEAD]))
     w = weights.get(role, weights[Role.LEAD])
     rw = f"{Role(role).label}权重 {num(w)}"
-    common = {"task_id": first.task_id, "task": first.task, "role": role}
     n_over, days = sum(t.overdue for t in tasks), sum(t.days_late for t in tasks)
     n_ret, n_red, n_err = (
         sum(t.returned for t in tasks),
@@ -60,16 +60,19 @@ def _task_terms(
                 "逾期报送",
                 -points((n_over * each + days * per_day) * w),
                 f"({n_over} 个 × {num(each)} + {days} 天 × {num(per_day)}) × {rw}",
+                task_id=first.task_id,
+                task=first.task,
+                role=role,
                 count=n_over,
                 refs=tuple(Ref("milestone", i) for t in tasks for i in t.overdue_refs),
-                **common,
             )
         )
-    for code, label, n, key, kind, attr in (
+    counted: tuple[tuple[str, str, int, str, RefKind, str], ...] = (
         ("returned", "报送被退回（退办）", n_ret, "returned_each", "report", "returned_refs"),
         ("red", "红灯节点", n_red, "red_each", "milestone", "red_refs"),
         ("error", "错误发现", n_err, "error_each", "finding", "error_refs"),
-    ):
+    )
+    for code, label, n, key, kind, attr in counted:
         if n:
             each = float(cfg[key])
             out.append(
@@ -78,9 +81,11 @@ def _task_terms(
                     label,
                     -points(n * each * w),
                     f"{n} 个 × {num(each)} × {rw}",
+                    task_id=first.task_id,
+                    task=first.task,
+                    role=role,
                     count=n,
                     refs=tuple(Ref(kind, i) for t in tasks for i in getattr(t, attr)),
-                    **common,
                 )
             )
     back = cap_deductions(out, float(cfg["task_cap"]), task_id=first.task_id, task=first.task)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
+from duban.errors import StorageError
 from duban.storage.models import Base
 
 config = context.config
@@ -21,8 +22,13 @@ def _foreign_keys(connection: Connection, on: bool) -> None:
 
 def run_migrations_online() -> None:
     engine = config.attributes.get("engine")
-    if engine is None:
-        engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    if engine is None:  # alembic run by hand: the URL comes from its ini file
+        url = config.get_main_option("sqlalchemy.url")
+        if url is None:
+            raise StorageError(
+                "没有要迁移的数据库：请在 alembic.ini 中写 sqlalchemy.url（duban 自己会传入 engine）"
+            )
+        engine = create_engine(url)
     with engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:

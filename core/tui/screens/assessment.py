@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Input, Label, Select, Static
 
 from duban.tui.base import DubanScreen
 from duban.tui.text import cell_text, clip, day, percent
-from duban.tui.widgets import fill
+from duban.tui.widgets import Cell, fill
 
 if TYPE_CHECKING:
     from duban.services.assessment_results import AssessmentResult, DepartmentResult
@@ -104,7 +104,7 @@ class AssessmentScreen(DubanScreen):
             yield Select(options, id="period", allow_blank=False, value=self.period)
             yield Input(placeholder="/ 筛选：部门名称，回车确定", id="filter")
         yield Static("加载中...", id="assessment-note")
-        table = DataTable(id="scores", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Cell] = DataTable(id="scores", cursor_type="row", zebra_stripes=True)
         for label, key in (
             ("名次", "rank"),
             ("部门", "name"),
@@ -117,7 +117,7 @@ class AssessmentScreen(DubanScreen):
             table.add_column(label, key=key)
         yield table
         yield Label("得分构成（选中部门的各项加减分）", classes="section")
-        terms = DataTable(id="terms", cursor_type="row", zebra_stripes=True)
+        terms: DataTable[Cell] = DataTable(id="terms", cursor_type="row", zebra_stripes=True)
         terms.add_columns("项目", "得分", "次数", "任务", "计算")
         yield terms
         yield from self.compose_footer()

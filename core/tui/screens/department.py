@@ -5,6 +5,7 @@ A department user lands here and sees only their agency in their jurisdiction.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -16,7 +17,7 @@ from textual.widgets import DataTable, Input, Select, Static, TabbedContent, Tab
 from duban.domain.vocabulary import Role
 from duban.tui.base import DubanScreen
 from duban.tui.text import cell_text, clip, day, light, local_day, percent
-from duban.tui.widgets import fill
+from duban.tui.widgets import Cell, fill
 
 if TYPE_CHECKING:
     from duban.services.dashboard_results import FindingRow, OwedMilestone, ResponsibilityPage
@@ -51,18 +52,18 @@ class DepartmentScreen(DubanScreen):
             with TabPane(Role.SUPPORT.label, id="tab-support"):
                 yield self._resp_table("support")
             with TabPane("待报节点", id="tab-owed"):
-                owed = DataTable(id="owed", cursor_type="row", zebra_stripes=True)
+                owed: DataTable[Cell] = DataTable(id="owed", cursor_type="row", zebra_stripes=True)
                 owed.add_columns("期间", "到期", "剩余天数", "政策", "编号", "角色", "任务摘要")
                 yield owed
             with TabPane("发现", id="tab-findings"):
-                findings = DataTable(id="findings", cursor_type="row", zebra_stripes=True)
+                findings: DataTable[Cell] = DataTable(id="findings", cursor_type="row", zebra_stripes=True)
                 findings.add_columns("日期", "级别", "编号", "代码", "内容")
                 yield findings
         yield from self.compose_footer()
 
     @staticmethod
-    def _resp_table(role: str) -> DataTable:
-        table = DataTable(id=role, cursor_type="row", zebra_stripes=True)
+    def _resp_table(role: str) -> DataTable[Cell]:
+        table: DataTable[Cell] = DataTable(id=role, cursor_type="row", zebra_stripes=True)
         table.add_columns("灯", "政策", "编号", "摘要", "角色", "状态", "逾期", "下次到期")
         return table
 
@@ -98,19 +99,20 @@ class DepartmentScreen(DubanScreen):
         self.load(
             "summary", lambda s: summary(s, as_of=ctx.today, warning_days=ctx.warning_days, scope=scope(s))
         )
-        for role, roles in (("lead", ("lead", "joint")), ("support", ("support",))):
-            self.load(
-                role,
-                lambda s, roles=roles: department_responsibilities(
-                    s,
-                    as_of=ctx.today,
-                    warning_days=ctx.warning_days,
-                    scope=scope(s),
-                    roles=roles,
-                    text=text,
-                    limit=LIMIT,
-                ),
+
+        def responsibilities(s: Any, roles: tuple[str, ...]) -> ResponsibilityPage:
+            return department_responsibilities(
+                s,
+                as_of=ctx.today,
+                warning_days=ctx.warning_days,
+                scope=scope(s),
+                roles=roles,
+                text=text,
+                limit=LIMIT,
             )
+
+        for role, roles in (("lead", ("lead", "joint")), ("support", ("support",))):
+            self.load(role, partial(responsibilities, roles=roles))
         self.load("owed", lambda s: owed_next(s, as_of=ctx.today, scope=scope(s), limit=LIMIT))
         self.load("findings", lambda s: findings_for(s, scope=scope(s), limit=LIMIT))
 

@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Label, Static
 from duban.domain.vocabulary import OutboxState
 from duban.tui.base import DubanScreen
 from duban.tui.text import cell_text, clip, moment
-from duban.tui.widgets import fill
+from duban.tui.widgets import Cell, fill
 
 if TYPE_CHECKING:
     from duban.services.notification_results import OutboxEntry
@@ -50,7 +50,7 @@ class NotificationsScreen(DubanScreen):
     def compose(self) -> ComposeResult:
         yield from self.compose_chrome()
         yield Static("加载中...", id="notify-note")
-        table = DataTable(id="outbox", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Cell] = DataTable(id="outbox", cursor_type="row", zebra_stripes=True)
         table.add_columns("编号", "状态", "收件", "级别", "主题", "尝试", "创建", "发送/下次")
         yield table
         yield Label("投递记录", classes="section")

@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Label, Select, Static
 
 from duban.tui.base import DubanScreen
 from duban.tui.text import cell_text, clip, day, light, percent
-from duban.tui.widgets import fill
+from duban.tui.widgets import Cell, fill
 
 if TYPE_CHECKING:
     from duban.services.dashboard_results import JurisdictionChoice, PolicyChoice, TrendPoint
@@ -52,16 +52,16 @@ class OverviewScreen(DubanScreen):
         with Horizontal(id="overview-tables"):
             with Vertical(id="departments-box"):
                 yield Label("部门（回车查看部门）", classes="section")
-                table = DataTable(id="departments", cursor_type="row", zebra_stripes=True)
+                table: DataTable[Cell] = DataTable(id="departments", cursor_type="row", zebra_stripes=True)
                 table.add_columns("部门", "灯", "红", "黄", "绿", "办结", "逾期", "按时率")
                 yield table
             with Vertical(id="trend-box"):
                 yield Label("趋势：各季度末的任务灯色", classes="section")
-                trend = DataTable(id="trend", cursor_type="none", zebra_stripes=True)
+                trend: DataTable[Cell] = DataTable(id="trend", cursor_type="none", zebra_stripes=True)
                 trend.add_columns("时点", "红", "黄", "绿", "已办结", "红灯")
                 yield trend
         yield Label("逾期最久（回车查看任务）", classes="section")
-        overdue = DataTable(id="overdue", cursor_type="row", zebra_stripes=True)
+        overdue: DataTable[Cell] = DataTable(id="overdue", cursor_type="row", zebra_stripes=True)
         overdue.add_columns("逾期天数", "政策", "编号", "部门", "期间", "有效到期", "任务摘要")
         yield overdue
         yield from self.compose_footer()
@@ -184,7 +184,7 @@ class OverviewScreen(DubanScreen):
         value = event.value
         blank = value == Select.NULL
         if event.select.id == "policy":
-            self.policy_id = None if blank else int(value)  # type: ignore[arg-type]
+            self.policy_id = value if isinstance(value, int) else None  # a policy id, or blank
         elif event.select.id == "jurisdiction":
             self.jurisdiction = None if blank else str(value)
         elif event.select.id == "period" and not blank:

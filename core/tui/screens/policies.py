@@ -11,7 +11,7 @@ from textual.widgets import DataTable, Input, Label, Static
 
 from duban.tui.base import DubanScreen
 from duban.tui.text import cell_text, clip, day
-from duban.tui.widgets import fill
+from duban.tui.widgets import Cell, fill
 
 if TYPE_CHECKING:
     from duban.services.catalog import PolicyRow
@@ -34,11 +34,11 @@ class PoliciesScreen(DubanScreen):
             yield Input(placeholder="/ 筛选：文号或标题，回车确定", id="filter")
             yield Static("", id="page-info")
         yield Label("政策文件", classes="section")
-        table = DataTable(id="policies", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Cell] = DataTable(id="policies", cursor_type="row", zebra_stripes=True)
         table.add_columns("编号", "文号", "标题", "辖区", "级别", "印发", "状态", "任务", "依据")
         yield table
         yield Label("任务及其落实的上级任务（回车查看任务）", classes="section", id="ptasks-title")
-        tasks = DataTable(id="ptasks", cursor_type="row", zebra_stripes=True)
+        tasks: DataTable[Cell] = DataTable(id="ptasks", cursor_type="row", zebra_stripes=True)
         tasks.add_columns("编号", "任务摘要", "落实上级任务")
         yield tasks
         yield from self.compose_footer()

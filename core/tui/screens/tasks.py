@@ -8,12 +8,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Input, Static
 
 from duban.domain.vocabulary import Role
 from duban.tui.actions import ACTION_BINDINGS, TaskActionsScreen
 from duban.tui.text import cell_text, clip, day, join_names, light
-from duban.tui.widgets import TaskDetail, fill
+from duban.tui.widgets import Cell, TaskDetail, fill
 
 if TYPE_CHECKING:
     from duban.services.dashboard_results import TaskDetail as TaskDetailData
@@ -64,7 +65,7 @@ class TasksScreen(TaskActionsScreen):
         with Horizontal(id="bar"):
             yield Input(placeholder="/ 筛选：任务文字、编号、政策或部门名称，回车确定", id="filter")
             yield Static("加载中...", id="page-info")
-        table = DataTable(id="tasks", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Cell] = DataTable(id="tasks", cursor_type="row", zebra_stripes=True)
         for label in ("灯", "政策", "编号", "摘要", Role.LEAD.label, Role.SUPPORT.label, "下次到期"):
             table.add_column(label, key=label)
         yield table
@@ -117,7 +118,7 @@ class TasksScreen(TaskActionsScreen):
             f"第 {first}-{last} 条，共 {self.total} 条 | 排序：{SORT_NAMES[self.sort]}{order}"
         )
         if rows:
-            key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+            key = table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value
             self.select_task(int(key) if key else rows[0].id)
 
         else:

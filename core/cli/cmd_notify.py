@@ -48,8 +48,16 @@ def notify_group(ctx: click.Context, dry_run: bool, as_of: dt.datetime | None, a
 
     state = ctx.find_object(CliState) or CliState()
     report = run_notifications(
-        _factory(state), config=_config(state), as_of=as_of.date() if as_of else None, dry_run=dry_run
+        _factory(state),
+        config=_config(state),
+        as_of=as_of.date() if as_of else None,
+        dry_run=dry_run,
+        host=state.host,
     )
+    if report.checks is not None:
+        from duban.cli.checking import echo_check_faults
+
+        echo_check_faults(report.checks)
     data = report.as_dict()
     failed = [s for s in report.sent if s["state"] == "failed"]
     if as_json:

@@ -70,6 +70,7 @@ def _parse_indicators(pairs: tuple[str, ...]) -> dict[str, str]:
     help="附件，可重复",
 )
 @click.option("--final", is_flag=True, help="同时申请办结")
+@click.option("--template", "template", metavar="KEY", help="任务为本部门绑定了多个模板时，按哪个模板报送")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @pass_state
 def report_submit_cmd(
@@ -80,6 +81,7 @@ def report_submit_cmd(
     indicators: tuple[str, ...],
     attachments: tuple[Path, ...],
     final: bool,
+    template: str | None,
     as_json: bool,
 ) -> None:
     """报送进度：文字、指标和附件，经部门插件检查后保存。更正即再报一次（保留旧版本）。"""
@@ -106,21 +108,32 @@ def report_submit_cmd(
             attachment_root=_attachment_root(state),
             final=final,
             today=today,
+            template=template,
         )
         data = {
             "report": result.report.id,
             "version": result.report.version,
             "milestone": milestone_id,
+            "template": result.template,
+            "free_text": result.free_text_note,
             "findings": [
-                {"severity": f.severity, "code": f.code, "message": f.message} for f in result.findings
+                {"severity": f.severity, "code": f.code, "message": f.message, "plugin": f.plugin}
+                for f in result.findings
             ],
         }
     if as_json:
         echo_json(data)
         return
     click.echo(f"已报送：报送 #{data['report']}（第 {data['version']} 版，节点 #{milestone_id or '-'}）")
+    if result.free_text_note:
+        click.echo(f"  {result.free_text_note}")
+    elif result.template:
+        click.echo(f"  按模板 {result.template} 检查")
+    from duban.domain.vocabulary import Severity
+
     for f in data["findings"]:
-        click.echo(f"  提示（{f['severity']}）：{f['message']}")
+        label = Severity(f["severity"]).label if f["severity"] in set(Severity) else f["severity"]
+        click.echo(f"  {label}（{f['plugin']}）：{f['message']}")
     for fault in state.host.faults:
         if fault.stage == "duban_check_report":
             click.echo(
@@ -285,6 +298,7 @@ def status_cmd(
     as_json: bool,
 ) -> None:
     """红黄绿状态：任务和责任按灯色计数、各部门情况、最需要关注的责任。"""
+    from duban.cli.checking import echo_check_faults, run_checks
     from duban.services.status import responsibility_rows, scope_for, summary
 
     day = _today(state, as_of)
@@ -292,12 +306,15 @@ def status_cmd(
         scope = scope_for(
             session, actor=state.actor(session), agency=agency, jurisdiction=jurisdiction, policy=policy
         )
+        checks = run_checks(state, session, day, scope)
         data = summary(session, as_of=day, warning_days=state.settings.warning_days, scope=scope)
+        data["checks"] = checks.to_json()
         data["items"] = responsibility_rows(
             session, as_of=day, warning_days=state.settings.warning_days, scope=scope, limit=limit
         )
     if as_json:
         echo_json(data)
+        echo_check_faults(checks)
         return
     t = data["tasks"]
     click.echo(f"截至 {day}：任务 红 {t['red']} / 黄 {t['yellow']} / 绿 {t['green']} / 已办结 {t['done']}")
@@ -318,6 +335,8 @@ def status_cmd(
             f"{cell(r['number'], 8)} {cell(r['agency'] or '-', 12)} {cell(ROLE_LABEL[r['role']], 4)} "
             f"{cell(r['next_due'] or '-', 10)} {r['text'][:24]}"
         )
+    click.echo(f"插件检查：未消除的发现 {checks.open} 条（见 duban findings）")
+    echo_check_faults(checks)
 
 
 @click.command("overdue")
@@ -336,6 +355,7 @@ def overdue_cmd(
     as_json: bool,
 ) -> None:
     """逾期未报（或被退回）的节点，最早到期的在前。"""
+    from duban.cli.checking import echo_check_faults, run_checks
     from duban.services.status import overdue, scope_for
 
     day = _today(state, as_of)
@@ -343,7 +363,9 @@ def overdue_cmd(
         scope = scope_for(
             session, actor=state.actor(session), agency=agency, jurisdiction=jurisdiction, policy=policy
         )
+        checks = run_checks(state, session, day, scope)
         rows = overdue(session, as_of=day, scope=scope)
+    echo_check_faults(checks)
     if as_json:
         echo_json(rows)
         return

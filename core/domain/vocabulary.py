@@ -12,6 +12,8 @@ from enum import StrEnum
 
 __all__ = [
     "AlertLevel",
+    "BindingSource",
+    "BindingState",
     "ExtensionState",
     "JurisdictionLevel",
     "Light",
@@ -197,6 +199,31 @@ class JurisdictionLevel(StrEnum):
         return _JURISDICTION_LEVEL[self]
 
 
+class BindingState(StrEnum):
+    """A template binding (task ↔ agency template): proposed by duban, confirmed or rejected by a coordinator."""
+
+    PROPOSED = "proposed"
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+
+    @property
+    def label(self) -> str:
+        return _BINDING_STATE[self]
+
+
+class BindingSource(StrEnum):
+    """Why a template was proposed for a task."""
+
+    SERVES = "serves"  #: the template names the document's task (plugin.toml ``serves``)
+    MAPPING = "mapping"  #: the task implements a task the template is bound to (TaskLink)
+    KEYWORDS = "keywords"  #: the task's text holds the template's keywords
+    MANUAL = "manual"  #: bound by a coordinator
+
+    @property
+    def label(self) -> str:
+        return _BINDING_SOURCE[self]
+
+
 def values(enum: type[StrEnum]) -> tuple[str, ...]:
     """The stored values of an enum, in declaration order (for CHECK constraints and option lists)."""
     return tuple(member.value for member in enum)
@@ -259,4 +286,15 @@ _JURISDICTION_LEVEL = {
     JurisdictionLevel.PREFECTURE: "市（州）级",
     JurisdictionLevel.COUNTY: "县级",
     JurisdictionLevel.TOWNSHIP: "乡级",
+}
+_BINDING_STATE = {
+    BindingState.PROPOSED: "待确认",
+    BindingState.CONFIRMED: "已确认",
+    BindingState.REJECTED: "已驳回",
+}
+_BINDING_SOURCE = {
+    BindingSource.SERVES: "模板声明",
+    BindingSource.MAPPING: "任务映射",
+    BindingSource.KEYWORDS: "关键词",
+    BindingSource.MANUAL: "手工绑定",
 }

@@ -51,6 +51,7 @@ from duban.hookspecs import (
     Severity,
     Succession,
     TaskTemplateSpec,
+    TemplateServes,
     hookimpl,
     hookspec,
 )
@@ -82,6 +83,7 @@ __all__ = [
     "Succession",
     "TaskFacts",
     "TaskTemplateSpec",
+    "TemplateServes",
     "Term",
     "check_flag",
     "check_indicators",

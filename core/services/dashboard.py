@@ -17,6 +17,7 @@ from duban.services.audit import list_events
 from duban.services.identity import Actor
 from duban.services.responsibilities import STATE_NAMES
 from duban.services.status import LIGHTS, Scope, overdue, scoped_lights, summary, task_lights, warn_until
+from duban.services.templates import bound_templates
 from duban.storage.models import (
     Agency,
     AuditEvent,
@@ -333,9 +334,12 @@ def task_detail(
         reports[rep.responsibility_id].append(rep)
     findings: dict[int, list[Finding]] = {i: [] for i in ids}
     for finding in session.scalars(
-        select(Finding).where(Finding.responsibility_id.in_(ids)).order_by(Finding.id)
+        select(Finding)
+        .where(Finding.responsibility_id.in_(ids), Finding.first_seen <= as_of)
+        .order_by(Finding.id)
     ):
         findings[finding.responsibility_id or 0].append(finding)
+    templates = bound_templates(session, [task_id])
     extensions: dict[int, list[tuple[Extension, Milestone]]] = {i: [] for i in ids}
     for ext, m in session.execute(
         select(Extension, Milestone)
@@ -377,7 +381,8 @@ def task_detail(
                 "light": RANK_LIGHT[int(light.rank)] if light is not None else "green",
                 "overdue": int(light.overdue) if light is not None else 0,
                 "next_due": light.next_due.isoformat() if light is not None and light.next_due else None,
-                "template": task.template_key,
+                "template": (templates.get((task.id, r.agency_key or "")) or [task.template_key])[0],
+                "templates": templates.get((task.id, r.agency_key or ""), []),
                 "milestones": ms,
                 "reports": [
                     {
@@ -403,6 +408,9 @@ def task_detail(
                         "code": f.code,
                         "message": f.message,
                         "plugin": f.plugin,
+                        "first_seen": f.first_seen.isoformat(),
+                        "last_seen": f.last_seen.isoformat() if f.last_seen else None,
+                        "resolved_on": f.resolved_on.isoformat() if f.resolved_on else None,
                     }
                     for f in findings[r.id]
                 ],
@@ -574,12 +582,13 @@ def owed_next(session: Session, *, as_of: dt.date, scope: Scope, limit: int = 30
 
 
 def findings_for(session: Session, *, scope: Scope, limit: int = 50) -> list[dict[str, Any]]:
-    """The newest findings (plugin check results) on the scope's responsibilities."""
+    """The open findings (plugin check results) on the scope's responsibilities, most recently seen first."""
     stmt = (
         select(Finding, Responsibility.task_id, Responsibility.agency_key, Task.section, Task.number)
         .join(Responsibility, Responsibility.id == Finding.responsibility_id)
         .join(Task, Task.id == Responsibility.task_id)
-        .order_by(Finding.created_at.desc(), Finding.id.desc())
+        .where(Finding.resolved_on.is_(None))
+        .order_by(func.coalesce(Finding.last_seen, Finding.first_seen).desc(), Finding.id.desc())
         .limit(limit)
     )
     if scope.agency:
@@ -596,7 +605,8 @@ def findings_for(session: Session, *, scope: Scope, limit: int = 50) -> list[dic
             "severity": f.severity,
             "code": f.code,
             "message": f.message,
-            "on": f.created_at.date().isoformat(),
+            "plugin": f.plugin,
+            "on": (f.last_seen or f.first_seen).isoformat(),
         }
         for f, task_id, agency, section, number in session.execute(stmt)
     ]

@@ -41,8 +41,10 @@ from duban.notify.digest import (
     worst,
 )
 from duban.notify.rules import ESCALATE, CountingCalendar, item_level, triggers_on, working_days_overdue
+from duban.plugin_host import PluginHost
 from duban.services import audit
 from duban.services.calendar import working_calendar
+from duban.services.responsibility_checks import CheckRunResult, run_responsibility_checks
 from duban.storage.db import unit_of_work
 from duban.storage.models import (
     Agency,
@@ -112,6 +114,7 @@ class RunReport:
     unrouted: list[str] = field(default_factory=list)
     sent: list[dict[str, Any]] = field(default_factory=list)
     held: int = 0
+    checks: CheckRunResult | None = None  #: the responsibility checks run before planning (with a host)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -122,6 +125,7 @@ class RunReport:
             "unrouted": self.unrouted,
             "sent": self.sent,
             "held": self.held,
+            "checks": self.checks.to_json() if self.checks else None,
         }
 
 
@@ -633,14 +637,18 @@ def run_notifications(
     now: dt.datetime | None = None,
     dry_run: bool = False,
     sender: Sender = default_send,
+    host: PluginHost | None = None,
 ) -> RunReport:
     """One ``duban notify`` run: plan (one transaction), then send what is due. Blocking; for cron, a
-    systemd timer, or a dashboard thread worker."""
+    systemd timer, or a dashboard thread worker. With ``host``, the plugins' responsibility checks run for
+    ``as_of`` first, in the same transaction (their failures are in ``report.checks.faults``)."""
     now = now or dt.datetime.now(dt.UTC)
     as_of = as_of or _local(now, config).date()
     session = factory()
     try:
+        checks = run_responsibility_checks(session, host=host, as_of=as_of) if host is not None else None
         report = plan_messages(session, config=config, as_of=as_of, now=now, record_run=not dry_run)
+        report.checks = checks
         if dry_run:
             report.dry_run = True
             session.rollback()

@@ -173,13 +173,18 @@ class TaskDetail(VerticalScroll):
                 )
             parts.append(reps if resp["reports"] else Text("报送：无", style="dim"))
             if resp["findings"]:
-                fs = _grid("发现", ["级别", "代码", "内容", "报送"])
+                fs = _grid("发现", ["级别", "插件", "代码", "内容", "报送", "发现于"])
                 for f in resp["findings"]:
+                    seen = f.get("first_seen") or "-"
+                    if f.get("resolved_on"):
+                        seen += f"（{f['resolved_on']} 已消除）"
                     fs.add_row(
                         {"error": "错误", "warning": "警告"}.get(f["severity"], f["severity"]),
+                        cell_text(f["plugin"]),
                         cell_text(f["code"]),
                         cell_text(f["message"]),
                         str(f["report"] or "-"),
+                        cell_text(seen),
                     )
                 parts.append(fs)
             else:
@@ -351,6 +356,7 @@ class ReportForm(FormScreen):
         }
         final = self.query_one("#final", Checkbox).value
         ctx, resp_id = self.ctx, self.resp["id"]
+        template = self.resp["template"] if self.resp.get("templates") else None
 
         def run(session: Session) -> str:
             result = submit_report(
@@ -365,8 +371,12 @@ class ReportForm(FormScreen):
                 attachment_root=ctx.attachment_root,
                 at=ctx.now(),
                 today=ctx.today,
+                template=template,
             )
-            notes = "；".join(f.message for f in result.findings)
+            notes = "；".join(
+                [f.message for f in result.findings]
+                + ([result.free_text_note] if result.free_text_note else [])
+            )
             return f"已报送：报送 #{result.report.id}（第 {result.report.version} 版）" + (
                 f"。提示：{notes}" if notes else ""
             )

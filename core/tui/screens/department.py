@@ -111,7 +111,15 @@ class DepartmentScreen(DubanScreen):
                 ),
             )
         self.load("owed", lambda s: owed_next(s, as_of=ctx.today, scope=scope(s), limit=LIMIT))
-        self.load("findings", lambda s: findings_for(s, scope=scope(s), limit=LIMIT))
+        self._findings = lambda s: findings_for(s, scope=scope(s), limit=LIMIT)
+        self.run_checks(ctx.today, scope)  # the findings are loaded once the checks have stored theirs
+
+    def show_checks(self, result: Any) -> None:
+        super().show_checks(result)
+        self.load("findings", self._findings)
+
+    def failed_checks(self, _text: str) -> None:
+        self.load("findings", self._findings)  # the stored findings, even when the checks could not run
 
     def show_agencies(self, names: dict[str, str]) -> None:
         self._agencies_loaded = True

@@ -19,7 +19,7 @@ import inspect
 import logging
 import os
 import traceback
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from types import ModuleType
@@ -116,8 +116,8 @@ class ResponsibilityChecks:
     """The answers of every ``duban_check_responsibility`` implementation to a batch of contexts."""
 
     plugins: tuple[str, ...]  #: the plugins that implement the hook
-    found: tuple[tuple[tuple[str, FindingSpec], ...], ...]  #: per context: (plugin, finding)
-    failed: tuple[frozenset[str], ...]  #: per context: the plugins that raised on it
+    found: Mapping[int, tuple[tuple[str, FindingSpec], ...]]  #: context index → (plugin, finding), if any
+    failed: Mapping[int, frozenset[str]]  #: context index → the plugins that raised on it, if any
     faults: tuple[tuple[str, str, int], ...]  #: (plugin, first error, how many contexts failed)
 
 
@@ -303,15 +303,20 @@ class PluginHost:
         """
         impls = list(reversed(self.pm.hook.duban_check_responsibility.get_hookimpls()))
         takes = [bool(impl.argnames) for impl in impls]  # the one parameter, ``responsibility``, or none
-        found: list[list[tuple[str, FindingSpec]]] = [[] for _ in contexts]
-        failed: list[set[str]] = [set() for _ in contexts]
+        found: dict[int, list[tuple[str, FindingSpec]]] = {}
+        failed: dict[int, set[str]] = {}
         errors: dict[str, tuple[BaseException, int]] = {}
+        calls = [
+            (impl.plugin_name, impl.function, takes_context)
+            for impl, takes_context in zip(impls, takes, strict=True)
+        ]
         for i, context in enumerate(contexts):
-            for impl, takes_context in zip(impls, takes, strict=True):
-                name = impl.plugin_name
+            for name, function, takes_context in calls:
                 try:
-                    value = impl.function(context) if takes_context else impl.function()
-                    items = list(value) if value is not None else []
+                    value = function(context) if takes_context else function()
+                    if not value:
+                        continue
+                    items = list(value)
                     for item in items:
                         if not isinstance(item, FindingSpec):
                             raise TypeError(
@@ -320,17 +325,17 @@ class PluginHost:
                 except Exception as exc:  # recorded once per plugin below; the other plugins go on
                     first, count = errors.get(name, (exc, 0))
                     errors[name] = (first, count + 1)
-                    failed[i].add(name)
+                    failed.setdefault(i, set()).add(name)
                     continue
-                found[i].extend((name, item) for item in items)
+                found.setdefault(i, []).extend((name, item) for item in items)
         for name, (exc, count) in errors.items():
             self._fault(name, "duban_check_responsibility", exc)
             if count > 1:
                 self.faults[-1].error += f"（本次共 {count} 项责任出错）"
         return ResponsibilityChecks(
             plugins=tuple(impl.plugin_name for impl in impls),
-            found=tuple(tuple(f) for f in found),
-            failed=tuple(frozenset(f) for f in failed),
+            found={i: tuple(f) for i, f in found.items()},
+            failed={i: frozenset(f) for i, f in failed.items()},
             faults=tuple(
                 (name, f"{type(exc).__name__}: {exc}", count) for name, (exc, count) in errors.items()
             ),

@@ -232,6 +232,22 @@ def _milestones(session: Session, as_of: dt.date, ids: Select[Any]) -> dict[int,
     return out
 
 
+def _open_in(session: Session, ids: Select[Any]) -> int:
+    """How many responsibility findings of these responsibilities are open."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Finding)
+            .where(
+                Finding.report_id.is_(None),
+                Finding.resolved_on.is_(None),
+                Finding.responsibility_id.in_(ids),
+            )
+        )
+        or 0
+    )
+
+
 def _update_indicator(template: TaskTemplateSpec, types: dict[str, str]) -> str | None:
     """The indicator of a 台账-style template that carries the date of the update (``…updated_on``)."""
     for key in template.indicators:
@@ -288,11 +304,16 @@ def run_responsibility_checks(
     fingerprint = _fingerprint(session, host)
     done = _cached(session, as_of, key, fingerprint)
     if done is not None:
+        responsibilities, found_open = done.responsibilities, done.found
+        if done.scope != key:  # a run of everything answers for a part: count the part
+            ids = select(_responsibilities(as_of, scope).subquery("scope").c.id)
+            responsibilities = session.scalar(select(func.count()).select_from(ids.subquery())) or 0
+            found_open = _open_in(session, ids)
         return CheckRunResult(
             as_of,
             key,
-            done.responsibilities,
-            done.found,
+            responsibilities,
+            found_open,
             0,
             0,
             0,
@@ -381,7 +402,8 @@ def run_responsibility_checks(
                 "failed_plugins": [f.plugin for f in faults],
             },
         )
-    result = CheckRunResult(as_of, key, len(resps), len(found), created, reopened, resolved, faults)
+    open_now = _open_in(session, ids) if resps else 0  # with a failing plugin's findings, kept as they were
+    result = CheckRunResult(as_of, key, len(resps), open_now, created, reopened, resolved, faults)
     session.execute(delete(CheckRun).where(CheckRun.as_of == as_of, CheckRun.scope == key))
     session.add(
         CheckRun(

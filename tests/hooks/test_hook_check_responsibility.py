@@ -114,3 +114,6 @@ def test_status_runs_the_checks_stores_findings_and_names_a_broken_plugin(site: 
         ("jiaoyu_silence", "jiaoyu.silent", "教育")
     ]
     assert "插件 broken" in err
+
+    code, _out, err = world.run("notify", "--dry-run", "--as-of", "2026-08-10")
+    assert code == 0 and "插件 broken 的责任检查出错" in err

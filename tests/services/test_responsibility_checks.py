@@ -129,7 +129,9 @@ def test_only_the_scope_is_checked(session: Session, host: PluginHost, world: Sc
     assert result.responsibilities == 1 and result.scope == "agency=fulian"
     assert {k[0] for k in open_findings(session)} == {world.r_fl.id}
     assert not run(session, host, "2026-04-10").cached  # everything is more than the fulian part
-    assert run(session, host, "2026-04-10", Scope(agency="minzheng")).cached  # … and covers any part
+    part = run(session, host, "2026-04-10", Scope(agency="minzheng"))  # … and covers any part
+    assert part.cached and part.responsibilities == 1
+    assert part.open == sum(1 for k in open_findings(session) if k[0] == world.r_mz.id)
 
 
 class Broken:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 import click
 
 from duban.cli.state import CliState, cell, echo_json, pass_state
+
+if TYPE_CHECKING:
+    from duban.services.templates import BindingRow
 
 
 @click.group("template")
@@ -28,7 +34,7 @@ def _source_label(value: str) -> str:
     return BindingSource(value).label
 
 
-def _print_rows(rows) -> None:  # noqa: ANN001 - Sequence[BindingRow]
+def _print_rows(rows: Iterable[BindingRow]) -> None:
     click.echo(
         f"{cell('编号', 6)} {cell('政策', 18)} {cell('任务', 10)} {cell('部门', 10)} {cell('模板', 30)} "
         f"{cell('来源', 8)} {cell('得分', 5)} {cell('状态', 6)} 理由"

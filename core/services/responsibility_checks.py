@@ -280,6 +280,60 @@ def _last_updates(session: Session, as_of: dt.date, wanted: dict[int, str]) -> d
     return out
 
 
+def _contexts(
+    session: Session, host: PluginHost, as_of: dt.date, resp_q: Select[Any], ids: Select[Any]
+) -> tuple[int, list[ResponsibilityContext], list[int]]:
+    """The contexts to check (one per bound template, or one without) and the responsibility of each."""
+    resps = list(session.connection().execute(resp_q))
+    if not resps:
+        return 0, [], []
+    task_ids = {r.task_id for r in resps}
+    tasks = {
+        t.id: t
+        for t in session.execute(select(Task.id, Task.text, Task.template_key).where(Task.id.in_(task_ids)))
+    }
+    bound = bound_templates(session, task_ids)
+    templates: dict[str, TaskTemplateSpec] = {}
+    for spec in host.task_templates():
+        templates.setdefault(spec.key, spec)
+    types = {spec.key: spec.type for spec in host.indicators()}
+    update_keys = {k: ind for k, t in templates.items() if (ind := _update_indicator(t, types))}
+    milestones = _milestones(session, as_of, ids)
+
+    plans: list[tuple[Any, list[str | None]]] = []
+    wants_update: dict[int, str] = {}
+    for r in resps:
+        keys: list[str | None] = list(bound.get((r.task_id, r.agency_key or ""), []))
+        legacy = templates.get(tasks[r.task_id].template_key or "")
+        if not keys and legacy is not None and legacy.agency == r.agency_key:
+            keys = [legacy.key]  # Task.template_key, from before bindings, when it is this agency's
+        for k in keys:
+            if k in update_keys:
+                wants_update.setdefault(r.id, update_keys[k])
+        plans.append((r, keys or [None]))
+    updates = _last_updates(session, as_of, wants_update) if wants_update else {}
+
+    contexts: list[ResponsibilityContext] = []
+    owner: list[int] = []
+    for r, keys in plans:
+        role = r.role if r.role in _ROLES else "lead"
+        history = tuple(milestones.get(r.id, ()))
+        for k in keys:
+            contexts.append(
+                ResponsibilityContext(
+                    agency=r.agency_key or "",
+                    role=role,
+                    task_text=tasks[r.task_id].text,
+                    template=k,
+                    as_of=as_of,
+                    milestones=history,
+                    last_update=updates.get(r.id) if k in update_keys else None,
+                )
+            )
+            owner.append(r.id)
+    return len(resps), contexts, owner
+
+
 # ------------------------------------------------------------------------------------------- the run
 
 
@@ -323,58 +377,8 @@ def run_responsibility_checks(
 
     with _gc_paused():  # millions of small objects: see _gc_paused
         resp_q = _responsibilities(as_of, scope)
-        resps = list(session.connection().execute(resp_q))
         ids = select(resp_q.subquery("scope").c.id)
-        task_ids = {r.task_id for r in resps}
-        tasks = (
-            {
-                t.id: t
-                for t in session.execute(
-                    select(Task.id, Task.text, Task.template_key).where(Task.id.in_(task_ids))
-                )
-            }
-            if task_ids
-            else {}
-        )
-        bound = bound_templates(session, task_ids)
-        templates = {}
-        for spec in host.task_templates():
-            templates.setdefault(spec.key, spec)
-        types = {spec.key: spec.type for spec in host.indicators()}
-        update_keys = {k: ind for k, t in templates.items() if (ind := _update_indicator(t, types))}
-        milestones = _milestones(session, as_of, ids) if resps else {}
-
-        contexts: list[ResponsibilityContext] = []
-        owner: list[int] = []
-        wants_update: dict[int, str] = {}
-        plans: list[tuple[Any, list[str | None]]] = []
-        for r in resps:
-            task = tasks[r.task_id]
-            keys: list[str | None] = list(bound.get((r.task_id, r.agency_key or ""), []))
-            if not keys and task.template_key and templates.get(task.template_key, None) is not None:
-                if templates[task.template_key].agency == r.agency_key:
-                    keys = [task.template_key]
-            for k in keys:
-                if k in update_keys:
-                    wants_update.setdefault(r.id, update_keys[k])
-            plans.append((r, keys or [None]))
-        updates = _last_updates(session, as_of, wants_update) if wants_update else {}
-        for r, keys in plans:
-            role = r.role if r.role in _ROLES else "lead"
-            for k in keys:
-                contexts.append(
-                    ResponsibilityContext(
-                        agency=r.agency_key or "",
-                        role=role,
-                        task_text=tasks[r.task_id].text,
-                        template=k,
-                        as_of=as_of,
-                        milestones=tuple(milestones.get(r.id, ())),
-                        last_update=updates.get(r.id) if k in update_keys else None,
-                    )
-                )
-                owner.append(r.id)
-
+        resps, contexts, owner = _contexts(session, host, as_of, resp_q, ids)
         checks = host.check_responsibilities(contexts)
         found: dict[tuple[int, str, str], FindingSpec] = {}
         failed: dict[int, set[str]] = defaultdict(set)
@@ -385,7 +389,7 @@ def run_responsibility_checks(
                 found.setdefault((owner[i], plugin, spec.code), spec)
         faults = tuple(CheckFault(p, e, n) for p, e, n in checks.faults)
 
-    created, reopened, resolved = _store(session, as_of, ids, found, failed, set(checks.plugins), bool(resps))
+    created, reopened, resolved = _store(session, as_of, ids, found, failed, set(checks.plugins), resps > 0)
     if created or reopened or resolved:
         audit.record(
             session,
@@ -403,7 +407,7 @@ def run_responsibility_checks(
             },
         )
     open_now = _open_in(session, ids) if resps else 0  # with a failing plugin's findings, kept as they were
-    result = CheckRunResult(as_of, key, len(resps), open_now, created, reopened, resolved, faults)
+    result = CheckRunResult(as_of, key, resps, open_now, created, reopened, resolved, faults)
     session.execute(delete(CheckRun).where(CheckRun.as_of == as_of, CheckRun.scope == key))
     session.add(
         CheckRun(

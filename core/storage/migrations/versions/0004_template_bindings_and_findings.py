@@ -87,8 +87,12 @@ def upgrade() -> None:
         "UPDATE finding SET first_seen = (SELECT report.submitted_on FROM report WHERE report.id = finding.report_id) "
         "WHERE report_id IS NOT NULL"
     )
-    created_day = "date(created_at)" if op.get_bind().dialect.name == "sqlite" else "CAST(created_at AS DATE)"
+    # SQLite keeps datetimes as ISO text: its first ten characters are the day (if they read as one)
+    created_day = (
+        "date(substr(created_at, 1, 10))" if op.get_bind().dialect.name == "sqlite" else "CAST(created_at AS DATE)"
+    )
     op.execute(f"UPDATE finding SET first_seen = {created_day} WHERE first_seen IS NULL")
+    op.execute("UPDATE finding SET first_seen = CURRENT_DATE WHERE first_seen IS NULL")  # unreadable: today
     op.execute("UPDATE finding SET last_seen = first_seen")
 
     with op.batch_alter_table("finding", schema=None) as batch_op:

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 import pluggy
 
@@ -316,20 +316,21 @@ class PluginHost:
                     value = function(context) if takes_context else function()
                     if not value:
                         continue
-                    items = list(value)
-                    for item in items:
+                    items: list[FindingSpec] = []
+                    for item in cast("Iterable[object]", value):
                         if not isinstance(item, FindingSpec):
                             raise TypeError(
                                 f"duban_check_responsibility returned {type(item).__name__}, expected FindingSpec"
                             )
+                        items.append(item)
                 except Exception as exc:  # recorded once per plugin below; the other plugins go on
                     first, count = errors.get(name, (exc, 0))
                     errors[name] = (first, count + 1)
                     failed.setdefault(i, set()).add(name)
                     continue
                 found.setdefault(i, []).extend((name, item) for item in items)
-        for name, (exc, count) in errors.items():
-            self._fault(name, "duban_check_responsibility", exc)
+        for name, (error, count) in errors.items():
+            self._fault(name, "duban_check_responsibility", error)
             if count > 1:
                 self.faults[-1].error += f"（本次共 {count} 项责任出错）"
         return ResponsibilityChecks(

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING, cast
 
 import click
 
+from duban.cli.paging import echo_range, paging_options
 from duban.cli.state import CliState, cell, echo_json, pass_state
+from duban.cli.text import day
+from duban.domain.vocabulary import Severity, values
 
-ROLE_LABEL = {"lead": "牵头", "support": "配合", "joint": "共同"}
+if TYPE_CHECKING:
+    from duban.services.findings import FindingKind
 
 
 @click.command("findings")
@@ -17,7 +22,9 @@ ROLE_LABEL = {"lead": "牵头", "support": "配合", "joint": "共同"}
 @click.option("--policy", metavar="DOCNO|ID", help="只列出该政策的发现")
 @click.option("--task", "task_id", type=int, help="只列出该任务的发现")
 @click.option(
-    "--severity", type=click.Choice(["error", "warning", "info"]), help="只列出该级别（错误 / 警告 / 提示）"
+    "--severity",
+    type=click.Choice(values(Severity)),
+    help="只列出该级别（" + " / ".join(s.label for s in Severity) + "）",
 )
 @click.option(
     "--kind", type=click.Choice(["report", "responsibility"]), help="报送检查的发现，或责任检查的发现"
@@ -26,8 +33,7 @@ ROLE_LABEL = {"lead": "牵头", "support": "配合", "joint": "共同"}
 @click.option(
     "--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="先按该日期（默认今天）运行责任检查"
 )
-@click.option("--limit", default=50, show_default=True, help="每页条数")
-@click.option("--offset", default=0, help="从第几条开始")
+@paging_options(50)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @pass_state
 def findings_cmd(
@@ -49,29 +55,30 @@ def findings_cmd(
     先按 --as-of（默认今天）对所列范围运行各插件的责任检查并保存结果，再列出；错误在前，其次是最近发现的。
     """
     from duban.cli.checking import echo_check_faults, run_checks
-    from duban.domain.vocabulary import Severity
     from duban.services.clock import local_today
     from duban.services.findings import list_findings
+    from duban.services.paging import check_window
     from duban.services.status import scope_for
 
-    day = as_of.date() if as_of else local_today(state.settings.timezone)
+    check_window(limit, offset)
+    on = as_of.date() if as_of else local_today(state.settings.timezone)
     with state.session() as session:
         actor = state.actor(session)
         scope = scope_for(
             session, actor=actor, agency=agency, jurisdiction=jurisdiction, policy=policy, task_id=task_id
         )
-        checks = run_checks(state, session, day, scope)
+        checks = run_checks(state, session, on, scope)
         page = list_findings(
             session,
-            today=day,
+            today=on,
             actor=actor,
             agency=agency,
             jurisdiction=jurisdiction,
             policy=policy,
             task_id=task_id,
-            severity=severity,
+            severity=Severity(severity) if severity else None,
             include_resolved=include_resolved,
-            kind=kind,
+            kind=cast("FindingKind | None", kind),  # one of click's choices
             limit=limit,
             offset=offset,
         )
@@ -83,18 +90,18 @@ def findings_cmd(
         f"{cell('编号', 6)} {cell('级别', 4)} {cell('插件', 12)} {cell('代码', 22)} {cell('政策', 18)} "
         f"{cell('任务', 8)} {cell('部门', 14)} {cell('辖区', 10)} {cell('发现于', 10)} {cell('最近', 10)} 内容"
     )
-    for f in page.rows:
-        role = ROLE_LABEL.get(f.role or "", "")
+    for f in page.items:
+        role = f.role.label if f.role else ""
         name = f.agency_name or f.agency or "未识别部门"
         party = f"{name}（{role}）" if role else name
-        resolved = f"（{f.resolved_on} 已消除）" if f.resolved_on else ""
+        resolved = f"（{day(f.resolved_on)} 已消除）" if f.resolved_on else ""
         click.echo(
             f"{cell(f.id, 6)} {cell(f.severity.label, 4)} {cell(f.plugin, 12)} {cell(f.code, 22)} "
             f"{cell(f.policy, 18)} {cell(f.task_number, 8)} {cell(party, 14)} {cell(f.jurisdiction_name or '-', 10)} "
-            f"{cell(f.first_seen, 10)} {cell(f.last_seen or '-', 10)} {f.message}{resolved}"
+            f"{cell(day(f.first_seen), 10)} {cell(day(f.last_seen), 10)} {f.message}{resolved}"
         )
-    counts = "，".join(f"{Severity(k).label} {n}" for k, n in page.by_severity.items() if n)
-    shown = len(page.rows)
-    span = f"，显示第 {offset + 1}–{offset + shown} 条" if shown else ""
-    click.echo(f"共 {page.total} 条{('（' + counts + '）') if counts else ''}{span}")
+    counts = "，".join(f"{s.label} {n}" for s, n in page.by_severity.items() if n)
+    echo_range(page.page, "条", "发现")
+    if counts:
+        click.echo(f"其中 {counts}")
     echo_check_faults(checks)

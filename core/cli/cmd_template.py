@@ -7,9 +7,15 @@ from typing import TYPE_CHECKING
 
 import click
 
+from duban.cli.paging import echo_range, paging_options
 from duban.cli.state import CliState, cell, echo_json, pass_state
+from duban.domain.vocabulary import BindingState, values
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from sqlalchemy.orm import Session
+
     from duban.services.templates import BindingRow
 
 
@@ -22,18 +28,6 @@ def template_group() -> None:
     """
 
 
-def _state_label(value: str) -> str:
-    from duban.domain.vocabulary import BindingState
-
-    return BindingState(value).label
-
-
-def _source_label(value: str) -> str:
-    from duban.domain.vocabulary import BindingSource
-
-    return BindingSource(value).label
-
-
 def _print_rows(rows: Iterable[BindingRow]) -> None:
     click.echo(
         f"{cell('编号', 6)} {cell('政策', 18)} {cell('任务', 10)} {cell('部门', 10)} {cell('模板', 30)} "
@@ -43,9 +37,28 @@ def _print_rows(rows: Iterable[BindingRow]) -> None:
         title = r.template_title or "（模板未安装）"
         click.echo(
             f"{cell(r.id, 6)} {cell(r.policy, 18)} {cell(r.task_number, 10)} {cell(r.agency_name, 10)} "
-            f"{cell(f'{r.template} {title}', 30)} {cell(_source_label(r.source), 8)} {cell(f'{r.score:.2f}', 5)} "
-            f"{cell(_state_label(r.state), 6)} {r.reason}"
+            f"{cell(f'{r.template} {title}', 30)} {cell(r.source.label, 8)} {cell(f'{r.score:.2f}', 5)} "
+            f"{cell(r.state.label, 6)} {r.reason}"
         )
+
+
+def _all_proposed(session: Session, state: CliState, policy: str | None) -> Iterator[BindingRow]:
+    """Every binding waiting for confirmation (of one policy), page by page."""
+    from duban.services.paging import MAX_LIMIT
+    from duban.services.templates import list_bindings
+
+    offset: int | None = 0
+    while offset is not None:
+        page = list_bindings(
+            session,
+            host=state.host,
+            policy=policy,
+            state=BindingState.PROPOSED,
+            limit=MAX_LIMIT,
+            offset=offset,
+        )
+        yield from page.items
+        offset = page.next_offset
 
 
 @template_group.command("propose")
@@ -61,7 +74,7 @@ def template_propose_cmd(state: CliState, policy: str | None, as_json: bool) -> 
             session, actor=state.actor(session), host=state.host, policy=policy
         )
     if as_json:
-        echo_json(result.to_json())
+        echo_json(result)
         return
     if result.proposed:
         _print_rows(result.proposed)
@@ -85,7 +98,7 @@ def template_confirm_cmd(
     state: CliState, binding_ids: tuple[int, ...], confirm_all: bool, policy: str | None, min_score: float
 ) -> None:
     """确认模板绑定（可一次确认多条）。"""
-    from duban.services.templates import confirm_binding, list_bindings
+    from duban.services.templates import confirm_binding
 
     if not binding_ids and not confirm_all:
         raise click.UsageError("请给出要确认的编号，或用 --all 确认全部待确认的建议")
@@ -93,8 +106,7 @@ def template_confirm_cmd(
         actor = state.actor(session)
         ids = list(binding_ids)
         if confirm_all:
-            page = list_bindings(session, host=state.host, policy=policy, state="proposed", limit=1_000_000)
-            ids += [r.id for r in page.rows if r.score >= min_score]
+            ids += [r.id for r in _all_proposed(session, state, policy) if r.score >= min_score]
         rows = [confirm_binding(session, actor=actor, host=state.host, binding_id=i) for i in ids]
     if not rows:
         click.echo("没有待确认的模板绑定")
@@ -144,11 +156,10 @@ def template_bind_cmd(state: CliState, task_id: int, template: str) -> None:
 @click.option(
     "--state",
     "state_filter",
-    type=click.Choice(["proposed", "confirmed", "rejected"]),
-    help="只列出该状态（待确认 / 已确认 / 已驳回）",
+    type=click.Choice(values(BindingState)),
+    help="只列出该状态（" + " / ".join(s.label for s in BindingState) + "）",
 )
-@click.option("--limit", default=200, show_default=True, help="每页条数")
-@click.option("--offset", default=0, help="从第几条开始")
+@paging_options(200)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @pass_state
 def template_list_cmd(
@@ -161,7 +172,7 @@ def template_list_cmd(
     offset: int,
     as_json: bool,
 ) -> None:
-    """列出模板绑定（建议的、已确认的和已驳回的）。"""
+    """列出模板绑定（建议的、已确认的和已驳回的），列出总数和本页范围（--limit / --offset 翻页）。"""
     from duban.services.templates import list_bindings
 
     with state.session() as session:
@@ -171,18 +182,15 @@ def template_list_cmd(
             policy=policy,
             task_id=task_id,
             agency=agency,
-            state=state_filter,
+            state=BindingState(state_filter) if state_filter else None,
             limit=limit,
             offset=offset,
         )
     if as_json:
-        echo_json(page.to_json())
+        echo_json(page)
         return
-    _print_rows(page.rows)
-    shown = len(page.rows)
-    click.echo(
-        f"共 {page.total} 条，显示第 {offset + 1}–{offset + shown} 条" if shown else f"共 {page.total} 条"
-    )
+    _print_rows(page.items)
+    echo_range(page, "条", "模板绑定")
 
 
 @template_group.command("catalog")
@@ -191,13 +199,11 @@ def template_list_cmd(
 @pass_state
 def template_catalog_cmd(state: CliState, agency: str | None, as_json: bool) -> None:
     """列出已安装插件提供的模板：部门、周期、指标，以及它声明服务的任务和关键词。"""
-    from dataclasses import asdict
-
     from duban.services.templates import template_catalog
 
     specs = template_catalog(state.host, agency=agency)
     if as_json:
-        echo_json([asdict(t) for t in specs])
+        echo_json(specs)
         return
     for t in specs:
         serves = "；".join(f"{s.doc} {s.section + ' ' if s.section else ''}{s.task}" for s in t.serves)

@@ -21,6 +21,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from duban.domain.vocabulary import BindingSource, BindingState
 from duban.hookspecs import TaskTemplateSpec, TemplateServes
 
 __all__ = [
@@ -83,7 +84,7 @@ class BindingProposal:
     task_id: int
     agency: str
     template: str
-    source: str  #: serves | keywords | mapping (duban.domain.vocabulary.BindingSource)
+    source: BindingSource  #: serves, keywords or mapping
     score: float
     reason: str  #: Chinese: why it is proposed
 
@@ -133,7 +134,7 @@ def propose_bindings(
                             task.id,
                             agency,
                             tpl.key,
-                            "serves",
+                            BindingSource.SERVES,
                             SERVES_SCORE,
                             f"模板声明服务于 {_serves_text(named)}",
                         )
@@ -148,7 +149,7 @@ def propose_bindings(
                             task.id,
                             agency,
                             tpl.key,
-                            "keywords",
+                            BindingSource.KEYWORDS,
                             KEYWORDS_SCORE,
                             "任务正文含关键词：" + "、".join(words),
                         )
@@ -166,7 +167,7 @@ class LinkedBinding:
     template: str
     link_confirmed: bool
     link_confidence: float
-    parent_state: str  #: proposed | confirmed
+    parent_state: BindingState  #: proposed or confirmed
 
 
 def propose_through_links(
@@ -178,19 +179,19 @@ def propose_through_links(
         if link.agency not in child_agencies.get(link.child_task_id, frozenset()):
             continue
         score = MAPPING_SCORE * (1.0 if link.link_confirmed else link.link_confidence)
-        if link.parent_state != "confirmed":
+        if link.parent_state != BindingState.CONFIRMED:
             score *= 0.9
         how = (
             "已确认的任务映射"
             if link.link_confirmed
             else f"任务映射建议（置信度 {link.link_confidence:.2f}）"
         )
-        bound = "已绑定" if link.parent_state == "confirmed" else "建议绑定"
+        bound = "已绑定" if link.parent_state == BindingState.CONFIRMED else "建议绑定"
         proposal = BindingProposal(
             link.child_task_id,
             link.agency,
             link.template,
-            "mapping",
+            BindingSource.MAPPING,
             round(score, 3),
             f"落实上级任务 {link.parent_label}（{how}），该任务{bound}此模板",
         )

@@ -11,7 +11,8 @@ what exists: the identity of a cascaded responsibility is (task, agency, jurisdi
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, case, func, insert, select
@@ -19,17 +20,55 @@ from sqlalchemy.orm import Session, selectinload
 
 from duban.domain.agencies import AgencyRegistry
 from duban.domain.divisions import DivisionTree, department_name, load
+from duban.domain.jsonable import JsonResult
 from duban.domain.jurisdictions import LEVELS
+from duban.domain.vocabulary import JurisdictionLevel, Light, Role
 from duban.errors import NotFoundError, ValidationError
 from duban.services import audit
 from duban.services.catalog import find_policy
 from duban.services.identity import Actor, require_coordinator
 from duban.services.reference import load_divisions
-from duban.services.status import LIGHT_NAMES, warn_until
+from duban.services.status import warn_until
 from duban.storage.models import Jurisdiction, Policy, Responsibility, Task
-from duban.storage.queries import RANK_LIGHT, responsibility_lights
+from duban.storage.queries import responsibility_lights
 
 BATCH = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class CascadeResult(JsonResult):
+    """``duban cascade``: how many jurisdictions (per level) the policy went to, and the rows added."""
+
+    policy: int
+    doc_number: str | None
+    jurisdictions: int
+    levels: Mapping[str, int]  #: jurisdictions per level (prefecture, county)
+    created: int  #: responsibilities added
+    existing: int  #: responsibilities that were there already (not added again)
+
+
+@dataclass(frozen=True, slots=True)
+class JurisdictionLight(JsonResult):
+    """``duban cascade --rollup``: one jurisdiction's light for a task.
+
+    ``own`` is its own parties' light; ``light`` rolls up the worst of itself and everything below it;
+    ``not_green`` names the lower jurisdictions whose own light is red or yellow.
+    """
+
+    json_extra = ("light_label",)
+
+    jurisdiction: str | None
+    name: str | None
+    level: JurisdictionLevel | None
+    parent: str | None
+    light: Light
+    own: Light
+    overdue: int
+    not_green: tuple[str, ...]
+
+    @property
+    def light_label(self) -> str:
+        return self.light.label
 
 
 def _ensure_divisions(session: Session, codes: Iterable[str], actor: str) -> None:
@@ -136,7 +175,7 @@ def cascade_policy(
     down_to: str | None = None,
     day: dt.date | None = None,
     progress: Callable[[int], None] | None = None,
-) -> dict[str, Any]:
+) -> CascadeResult:
     """Instantiate a policy's tasks for lower jurisdictions; returns counts. Idempotent."""
     require_coordinator(actor, "下发任务到下级辖区")
     if down_to is not None and down_to not in LEVELS:
@@ -179,21 +218,21 @@ def cascade_policy(
     levels: dict[str, int] = {}
     for code in targets:
         levels[tree.by_code[code].level] = levels.get(tree.by_code[code].level, 0) + 1
-    result = {
-        "policy": pol.id,
-        "doc_number": pol.doc_number,
-        "jurisdictions": len(targets),
-        "levels": levels,
-        "created": created,
-        "existing": len(existing),
-    }
+    result = CascadeResult(
+        policy=pol.id,
+        doc_number=pol.doc_number,
+        jurisdictions=len(targets),
+        levels=levels,
+        created=created,
+        existing=len(existing),
+    )
     audit.record(
         session,
         actor=actor.name,
         action="policy.cascade",
         entity_type="policy",
         entity_id=pol.id,
-        after={**result, "to": targets[:50], "to_count": len(targets)},
+        after={**result.to_json(), "to": targets[:50], "to_count": len(targets)},
     )
     return result
 
@@ -201,7 +240,9 @@ def cascade_policy(
 # -- roll-up -------------------------------------------------------------------------------------------
 
 
-def rollup(session: Session, task_id: int, as_of: dt.date, *, warning_days: int = 5) -> list[dict[str, Any]]:
+def rollup(
+    session: Session, task_id: int, as_of: dt.date, *, warning_days: int = 5
+) -> list[JurisdictionLight]:
     """Per-jurisdiction lights of one task, worst first.
 
     ``own`` is the jurisdiction's own light (its lead, or without a lead its joint parties, like the task
@@ -217,15 +258,16 @@ def rollup(session: Session, task_id: int, as_of: dt.date, *, warning_days: int 
         .where(Responsibility.task_id == task_id)
         .subquery("rl")
     )
-    principal = rl.c.role.in_(("lead", "joint"))
-    has_lead = func.max(case((rl.c.role == "lead", 1), else_=0))
-    lead_open = func.sum(case((and_(rl.c.role == "lead", rl.c.rank > 0), 1), else_=0))
-    principal_open = func.sum(case((and_(principal, rl.c.rank > 0), 1), else_=0))
+    principal = rl.c.role.in_((Role.LEAD, Role.JOINT))
+    has_lead = func.max(case((rl.c.role == Role.LEAD, 1), else_=0))
+    lead_open = func.sum(case((and_(rl.c.role == Role.LEAD, rl.c.rank > Light.DONE.rank), 1), else_=0))
+    principal_open = func.sum(case((and_(principal, rl.c.rank > Light.DONE.rank), 1), else_=0))
     done = case(
         (and_(has_lead == 1, lead_open == 0), 1), (and_(has_lead == 0, principal_open == 0), 1), else_=0
     )
     rank = case(
-        (done == 1, 0), else_=func.coalesce(func.max(case((principal, rl.c.rank))), func.max(rl.c.rank))
+        (done == 1, Light.DONE.rank),
+        else_=func.coalesce(func.max(case((principal, rl.c.rank))), func.max(rl.c.rank)),
     )
     own = {
         code: (int(r), int(over or 0))
@@ -250,7 +292,7 @@ def rollup(session: Session, task_id: int, as_of: dt.date, *, warning_days: int 
             seen.add(parent)
             if parent in own:
                 rolled[parent] = max(rolled[parent], rank_)
-                if rank_ >= 2:
+                if rank_ >= Light.YELLOW.rank:
                     blockers[parent].append(code)
             parent = parent_of(parent)
     level_rank = {level: i for i, level in enumerate(LEVELS)}
@@ -258,23 +300,16 @@ def rollup(session: Session, task_id: int, as_of: dt.date, *, warning_days: int 
     for code, (rank_, overdue) in own.items():
         j = juris.get(code) if code else None
         rows.append(
-            {
-                "jurisdiction": code,
-                "name": j.name if j else None,
-                "level": j.level if j else None,
-                "parent": j.parent_code if j else None,
-                "light": RANK_LIGHT[rolled[code]],
-                "light_name": LIGHT_NAMES[RANK_LIGHT[rolled[code]]],
-                "own": RANK_LIGHT[rank_],
-                "overdue": overdue,
-                "not_green": sorted(blockers[code]),
-            }
+            JurisdictionLight(
+                jurisdiction=code,
+                name=j.name if j else None,
+                level=JurisdictionLevel(j.level) if j else None,
+                parent=j.parent_code if j else None,
+                light=Light.from_rank(rolled[code]),
+                own=Light.from_rank(rank_),
+                overdue=overdue,
+                not_green=tuple(sorted(blockers[code])),
+            )
         )
-    rows.sort(
-        key=lambda r: (
-            -rolled[r["jurisdiction"]],
-            level_rank.get(r["level"] or "", 9),
-            r["jurisdiction"] or "",
-        )
-    )
+    rows.sort(key=lambda r: (-r.light.rank, level_rank.get(r.level or "", 9), r.jurisdiction or ""))
     return rows

@@ -8,97 +8,74 @@ last seen, resolved). Both are shown here with the plugin that raised them, the 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
-from duban.domain.vocabulary import Severity
+from duban.domain.jsonable import JsonResult
+from duban.domain.vocabulary import Role, Severity, UserRole, coerce
 from duban.services.catalog import find_policy
 from duban.services.identity import Actor
+from duban.services.paging import Page, check_window
 from duban.storage.models import Agency, Finding, Jurisdiction, Policy, Responsibility, Task
 from duban.storage.queries import acting_agency_column
 
-__all__ = ["FindingPage", "FindingRow", "list_findings"]
+__all__ = ["FindingKind", "FindingPage", "FindingRow", "list_findings"]
 
-_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+#: a finding of a report (filed with it), or of a responsibility (found across its milestones)
+FindingKind = Literal["report", "responsibility"]
 
-
-def _severity(value: str) -> Severity:
-    """A stored severity; anything a plugin invented is shown as info."""
-    try:
-        return Severity(value)
-    except ValueError:
-        return Severity.INFO
+_SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
-@dataclass(frozen=True)
-class FindingRow:
+@dataclass(frozen=True, slots=True)
+class FindingRow(JsonResult):
+    """``duban findings``: one stored finding with the plugin that raised it, its task and its agency.
+
+    ``first_seen`` … ``last_seen`` are the check days that found it; ``resolved_on`` the first check day that
+    no longer did (None while open). A report's finding is seen on the report day.
+    """
+
     id: int
-    kind: str  #: "report" (found in a report) or "responsibility" (found across its milestones)
+    kind: FindingKind
     plugin: str
     code: str
     severity: Severity
     message: str
     indicator: str | None
-    responsibility_id: int | None
-    report_id: int | None
-    milestone_id: int | None
-    task_id: int | None
+    responsibility: int | None
+    report: int | None
+    milestone: int | None
+    task: int | None
     task_number: str | None
-    policy: str | None
+    policy: str | None  #: doc number, or the title when the document has none
     agency: str | None
     agency_name: str | None
     jurisdiction: str | None
     jurisdiction_name: str | None
-    role: str | None
+    role: Role | None
     first_seen: dt.date
     last_seen: dt.date | None
     resolved_on: dt.date | None
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "kind": self.kind,
-            "plugin": self.plugin,
-            "code": self.code,
-            "severity": self.severity.value,
-            "message": self.message,
-            "indicator": self.indicator,
-            "responsibility": self.responsibility_id,
-            "report": self.report_id,
-            "milestone": self.milestone_id,
-            "task": self.task_id,
-            "task_number": self.task_number,
-            "policy": self.policy,
-            "agency": self.agency,
-            "agency_name": self.agency_name,
-            "jurisdiction": self.jurisdiction,
-            "jurisdiction_name": self.jurisdiction_name,
-            "role": self.role,
-            "first_seen": self.first_seen.isoformat(),
-            "last_seen": self.last_seen.isoformat() if self.last_seen else None,
-            "resolved_on": self.resolved_on.isoformat() if self.resolved_on else None,
-        }
 
+@dataclass(frozen=True, slots=True)
+class FindingPage(JsonResult):
+    """A page of findings (``items`` are rows ``offset + 1 …`` of ``total``, as in a :class:`Page`) and the
+    totals per severity of everything the filter matches."""
 
-@dataclass(frozen=True)
-class FindingPage:
+    by_severity: Mapping[Severity, int]  #: every severity, in the vocabulary's order (0 when none)
     total: int
-    offset: int
     limit: int
-    by_severity: dict[str, int]  #: the totals per severity (error / warning / info) in the filter
-    rows: tuple[FindingRow, ...]
+    offset: int
+    items: tuple[FindingRow, ...]
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "total": self.total,
-            "offset": self.offset,
-            "limit": self.limit,
-            "by_severity": self.by_severity,
-            "findings": [r.to_json() for r in self.rows],
-        }
+    @property
+    def page(self) -> Page[FindingRow]:
+        return Page(self.items, self.total, self.limit, self.offset)
 
 
 def _filtered(
@@ -110,11 +87,11 @@ def _filtered(
     jurisdiction: str | None,
     policy: str | None,
     task_id: int | None,
-    severity: str | None,
+    severity: Severity | None,
     include_resolved: bool,
-    kind: str | None,
+    kind: FindingKind | None,
 ) -> Select[Any]:
-    if actor is not None and actor.role == "department":
+    if actor is not None and actor.role == UserRole.DEPARTMENT:
         agency, jurisdiction = actor.agency_key, actor.jurisdiction_code or jurisdiction
     acting = acting_agency_column(today)
     stmt = (
@@ -135,7 +112,7 @@ def _filtered(
     if task_id is not None:
         stmt = stmt.where(Task.id == task_id)
     if severity:
-        stmt = stmt.where(Finding.severity == Severity(severity).value)
+        stmt = stmt.where(Finding.severity == severity)
     if not include_resolved:
         stmt = stmt.where(Finding.resolved_on.is_(None))
     if kind == "report":
@@ -154,16 +131,18 @@ def list_findings(
     jurisdiction: str | None = None,
     policy: str | None = None,
     task_id: int | None = None,
-    severity: str | None = None,
+    severity: Severity | str | None = None,
     include_resolved: bool = False,
-    kind: str | None = None,
+    kind: FindingKind | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> FindingPage:
     """A page of findings, errors first, then the most recently seen; a department user sees their own.
 
-    Open findings only unless ``include_resolved``; ``kind`` is "report" or "responsibility".
+    Open findings only unless ``include_resolved``; ``kind`` is "report" or "responsibility". ``total`` and
+    ``by_severity`` are SQL counts of everything the filter matches, not of the page.
     """
+    check_window(limit, offset)
     ids = _filtered(
         session,
         today=today,
@@ -172,12 +151,12 @@ def list_findings(
         jurisdiction=jurisdiction,
         policy=policy,
         task_id=task_id,
-        severity=severity,
+        severity=coerce(Severity, severity, "severity") if severity else None,
         include_resolved=include_resolved,
         kind=kind,
     ).subquery("ids")
-    counts = {
-        sev: int(n)
+    counts: dict[Severity, int] = {
+        Severity(sev): int(n)
         for sev, n in session.execute(
             select(Finding.severity, func.count())
             .where(Finding.id.in_(select(ids.c.id)))
@@ -210,7 +189,7 @@ def list_findings(
         .limit(limit)
         .offset(offset)
     )
-    out = []
+    out: list[FindingRow] = []
     for r in rows:
         f: Finding = r.Finding
         out.append(
@@ -219,13 +198,13 @@ def list_findings(
                 kind="report" if f.report_id is not None else "responsibility",
                 plugin=f.plugin,
                 code=f.code,
-                severity=_severity(f.severity),
+                severity=f.severity,
                 message=f.message,
                 indicator=f.indicator,
-                responsibility_id=f.responsibility_id,
-                report_id=f.report_id,
-                milestone_id=f.milestone_id,
-                task_id=r.task_id,
+                responsibility=f.responsibility_id,
+                report=f.report_id,
+                milestone=f.milestone_id,
+                task=r.task_id,
                 task_number=f"{r.section}.{r.number}" if r.section else r.number,
                 policy=r.doc_number or r.title,
                 agency=r.agency_key,
@@ -239,9 +218,9 @@ def list_findings(
             )
         )
     return FindingPage(
+        by_severity={s: counts.get(s, 0) for s in Severity},
         total=total,
-        offset=offset,
         limit=limit,
-        by_severity={s.value: counts.get(s.value, 0) for s in Severity},
-        rows=tuple(out),
+        offset=offset,
+        items=tuple(out),
     )

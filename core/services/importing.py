@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from duban.domain.agencies import AgencyRegistry
+from duban.domain.jsonable import JsonResult
 from duban.domain.jurisdictions import code_for_name
 from duban.domain.policy_diff import PolicyDiff, TaskFacts, diff_tasks
+from duban.domain.vocabulary import PolicyStatus
 from duban.errors import ConflictError, NotFoundError
-from duban.importing.model import ParsedPolicy, to_json_dict
+from duban.importing.model import ImportDocument, ParsedPolicy, ParseWarning
 from duban.importing.parser import parse_policy
 from duban.importing.readers import read_document
 from duban.plugin_host import PluginHost
@@ -24,20 +26,19 @@ from duban.services.reference import sync_agencies
 from duban.storage.models import Agency, Jurisdiction, Policy, Responsibility, Task
 
 
-@dataclass
-class ImportResult:
-    status: str  # created | unchanged | replaced | dry_run
-    parsed: ParsedPolicy
+@dataclass(frozen=True, slots=True)
+class ImportResult(JsonResult):
+    """What an import did (``status``) and the document as parsed.
+
+    ``duban import --json`` prints ``document.to_json()`` — the parse with the parser's and the import's
+    warnings — which is the documented shape; ``to_json()`` of the whole result adds the outcome.
+    """
+
+    status: Literal["created", "unchanged", "replaced", "dry_run"]
+    document: ImportDocument
     policy_id: int | None = None
     replaced_id: int | None = None
-    diff: PolicyDiff | None = None
-    warnings: list[dict[str, Any]] = field(default_factory=list)
-
-    def as_json(self) -> dict[str, Any]:
-        """The ``duban import --json`` document, with the import's own warnings appended."""
-        data = to_json_dict(self.parsed)
-        data["warnings"] = data["warnings"] + self.warnings
-        return data
+    diff: PolicyDiff | None = None  #: against the stored version of the same document, if any
 
 
 def registry_from(host: PluginHost) -> AgencyRegistry:
@@ -122,10 +123,10 @@ def import_policy(
     """Import ``path``. Same file twice: unchanged. A changed version of a stored document needs ``replace``."""
     require_coordinator(actor, "导入政策文件")
     parsed, digest = parse_file(path, host=host, strict=strict)
-    warnings: list[dict[str, Any]] = []
+    warnings: list[ParseWarning] = []
     code = _jurisdiction_code(session, parsed, jurisdiction)
     if code is None:
-        warnings.append({"line": None, "message": "未能确定发文辖区，请用 --jurisdiction 指定"})
+        warnings.append(ParseWarning(None, "未能确定发文辖区，请用 --jurisdiction 指定"))
     parent_number = implements or parsed.implements
     parent = None
     if parent_number:
@@ -133,11 +134,12 @@ def import_policy(
             select(Policy).where(Policy.doc_number == parent_number, Policy.superseded_by_id.is_(None))
         )
         if parent is None:
-            warnings.append({"line": None, "message": f"所依据的文件 {parent_number} 尚未导入，暂只记录文号"})
+            warnings.append(ParseWarning(None, f"所依据的文件 {parent_number} 尚未导入，暂只记录文号"))
 
+    document = ImportDocument.of(parsed, warnings)
     previous = _find_previous(session, parsed)
     if previous is not None and previous.source_sha256 == digest:
-        return ImportResult("unchanged", parsed, previous.id, warnings=warnings)
+        return ImportResult("unchanged", document, previous.id)
     diff = diff_tasks(_facts_of_policy(previous), _facts_of_parse(parsed)) if previous else None
     if previous is not None and not replace and not dry_run:
         changes = "；".join(diff.lines()) if diff and not diff.empty else "任务未变，元数据或文字有变化"
@@ -146,9 +148,7 @@ def import_policy(
             f"差异：{changes}。确认要替换请加 --replace（旧版本保留在历史中）"
         )
     if dry_run:
-        return ImportResult(
-            "dry_run", parsed, previous.id if previous else None, diff=diff, warnings=warnings
-        )
+        return ImportResult("dry_run", document, previous.id if previous else None, diff=diff)
 
     sync_agencies(session, host=host, actor=actor.name)
     known = set(session.scalars(select(Agency.key)))
@@ -188,7 +188,7 @@ def import_policy(
     session.flush()
     if previous is not None:
         previous.superseded_by_id = policy.id
-        previous.status = "superseded"
+        previous.status = PolicyStatus.SUPERSEDED
     audit.record(
         session,
         actor=actor.name,
@@ -206,9 +206,8 @@ def import_policy(
     )
     return ImportResult(
         "replaced" if previous else "created",
-        parsed,
+        document,
         policy.id,
         replaced_id=previous.id if previous else None,
         diff=diff,
-        warnings=warnings,
     )

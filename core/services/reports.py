@@ -11,31 +11,104 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from duban.domain.checks import check_indicators
+from duban.domain.jsonable import JsonResult
+from duban.domain.vocabulary import ResponsibilityState, ReviewState, Severity
 from duban.errors import ConflictError, NotFoundError, ValidationError
 from duban.hookspecs import IndicatorSpec, ReportContext
 from duban.plugin_host import PluginHost
 from duban.services import audit
 from duban.services.clock import local_date
 from duban.services.identity import Actor
+from duban.services.paging import Page, check_window, count_rows, page_of
 from duban.services.responsibilities import load_for_write, load_milestone, snapshot
 from duban.services.templates import TemplateChoice, choose_template
 from duban.storage.models import Finding, Report, Task, utcnow
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class Attachment(JsonResult):
+    """A file attached to a report, kept in the content-addressed store by its sha256."""
+
+    sha256: str
+    name: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRow(JsonResult):
+    """``duban report list``: one version of a report. ``submitted_at`` is UTC."""
+
+    id: int
+    responsibility: int
+    task: int
+    agency: str | None
+    milestone: int | None
+    version: int
+    current: bool
+    text: str
+    indicators: Mapping[str, Any]
+    attachments: tuple[Attachment, ...]
+    submitted_by: str
+    submitted_at: dt.datetime
+    review: ReviewState
+    reason: str | None
+
+
+IndicatorValue = int | float | bool | str
+
+
+@dataclass(frozen=True, slots=True)
+class FindingNote(JsonResult):
+    """What a plugin's check said about a report as it was filed."""
+
+    severity: Severity
+    code: str
+    message: str
+    plugin: str  #: the plugin whose check said it
+
+
+@dataclass(frozen=True, slots=True)
+class ReportReceipt(JsonResult):
+    """``duban report submit --json``: the report filed, its version, the template it was checked against
+    (None: free text, ``free_text`` says why) and what the checks said."""
+
+    report: int
+    version: int
+    milestone: int | None
+    findings: tuple[FindingNote, ...]
+    template: str | None = None
+    free_text: str | None = None
+
+
+@dataclass(frozen=True)
 class SubmitResult:
+    """The stored report and its findings (rows of this unit of work); :attr:`receipt` is the result to show."""
+
     report: Report
     findings: list[Finding]
     #: the template the report was checked against (None: free text, see ``free_text_note``)
     template: str | None = None
     free_text_note: str | None = None
+
+    @property
+    def receipt(self) -> ReportReceipt:
+        return ReportReceipt(
+            report=self.report.id,
+            version=self.report.version,
+            milestone=self.report.milestone_id,
+            findings=tuple(
+                FindingNote(Severity(f.severity), f.code, f.message, f.plugin) for f in self.findings
+            ),
+            template=self.template,
+            free_text=self.free_text_note,
+        )
 
 
 def indicator_specs_for(
@@ -55,7 +128,7 @@ def indicator_specs_for(
     }
 
 
-def convert_indicator(spec: IndicatorSpec, raw: Any) -> Any:
+def convert_indicator(spec: IndicatorSpec, raw: Any) -> IndicatorValue:
     """Turn a typed-in value into the indicator's type; ValidationError names the indicator."""
     if not isinstance(raw, str):
         return raw
@@ -79,8 +152,9 @@ def convert_indicator(spec: IndicatorSpec, raw: Any) -> Any:
     return text
 
 
-def store_attachment(path: Path, root: Path) -> dict[str, Any]:
-    """Copy ``path`` into the content-addressed folder ``root/ab/abcdef…``; return its record."""
+def store_attachment(path: Path, root: Path) -> dict[str, str | int]:
+    """Copy ``path`` into the content-addressed folder ``root/ab/abcdef…``; return its record (stored as JSON
+    on the report: sha256, name, size)."""
     if not path.is_file():
         raise NotFoundError(f"附件不存在：{path}")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -119,7 +193,7 @@ def submit_report(
     at = at or utcnow()
     today = today or local_date(at)
     resp = load_for_write(session, actor, responsibility_id, "报送进度", today)
-    if resp.state == "closed":
+    if resp.state == ResponsibilityState.CLOSED:
         raise ValidationError(f"责任 #{resp.id} 已办结，不能再报送")
     milestone = None
     if milestone_id is not None:
@@ -156,8 +230,8 @@ def submit_report(
     found = host.check_report(context)
     # the template's own rules hold whichever plugin declared it (a plugin need not check its indicators)
     core = check_indicators(context, specs, expected=choice.template.indicators) if choice.template else []
-    errors = [f.message for f in core if f.severity == "error"]
-    errors += [f.message for _p, f in found if f.severity == "error"]
+    errors = [f.message for f in core if f.severity == Severity.ERROR]
+    errors += [f.message for _p, f in found if f.severity == Severity.ERROR]
     errors += [unknown_indicator_message(key, resp.agency_key, choice, specs) for key in unknown]
     if errors:
         raise ValidationError("报送未通过检查：" + "；".join(dict.fromkeys(errors)))
@@ -185,7 +259,7 @@ def submit_report(
         version=version,
     )
     session.add(report)
-    resp.state = "completion_requested" if final else "in_progress"
+    resp.state = ResponsibilityState.COMPLETION_REQUESTED if final else ResponsibilityState.IN_PROGRESS
     flag_modified(resp, "state")  # always bump the responsibility's version: concurrent reports conflict
     try:
         session.flush()
@@ -247,22 +321,20 @@ def unknown_indicator_message(
     return f"{note}部门 {agency} 没有指标 {key}；可用的指标：{known}"
 
 
-def list_reports(
-    session: Session,
+def reports_query(
     *,
     responsibility_id: int | None = None,
     agency: str | None = None,
     include_old: bool = False,
     as_of: dt.date | None = None,
-    limit: int = 200,
-) -> list[dict[str, Any]]:
+) -> Select:
+    """The reports of :func:`list_reports`, newest first (one statement for the rows and their count)."""
     from duban.storage.models import Responsibility
 
     stmt = (
         select(Report, Responsibility.agency_key, Responsibility.task_id)
         .join(Responsibility, Responsibility.id == Report.responsibility_id)
         .order_by(Report.submitted_at.desc(), Report.id.desc())
-        .limit(limit)
     )
     if responsibility_id is not None:
         stmt = stmt.where(Report.responsibility_id == responsibility_id)
@@ -274,22 +346,69 @@ def list_reports(
         not include_old
     ):  # "current" is a present-day notion; as of a past day every version filed by then shows
         stmt = stmt.where(Report.is_current.is_(True))
+    return stmt
+
+
+def list_reports(
+    session: Session,
+    *,
+    responsibility_id: int | None = None,
+    agency: str | None = None,
+    include_old: bool = False,
+    as_of: dt.date | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> list[ReportRow]:
+    """Reports, newest first: the current versions, or every version (``include_old``, or as of a day)."""
+    stmt = reports_query(
+        responsibility_id=responsibility_id, agency=agency, include_old=include_old, as_of=as_of
+    )
+    stmt = stmt.limit(limit).offset(offset)
     return [
-        {
-            "id": r.id,
-            "responsibility": r.responsibility_id,
-            "task": task_id,
-            "agency": agency_key,
-            "milestone": r.milestone_id,
-            "version": r.version,
-            "current": r.is_current,
-            "text": r.text,
-            "indicators": r.indicators,
-            "attachments": r.attachments,
-            "submitted_by": r.submitted_by,
-            "submitted_at": r.submitted_at.isoformat(),
-            "review": r.review_state,
-            "reason": r.review_reason,
-        }
+        ReportRow(
+            id=r.id,
+            responsibility=r.responsibility_id,
+            task=task_id,
+            agency=agency_key,
+            milestone=r.milestone_id,
+            version=r.version,
+            current=r.is_current,
+            text=r.text,
+            indicators=dict(r.indicators or {}),
+            attachments=tuple(
+                Attachment(a["sha256"], a["name"], int(a["size"])) for a in r.attachments or ()
+            ),
+            submitted_by=r.submitted_by,
+            submitted_at=r.submitted_at,
+            review=ReviewState(r.review_state),
+            reason=r.review_reason,
+        )
         for r, agency_key, task_id in session.execute(stmt)
     ]
+
+
+def list_reports_page(
+    session: Session,
+    *,
+    responsibility_id: int | None = None,
+    agency: str | None = None,
+    include_old: bool = False,
+    as_of: dt.date | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> Page[ReportRow]:
+    """A page of :func:`list_reports` with the number of every matching report (SQL COUNT)."""
+    check_window(limit, offset)
+    stmt = reports_query(
+        responsibility_id=responsibility_id, agency=agency, include_old=include_old, as_of=as_of
+    )
+    rows = list_reports(
+        session,
+        responsibility_id=responsibility_id,
+        agency=agency,
+        include_old=include_old,
+        as_of=as_of,
+        limit=limit,
+        offset=offset,
+    )
+    return page_of(rows, total=count_rows(session, stmt), limit=limit, offset=offset)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,15 +10,6 @@ from sqlalchemy.orm import Session
 from duban.errors import NotFoundError
 from duban.services.identity import Actor, require_department_scope
 from duban.storage.models import Agency, Milestone, Responsibility
-
-STATE_NAMES = {
-    "assigned": "已交办",
-    "acknowledged": "已签收",
-    "in_progress": "办理中",
-    "completion_requested": "申请办结",
-    "closed": "已办结",
-    "returned": "已退办",
-}
 
 
 def acting_agency(session: Session, agency_key: str | None, day: dt.date) -> str | None:
@@ -52,7 +42,8 @@ def load_milestone(session: Session, milestone_id: int) -> Milestone:
     return milestone
 
 
-def snapshot(resp: Responsibility) -> dict[str, Any]:
+def snapshot(resp: Responsibility) -> dict[str, str | None]:
+    """What the audit journal records of a responsibility before and after a change."""
     return {"state": resp.state, "agency": resp.agency_key, "role": resp.role}
 
 

@@ -25,18 +25,19 @@ from __future__ import annotations
 import datetime as dt
 import gc
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Select, case, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from duban.domain.vocabulary import ExtensionState, PolicyStatus
 from duban.hookspecs import FindingSpec, MilestoneState, ResponsibilityContext, TaskTemplateSpec
 from duban.plugin_host import PluginHost
 from duban.services import audit
+from duban.services.check_results import CheckFault, CheckRunResult
 from duban.services.clock import DEFAULT_TZ, local_today
 from duban.services.identity import Actor
 from duban.services.status import Scope
@@ -61,51 +62,6 @@ __all__ = ["CheckFault", "CheckRunResult", "run_responsibility_checks", "scope_k
 
 #: responsibilities whose reports are read per round trip for the 台账 update date
 _REPORT_BATCH = 500
-_ROLES = ("lead", "support", "joint")
-
-
-@dataclass(frozen=True)
-class CheckFault:
-    """A plugin whose check raised during a run, with the first error and on how many responsibilities."""
-
-    plugin: str
-    error: str
-    count: int = 1
-
-    def to_json(self) -> dict[str, Any]:
-        return {"plugin": self.plugin, "error": self.error, "count": self.count}
-
-
-@dataclass(frozen=True)
-class CheckRunResult:
-    """What one run of the responsibility checks did (or, ``cached``, what the same run did earlier)."""
-
-    as_of: dt.date
-    scope: str
-    responsibilities: int  #: responsibilities checked
-    open: int  #: findings open in the scope after the run
-    created: int  #: new findings
-    reopened: int  #: findings that had been resolved and came back
-    resolved: int  #: findings no longer found
-    faults: tuple[CheckFault, ...] = ()
-    cached: bool = False
-
-    @property
-    def failed_plugins(self) -> tuple[str, ...]:
-        return tuple(f.plugin for f in self.faults)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "as_of": self.as_of.isoformat(),
-            "scope": self.scope,
-            "responsibilities": self.responsibilities,
-            "open": self.open,
-            "created": self.created,
-            "reopened": self.reopened,
-            "resolved": self.resolved,
-            "faults": [f.to_json() for f in self.faults],
-            "cached": self.cached,
-        }
 
 
 @contextmanager
@@ -179,10 +135,10 @@ def _cached(session: Session, as_of: dt.date, key: str, fingerprint: str) -> Che
 # ------------------------------------------------------------------------------------------- reading
 
 
-def _responsibilities(as_of: dt.date, scope: Scope) -> Select[Any]:
+def _responsibilities(as_of: dt.date, scope: Scope) -> Select:
     """The open responsibilities of the scope on ``as_of`` (current policies; drafts only when named)."""
     acting = acting_agency_column(as_of)
-    stmt = (
+    stmt: Select = (
         select(Responsibility.id, Responsibility.task_id, Responsibility.agency_key, Responsibility.role)
         .join(Task, Task.id == Responsibility.task_id)
         .join(Policy, Policy.id == Task.policy_id)
@@ -199,7 +155,7 @@ def _responsibilities(as_of: dt.date, scope: Scope) -> Select[Any]:
     if scope.policy_id is not None:
         stmt = stmt.where(Task.policy_id == scope.policy_id)
     else:
-        stmt = stmt.where(Policy.status == "in_force")
+        stmt = stmt.where(Policy.status == PolicyStatus.IN_FORCE)
     if scope.task_id is not None:
         stmt = stmt.where(Task.id == scope.task_id)
     return stmt
@@ -209,7 +165,7 @@ def _milestones(session: Session, as_of: dt.date, ids: Select[Any]) -> dict[int,
     """Each responsibility's milestones due by ``as_of`` (extensions approved by then move the date)."""
     ext = (
         select(Extension.milestone_id, func.max(Extension.new_date).label("new_due"))
-        .where(Extension.state == "approved", Extension.decided_on <= as_of)
+        .where(Extension.state == ExtensionState.APPROVED, Extension.decided_on <= as_of)
         .group_by(Extension.milestone_id)
         .subquery("ext")
     )
@@ -248,7 +204,7 @@ def _open_in(session: Session, ids: Select[Any]) -> int:
     )
 
 
-def _update_indicator(template: TaskTemplateSpec, types: dict[str, str]) -> str | None:
+def _update_indicator(template: TaskTemplateSpec, types: Mapping[str, str]) -> str | None:
     """The indicator of a 台账-style template that carries the date of the update (``…updated_on``)."""
     for key in template.indicators:
         if key.endswith("updated_on") and types.get(key) == "date":
@@ -316,13 +272,12 @@ def _contexts(
     contexts: list[ResponsibilityContext] = []
     owner: list[int] = []
     for r, keys in plans:
-        role = r.role if r.role in _ROLES else "lead"
         history = tuple(milestones.get(r.id, ()))
         for k in keys:
             contexts.append(
                 ResponsibilityContext(
                     agency=r.agency_key or "",
-                    role=role,
+                    role=r.role,
                     task_text=tasks[r.task_id].text,
                     template=k,
                     as_of=as_of,
@@ -517,12 +472,13 @@ def _insert_new(session: Session) -> Any:
     """INSERT … ON CONFLICT DO NOTHING on the partial unique index: a run at the same moment (another user's
     status) may just have stored the same finding, and that is not an error."""
     dialect = session.get_bind().dialect.name
+    keys, where = ["responsibility_id", "plugin", "code"], Finding.report_id.is_(None)
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    else:  # pragma: no cover - duban runs on SQLite and PostgreSQL
-        return insert(Finding)
-    return dialect_insert(Finding).on_conflict_do_nothing(
-        index_elements=["responsibility_id", "plugin", "code"], index_where=Finding.report_id.is_(None)
-    )
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(Finding).on_conflict_do_nothing(index_elements=keys, index_where=where)
+    if dialect == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
+        return sqlite.insert(Finding).on_conflict_do_nothing(index_elements=keys, index_where=where)
+    return insert(Finding)  # pragma: no cover - duban runs on SQLite and PostgreSQL

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from duban.domain.jsonable import JsonResult
 from duban.domain.template_binding import (
     BindingProposal,
     BindTask,
@@ -26,17 +27,17 @@ from duban.domain.template_binding import (
     propose_bindings,
     propose_through_links,
 )
-from duban.domain.vocabulary import BindingSource, BindingState
+from duban.domain.vocabulary import BindingSource, BindingState, coerce
 from duban.errors import NotFoundError, ValidationError
 from duban.hookspecs import TaskTemplateSpec
 from duban.plugin_host import PluginHost
 from duban.services import audit
 from duban.services.catalog import find_policy
 from duban.services.identity import Actor, require_coordinator
+from duban.services.paging import Page, check_window, count_rows, page_of
 from duban.storage.models import Agency, Policy, Responsibility, Task, TaskLink, TemplateBinding, utcnow
 
 __all__ = [
-    "BindingPage",
     "BindingRow",
     "ProposeBindingsResult",
     "TemplateChoice",
@@ -56,16 +57,17 @@ FREE_TEXT_NOTE = "此任务尚未绑定部门模板，按自由文本报送"
 # --------------------------------------------------------------------------------------------- results
 
 
-@dataclass(frozen=True)
-class BindingRow:
-    """One binding (proposed, confirmed or rejected) with what a person needs to decide on it."""
+@dataclass(frozen=True, slots=True)
+class BindingRow(JsonResult):
+    """One binding (proposed, confirmed or rejected) with what a person needs to decide on it.
+    ``decided_at`` is UTC."""
 
     id: int
-    task_id: int
+    task: int
     task_number: str
     task_text: str
     policy_id: int
-    policy: str
+    policy: str  #: doc number, or the title when the document has none
     agency: str
     agency_name: str
     template: str
@@ -78,60 +80,18 @@ class BindingRow:
     decided_at: dt.datetime | None = None
     note: str | None = None
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "task": self.task_id,
-            "task_number": self.task_number,
-            "task_text": self.task_text,
-            "policy_id": self.policy_id,
-            "policy": self.policy,
-            "agency": self.agency,
-            "agency_name": self.agency_name,
-            "template": self.template,
-            "template_title": self.template_title,
-            "source": self.source.value,
-            "state": self.state.value,
-            "score": self.score,
-            "reason": self.reason,
-            "decided_by": self.decided_by,
-            "decided_at": self.decided_at.isoformat() if self.decided_at else None,
-            "note": self.note,
-        }
 
+@dataclass(frozen=True, slots=True)
+class ProposeBindingsResult(JsonResult):
+    """``duban template propose``: the policies looked at, the new proposals, and how many were already stored."""
 
-@dataclass(frozen=True)
-class ProposeBindingsResult:
     policies: tuple[int, ...]
     proposed: tuple[BindingRow, ...]
     existing: int  #: candidates already stored (in any state): left as they are
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "policies": list(self.policies),
-            "proposed": [r.to_json() for r in self.proposed],
-            "existing": self.existing,
-        }
 
-
-@dataclass(frozen=True)
-class BindingPage:
-    total: int
-    offset: int
-    limit: int
-    rows: tuple[BindingRow, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "total": self.total,
-            "offset": self.offset,
-            "limit": self.limit,
-            "bindings": [r.to_json() for r in self.rows],
-        }
-
-
-@dataclass(frozen=True)
-class TemplateChoice:
+@dataclass(frozen=True, slots=True)
+class TemplateChoice(JsonResult):
     """The template a report is checked against, or None (free text) with the reason."""
 
     template: TaskTemplateSpec | None
@@ -176,7 +136,7 @@ def _rows(session: Session, host: PluginHost, bindings: Sequence[TemplateBinding
         out.append(
             BindingRow(
                 id=b.id,
-                task_id=task.id,
+                task=task.id,
                 task_number=_task_number(task),
                 task_text=task.text,
                 policy_id=policy.id,
@@ -185,8 +145,8 @@ def _rows(session: Session, host: PluginHost, bindings: Sequence[TemplateBinding
                 agency_name=names.get(b.agency_key, b.agency_key),
                 template=b.template_key,
                 template_title=tpl.title if tpl else None,
-                source=BindingSource(b.source),
-                state=BindingState(b.state),
+                source=b.source,
+                state=b.state,
                 score=b.score,
                 reason=b.reason,
                 decided_by=b.decided_by,
@@ -224,7 +184,8 @@ def _bind_tasks(session: Session, task_ids: Collection[int]) -> list[BindTask]:
         .where(Responsibility.task_id.in_(task_ids), Responsibility.agency_key.is_not(None))
         .distinct()
     ):
-        agencies[task_id].add(agency)
+        if agency is not None:
+            agencies[task_id].add(agency)
     return [
         BindTask(
             id=t.id,
@@ -303,10 +264,10 @@ def propose_template_bindings(
         )
     }
     # what each parent task carries: stored (not rejected) bindings, else the fresh direct proposals
-    parent_bindings: dict[int, dict[tuple[str, str], str]] = {i: {} for i in parent_ids}
+    parent_bindings: dict[int, dict[tuple[str, str], BindingState]] = {i: {} for i in parent_ids}
     for task_id, agency, template in direct:
         if task_id in parent_ids and (task_id, agency, template) not in stored:
-            parent_bindings[task_id][(agency, template)] = BindingState.PROPOSED.value
+            parent_bindings[task_id][(agency, template)] = BindingState.PROPOSED
     for (task_id, agency, template), b in stored.items():
         if task_id in parent_ids and b.state != BindingState.REJECTED:
             parent_bindings[task_id][(agency, template)] = b.state
@@ -342,7 +303,7 @@ def propose_template_bindings(
             agency_key=p.agency,
             template_key=p.template,
             source=p.source,
-            state=BindingState.PROPOSED.value,
+            state=BindingState.PROPOSED,
             score=p.score,
             reason=p.reason,
             proposed_at=now,
@@ -383,7 +344,7 @@ def confirm_binding(session: Session, *, actor: Actor, host: PluginHost, binding
                 "不能确认"
             )
         before = _snapshot(binding)
-        binding.state = BindingState.CONFIRMED.value
+        binding.state = BindingState.CONFIRMED
         binding.decided_by, binding.decided_at, binding.note = actor.name, utcnow(), None
         session.flush()
         audit.record(
@@ -407,7 +368,7 @@ def reject_binding(
     binding = _load(session, binding_id)
     if binding.state != BindingState.REJECTED:
         before = _snapshot(binding)
-        binding.state = BindingState.REJECTED.value
+        binding.state = BindingState.REJECTED
         binding.decided_by, binding.decided_at, binding.note = actor.name, utcnow(), reason
         session.flush()
         audit.record(
@@ -457,13 +418,13 @@ def bind_template(
             task_id=task.id,
             agency_key=spec.agency,
             template_key=template,
-            source=BindingSource.MANUAL.value,
+            source=BindingSource.MANUAL,
             score=1.0,
             reason="协调人手工绑定",
             proposed_at=utcnow(),
         )
         session.add(binding)
-    binding.state = BindingState.CONFIRMED.value
+    binding.state = BindingState.CONFIRMED
     binding.decided_by, binding.decided_at, binding.note = actor.name, utcnow(), None
     session.flush()
     audit.record(
@@ -492,8 +453,9 @@ def list_bindings(
     state: BindingState | str | None = None,
     limit: int = 200,
     offset: int = 0,
-) -> BindingPage:
+) -> Page[BindingRow]:
     """A page of bindings in task order (current policies unless one is named), with the total."""
+    check_window(limit, offset)
     stmt = (
         select(TemplateBinding)
         .join(Task, Task.id == TemplateBinding.task_id)
@@ -508,16 +470,16 @@ def list_bindings(
     if agency:
         stmt = stmt.where(TemplateBinding.agency_key == agency)
     if state:
-        stmt = stmt.where(TemplateBinding.state == BindingState(state).value)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    page = list(
+        stmt = stmt.where(TemplateBinding.state == coerce(BindingState, state, "state"))
+    total = count_rows(session, stmt)
+    rows = list(
         session.scalars(
             stmt.order_by(Task.policy_id, Task.position, TemplateBinding.agency_key, TemplateBinding.id)
             .limit(limit)
             .offset(offset)
         )
     )
-    return BindingPage(total, offset, limit, tuple(_rows(session, host, page)))
+    return page_of(_rows(session, host, rows), total=total, limit=limit, offset=offset)
 
 
 def template_catalog(host: PluginHost, *, agency: str | None = None) -> list[TaskTemplateSpec]:
@@ -534,7 +496,7 @@ def bound_templates(session: Session, task_ids: Collection[int]) -> dict[tuple[i
         return out
     for task_id, agency, template in session.execute(
         select(TemplateBinding.task_id, TemplateBinding.agency_key, TemplateBinding.template_key)
-        .where(TemplateBinding.task_id.in_(task_ids), TemplateBinding.state == BindingState.CONFIRMED.value)
+        .where(TemplateBinding.task_id.in_(task_ids), TemplateBinding.state == BindingState.CONFIRMED)
         .order_by(TemplateBinding.id)
     ):
         out.setdefault((task_id, agency), []).append(template)

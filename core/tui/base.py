@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Footer, Header, Input
 from duban.errors import DubanError
 
 if TYPE_CHECKING:
+    from duban.services.check_results import CheckRunResult
     from duban.tui.app import DubanApp
     from duban.tui.context import DashboardContext
 
@@ -177,7 +178,7 @@ class DubanScreen(Screen[None]):
             write=True,
         )
 
-    def show_checks(self, result: Any) -> None:
+    def show_checks(self, result: CheckRunResult) -> None:
         if result.faults:
             names = "、".join(result.failed_plugins)
             self.notify(

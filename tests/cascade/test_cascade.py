@@ -49,7 +49,8 @@ def test_divisions_are_loaded_by_setup_and_loading_is_idempotent(session: Sessio
     assert session.scalar(select(func.count()).select_from(Jurisdiction)) > 3000
     assert session.get(Jurisdiction, "530102").parent_code == "530100"
     again = load_divisions(session)
-    assert again["added"] == 0 and again["updated"] == 0 and again["total"] > 3000
+    assert again.added == 0 and again.updated == 0 and again.total > 3000
+
     assert (
         session.scalar(
             select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "jurisdictions.load")
@@ -93,7 +94,7 @@ def test_cascade_creates_departments_per_level_and_never_duplicates(
         day=D("2021-01-04"),
     )
     session.commit()
-    assert first["levels"] == {"prefecture": 1, "county": 14} and first["created"] == own * 15
+    assert first.levels == {"prefecture": 1, "county": 14} and first.created == own * 15
     names = set(
         session.scalars(
             select(Responsibility.name_as_written).where(
@@ -112,7 +113,7 @@ def test_cascade_creates_departments_per_level_and_never_duplicates(
         down_to="county",
         day=D("2021-01-04"),
     )
-    assert again["created"] == 0 and again["existing"] == own * 15
+    assert again.created == 0 and again.existing == own * 15
     assert _cascaded(session, seeded["000"]) == own * 15
     # renames follow the date: 扶贫办 → 乡村振兴局 from 2021-02-25
     cascade_policy(
@@ -168,7 +169,7 @@ def test_rollup_is_green_only_when_every_county_is(
     )
     session.commit()
     rows = rollup(session, task.id, D("2021-04-15"))
-    assert rows[0]["jurisdiction"] == "530000" and {r["light"] for r in rows} == {"red"}
+    assert rows[0].jurisdiction == "530000" and {r.light for r in rows} == {"red"}
     assert len(rows) == 16
 
     late_county = "530102"
@@ -191,10 +192,11 @@ def test_rollup_is_green_only_when_every_county_is(
             )
     session.commit()
     rows = rollup(session, task.id, D("2021-04-15"))
-    by = {r["jurisdiction"]: r for r in rows}
-    assert [r["jurisdiction"] for r in rows[:3]] == ["530000", "530100", late_county]  # worst first, top down
-    assert by["530000"]["own"] == "green" and by["530000"]["light"] == "red"
-    assert by["530000"]["not_green"] == [late_county] and by["530100"]["not_green"] == [late_county]
-    assert by["530103"]["light"] == "green"
+    by = {r.jurisdiction: r for r in rows}
+    assert [r.jurisdiction for r in rows[:3]] == ["530000", "530100", late_county]  # worst first, top down
+    assert by["530000"].own == "green" and by["530000"].light == "red"
+    assert by["530000"].not_green == (late_county,) and by["530100"].not_green == (late_county,)
+    assert by["530103"].light == "green"
+
     with pytest.raises(NotFoundError):
         rollup(session, 10**6, D("2021-04-15"))

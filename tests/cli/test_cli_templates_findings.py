@@ -40,7 +40,7 @@ class Duban:
 
 def test_templates_checks_findings_and_assessment(db_url: str, tmp_path: Path) -> None:
     duban = Duban(db_url, tmp_path)
-    duban.ok("user", "add", "coord", "--role", "coordinator")
+    assert duban.json("init")["coordinators"] == ["coord"]  # the OS login, mapped by users.map
     duban.ok("user", "add", "mz", "--role", "department", "--agency", "minzheng", "--jurisdiction", "000000")
     duban.ok("user", "add", "fl", "--role", "department", "--agency", "fulian", "--jurisdiction", "000000")
     duban.ok("user", "add", "ylfl", "--role", "department", "--agency", "fulian", "--jurisdiction", "530000")
@@ -56,10 +56,10 @@ def test_templates_checks_findings_and_assessment(db_url: str, tmp_path: Path) -
     out = duban.ok("template", "confirm", "--all")
     assert f"共确认 {len(proposed)} 条" in out
     listed = duban.json("template", "list", "--state", "confirmed", "--limit", "5")
-    assert listed["total"] == len(proposed) and len(listed["bindings"]) == 5
+    assert listed["total"] == len(proposed) and len(listed["items"]) == 5
 
     duban.ok("milestones", "generate", "--until", "2020-12-31")
-    milestones = duban.json("milestones", "--due-before", "2020-12-31", "--limit", "5000")["milestones"]
+    milestones = duban.json("milestones", "--due-before", "2020-12-31", "--limit", "5000")["items"]
 
     def first(policy: str, number: str, agency: str) -> dict:
         return min(
@@ -132,16 +132,16 @@ def test_templates_checks_findings_and_assessment(db_url: str, tmp_path: Path) -
     assert "插件检查：未消除的发现" in out
 
     page = duban.json("findings", "--as-of", "2020-06-30", "--policy", NATIONAL, "--limit", "500")
-    got = {(f["code"], f["plugin"], f["task_number"], f["agency"]) for f in page["findings"]}
+    got = {(f["code"], f["plugin"], f["task_number"], f["agency"]) for f in page["items"]}
     assert ("ledger.stale", "minzheng", "二十三", "minzheng") in got
     assert ("support.silent", "fuergongwei", "二十三", "fulian") in got
     assert ("ledger.not_in_system", "minzheng", "二十三", "minzheng") in got
-    stale = next(f for f in page["findings"] if f["code"] == "ledger.stale")
+    stale = next(f for f in page["items"] if f["code"] == "ledger.stale")
     assert stale["kind"] == "responsibility" and stale["first_seen"] == "2020-06-30"
     assert stale["agency_name"] == "民政" and stale["severity"] == "warning"
     assert page["total"] == sum(page["by_severity"].values()) >= 3
     mine = duban.json("--as", "mz", "findings", "--as-of", "2020-06-30", "--limit", "500")
-    assert {f["agency"] for f in mine["findings"]} == {"minzheng"}
+    assert {f["agency"] for f in mine["items"]} == {"minzheng"}
     text = duban.ok("findings", "--as-of", "2020-06-30", "--severity", "warning")
     assert "ledger.stale" in text and "共 " in text and "警告" in text
 

@@ -109,7 +109,7 @@ def test_status_runs_the_checks_stores_findings_and_names_a_broken_plugin(site: 
     assert "插件 broken 的责任检查出错" in err and "接口超时" in err
 
     code, out, err = world.run("findings", "--as-of", "2026-08-10", "--json")
-    found = json.loads(out)["findings"]
+    found = json.loads(out)["items"]
     assert [(f["plugin"], f["code"], f["agency_name"]) for f in found] == [
         ("jiaoyu_silence", "jiaoyu.silent", "教育")
     ]

@@ -45,18 +45,18 @@ def test_fupin_work_moves_to_nongye_from_2023(session: Session, host: PluginHost
 
     def agency_of(day: str) -> str:
         rows = responsibility_rows(session, as_of=dt.date.fromisoformat(day), scope=Scope())
-        return next(r["agency"] for r in rows if r["responsibility"] == resp.id)
+        return next(r.agency for r in rows if r.responsibility == resp.id)
 
     assert agency_of("2021-06-01") == "fupin"
     assert agency_of("2024-06-01") == "nongye"
-    depts = {d["agency"] for d in summary(session, as_of=dt.date(2025, 3, 1))["departments"]}
+    depts = {d.agency for d in summary(session, as_of=dt.date(2025, 3, 1)).departments}
     assert "nongye" in depts and "fupin" not in depts
     late = [
         o
         for o in overdue(session, as_of=dt.date(2025, 3, 1), scope=Scope(agency="nongye"))
-        if o["responsibility"] == resp.id
+        if o.responsibility == resp.id
     ]
-    assert [(o["agency"], o["recorded_agency"]) for o in late] == [("nongye", "fupin"), ("nongye", "fupin")]
+    assert [(o.agency, o.recorded_agency) for o in late] == [("nongye", "fupin"), ("nongye", "fupin")]
 
     with pytest.raises(PermissionDenied):
         submit_report(

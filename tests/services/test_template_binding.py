@@ -40,7 +40,7 @@ def proposals(session: Session, host: PluginHost) -> dict[tuple[str, str], set[t
     """(document, task number) → {(agency, template)} of every stored binding."""
     page = list_bindings(session, host=host, limit=10_000)
     out: dict[tuple[str, str], set[tuple[str, str]]] = {}
-    for r in page.rows:
+    for r in page.items:
         out.setdefault((r.policy, r.task_number), set()).add((r.agency, r.template))
     return out
 
@@ -124,7 +124,7 @@ def test_confirm_reject_bind_and_permissions(session: Session, host: PluginHost)
     manual = bind_template(session, actor=SYSTEM, host=host, task_id=t5.id, template="minzheng.social_work")
     assert manual.state == "confirmed" and manual.source == "manual"
     page = list_bindings(session, host=host, policy=NATIONAL, state="confirmed")
-    assert [r.template for r in page.rows] == ["minzheng.social_work"] and page.total == 1
+    assert [r.template for r in page.items] == ["minzheng.social_work"] and page.total == 1
 
 
 def test_a_provincial_task_binds_through_the_task_mapping(session: Session, host: PluginHost) -> None:

@@ -1,7 +1,7 @@
 """template bindings, responsibility findings kept over time, check runs
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 
 - ``template_binding``: an agency template bound to a task (proposed / confirmed / rejected);
 - ``finding`` gains ``indicator``, ``first_seen``, ``last_seen``, ``resolved_on`` and a partial unique index
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

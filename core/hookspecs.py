@@ -74,11 +74,29 @@ class IndicatorSpec:
 
 
 @dataclass(frozen=True)
+class TemplateServes:
+    """One task of one document that a template serves: 民发〔2019〕86号 任务分工 二十三.
+
+    ``doc`` is the document's number (民发〔2019〕86号; brackets 〔〕[]（） are read alike) or, for a document
+    without one, its title; ``task`` the task's number as printed (二十三); ``section`` the section, for a
+    document whose numbering restarts per section (03 for “03重点任务（一）”).
+    """
+
+    doc: str
+    task: str
+    section: str | None = None
+
+
+@dataclass(frozen=True)
 class TaskTemplateSpec:
     """A standing duty of an agency, with its default schedule and the indicators a report carries.
 
     ``schedule`` uses the schedule rule syntax of :mod:`duban.domain.schedule` (e.g.
     ``"every 6 months"``, ``"yearly 01-31"``, ``"holiday 春节 -5"``).
+
+    ``serves`` and ``keywords`` say which imported tasks the template is for (``duban template propose``):
+    the tasks named in ``serves``, the tasks whose text holds every keyword (``"甲|乙"``: either), and the
+    tasks of implementing documents mapped to a task the template is bound to.
     """
 
     key: str
@@ -88,6 +106,8 @@ class TaskTemplateSpec:
     schedule: str | None = None
     indicators: tuple[str, ...] = ()  #: indicator keys, declared through duban_register_indicators
     source: str = ""  #: where the duty comes from, e.g. 民发〔2019〕86号 任务七
+    serves: tuple[TemplateServes, ...] = ()  #: the document tasks this template is for (added in 0.3)
+    keywords: tuple[str, ...] = ()  #: words every task it is for contains; "甲|乙" = either (added in 0.3)
 
 
 @dataclass(frozen=True)
@@ -122,7 +142,8 @@ class ReportContext:
 
 @dataclass(frozen=True)
 class MilestoneState:
-    """One milestone of a responsibility as checks see it."""
+    """One milestone of a responsibility as checks see it: its key, its due date as of the check day
+    (an extension approved by then counts) and the day of its first report (if filed by then)."""
 
     key: str
     due_date: dt.date
@@ -132,6 +153,11 @@ class MilestoneState:
 @dataclass(frozen=True)
 class ResponsibilityContext:
     """A responsibility with its milestone history, for checks that look across reports.
+
+    Built by duban whenever status is computed for a day (``as_of``): ``milestones`` are those due by that
+    day, oldest first; ``template`` is the template bound to the task for this agency (one context per
+    bound template when there are several); ``last_update`` is set for a template with an ``…updated_on``
+    date indicator (the latest date reported in it, or the report day).
 
     ``role`` is a :class:`Role` (its string value is accepted and turned into the member).
     """

@@ -19,11 +19,11 @@ import inspect
 import logging
 import os
 import traceback
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 import pluggy
 
@@ -109,6 +109,16 @@ class PluginInfo:
     builtin: bool
     module: str
     hooks: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ResponsibilityChecks:
+    """The answers of every ``duban_check_responsibility`` implementation to a batch of contexts."""
+
+    plugins: tuple[str, ...]  #: the plugins that implement the hook
+    found: Mapping[int, tuple[tuple[str, FindingSpec], ...]]  #: context index → (plugin, finding), if any
+    failed: Mapping[int, frozenset[str]]  #: context index → the plugins that raised on it, if any
+    faults: tuple[tuple[str, str, int], ...]  #: (plugin, first error, how many contexts failed)
 
 
 @dataclass(frozen=True)
@@ -279,6 +289,58 @@ class PluginHost:
 
     def check_responsibility(self, responsibility: ResponsibilityContext) -> list[tuple[str, FindingSpec]]:
         return self._collect("duban_check_responsibility", FindingSpec, responsibility=responsibility)
+
+    def implementers(self, hook_name: str) -> list[str]:
+        """The plugins implementing ``hook_name``, in registration order."""
+        return [impl.plugin_name for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls())]
+
+    def check_responsibilities(self, contexts: Sequence[ResponsibilityContext]) -> ResponsibilityChecks:
+        """Run every ``duban_check_responsibility`` on many contexts (one status run), each call isolated.
+
+        Unlike :meth:`check_responsibility` in a loop, a plugin that raises on many responsibilities is
+        recorded once in :attr:`faults` (with the number of failures), and the result says which plugins
+        failed on which context, so that their earlier findings there are kept rather than resolved.
+        """
+        impls = list(reversed(self.pm.hook.duban_check_responsibility.get_hookimpls()))
+        takes = [bool(impl.argnames) for impl in impls]  # the one parameter, ``responsibility``, or none
+        found: dict[int, list[tuple[str, FindingSpec]]] = {}
+        failed: dict[int, set[str]] = {}
+        errors: dict[str, tuple[BaseException, int]] = {}
+        calls = [
+            (impl.plugin_name, impl.function, takes_context)
+            for impl, takes_context in zip(impls, takes, strict=True)
+        ]
+        for i, context in enumerate(contexts):
+            for name, function, takes_context in calls:
+                try:
+                    value = function(context) if takes_context else function()
+                    if not value:
+                        continue
+                    items: list[FindingSpec] = []
+                    for item in cast("Iterable[object]", value):
+                        if not isinstance(item, FindingSpec):
+                            raise TypeError(
+                                f"duban_check_responsibility returned {type(item).__name__}, expected FindingSpec"
+                            )
+                        items.append(item)
+                except Exception as exc:  # recorded once per plugin below; the other plugins go on
+                    first, count = errors.get(name, (exc, 0))
+                    errors[name] = (first, count + 1)
+                    failed.setdefault(i, set()).add(name)
+                    continue
+                found.setdefault(i, []).extend((name, item) for item in items)
+        for name, (error, count) in errors.items():
+            self._fault(name, "duban_check_responsibility", error)
+            if count > 1:
+                self.faults[-1].error += f"（本次共 {count} 项责任出错）"
+        return ResponsibilityChecks(
+            plugins=tuple(impl.plugin_name for impl in impls),
+            found={i: tuple(f) for i, f in found.items()},
+            failed={i: frozenset(f) for i, f in failed.items()},
+            faults=tuple(
+                (name, f"{type(exc).__name__}: {exc}", count) for name, (exc, count) in errors.items()
+            ),
+        )
 
     # ------------------------------------------------------------------ reporting
 

@@ -9,7 +9,7 @@ import click
 from duban.cli.paging import echo_range, paging_options
 from duban.cli.state import CliState, cell, echo_json, pass_state
 from duban.cli.text import moment
-from duban.domain.vocabulary import AlertLevel
+from duban.domain.vocabulary import AlertLevel, OutboxState
 
 
 def _factory(state: CliState):  # noqa: ANN202 - sessionmaker[Session]
@@ -42,9 +42,17 @@ def notify_group(ctx: click.Context, dry_run: bool, as_of: dt.datetime | None, a
 
     state = ctx.find_object(CliState) or CliState()
     report = run_notifications(
-        _factory(state), config=_config(state), as_of=as_of.date() if as_of else None, dry_run=dry_run
+        _factory(state),
+        config=_config(state),
+        as_of=as_of.date() if as_of else None,
+        dry_run=dry_run,
+        host=state.host,
     )
-    failed = [s for s in report.sent if s.state == "failed"]
+    if report.checks is not None:
+        from duban.cli.checking import echo_check_faults
+
+        echo_check_faults(report.checks)
+    failed = [s for s in report.sent if s.state == OutboxState.FAILED]
     if as_json:
         echo_json(report)
     else:

@@ -69,6 +69,7 @@ def _parse_indicators(pairs: tuple[str, ...]) -> dict[str, str]:
     help="附件，可重复",
 )
 @click.option("--final", is_flag=True, help="同时申请办结")
+@click.option("--template", "template", metavar="KEY", help="任务为本部门绑定了多个模板时，按哪个模板报送")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @pass_state
 def report_submit_cmd(
@@ -79,6 +80,7 @@ def report_submit_cmd(
     indicators: tuple[str, ...],
     attachments: tuple[Path, ...],
     final: bool,
+    template: str | None,
     as_json: bool,
 ) -> None:
     """报送进度：文字、指标和附件，经部门插件检查后保存。更正即再报一次（保留旧版本）。"""
@@ -105,14 +107,19 @@ def report_submit_cmd(
             attachment_root=_attachment_root(state),
             final=final,
             today=today,
+            template=template,
         )
         receipt = result.receipt
     if as_json:
         echo_json(receipt)
         return
     click.echo(f"已报送：报送 #{receipt.report}（第 {receipt.version} 版，节点 #{receipt.milestone or '-'}）")
+    if receipt.free_text:
+        click.echo(f"  {receipt.free_text}")
+    elif receipt.template:
+        click.echo(f"  按模板 {receipt.template} 检查")
     for f in receipt.findings:
-        click.echo(f"  提示（{f.severity.label}）：{f.message}")
+        click.echo(f"  {f.severity.label}（{f.plugin}）：{f.message}")
     for fault in state.host.faults:
         if fault.stage == "duban_check_report":
             click.echo(
@@ -283,7 +290,11 @@ def status_cmd(
     offset: int,
     as_json: bool,
 ) -> None:
-    """红黄绿状态：任务和责任按灯色计数、各部门情况、最需要关注的责任（最差的在前，--limit / --offset 翻页）。"""
+    """红黄绿状态：任务和责任按灯色计数、各部门情况、最需要关注的责任（最差的在前，--limit / --offset 翻页）。
+
+    先按该日期对所显示的范围运行各插件的责任检查（见 duban findings）。
+    """
+    from duban.cli.checking import echo_check_faults, run_checks
     from duban.services.paging import check_window, page_of
     from duban.services.status import responsibility_rows, scope_for, summary
 
@@ -293,6 +304,7 @@ def status_cmd(
         scope = scope_for(
             session, actor=state.actor(session), agency=agency, jurisdiction=jurisdiction, policy=policy
         )
+        checks = run_checks(state, session, today, scope)
         result = summary(session, as_of=today, warning_days=state.settings.warning_days, scope=scope)
         rows = responsibility_rows(
             session,
@@ -307,7 +319,8 @@ def status_cmd(
     total = r_counts.red + r_counts.yellow + r_counts.green + r_counts.done
     page = page_of(rows, total=total, limit=limit, offset=offset)
     if as_json:
-        echo_json({**result.to_json(), **page.to_json()})
+        echo_json({**result.to_json(), **page.to_json(), "checks": checks.to_json()})
+        echo_check_faults(checks)
         return
     t = result.tasks
     click.echo(f"截至 {day(today)}：任务 红 {t.red} / 黄 {t.yellow} / 绿 {t.green} / 已办结 {t.done}")
@@ -328,6 +341,8 @@ def status_cmd(
             f"{cell(day(r.next_due), 10)} {r.text[:24]}"
         )
     echo_range(page, "条", "责任")
+    click.echo(f"插件检查：未消除的发现 {checks.open} 条（见 duban findings）")
+    echo_check_faults(checks)
 
 
 @click.command("overdue")
@@ -348,7 +363,11 @@ def overdue_cmd(
     offset: int,
     as_json: bool,
 ) -> None:
-    """逾期未报（或被退回）的节点，最早到期的在前；列出总数和本页范围（--limit / --offset 翻页）。"""
+    """逾期未报（或被退回）的节点，最早到期的在前；列出总数和本页范围（--limit / --offset 翻页）。
+
+    先按该日期对所列范围运行各插件的责任检查（见 duban findings）。
+    """
+    from duban.cli.checking import echo_check_faults, run_checks
     from duban.services.status import overdue_page, scope_for
 
     today = _today(state, as_of)
@@ -356,7 +375,9 @@ def overdue_cmd(
         scope = scope_for(
             session, actor=state.actor(session), agency=agency, jurisdiction=jurisdiction, policy=policy
         )
+        checks = run_checks(state, session, today, scope)
         page = overdue_page(session, as_of=today, scope=scope, limit=limit, offset=offset)
+    echo_check_faults(checks)
     if as_json:
         echo_json({"as_of": today.isoformat(), **page.to_json()})
         return

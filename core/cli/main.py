@@ -37,6 +37,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "calendar": ("duban.cli.cmd_schedule:calendar_group", "工作日历（YYYY-MM / import）"),
     "schedule": ("duban.cli.cmd_schedule:schedule_group", "排期（propose / set / confirm / remove / list）"),
+    "template": (
+        "duban.cli.cmd_template:template_group",
+        "部门模板绑定（propose / confirm / reject / bind / list / catalog）",
+    ),
+    "findings": ("duban.cli.cmd_findings:findings_cmd", "插件检查的发现（报送检查和责任检查）"),
     "dashboard": ("duban.cli.cmd_dashboard:dashboard_cmd", "督办仪表盘（终端界面；--web 在浏览器中）"),
     "milestones": ("duban.cli.cmd_schedule:milestones_group", "督办节点（列表 / generate）"),
     "notify": ("duban.cli.cmd_notify:notify_group", "督办提醒：按规则发送（log / test）"),

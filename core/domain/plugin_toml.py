@@ -3,7 +3,8 @@
 The file is meant to be read and edited by a department official, so it is plain TOML with three parts::
 
     [agency]            key, name, aliases, [agency.names], [[agency.successions]]
-    [[templates]]       key, title, description, schedule, indicators, source (agency defaults to [agency].key)
+    [[templates]]       key, title, description, schedule, indicators, source (agency defaults to [agency].key),
+                        serves = [{ doc = "民发〔2019〕86号", task = "二十三" }], keywords = ["信息台账", "摸底排查"]
     [[indicators]]      key, name, type, unit, required, part_of, minimum, description
 
 Anything unexpected — an unknown key, a wrong type, a template naming an undeclared indicator, a schedule
@@ -24,7 +25,7 @@ from typing import Any
 from duban.domain.schedule import RuleSyntaxError, parse_rule
 from duban.domain.vocabulary import JurisdictionLevel, values
 from duban.errors import ConfigError
-from duban.hookspecs import AgencySpec, IndicatorSpec, Succession, TaskTemplateSpec
+from duban.hookspecs import AgencySpec, IndicatorSpec, Succession, TaskTemplateSpec, TemplateServes
 
 __all__ = ["PluginData", "load_plugin_toml", "parse_plugin_toml"]
 
@@ -205,7 +206,19 @@ class _Reader:
         self, table: Mapping[str, Any], where: str, agency: str, indicators: Mapping[str, IndicatorSpec]
     ) -> TaskTemplateSpec:
         self.known(
-            table, where, ("key", "agency", "title", "description", "schedule", "indicators", "source")
+            table,
+            where,
+            (
+                "key",
+                "agency",
+                "title",
+                "description",
+                "schedule",
+                "indicators",
+                "source",
+                "serves",
+                "keywords",
+            ),
         )
         schedule = self.get(table, where, "schedule", str, None)
         if schedule is not None:
@@ -225,7 +238,30 @@ class _Reader:
             schedule=schedule,
             indicators=refs,
             source=self.get(table, where, "source", str, ""),
+            serves=self.serves(table, where),
+            keywords=self.keywords(table, where),
         )
+
+    def serves(self, table: Mapping[str, Any], where: str) -> tuple[TemplateServes, ...]:
+        out = []
+        for i, item in enumerate(self.get(table, where, "serves", list, [])):
+            sub = f"{where}.serves[{i}]"
+            item = self.table(item, sub)
+            self.known(item, sub, ("doc", "task", "section"))
+            doc = self.get(item, sub, "doc", str).strip()
+            task = self.get(item, sub, "task", str).strip()
+            if not doc or not task:
+                raise self.fail(sub, "doc（文号或标题）和 task（任务编号，如 二十三）不能为空")
+            section = self.get(item, sub, "section", str, None)
+            out.append(TemplateServes(doc=doc, task=task, section=section.strip() if section else None))
+        return tuple(out)
+
+    def keywords(self, table: Mapping[str, Any], where: str) -> tuple[str, ...]:
+        words = self.strings(table, where, "keywords")
+        for j, word in enumerate(words):
+            if not word.strip() or any(not part.strip() for part in word.split("|")):
+                raise self.fail(f"{where}.keywords[{j}]", f"关键词 {word!r} 为空或含空的“|”分支")
+        return tuple(w.strip() for w in words)
 
     def indicator(self, table: Mapping[str, Any], where: str) -> IndicatorSpec:
         self.known(

@@ -84,7 +84,9 @@ class TaskFacts:
       (up to the report day, or to the assessment day when unreported);
     - ``returned``: report versions returned (退办) by the assessment day;
     - ``red``: milestones still red on the assessment day (unreported past due, or latest report returned);
-    - ``errors``: findings of severity ``error``.
+    - ``errors``: findings of severity ``error``;
+    - ``warnings``: findings of severity ``warning`` (a report accepted with a warning, or a responsibility
+      check such as 台账 not updated for six months, open at some time in the period).
     """
 
     responsibility_id: int
@@ -103,6 +105,8 @@ class TaskFacts:
     returned_refs: tuple[int, ...] = ()  #: report ids
     red_refs: tuple[int, ...] = ()  #: milestone ids
     error_refs: tuple[int, ...] = ()  #: finding ids
+    warnings: int = 0
+    warning_refs: tuple[int, ...] = ()  #: finding ids
 
 
 @dataclass(frozen=True)
@@ -266,7 +270,13 @@ EVIDENCE_COLUMNS: tuple[Column, ...] = (
     Column("detail", "说明", 40),
 )
 
-KIND_NAMES = {"overdue": "逾期报送", "returned": "报送被退回", "red": "红灯节点", "error": "错误发现"}
+KIND_NAMES = {
+    "overdue": "逾期报送",
+    "returned": "报送被退回",
+    "red": "红灯节点",
+    "error": "错误发现",
+    "warning": "警告发现",
+}
 
 
 def _role_label(role: str | None) -> str:

@@ -13,6 +13,8 @@ from typing import TypeVar
 
 __all__ = [
     "AlertLevel",
+    "BindingSource",
+    "BindingState",
     "ExtensionState",
     "InboxKind",
     "JurisdictionLevel",
@@ -220,6 +222,31 @@ class JurisdictionLevel(StrEnum):
         return _JURISDICTION_LEVEL[self]
 
 
+class BindingState(StrEnum):
+    """A template binding (task ↔ agency template): proposed by duban, confirmed or rejected by a coordinator."""
+
+    PROPOSED = "proposed"
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+
+    @property
+    def label(self) -> str:
+        return _BINDING_STATE[self]
+
+
+class BindingSource(StrEnum):
+    """Why a template was proposed for a task."""
+
+    SERVES = "serves"  #: the template names the document's task (plugin.toml ``serves``)
+    MAPPING = "mapping"  #: the task implements a task the template is bound to (TaskLink)
+    KEYWORDS = "keywords"  #: the task's text holds the template's keywords
+    MANUAL = "manual"  #: bound by a coordinator
+
+    @property
+    def label(self) -> str:
+        return _BINDING_SOURCE[self]
+
+
 class InboxKind(StrEnum):
     """What waits on a user in ``duban inbox``: a decision of the coordinator, or work of a department."""
 
@@ -328,6 +355,17 @@ _JURISDICTION_LEVEL = {
     JurisdictionLevel.PREFECTURE: "市（州）级",
     JurisdictionLevel.COUNTY: "县级",
     JurisdictionLevel.TOWNSHIP: "乡级",
+}
+_BINDING_STATE = {
+    BindingState.PROPOSED: "待确认",
+    BindingState.CONFIRMED: "已确认",
+    BindingState.REJECTED: "已驳回",
+}
+_BINDING_SOURCE = {
+    BindingSource.SERVES: "模板声明",
+    BindingSource.MAPPING: "任务映射",
+    BindingSource.KEYWORDS: "关键词",
+    BindingSource.MANUAL: "手工绑定",
 }
 _INBOX_KIND = {
     InboxKind.REVIEW: "待复核",

@@ -53,6 +53,7 @@ from duban.hookspecs import (
     Severity,
     Succession,
     TaskTemplateSpec,
+    TemplateServes,
     hookimpl,
     hookspec,
 )
@@ -84,6 +85,7 @@ __all__ = [
     "Succession",
     "TaskFacts",
     "TaskTemplateSpec",
+    "TemplateServes",
     "Term",
     "check_flag",
     "check_indicators",

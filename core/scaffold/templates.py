@@ -99,6 +99,11 @@ schedule = "every 6 months"
 # 报送时要填的指标，须在下面的 [[indicators]] 中声明
 indicators = ["$key.activities", "$key.women_served"]
 source = "示例：请写明任务出处，如 民发〔2019〕86号 任务分工第几项"
+# 本模板服务哪些导入的任务（duban template propose 据此建议绑定，协调人确认后报送按本模板检查）：
+#   serves：文号（无文号写标题）和任务编号，编号按章节重新开始时加 section；
+#   keywords：任务正文须全部包含的关键词，"甲|乙" 表示有其一即可。
+# serves = [{ doc = "民发〔2019〕86号", task = "二十一" }]
+# keywords = ["关爱服务活动"]
 
 # ---------------------------------------------------------------- 报送指标
 # type：int（整数）、float（数字）、bool（是/否）、text（文字）、date（日期）

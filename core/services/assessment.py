@@ -48,7 +48,7 @@ from duban.domain.scoring import (
     TaskFacts,
     rank,
 )
-from duban.domain.vocabulary import Role
+from duban.domain.vocabulary import Role, Severity
 from duban.errors import DubanError, NotFoundError, PermissionDenied, PluginError, ValidationError
 from duban.hookspecs import ExporterSpec, ScoringSchemeSpec
 from duban.plugin_host import PluginHost
@@ -63,6 +63,8 @@ from duban.services.assessment_results import (
 )
 from duban.services.clock import DEFAULT_TZ
 from duban.services.identity import Actor, require_coordinator
+from duban.services.responsibility_checks import run_responsibility_checks
+from duban.services.status import Scope
 from duban.storage.models import (
     Agency,
     Assessment,
@@ -225,22 +227,38 @@ def _facts_query(scope: AssessScope, tz: str) -> Select[Any]:
         .subquery("ret")
     )
     end_utc = _utc_bounds(scope.as_of + dt.timedelta(days=1), tz)
+    is_error, is_warning = Finding.severity == Severity.ERROR, Finding.severity == Severity.WARNING
     err = (
         select(
             Finding.responsibility_id,
-            func.count().label("errors"),
-            func.aggregate_strings(cast(Finding.id, String), ",").label("error_ids"),
+            func.sum(case((is_error, 1), else_=0)).label("errors"),
+            _ids(Finding.id, is_error).label("error_ids"),
+            func.sum(case((is_warning, 1), else_=0)).label("warnings"),
+            _ids(Finding.id, is_warning).label("warning_ids"),
         )
         .where(
-            Finding.severity == "error",
-            Finding.created_at < end_utc,
+            Finding.severity.in_((Severity.ERROR, Severity.WARNING)),
             Finding.responsibility_id.in_(select(m.c.responsibility_id)),
             or_(
-                Finding.milestone_id.in_(select(m.c.milestone_id)),
+                # a report's finding: on a milestone assessed in the period, or made in the period
                 and_(
-                    Finding.milestone_id.is_(None),
-                    Finding.created_at >= _utc_bounds(scope.period.start, tz),
-                    Finding.created_at < _utc_bounds(scope.period.end + dt.timedelta(days=1), tz),
+                    Finding.report_id.is_not(None),
+                    Finding.created_at < end_utc,
+                    or_(
+                        Finding.milestone_id.in_(select(m.c.milestone_id)),
+                        and_(
+                            Finding.milestone_id.is_(None),
+                            Finding.created_at >= _utc_bounds(scope.period.start, tz),
+                            Finding.created_at < _utc_bounds(scope.period.end + dt.timedelta(days=1), tz),
+                        ),
+                    ),
+                ),
+                # a responsibility finding (the checks across milestones): open at some time in the period,
+                # as seen by the assessment day
+                and_(
+                    Finding.report_id.is_(None),
+                    Finding.first_seen <= min(scope.as_of, scope.period.end),
+                    or_(Finding.resolved_on.is_(None), Finding.resolved_on > scope.period.start),
                 ),
             ),
         )
@@ -258,6 +276,8 @@ def _facts_query(scope: AssessScope, tz: str) -> Select[Any]:
             ret.c.returned_ids,
             func.coalesce(err.c.errors, 0).label("errors"),
             err.c.error_ids,
+            func.coalesce(err.c.warnings, 0).label("warnings"),
+            err.c.warning_ids,
         )
         .join(Task, Task.id == ms.c.task_id)
         .join(Policy, Policy.id == Task.policy_id)
@@ -297,6 +317,8 @@ def department_facts(session: Session, scope: AssessScope, *, tz: str = DEFAULT_
                 returned_refs=_split(r.returned_ids),
                 red_refs=_split(r.red_ids),
                 error_refs=_split(r.error_ids),
+                warnings=int(r.warnings or 0),
+                warning_refs=_split(r.warning_ids),
             )
         )
     agency_names = {k: n for k, n in session.execute(select(Agency.key, Agency.name))}
@@ -362,7 +384,7 @@ def evidence_page(
     tasks = [(d, t) for d in departments for t in d.tasks]
     mids = sorted({i for _d, t in tasks for i in (*t.overdue_refs, *t.red_refs)})
     rids = sorted({i for _d, t in tasks for i in t.returned_refs})
-    fids = sorted({i for _d, t in tasks for i in t.error_refs})
+    fids = sorted({i for _d, t in tasks for i in (*t.error_refs, *t.warning_refs)})
     miles = _milestone_details(session, scope, mids)
     reports = (
         {
@@ -396,6 +418,9 @@ def evidence_page(
                     Finding.code,
                     Finding.message,
                     Finding.created_at,
+                    Finding.report_id,
+                    Finding.first_seen,
+                    Finding.resolved_on,
                 ).where(Finding.id.in_(fids))
             )
         }
@@ -483,18 +508,27 @@ def evidence_page(
                     detail=f"第 {r.version} 版于 {r.reviewed_on} 被退回：{r.review_reason or ''}",
                 )
             )
-        for fid in t.error_refs:
-            f = findings[fid]
-            rows.append(
-                row(
-                    "error",
-                    "finding",
-                    fid,
-                    reported_on=f.created_at.astimezone(ZoneInfo(tz)).date(),
-                    detail=f"{f.plugin}/{f.code}：{f.message}"
-                    + (f"（节点#{f.milestone_id}）" if f.milestone_id else ""),
+        findings_of: tuple[tuple[EvidenceKind, tuple[int, ...]], ...] = (
+            ("error", t.error_refs),
+            ("warning", t.warning_refs),
+        )
+        for kind, fids_of in findings_of:
+            for fid in fids_of:
+                f = findings[fid]
+                seen = (
+                    f.created_at.astimezone(ZoneInfo(tz)).date() if f.report_id is not None else f.first_seen
                 )
-            )
+                rows.append(
+                    row(
+                        kind,
+                        "finding",
+                        fid,
+                        reported_on=seen,
+                        detail=f"{f.plugin}/{f.code}：{f.message}"
+                        + (f"（节点#{f.milestone_id}）" if f.milestone_id else "")
+                        + (f"（{f.resolved_on} 已消除）" if f.resolved_on else ""),
+                    )
+                )
     return rows
 
 
@@ -624,6 +658,10 @@ def assess(
     name = scheme or str(config.get("scheme") or "default")
     spec = find_scheme(host, name)
     scope = AssessScope(per, as_of or per.end, jurisdiction)
+    # the responsibility checks as of the assessment day, so that the findings term counts what they find
+    run_responsibility_checks(
+        session, host=host, as_of=scope.as_of, scope=Scope(jurisdiction=jurisdiction), actor=actor, tz=tz
+    )
     facts = department_facts(session, scope, tz=tz)
     scores = _run_scheme(spec, facts, config)
     scored: list[tuple[DepartmentFacts, DepartmentScore]] = []

@@ -17,7 +17,7 @@ from duban.domain.jsonable import JsonResult
 from duban.domain.scoring import RefKind, Term
 from duban.domain.vocabulary import Role
 
-EvidenceKind = Literal["overdue", "red", "returned", "error"]
+EvidenceKind = Literal["overdue", "red", "returned", "error", "warning"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,6 +55,7 @@ from duban.services.status import (
     warn_until,
 )
 from duban.services.status_results import LightCounts, OverdueMilestone, ResponsibilityLight, StatusSummary
+from duban.services.templates import bound_templates
 from duban.storage.models import (
     Agency,
     AuditEvent,
@@ -358,9 +359,12 @@ def task_detail(
         reports[rep.responsibility_id].append(rep)
     findings: dict[int, list[Finding]] = {i: [] for i in ids}
     for finding in session.scalars(
-        select(Finding).where(Finding.responsibility_id.in_(ids)).order_by(Finding.id)
+        select(Finding)
+        .where(Finding.responsibility_id.in_(ids), Finding.first_seen <= as_of)
+        .order_by(Finding.id)
     ):
         findings[finding.responsibility_id or 0].append(finding)
+    templates = bound_templates(session, [task_id])
     extensions: dict[int, list[tuple[Extension, Milestone]]] = {i: [] for i in ids}
     for ext, m in session.execute(
         select(Extension, Milestone)
@@ -399,7 +403,10 @@ def task_detail(
                 light=Light.from_rank(int(light.rank)) if light is not None else Light.GREEN,
                 overdue=int(light.overdue) if light is not None else 0,
                 next_due=light.next_due if light is not None else None,
-                template=task.template_key,
+                template=bound[0]
+                if (bound := templates.get((task.id, r.agency_key or "")))
+                else task.template_key,
+                templates=tuple(bound or ()),
                 milestones=tuple(ms),
                 reports=tuple(
                     ReportEntry(
@@ -424,6 +431,9 @@ def task_detail(
                         code=f.code,
                         message=f.message,
                         plugin=f.plugin,
+                        first_seen=f.first_seen,
+                        last_seen=f.last_seen,
+                        resolved_on=f.resolved_on,
                     )
                     for f in findings[r.id]
                 ),
@@ -595,12 +605,13 @@ def owed_next(session: Session, *, as_of: dt.date, scope: Scope, limit: int = 30
 
 
 def findings_for(session: Session, *, scope: Scope, limit: int = 50) -> list[FindingRow]:
-    """The newest findings (plugin check results) on the scope's responsibilities."""
+    """The open findings (plugin check results) on the scope's responsibilities, most recently seen first."""
     stmt = (
         select(Finding, Responsibility.task_id, Responsibility.agency_key, Task.section, Task.number)
         .join(Responsibility, Responsibility.id == Finding.responsibility_id)
         .join(Task, Task.id == Responsibility.task_id)
-        .order_by(Finding.created_at.desc(), Finding.id.desc())
+        .where(Finding.resolved_on.is_(None))
+        .order_by(func.coalesce(Finding.last_seen, Finding.first_seen).desc(), Finding.id.desc())
         .limit(limit)
     )
     if scope.agency:
@@ -617,7 +628,9 @@ def findings_for(session: Session, *, scope: Scope, limit: int = 50) -> list[Fin
             severity=Severity(f.severity),
             code=f.code,
             message=f.message,
+            plugin=f.plugin,
             created_at=f.created_at,
+            seen_on=f.last_seen or f.first_seen,
         )
         for f, task_id, agency, section, number in session.execute(stmt)
     ]

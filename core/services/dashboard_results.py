@@ -109,6 +109,9 @@ class FindingEntry(JsonResult):
     code: str
     message: str
     plugin: str
+    first_seen: dt.date  #: the day it was first found (a report's finding: the report day)
+    last_seen: dt.date | None  #: the last check day that found it
+    resolved_on: dt.date | None  #: the first check day that no longer found it (None: open)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +143,8 @@ class ResponsibilityDetail(JsonResult):
     light: Light
     overdue: int
     next_due: dt.date | None
-    template: str | None  #: the task template (for the indicators a report may carry)
+    template: str | None  #: the template a report is checked against (the first bound, else the task's)
+    templates: tuple[str, ...]  #: every template confirmed for this task and agency (see ``duban template``)
     milestones: tuple[MilestoneLight, ...]
     reports: tuple[ReportEntry, ...]
     findings: tuple[FindingEntry, ...]
@@ -206,7 +210,8 @@ class OwedMilestone(JsonResult):
 
 @dataclass(frozen=True, slots=True)
 class FindingRow(JsonResult):
-    """A finding on one of the scope's responsibilities. ``created_at`` is UTC."""
+    """An open finding on one of the scope's responsibilities. ``created_at`` is UTC; ``seen_on`` is the
+    last check day that found it (or the day it was first seen)."""
 
     id: int
     task: int
@@ -216,7 +221,9 @@ class FindingRow(JsonResult):
     severity: Severity
     code: str
     message: str
+    plugin: str
     created_at: dt.datetime
+    seen_on: dt.date
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,13 @@ from duban.domain.vocabulary import ResponsibilityState, ReviewState
 from duban.errors import ConflictError, NotFoundError, ParseError, PermissionDenied, ValidationError
 from duban.plugin_host import PluginHost
 from duban.services.identity import Actor, require_department_scope
-from duban.services.reports import convert_indicator, indicator_specs_for, submit_report
+from duban.services.reports import (
+    convert_indicator,
+    indicator_specs_for,
+    submit_report,
+    unknown_indicator_message,
+)
+from duban.services.templates import choose_template
 from duban.storage.models import Milestone, Policy, Report, Responsibility, Task
 
 SHEET = "报送"
@@ -198,13 +204,23 @@ def import_workbook(
         resp = session.get(Responsibility, milestone.responsibility_id)
         assert resp is not None
         task = session.get(Task, resp.task_id)
-        specs = indicator_specs_for(host, resp.agency_key, task.template_key if task else None)
+        assert task is not None
+        choice = choose_template(
+            session,
+            host=host,
+            task=task,
+            agency=resp.agency_key,
+            indicator_keys=[k for k in filled if k != "text"],
+        )
+        specs = indicator_specs_for(host, resp.agency_key, choice.key)
         indicators: dict[str, Any] = {}
         for key, value in filled.items():
             if key == "text":
                 continue
             if key not in specs:
-                raise ValidationError(f"{where(key)}：部门 {resp.agency_key} 没有指标 {key}")
+                raise ValidationError(
+                    f"{where(key)}：{unknown_indicator_message(key, resp.agency_key, choice, specs)}"
+                )
             raw = value.isoformat()[:10] if isinstance(value, dt.date | dt.datetime) else str(value)
             if isinstance(value, float) and value.is_integer() and specs[key].type == "int":
                 raw = str(int(value))

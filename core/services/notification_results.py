@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from duban.domain.jsonable import JsonResult
 from duban.domain.vocabulary import AlertLevel, OutboxState
+from duban.services.check_results import CheckRunResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +48,8 @@ class RunReport(JsonResult):
     """``duban notify``: what a run planned and sent (for ``--json``, the CLI and the dashboard).
 
     ``unrouted`` names the receivers a message was due for but that have no route; ``held`` counts the
-    messages waiting (quiet hours, a non-working day, or a retry's backoff).
+    messages waiting (quiet hours, a non-working day, or a retry's backoff). ``checks`` is the run of the
+    responsibility checks before planning (None when no plugin host was given).
     """
 
     as_of: dt.date
@@ -57,6 +59,7 @@ class RunReport(JsonResult):
     unrouted: tuple[str, ...] = ()
     sent: tuple[DeliveryOutcome, ...] = ()
     held: int = 0
+    checks: CheckRunResult | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,7 @@ from duban.notify.digest import (
     worst,
 )
 from duban.notify.rules import ESCALATE, CountingCalendar, item_level, triggers_on, working_days_overdue
+from duban.plugin_host import PluginHost
 from duban.services import audit
 from duban.services.calendar import working_calendar
 from duban.services.notification_results import (
@@ -54,6 +55,7 @@ from duban.services.notification_results import (
     RunReport,
 )
 from duban.services.paging import Page, check_window, count_rows, page_of
+from duban.services.responsibility_checks import run_responsibility_checks
 from duban.storage.db import unit_of_work
 from duban.storage.models import (
     Agency,
@@ -599,14 +601,19 @@ def run_notifications(
     now: dt.datetime | None = None,
     dry_run: bool = False,
     sender: Sender = default_send,
+    host: PluginHost | None = None,
 ) -> RunReport:
     """One ``duban notify`` run: plan (one transaction), then send what is due. Blocking; for cron, a
-    systemd timer, or a dashboard thread worker."""
+    systemd timer, or a dashboard thread worker. With ``host``, the plugins' responsibility checks run for
+    ``as_of`` first, in the same transaction (their failures are in ``report.checks.faults``)."""
     now = now or dt.datetime.now(dt.UTC)
     as_of = as_of or _local(now, config).date()
     session = factory()
     try:
-        report = plan_messages(session, config=config, as_of=as_of, now=now, record_run=not dry_run)
+        checks = run_responsibility_checks(session, host=host, as_of=as_of) if host is not None else None
+        report = replace(
+            plan_messages(session, config=config, as_of=as_of, now=now, record_run=not dry_run), checks=checks
+        )
         if dry_run:
             session.rollback()
             return replace(report, dry_run=True)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
+from duban.domain.checks import check_indicators
 from duban.domain.jsonable import JsonResult
 from duban.domain.vocabulary import ResponsibilityState, ReviewState, Severity
 from duban.errors import ConflictError, NotFoundError, ValidationError
@@ -27,6 +28,7 @@ from duban.services.clock import local_date
 from duban.services.identity import Actor
 from duban.services.paging import Page, check_window, count_rows, page_of
 from duban.services.responsibilities import load_for_write, load_milestone, snapshot
+from duban.services.templates import TemplateChoice, choose_template
 from duban.storage.models import Finding, Report, Task, utcnow
 
 
@@ -69,16 +71,20 @@ class FindingNote(JsonResult):
     severity: Severity
     code: str
     message: str
+    plugin: str  #: the plugin whose check said it
 
 
 @dataclass(frozen=True, slots=True)
 class ReportReceipt(JsonResult):
-    """``duban report submit --json``: the report filed, its version and what the checks said."""
+    """``duban report submit --json``: the report filed, its version, the template it was checked against
+    (None: free text, ``free_text`` says why) and what the checks said."""
 
     report: int
     version: int
     milestone: int | None
     findings: tuple[FindingNote, ...]
+    template: str | None = None
+    free_text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,9 @@ class SubmitResult:
 
     report: Report
     findings: list[Finding]
+    #: the template the report was checked against (None: free text, see ``free_text_note``)
+    template: str | None = None
+    free_text_note: str | None = None
 
     @property
     def receipt(self) -> ReportReceipt:
@@ -94,7 +103,11 @@ class SubmitResult:
             report=self.report.id,
             version=self.report.version,
             milestone=self.report.milestone_id,
-            findings=tuple(FindingNote(Severity(f.severity), f.code, f.message) for f in self.findings),
+            findings=tuple(
+                FindingNote(Severity(f.severity), f.code, f.message, f.plugin) for f in self.findings
+            ),
+            template=self.template,
+            free_text=self.free_text_note,
         )
 
 
@@ -168,8 +181,15 @@ def submit_report(
     final: bool = False,
     at: dt.datetime | None = None,
     today: dt.date | None = None,
+    template: str | None = None,
 ) -> SubmitResult:
-    """File a report (or a corrected version of one). Plugin errors refuse it; warnings become findings."""
+    """File a report (or a corrected version of one). Plugin errors refuse it; warnings become findings.
+
+    The report is checked against the template bound to the task for the reporting agency
+    (:func:`duban.services.templates.choose_template`; ``template`` names one when several are bound): its
+    required indicators, no indicator outside it, and the agency's own checks. Without a binding the report
+    is free text (with the agency's indicators, none required), and the result says so.
+    """
     at = at or utcnow()
     today = today or local_date(at)
     resp = load_for_write(session, actor, responsibility_id, "报送进度", today)
@@ -182,26 +202,39 @@ def submit_report(
             raise ValidationError(f"节点 #{milestone_id} 不属于责任 #{resp.id}")
     task = session.get(Task, resp.task_id)
     assert task is not None
-    specs = indicator_specs_for(host, resp.agency_key, task.template_key)
+    choice = choose_template(
+        session,
+        host=host,
+        task=task,
+        agency=resp.agency_key,
+        requested=template,
+        indicator_keys=(indicators or {}).keys(),
+    )
+    specs = indicator_specs_for(host, resp.agency_key, choice.key)
     values: dict[str, Any] = {}
+    unknown: dict[str, Any] = {}
     for key, raw in (indicators or {}).items():
-        if key not in specs:
-            known = "、".join(f"{k}（{s.name}）" for k, s in specs.items()) or "无"
-            raise ValidationError(f"部门 {resp.agency_key} 没有指标 {key}；可用的指标：{known}")
-        values[key] = convert_indicator(specs[key], raw)
-    context = ReportContext(
+        if key in specs:
+            values[key] = convert_indicator(specs[key], raw)
+        else:
+            unknown[key] = raw
+    context = ReportContext(  # the checks see the unknown values too, so one refusal names every problem
         agency=resp.agency_key or "",
-        template=task.template_key,
-        indicators=values,
+        template=choice.key,
+        indicators={**values, **unknown},
         text=text,
         due_date=milestone.effective_due_date if milestone else None,
         submitted_on=today,
         indicator_specs=specs,
     )
     found = host.check_report(context)
-    errors = [f for _p, f in found if f.severity == "error"]
+    # the template's own rules hold whichever plugin declared it (a plugin need not check its indicators)
+    core = check_indicators(context, specs, expected=choice.template.indicators) if choice.template else []
+    errors = [f.message for f in core if f.severity == Severity.ERROR]
+    errors += [f.message for _p, f in found if f.severity == Severity.ERROR]
+    errors += [unknown_indicator_message(key, resp.agency_key, choice, specs) for key in unknown]
     if errors:
-        raise ValidationError("报送未通过检查：" + "；".join(f.message for f in errors))
+        raise ValidationError("报送未通过检查：" + "；".join(dict.fromkeys(errors)))
     if not text.strip() and not values:
         raise ValidationError("报送内容为空：请填写进展情况或指标")
     records = [store_attachment(p, attachment_root or Path(".")) for p in (attachments or [])]
@@ -243,7 +276,10 @@ def submit_report(
             code=f.code,
             severity=f.severity,
             message=f.message,
+            indicator=f.indicator,
             created_at=at,
+            first_seen=today,
+            last_seen=today,
         )
         for plugin, f in found
     ]
@@ -265,9 +301,24 @@ def submit_report(
             "indicators": values,
             "attachments": [r["sha256"] for r in records],
             "findings": [f.code for f in findings],
+            "template": choice.key,
         },
     )
-    return SubmitResult(report, findings)
+    return SubmitResult(report, findings, choice.key, choice.note)
+
+
+def unknown_indicator_message(
+    key: str, agency: str | None, choice: TemplateChoice, specs: Mapping[str, IndicatorSpec]
+) -> str:
+    """Why ``key`` is refused, naming every indicator that may be filed (Chinese)."""
+    known = "、".join(f"{k}（{s.name}）" for k, s in specs.items()) or "无"
+    if choice.template is not None:
+        return (
+            f"本任务绑定的模板“{choice.template.title}”（{choice.template.key}）没有指标 {key}；"
+            f"可填报的指标：{known}"
+        )
+    note = f"{choice.note}；" if choice.note else ""
+    return f"{note}部门 {agency} 没有指标 {key}；可用的指标：{known}"
 
 
 def reports_query(

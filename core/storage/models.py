@@ -33,12 +33,15 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from duban.domain.vocabulary import (
     AlertLevel,
+    BindingSource,
+    BindingState,
     ExtensionState,
     JurisdictionLevel,
     MessageKind,
@@ -324,10 +327,34 @@ class Extension(Base):
     decision_reason: Mapped[str | None] = mapped_column(Text)
 
 
+def _first_seen_default(context: Any) -> dt.date:
+    """A finding written without ``first_seen`` was first seen the day it was created."""
+    created = context.get_current_parameters().get("created_at")
+    return (created or utcnow()).date()
+
+
 class Finding(Base):
-    """What a plugin check found about a report or a responsibility."""
+    """What a plugin check found about a report or a responsibility.
+
+    A report finding (``report_id`` set) is written once, with the report. A responsibility finding
+    (``report_id`` NULL) comes from ``duban_check_responsibility`` whenever status is computed for a day: one
+    row per responsibility, plugin and code (a partial unique index), seen from ``first_seen`` to
+    ``last_seen`` (the check days), ``resolved_on`` the first check day on which the plugin no longer
+    found it (NULL while open).
+    """
 
     __tablename__ = "finding"
+    __table_args__ = (
+        Index(
+            "uq_finding_responsibility_check",
+            "responsibility_id",
+            "plugin",
+            "code",
+            unique=True,
+            sqlite_where=text("report_id IS NULL"),
+            postgresql_where=text("report_id IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     responsibility_id: Mapped[int | None] = mapped_column(
@@ -339,7 +366,61 @@ class Finding(Base):
     code: Mapped[str] = mapped_column(String(80))
     severity: Mapped[Severity] = mapped_column(vocabulary_type(Severity, 8, "severity"))
     message: Mapped[str] = mapped_column(Text)
+    indicator: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    first_seen: Mapped[dt.date] = mapped_column(Date, default=_first_seen_default)
+    last_seen: Mapped[dt.date | None] = mapped_column(Date)
+    resolved_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class TemplateBinding(Base):
+    """An agency template bound to a task (the agency's reports on the task are checked against it).
+
+    Proposed by ``duban template propose`` (from the template's ``serves``/``keywords``, or through the task
+    mapping), confirmed or rejected by a coordinator; a rejected proposal is kept so that it is not proposed
+    again. One task may carry templates of several agencies (and an agency several templates).
+    """
+
+    __tablename__ = "template_binding"
+    __table_args__ = (UniqueConstraint("task_id", "agency_key", "template_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"), index=True)
+    agency_key: Mapped[str] = mapped_column(ForeignKey("agency.key"))
+    template_key: Mapped[str] = mapped_column(String(80))
+    source: Mapped[BindingSource] = mapped_column(vocabulary_type(BindingSource, 16, "source"))
+    state: Mapped[BindingState] = mapped_column(
+        vocabulary_type(BindingState, 16, "state"), default=BindingState.PROPOSED
+    )
+    score: Mapped[float] = mapped_column(default=0.0)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    proposed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(80))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class CheckRun(Base):
+    """One run of the responsibility checks for a day and a scope: what it saw and which plugins failed.
+
+    ``fingerprint`` sums up the data the checks read (the audit journal's last entry, the newest milestone,
+    report, extension, responsibility and binding, and the checking plugins); a run for the same day, a
+    scope it covers and the same fingerprint is not repeated.
+    """
+
+    __tablename__ = "check_run"
+    __table_args__ = (Index("ix_check_run_as_of_scope", "as_of", "scope"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    scope: Mapped[str] = mapped_column(String(200))
+    fingerprint: Mapped[str] = mapped_column(String(300))
+    ran_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    responsibilities: Mapped[int] = mapped_column(Integer, default=0)
+    found: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    resolved: Mapped[int] = mapped_column(Integer, default=0)
+    faults: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
 
 class OutboxMessage(Base):

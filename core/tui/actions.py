@@ -132,7 +132,9 @@ def send_reminders_now(screen: DubanScreen) -> None:
             require_coordinator(ctx.actor, "立即发送提醒")
             config = load_notify_config(ctx.settings or Settings(shipped_defaults()))
             kwargs = {"sender": sender} if sender is not None else {}
-            report = run_notifications(ctx.sessions, config=config, as_of=ctx.today, now=ctx.now(), **kwargs)
+            report = run_notifications(
+                ctx.sessions, config=config, as_of=ctx.today, now=ctx.now(), host=ctx.host, **kwargs
+            )
         except Exception as exc:  # shown to the user
             screen.post_message(ActionDone(error_text(exc), False))
             return
@@ -140,6 +142,8 @@ def send_reminders_now(screen: DubanScreen) -> None:
         text = f"提醒已运行：生成 {len(report.planned)} 条，发送 {len(report.sent)} 条，失败 {failed} 条"
         if report.unrouted:
             text += f"；{len(report.unrouted)} 个接收方没有配置通知渠道"
+        if report.checks is not None and report.checks.faults:
+            text += "；检查出错的插件：" + "、".join(report.checks.failed_plugins)
         screen.post_message(ActionDone(text, failed == 0))
 
     screen.notify("正在发送提醒...", timeout=3)

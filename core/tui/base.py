@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,7 @@ from textual.widgets import DataTable, Footer, Header, Input
 from duban.errors import DubanError
 
 if TYPE_CHECKING:
+    from duban.services.check_results import CheckRunResult
     from duban.tui.app import DubanApp
     from duban.tui.context import DashboardContext
 
@@ -93,15 +95,18 @@ class DubanScreen(Screen[None]):
 
     # ------------------------------------------------------------------ queries
 
-    def load(self, key: str, fn: Callable[[Session], Any]) -> None:
-        """Run ``fn(session)`` in a thread worker; ``show_<key>`` receives the result (stale ones are dropped)."""
+    def load(self, key: str, fn: Callable[[Session], Any], *, write: bool = False) -> None:
+        """Run ``fn(session)`` in a thread worker; ``show_<key>`` receives the result (stale ones are dropped).
+
+        ``write``: commit what ``fn`` writes (the responsibility checks a refresh runs) instead of rolling back.
+        """
         seq = self._seq.get(key, 0) + 1
         self._seq[key] = seq
         ctx = self.ctx
 
         def work() -> None:
             try:
-                data = ctx.read(fn)
+                data = ctx.read_write(fn) if write else ctx.read(fn)
             except Exception as exc:  # shown to the user by on_failed
                 self.post_message(Failed(key, seq, error_text(exc)))
                 return
@@ -152,6 +157,33 @@ class DubanScreen(Screen[None]):
 
     def refresh_data(self) -> None:
         """Reload what the screen shows (after an action, on ctrl+r)."""
+
+    def run_checks(self, as_of: dt.date, scope: Callable[[Session], Any]) -> None:
+        """Run the plugins' responsibility checks for the day and scope shown (stored); ``show_checks``
+        names a plugin that failed."""
+        from duban.services.responsibility_checks import run_responsibility_checks
+
+        ctx = self.ctx
+        self.load(
+            "checks",
+            lambda s: run_responsibility_checks(
+                s,
+                host=ctx.host,
+                as_of=as_of,
+                scope=scope(s),
+                actor=ctx.actor,
+                today=ctx.today,
+                tz=ctx.timezone,
+            ),
+            write=True,
+        )
+
+    def show_checks(self, result: CheckRunResult) -> None:
+        if result.faults:
+            names = "、".join(result.failed_plugins)
+            self.notify(
+                f"插件 {names} 的责任检查出错，已跳过；其余插件照常", title="插件出错", severity="warning"
+            )
 
     def on_screen_resume(self) -> None:
         if not self._shown_once:

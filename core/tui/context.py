@@ -50,6 +50,11 @@ class DashboardContext:
             finally:
                 session.rollback()
 
+    def read_write(self, fn: Callable[[Session], T]) -> T:
+        """Run ``fn`` in a unit of work of its own (committed): for the checks a refresh runs."""
+        with self.write() as session:
+            return fn(session)
+
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One unit of work per action: commit on success, roll back on any error."""

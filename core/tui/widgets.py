@@ -182,13 +182,18 @@ class TaskDetail(VerticalScroll):
                 )
             parts.append(reps if resp.reports else Text("报送：无", style="dim"))
             if resp.findings:
-                fs = _grid("发现", ["级别", "代码", "内容", "报送"])
+                fs = _grid("发现", ["级别", "插件", "代码", "内容", "报送", "发现于"])
                 for f in resp.findings:
+                    seen = day(f.first_seen)
+                    if f.resolved_on:
+                        seen += f"（{day(f.resolved_on)} 已消除）"
                     fs.add_row(
                         f.severity.label,
+                        cell_text(f.plugin),
                         cell_text(f.code),
                         cell_text(f.message),
                         str(f.report or "-"),
+                        cell_text(seen),
                     )
                 parts.append(fs)
             else:
@@ -356,6 +361,7 @@ class ReportForm(FormScreen):
         }
         final = self.query_one("#final", Checkbox).value
         ctx, resp_id = self.ctx, self.resp.id
+        template = self.resp.template if self.resp.templates else None
 
         def run(session: Session) -> str:
             result = submit_report(
@@ -370,9 +376,12 @@ class ReportForm(FormScreen):
                 attachment_root=ctx.attachment_root,
                 at=ctx.now(),
                 today=ctx.today,
+                template=template,
             )
             receipt = result.receipt
-            notes = "；".join(f.message for f in receipt.findings)
+            notes = "；".join(
+                [f.message for f in receipt.findings] + ([receipt.free_text] if receipt.free_text else [])
+            )
             return f"已报送：报送 #{receipt.report}（第 {receipt.version} 版）" + (
                 f"。提示：{notes}" if notes else ""
             )

@@ -6,7 +6,8 @@ Every number comes from the ``[scoring.default]`` and ``[scoring.grades]`` table
 - per task, weighted by the department's role (``weight_lead`` / ``weight_joint`` / ``weight_support``):
   逾期 ``overdue_each`` per milestone not reported by its effective due date plus ``overdue_per_day`` per day
   late; 退办 ``returned_each`` per returned report; 红灯 ``red_each`` per milestone still red on the
-  assessment day; 错误发现 ``error_each`` per error finding;
+  assessment day; 错误发现 ``error_each`` per error finding; 警告发现 ``warning_each`` per warning finding
+  (a report accepted with a warning, a responsibility check such as 台账 stale or a silent 配合 unit);
 - a task's deductions are capped at ``task_cap``; a score never goes below 0;
 - grades: 优秀 ≥ ``grades.excellent``, 良好 ≥ ``grades.good``, 合格 ≥ ``grades.pass``, else 不合格.
 """
@@ -46,10 +47,11 @@ def _task_terms(
     w = weights.get(role, weights[Role.LEAD])
     rw = f"{Role(role).label}权重 {num(w)}"
     n_over, days = sum(t.overdue for t in tasks), sum(t.days_late for t in tasks)
-    n_ret, n_red, n_err = (
+    n_ret, n_red, n_err, n_warn = (
         sum(t.returned for t in tasks),
         sum(t.red for t in tasks),
         sum(t.errors for t in tasks),
+        sum(t.warnings for t in tasks),
     )
     out: list[Term] = []
     if n_over:
@@ -71,9 +73,10 @@ def _task_terms(
         ("returned", "报送被退回（退办）", n_ret, "returned_each", "report", "returned_refs"),
         ("red", "红灯节点", n_red, "red_each", "milestone", "red_refs"),
         ("error", "错误发现", n_err, "error_each", "finding", "error_refs"),
+        ("warning", "警告发现", n_warn, "warning_each", "finding", "warning_refs"),
     )
     for code, label, n, key, kind, attr in counted:
-        if n:
+        if n and float(cfg.get(key, 0)):
             each = float(cfg[key])
             out.append(
                 Term(

@@ -1,16 +1,21 @@
 """duban_check_responsibility: a check across a responsibility's milestones, called in isolation.
 
-No service calls this hook yet (status and notify do not run responsibility checks); the test goes through
-the plugin host, which is what such a service will call, and ``duban plugins``, which calls it once.
+Through the plugin host, and through the CLI: ``duban status`` (like overdue, notify, the dashboard and 考核)
+runs every plugin's check for the day it shows and stores the findings; a plugin that raises is named on
+stderr and the others' findings are stored.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 
 from duban.hookspecs import MilestoneState, ResponsibilityContext
 from duban.plugin_host import PluginHost
-from tests.hooks.conftest import Site
+from duban.storage.db import make_engine, session_factory
+from duban.storage.models import Milestone
+from tests.hooks.conftest import JIAOYU, Site, make_world
 
 SILENCE = """
 from duban.plugin import FindingSpec, hookimpl
@@ -64,3 +69,51 @@ def test_a_responsibility_check_that_raises_is_a_fault_of_its_plugin(site: Site)
     found = host.check_responsibility(responsibility(None, None, None))
     assert ("jiaoyu_silence", "jiaoyu.silent") in [(p, f.code) for p, f in found]
     assert [(f.plugin, f.stage) for f in host.faults] == [("broken", "duban_check_responsibility")]
+
+
+BROKEN = """
+from duban.plugin import hookimpl
+
+@hookimpl
+def duban_check_responsibility(responsibility):
+    raise RuntimeError("接口超时")
+"""
+
+
+def test_status_runs_the_checks_stores_findings_and_names_a_broken_plugin(site: Site, tmp_path: Path) -> None:
+    site.install("jiaoyu", JIAOYU)
+    site.install("jiaoyu_silence", SILENCE)
+    site.install("broken", BROKEN)
+    world = make_world(tmp_path)
+    engine = make_engine(world.db)
+    with session_factory(engine)() as session:
+        first = session.get(Milestone, world.milestone)
+        assert first is not None
+        session.add(
+            Milestone(
+                key=f"{first.task_id}:{first.responsibility_id}:2026-Q3",
+                task_id=first.task_id,
+                responsibility_id=first.responsibility_id,
+                period="2026-Q3",
+                due_date=dt.date(2026, 7, 31),
+                effective_due_date=dt.date(2026, 7, 31),
+            )
+        )
+        session.commit()
+    engine.dispose()
+
+    code, out, err = world.run("status", "--as-of", "2026-08-10", "--json")
+    assert code == 0
+    checks = json.loads(out)["checks"]
+    assert [f["plugin"] for f in checks["faults"]] == ["broken"] and checks["created"] == 1
+    assert "插件 broken 的责任检查出错" in err and "接口超时" in err
+
+    code, out, err = world.run("findings", "--as-of", "2026-08-10", "--json")
+    found = json.loads(out)["items"]
+    assert [(f["plugin"], f["code"], f["agency_name"]) for f in found] == [
+        ("jiaoyu_silence", "jiaoyu.silent", "教育")
+    ]
+    assert "插件 broken" in err
+
+    code, _out, err = world.run("notify", "--dry-run", "--as-of", "2026-08-10")
+    assert code == 0 and "插件 broken 的责任检查出错" in err

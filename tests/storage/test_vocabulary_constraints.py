@@ -104,7 +104,9 @@ def test_downgrade_drops_the_checks_and_keeps_every_row(db_url: str) -> None:
         before = _row_counts(engine)
         command.downgrade(alembic_config(engine), "0002")
         assert _database_checks(engine) == {}
-        assert _row_counts(engine) == before  # SQLite rebuilt the tables without cascading deletes
+        after = _row_counts(engine)  # the tables of 0002: those of later revisions are gone
+        assert {"responsibility", "task", "finding"} <= after.keys()
+        assert after == {name: n for name, n in before.items() if name in after}  # no cascading deletes
         upgrade(engine)
         assert _database_checks(engine) == _model_checks()
         assert _row_counts(engine) == before
@@ -136,10 +138,13 @@ def test_upgrade_lists_rows_outside_the_vocabulary_and_changes_nothing(db_url: s
 
 
 def _row_counts(engine: Engine) -> dict[str, int]:
+    """Rows per table of the models that the database has (as of its revision)."""
     with engine.connect() as conn:
+        present = set(inspect(conn).get_table_names())
         return {
             name: conn.execute(select(func.count()).select_from(table)).scalar_one()
             for name, table in Base.metadata.tables.items()
+            if name in present
         }
 
 

@@ -16,10 +16,11 @@ from textual.widgets import DataTable, Input, Select, Static, TabbedContent, Tab
 
 from duban.domain.vocabulary import Role
 from duban.tui.base import DubanScreen
-from duban.tui.text import cell_text, clip, day, light, local_day, percent
+from duban.tui.text import cell_text, clip, day, light, percent
 from duban.tui.widgets import Cell, fill
 
 if TYPE_CHECKING:
+    from duban.services.check_results import CheckRunResult
     from duban.services.dashboard_results import FindingRow, OwedMilestone, ResponsibilityPage
     from duban.services.status_results import StatusSummary
 
@@ -114,7 +115,15 @@ class DepartmentScreen(DubanScreen):
         for role, roles in (("lead", ("lead", "joint")), ("support", ("support",))):
             self.load(role, partial(responsibilities, roles=roles))
         self.load("owed", lambda s: owed_next(s, as_of=ctx.today, scope=scope(s), limit=LIMIT))
-        self.load("findings", lambda s: findings_for(s, scope=scope(s), limit=LIMIT))
+        self._findings = lambda s: findings_for(s, scope=scope(s), limit=LIMIT)
+        self.run_checks(ctx.today, scope)  # the findings are loaded once the checks have stored theirs
+
+    def show_checks(self, result: CheckRunResult) -> None:
+        super().show_checks(result)
+        self.load("findings", self._findings)
+
+    def failed_checks(self, _text: str) -> None:
+        self.load("findings", self._findings)  # the stored findings, even when the checks could not run
 
     def show_agencies(self, names: dict[str, str]) -> None:
         self._agencies_loaded = True
@@ -190,12 +199,11 @@ class DepartmentScreen(DubanScreen):
         )
 
     def show_findings(self, rows: list[FindingRow]) -> None:
-        tz = self.ctx.timezone
         fill(
             self.query_one("#findings", DataTable),
             [
                 (
-                    local_day(r.created_at, tz),
+                    day(r.seen_on),
                     r.severity.label,
                     cell_text(r.number),
                     cell_text(r.code),

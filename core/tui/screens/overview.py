@@ -81,6 +81,7 @@ class OverviewScreen(DubanScreen):
         self.load(
             "overview", lambda s: overview(s, as_of=as_of, warning_days=ctx.warning_days, scope=scope(s))
         )
+        self.run_checks(as_of, scope)
 
     def _scope(self, session: Any) -> Any:
         return self.ctx.scope(session, policy_id=self.policy_id, jurisdiction=self.jurisdiction)

@@ -1,0 +1,153 @@
+"""End to end through the CLI, on SQLite and PostgreSQL: import → template propose/confirm → reports checked
+against the bound template (the agencies' own checks fire) → status runs the responsibility checks →
+findings → the 考核 term for findings."""
+
+from __future__ import annotations
+
+import getpass
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from duban.cli.main import cli
+from tests.conftest import SEEDS
+
+NATIONAL = "民发〔2019〕86号"
+YUNNAN = "云民发〔2020〕8号"
+
+
+class Duban:
+    def __init__(self, db_url: str, tmp_path: Path) -> None:
+        self.db = db_url
+        self.config = tmp_path / "duban.toml"
+        self.config.write_text(f'[users.map]\n"{getpass.getuser()}" = "coord"\n', encoding="utf-8")
+
+    def __call__(self, *args: str) -> tuple[int, str, str]:
+        result = CliRunner().invoke(
+            cli, ["--db", self.db, "--config", str(self.config), *args], catch_exceptions=False
+        )
+        return result.exit_code, result.stdout, result.stderr
+
+    def ok(self, *args: str) -> str:
+        code, out, err = self(*args)
+        assert code == 0, f"duban {' '.join(args)} → {code}: {err}"
+        return out
+
+    def json(self, *args: str):  # noqa: ANN201
+        return json.loads(self.ok(*args, "--json"))
+
+
+def test_templates_checks_findings_and_assessment(db_url: str, tmp_path: Path) -> None:
+    duban = Duban(db_url, tmp_path)
+    assert duban.json("init")["coordinators"] == ["coord"]  # the OS login, mapped by users.map
+    duban.ok("user", "add", "mz", "--role", "department", "--agency", "minzheng", "--jurisdiction", "000000")
+    duban.ok("user", "add", "fl", "--role", "department", "--agency", "fulian", "--jurisdiction", "000000")
+    duban.ok("user", "add", "ylfl", "--role", "department", "--agency", "fulian", "--jurisdiction", "530000")
+    duban.ok("import", str(next(SEEDS.glob("001_*.txt"))))
+    duban.ok("import", str(next(SEEDS.glob("000_*.txt"))))
+
+    # propose: 民政's 台账 template for 任务分工二十三, 妇联's visits for 云南 六
+    proposed = duban.json("template", "propose")["proposed"]
+    by = {(p["policy"], p["task_number"], p["template"]): p for p in proposed}
+    ledger = by[(NATIONAL, "二十三", "minzheng.ledger")]
+    assert ledger["source"] == "serves" and ledger["state"] == "proposed" and ledger["agency_name"] == "民政"
+    assert (YUNNAN, "六", "fulian.visit_spring_festival") in by
+    out = duban.ok("template", "confirm", "--all")
+    assert f"共确认 {len(proposed)} 条" in out
+    listed = duban.json("template", "list", "--state", "confirmed", "--limit", "5")
+    assert listed["total"] == len(proposed) and len(listed["items"]) == 5
+
+    duban.ok("milestones", "generate", "--until", "2020-12-31")
+    milestones = duban.json("milestones", "--due-before", "2020-12-31", "--limit", "5000")["items"]
+
+    def first(policy: str, number: str, agency: str) -> dict:
+        return min(
+            (
+                m
+                for m in milestones
+                if (m["policy"], m["task_number"], m["agency"]) == (policy, number, agency)
+            ),
+            key=lambda m: m["effective_due_date"],
+        )
+
+    m_ledger = first(NATIONAL, "二十三", "minzheng")
+    submit = (
+        "--as",
+        "mz",
+        "report",
+        "submit",
+        str(m_ledger["responsibility"]),
+        "--milestone",
+        str(m_ledger["id"]),
+    )
+
+    # a 台账 report saying "not in the system" without the 台账 count: refused, naming what is missing
+    code, _out, err = duban(*submit, "--text", "已摸底", "--indicator", "minzheng.ledger_in_system=否")
+    assert code == 9 and "缺少必填指标“台账人数”" in err
+    # an indicator of another agency: refused, with the valid ones listed
+    code, _out, err = duban(*submit, "--text", "已摸底", "--indicator", "fulian.visited=3")
+    assert code == 9
+    assert "没有指标 fulian.visited" in err and "可填报的指标：minzheng.ledger_total（台账人数）" in err
+    # complete, but not entered in 全国儿童福利信息系统: accepted with 民政's own finding
+    data = duban.json(
+        *submit,
+        "--text",
+        "已完成摸底排查",
+        "--indicator",
+        "minzheng.ledger_total=120",
+        "--indicator",
+        "minzheng.ledger_updated_on=2019-10-10",
+        "--indicator",
+        "minzheng.ledger_in_system=否",
+    )
+    assert data["template"] == "minzheng.ledger" and data["free_text"] is None
+    assert [(f["plugin"], f["code"]) for f in data["findings"]] == [("minzheng", "ledger.not_in_system")]
+
+    # 妇联 (云南) reports a 春节 visit with nobody visited: its own check; the four visits share indicators
+    m_visit = first(YUNNAN, "六", "fulian")
+    visit = (
+        "--as",
+        "ylfl",
+        "report",
+        "submit",
+        str(m_visit["responsibility"]),
+        "--milestone",
+        str(m_visit["id"]),
+    )
+    code, _out, err = duban(*visit, "--indicator", "fulian.visited=0")
+    assert code == 9 and "绑定了多个模板" in err and "--template" in err
+    data = duban.json(*visit, "--template", "fulian.visit_spring_festival", "--indicator", "fulian.visited=0")
+    assert [(f["plugin"], f["code"]) for f in data["findings"]] == [("fulian", "fulian.no_visits")]
+
+    # an unbound task (任务分工一, 党的领导) takes free text, and says so
+    m_free = first(NATIONAL, "一", "minzheng")
+    out = duban.ok("--as", "mz", "report", "submit", str(m_free["responsibility"]), "--text", "召开专题会议")
+    assert "此任务尚未绑定部门模板，按自由文本报送" in out
+
+    # status as of a day runs the responsibility checks: 台账 not updated for six months, a silent 配合 unit
+    status = duban.json("status", "--as-of", "2020-06-30")
+    assert status["checks"]["created"] > 0 and status["checks"]["faults"] == []
+    out = duban.ok("status", "--as-of", "2020-06-30")
+    assert "插件检查：未消除的发现" in out
+
+    page = duban.json("findings", "--as-of", "2020-06-30", "--policy", NATIONAL, "--limit", "500")
+    got = {(f["code"], f["plugin"], f["task_number"], f["agency"]) for f in page["items"]}
+    assert ("ledger.stale", "minzheng", "二十三", "minzheng") in got
+    assert ("support.silent", "fuergongwei", "二十三", "fulian") in got
+    assert ("ledger.not_in_system", "minzheng", "二十三", "minzheng") in got
+    stale = next(f for f in page["items"] if f["code"] == "ledger.stale")
+    assert stale["kind"] == "responsibility" and stale["first_seen"] == "2020-06-30"
+    assert stale["agency_name"] == "民政" and stale["severity"] == "warning"
+    assert page["total"] == sum(page["by_severity"].values()) >= 3
+    mine = duban.json("--as", "mz", "findings", "--as-of", "2020-06-30", "--limit", "500")
+    assert {f["agency"] for f in mine["items"]} == {"minzheng"}
+    text = duban.ok("findings", "--as-of", "2020-06-30", "--severity", "warning")
+    assert "ledger.stale" in text and "共 " in text and "警告" in text
+
+    # the 考核 term for findings sees the stored findings
+    result = duban.json("assess", "--period", "2020", "--jurisdiction", "000000")
+    minzheng = next(d for d in result["departments"] if d["agency"] == "minzheng")
+    terms = {t["code"]: t for t in minzheng["terms"]}
+    assert terms["warning"]["count"] >= 1 and terms["warning"]["points"] < 0
+    assert any(e["kind"] == "warning" and "ledger.stale" in e["detail"] for e in result["evidence"])

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
@@ -107,6 +108,9 @@ class Policy(Base):
     issued: Mapped[dt.date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default="in_force")
     comment_deadline: Mapped[dt.date | None] = mapped_column(Date)
+    #: the first day duban supervises this policy: no milestone falls before it (see docs/schedules.md).
+    #: Set on import (``--from``, default the import day); None only for rows written outside the import.
+    supervision_start: Mapped[dt.date | None] = mapped_column(Date)
     implements_id: Mapped[int | None] = mapped_column(ForeignKey("policy.id"))
     implements_doc_number: Mapped[str | None] = mapped_column(String(100))
     superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("policy.id"))
@@ -120,10 +124,17 @@ class Policy(Base):
 
 
 class Task(Base):
-    """A numbered task of a policy's 任务分工, identified by section and number."""
+    """A numbered task of a policy's 任务分工, identified by section and number.
+
+    ``kind`` is ``task`` for the document's own tasks and ``comment`` for the one duty duban adds to a draft
+    (征求意见稿) with a comment deadline: the coordinator's reply, due on that deadline.
+    """
 
     __tablename__ = "task"
-    __table_args__ = (UniqueConstraint("policy_id", "position"),)
+    __table_args__ = (
+        UniqueConstraint("policy_id", "position"),
+        CheckConstraint("kind IN ('task', 'comment')", name="kind"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     policy_id: Mapped[int] = mapped_column(ForeignKey("policy.id", ondelete="CASCADE"), index=True)
@@ -133,6 +144,7 @@ class Task(Base):
     position: Mapped[int] = mapped_column(Integer)
     schedule_hints: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     template_key: Mapped[str | None] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(16), default="task", server_default="task")
 
     policy: Mapped[Policy] = relationship(back_populates="tasks")
     responsibilities: Mapped[list[Responsibility]] = relationship(
@@ -221,6 +233,10 @@ class Milestone(Base):
     #: the day of the first report on this milestone. Reports are never deleted and corrections come later,
     #: so "reported by day D" is exactly ``first_report_on <= D`` — the status queries need no scan of reports.
     first_report_on: Mapped[dt.date | None] = mapped_column(Date)
+    #: a milestone the coordinator withdrew (撤回) is kept, with who, when and why, and counts nowhere
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(80))
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class Report(Base):

@@ -156,7 +156,11 @@ def compare_cmd(state: CliState, child: str, parent: str, as_json: bool) -> None
     type=int,
     help="不下发，只显示该任务各辖区的灯色（最差的在前）",
 )
-@click.option("--as-of", type=date_type, help="灯色的查询日（默认今天）")
+@click.option(
+    "--as-of",
+    type=date_type,
+    help="灯色的查询日，或下发日（默认今天）：下发时按该日的机构沿革，已撤销机构的任务交继任部门",
+)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @pass_state
 def cascade_cmd(
@@ -191,14 +195,15 @@ def cascade_cmd(
             return
         from duban.services.importing import registry_from
 
+        registry = registry_from(state.host)
         result = cascade_policy(
             session,
             actor=state.actor(session),
-            registry=registry_from(state.host),
+            registry=registry,
             policy=policy,
             to=to,
             down_to=down_to,
-            day=_today(state),
+            day=as_of.date() if as_of else _today(state),
         )
     if as_json:
         echo_json(result)
@@ -208,4 +213,16 @@ def cascade_cmd(
         f"{result['doc_number'] or policy}：下发到 {result['jurisdictions']} 个辖区（{levels}），"
         f"新建责任 {result['created']} 条，已有 {result['existing']} 条未重复生成"
     )
+
+    def name(key: str) -> str:
+        try:
+            return registry.spec(key).name
+        except KeyError:
+            return key
+
+    for c in result["carried"]:
+        click.echo(
+            f"{name(c['agency'])}的职责已于 {c['since']} 由{name(c['successor'])}承接："
+            f"为{name(c['successor'])}新建责任 {c['created']} 条，不为已撤销的机构创建责任"
+        )
     click.echo("生成节点：duban milestones generate；查看汇总：duban cascade POLICY --rollup 任务编号")

@@ -32,9 +32,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "audit": ("duban.cli.cmd_admin:audit_group", "审计日志（verify / log）"),
     "user": ("duban.cli.cmd_admin:user_group", "用户（add / list）"),
     "calendar": ("duban.cli.cmd_schedule:calendar_group", "工作日历（YYYY-MM / import）"),
-    "schedule": ("duban.cli.cmd_schedule:schedule_group", "排期（propose / set / confirm / remove / list）"),
+    "schedule": (
+        "duban.cli.cmd_schedule:schedule_group",
+        "排期（propose / set / confirm / remove / list / start）",
+    ),
     "dashboard": ("duban.cli.cmd_dashboard:dashboard_cmd", "督办仪表盘（终端界面；--web 在浏览器中）"),
-    "milestones": ("duban.cli.cmd_schedule:milestones_group", "督办节点（列表 / generate）"),
+    "milestones": ("duban.cli.cmd_schedule:milestones_group", "督办节点（列表 / generate / withdraw）"),
     "notify": ("duban.cli.cmd_notify:notify_group", "督办提醒：按规则发送（log / test）"),
     "assess": ("duban.cli.cmd_assess:assess_group", "考核：打分、排名、等次（show / list / schemes）"),
     "map": (

@@ -34,7 +34,11 @@ def find_policy(session: Session, ref: str) -> Policy:
 
 
 def list_policies(session: Session, *, include_superseded: bool = False) -> list[dict[str, Any]]:
-    counts = (select(Task.policy_id, func.count().label("n")).group_by(Task.policy_id)).subquery()
+    counts = (
+        select(Task.policy_id, func.count().label("n"))
+        .where(Task.kind == "task")  # the document's tasks, not a draft's comment duty
+        .group_by(Task.policy_id)
+    ).subquery()
     stmt = (
         select(Policy, func.coalesce(counts.c.n, 0))
         .outerjoin(counts, counts.c.policy_id == Policy.id)
@@ -52,6 +56,7 @@ def list_policies(session: Session, *, include_superseded: bool = False) -> list
             "issued": p.issued.isoformat() if p.issued else None,
             "status": p.status,
             "comment_deadline": p.comment_deadline.isoformat() if p.comment_deadline else None,
+            "supervision_start": p.supervision_start.isoformat() if p.supervision_start else None,
             "implements": p.implements_doc_number,
             "issuers": p.issuers,
             "tasks": n,

@@ -34,8 +34,10 @@ from duban.storage.queries import (
     RANK_LIGHT,
     acting_agency_column,
     light_case,
+    merged_duties,
     milestone_facts,
     responsibility_lights,
+    supervised_policy,
 )
 
 PAGE = 100
@@ -309,7 +311,13 @@ def task_detail(
         row.responsibility_id: row
         for row in session.execute(select(rl).where(rl.c.responsibility_id.in_(ids)))
     }
-    f = milestone_facts(as_of).subquery("f")
+    merged = merged_duties(as_of)
+    merged_into = dict(
+        session.execute(
+            select(merged.c.responsibility_id, merged.c.into_id).where(merged.c.responsibility_id.in_(ids))
+        ).all()
+    )
+    f = milestone_facts(as_of, counted_only=False).subquery("f")  # withdrawn ones are shown as such
     closed = and_(Responsibility.closed_on.is_not(None), Responsibility.closed_on <= as_of)
     facts = {
         row.milestone_id: row
@@ -361,6 +369,8 @@ def task_detail(
                     "reported_on": fact.first_on.isoformat() if fact is not None and fact.first_on else None,
                     "returned": bool(fact.returned) if fact is not None else False,
                     "light": RANK_LIGHT[int(fact.rank)] if fact is not None else "green",
+                    "withdrawn": m.withdrawn_at is not None,
+                    "withdrawn_reason": m.withdrawn_reason,
                 }
             )
         out_resps.append(
@@ -378,6 +388,7 @@ def task_detail(
                 "overdue": int(light.overdue) if light is not None else 0,
                 "next_due": light.next_due.isoformat() if light is not None and light.next_due else None,
                 "template": task.template_key,
+                "merged_into": merged_into.get(r.id),
                 "milestones": ms,
                 "reports": [
                     {
@@ -544,7 +555,7 @@ def owed_next(session: Session, *, as_of: dt.date, scope: Scope, limit: int = 30
         .join(Policy, Policy.id == Task.policy_id)
         .where(
             Policy.superseded_by_id.is_(None),
-            Policy.status == "in_force",
+            supervised_policy(Policy.status, Task.kind),
             or_(Responsibility.closed_on.is_(None), Responsibility.closed_on > as_of),
             or_(facts.c.first_on.is_(None), facts.c.returned),
         )

@@ -22,6 +22,7 @@ from duban.plugin_host import PluginHost
 from duban.services.identity import Actor, require_department_scope
 from duban.services.reports import convert_indicator, indicator_specs_for, submit_report
 from duban.storage.models import Milestone, Policy, Report, Responsibility, Task
+from duban.storage.queries import active_milestone, counted_duty
 
 SHEET = "报送"
 ROLE_LABEL = {"lead": "牵头", "support": "配合", "joint": "共同负责"}
@@ -57,6 +58,8 @@ def _open_milestones(
             Policy.superseded_by_id.is_(None),
             Milestone.id.not_in(reported),
             Milestone.effective_due_date <= until,
+            active_milestone(),
+            counted_duty(as_of),
         )
         .order_by(Milestone.effective_due_date, Milestone.id)
     )

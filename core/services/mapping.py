@@ -39,7 +39,7 @@ def load_tasks(session: Session, policy: Policy) -> list[Task]:
     return list(
         session.scalars(
             select(Task)
-            .where(Task.policy_id == policy.id)
+            .where(Task.policy_id == policy.id, Task.kind == "task")  # not a draft's comment duty
             .order_by(Task.position)
             .options(selectinload(Task.responsibilities))
         )

@@ -19,6 +19,7 @@ from duban.storage.queries import (
     milestone_facts,
     period_light,
     responsibility_lights,
+    supervised_policy,
 )
 
 LIGHT_NAMES = {"red": "红", "yellow": "黄", "green": "绿", "done": "已办结"}
@@ -65,8 +66,8 @@ def scoped_lights(session: Session, as_of: dt.date, warning_days: int, scope: Sc
         stmt = stmt.where(sub.c.jurisdiction_code == scope.jurisdiction)
     if scope.policy_id is not None:
         stmt = stmt.where(sub.c.policy_id == scope.policy_id)
-    else:  # drafts (征求意见稿) and withdrawn documents are not supervised unless asked for by name
-        stmt = stmt.where(sub.c.policy_status == "in_force")
+    else:  # drafts (征求意见稿, but for the comment duty) and withdrawn documents: only asked for by name
+        stmt = stmt.where(supervised_policy(sub.c.policy_status, sub.c.task_kind))
     if scope.task_id is not None:
         stmt = stmt.where(sub.c.task_id == scope.task_id)
     return stmt
@@ -240,7 +241,7 @@ def overdue(
     if scope.policy_id is not None:
         stmt = stmt.where(Task.policy_id == scope.policy_id)
     else:
-        stmt = stmt.where(Policy.status == "in_force")
+        stmt = stmt.where(supervised_policy(Policy.status, Task.kind))
     return [
         {
             "milestone": r.milestone_id,

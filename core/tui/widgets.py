@@ -141,6 +141,7 @@ class TaskDetail(VerticalScroll):
                     cell_text(
                         f"责任 #{resp['id']} {resp['agency_name']}（{resp['role_name']}，"
                         f"{resp['state_name']}）"
+                        + (f"，已并入责任 #{resp['merged_into']}" if resp.get("merged_into") else "")
                     ),
                     style="bold",
                 )
@@ -148,6 +149,8 @@ class TaskDetail(VerticalScroll):
             ms = _grid("督办节点", ["节点", "期间", "应报日", "有效到期", "报送日", "灯"])
             for m in resp["milestones"]:
                 reported = (m["reported_on"] or "未报") + ("（被退回）" if m["returned"] else "")
+                if m.get("withdrawn"):
+                    reported = "已撤回"
                 ms.add_row(
                     str(m["id"]),
                     cell_text(m["period"]),
@@ -293,7 +296,11 @@ class FormScreen(ModalScreen[str | None]):
 
 
 def _open_milestones(resp: dict[str, Any]) -> list[dict[str, Any]]:
-    return [m for m in resp["milestones"] if m["reported_on"] is None or m["returned"]]
+    return [
+        m
+        for m in resp["milestones"]
+        if (m["reported_on"] is None or m["returned"]) and not m.get("withdrawn")
+    ]
 
 
 def _milestone_option(m: dict[str, Any]) -> tuple[str, int]:

@@ -33,6 +33,7 @@ from duban.storage.models import (
 from duban.storage.queries import (
     RANK_LIGHT,
     acting_agency_column,
+    counted_duty,
     light_case,
     merged_duties,
     milestone_facts,
@@ -558,6 +559,7 @@ def owed_next(session: Session, *, as_of: dt.date, scope: Scope, limit: int = 30
             supervised_policy(Policy.status, Task.kind),
             or_(Responsibility.closed_on.is_(None), Responsibility.closed_on > as_of),
             or_(facts.c.first_on.is_(None), facts.c.returned),
+            counted_duty(as_of),
         )
         .order_by(facts.c.effective_due, facts.c.milestone_id)
         .limit(limit)

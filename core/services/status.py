@@ -16,6 +16,7 @@ from duban.storage.models import Agency, Milestone, Policy, Responsibility, Task
 from duban.storage.queries import (
     RANK_LIGHT,
     acting_agency_column,
+    counted_duty,
     milestone_facts,
     period_light,
     responsibility_lights,
@@ -229,6 +230,7 @@ def overdue(
         .where(
             (Responsibility.closed_on.is_(None)) | (Responsibility.closed_on > as_of),
             ((facts.c.first_on.is_(None)) & (facts.c.effective_due < as_of)) | facts.c.returned,
+            counted_duty(as_of),
         )
         .order_by(facts.c.effective_due, facts.c.milestone_id)
         .limit(limit)

@@ -604,6 +604,9 @@ def generate_milestones(
             "created": result.created,
             "existing": result.existing,
             "redated": result.redated,
+            "skipped_before_start": result.skipped_before_start,
+            "skipped_merged": result.skipped_merged,
+            "include_past": include_past,
             "uncovered_years": sorted(y for y in due_years if not calendar.is_covered(y)),
         },
     )

@@ -232,10 +232,10 @@ def main() -> None:
         def run(**kw):  # type: ignore[no-untyped-def]
             return assessment.assess(s, actor=None, host=host, period="2025", config=config, **kw)
 
-        departments = len(run(evidence=False)["departments"])
+        departments = len(run(evidence=False).departments)
         facts = best_of(args.repeat, lambda: run(evidence=False))
         with_evidence = best_of(args.repeat, lambda: run(evidence=True))
-        evidence_rows = len(run(evidence=True)["evidence"])
+        evidence_rows = len(run(evidence=True).evidence)
         province = best_of(args.repeat, lambda: run(evidence=False, jurisdiction="530000"))
     engine.dispose()
     print(f"database: {url.split('://')[0]}, built in {built:.1f} s")

@@ -15,16 +15,17 @@ from typing import Any, Literal
 
 import pluggy
 
+from duban.domain.vocabulary import JurisdictionLevel, Role, Severity, coerce
+
 PROJECT_NAME = "duban"
 ENTRY_POINT_GROUP = "duban"
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
-Level = Literal["national", "province", "prefecture", "county", "township"]
-Severity = Literal["error", "warning", "info"]
+#: The level of a jurisdiction and of an agency's name there (national … township).
+Level = JurisdictionLevel
 IndicatorType = Literal["int", "float", "bool", "text", "date"]
-Role = Literal["lead", "support", "joint"]
 
 
 # --------------------------------------------------------------------------- data types
@@ -89,12 +90,19 @@ class TaskTemplateSpec:
 
 @dataclass(frozen=True)
 class FindingSpec:
-    """What a check found. ``message`` is Chinese and addressed to a person."""
+    """What a check found. ``message`` is Chinese and addressed to a person.
+
+    ``severity`` is a :class:`Severity`; its value as a string (``"warning"``) is accepted and turned into
+    the member. Anything else raises ValueError, which the plugin host records as the plugin's fault.
+    """
 
     code: str
     severity: Severity
     message: str
     indicator: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "severity", coerce(Severity, self.severity, "FindingSpec.severity"))
 
 
 @dataclass(frozen=True)
@@ -121,7 +129,10 @@ class MilestoneState:
 
 @dataclass(frozen=True)
 class ResponsibilityContext:
-    """A responsibility with its milestone history, for checks that look across reports."""
+    """A responsibility with its milestone history, for checks that look across reports.
+
+    ``role`` is a :class:`Role` (its string value is accepted and turned into the member).
+    """
 
     agency: str
     role: Role
@@ -130,6 +141,9 @@ class ResponsibilityContext:
     as_of: dt.date
     milestones: tuple[MilestoneState, ...] = ()
     last_update: dt.date | None = None  #: the latest date a 台账-style update was reported
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "role", coerce(Role, self.role, "ResponsibilityContext.role"))
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from duban.cli.state import CliState, cell, echo_json, pass_state
+from duban.cli.text import day, moment, rate
+
+if TYPE_CHECKING:
+    from duban.services.assessment_results import AssessmentResult
 
 REF_NAMES = {"milestone": "节点", "report": "报送", "finding": "发现"}
 
@@ -20,71 +24,60 @@ def _warn_faults(state: CliState) -> None:
         click.echo(f"警告：插件出错，已跳过：{fault}", err=True)
 
 
-def _rate(value: float | None) -> str:
-    return f"{value:.0%}" if value is not None else "-"
-
-
-def _print(result: dict[str, Any], *, explain: bool) -> None:
-    where = result.get("jurisdiction_name") or "全部辖区"
+def _print(result: AssessmentResult, *, explain: bool) -> None:
+    where = result.jurisdiction_name or "全部辖区"
     click.echo(
-        f"{where} {result['period']} 考核（{result['scheme_title']}，{result['start']} 至 {result['end']}，"
-        f"截至 {result['as_of']}）"
+        f"{where} {result.period} 考核（{result.scheme_title}，{day(result.start)} 至 {day(result.end)}，"
+        f"截至 {day(result.as_of)}）"
     )
-    frozen = result.get("frozen")
+    frozen = result.frozen
     if frozen:
         click.echo(
-            f"已冻结 #{frozen['id']}：{frozen['frozen_by']} 于 {frozen['frozen_at'][:19]}，"
-            f"sha256 {frozen['sha256']}"
+            f"已冻结 #{frozen.id}：{frozen.frozen_by} 于 {moment(frozen.frozen_at)}，sha256 {frozen.sha256}"
         )
     click.echo(
         f"{cell('名次', 5)} {cell('部门', 12)} {cell('辖区', 10)} {cell('得分', 7)} {cell('等次', 7)} "
         f"{cell('按时率', 7)} 应报"
     )
-    for d in result["departments"]:
-        score = f"{d['score']:.2f}"
+    for d in result.departments:
         click.echo(
-            f"{cell(d['rank'], 5)} {cell(d['agency_name'], 12)} {cell(d['jurisdiction_name'], 10)} "
-            f"{cell(score, 7)} {cell(d['grade'], 7)} {cell(_rate(d['on_time_rate']), 7)} {d['due']}"
+            f"{cell(d.rank, 5)} {cell(d.agency_name, 12)} {cell(d.jurisdiction_name, 10)} "
+            f"{cell(f'{d.score:.2f}', 7)} {cell(d.grade, 7)} {cell(rate(d.on_time_rate), 7)} {d.due}"
         )
-    if not result["departments"]:
+    if not result.departments:
         click.echo("（该考核期内没有到期的节点）")
     if not explain:
         return
-    for d in result["departments"]:
+    for d in result.departments:
         click.echo("")
         click.echo(
-            f"{d['agency_name']}（{d['jurisdiction_name']}）  {d['score']:.2f} 分  {d['grade']}  "
-            f"第 {d['rank']} 名 / 共 {result['departments_total']} 个部门"
+            f"{d.agency_name}（{d.jurisdiction_name}）  {d.score:.2f} 分  {d.grade}  "
+            f"第 {d.rank} 名 / 共 {result.departments_total} 个部门"
         )
-        for t in d["terms"]:
-            refs = "、".join(f"{REF_NAMES[r['kind']]}#{r['id']}" for r in t["refs"])
-            pts = f"{t['points']:+.2f}"
+        for t in d.terms:
+            refs = "、".join(f"{REF_NAMES[r.kind]}#{r.id}" for r in t.refs)
             tail = f"  ← {refs}" if refs else ""
             click.echo(
-                f"  {cell(t['label'], 22)} {cell(t['task'] or '', 18)} {cell(pts, 8)} {t['formula']}{tail}"
+                f"  {cell(t.label, 22)} {cell(t.task or '', 18)} {cell(f'{t.points:+.2f}', 8)} {t.formula}{tail}"
             )
-        mine = [
-            e
-            for e in result.get("evidence", [])
-            if e["agency"] == d["agency"] and e["jurisdiction"] == d["jurisdiction"]
-        ]
-        for e in mine:
-            ref = f"{REF_NAMES[e['ref_kind']]}#{e['ref_id']}"
-            click.echo(f"    {cell(ref, 10)} {cell(e['task'], 18)} {e['detail']}")
+        for e in result.evidence:
+            if e.agency == d.agency and e.jurisdiction == d.jurisdiction:
+                ref = f"{REF_NAMES[e.ref_kind]}#{e.ref_id}"
+                click.echo(f"    {cell(ref, 10)} {cell(e.task, 18)} {e.detail}")
 
 
-def _export(state: CliState, result: dict[str, Any], fmt: str, output: Path | None) -> None:
+def _export(state: CliState, result: AssessmentResult, fmt: str, output: Path | None) -> None:
     from duban.services.assessment import export, find_exporter
 
     spec = find_exporter(state.host, fmt)
-    path = output or Path(f"考核-{result['period']}{spec.suffix}")
+    path = output or Path(f"考核-{result.period}{spec.suffix}")
     export(state.host, result, fmt=fmt, path=path)
     click.echo(f"已导出：{path}")
 
 
 def _emit(
     state: CliState,
-    result: dict[str, Any],
+    result: AssessmentResult,
     *,
     as_json: bool,
     explain: bool,
@@ -189,11 +182,10 @@ def assess_group(
         output=output,
         department=actor.role == "department",
     )
-    if freeze and not as_json:
-        f = result["frozen"]
+    if freeze and not as_json and result.frozen is not None:
+        f = result.frozen
         click.echo(
-            f"已冻结考核 #{f['id']}，sha256 {f['sha256']}（审计日志第 {f['audit_seq']} 条）；"
-            f"用 duban assess show {f['id']} 查看"
+            f"已冻结考核 #{f.id}，sha256 {f.sha256}（审计日志第 {f.audit_seq} 条）；用 duban assess show {f.id} 查看"
         )
 
 
@@ -236,9 +228,9 @@ def assess_list_cmd(state: CliState, as_json: bool) -> None:
         return
     for r in rows:
         click.echo(
-            f"#{cell(r['id'], 4)} {cell(r['period'], 8)} {cell(r['scheme'], 10)} "
-            f"{cell(r['jurisdiction'] or '全部', 8)} 截至 {r['as_of']}  {r['frozen_by']} "
-            f"{r['frozen_at'][:19]}  {r['sha256'][:16]}…"
+            f"#{cell(r.id, 4)} {cell(r.period, 8)} {cell(r.scheme, 10)} "
+            f"{cell(r.jurisdiction or '全部', 8)} 截至 {day(r.as_of)}  {r.frozen_by} "
+            f"{moment(r.frozen_at)}  {r.sha256[:16]}…"
         )
 
 

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import click
 
+from duban.cli.paging import echo_range, paging_options
 from duban.cli.state import CliState, cell, echo_json, pass_state
+from duban.cli.text import day
+from duban.domain.vocabulary import JurisdictionLevel
+
+if TYPE_CHECKING:
+    from duban.services.mapping import TaskLinks, TaskProposal
 
 date_type = click.DateTime(["%Y-%m-%d"])
-LIGHT_LABEL = {"red": "红", "yellow": "黄", "green": "绿", "done": "已办结"}
 
 
 def _today(state: CliState) -> dt.date:
@@ -26,17 +33,17 @@ def map_group() -> None:
     """任务映射：下级政策的每项任务落实上级政策的哪一项（propose / confirm / accept / list）。"""
 
 
-def _print_links(rows: list[dict], key: str = "parents") -> None:
+def _print_links(rows: Sequence[TaskProposal | TaskLinks]) -> None:
     for row in rows:
         parents = (
             "、".join(
-                f"{p['number']}（#{p['task']}，{p['confidence']:.2f}"
-                f"{'，已确认' if p.get('confirmed') else ''}）"
-                for p in row[key]
+                f"{p.number}（#{p.task}，{p.confidence:.2f}"
+                f"{'，已确认' if getattr(p, 'confirmed', False) else ''}）"
+                for p in row.parents
             )
             or "（无对应）"
         )
-        click.echo(f"#{row['task']:<6} {cell(row['number'], 10)} → {parents}")
+        click.echo(f"#{row.task:<6} {cell(row.number, 10)} → {parents}")
 
 
 @map_group.command("propose")
@@ -53,7 +60,7 @@ def map_propose_cmd(state: CliState, child: str, parent: str | None, as_json: bo
     if as_json:
         echo_json(result)
         return
-    _print_links(result["tasks"])
+    _print_links(result.tasks)
     click.echo("确认：duban map confirm 任务编号 [上级任务编号…]；全部接受：duban map accept " + child)
 
 
@@ -107,8 +114,9 @@ def map_list_cmd(state: CliState, child: str, as_json: bool) -> None:
     if as_json:
         echo_json(result)
         return
-    click.echo(f"{result['doc_number'] or result['title']}")
-    _print_links(result["tasks"])
+    click.echo(f"{result.doc_number or result.title}")
+    _print_links(result.tasks)
+    click.echo(f"共 {len(result.tasks)} 项任务")  # every task of one document: never cut
 
 
 # -- duban compare --------------------------------------------------------------------------------------
@@ -128,13 +136,13 @@ def compare_cmd(state: CliState, child: str, parent: str, as_json: bool) -> None
     if as_json:
         echo_json(result)
         return
-    for pair in result["pairs"]:
-        others = "、".join(p["number"] for p in pair["parents"][1:])
+    for pair in result.pairs:
+        others = "、".join(p.number for p in pair.parents[1:])
         click.echo(
-            f"{cell(pair['number'], 10)} → {cell(pair['parent'] or '（无）', 10)} {pair['confidence']:.2f}"
+            f"{cell(pair.number, 10)} → {cell(pair.parent or '（无）', 10)} {pair.confidence:.2f}"
             + (f"  另含 {others}" if others else "")
         )
-    for line in result["summary"]:
+    for line in result.summary:
         click.echo(line)
 
 
@@ -161,6 +169,7 @@ def compare_cmd(state: CliState, child: str, parent: str, as_json: bool) -> None
     type=date_type,
     help="灯色的查询日，或下发日（默认今天）：下发时按该日的机构沿革，已撤销机构的任务交继任部门",
 )
+@paging_options(200)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @pass_state
 def cascade_cmd(
@@ -170,28 +179,36 @@ def cascade_cmd(
     down_to: str | None,
     rollup_task: int | None,
     as_of: dt.datetime | None,
+    limit: int,
+    offset: int,
     as_json: bool,
 ) -> None:
-    """把政策的任务下发到下级辖区（省→市→县），各级由对应部门负责；重复下发不会重复生成。"""
+    """把政策的任务下发到下级辖区（省→市→县），各级由对应部门负责；重复下发不会重复生成。
+    --rollup 的辖区列表按 --limit / --offset 分页。"""
     from duban.services.cascade import cascade_policy, rollup
+    from duban.services.paging import check_window, page_of
 
     with state.session() as session:
         if rollup_task is not None:
-            day = as_of.date() if as_of else _today(state)
-            rows = rollup(session, rollup_task, day, warning_days=state.settings.warning_days)
+            check_window(limit, offset)
+            on = as_of.date() if as_of else _today(state)
+            # every jurisdiction is needed to roll the lights up the tree (one grouped query), so the page is
+            # cut from the rolled-up rows; the total is their number
+            rolled = rollup(session, rollup_task, on, warning_days=state.settings.warning_days)
+            page = page_of(rolled[offset : offset + limit], total=len(rolled), limit=limit, offset=offset)
             if as_json:
-                echo_json(rows)
+                echo_json(page.to_json())
                 return
-            for r in rows:
+            for r in page.items:
                 blockers = (
-                    f"  未达绿：{'、'.join(r['not_green'][:8])}{'…' if len(r['not_green']) > 8 else ''}"
-                    if r["not_green"]
+                    f"  未达绿：{'、'.join(r.not_green[:8])}{'…' if len(r.not_green) > 8 else ''}"
+                    if r.not_green
                     else ""
                 )
                 click.echo(
-                    f"{r['jurisdiction']} {cell(r['name'], 20)} {cell(LIGHT_LABEL[r['light']], 6)} "
-                    f"本级 {LIGHT_LABEL[r['own']]}{blockers}"
+                    f"{r.jurisdiction} {cell(r.name, 20)} {cell(r.light.label, 6)} 本级 {r.own.label}{blockers}"
                 )
+            echo_range(page, "个", "辖区")
             return
         from duban.services.importing import registry_from
 
@@ -208,10 +225,10 @@ def cascade_cmd(
     if as_json:
         echo_json(result)
         return
-    levels = "，".join(f"{k} {v} 个" for k, v in result["levels"].items())
+    levels = "，".join(f"{JurisdictionLevel(k).label} {v} 个" for k, v in result.levels.items())
     click.echo(
-        f"{result['doc_number'] or policy}：下发到 {result['jurisdictions']} 个辖区（{levels}），"
-        f"新建责任 {result['created']} 条，已有 {result['existing']} 条未重复生成"
+        f"{result.doc_number or policy}：下发到 {result.jurisdictions} 个辖区（{levels}），"
+        f"新建责任 {result.created} 条，已有 {result.existing} 条未重复生成"
     )
 
     def name(key: str) -> str:
@@ -220,9 +237,9 @@ def cascade_cmd(
         except KeyError:
             return key
 
-    for c in result["carried"]:
+    for c in result.carried:
         click.echo(
-            f"{name(c['agency'])}的职责已于 {c['since']} 由{name(c['successor'])}承接："
-            f"为{name(c['successor'])}新建责任 {c['created']} 条，不为已撤销的机构创建责任"
+            f"{name(c.agency)}的职责已于 {day(c.since)} 由{name(c.successor)}承接："
+            f"为{name(c.successor)}新建责任 {c.created} 条，不为已撤销的机构创建责任"
         )
     click.echo("生成节点：duban milestones generate；查看汇总：duban cascade POLICY --rollup 任务编号")

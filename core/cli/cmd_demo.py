@@ -69,11 +69,11 @@ def demo_cmd(
     summary = build_demo(engine, host=state.host, today=day, seed=DEMO_SEED if seed is None else seed)
     engine.dispose()
     if as_json:
-        echo_json(summary.as_json())
+        echo_json(summary)
     else:
         click.echo(f"演示数据库：{db_path}")
         for p in summary.policies:
-            click.echo(f"  {p['doc_number'] or '（无文号）'} {p['title']}（{p['status']}）")
+            click.echo(f"  {p.doc_number or '（无文号）'} {p.title}（{p.status.label}）")
         click.echo(
             f"节点 {summary.milestones} 个，报送 {summary.reports} 份（退回 {summary.returned}），"
             f"延期申请 {summary.extensions} 个，已办结责任 {summary.closed} 条"
@@ -110,8 +110,9 @@ def _national(state: CliState, engine: Any, db_path: Path, day: dt.date, seed: i
         raise
     engine.dispose()
     if as_json:
-        echo_json(summary.as_json())
+        echo_json(summary)
         return
+
     click.echo(f"演示数据库：{db_path}（{summary.seconds['total']:.0f} 秒）")
     click.echo(
         f"{summary.provinces} 个省份、{summary.jurisdictions} 个辖区、{summary.tasks} 项省级任务；"

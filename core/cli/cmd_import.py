@@ -7,9 +7,10 @@ from pathlib import Path
 
 import click
 
+from duban.cli.paging import echo_range, paging_options
 from duban.cli.state import CliState, cell, echo_json, pass_state
-
-ROLE_LABEL = {"lead": "牵头", "support": "配合", "joint": "共同负责"}
+from duban.cli.text import day
+from duban.domain.vocabulary import PolicyStatus, Role, values
 
 
 @click.command("import")
@@ -61,9 +62,12 @@ def import_cmd(
             coordinator_agency=state.settings.get("general.coordinator_agency"),
         )
     if as_json:
-        echo_json(result.as_json())
+        echo_json(result.document)
         return
-    p = result.parsed
+    from duban.domain.vocabulary import Role
+
+    doc = result.document
+    p = doc.policy
     verdict = {
         "created": "已导入",
         "unchanged": "与已导入的版本相同，未作改动",
@@ -72,56 +76,57 @@ def import_cmd(
     }[result.status]
     click.echo(f"{p.doc_number or '（无文号）'} {p.title or ''}")
     click.echo(
-        f"辖区：{p.jurisdiction or '未知'}  印发：{p.issued or '未知'}  状态：{p.status}"
+        f"辖区：{p.jurisdiction or '未知'}  印发：{day(p.issued, '未知')}  状态：{PolicyStatus(p.status).label}"
         f"  落实：{p.implements or '-'}  —— {verdict}"
     )
     if result.supervision_start is not None:
-        click.echo(f"督办起始日：{result.supervision_start}（此前的节点不生成）")
+        click.echo(f"督办起始日：{day(result.supervision_start)}（此前的节点不生成）")
     click.echo(f"{cell('编号', 10)} {cell('任务', 40)} 部门")
-    for t in p.tasks:
+    for t in doc.tasks:
         number = f"{t.section}.{t.number}" if t.section else t.number
         parties = "；".join(
-            f"{r.name}({ROLE_LABEL[r.role]})" + ("" if r.agency else "?") for r in t.responsibilities
+            f"{r.name}({Role(r.role).label})" + ("" if r.agency else "?") for r in t.responsibilities
         )
         click.echo(f"{cell(number, 10)} {cell(t.text, 40)} {parties}")
     if result.diff is not None and not result.diff.empty:
         click.echo("与上一版本的差异：")
         for line in result.diff.lines():
             click.echo(f"  {line}")
-    for w in result.as_json()["warnings"]:
-        where = f"第 {w['line']} 行：" if w["line"] else ""
-        click.echo(f"警告：{where}{w['message']}", err=True)
+    for w in doc.warnings:
+        where = f"第 {w.line} 行：" if w.line else ""
+        click.echo(f"警告：{where}{w.message}", err=True)
 
 
 @click.command("policies")
 @click.option("--all", "include_all", is_flag=True, help="包括已被替换的旧版本")
+@paging_options(200)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @pass_state
-def policies_cmd(state: CliState, include_all: bool, as_json: bool) -> None:
-    """列出已导入的政策文件。"""
-    from duban.services.catalog import STATUS_NAMES, list_policies
+def policies_cmd(state: CliState, include_all: bool, limit: int, offset: int, as_json: bool) -> None:
+    """列出已导入的政策文件（按印发日期；--limit / --offset 翻页）。"""
+    from duban.services.catalog import list_policies_page
 
     with state.session() as session:
-        rows = list_policies(session, include_superseded=include_all)
+        page = list_policies_page(session, include_superseded=include_all, limit=limit, offset=offset)
     if as_json:
-        echo_json(rows)
+        echo_json(page.to_json())
         return
     click.echo(
         f"{cell('编号', 5)} {cell('文号', 20)} {cell('标题', 44)} {cell('印发', 11)} {cell('状态', 10)} 任务数"
     )
-    for r in rows:
+    for r in page.items:
         click.echo(
-            f"{cell(r['id'], 5)} {cell(r['doc_number'] or '-', 20)} {cell(r['title'], 44)} "
-            f"{cell(r['issued'] or '-', 11)} {cell(STATUS_NAMES.get(r['status'], r['status']), 10)} {r['tasks']}"
+            f"{cell(r.id, 5)} {cell(r.doc_number or '-', 20)} {cell(r.title, 44)} "
+            f"{cell(day(r.issued), 11)} {cell(r.status.label, 10)} {r.tasks}"
         )
+    echo_range(page, "份")
 
 
 @click.command("tasks")
 @click.option("--policy", metavar="DOCNO|ID", help="只列出该政策的任务")
 @click.option("--agency", metavar="KEY", help="只列出该部门参与的任务")
-@click.option("--role", type=click.Choice(["lead", "support", "joint"]), help="与 --agency 一起：只列该角色")
-@click.option("--limit", default=200, show_default=True, help="每页条数")
-@click.option("--offset", default=0, help="从第几条开始")
+@click.option("--role", type=click.Choice(values(Role)), help="与 --agency 一起：只列该角色")
+@paging_options(200)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @pass_state
 def tasks_cmd(
@@ -139,19 +144,17 @@ def tasks_cmd(
     with state.session() as session:
         page = list_tasks(session, policy=policy, agency=agency, role=role, limit=limit, offset=offset)
     if as_json:
-        echo_json(page)
+        echo_json(page.to_json())
         return
-    click.echo(f"{cell('政策', 18)} {cell('编号', 10)} {cell('任务', 36)} {cell('牵头', 14)} 配合/共同")
-    for t in page["tasks"]:
-        number = f"{t['section']}.{t['number']}" if t["section"] else t["number"]
-        others = "、".join(t["support"]) or ("共同：" + "、".join(t["joint"]) if t["joint"] else "-")
-        click.echo(
-            f"{cell(t['policy'], 18)} {cell(number, 10)} {cell(t['text'], 36)} "
-            f"{cell('、'.join(t['lead']) or '-', 14)} {others}"
-        )
-    shown = len(page["tasks"])
     click.echo(
-        f"共 {page['total']} 条，显示第 {offset + 1}–{offset + shown} 条"
-        if shown
-        else f"共 {page['total']} 条"
+        f"{cell('政策', 18)} {cell('编号', 10)} {cell('任务', 36)} {cell(Role.LEAD.label, 14)} "
+        f"{Role.SUPPORT.label}/{Role.JOINT.label}"
     )
+    for t in page.items:
+        number = f"{t.section}.{t.number}" if t.section else t.number
+        others = "、".join(t.support) or (f"{Role.JOINT.label}：" + "、".join(t.joint) if t.joint else "-")
+        click.echo(
+            f"{cell(t.policy, 18)} {cell(number, 10)} {cell(t.text, 36)} "
+            f"{cell('、'.join(t.lead) or '-', 14)} {others}"
+        )
+    echo_range(page, "项")

@@ -6,16 +6,10 @@ import datetime as dt
 
 import click
 
+from duban.cli.paging import echo_range, paging_options
 from duban.cli.state import CliState, cell, echo_json, pass_state
-
-LEVEL_MARK = {
-    "blue": "[蓝]",
-    "yellow": "[黄]",
-    "red": "[红]",
-    "done": "[结]",
-    "failure": "[败]",
-    "test": "[试]",
-}
+from duban.cli.text import moment
+from duban.domain.vocabulary import AlertLevel
 
 
 def _factory(state: CliState):  # noqa: ANN202 - sessionmaker[Session]
@@ -50,30 +44,27 @@ def notify_group(ctx: click.Context, dry_run: bool, as_of: dt.datetime | None, a
     report = run_notifications(
         _factory(state), config=_config(state), as_of=as_of.date() if as_of else None, dry_run=dry_run
     )
-    data = report.as_dict()
-    failed = [s for s in report.sent if s["state"] == "failed"]
+    failed = [s for s in report.sent if s.state == "failed"]
     if as_json:
-        echo_json(data)
+        echo_json(report)
     else:
         verb = "将生成" if dry_run else "已生成"
         if not report.working_day:
             click.echo(f"{report.as_of} 不是工作日：不生成提醒（下一个工作日补发）")
         click.echo(f"{report.as_of}：{verb} {len(report.planned)} 条消息")
         for p in report.planned:
-            click.echo(f"  {LEVEL_MARK.get(p['level'], p['level'])} {cell(p['receiver'], 28)} {p['subject']}")
+            click.echo(f"  [{AlertLevel(p.level).mark}] {cell(p.receiver, 28)} {p.subject}")
             if dry_run:
-                click.echo("    " + p["body"].replace("\n", "\n    "))
+                click.echo("    " + p.body.replace("\n", "\n    "))
         for receiver in report.unrouted:
             click.echo(f"  警告：{receiver} 没有配置通知渠道，未生成消息", err=True)
         for s in report.sent:
-            ok = sum(1 for a in s["attempts"] if a["ok"])
-            click.echo(
-                f"  发送 #{s['id']} → {s['receiver']}：{_state_name(s['state'])}（{ok}/{len(s['attempts'])} 成功）"
-            )
-            for a in s["attempts"]:
-                if not a["ok"]:
-                    kind = "永久失败" if a["permanent"] else "可重试"
-                    click.echo(f"    {a['url']}：{kind}：{a['detail']}")
+            ok = sum(1 for a in s.attempts if a.ok)
+            click.echo(f"  发送 #{s.id} → {s.receiver}：{s.state.label}（{ok}/{len(s.attempts)} 成功）")
+            for a in s.attempts:
+                if not a.ok:
+                    kind = "永久失败" if a.permanent else "可重试"
+                    click.echo(f"    {a.url}：{kind}：{a.detail}")
         if report.held:
             click.echo(f"  另有 {report.held} 条消息等待发送（免打扰时段、非工作日或重试等待中）")
     if failed:
@@ -82,37 +73,33 @@ def notify_group(ctx: click.Context, dry_run: bool, as_of: dt.datetime | None, a
         )
 
 
-def _state_name(state: str) -> str:
-    from duban.services.notifications import STATE_NAMES
-
-    return STATE_NAMES.get(state, state)
-
-
 @notify_group.command("log")
 @click.option("--failed", is_flag=True, help="只显示发送失败或正在重试的消息")
-@click.option("--limit", default=50, show_default=True)
+@paging_options(50)
 @click.option("--json", "as_json", is_flag=True)
 @pass_state
-def notify_log_cmd(state: CliState, failed: bool, limit: int, as_json: bool) -> None:
-    """通知记录：每条消息及其向各渠道的每次发送结果（地址中的密钥已隐藏）。"""
-    from duban.services.notifications import notification_log
+def notify_log_cmd(state: CliState, failed: bool, limit: int, offset: int, as_json: bool) -> None:
+    """通知记录（最新的在前）：每条消息及其向各渠道的每次发送结果（地址中的密钥已隐藏）；--limit / --offset 翻页。"""
+    from duban.services.notifications import notification_log_page
 
     with state.session() as session:
-        rows = notification_log(session, failed=failed, limit=limit)
+        page = notification_log_page(session, failed=failed, limit=limit, offset=offset)
     if as_json:
-        echo_json(rows)
+        echo_json(page.to_json())
         return
-    if not rows:
+    if not page.total:
         click.echo("没有发送失败的消息" if failed else "还没有通知记录")
-    for r in rows:
-        when = (r["sent_at"] or r["next_attempt_at"] or r["created_at"])[:16]
+        return
+    for r in page.items:
+        when = moment(r.sent_at or r.next_attempt_at or r.created_at)
         click.echo(
-            f"#{cell(r['id'], 5)} {LEVEL_MARK.get(r['level'], r['level'])} {cell(_state_name(r['state']), 8)} "
-            f"{cell(r['receiver'], 28)} {when} {r['subject']}"
+            f"#{cell(r.id, 5)} [{AlertLevel(r.level).mark}] {cell(r.state.label, 8)} "
+            f"{cell(r.receiver, 28)} {when} {r.subject}"
         )
-        for d in r["deliveries"]:
-            mark = "成功" if d["ok"] else ("永久失败" if d["permanent"] else "可重试")
-            click.echo(f"      {d['at'][:16]} {mark} {d['url']} {d['detail'] or ''}")
+        for d in r.deliveries:
+            mark = "成功" if d.ok else ("永久失败" if d.permanent else "可重试")
+            click.echo(f"      {moment(d.at)} {mark} {d.url} {d.detail or ''}")
+    echo_range(page, "条")
 
 
 @notify_group.command("test")
@@ -127,12 +114,13 @@ def notify_test_cmd(state: CliState, tag: str) -> None:
 
     outcome = send_test(_factory(state), config=_config(state), tag=tag)
     bad = 0
-    for a in outcome["attempts"]:
-        if a["ok"]:
-            click.echo(f"成功：{a['url']}")
+    for a in outcome.attempts:
+        if a.ok:
+            click.echo(f"成功：{a.url}")
         else:
             bad += 1
-            kind = "永久失败" if a["permanent"] else "可重试"
-            click.echo(f"失败（{kind}）：{a['url']}：{a['detail']}", err=True)
+            kind = "永久失败" if a.permanent else "可重试"
+            click.echo(f"失败（{kind}）：{a.url}：{a.detail}", err=True)
+
     if bad:
         raise NotificationError(f"测试消息有 {bad} 个渠道未送达", permanent=True)

@@ -29,9 +29,12 @@ def plugins_cmd(state: CliState, as_json: bool) -> None:
     host.scoring_schemes()
     host.exporters()
     # and the check hooks once, on an empty report and responsibility, so a check that crashes is named here
+
+    from duban.hookspecs import Role
+
     host.check_report(ReportContext(agency="", template=None, indicators={}))
     host.check_responsibility(
-        ResponsibilityContext(agency="", role="lead", task_text="", template=None, as_of=dt.date.today())
+        ResponsibilityContext(agency="", role=Role.LEAD, task_text="", template=None, as_of=dt.date.today())
     )
     rows = host.describe()
     if as_json:

@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from duban.cli.paging import echo_range, paging_options
 from duban.cli.state import CliState, cell, echo_json, pass_state
+from duban.cli.text import day
 
-ROLE_LABEL = {"lead": "牵头", "support": "配合", "joint": "共同"}
+if TYPE_CHECKING:
+    from duban.services.scheduling import ScheduleRow
+
 KIND_LABEL = {"workday": "工作日", "weekend": "周末", "holiday": "放假", "makeup": "调休上班"}
 WEEKDAYS = "一二三四五六日"
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
@@ -42,7 +47,7 @@ def _today(state: CliState) -> dt.date:
     return local_today(state.settings.timezone)
 
 
-def _warn(lines: list[str]) -> None:
+def _warn(lines: Sequence[str]) -> None:
     for line in lines:
         click.secho(f"警告：{line}", err=True, fg="yellow")
 
@@ -81,19 +86,18 @@ def calendar_show_cmd(state: CliState, month: str | None, as_json: bool) -> None
         view = month_view(session, year, mon)
     if as_json:
         echo_json(view)
-        _warn(view["warnings"])
+        _warn(view.warnings)
         return
     click.echo(f"{year}年{mon}月")
-    for day in view["days"]:
-        d = dt.date.fromisoformat(day["date"])
-        mark = "上班" if day["working"] else "休息"
-        label = KIND_LABEL[day["kind"]]
+    for d in view.days:
+        mark = "上班" if d.working else "休息"
         click.echo(
-            f"{day['date']} 周{WEEKDAYS[d.weekday()]} {cell(mark, 4)} {cell(label, 8)} {day['name']}".rstrip()
+            f"{day(d.date)} 周{WEEKDAYS[d.date.weekday()]} {cell(mark, 4)} {cell(KIND_LABEL[d.kind], 8)} "
+            f"{d.name}".rstrip()
         )
-    workdays = sum(1 for d in view["days"] if d["working"])
+    workdays = sum(1 for d in view.days if d.working)
     click.echo(f"共 {workdays} 个工作日")
-    _warn(view["warnings"])
+    _warn(view.warnings)
 
 
 @calendar_group.command("import")
@@ -106,8 +110,8 @@ def calendar_import_cmd(state: CliState, file: Path) -> None:
     with state.session() as session:
         summary = import_calendar_file(session, actor=state.actor(session), path=file)
     click.echo(
-        f"已导入 {summary['year']} 年放假安排（{summary['source']}）：放假 {summary['holidays']} 天，"
-        f"调休上班 {summary['workdays']} 天"
+        f"已导入 {summary.year} 年放假安排（{summary.source}）：放假 {summary.holidays} 天，"
+        f"调休上班 {summary.workdays} 天"
     )
 
 
@@ -119,24 +123,18 @@ def schedule_group() -> None:
     """排期：propose / set / confirm / remove / list / start（政策的督办起始日）。"""
 
 
-def _print_schedules(rows: list[dict[str, Any]]) -> None:
+def _print_schedules(rows: Sequence[ScheduleRow]) -> None:
     click.echo(
         f"{cell('编号', 6)} {cell('任务', 8)} {cell('政策', 18)} {cell('规则', 24)} {cell('说明', 30)} "
         f"{cell('来源', 10)} 状态"
     )
     for r in rows:
-        state = "已确认" if r["confirmed"] else "待确认"
-        rule = r["rule"] + (f"（责任#{r['responsibility']}）" if r["responsibility"] else "")
+        state = "已确认" if r.confirmed else "待确认"
+        rule = r.rule + (f"（责任#{r.responsibility}）" if r.responsibility else "")
         click.echo(
-            f"{cell(r['id'], 6)} {cell(r['task_number'], 8)} {cell(r['policy'] or '-', 18)} "
-            f"{cell(rule, 24)} {cell(r['description'], 30)} {cell(_source(r['source']), 10)} {state}"
+            f"{cell(r.id, 6)} {cell(r.task_number, 8)} {cell(r.policy or '-', 18)} "
+            f"{cell(rule, 24)} {cell(r.description, 30)} {cell(r.source.label, 10)} {state}"
         )
-
-
-def _source(source: str) -> str:
-    from duban.services.scheduling import SOURCE_NAMES
-
-    return SOURCE_NAMES.get(source, source)
 
 
 @schedule_group.command("propose")
@@ -153,7 +151,7 @@ def schedule_propose_cmd(state: CliState, policy: str, as_json: bool) -> None:
             session, actor=state.actor(session), policy_id=find_policy(session, policy).id
         )
     if as_json:
-        echo_json(result.as_json())
+        echo_json(result)
         return
     if result.proposed:
         _print_schedules(result.proposed)
@@ -215,15 +213,16 @@ def schedule_confirm_cmd(state: CliState, schedule_ids: tuple[int, ...], start: 
     click.echo(
         "已确认排期 "
         + "、".join(f"#{i}" for i in schedule_ids)
-        + (f"，自 {start.date()} 起督办" if start else "")
+        + (f"，自 {day(start.date())} 起督办" if start else "")
     )
 
 
 @schedule_group.command("start")
 @click.option("--policy", "policy", required=True, metavar="DOCNO|ID", help="政策文号或编号")
-@click.argument("day", type=date_type, metavar="YYYY-MM-DD")
+@click.argument("start", type=date_type, metavar="YYYY-MM-DD")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @pass_state
-def schedule_start_cmd(state: CliState, policy: str, day: dt.datetime) -> None:
+def schedule_start_cmd(state: CliState, policy: str, start: dt.datetime, as_json: bool) -> None:
     """设定政策的督办起始日：此后生成节点时，起始日之前的节点不生成（已生成的保留，可撤回）。"""
     from duban.services.catalog import find_policy
     from duban.services.supervision import set_supervision_start
@@ -233,11 +232,14 @@ def schedule_start_cmd(state: CliState, policy: str, day: dt.datetime) -> None:
             session,
             actor=state.actor(session),
             policy_id=find_policy(session, policy).id,
-            start=day.date(),
+            start=start.date(),
             coordinator_agency=state.settings.get("general.coordinator_agency"),
         )
-    before = f"（原为 {change.previous}）" if change.previous else ""
-    click.echo(f"{change.policy} 的督办起始日：{change.start}{before}")
+    if as_json:
+        echo_json(change)
+        return
+    before = f"（原为 {day(change.previous)}）" if change.previous else ""
+    click.echo(f"{change.policy} 的督办起始日：{day(change.start)}{before}")
     if change.warning:
         _warn([change.warning])
 
@@ -257,8 +259,7 @@ def schedule_remove_cmd(state: CliState, schedule_id: int) -> None:
 @schedule_group.command("list")
 @click.option("--policy", metavar="DOCNO|ID", help="只列出该政策的排期")
 @click.option("--task", "task_id", type=int, help="只列出该任务的排期")
-@click.option("--limit", default=200, show_default=True, help="每页条数")
-@click.option("--offset", default=0, help="从第几条开始")
+@paging_options(200)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @pass_state
 def schedule_list_cmd(
@@ -270,10 +271,10 @@ def schedule_list_cmd(
     with state.session() as session:
         page = list_schedules(session, policy=policy, task_id=task_id, limit=limit, offset=offset)
     if as_json:
-        echo_json(page)
+        echo_json(page.to_json())
         return
-    _print_schedules(page["schedules"])
-    click.echo(f"共 {page['total']} 条")
+    _print_schedules(page.items)
+    echo_range(page, "条")
 
 
 # -- duban milestones -----------------------------------------------------------------------------------
@@ -316,7 +317,7 @@ def milestones_generate_cmd(
             include_past=include_past,
         )
     if as_json:
-        echo_json(result.as_json())
+        echo_json(result)
         _warn(result.warnings)
         return
     click.echo(
@@ -347,11 +348,11 @@ def milestones_withdraw_cmd(state: CliState, milestone_id: int, reason: str, as_
             session, actor=state.actor(session), milestone_id=milestone_id, reason=reason
         )
     if as_json:
-        echo_json(withdrawal.to_json())
+        echo_json(withdrawal)
         return
     click.echo(
-        f"已撤回节点 #{withdrawal.milestone_id}（任务 #{withdrawal.task_id}，{withdrawal.period}，"
-        f"原定 {withdrawal.due_date}）：{withdrawal.reason}"
+        f"已撤回节点 #{withdrawal.milestone}（任务 #{withdrawal.task}，{withdrawal.period}，"
+        f"原定 {day(withdrawal.due_date)}）：{withdrawal.reason}"
     )
 
 
@@ -359,8 +360,7 @@ def milestones_withdraw_cmd(state: CliState, milestone_id: int, reason: str, as_
 @click.option("--due-before", "due_before", type=date_type, help="只列出到期日不晚于该日期的节点")
 @click.option("--agency", metavar="KEY", help="只列出该部门的节点")
 @click.option("--policy", metavar="DOCNO|ID", help="只列出该政策的节点")
-@click.option("--limit", default=200, show_default=True, help="每页条数")
-@click.option("--offset", default=0, help="从第几条开始")
+@paging_options(200)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @pass_state
 def milestones_list_cmd(
@@ -385,23 +385,18 @@ def milestones_list_cmd(
             offset=offset,
         )
     if as_json:
-        echo_json(page)
+        echo_json(page.to_json())
         return
     click.echo(
         f"{cell('编号', 6)} {cell('到期日', 11)} {cell('原定', 11)} {cell('政策', 18)} {cell('任务', 8)} "
-        f"{cell('部门', 14)} {cell('角色', 5)} 期次"
+        f"{cell('部门', 14)} {cell('角色', 8)} 期次"
     )
-    for m in page["milestones"]:
-        original = m["due_date"] if m["due_date"] != m["effective_due_date"] else ""
-        withdrawn = f"  已撤回：{m['withdrawn_reason']}" if m["withdrawn"] else ""
+    for m in page.items:
+        original = day(m.due_date) if m.due_date != m.effective_due_date else ""
+        withdrawn = f"  已撤回：{m.withdrawn_reason}" if m.withdrawn else ""
         click.echo(
-            f"{cell(m['id'], 6)} {cell(m['effective_due_date'], 11)} {cell(original, 11)} "
-            f"{cell(m['policy'], 18)} {cell(m['task_number'], 8)} {cell(m['agency'] or m['agency_name'], 14)} "
-            f"{cell(ROLE_LABEL.get(m['role'], m['role']), 5)} {m['period']}{withdrawn}"
+            f"{cell(m.id, 6)} {cell(day(m.effective_due_date), 11)} {cell(original, 11)} "
+            f"{cell(m.policy, 18)} {cell(m.task_number, 8)} {cell(m.agency or m.agency_name, 14)} "
+            f"{cell(m.role.label, 5)} {m.period}{withdrawn}"
         )
-    shown = len(page["milestones"])
-    click.echo(
-        f"共 {page['total']} 条，显示第 {offset + 1}–{offset + shown} 条"
-        if shown
-        else f"共 {page['total']} 条"
-    )
+    echo_range(page, "个")

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import click
 
+from duban.cli.paging import echo_range, paging_options
 from duban.cli.state import CliState, cell, echo_json, pass_state
-
-LIGHT_MARK = {"red": "[红]", "yellow": "[黄]", "green": "[绿]", "done": "[结]"}
-ROLE_LABEL = {"lead": "牵头", "support": "配合", "joint": "共同"}
+from duban.cli.text import day, light_mark, moment, rate
 
 
 def _today(state: CliState, as_of: dt.datetime | None) -> dt.date:
@@ -107,20 +106,13 @@ def report_submit_cmd(
             final=final,
             today=today,
         )
-        data = {
-            "report": result.report.id,
-            "version": result.report.version,
-            "milestone": milestone_id,
-            "findings": [
-                {"severity": f.severity, "code": f.code, "message": f.message} for f in result.findings
-            ],
-        }
+        receipt = result.receipt
     if as_json:
-        echo_json(data)
+        echo_json(receipt)
         return
-    click.echo(f"已报送：报送 #{data['report']}（第 {data['version']} 版，节点 #{milestone_id or '-'}）")
-    for f in data["findings"]:
-        click.echo(f"  提示（{f['severity']}）：{f['message']}")
+    click.echo(f"已报送：报送 #{receipt.report}（第 {receipt.version} 版，节点 #{receipt.milestone or '-'}）")
+    for f in receipt.findings:
+        click.echo(f"  提示（{f.severity.label}）：{f.message}")
     for fault in state.host.faults:
         if fault.stage == "duban_check_report":
             click.echo(
@@ -133,6 +125,7 @@ def report_submit_cmd(
 @click.option("--agency", metavar="KEY")
 @click.option("--all-versions", is_flag=True, help="包括已被更正的旧版本")
 @as_of_option
+@paging_options(200)
 @click.option("--json", "as_json", is_flag=True)
 @pass_state
 def report_list_cmd(
@@ -141,28 +134,33 @@ def report_list_cmd(
     agency: str | None,
     all_versions: bool,
     as_of: dt.datetime | None,
+    limit: int,
+    offset: int,
     as_json: bool,
 ) -> None:
-    """列出报送（--as-of：只列该日及以前报送的）。"""
-    from duban.services.reports import list_reports
+    """列出报送，最新的在前（--as-of：只列该日及以前报送的；--limit / --offset 翻页）。"""
+    from duban.services.reports import list_reports_page
 
     with state.session() as session:
-        rows = list_reports(
+        page = list_reports_page(
             session,
             responsibility_id=responsibility_id,
             agency=agency,
             include_old=all_versions,
             as_of=as_of.date() if as_of else None,
+            limit=limit,
+            offset=offset,
         )
     if as_json:
-        echo_json(rows)
+        echo_json(page)
         return
-    review = {"submitted": "待复核", "accepted": "已通过", "returned": "已退回"}
-    for r in rows:
+    for r in page.items:
         click.echo(
-            f"#{cell(r['id'], 5)} 责任#{cell(r['responsibility'], 5)} {cell(r['agency'] or '-', 12)} "
-            f"v{r['version']} {r['submitted_at'][:10]} {cell(review[r['review']], 8)} {r['text'][:40]}"
+            f"#{cell(r.id, 5)} 责任#{cell(r.responsibility, 5)} {cell(r.agency or '-', 12)} "
+            f"v{r.version} {moment(r.submitted_at, state.settings.timezone)[:10]} {cell(r.review.label, 8)} "
+            f"{r.text[:40]}"
         )
+    echo_range(page, "份")
 
 
 @click.group("review")
@@ -272,7 +270,7 @@ def extend_refuse_cmd(state: CliState, extension_id: int, reason: str) -> None:
 @click.option("--jurisdiction", metavar="CODE")
 @click.option("--policy", metavar="DOCNO|ID")
 @as_of_option
-@click.option("--limit", default=50, show_default=True, help="列出的责任条数")
+@paging_options(50)
 @click.option("--json", "as_json", is_flag=True)
 @pass_state
 def status_cmd(
@@ -282,42 +280,54 @@ def status_cmd(
     policy: str | None,
     as_of: dt.datetime | None,
     limit: int,
+    offset: int,
     as_json: bool,
 ) -> None:
-    """红黄绿状态：任务和责任按灯色计数、各部门情况、最需要关注的责任。"""
+    """红黄绿状态：任务和责任按灯色计数、各部门情况、最需要关注的责任（最差的在前，--limit / --offset 翻页）。"""
+    from duban.services.paging import check_window, page_of
     from duban.services.status import responsibility_rows, scope_for, summary
 
-    day = _today(state, as_of)
+    check_window(limit, offset)
+    today = _today(state, as_of)
     with state.session() as session:
         scope = scope_for(
             session, actor=state.actor(session), agency=agency, jurisdiction=jurisdiction, policy=policy
         )
-        data = summary(session, as_of=day, warning_days=state.settings.warning_days, scope=scope)
-        data["items"] = responsibility_rows(
-            session, as_of=day, warning_days=state.settings.warning_days, scope=scope, limit=limit
+        result = summary(session, as_of=today, warning_days=state.settings.warning_days, scope=scope)
+        rows = responsibility_rows(
+            session,
+            as_of=today,
+            warning_days=state.settings.warning_days,
+            scope=scope,
+            limit=limit,
+            offset=offset,
         )
+    # every responsibility in scope has exactly one light, so the summary's counts are the listing's total
+    r_counts = result.responsibilities
+    total = r_counts.red + r_counts.yellow + r_counts.green + r_counts.done
+    page = page_of(rows, total=total, limit=limit, offset=offset)
     if as_json:
-        echo_json(data)
+        echo_json({**result.to_json(), **page.to_json()})
         return
-    t = data["tasks"]
-    click.echo(f"截至 {day}：任务 红 {t['red']} / 黄 {t['yellow']} / 绿 {t['green']} / 已办结 {t['done']}")
+    t = result.tasks
+    click.echo(f"截至 {day(today)}：任务 红 {t.red} / 黄 {t.yellow} / 绿 {t.green} / 已办结 {t.done}")
     click.echo(
         f"{cell('部门', 14)} {cell('灯', 6)} {cell('红', 4)} {cell('黄', 4)} {cell('绿', 4)} "
         f"{cell('结', 4)} {cell('逾期', 6)} 按时率"
     )
-    for d in data["departments"]:
-        rate = f"{d['on_time_rate']:.0%}" if d["on_time_rate"] is not None else "-"
+    for d in result.departments:
         click.echo(
-            f"{cell(d['agency'] or '未识别', 14)} {cell(LIGHT_MARK[d['light']], 6)} {cell(d['red'], 4)} "
-            f"{cell(d['yellow'], 4)} {cell(d['green'], 4)} {cell(d['done'], 4)} {cell(d['overdue'], 6)} {rate}"
+            f"{cell(d.agency or '未识别', 14)} {cell(light_mark(d.light), 6)} {cell(d.red, 4)} "
+            f"{cell(d.yellow, 4)} {cell(d.green, 4)} {cell(d.done, 4)} {cell(d.overdue, 6)} {rate(d.on_time_rate)}"
         )
     click.echo("")
-    for r in data["items"]:
+    for r in page.items:
         click.echo(
-            f"{LIGHT_MARK[r['light']]} 责任#{cell(r['responsibility'], 5)} {cell(r['policy'], 16)} "
-            f"{cell(r['number'], 8)} {cell(r['agency'] or '-', 12)} {cell(ROLE_LABEL[r['role']], 4)} "
-            f"{cell(r['next_due'] or '-', 10)} {r['text'][:24]}"
+            f"{light_mark(r.light)} 责任#{cell(r.responsibility, 5)} {cell(r.policy, 16)} "
+            f"{cell(r.number, 8)} {cell(r.agency or '-', 12)} {cell(r.role.label, 4)} "
+            f"{cell(day(r.next_due), 10)} {r.text[:24]}"
         )
+    echo_range(page, "条", "责任")
 
 
 @click.command("overdue")
@@ -325,6 +335,7 @@ def status_cmd(
 @click.option("--jurisdiction", metavar="CODE")
 @click.option("--policy", metavar="DOCNO|ID")
 @as_of_option
+@paging_options(200)
 @click.option("--json", "as_json", is_flag=True)
 @pass_state
 def overdue_cmd(
@@ -333,27 +344,30 @@ def overdue_cmd(
     jurisdiction: str | None,
     policy: str | None,
     as_of: dt.datetime | None,
+    limit: int,
+    offset: int,
     as_json: bool,
 ) -> None:
-    """逾期未报（或被退回）的节点，最早到期的在前。"""
-    from duban.services.status import overdue, scope_for
+    """逾期未报（或被退回）的节点，最早到期的在前；列出总数和本页范围（--limit / --offset 翻页）。"""
+    from duban.services.status import overdue_page, scope_for
 
-    day = _today(state, as_of)
+    today = _today(state, as_of)
     with state.session() as session:
         scope = scope_for(
             session, actor=state.actor(session), agency=agency, jurisdiction=jurisdiction, policy=policy
         )
-        rows = overdue(session, as_of=day, scope=scope)
+        page = overdue_page(session, as_of=today, scope=scope, limit=limit, offset=offset)
     if as_json:
-        echo_json(rows)
+        echo_json({"as_of": today.isoformat(), **page.to_json()})
         return
-    click.echo(f"截至 {day}，逾期 {len(rows)} 项")
-    for r in rows:
-        flag = "（被退回）" if r["returned"] else ""
+    click.echo(f"截至 {day(today)}，逾期 {page.total} 项")
+    for r in page.items:
+        flag = "（被退回）" if r.returned else ""
         click.echo(
-            f"节点#{cell(r['milestone'], 6)} {cell(r['agency'] or '-', 12)} {cell(r['policy'], 16)} "
-            f"{cell(r['number'], 8)} 应于 {r['effective_due']} 报送，逾期 {r['days_overdue']} 天{flag}"
+            f"节点#{cell(r.milestone, 6)} {cell(r.agency or '-', 12)} {cell(r.policy, 16)} "
+            f"{cell(r.number, 8)} 应于 {day(r.effective_due)} 报送，逾期 {r.days_overdue} 天{flag}"
         )
+    echo_range(page)
 
 
 @report_group.command("template")

@@ -30,7 +30,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "status": ("duban.cli.cmd_workflow:status_cmd", "红黄绿状态"),
     "overdue": ("duban.cli.cmd_workflow:overdue_cmd", "逾期未报的节点"),
     "audit": ("duban.cli.cmd_admin:audit_group", "审计日志（verify / log）"),
-    "user": ("duban.cli.cmd_admin:user_group", "用户（add / list）"),
+    "user": ("duban.cli.cmd_admin:user_group", "用户（add / list / role / remove / recover）"),
+    "inbox": (
+        "duban.cli.cmd_inbox:inbox_cmd",
+        "待我处理：待复核、待审批、待签收、被退回、即将到期（带办理命令）",
+    ),
     "calendar": ("duban.cli.cmd_schedule:calendar_group", "工作日历（YYYY-MM / import）"),
     "schedule": (
         "duban.cli.cmd_schedule:schedule_group",

@@ -75,7 +75,10 @@ pass_state = click.make_pass_decorator(CliState, ensure=True)
 
 
 def echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    """Print a service result (or a list of them) as its ``to_json()``; plain data is printed as it is."""
+    from duban.domain.jsonable import to_jsonable
+
+    click.echo(json.dumps(to_jsonable(data), ensure_ascii=False, indent=2))
 
 
 def cell(text: Any, width: int) -> str:

@@ -24,11 +24,12 @@ from collections.abc import Iterable
 
 from rapidfuzz import fuzz, process
 
+from duban.domain.vocabulary import JurisdictionLevel, values
 from duban.hookspecs import AgencySpec
 
 __all__ = ["AgencyRegistry", "normalize_name", "strip_jurisdiction"]
 
-_ALL_LEVELS = ("national", "province", "prefecture", "county", "township")
+_ALL_LEVELS = values(JurisdictionLevel)
 
 # Provincial-level divisions (GB/T 2260), full names first so that 内蒙古自治区 wins over 内蒙古.
 _PROVINCES = (

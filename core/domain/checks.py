@@ -31,7 +31,7 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
-from duban.hookspecs import FindingSpec, IndicatorSpec, ReportContext, ResponsibilityContext, Severity
+from duban.hookspecs import FindingSpec, IndicatorSpec, ReportContext, ResponsibilityContext, Role, Severity
 
 __all__ = [
     "check_flag",
@@ -106,7 +106,10 @@ def check_indicators(
             if spec.required:
                 findings.append(
                     FindingSpec(
-                        "indicator.missing", "error", f"缺少必填指标{_label(spec)}，请填写后再提交。", key
+                        "indicator.missing",
+                        Severity.ERROR,
+                        f"缺少必填指标{_label(spec)}，请填写后再提交。",
+                        key,
                     )
                 )
             continue
@@ -114,7 +117,7 @@ def check_indicators(
             findings.append(
                 FindingSpec(
                     "indicator.type",
-                    "error",
+                    Severity.ERROR,
                     f"指标{_label(spec)}应填写{_TYPE_NAMES.get(spec.type, spec.type)}，实际填写的是“{value}”。",
                     key,
                 )
@@ -126,7 +129,7 @@ def check_indicators(
                     findings.append(
                         FindingSpec(
                             "indicator.negative",
-                            "error",
+                            Severity.ERROR,
                             f"指标{_label(spec)}不能为负数（填写的是{_number(value, spec.unit)}）。",
                             key,
                         )
@@ -135,7 +138,7 @@ def check_indicators(
                     findings.append(
                         FindingSpec(
                             "indicator.below_minimum",
-                            "error",
+                            Severity.ERROR,
                             f"指标{_label(spec)}不能小于{_number(spec.minimum, spec.unit)}"
                             f"（填写的是{_number(value, spec.unit)}）。",
                             key,
@@ -153,7 +156,7 @@ def check_indicators(
             findings.append(
                 FindingSpec(
                     "indicator.part_exceeds_whole",
-                    "error",
+                    Severity.ERROR,
                     f"指标{_label(spec)}（{_number(valid[key], spec.unit)}）是{_label(whole)}的一部分，"
                     f"不能大于{_label(whole)}（{_number(valid[spec.part_of], whole.unit)}）。",
                     key,
@@ -165,7 +168,7 @@ def check_indicators(
             findings.append(
                 FindingSpec(
                     "indicator.unknown",
-                    "warning",
+                    Severity.WARNING,
                     f"报告中的指标“{key}”不属于本任务要求填报的指标，将被忽略。",
                     key,
                 )
@@ -196,7 +199,7 @@ def check_no_personal_data(report: ReportContext) -> list[FindingSpec]:
         return [
             FindingSpec(
                 "report.personal_data",
-                "error",
+                Severity.ERROR,
                 f"报告内容中含有{what}。督办系统只记录人数和工作情况，不记录个人信息，请删除后再提交。",
             )
         ]
@@ -223,7 +226,7 @@ def check_ledger_stale(
             return [
                 FindingSpec(
                     "ledger.stale",
-                    "warning",
+                    Severity.WARNING,
                     f"农村留守妇女信息台账自{first_due.isoformat()}应更新以来一直未报告更新，"
                     f"按要求至少每{months}个月更新一次。",
                 )
@@ -233,7 +236,7 @@ def check_ledger_stale(
         return [
             FindingSpec(
                 "ledger.stale",
-                "warning",
+                Severity.WARNING,
                 f"农村留守妇女信息台账最近一次更新是{last.isoformat()}，已超过{months}个月未更新"
                 f"（截至{responsibility.as_of.isoformat()}），请尽快组织摸底排查并更新台账。",
             )
@@ -243,7 +246,7 @@ def check_ledger_stale(
 
 def check_silent_supporter(responsibility: ResponsibilityContext, *, runs: int = 2) -> list[FindingSpec]:
     """Warn when a supporting (配合) agency reported nothing at its last ``runs`` milestones due by ``as_of``."""
-    if responsibility.role != "support":
+    if responsibility.role != Role.SUPPORT:
         return []
     due = sorted(
         (m for m in responsibility.milestones if m.due_date <= responsibility.as_of), key=lambda m: m.due_date
@@ -257,14 +260,14 @@ def check_silent_supporter(responsibility: ResponsibilityContext, *, runs: int =
     return [
         FindingSpec(
             "support.silent",
-            "warning",
+            Severity.WARNING,
             f"作为配合单位，已连续{runs}个节点（{dates}）未报送工作进展，请牵头单位督促落实。",
         )
     ]
 
 
 def check_flag(
-    report: ReportContext, indicator: str, *, code: str, message: str, severity: Severity = "warning"
+    report: ReportContext, indicator: str, *, code: str, message: str, severity: Severity = Severity.WARNING
 ) -> list[FindingSpec]:
     """A finding when the yes/no indicator ``indicator`` is reported as ``False`` (absent: no finding)."""
     if report.indicators.get(indicator) is False:

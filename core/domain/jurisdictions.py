@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from duban.domain.vocabulary import JurisdictionLevel, values
+
 NATIONAL_CODE = "000000"
 
 PROVINCES: tuple[tuple[str, str], ...] = (
@@ -41,14 +43,7 @@ PROVINCES: tuple[tuple[str, str], ...] = (
     ("820000", "澳门特别行政区"),
 )
 
-LEVELS = ("national", "province", "prefecture", "county", "township")
-LEVEL_NAMES = {
-    "national": "全国",
-    "province": "省级",
-    "prefecture": "市级",
-    "county": "县级",
-    "township": "乡镇",
-}
+LEVELS = values(JurisdictionLevel)  # highest first; labels: JurisdictionLevel.label
 
 
 def seed_rows() -> list[dict[str, str | None]]:

@@ -22,12 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from duban.domain.schedule import RuleSyntaxError, parse_rule
+from duban.domain.vocabulary import JurisdictionLevel, values
 from duban.errors import ConfigError
 from duban.hookspecs import AgencySpec, IndicatorSpec, Succession, TaskTemplateSpec
 
 __all__ = ["PluginData", "load_plugin_toml", "parse_plugin_toml"]
 
-LEVELS = ("national", "province", "prefecture", "county", "township")
+LEVELS = values(JurisdictionLevel)
 INDICATOR_TYPES = ("int", "float", "bool", "text", "date")
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*$")
 

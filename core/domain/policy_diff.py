@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from duban.domain.vocabulary import Role
+
 
 @dataclass(frozen=True)
 class TaskFacts:
@@ -57,11 +59,8 @@ class PolicyDiff:
         }
 
 
-ROLE_LABEL = {"lead": "牵头", "support": "配合", "joint": "共同"}
-
-
 def _parties(parties: frozenset[tuple[str, str]]) -> str:
-    return "、".join(f"{who}({ROLE_LABEL.get(role, role)})" for who, role in sorted(parties)) or "无"
+    return "、".join(f"{who}({Role(role).label})" for who, role in sorted(parties)) or "无"
 
 
 def diff_tasks(old: Iterable[TaskFacts], new: Iterable[TaskFacts]) -> PolicyDiff:

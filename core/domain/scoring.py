@@ -22,11 +22,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from duban.domain.jsonable import to_jsonable
+from duban.domain.vocabulary import Role
+
 RefKind = Literal["milestone", "report", "finding"]
 
 #: grade names, best first (the thresholds are configuration: scoring.grades)
 GRADE_NAMES = {"excellent": "优秀", "good": "良好", "pass": "合格", "fail": "不合格"}
-ROLE_NAMES = {"lead": "牵头", "support": "配合", "joint": "共同负责"}
 REF_NAMES = {"milestone": "节点", "report": "报送", "finding": "发现"}
 
 _PERIOD = re.compile(r"^(?P<year>\d{4})(?:-(?P<part>[HhQq][1-4]))?$")
@@ -200,17 +202,10 @@ def rank(scores: Sequence[Mapping[str, Any]]) -> list[int]:
 
 
 def term_to_dict(term: Term) -> dict[str, Any]:
-    return {
-        "code": term.code,
-        "label": term.label,
-        "points": term.points,
-        "formula": term.formula,
-        "task_id": term.task_id,
-        "task": term.task,
-        "role": term.role,
-        "count": term.count,
-        "refs": [{"kind": r.kind, "id": r.id} for r in term.refs],
-    }
+    """A term as JSON data (as in ``duban assess --json``)."""
+    data = to_jsonable(term)
+    assert isinstance(data, dict)
+    return data
 
 
 @dataclass(frozen=True)
@@ -274,6 +269,10 @@ EVIDENCE_COLUMNS: tuple[Column, ...] = (
 KIND_NAMES = {"overdue": "逾期报送", "returned": "报送被退回", "red": "红灯节点", "error": "错误发现"}
 
 
+def _role_label(role: str | None) -> str:
+    return Role(role).label if role else ""
+
+
 @dataclass(frozen=True)
 class Table:
     title: str
@@ -307,7 +306,7 @@ def result_tables(result: Mapping[str, Any]) -> list[Table]:
                     "agency_name": d["agency_name"],
                     "jurisdiction_name": d["jurisdiction_name"],
                     **t,
-                    "role_name": ROLE_NAMES.get(t.get("role") or "", ""),
+                    "role_name": _role_label(t.get("role")),
                     "refs": "、".join(f"{REF_NAMES[r['kind']]}#{r['id']}" for r in t["refs"]),
                 }
             )
@@ -320,7 +319,7 @@ def result_tables(result: Mapping[str, Any]) -> list[Table]:
                 "agency_name": d.get("agency_name", e["agency"]),
                 "jurisdiction_name": d.get("jurisdiction_name", e["jurisdiction"] or ""),
                 "kind_name": KIND_NAMES.get(e["kind"], e["kind"]),
-                "role_name": ROLE_NAMES.get(e.get("role") or "", ""),
+                "role_name": _role_label(e.get("role")),
                 "ref": f"{REF_NAMES[e['ref_kind']]}#{e['ref_id']}",
             }
         )

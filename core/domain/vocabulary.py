@@ -9,12 +9,15 @@ The CLI, the dashboard and the notification texts take their labels from here an
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TypeVar
 
 __all__ = [
     "AlertLevel",
     "ExtensionState",
+    "InboxKind",
     "JurisdictionLevel",
     "Light",
+    "MessageKind",
     "OutboxState",
     "PolicyStatus",
     "ResponsibilityState",
@@ -24,6 +27,7 @@ __all__ = [
     "Severity",
     "TaskKind",
     "UserRole",
+    "coerce",
     "values",
 ]
 
@@ -170,6 +174,25 @@ class AlertLevel(StrEnum):
     def label(self) -> str:
         return _ALERT_LEVEL[self]
 
+    @property
+    def mark(self) -> str:
+        """One character for narrow columns: 蓝/黄/红/结/败/试."""
+        return _ALERT_MARK[self]
+
+
+class MessageKind(StrEnum):
+    """What an outbox message is: a department's digest, an escalation, a 办结 notice, a failure notice, a test."""
+
+    DIGEST = "digest"
+    ESCALATE = "escalate"
+    COMPLETION = "completion"
+    FAILURE = "failure"
+    TEST = "test"
+
+    @property
+    def label(self) -> str:
+        return _MESSAGE_KIND[self]
+
 
 class ScheduleSource(StrEnum):
     """Where a schedule rule came from."""
@@ -209,9 +232,40 @@ class JurisdictionLevel(StrEnum):
         return _JURISDICTION_LEVEL[self]
 
 
+class InboxKind(StrEnum):
+    """What waits on a user in ``duban inbox``: a decision of the coordinator, or work of a department."""
+
+    REVIEW = "review"
+    EXTENSION = "extension"
+    UNSIGNED = "unsigned"
+    RETURNED = "returned"
+    OVERDUE = "overdue"
+    DUE = "due"
+
+    @property
+    def label(self) -> str:
+        return _INBOX_KIND[self]
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
 def values(enum: type[StrEnum]) -> tuple[str, ...]:
     """The stored values of an enum, in declaration order (for CHECK constraints and option lists)."""
     return tuple(member.value for member in enum)
+
+
+def coerce(enum: type[E], value: object, what: str | None = None) -> E:
+    """``value`` as a member of ``enum`` (a member or its stored string, e.g. ``"warning"``).
+
+    Raises ValueError naming the field and the allowed values, e.g.
+    ``未知的 severity 'warn'：应为 error、warning、info 之一``.
+    """
+    if isinstance(value, enum):
+        return value
+    if isinstance(value, str) and value in values(enum):
+        return enum(value)
+    raise ValueError(f"未知的 {what or enum.__name__} {value!r}：应为 {'、'.join(values(enum))} 之一")
 
 
 _ROLE = {Role.LEAD: "牵头", Role.SUPPORT: "配合", Role.JOINT: "共同负责"}
@@ -259,6 +313,21 @@ _ALERT_LEVEL = {
     AlertLevel.FAILURE: "投递失败",
     AlertLevel.TEST: "测试",
 }
+_ALERT_MARK = {
+    AlertLevel.BLUE: "蓝",
+    AlertLevel.YELLOW: "黄",
+    AlertLevel.RED: "红",
+    AlertLevel.DONE: "结",
+    AlertLevel.FAILURE: "败",
+    AlertLevel.TEST: "试",
+}
+_MESSAGE_KIND = {
+    MessageKind.DIGEST: "部门提醒",
+    MessageKind.ESCALATE: "升级督办",
+    MessageKind.COMPLETION: "办结通知",
+    MessageKind.FAILURE: "投递失败",
+    MessageKind.TEST: "测试消息",
+}
 _SCHEDULE_SOURCE = {
     ScheduleSource.HINT: "文件提示",
     ScheduleSource.CONFIG: "默认周期",
@@ -272,4 +341,12 @@ _JURISDICTION_LEVEL = {
     JurisdictionLevel.PREFECTURE: "市（州）级",
     JurisdictionLevel.COUNTY: "县级",
     JurisdictionLevel.TOWNSHIP: "乡级",
+}
+_INBOX_KIND = {
+    InboxKind.REVIEW: "待复核",
+    InboxKind.EXTENSION: "待审批延期",
+    InboxKind.UNSIGNED: "待签收",
+    InboxKind.RETURNED: "被退回重报",
+    InboxKind.OVERDUE: "逾期未报",
+    InboxKind.DUE: "即将到期",
 }

@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from duban.domain.jsonable import JsonResult
 from duban.hookspecs import Role
 
-__all__ = ["ParseWarning", "ParsedPolicy", "ParsedResponsibility", "ParsedTask", "to_json_dict"]
+__all__ = [
+    "ImportDocument",
+    "ParseWarning",
+    "ParsedPolicy",
+    "ParsedResponsibility",
+    "ParsedTask",
+    "to_json_dict",
+]
 
 
 @dataclass(frozen=True)
-class ParseWarning:
+class ParseWarning(JsonResult):
     """Something the parser could not decide or did not find. ``message`` is Chinese."""
 
     line: int | None
@@ -20,7 +29,7 @@ class ParseWarning:
 
 
 @dataclass(frozen=True)
-class ParsedResponsibility:
+class ParsedResponsibility(JsonResult):
     """One party of a responsibility clause.
 
     ``name`` is the name as written (whitespace removed); ``agency`` the agency key, or None for a name
@@ -65,30 +74,60 @@ class ParsedPolicy:
     warnings: tuple[ParseWarning, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class DocumentHeader(JsonResult):
+    """The metadata of a parsed document as ``duban import --json`` shows it."""
+
+    doc_number: str | None
+    title: str | None
+    issuers: tuple[str, ...]
+    jurisdiction: str | None
+    level: str | None
+    issued: dt.date | None
+    status: str
+    implements: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentTask(JsonResult):
+    """A task of a parsed document as ``duban import --json`` shows it."""
+
+    section: str | None
+    number: str
+    text: str
+    responsibilities: tuple[ParsedResponsibility, ...]
+    schedule_hints: tuple[Mapping[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ImportDocument(JsonResult):
+    """``duban import --json``: the document as parsed, with the parser's (and the import's) warnings."""
+
+    policy: DocumentHeader
+    tasks: tuple[DocumentTask, ...]
+    warnings: tuple[ParseWarning, ...]
+
+    @classmethod
+    def of(cls, parsed: ParsedPolicy, warnings: Iterable[ParseWarning] = ()) -> ImportDocument:
+        return cls(
+            policy=DocumentHeader(
+                doc_number=parsed.doc_number,
+                title=parsed.title,
+                issuers=parsed.issuers,
+                jurisdiction=parsed.jurisdiction,
+                level=parsed.level,
+                issued=parsed.issued,
+                status=parsed.status,
+                implements=parsed.implements,
+            ),
+            tasks=tuple(
+                DocumentTask(t.section, t.number, t.text, t.responsibilities, t.schedule_hints)
+                for t in parsed.tasks
+            ),
+            warnings=(*parsed.warnings, *warnings),
+        )
+
+
 def to_json_dict(parsed: ParsedPolicy) -> dict[str, Any]:
     """The JSON form printed by ``duban import --json``."""
-    return {
-        "policy": {
-            "doc_number": parsed.doc_number,
-            "title": parsed.title,
-            "issuers": list(parsed.issuers),
-            "jurisdiction": parsed.jurisdiction,
-            "level": parsed.level,
-            "issued": parsed.issued.isoformat() if parsed.issued else None,
-            "status": parsed.status,
-            "implements": parsed.implements,
-        },
-        "tasks": [
-            {
-                "section": task.section,
-                "number": task.number,
-                "text": task.text,
-                "responsibilities": [
-                    {"name": r.name, "agency": r.agency, "role": r.role} for r in task.responsibilities
-                ],
-                "schedule_hints": [dict(h) for h in task.schedule_hints],
-            }
-            for task in parsed.tasks
-        ],
-        "warnings": [{"line": w.line, "message": w.message} for w in parsed.warnings],
-    }
+    return ImportDocument.of(parsed).to_json()

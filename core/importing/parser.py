@@ -273,17 +273,17 @@ def _roles(
     for index, party in enumerate(parties):
         role: Role
         if party.kind == "lead":
-            role = "lead"
+            role = Role.LEAD
         elif party.kind == "support":
-            role = "support"
+            role = Role.SUPPORT
         elif explicit_lead:
-            role = "support"
+            role = Role.SUPPORT
         elif first_leads:
-            role = "lead" if index == 0 else "support"
+            role = Role.LEAD if index == 0 else Role.SUPPORT
         elif len(parties) == 1 and not party.group:
-            role = "lead"
+            role = Role.LEAD
         else:
-            role = "joint"
+            role = Role.JOINT
         if party.group:
             for key in everyone:
                 if key not in leads:

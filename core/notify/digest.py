@@ -6,10 +6,10 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from duban.notify.rules import LEVEL_NAMES, LEVEL_RANK
+from duban.domain.vocabulary import AlertLevel, Role
+from duban.notify.rules import LEVEL_RANK
 
 WEEKDAYS = "一二三四五六日"
-ROLE_NAMES = {"lead": "牵头", "support": "配合", "joint": "共同负责"}
 CHINESE_NUMBERS = "一二三四五六七八九十"
 FOOTER = "—— duban 督办系统自动发送，请勿直接回复。"
 
@@ -24,11 +24,11 @@ class DigestItem:
     policy_title: str
     task: str  # "三" or "2.三"
     task_text: str
-    role: str
+    role: Role
     period: str
     due: dt.date  # effective due date
     original_due: dt.date
-    level: str  # blue | yellow | red
+    level: AlertLevel  # blue | yellow | red
     days_overdue: int  # working days after the due date
     days_left: int = 0  # working days until the due date
     returned: bool = False
@@ -49,18 +49,18 @@ def _short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit] + "……"
 
 
-def worst(levels: Iterable[str]) -> str:
+def worst(levels: Iterable[AlertLevel]) -> AlertLevel:
     return max(levels, key=LEVEL_RANK.__getitem__)
 
 
 def _item_lines(item: DigestItem, rules_escalate: int, *, for_department: bool) -> list[str]:
-    mark = f"[{LEVEL_NAMES[item.level]}]"
-    if item.level == "blue":
+    mark = f"[{AlertLevel(item.level).label}]"
+    if item.level == AlertLevel.BLUE:
         left = "今天到期" if item.days_left == 0 else f"还有 {item.days_left} 个工作日"
         when = f"应于 {item.due.isoformat()} 前报送，{left}"
     else:
         when = f"应于 {item.due.isoformat()} 报送，已逾期 {item.days_overdue} 个工作日"
-        if item.level == "red":
+        if item.level == AlertLevel.RED:
             when += f"（满 {rules_escalate} 个工作日，已升级督办）"
     if item.due != item.original_due:
         when += f"（已批准延期，原到期日 {item.original_due.isoformat()}）"
@@ -70,7 +70,7 @@ def _item_lines(item: DigestItem, rules_escalate: int, *, for_department: bool) 
     submit = f"duban report submit {item.responsibility_id} --milestone {item.milestone_id}"
     if for_department:
         lines.append(f"         办理：{submit}")
-        if item.level == "blue":
+        if item.level == AlertLevel.BLUE:
             lines.append(
                 f"         如需延期：duban extend request {item.milestone_id} --to 日期 --reason 理由 --progress 进展"
             )
@@ -93,7 +93,7 @@ def _grouped(items: Sequence[DigestItem], *, escalate_after: int, for_department
         for item in group:
             by_task.setdefault((item.task, item.role), []).append(item)
         for (task, role), task_items in by_task.items():
-            lines.append(f"  任务{task}（{ROLE_NAMES.get(role, role)}）：{_short(task_items[0].task_text)}")
+            lines.append(f"  任务{task}（{Role(role).label}）：{_short(task_items[0].task_text)}")
             for item in sorted(task_items, key=lambda i: (i.due, i.milestone_id)):
                 lines.extend(_item_lines(item, escalate_after, for_department=for_department))
     return lines
@@ -107,13 +107,13 @@ def department_digest(
     department: str, receiver: str, day: dt.date, items: Sequence[DigestItem], *, escalate_after: int
 ) -> tuple[str, str]:
     """Subject and body of one department's digest: everything it owes, by policy and task."""
-    overdue = sum(1 for i in items if i.level != "blue")
+    overdue = sum(1 for i in items if i.level != AlertLevel.BLUE)
     soon = len(items) - overdue
     counts = "，".join(
         p for p in (f"逾期 {overdue} 项" if overdue else "", f"即将到期 {soon} 项" if soon else "") if p
     )
     level = worst(i.level for i in items)
-    subject = f"【督办·{LEVEL_NAMES[level]}】{department}：{counts}（{day.isoformat()}）"
+    subject = f"【督办·{AlertLevel(level).label}】{department}：{counts}（{day.isoformat()}）"
     agency, _, jur = receiver.partition("@")
     lines = [f"{department}：", f"截至{cn_date(day)}，贵单位有以下督办事项，请及时报送进度。", ""]
     lines += _grouped(_order(items), escalate_after=escalate_after, for_department=True)
@@ -134,11 +134,11 @@ def escalation_digest(
     for item in _order(items):
         departments.setdefault(item.department, []).append(item)
     if leadership_of:
-        subject = f"【督办·红】{leadership_of}有 {len(items)} 项逾期满 {escalate_after} 个工作日（{day.isoformat()}）"
+        subject = f"【督办·{AlertLevel.RED.label}】{leadership_of}有 {len(items)} 项逾期满 {escalate_after} 个工作日（{day.isoformat()}）"
         intro = f"截至{cn_date(day)}，{leadership_of}以下事项逾期已满 {escalate_after} 个工作日，已升级督办，请督促办理。"
     else:
         subject = (
-            f"【督办·红】升级督办：{len(departments)} 个部门 {len(items)} 项逾期满 {escalate_after} 个工作日"
+            f"【督办·{AlertLevel.RED.label}】升级督办：{len(departments)} 个部门 {len(items)} 项逾期满 {escalate_after} 个工作日"
             f"（{day.isoformat()}）"
         )
         intro = f"截至{cn_date(day)}，以下事项逾期已满 {escalate_after} 个工作日，按规则升级督办。"
@@ -192,4 +192,4 @@ def failure_notice(
         "查看：duban notify log --failed",
         FOOTER,
     ]
-    return f"【督办·投递失败】消息 #{message_id} 无法送达 {receiver}", "\n".join(lines)
+    return f"【督办·{AlertLevel.FAILURE.label}】消息 #{message_id} 无法送达 {receiver}", "\n".join(lines)

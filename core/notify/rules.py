@@ -17,11 +17,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Protocol
 
+from duban.domain.vocabulary import AlertLevel
 from duban.notify.routes import Rules
 
-LEVELS = ("blue", "yellow", "red")
-LEVEL_RANK = {"blue": 1, "yellow": 2, "red": 3}
-LEVEL_NAMES = {"blue": "蓝", "yellow": "黄", "red": "红"}
+#: the escalation levels of a reminder, mildest first (their labels: AlertLevel.label)
+LEVELS = (AlertLevel.BLUE, AlertLevel.YELLOW, AlertLevel.RED)
+LEVEL_RANK = {level: rank for rank, level in enumerate(LEVELS, start=1)}
 ESCALATE = "escalate"
 
 
@@ -35,27 +36,27 @@ def triggers_on(day: dt.date, due: dt.date, rules: Rules, cal: Calendar) -> set[
     if not cal.is_working_day(day):
         return set()
     if day < due:
-        return {"blue"} if cal.working_days_between(day, due) in rules.remind_days else set()
+        return {AlertLevel.BLUE} if cal.working_days_between(day, due) in rules.remind_days else set()
     if day == due:
         return set()
     k = cal.working_days_between(due, day)
     if k < 1:
         return set()
     if k < rules.escalate_after:
-        return {"yellow"} if (k - 1) % rules.repeat_every == 0 else set()
-    fired = {"red"} if (k - rules.escalate_after) % rules.repeat_every == 0 else set()
+        return {AlertLevel.YELLOW} if (k - 1) % rules.repeat_every == 0 else set()
+    fired: set[str] = {AlertLevel.RED} if (k - rules.escalate_after) % rules.repeat_every == 0 else set()
     if k == rules.escalate_after:
         fired.add(ESCALATE)
     return fired
 
 
-def item_level(day: dt.date, due: dt.date, rules: Rules, cal: Calendar) -> str | None:
+def item_level(day: dt.date, due: dt.date, rules: Rules, cal: Calendar) -> AlertLevel | None:
     """How an unreported milestone shows in a digest on ``day`` (None: not yet worth mentioning)."""
     if due >= day:
         before = cal.working_days_between(day, due)
-        return "blue" if before <= max(rules.remind_days, default=0) else None
+        return AlertLevel.BLUE if before <= max(rules.remind_days, default=0) else None
     k = cal.working_days_between(due, day)
-    return "red" if k >= rules.escalate_after else "yellow"
+    return AlertLevel.RED if k >= rules.escalate_after else AlertLevel.YELLOW
 
 
 def working_days_overdue(day: dt.date, due: dt.date, cal: Calendar) -> int:

@@ -4,7 +4,9 @@ A department (or any other) plugin writes ``from duban.plugin import ...`` and n
 
 - :data:`hookimpl` marks a hook implementation; :class:`DubanHookSpecs` lists every hook with its
   signature (documented in docs/plugins.md);
-- the data types hooks take and return (:class:`AgencySpec`, :class:`TaskTemplateSpec`, :class:`FindingSpec` …);
+- the data types hooks take and return (:class:`AgencySpec`, :class:`TaskTemplateSpec`, :class:`FindingSpec` …)
+  and the vocabulary they use: :class:`Severity` (``Severity.WARNING``), :class:`Role`, :class:`Level`
+  (enums of duban.domain.vocabulary, each member with its Chinese ``label``);
 - :class:`DepartmentPlugin`, the base class of every agency plugin: it reads the package's ``plugin.toml``
   and runs the generic report checks; subclasses add the agency's own checks;
 - the check kit (:func:`check_indicators`, :func:`check_flag`, :func:`check_ledger_stale` …);

@@ -22,6 +22,7 @@ from pathlib import Path
 from duban import __version__
 from duban.domain.agencies import AgencyRegistry
 from duban.domain.plugin_toml import PluginData, parse_plugin_toml
+from duban.domain.vocabulary import JurisdictionLevel
 from duban.errors import ConfigError, ValidationError
 from duban.hookspecs import AgencySpec
 from duban.plugin_host import SHIPPED_DEPARTMENTS
@@ -33,7 +34,6 @@ LEVELS = ("national", "province", "prefecture", "county")
 _KEY = re.compile(r"[a-z][a-z0-9_]{0,39}")
 # Chinese (or other) letters, digits and the brackets and marks real agency names use: 市（州）, 县（市、区）.
 _NAME = re.compile(r"[\w（）()·、]+")
-_LEVEL_CN = {"national": "国家级", "province": "省级", "prefecture": "市（州）级", "county": "县级"}
 
 
 def default_names(name: str) -> dict[str, str]:
@@ -81,7 +81,7 @@ def render_plugin(key: str, name: str, names: Mapping[str, str | None] | None = 
         if level not in levels:
             raise ValidationError(f"未知的层级 {level}；应为 {', '.join(LEVELS)} 之一")
         if value is not None:
-            _check_name(value, f"{_LEVEL_CN[level]}名称")
+            _check_name(value, f"{JurisdictionLevel(level).label}名称")
             levels[level] = value
     package = f"duban_{key}"
     values = {

@@ -131,7 +131,7 @@ DepartmentPlugin 读取它，向 duban 登记部门、任务模板和指标，�
 
 from __future__ import annotations
 
-from duban.plugin import DepartmentPlugin, FindingSpec, ReportContext
+from duban.plugin import DepartmentPlugin, FindingSpec, ReportContext, Severity
 
 ACTIVITIES = "$key.activities"
 WOMEN_SERVED = "$key.women_served"
@@ -145,7 +145,7 @@ class $cls(DepartmentPlugin):
 
         返回检查发现（FindingSpec）的列表，没问题就返回空列表：
         - code：以部门代码开头的英文代码，写好后不要再改；
-        - severity："error" 拒收这份报送，"warning" 提醒核实、照常保存，"info" 只作记录；
+        - severity：Severity.ERROR 拒收这份报送，Severity.WARNING 提醒核实、照常保存，Severity.INFO 只作记录；
         - message：写给填报人看的中文，说清哪里不对、该怎么办。
         duban.plugin 里还有现成的检查可以调用，如 check_flag（是/否指标填了“否”时提醒）。
         """
@@ -156,7 +156,7 @@ class $cls(DepartmentPlugin):
             return [
                 FindingSpec(
                     code="$key.activities_without_women",
-                    severity="warning",
+                    severity=Severity.WARNING,
                     message=f"报告开展了{activities}场关爱服务活动，但服务农村留守妇女人数为0，请核实后再提交。",
                     indicator=WOMEN_SERVED,
                 )

@@ -17,7 +17,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -44,14 +44,23 @@ from duban.domain.scoring import (
     DepartmentFacts,
     DepartmentScore,
     Period,
+    RefKind,
     TaskFacts,
     rank,
-    term_to_dict,
 )
+from duban.domain.vocabulary import Role
 from duban.errors import DubanError, NotFoundError, PermissionDenied, PluginError, ValidationError
 from duban.hookspecs import ExporterSpec, ScoringSchemeSpec
 from duban.plugin_host import PluginHost
 from duban.services import audit
+from duban.services.assessment_results import (
+    AssessmentResult,
+    DepartmentResult,
+    EvidenceKind,
+    EvidenceRow,
+    FrozenAssessment,
+    FrozenStamp,
+)
 from duban.services.clock import DEFAULT_TZ
 from duban.services.identity import Actor, require_coordinator
 from duban.storage.models import (
@@ -346,7 +355,7 @@ def _milestone_details(session: Session, scope: AssessScope, ids: Sequence[int])
 
 def evidence_page(
     session: Session, scope: AssessScope, departments: Sequence[DepartmentFacts], *, tz: str = DEFAULT_TZ
-) -> list[dict[str, Any]]:
+) -> list[EvidenceRow]:
     """The milestones, reports and findings behind the deductions of a page of departments.
 
     The ids come from the facts (each term's refs); the rows are looked up by primary key, so a page costs
@@ -395,17 +404,46 @@ def evidence_page(
         if fids
         else {}
     )
-    rows: list[dict[str, Any]] = []
+    rows: list[EvidenceRow] = []
     for d, t in tasks:
-        head = {
-            "agency": d.agency,
-            "jurisdiction": d.jurisdiction,
-            "task_id": t.task_id,
-            "task": t.task,
-            "role": t.role,
-            "responsibility": t.responsibility_id,
-        }
-        for kind, ids in (("overdue", t.overdue_refs), ("red", t.red_refs)):
+
+        def row(
+            kind: EvidenceKind,
+            ref_kind: RefKind,
+            ref_id: int,
+            *,
+            period: str | None = None,
+            due: dt.date | None = None,
+            effective_due: dt.date | None = None,
+            reported_on: dt.date | None = None,
+            days_late: int | None = None,
+            detail: str,
+            d: DepartmentFacts = d,
+            t: TaskFacts = t,
+        ) -> EvidenceRow:
+            return EvidenceRow(
+                d.agency,
+                d.jurisdiction,
+                t.task_id,
+                t.task,
+                Role(t.role),
+                t.responsibility_id,
+                kind,
+                ref_kind,
+                ref_id,
+                period,
+                due,
+                effective_due,
+                reported_on,
+                days_late,
+                detail,
+            )
+
+        milestone_kinds: tuple[tuple[EvidenceKind, tuple[int, ...]], ...] = (
+            ("overdue", t.overdue_refs),
+            ("red", t.red_refs),
+        )
+        for kind, ids in milestone_kinds:
             for mid in ids:
                 m = miles[mid]
                 days = (m.first_on or scope.as_of) - m.effective_due
@@ -422,60 +460,51 @@ def evidence_page(
                         "最新报送已被退回，尚未重新报送" if m.first_on else f"截至 {scope.as_of} 逾期未报"
                     )
                 rows.append(
-                    {
-                        **head,
-                        "kind": kind,
-                        "ref_kind": "milestone",
-                        "ref_id": mid,
-                        "period": m.period,
-                        "due": m.due_date.isoformat(),
-                        "effective_due": m.effective_due.isoformat(),
-                        "reported_on": m.first_on.isoformat() if m.first_on else None,
-                        "days_late": late if kind == "overdue" or not m.first_on else None,
-                        "detail": detail,
-                    }
+                    row(
+                        kind,
+                        "milestone",
+                        mid,
+                        period=m.period,
+                        due=m.due_date,
+                        effective_due=m.effective_due,
+                        reported_on=m.first_on,
+                        days_late=late if kind == "overdue" or not m.first_on else None,
+                        detail=detail,
+                    )
                 )
         for rid in t.returned_refs:
             r = reports[rid]
             rows.append(
-                {
-                    **head,
-                    "kind": "returned",
-                    "ref_kind": "report",
-                    "ref_id": rid,
-                    "period": r.period,
-                    "due": r.due_date.isoformat(),
-                    "effective_due": None,
-                    "reported_on": r.submitted_on.isoformat(),
-                    "days_late": None,
-                    "detail": f"第 {r.version} 版于 {r.reviewed_on} 被退回：{r.review_reason or ''}",
-                }
+                row(
+                    "returned",
+                    "report",
+                    rid,
+                    period=r.period,
+                    due=r.due_date,
+                    reported_on=r.submitted_on,
+                    detail=f"第 {r.version} 版于 {r.reviewed_on} 被退回：{r.review_reason or ''}",
+                )
             )
         for fid in t.error_refs:
             f = findings[fid]
             rows.append(
-                {
-                    **head,
-                    "kind": "error",
-                    "ref_kind": "finding",
-                    "ref_id": fid,
-                    "period": None,
-                    "due": None,
-                    "effective_due": None,
-                    "reported_on": f.created_at.astimezone(ZoneInfo(tz)).date().isoformat(),
-                    "days_late": None,
-                    "detail": f"{f.plugin}/{f.code}：{f.message}"
+                row(
+                    "error",
+                    "finding",
+                    fid,
+                    reported_on=f.created_at.astimezone(ZoneInfo(tz)).date(),
+                    detail=f"{f.plugin}/{f.code}：{f.message}"
                     + (f"（节点#{f.milestone_id}）" if f.milestone_id else ""),
-                }
+                )
             )
     return rows
 
 
 def _evidence(
     session: Session, scope: AssessScope, facts: Sequence[DepartmentFacts], tz: str
-) -> list[dict[str, Any]]:
+) -> list[EvidenceRow]:
     """Evidence of every department, fetched a page of departments (about EVIDENCE_PAGE rows) at a time."""
-    out: list[dict[str, Any]] = []
+    out: list[EvidenceRow] = []
     page: list[DepartmentFacts] = []
     size = 0
     for d in facts:
@@ -549,23 +578,22 @@ def _canonical(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def _for_actor(result: dict[str, Any], actor: Actor | None) -> dict[str, Any]:
+def _for_actor(result: AssessmentResult, actor: Actor | None) -> AssessmentResult:
     """A department user sees only their own agency (in their jurisdiction)."""
     if actor is None or actor.role != "department":
         return result
-    mine = [
-        d
-        for d in result["departments"]
-        if d["agency"] == actor.agency_key
-        and (not actor.jurisdiction_code or d["jurisdiction"] == actor.jurisdiction_code)
-    ]
-    evidence = [
-        e
-        for e in result.get("evidence", [])
-        if e["agency"] == actor.agency_key
-        and (not actor.jurisdiction_code or e["jurisdiction"] == actor.jurisdiction_code)
-    ]
-    return {**result, "departments": mine, "evidence": evidence, "visible_to": actor.name}
+
+    def mine(row: DepartmentResult | EvidenceRow) -> bool:
+        return row.agency == actor.agency_key and (
+            not actor.jurisdiction_code or row.jurisdiction == actor.jurisdiction_code
+        )
+
+    return replace(
+        result,
+        departments=tuple(d for d in result.departments if mine(d)),
+        evidence=tuple(e for e in result.evidence if mine(e)),
+        visible_to=actor.name,
+    )
 
 
 def assess(
@@ -580,8 +608,9 @@ def assess(
     as_of: dt.date | None = None,
     evidence: bool = True,
     tz: str = DEFAULT_TZ,
-) -> dict[str, Any]:
-    """Score the departments in scope for ``period``; the result is plain JSON-ready data.
+) -> AssessmentResult:
+    """Score the departments in scope for ``period`` (with the evidence behind the deductions unless not
+    wanted).
 
     ``config`` is the ``[scoring]`` table. A department user's result holds only their own agency (ranked
     among the departments of their jurisdiction).
@@ -599,49 +628,52 @@ def assess(
     scope = AssessScope(per, as_of or per.end, jurisdiction)
     facts = department_facts(session, scope, tz=tz)
     scores = _run_scheme(spec, facts, config)
-    rows = []
+    scored: list[tuple[DepartmentFacts, DepartmentScore]] = []
     for d in facts:
         s = scores.get((d.agency, d.jurisdiction))
         if s is None:
             raise PluginError(f"考核方案 {spec.name} 没有给出 {d.agency_name}（{d.jurisdiction_name}）的得分")
-        rate = d.on_time_rate
-        rows.append(
-            {
-                "agency": d.agency,
-                "agency_name": d.agency_name,
-                "jurisdiction": d.jurisdiction,
-                "jurisdiction_name": d.jurisdiction_name,
-                "score": s.score,
-                "grade": s.grade,
-                "due": d.due,
-                "on_time": d.on_time,
-                "pending": sum(t.pending for t in d.tasks),
-                "on_time_rate": round(rate, 4) if rate is not None else None,
-                "terms": [term_to_dict(t) for t in s.terms],
-            }
+        scored.append((d, s))
+    scored.sort(key=lambda ds: (-ds[1].score, ds[0].agency, ds[0].jurisdiction or ""))
+    ranks = rank([{"score": s.score} for _d, s in scored])
+    rows = tuple(
+        DepartmentResult(
+            agency=d.agency,
+            agency_name=d.agency_name,
+            jurisdiction=d.jurisdiction,
+            jurisdiction_name=d.jurisdiction_name,
+            score=s.score,
+            grade=s.grade,
+            due=d.due,
+            on_time=d.on_time,
+            pending=sum(t.pending for t in d.tasks),
+            on_time_rate=round(d.on_time_rate, 4) if d.on_time_rate is not None else None,
+            terms=tuple(s.terms),
+            rank=n,
         )
-    rows.sort(key=lambda r: (-r["score"], r["agency"], r["jurisdiction"] or ""))
-    for r, n in zip(rows, rank(rows), strict=True):
-        r["rank"] = n
-    jur = session.get(Jurisdiction, jurisdiction) if jurisdiction else None
-    result: dict[str, Any] = {
-        "period": per.label,
-        "start": per.start.isoformat(),
-        "end": per.end.isoformat(),
-        "as_of": scope.as_of.isoformat(),
-        "scheme": spec.name,
-        "scheme_title": spec.title,
-        "jurisdiction": jurisdiction,
-        "jurisdiction_name": jur.name if jur else None,
-        "config": json.loads(_canonical(dict(config))),
-        "departments_total": len(rows),
-        "departments": rows,
-    }
+        for (d, s), n in zip(scored, ranks, strict=True)
+    )
+    evidence_rows: tuple[EvidenceRow, ...] = ()
     if evidence:
         mine = facts
         if actor is not None and actor.role == "department":
             mine = [d for d in facts if d.agency == actor.agency_key]
-        result["evidence"] = _evidence(session, scope, mine, tz)
+        evidence_rows = tuple(_evidence(session, scope, mine, tz))
+    jur = session.get(Jurisdiction, jurisdiction) if jurisdiction else None
+    result = AssessmentResult(
+        period=per.label,
+        start=per.start,
+        end=per.end,
+        as_of=scope.as_of,
+        scheme=spec.name,
+        scheme_title=spec.title,
+        jurisdiction=jurisdiction,
+        jurisdiction_name=jur.name if jur else None,
+        config=json.loads(_canonical(dict(config))),
+        departments_total=len(rows),
+        departments=rows,
+        evidence=evidence_rows,
+    )
     return _for_actor(result, actor)
 
 
@@ -660,7 +692,7 @@ def freeze(
     as_of: dt.date | None = None,
     tz: str = DEFAULT_TZ,
     at: dt.datetime | None = None,
-) -> tuple[int, dict[str, Any]]:
+) -> tuple[int, AssessmentResult]:
     """Compute and store (publish) an assessment; its sha256 goes into the audit journal. Coordinators only."""
     require_coordinator(actor, "冻结（发布）考核结果")
     result = assess(
@@ -675,14 +707,14 @@ def freeze(
         evidence=True,
         tz=tz,
     )
-    text = _canonical(result)
+    text = _canonical(result.to_json())
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     row = Assessment(
-        period=result["period"],
-        scheme=result["scheme"],
+        period=result.period,
+        scheme=result.scheme,
         jurisdiction_code=jurisdiction,
-        as_of=dt.date.fromisoformat(result["as_of"]),
-        params=result["config"],
+        as_of=result.as_of,
+        params=dict(result.config),
         result=text,
         sha256=digest,
         frozen_by=actor.name,
@@ -701,28 +733,19 @@ def freeze(
             "period": row.period,
             "scheme": row.scheme,
             "jurisdiction": jurisdiction,
-            "as_of": result["as_of"],
-            "departments": len(result["departments"]),
+            "as_of": result.as_of.isoformat(),
+            "departments": len(result.departments),
             "sha256": digest,
         },
     )
     return row.id, _with_frozen(result, row, event.seq)
 
 
-def _with_frozen(result: dict[str, Any], row: Assessment, audit_seq: int | None = None) -> dict[str, Any]:
-    return {
-        **result,
-        "frozen": {
-            "id": row.id,
-            "sha256": row.sha256,
-            "frozen_by": row.frozen_by,
-            "frozen_at": row.frozen_at.isoformat(),
-            "audit_seq": audit_seq,
-        },
-    }
+def _with_frozen(result: AssessmentResult, row: Assessment, audit_seq: int | None = None) -> AssessmentResult:
+    return replace(result, frozen=FrozenStamp(row.id, row.sha256, row.frozen_by, row.frozen_at, audit_seq))
 
 
-def show(session: Session, *, actor: Actor | None, assessment_id: int) -> dict[str, Any]:
+def show(session: Session, *, actor: Actor | None, assessment_id: int) -> AssessmentResult:
     """A frozen assessment exactly as published, after checking it against its hash and the audit journal."""
     row = session.get(Assessment, assessment_id)
     if row is None:
@@ -741,22 +764,24 @@ def show(session: Session, *, actor: Actor | None, assessment_id: int) -> dict[s
             f"已冻结考核 #{row.id} 的内容与其哈希不符（审计日志记录 {recorded or '无'}，"
             f"现为 {digest}）：结果已被修改"
         )
-    return _for_actor(_with_frozen(json.loads(row.result), row, event.seq if event else None), actor)
+    published = AssessmentResult.from_json(json.loads(row.result))
+    return _for_actor(_with_frozen(published, row, event.seq if event else None), actor)
 
 
-def list_frozen(session: Session) -> list[dict[str, Any]]:
+def list_frozen(session: Session) -> list[FrozenAssessment]:
+    """The frozen (published) results, newest first."""
     stmt = select(Assessment).order_by(Assessment.id.desc())
     return [
-        {
-            "id": a.id,
-            "period": a.period,
-            "scheme": a.scheme,
-            "jurisdiction": a.jurisdiction_code,
-            "as_of": a.as_of.isoformat(),
-            "sha256": a.sha256,
-            "frozen_by": a.frozen_by,
-            "frozen_at": a.frozen_at.isoformat(),
-        }
+        FrozenAssessment(
+            id=a.id,
+            period=a.period,
+            scheme=a.scheme,
+            jurisdiction=a.jurisdiction_code,
+            as_of=a.as_of,
+            sha256=a.sha256,
+            frozen_by=a.frozen_by,
+            frozen_at=a.frozen_at,
+        )
         for a in session.scalars(stmt)
     ]
 
@@ -764,11 +789,13 @@ def list_frozen(session: Session) -> list[dict[str, Any]]:
 # ------------------------------------------------------------------------------------------------ export
 
 
-def export(host: PluginHost, result: Mapping[str, Any], *, fmt: str, path: Path) -> Path:
-    """Write ``result`` with the exporter plugin named ``fmt``."""
+def export(host: PluginHost, result: AssessmentResult, *, fmt: str, path: Path) -> Path:
+    """Write ``result`` with the exporter plugin named ``fmt``; exporters receive its ``to_json()``, the plain
+    data of ``duban assess --json`` (the plugin API stays JSON data, not duban's classes)."""
     spec = find_exporter(host, fmt)
     try:
-        spec.write(result, path)
+        spec.write(result.to_json(), path)
+
     except DubanError:
         raise
     except Exception as exc:  # exporter plugin code: name it

@@ -8,9 +8,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import Select, select, text
 from sqlalchemy.orm import Session
 
+from duban.domain.jsonable import JsonResult
+from duban.services.paging import Page, check_window, count_rows, page_of
 from duban.storage.models import AuditEvent
 
 GENESIS_HASH = "0" * 64
@@ -108,11 +110,29 @@ def record(
     return event
 
 
-@dataclass(frozen=True)
-class AuditProblem:
+@dataclass(frozen=True, slots=True)
+class AuditProblem(JsonResult):
+    """What ``duban audit verify`` found wrong with one event (``message`` is Chinese, for the reader)."""
+
     seq: int
     kind: str  # edited | inserted | deleted | broken_link
     message: str
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry(JsonResult):
+    """One event of the journal as ``duban audit log`` shows it. ``at`` is UTC."""
+
+    seq: int
+    at: dt.datetime
+    actor: str
+    action: str
+    entity_type: str
+    entity_id: str
+    task: int | None
+    before: Any
+    after: Any
+    hash: str
 
 
 def verify(session: Session) -> list[AuditProblem]:
@@ -159,22 +179,40 @@ def verify(session: Session) -> list[AuditProblem]:
     return problems
 
 
-def list_events(session: Session, *, task_id: int | None = None, limit: int = 100) -> list[dict[str, Any]]:
-    stmt = select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(limit)
+def events_query(*, task_id: int | None = None) -> Select:
+    """The events of :func:`list_events`, newest first (one statement for the rows and their count)."""
+    stmt = select(AuditEvent).order_by(AuditEvent.seq.desc())
     if task_id is not None:
         stmt = stmt.where(AuditEvent.task_id == task_id)
+    return stmt
+
+
+def list_events(
+    session: Session, *, task_id: int | None = None, limit: int = 100, offset: int = 0
+) -> list[AuditEntry]:
+    """The newest events first (of one task, when given)."""
+    stmt = events_query(task_id=task_id).limit(limit).offset(offset)
     return [
-        {
-            "seq": e.seq,
-            "at": e.at.isoformat(),
-            "actor": e.actor,
-            "action": e.action,
-            "entity_type": e.entity_type,
-            "entity_id": e.entity_id,
-            "task": e.task_id,
-            "before": e.before,
-            "after": e.after,
-            "hash": e.hash,
-        }
+        AuditEntry(
+            seq=e.seq,
+            at=e.at,
+            actor=e.actor,
+            action=e.action,
+            entity_type=e.entity_type,
+            entity_id=e.entity_id,
+            task=e.task_id,
+            before=e.before,
+            after=e.after,
+            hash=e.hash,
+        )
         for e in session.execute(stmt).scalars()
     ]
+
+
+def list_events_page(
+    session: Session, *, task_id: int | None = None, limit: int = 100, offset: int = 0
+) -> Page[AuditEntry]:
+    """A page of :func:`list_events` with the number of every matching event (SQL COUNT)."""
+    check_window(limit, offset)
+    rows = list_events(session, task_id=task_id, limit=limit, offset=offset)
+    return page_of(rows, total=count_rows(session, events_query(task_id=task_id)), limit=limit, offset=offset)

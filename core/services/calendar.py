@@ -4,19 +4,42 @@ imported official schedules (``duban calendar import``)."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from duban.domain.cn_calendar_source import library_calendar_data, parse_calendar_file
-from duban.domain.workcal import WorkingCalendar
+from duban.domain.jsonable import JsonResult
+from duban.domain.workcal import DayInfo, WorkingCalendar
 from duban.services import audit
 from duban.services.identity import Actor, require_coordinator
 from duban.storage.models import CalendarDay, CalendarYear
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarImport(JsonResult):
+    """``duban calendar import``: the year replaced and what the official schedule holds."""
+
+    year: int
+    source: str
+    holidays: int  #: days off that would be working days
+    workdays: int  #: 调休 make-up working days
+    outside_year: tuple[dt.date, ...]  #: entries of the file in the neighbouring years
+
+
+@dataclass(frozen=True, slots=True)
+class MonthView(JsonResult):
+    """``duban calendar YYYY-MM``: each day of the month and the calendar's warnings for the year."""
+
+    year: int
+    month: int
+    days: tuple[DayInfo, ...]
+    covered: bool  #: whether the year's 调休 arrangement is known
+    warnings: tuple[str, ...]
 
 
 def _library_source() -> str:
@@ -66,7 +89,7 @@ def calendar_around(session: Session, day: dt.date, years_after: int = 1) -> Wor
     return working_calendar(session, day.year - 1, day.year + years_after)
 
 
-def import_calendar_file(session: Session, *, actor: Actor, path: Path) -> dict[str, Any]:
+def import_calendar_file(session: Session, *, actor: Actor, path: Path) -> CalendarImport:
     """Replace everything known for the file's year by the official schedule in ``path``.
 
     Entries of the file outside its year (a make-up day in the previous December, a holiday running
@@ -93,13 +116,13 @@ def import_calendar_file(session: Session, *, actor: Actor, path: Path) -> dict[
     else:
         before.source, before.has_makeup_days = source, True
     session.flush()
-    summary = {
-        "year": year,
-        "source": source,
-        "holidays": sum(1 for w, _n in exceptions.values() if not w),
-        "workdays": sum(1 for w, _n in exceptions.values() if w),
-        "outside_year": [d.isoformat() for d in outside],
-    }
+    result = CalendarImport(
+        year=year,
+        source=source,
+        holidays=sum(1 for w, _n in exceptions.values() if not w),
+        workdays=sum(1 for w, _n in exceptions.values() if w),
+        outside_year=tuple(outside),
+    )
     audit.record(
         session,
         actor=actor.name,
@@ -107,21 +130,18 @@ def import_calendar_file(session: Session, *, actor: Actor, path: Path) -> dict[
         entity_type="calendar_year",
         entity_id=year,
         before={"source": before_source},
-        after=summary,
+        after=result.to_json(),
     )
-    return summary
+    return result
 
 
-def month_view(session: Session, year: int, month: int) -> dict[str, Any]:
+def month_view(session: Session, year: int, month: int) -> MonthView:
     """A month's days (working, weekend, holiday, make-up) with the calendar's warnings."""
     cal = working_calendar(session, year, year)
-    return {
-        "year": year,
-        "month": month,
-        "days": [
-            {"date": d.date.isoformat(), "working": d.working, "kind": d.kind, "name": d.name}
-            for d in cal.month(year, month)
-        ],
-        "covered": cal.is_covered(year),
-        "warnings": cal.warnings_for(year),
-    }
+    return MonthView(
+        year=year,
+        month=month,
+        days=tuple(cal.month(year, month)),
+        covered=cal.is_covered(year),
+        warnings=tuple(cal.warnings_for(year)),
+    )

@@ -15,7 +15,8 @@ once per task and jurisdiction with the stronger role (duban.domain.succession);
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, case, func, insert, select
@@ -23,18 +24,69 @@ from sqlalchemy.orm import Session, selectinload
 
 from duban.domain.agencies import AgencyRegistry
 from duban.domain.divisions import DivisionTree, department_name, load
+from duban.domain.jsonable import JsonResult
 from duban.domain.jurisdictions import LEVELS
 from duban.domain.succession import ROLE_STRENGTH
+from duban.domain.vocabulary import JurisdictionLevel, Light, ResponsibilityState, Role, TaskKind
 from duban.errors import NotFoundError, ValidationError
 from duban.services import audit
 from duban.services.catalog import find_policy
 from duban.services.identity import Actor, require_coordinator
 from duban.services.reference import load_divisions
-from duban.services.status import LIGHT_NAMES, warn_until
+from duban.services.status import warn_until
 from duban.storage.models import Jurisdiction, Policy, Responsibility, Task
-from duban.storage.queries import RANK_LIGHT, responsibility_lights
+from duban.storage.queries import responsibility_lights
 
 BATCH = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class CarriedDuties(JsonResult):
+    """Duties a successor got in a cascade in place of a dissolved agency (扶贫 → 农业农村)."""
+
+    agency: str  #: the dissolved agency the document names
+    successor: str  #: the agency that carries its work on the cascade day
+    since: dt.date  #: the day the successor took the work over
+    created: int  #: responsibilities created for the successor in its place
+
+
+@dataclass(frozen=True, slots=True)
+class CascadeResult(JsonResult):
+    """``duban cascade``: how many jurisdictions (per level) the policy went to, and the rows added."""
+
+    policy: int
+    doc_number: str | None
+    jurisdictions: int
+    levels: Mapping[str, int]  #: jurisdictions per level (prefecture, county)
+    created: int  #: responsibilities added
+    existing: int  #: responsibilities that were there already (not added again)
+    day: dt.date  #: the cascade day: the agencies' history (dissolutions, successors) is taken as of it
+    #: duties created for a successor in place of an agency dissolved by the cascade day
+    carried: tuple[CarriedDuties, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class JurisdictionLight(JsonResult):
+    """``duban cascade --rollup``: one jurisdiction's light for a task.
+
+    ``own`` is its own parties' light; ``light`` rolls up the worst of itself and everything below it;
+    ``not_green`` names the lower jurisdictions whose own light is red or yellow.
+    """
+
+    json_extra = ("light_label",)
+
+    jurisdiction: str | None
+    name: str | None
+    level: JurisdictionLevel | None
+    parent: str | None
+    light: Light
+    own: Light
+    overdue: int
+    not_green: tuple[str, ...]
+
+    @property
+    def light_label(self) -> str:
+        return self.light.label
 
 
 def _ensure_divisions(session: Session, codes: Iterable[str], actor: str) -> None:
@@ -90,24 +142,24 @@ def cascade_rows(
     registry: AgencyRegistry,
     day: dt.date,
     existing: set[tuple[int, str, str, str]],
-    carried: dict[tuple[str, str], dict[str, Any]] | None = None,
+    carried: dict[tuple[str, str, dt.date], int] | None = None,
 ) -> Iterable[dict[str, Any]]:
     """The new responsibility rows (dicts for a bulk insert), skipping what exists.
 
     A party dissolved by ``day`` (its work moved to a successor: 扶贫 → 农业农村 from 2023-03-16) gets no
     duty; its successor does, in its place. Each agency gets one duty per task and jurisdiction, with the
     stronger role when the task names it twice (duban.domain.succession) — and none when a duty of it
-    (or of the agency it carries) with that role or a stronger one exists. ``carried`` collects, per
-    (dissolved agency, successor), how many duties the successor got in its place.
+    (or of the agency it carries) with that role or a stronger one exists. ``carried`` counts, per
+    (dissolved agency, successor, succession day), the duties the successor got in its place.
     """
     held: dict[tuple[int, str, str], int] = {}
     for task_id, agency, code, role in existing:
-        key = (task_id, _carrier(registry, agency, day)[0] if agency else agency, code)
-        held[key] = max(held.get(key, 0), ROLE_STRENGTH.get(role, 0))
+        carrier = (task_id, _carrier(registry, agency, day)[0] if agency else agency, code)
+        held[carrier] = max(held.get(carrier, 0), ROLE_STRENGTH.get(role, 0))
     names: dict[tuple[str, str], str] = {}
     for task in tasks:
         # acting agency → (role, the agency the document named, the day it was taken over)
-        parties: dict[str, tuple[str, str, dt.date | None]] = {}
+        parties: dict[str, tuple[Role, str, dt.date | None]] = {}
         for r in task.responsibilities:
             if r.agency_key is None or r.jurisdiction_code != policy.jurisdiction_code:
                 continue
@@ -134,18 +186,14 @@ def cascade_rows(
                         )
                     names[key] = department_name(level_name, division.name)
                 if since is not None and carried is not None:
-                    entry = carried.setdefault(
-                        (named, acting),
-                        {"agency": named, "successor": acting, "since": since.isoformat(), "created": 0},
-                    )
-                    entry["created"] += 1
+                    carried[(named, acting, since)] = carried.get((named, acting, since), 0) + 1
                 yield {
                     "task_id": task.id,
                     "agency_key": acting,
                     "name_as_written": names[key],
                     "jurisdiction_code": code,
                     "role": role,
-                    "state": "assigned",
+                    "state": ResponsibilityState.ASSIGNED,
                     "version": 1,
                 }
 
@@ -182,7 +230,7 @@ def cascade_policy(
     down_to: str | None = None,
     day: dt.date | None = None,
     progress: Callable[[int], None] | None = None,
-) -> dict[str, Any]:
+) -> CascadeResult:
     """Instantiate a policy's tasks for lower jurisdictions; returns counts. Idempotent."""
     require_coordinator(actor, "下发任务到下级辖区")
     if down_to is not None and down_to not in LEVELS:
@@ -200,7 +248,7 @@ def cascade_policy(
     tasks = list(
         session.scalars(
             select(Task)
-            .where(Task.policy_id == pol.id, Task.kind == "task")  # a draft's comment duty stays put
+            .where(Task.policy_id == pol.id, Task.kind == TaskKind.TASK)  # a draft's comment duty stays put
             .order_by(Task.position)
             .options(selectinload(Task.responsibilities))
         )
@@ -208,7 +256,7 @@ def cascade_policy(
     existing = existing_identities(session, pol.id, targets)
     batch: list[dict[str, Any]] = []
     created = 0
-    carried: dict[tuple[str, str], dict[str, Any]] = {}
+    carried: dict[tuple[str, str, dt.date], int] = {}
     on = day or dt.date.today()
     for row in cascade_rows(pol, tasks, targets, tree, registry, on, existing, carried):
         batch.append(row)
@@ -227,24 +275,26 @@ def cascade_policy(
     levels: dict[str, int] = {}
     for code in targets:
         levels[tree.by_code[code].level] = levels.get(tree.by_code[code].level, 0) + 1
-    result = {
-        "policy": pol.id,
-        "doc_number": pol.doc_number,
-        "jurisdictions": len(targets),
-        "levels": levels,
-        "created": created,
-        "existing": len(existing),
-        "day": on.isoformat(),
-        # duties created for a successor in place of an agency dissolved by the cascade day
-        "carried": sorted(carried.values(), key=lambda c: (c["agency"], c["successor"])),
-    }
+    result = CascadeResult(
+        policy=pol.id,
+        doc_number=pol.doc_number,
+        jurisdictions=len(targets),
+        levels=levels,
+        created=created,
+        existing=len(existing),
+        day=on,
+        carried=tuple(
+            CarriedDuties(agency=agency, successor=successor, since=since, created=n)
+            for (agency, successor, since), n in sorted(carried.items())
+        ),
+    )
     audit.record(
         session,
         actor=actor.name,
         action="policy.cascade",
         entity_type="policy",
         entity_id=pol.id,
-        after={**result, "to": targets[:50], "to_count": len(targets)},
+        after={**result.to_json(), "to": targets[:50], "to_count": len(targets)},
     )
     return result
 
@@ -252,7 +302,9 @@ def cascade_policy(
 # -- roll-up -------------------------------------------------------------------------------------------
 
 
-def rollup(session: Session, task_id: int, as_of: dt.date, *, warning_days: int = 5) -> list[dict[str, Any]]:
+def rollup(
+    session: Session, task_id: int, as_of: dt.date, *, warning_days: int = 5
+) -> list[JurisdictionLight]:
     """Per-jurisdiction lights of one task, worst first.
 
     ``own`` is the jurisdiction's own light (its lead, or without a lead its joint parties, like the task
@@ -268,15 +320,16 @@ def rollup(session: Session, task_id: int, as_of: dt.date, *, warning_days: int 
         .where(Responsibility.task_id == task_id)
         .subquery("rl")
     )
-    principal = rl.c.role.in_(("lead", "joint"))
-    has_lead = func.max(case((rl.c.role == "lead", 1), else_=0))
-    lead_open = func.sum(case((and_(rl.c.role == "lead", rl.c.rank > 0), 1), else_=0))
-    principal_open = func.sum(case((and_(principal, rl.c.rank > 0), 1), else_=0))
+    principal = rl.c.role.in_((Role.LEAD, Role.JOINT))
+    has_lead = func.max(case((rl.c.role == Role.LEAD, 1), else_=0))
+    lead_open = func.sum(case((and_(rl.c.role == Role.LEAD, rl.c.rank > Light.DONE.rank), 1), else_=0))
+    principal_open = func.sum(case((and_(principal, rl.c.rank > Light.DONE.rank), 1), else_=0))
     done = case(
         (and_(has_lead == 1, lead_open == 0), 1), (and_(has_lead == 0, principal_open == 0), 1), else_=0
     )
     rank = case(
-        (done == 1, 0), else_=func.coalesce(func.max(case((principal, rl.c.rank))), func.max(rl.c.rank))
+        (done == 1, Light.DONE.rank),
+        else_=func.coalesce(func.max(case((principal, rl.c.rank))), func.max(rl.c.rank)),
     )
     own = {
         code: (int(r), int(over or 0))
@@ -301,7 +354,7 @@ def rollup(session: Session, task_id: int, as_of: dt.date, *, warning_days: int 
             seen.add(parent)
             if parent in own:
                 rolled[parent] = max(rolled[parent], rank_)
-                if rank_ >= 2:
+                if rank_ >= Light.YELLOW.rank:
                     blockers[parent].append(code)
             parent = parent_of(parent)
     level_rank = {level: i for i, level in enumerate(LEVELS)}
@@ -309,23 +362,16 @@ def rollup(session: Session, task_id: int, as_of: dt.date, *, warning_days: int 
     for code, (rank_, overdue) in own.items():
         j = juris.get(code) if code else None
         rows.append(
-            {
-                "jurisdiction": code,
-                "name": j.name if j else None,
-                "level": j.level if j else None,
-                "parent": j.parent_code if j else None,
-                "light": RANK_LIGHT[rolled[code]],
-                "light_name": LIGHT_NAMES[RANK_LIGHT[rolled[code]]],
-                "own": RANK_LIGHT[rank_],
-                "overdue": overdue,
-                "not_green": sorted(blockers[code]),
-            }
+            JurisdictionLight(
+                jurisdiction=code,
+                name=j.name if j else None,
+                level=JurisdictionLevel(j.level) if j else None,
+                parent=j.parent_code if j else None,
+                light=Light.from_rank(rolled[code]),
+                own=Light.from_rank(rank_),
+                overdue=overdue,
+                not_green=tuple(sorted(blockers[code])),
+            )
         )
-    rows.sort(
-        key=lambda r: (
-            -rolled[r["jurisdiction"]],
-            level_rank.get(r["level"] or "", 9),
-            r["jurisdiction"] or "",
-        )
-    )
+    rows.sort(key=lambda r: (-r.light.rank, level_rank.get(r.level or "", 9), r.jurisdiction or ""))
     return rows

@@ -2,20 +2,54 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from duban.domain.jsonable import JsonResult
+from duban.domain.vocabulary import JurisdictionLevel, PolicyStatus, TaskKind
 from duban.errors import NotFoundError
+from duban.services.paging import Page, check_window, count_rows, page_of
 from duban.storage.models import Policy, Responsibility, Task
 
-STATUS_NAMES = {
-    "draft": "征求意见稿",
-    "in_force": "现行有效",
-    "superseded": "已被替换",
-    "withdrawn": "已废止",
-}
+
+@dataclass(frozen=True, slots=True)
+class PolicyRow(JsonResult):
+    """``duban policies``: an imported document with its number of tasks."""
+
+    id: int
+    doc_number: str | None
+    title: str
+    jurisdiction: str | None
+    level: JurisdictionLevel | None
+    issued: dt.date | None
+    status: PolicyStatus
+    comment_deadline: dt.date | None
+    #: the first day duban supervises it (no milestone before it; ``import --from``, ``schedule start``)
+    supervision_start: dt.date | None
+    implements: str | None  #: doc number of the document it implements
+    issuers: tuple[str, ...]
+    tasks: int
+    superseded_by: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskParties(JsonResult):
+    """``duban tasks``: a task with its parties as the document names them (agency key, or name as written)."""
+
+    id: int
+    policy: str
+    section: str | None
+    number: str
+    text: str
+    lead: tuple[str, ...]
+    support: tuple[str, ...]
+    joint: tuple[str, ...]
+    schedule_hints: tuple[Mapping[str, str], ...]
 
 
 def find_policy(session: Session, ref: str) -> Policy:
@@ -33,10 +67,11 @@ def find_policy(session: Session, ref: str) -> Policy:
     return policy
 
 
-def list_policies(session: Session, *, include_superseded: bool = False) -> list[dict[str, Any]]:
+def policies_query(*, include_superseded: bool = False) -> Select:
+    """The policies of :func:`list_policies` with their number of tasks, in the order they were issued."""
     counts = (
         select(Task.policy_id, func.count().label("n"))
-        .where(Task.kind == "task")  # the document's tasks, not a draft's comment duty
+        .where(Task.kind == TaskKind.TASK)  # the document's tasks, not a draft's comment duty
         .group_by(Task.policy_id)
     ).subquery()
     stmt = (
@@ -46,29 +81,35 @@ def list_policies(session: Session, *, include_superseded: bool = False) -> list
     )
     if not include_superseded:
         stmt = stmt.where(Policy.superseded_by_id.is_(None))
+    return stmt
+
+
+def list_policies(
+    session: Session, *, include_superseded: bool = False, limit: int | None = None, offset: int = 0
+) -> list[PolicyRow]:
+    """The imported policies in the order they were issued (the current versions unless asked)."""
+    stmt = policies_query(include_superseded=include_superseded).limit(limit).offset(offset)
     return [
-        {
-            "id": p.id,
-            "doc_number": p.doc_number,
-            "title": p.title,
-            "jurisdiction": p.jurisdiction_code,
-            "level": p.level,
-            "issued": p.issued.isoformat() if p.issued else None,
-            "status": p.status,
-            "comment_deadline": p.comment_deadline.isoformat() if p.comment_deadline else None,
-            "supervision_start": p.supervision_start.isoformat() if p.supervision_start else None,
-            "implements": p.implements_doc_number,
-            "issuers": p.issuers,
-            "tasks": n,
-            "superseded_by": p.superseded_by_id,
-        }
+        PolicyRow(
+            id=p.id,
+            doc_number=p.doc_number,
+            title=p.title,
+            jurisdiction=p.jurisdiction_code,
+            level=JurisdictionLevel(p.level) if p.level else None,
+            issued=p.issued,
+            status=PolicyStatus(p.status),
+            comment_deadline=p.comment_deadline,
+            supervision_start=p.supervision_start,
+            implements=p.implements_doc_number,
+            issuers=tuple(p.issuers or ()),
+            tasks=int(n),
+            superseded_by=p.superseded_by_id,
+        )
         for p, n in session.execute(stmt)
     ]
 
 
-def _task_filter(
-    stmt: Select[Any], *, policy_id: int | None, agency: str | None, role: str | None
-) -> Select[Any]:
+def _task_filter(stmt: Select[Any], *, policy_id: int | None, agency: str | None, role: str | None) -> Select:
     if policy_id is not None:
         stmt = stmt.where(Task.policy_id == policy_id)
     else:
@@ -91,8 +132,9 @@ def list_tasks(
     role: str | None = None,
     limit: int = 200,
     offset: int = 0,
-) -> dict[str, Any]:
+) -> Page[TaskParties]:
     """A page of tasks with their parties; ``total`` counts every match."""
+    check_window(limit, offset)
     policy_id = find_policy(session, policy).id if policy else None
     base = select(Task.id).join(Policy, Policy.id == Task.policy_id)
     base = _task_filter(base, policy_id=policy_id, agency=agency, role=role)
@@ -125,17 +167,31 @@ def list_tasks(
     rows = []
     for task, doc_number, title in page:
         rs = parties[task.id]
+
+        def named(role: str, rs: list[Responsibility] = rs) -> tuple[str, ...]:
+            return tuple(r.agency_key or r.name_as_written for r in rs if r.role == role)
+
         rows.append(
-            {
-                "id": task.id,
-                "policy": doc_number or title,
-                "section": task.section,
-                "number": task.number,
-                "text": task.text,
-                "lead": [r.agency_key or r.name_as_written for r in rs if r.role == "lead"],
-                "support": [r.agency_key or r.name_as_written for r in rs if r.role == "support"],
-                "joint": [r.agency_key or r.name_as_written for r in rs if r.role == "joint"],
-                "schedule_hints": task.schedule_hints,
-            }
+            TaskParties(
+                id=task.id,
+                policy=doc_number or title,
+                section=task.section,
+                number=task.number,
+                text=task.text,
+                lead=named("lead"),
+                support=named("support"),
+                joint=named("joint"),
+                schedule_hints=tuple(dict(h) for h in task.schedule_hints or ()),
+            )
         )
-    return {"total": total, "offset": offset, "limit": limit, "tasks": rows}
+    return page_of(rows, total=int(total or 0), limit=limit, offset=offset)
+
+
+def list_policies_page(
+    session: Session, *, include_superseded: bool = False, limit: int = 200, offset: int = 0
+) -> Page[PolicyRow]:
+    """A page of :func:`list_policies` with the number of every matching policy (SQL COUNT)."""
+    check_window(limit, offset)
+    rows = list_policies(session, include_superseded=include_superseded, limit=limit, offset=offset)
+    total = count_rows(session, policies_query(include_superseded=include_superseded))
+    return page_of(rows, total=total, limit=limit, offset=offset)

@@ -7,16 +7,53 @@ Every listing is paged or limited in SQL; every function takes the acting user's
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from sqlalchemy import String, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
 
+from duban.domain.vocabulary import (
+    ExtensionState,
+    Light,
+    ResponsibilityState,
+    ReviewState,
+    Role,
+    Severity,
+)
 from duban.errors import NotFoundError, PermissionDenied
-from duban.services.audit import list_events
+from duban.services.audit import AuditEntry, list_events
+from duban.services.dashboard_results import (
+    ExtensionEntry,
+    FindingEntry,
+    FindingRow,
+    JurisdictionChoice,
+    LinkedTask,
+    MilestoneLight,
+    OwedMilestone,
+    ParentTaskRef,
+    PendingExtension,
+    PendingReport,
+    PolicyChoice,
+    PolicyTask,
+    ReportEntry,
+    ResponsibilityDetail,
+    ResponsibilityPage,
+    SearchHit,
+    TaskDetail,
+    TaskPage,
+    TaskRow,
+    TrendPoint,
+)
 from duban.services.identity import Actor
-from duban.services.responsibilities import STATE_NAMES
-from duban.services.status import LIGHTS, Scope, overdue, scoped_lights, summary, task_lights, warn_until
+from duban.services.status import (
+    Scope,
+    agency_names,
+    overdue,
+    scoped_lights,
+    summary,
+    task_lights,
+    warn_until,
+)
+from duban.services.status_results import LightCounts, OverdueMilestone, ResponsibilityLight, StatusSummary
 from duban.storage.models import (
     Agency,
     AuditEvent,
@@ -31,7 +68,6 @@ from duban.storage.models import (
     TaskLink,
 )
 from duban.storage.queries import (
-    RANK_LIGHT,
     acting_agency_column,
     counted_duty,
     light_case,
@@ -42,11 +78,6 @@ from duban.storage.queries import (
 )
 
 PAGE = 100
-ROLE_NAMES = {"lead": "牵头", "support": "配合", "joint": "共同"}
-REVIEW_NAMES = {"submitted": "待复核", "accepted": "已通过", "returned": "已退回"}
-EXTENSION_NAMES = {"pending": "待审批", "approved": "已批准", "refused": "已驳回"}
-#: task table sort keys → what the user sees
-TASK_SORTS = {"light": "灯色", "next_due": "下次到期", "policy": "政策", "number": "编号", "lead": "牵头"}
 
 
 def _like(text: str) -> str:
@@ -61,20 +92,15 @@ def task_label(section: str | None, number: str) -> str:
 # ------------------------------------------------------------------------------------------ reference
 
 
-def agency_names(session: Session) -> dict[str, str]:
-    """Agency key → its short Chinese name (民政, 妇联 …)."""
-    return {k: n for k, n in session.execute(select(Agency.key, Agency.name))}
-
-
-def jurisdiction_choices(session: Session) -> list[tuple[str, str]]:
-    """The jurisdictions that have responsibilities, as (code, name)."""
+def jurisdiction_choices(session: Session) -> list[JurisdictionChoice]:
+    """The jurisdictions that have responsibilities."""
     used = (
         select(Responsibility.jurisdiction_code)
         .where(Responsibility.jurisdiction_code.is_not(None))
         .distinct()
     )
     return [
-        (c, n)
+        JurisdictionChoice(c, n)
         for c, n in session.execute(
             select(Jurisdiction.code, Jurisdiction.name)
             .where(Jurisdiction.code.in_(used))
@@ -83,10 +109,10 @@ def jurisdiction_choices(session: Session) -> list[tuple[str, str]]:
     ]
 
 
-def policy_choices(session: Session) -> list[tuple[int, str]]:
-    """The current policies as (id, doc number or title)."""
+def policy_choices(session: Session) -> list[PolicyChoice]:
+    """The current policies, in the order they were issued."""
     return [
-        (i, d or t)
+        PolicyChoice(i, d, t)
         for i, d, t in session.execute(
             select(Policy.id, Policy.doc_number, Policy.title)
             .where(Policy.superseded_by_id.is_(None))
@@ -112,45 +138,41 @@ def quarter_ends(as_of: dt.date, count: int) -> list[dt.date]:
 # ------------------------------------------------------------------------------------------ 总览
 
 
-def overview(session: Session, *, as_of: dt.date, warning_days: int, scope: Scope) -> dict[str, Any]:
-    """Counts of tasks and responsibilities by light and the departments (:func:`status.summary`), named."""
-    data = summary(session, as_of=as_of, warning_days=warning_days, scope=scope)
-    names = agency_names(session)
-    for d in data["departments"]:
-        d["name"] = names.get(d["agency"] or "", d["agency"] or "未识别部门")
-    return data
+def overview(session: Session, *, as_of: dt.date, warning_days: int, scope: Scope) -> StatusSummary:
+    """Counts of tasks and responsibilities by light and the departments, named (:func:`status.summary`)."""
+    return summary(session, as_of=as_of, warning_days=warning_days, scope=scope)
 
 
-def most_overdue(session: Session, *, as_of: dt.date, scope: Scope, limit: int = 15) -> list[dict[str, Any]]:
-    """The milestones overdue longest (:func:`status.overdue`), with agency names."""
-    names = agency_names(session)
-    rows = overdue(session, as_of=as_of, scope=scope, limit=limit)
-    for row in rows:
-        row["agency_name"] = names.get(row["agency"] or "", row["agency"] or "未识别部门")
-    return rows
+def most_overdue(
+    session: Session, *, as_of: dt.date, scope: Scope, limit: int = 15
+) -> list[OverdueMilestone]:
+    """The milestones overdue longest (:func:`status.overdue`)."""
+    return overdue(session, as_of=as_of, scope=scope, limit=limit)
 
 
-def task_counts(session: Session, *, as_of: dt.date, warning_days: int, scope: Scope) -> dict[str, int]:
+def task_counts(session: Session, *, as_of: dt.date, warning_days: int, scope: Scope) -> LightCounts:
     """Tasks by light as of a day: the task part of :func:`status.summary` (one pass instead of three)."""
     tl = task_lights(session, as_of, warning_days, scope).subquery("tl")
     counts = {
-        RANK_LIGHT[int(r)]: int(n)
+        Light.from_rank(int(r)).value: int(n)
         for r, n in session.execute(select(tl.c.rank, func.count()).group_by(tl.c.rank))
     }
-    return {light: counts.get(light, 0) for light in LIGHTS}
+    return LightCounts(**counts)
 
 
 def trend(
     session: Session, *, as_of: dt.date, warning_days: int, scope: Scope, quarters: int = 4
-) -> list[dict[str, Any]]:
+) -> list[TrendPoint]:
     """Task counts by light as of each of the last quarter ends and as of ``as_of`` itself. History is not
     rewritten (lights as of D count only what was known by D), so a quarter's red stays red."""
-    rows = []
-    for day in [*quarter_ends(as_of, quarters), as_of]:
-        counts = task_counts(session, as_of=day, warning_days=warning_days, scope=scope)
-        label = f"{day.year}Q{(day.month - 1) // 3 + 1}末" if day != as_of else f"{day.isoformat()}"
-        rows.append({"as_of": day.isoformat(), "label": label, **counts})
-    return rows
+    return [
+        TrendPoint(
+            as_of=day,
+            quarter_end=day != as_of,
+            tasks=task_counts(session, as_of=day, warning_days=warning_days, scope=scope),
+        )
+        for day in [*quarter_ends(as_of, quarters), as_of]
+    ]
 
 
 # ------------------------------------------------------------------------------------------ 任务
@@ -167,7 +189,7 @@ def task_page(
     descending: bool = True,
     limit: int = PAGE,
     offset: int = 0,
-) -> dict[str, Any]:
+) -> TaskPage:
     """A page of tasks with their light, next due date and parties; ``total`` counts every match.
 
     ``text`` matches any part of the task text or number, the policy's doc number or title, or a party's name.
@@ -175,7 +197,7 @@ def task_page(
     tl = task_lights(session, as_of, warning_days, scope).subquery("tl")
     lead_name = (
         select(func.min(Responsibility.name_as_written))
-        .where(Responsibility.task_id == Task.id, Responsibility.role == "lead")
+        .where(Responsibility.task_id == Task.id, Responsibility.role == Role.LEAD)
         .correlate(Task)
         .scalar_subquery()
     )
@@ -251,22 +273,22 @@ def task_page(
             .order_by(Responsibility.id)
         ):
             parties[task_id].setdefault(role, []).append(written)
-    rows = [
-        {
-            "id": r.id,
-            "policy_id": r.policy_id,
-            "policy": r.doc_number or r.title,
-            "number": task_label(r.section, r.number),
-            "text": r.text,
-            "lead": parties[r.id]["lead"] or parties[r.id]["joint"],
-            "support": parties[r.id]["support"],
-            "next_due": r.next_due.isoformat() if r.next_due else None,
-            "overdue": int(r.overdue or 0),
-            "light": RANK_LIGHT[int(r.rank)],
-        }
+    rows = tuple(
+        TaskRow(
+            id=r.id,
+            policy_id=r.policy_id,
+            policy=r.doc_number or r.title,
+            number=task_label(r.section, r.number),
+            text=r.text,
+            lead=tuple(parties[r.id]["lead"] or parties[r.id]["joint"]),
+            support=tuple(parties[r.id]["support"]),
+            next_due=r.next_due,
+            overdue=int(r.overdue or 0),
+            light=Light.from_rank(int(r.rank)),
+        )
         for r in page
-    ]
-    return {"total": int(total or 0), "offset": offset, "limit": limit, "rows": rows}
+    )
+    return TaskPage(total=int(total or 0), offset=offset, limit=limit, rows=rows)
 
 
 def _visible_responsibilities(
@@ -286,7 +308,7 @@ def _visible_responsibilities(
 
 def task_detail(
     session: Session, *, task_id: int, as_of: dt.date, warning_days: int, scope: Scope, audit_limit: int = 50
-) -> dict[str, Any]:
+) -> TaskDetail:
     """Everything about one task: full text, each (visible) responsibility with its light, milestones,
     reports, findings and extensions, and the audit trail. A department user sees only their parts."""
     task = session.get(Task, task_id)
@@ -360,92 +382,87 @@ def task_detail(
         ms = []
         for m in milestones[r.id]:
             fact = facts.get(m.id)
-            effective = fact.effective_due if fact is not None else m.effective_due_date
             ms.append(
-                {
-                    "id": m.id,
-                    "period": m.period,
-                    "due": m.due_date.isoformat(),
-                    "effective_due": effective.isoformat(),
-                    "reported_on": fact.first_on.isoformat() if fact is not None and fact.first_on else None,
-                    "returned": bool(fact.returned) if fact is not None else False,
-                    "light": RANK_LIGHT[int(fact.rank)] if fact is not None else "green",
-                    "withdrawn": m.withdrawn_at is not None,
-                    "withdrawn_reason": m.withdrawn_reason,
-                }
+                MilestoneLight(
+                    id=m.id,
+                    period=m.period,
+                    due=m.due_date,
+                    effective_due=fact.effective_due if fact is not None else m.effective_due_date,
+                    reported_on=fact.first_on if fact is not None else None,
+                    returned=bool(fact.returned) if fact is not None else False,
+                    light=Light.from_rank(int(fact.rank)) if fact is not None else Light.GREEN,
+                    withdrawn_at=m.withdrawn_at,
+                    withdrawn_reason=m.withdrawn_reason,
+                )
             )
         out_resps.append(
-            {
-                "id": r.id,
-                "agency": r.agency_key,
-                "agency_name": names.get(r.agency_key or "", r.name_as_written),
-                "name_as_written": r.name_as_written,
-                "jurisdiction": r.jurisdiction_code,
-                "role": r.role,
-                "role_name": ROLE_NAMES.get(r.role, r.role),
-                "state": r.state,
-                "state_name": STATE_NAMES.get(r.state, r.state),
-                "light": RANK_LIGHT[int(light.rank)] if light is not None else "green",
-                "overdue": int(light.overdue) if light is not None else 0,
-                "next_due": light.next_due.isoformat() if light is not None and light.next_due else None,
-                "template": task.template_key,
-                "merged_into": merged_into.get(r.id),
-                "milestones": ms,
-                "reports": [
-                    {
-                        "id": rep.id,
-                        "milestone": rep.milestone_id,
-                        "version": rep.version,
-                        "current": rep.is_current,
-                        "text": rep.text,
-                        "indicators": rep.indicators,
-                        "submitted_by": rep.submitted_by,
-                        "submitted_on": rep.submitted_on.isoformat(),
-                        "review": rep.review_state,
-                        "review_name": REVIEW_NAMES.get(rep.review_state, rep.review_state),
-                        "reason": rep.review_reason,
-                    }
+            ResponsibilityDetail(
+                id=r.id,
+                agency=r.agency_key,
+                agency_name=names.get(r.agency_key or "", r.name_as_written),
+                name_as_written=r.name_as_written,
+                jurisdiction=r.jurisdiction_code,
+                role=Role(r.role),
+                state=ResponsibilityState(r.state),
+                light=Light.from_rank(int(light.rank)) if light is not None else Light.GREEN,
+                overdue=int(light.overdue) if light is not None else 0,
+                next_due=light.next_due if light is not None else None,
+                template=task.template_key,
+                merged_into=merged_into.get(r.id),
+                milestones=tuple(ms),
+                reports=tuple(
+                    ReportEntry(
+                        id=rep.id,
+                        milestone=rep.milestone_id,
+                        version=rep.version,
+                        current=rep.is_current,
+                        text=rep.text,
+                        indicators=dict(rep.indicators or {}),
+                        submitted_by=rep.submitted_by,
+                        submitted_on=rep.submitted_on,
+                        review=ReviewState(rep.review_state),
+                        reason=rep.review_reason,
+                    )
                     for rep in reports[r.id]
-                ],
-                "findings": [
-                    {
-                        "id": f.id,
-                        "report": f.report_id,
-                        "severity": f.severity,
-                        "code": f.code,
-                        "message": f.message,
-                        "plugin": f.plugin,
-                    }
+                ),
+                findings=tuple(
+                    FindingEntry(
+                        id=f.id,
+                        report=f.report_id,
+                        severity=Severity(f.severity),
+                        code=f.code,
+                        message=f.message,
+                        plugin=f.plugin,
+                    )
                     for f in findings[r.id]
-                ],
-                "extensions": [
-                    {
-                        "id": e.id,
-                        "milestone": m.id,
-                        "period": m.period,
-                        "new_date": e.new_date.isoformat(),
-                        "reason": e.reason,
-                        "progress": e.progress,
-                        "state": e.state,
-                        "state_name": EXTENSION_NAMES.get(e.state, e.state),
-                        "requested_by": e.requested_by,
-                        "decision_reason": e.decision_reason,
-                    }
+                ),
+                extensions=tuple(
+                    ExtensionEntry(
+                        id=e.id,
+                        milestone=m.id,
+                        period=m.period,
+                        new_date=e.new_date,
+                        reason=e.reason,
+                        progress=e.progress,
+                        state=ExtensionState(e.state),
+                        requested_by=e.requested_by,
+                        decision_reason=e.decision_reason,
+                    )
                     for e, m in extensions[r.id]
-                ],
-            }
+                ),
+            )
         )
     events = list_events(session, task_id=task_id, limit=audit_limit)
     if scope.agency:
         events = [e for e in events if _event_is_visible(e, out_resps)]
     links = [
-        {
-            "task": t.id,
-            "policy": d or ti,
-            "number": task_label(t.section, t.number),
-            "text": t.text,
-            "confirmed": c,
-        }
+        LinkedTask(
+            task=t.id,
+            policy=d or ti,
+            number=task_label(t.section, t.number),
+            text=t.text,
+            confirmed=c,
+        )
         for t, d, ti, c in session.execute(
             select(Task, Policy.doc_number, Policy.title, TaskLink.confirmed)
             .join(TaskLink, TaskLink.parent_task_id == Task.id)
@@ -454,27 +471,27 @@ def task_detail(
             .order_by(Task.policy_id, Task.position)
         )
     ]
-    return {
-        "id": task.id,
-        "policy_id": policy.id,
-        "policy": policy.doc_number or policy.title,
-        "policy_title": policy.title,
-        "number": task_label(task.section, task.number),
-        "text": task.text,
-        "hidden_parties": len(all_resps) - len(resps),
-        "responsibilities": out_resps,
-        "audit": events,
-        "implements": links,
-    }
+    return TaskDetail(
+        id=task.id,
+        policy_id=policy.id,
+        policy=policy.doc_number or policy.title,
+        policy_title=policy.title,
+        number=task_label(task.section, task.number),
+        text=task.text,
+        hidden_parties=len(all_resps) - len(resps),
+        responsibilities=tuple(out_resps),
+        audit=tuple(events),
+        implements=tuple(links),
+    )
 
 
-def _event_is_visible(event: dict[str, Any], resps: list[dict[str, Any]]) -> bool:
+def _event_is_visible(event: AuditEntry, resps: list[ResponsibilityDetail]) -> bool:
     ids = {
-        "responsibility": {str(r["id"]) for r in resps},
-        "report": {str(rep["id"]) for r in resps for rep in r["reports"]},
-        "extension": {str(e["id"]) for r in resps for e in r["extensions"]},
+        "responsibility": {str(r.id) for r in resps},
+        "report": {str(rep.id) for r in resps for rep in r.reports},
+        "extension": {str(e.id) for r in resps for e in r.extensions},
     }
-    return event["entity_id"] in ids.get(event["entity_type"], set())
+    return event.entity_id in ids.get(event.entity_type, set())
 
 
 # ------------------------------------------------------------------------------------------ 部门
@@ -490,7 +507,7 @@ def department_responsibilities(
     text: str | None = None,
     limit: int = PAGE,
     offset: int = 0,
-) -> dict[str, Any]:
+) -> ResponsibilityPage:
     """A page of one agency's responsibilities of the given roles, worst light first."""
     rl = scoped_lights(session, as_of, warning_days, scope).subquery("srl")
     stmt = (
@@ -513,29 +530,30 @@ def department_responsibilities(
     rows = session.execute(
         stmt.order_by(rl.c.rank.desc(), rl.c.next_due, rl.c.responsibility_id).limit(limit).offset(offset)
     )
-    return {
-        "total": int(total or 0),
-        "rows": [
-            {
-                "responsibility": r.responsibility_id,
-                "task": r.task_id,
-                "policy": r.doc_number or r.title,
-                "number": task_label(r.section, r.number),
-                "text": r.text,
-                "role": r.role,
-                "role_name": ROLE_NAMES.get(r.role, r.role),
-                "state": r.state,
-                "state_name": STATE_NAMES.get(r.state, r.state),
-                "light": RANK_LIGHT[int(r.rank)],
-                "overdue": int(r.overdue),
-                "next_due": r.next_due.isoformat() if r.next_due else None,
-            }
+    return ResponsibilityPage(
+        total=int(total or 0),
+        rows=tuple(
+            ResponsibilityLight(
+                responsibility=r.responsibility_id,
+                task=r.task_id,
+                policy=r.doc_number or r.title,
+                number=task_label(r.section, r.number),
+                text=r.text,
+                agency=r.acting_agency,
+                recorded_agency=r.agency_key,
+                jurisdiction=r.jurisdiction_code,
+                role=Role(r.role),
+                state=ResponsibilityState(r.state),
+                light=Light.from_rank(int(r.rank)),
+                overdue=int(r.overdue),
+                next_due=r.next_due,
+            )
             for r in rows
-        ],
-    }
+        ),
+    )
 
 
-def owed_next(session: Session, *, as_of: dt.date, scope: Scope, limit: int = 30) -> list[dict[str, Any]]:
+def owed_next(session: Session, *, as_of: dt.date, scope: Scope, limit: int = 30) -> list[OwedMilestone]:
     """The open milestones of the scope in due order: what the agency owes next (overdue ones first)."""
     facts = milestone_facts(as_of).subquery("f")
     acting = acting_agency_column(as_of)
@@ -569,24 +587,24 @@ def owed_next(session: Session, *, as_of: dt.date, scope: Scope, limit: int = 30
     if scope.jurisdiction:
         stmt = stmt.where(Responsibility.jurisdiction_code == scope.jurisdiction)
     return [
-        {
-            "milestone": r.milestone_id,
-            "responsibility": r.responsibility_id,
-            "task": r.task_id,
-            "policy": r.doc_number or r.title,
-            "number": task_label(r.section, r.number),
-            "text": r.text,
-            "role_name": ROLE_NAMES.get(r.role, r.role),
-            "period": r.period,
-            "effective_due": r.effective_due.isoformat(),
-            "returned": bool(r.returned),
-            "days_left": (r.effective_due - as_of).days,
-        }
+        OwedMilestone(
+            milestone=r.milestone_id,
+            responsibility=r.responsibility_id,
+            task=r.task_id,
+            policy=r.doc_number or r.title,
+            number=task_label(r.section, r.number),
+            text=r.text,
+            role=Role(r.role),
+            period=r.period,
+            effective_due=r.effective_due,
+            returned=bool(r.returned),
+            days_left=(r.effective_due - as_of).days,
+        )
         for r in session.execute(stmt)
     ]
 
 
-def findings_for(session: Session, *, scope: Scope, limit: int = 50) -> list[dict[str, Any]]:
+def findings_for(session: Session, *, scope: Scope, limit: int = 50) -> list[FindingRow]:
     """The newest findings (plugin check results) on the scope's responsibilities."""
     stmt = (
         select(Finding, Responsibility.task_id, Responsibility.agency_key, Task.section, Task.number)
@@ -600,17 +618,17 @@ def findings_for(session: Session, *, scope: Scope, limit: int = 50) -> list[dic
     if scope.jurisdiction:
         stmt = stmt.where(Responsibility.jurisdiction_code == scope.jurisdiction)
     return [
-        {
-            "id": f.id,
-            "task": task_id,
-            "responsibility": f.responsibility_id,
-            "agency": agency,
-            "number": task_label(section, number),
-            "severity": f.severity,
-            "code": f.code,
-            "message": f.message,
-            "on": f.created_at.date().isoformat(),
-        }
+        FindingRow(
+            id=f.id,
+            task=task_id,
+            responsibility=f.responsibility_id,
+            agency=agency,
+            number=task_label(section, number),
+            severity=Severity(f.severity),
+            code=f.code,
+            message=f.message,
+            created_at=f.created_at,
+        )
         for f, task_id, agency, section, number in session.execute(stmt)
     ]
 
@@ -618,7 +636,7 @@ def findings_for(session: Session, *, scope: Scope, limit: int = 50) -> list[dic
 # ------------------------------------------------------------------------------------------ 政策
 
 
-def policy_tasks(session: Session, *, policy_id: int, scope: Scope, limit: int = 500) -> list[dict[str, Any]]:
+def policy_tasks(session: Session, *, policy_id: int, scope: Scope, limit: int = 500) -> list[PolicyTask]:
     """A policy's tasks, each with the parent-policy tasks it implements (TaskLink rows)."""
     stmt = (
         select(Task.id, Task.section, Task.number, Task.text)
@@ -635,7 +653,7 @@ def policy_tasks(session: Session, *, policy_id: int, scope: Scope, limit: int =
         stmt = stmt.where(mine.exists())
     tasks = session.execute(stmt).all()
     ids = [t.id for t in tasks]
-    parents: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
+    parents: dict[int, list[ParentTaskRef]] = {i: [] for i in ids}
     if ids:
         for child, section, number, doc, title, confirmed in session.execute(
             select(
@@ -651,25 +669,20 @@ def policy_tasks(session: Session, *, policy_id: int, scope: Scope, limit: int =
             .where(TaskLink.child_task_id.in_(ids))
             .order_by(TaskLink.id)
         ):
-            parents[child].append(
-                {"policy": doc or title, "number": task_label(section, number), "confirmed": confirmed}
-            )
-    return [
-        {"id": t.id, "number": task_label(t.section, t.number), "text": t.text, "implements": parents[t.id]}
-        for t in tasks
-    ]
+            parents[child].append(ParentTaskRef(doc or title, task_label(section, number), confirmed))
+    return [PolicyTask(t.id, task_label(t.section, t.number), t.text, tuple(parents[t.id])) for t in tasks]
 
 
 # ------------------------------------------------------------------------------------------ search
 
 
-def search(session: Session, *, text: str, scope: Scope, limit: int = 20) -> list[dict[str, Any]]:
+def search(session: Session, *, text: str, scope: Scope, limit: int = 20) -> list[SearchHit]:
     """Tasks, departments and policies whose name contains ``text`` (for the command palette)."""
     text = text.strip()
     if not text:
         return []
     pattern = _like(text)
-    hits: list[dict[str, Any]] = []
+    hits: list[SearchHit] = []
     agencies = select(Agency.key, Agency.name).where(
         or_(
             Agency.name.like(pattern, escape="\\"),
@@ -681,13 +694,13 @@ def search(session: Session, *, text: str, scope: Scope, limit: int = 20) -> lis
     if scope.agency:
         agencies = agencies.where(Agency.key == scope.agency)
     for key, name in session.execute(agencies.order_by(Agency.key).limit(limit)):
-        hits.append({"kind": "department", "id": key, "label": f"部门 {name}（{key}）"})
+        hits.append(SearchHit("department", key, name))
     policies = select(Policy.id, Policy.doc_number, Policy.title).where(
         Policy.superseded_by_id.is_(None),
         or_(Policy.title.like(pattern, escape="\\"), Policy.doc_number.like(pattern, escape="\\")),
     )
     for pid, doc, title in session.execute(policies.order_by(Policy.id).limit(limit)):
-        hits.append({"kind": "policy", "id": pid, "label": f"政策 {doc or ''} {title}".strip()})
+        hits.append(SearchHit("policy", pid, title, policy=doc))
     tasks = (
         select(Task.id, Task.section, Task.number, Task.text, Policy.doc_number, Policy.title)
         .join(Policy, Policy.id == Task.policy_id)
@@ -703,9 +716,7 @@ def search(session: Session, *, text: str, scope: Scope, limit: int = 20) -> lis
     for tid, section, number, body, doc, title in session.execute(
         tasks.order_by(Task.policy_id, Task.position).limit(limit)
     ):
-        hits.append(
-            {"kind": "task", "id": tid, "label": f"任务 {doc or title} {task_label(section, number)} {body}"}
-        )
+        hits.append(SearchHit("task", tid, body, policy=doc or title, number=task_label(section, number)))
     return hits
 
 
@@ -713,51 +724,50 @@ def audit_count(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(AuditEvent)) or 0)
 
 
-def light_counts_line(counts: dict[str, int]) -> list[tuple[str, int]]:
-    return [(light, int(counts.get(light, 0))) for light in LIGHTS]
-
-
-def pending_for_review(session: Session, *, task_id: int) -> list[dict[str, Any]]:
+def pending_for_review(session: Session, *, task_id: int) -> list[PendingReport]:
     """Current reports of a task waiting for 复核."""
     rows = session.execute(
         select(Report, Responsibility.name_as_written)
         .join(Responsibility, Responsibility.id == Report.responsibility_id)
         .where(
-            Responsibility.task_id == task_id, Report.is_current.is_(True), Report.review_state == "submitted"
+            Responsibility.task_id == task_id,
+            Report.is_current.is_(True),
+            Report.review_state == ReviewState.SUBMITTED,
         )
         .order_by(Report.id)
     )
     return [
-        {
-            "id": r.id,
-            "responsibility": r.responsibility_id,
-            "party": name,
-            "version": r.version,
-            "submitted_on": r.submitted_on.isoformat(),
-            "text": r.text,
-        }
+        PendingReport(
+            id=r.id,
+            responsibility=r.responsibility_id,
+            party=name,
+            version=r.version,
+            submitted_on=r.submitted_on,
+            text=r.text,
+        )
         for r, name in rows
     ]
 
 
-def pending_extensions(session: Session, *, task_id: int) -> list[dict[str, Any]]:
+def pending_extensions(session: Session, *, task_id: int) -> list[PendingExtension]:
+    """Extension requests on a task's milestones waiting for a decision."""
     rows = session.execute(
         select(Extension, Milestone, Responsibility.name_as_written)
         .join(Milestone, Milestone.id == Extension.milestone_id)
         .join(Responsibility, Responsibility.id == Milestone.responsibility_id)
-        .where(and_(Milestone.task_id == task_id, Extension.state == "pending"))
+        .where(and_(Milestone.task_id == task_id, Extension.state == ExtensionState.PENDING))
         .order_by(Extension.id)
     )
     return [
-        {
-            "id": e.id,
-            "milestone": m.id,
-            "period": m.period,
-            "party": name,
-            "due": m.effective_due_date.isoformat(),
-            "new_date": e.new_date.isoformat(),
-            "reason": e.reason,
-        }
+        PendingExtension(
+            id=e.id,
+            milestone=m.id,
+            period=m.period,
+            party=name,
+            due=m.effective_due_date,
+            new_date=e.new_date,
+            reason=e.reason,
+        )
         for e, m, name in rows
     ]
 

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from duban.domain.jsonable import JsonResult
+from duban.domain.vocabulary import PolicyStatus, ResponsibilityState, ReviewState
 from duban.errors import ValidationError
 from duban.plugin_host import PluginHost
 from duban.services import audit
@@ -51,19 +52,36 @@ PROGRESS_TEXTS = (
 RETURN_REASONS = ("缺少具体数据，请补充台账人数", "进展描述过于笼统", "未附佐证材料")
 
 
-@dataclass
-class DemoSummary:
+@dataclass(frozen=True, slots=True)
+class DemoPolicy(JsonResult):
+    doc_number: str | None
+    title: str
+    status: PolicyStatus
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSummary(JsonResult):
+    """``duban demo --json``: what the demo database holds."""
+
     path: str
-    policies: list[dict[str, Any]] = field(default_factory=list)
+    policies: tuple[DemoPolicy, ...] = ()
     milestones: int = 0
     reports: int = 0
     returned: int = 0
     extensions: int = 0
     closed: int = 0
-    users: list[str] = field(default_factory=list)
+    users: tuple[str, ...] = ()
 
-    def as_json(self) -> dict[str, Any]:
-        return self.__dict__.copy()
+
+@dataclass
+class _Tally:
+    """The counts of :class:`DemoSummary` while the history is generated."""
+
+    reports: int = 0
+    returned: int = 0
+    extensions: int = 0
+    closed: int = 0
+    users: list[str] = field(default_factory=list)
 
 
 def seed_files() -> list[Path]:
@@ -104,7 +122,7 @@ def build_demo(
     """Fill an empty database: seeds, users, schedules, milestones and 2020–today history."""
     prepare_database(engine, host=host)
     factory = session_factory(engine)
-    summary = DemoSummary(path=engine.url.render_as_string(hide_password=True))
+    summary = _Tally()
     with unit_of_work(factory) as session:
         session.merge(AppMeta(key=DEMO_MARK, value="1"))
         me = login or os_login()
@@ -132,26 +150,30 @@ def build_demo(
                 set_supervision_start(session, actor=coordinator, policy_id=result.policy_id, start=issued)
             proposed = propose_schedules(session, actor=coordinator, policy_id=result.policy_id)
             for row in proposed.proposed:
-                confirm_schedule(session, actor=coordinator, schedule_id=row["id"])
+                confirm_schedule(session, actor=coordinator, schedule_id=row.id)
         generate_milestones(session, actor=coordinator, until=dt.date(today.year, 12, 31), today=today)
         _history(session, random.Random(seed), today, summary)
-        summary.policies = [
-            {"doc_number": p.doc_number, "title": p.title, "status": p.status}
-            for p in session.scalars(select(Policy).order_by(Policy.issued))
-        ]
-        summary.milestones = session.scalar(select(func.count()).select_from(Milestone)) or 0
+        demo = DemoSummary(
+            path=engine.url.render_as_string(hide_password=True),
+            policies=tuple(
+                DemoPolicy(p.doc_number, p.title, PolicyStatus(p.status))
+                for p in session.scalars(select(Policy).order_by(Policy.issued))
+            ),
+            milestones=session.scalar(select(func.count()).select_from(Milestone)) or 0,
+            **{**asdict(summary), "users": tuple(summary.users)},
+        )
         audit.record(
             session,
             actor=coordinator.name,
             action="demo.generate",
             entity_type="database",
             entity_id="demo",
-            after={k: v for k, v in summary.as_json().items() if k != "policies"},
+            after={k: v for k, v in demo.to_json().items() if k != "policies"},
         )
-    return summary
+    return demo
 
 
-def _history(session: Session, rng: random.Random, today: dt.date, summary: DemoSummary) -> None:
+def _history(session: Session, rng: random.Random, today: dt.date, summary: _Tally) -> None:
     """Reports, late items, returned reports, extensions and closings for milestones due up to today."""
     rows = session.execute(
         select(Milestone, Responsibility)
@@ -184,12 +206,12 @@ def _history(session: Session, rng: random.Random, today: dt.date, summary: Demo
         summary.reports += 1
         review_day = day + dt.timedelta(days=rng.randint(1, 10))
         if review_day > today:
-            resp.state = "in_progress"
+            resp.state = ResponsibilityState.IN_PROGRESS
             continue
         returned = rng.random() < 0.06
         _review(first, review_day, returned, rng)
         summary.returned += returned
-        resp.state = "returned" if returned else "in_progress"
+        resp.state = ResponsibilityState.RETURNED if returned else ResponsibilityState.IN_PROGRESS
         fixed_day = review_day + dt.timedelta(days=rng.randint(3, 20))
         if returned and fixed_day <= today - dt.timedelta(days=30):  # older returns were corrected
             first.is_current = False
@@ -197,7 +219,7 @@ def _history(session: Session, rng: random.Random, today: dt.date, summary: Demo
             _review(second, fixed_day + dt.timedelta(days=2), False, rng)
             session.add(second)
             summary.reports += 1
-            resp.state = "in_progress"
+            resp.state = ResponsibilityState.IN_PROGRESS
     session.flush()
     _closings(session, rng, today, summary)
 
@@ -219,13 +241,13 @@ def _report(
 
 
 def _review(report: Report, day: dt.date, returned: bool, rng: random.Random) -> None:
-    report.review_state = "returned" if returned else "accepted"
+    report.review_state = ReviewState.RETURNED if returned else ReviewState.ACCEPTED
     report.review_reason = rng.choice(RETURN_REASONS) if returned else None
     report.reviewed_by, report.reviewed_at, report.reviewed_on = "coordinator", local_noon_utc(day), day
 
 
 def _extension(
-    session: Session, rng: random.Random, milestone: Milestone, resp: Responsibility, summary: DemoSummary
+    session: Session, rng: random.Random, milestone: Milestone, resp: Responsibility, summary: _Tally
 ) -> None:
     asked = milestone.due_date - dt.timedelta(days=rng.randint(2, 10))
     new_date = milestone.due_date + dt.timedelta(days=rng.choice((15, 30, 45)))
@@ -248,7 +270,7 @@ def _extension(
     summary.extensions += 1
 
 
-def _closings(session: Session, rng: random.Random, today: dt.date, summary: DemoSummary) -> None:
+def _closings(session: Session, rng: random.Random, today: dt.date, summary: _Tally) -> None:
     """Close about one lead responsibility in ten of the older policies (办结 accepted)."""
     leads = session.scalars(
         select(Responsibility).where(Responsibility.role == "lead").order_by(Responsibility.id)
@@ -256,5 +278,5 @@ def _closings(session: Session, rng: random.Random, today: dt.date, summary: Dem
     for resp in leads:
         if rng.random() < 0.1:
             closed_on = today - dt.timedelta(days=rng.randint(30, 300))
-            resp.state, resp.closed_on = "closed", closed_on
+            resp.state, resp.closed_on = ResponsibilityState.CLOSED, closed_on
             summary.closed += 1

@@ -17,6 +17,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+from duban.domain.vocabulary import ResponsibilityState, ReviewState
 from duban.errors import ConflictError, NotFoundError, ParseError, PermissionDenied, ValidationError
 from duban.plugin_host import PluginHost
 from duban.services.identity import Actor, require_department_scope
@@ -25,7 +26,6 @@ from duban.storage.models import Milestone, Policy, Report, Responsibility, Task
 from duban.storage.queries import active_milestone, counted_duty
 
 SHEET = "报送"
-ROLE_LABEL = {"lead": "牵头", "support": "配合", "joint": "共同负责"}
 FIXED = [
     ("milestone", "节点编号"),
     ("responsibility", "责任编号"),
@@ -45,7 +45,9 @@ def _open_milestones(
     session: Session, agency: str, jurisdiction: str | None, as_of: dt.date, until: dt.date
 ) -> list[Any]:
     reported = select(Report.milestone_id).where(
-        Report.is_current.is_(True), Report.review_state != "returned", Report.milestone_id.is_not(None)
+        Report.is_current.is_(True),
+        Report.review_state != ReviewState.RETURNED,
+        Report.milestone_id.is_not(None),
     )
     stmt = (
         select(Milestone, Responsibility, Task, Policy)
@@ -54,7 +56,7 @@ def _open_milestones(
         .join(Policy, Policy.id == Task.policy_id)
         .where(
             Responsibility.agency_key == agency,
-            Responsibility.state != "closed",
+            Responsibility.state != ResponsibilityState.CLOSED,
             Policy.superseded_by_id.is_(None),
             Milestone.id.not_in(reported),
             Milestone.effective_due_date <= until,
@@ -105,7 +107,7 @@ def write_template(
                 policy.doc_number or policy.title,
                 number,
                 task.text[:60],
-                ROLE_LABEL.get(resp.role, resp.role),
+                resp.role.label,
                 milestone.period,
                 milestone.effective_due_date,
                 "",

@@ -6,6 +6,7 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
+from duban.domain.vocabulary import ExtensionState
 from duban.errors import NotFoundError, ValidationError
 from duban.services import audit
 from duban.services.clock import local_date
@@ -79,12 +80,12 @@ def decide_extension(
     ext = session.get(Extension, extension_id)
     if ext is None:
         raise NotFoundError(f"没有编号为 {extension_id} 的延期申请")
-    if ext.state != "pending":
-        raise ValidationError(f"延期申请 #{ext.id} 已处理（{ext.state}）")
+    if ext.state != ExtensionState.PENDING:
+        raise ValidationError(f"延期申请 #{ext.id} 已处理（{ext.state.label}）")
     milestone = session.get(Milestone, ext.milestone_id)
     assert milestone is not None
     before = {"state": ext.state, "effective_due": milestone.effective_due_date.isoformat()}
-    ext.state = "approved" if approve else "refused"
+    ext.state = ExtensionState.APPROVED if approve else ExtensionState.REFUSED
     ext.decided_by, ext.decided_at, ext.decision_reason = actor.name, at or utcnow(), reason
     ext.decided_on = today or local_date(ext.decided_at)
     if approve:

@@ -1,24 +1,40 @@
 """Who is acting, and what they may do.
 
 Roles: ``coordinator`` (everything), ``department`` (only the responsibilities of their agency in their
-jurisdiction), ``viewer`` (read only). Until the first user is registered, whoever runs duban acts as a
-coordinator, so a fresh single-user installation works without set-up.
+jurisdiction), ``viewer`` (read only).
+
+Who is acting is decided here and nowhere else (:func:`os_login`, :func:`find_user`, :func:`resolve_actor`,
+:func:`database_owner`), so that identity can later move to database roles in one place. The OS login is a
+*hint*, not an identity: ``getpass`` reads ``$LOGNAME``/``$USER``, which anyone can set. What really guards
+the data is who can open the database (the SQLite file's permissions, PostgreSQL's roles).
+
+Bootstrap: ``duban init`` on a database without users registers the person running it as the first coordinator
+(:func:`duban.services.users.bootstrap_coordinator`). Until a user is registered, whoever runs duban acts
+as a coordinator (a fresh single-user installation works without set-up), but ``duban user add`` refuses to
+register the first user before ``init`` has registered that coordinator, and no user change may leave the
+database without a coordinator (:func:`require_coordinator_left`).
 """
 
 from __future__ import annotations
 
 import getpass
+import os
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from duban.domain.jsonable import JsonResult
+from duban.domain.vocabulary import UserRole, values
 from duban.errors import NotFoundError, PermissionDenied, ValidationError
 from duban.services import audit
+from duban.services.paging import Page, check_window, count_rows, page_of
 from duban.storage.models import Agency, Jurisdiction, User
 
-ROLES = ("coordinator", "department", "viewer")
-ROLE_NAMES = {"coordinator": "协调人", "department": "部门用户", "viewer": "只读用户"}
+#: transaction-scoped PostgreSQL advisory lock serialising changes of who is coordinator
+USERS_LOCK_KEY = 0x6475_7365  # "duse"
+
+ROLES = values(UserRole)
 
 
 @dataclass(frozen=True)
@@ -30,13 +46,13 @@ class Actor:
 
     @property
     def is_coordinator(self) -> bool:
-        return self.role == "coordinator"
+        return self.role == UserRole.COORDINATOR
 
     def label(self) -> str:
-        return f"{self.name}（{ROLE_NAMES.get(self.role, self.role)}）"
+        return f"{self.name}（{UserRole(self.role).label}）"
 
 
-SYSTEM = Actor(audit.SYSTEM_ACTOR, "coordinator")
+SYSTEM = Actor(audit.SYSTEM_ACTOR, UserRole.COORDINATOR)
 
 
 def os_login() -> str:
@@ -50,6 +66,23 @@ def _actor(user: User) -> Actor:
     return Actor(user.name, user.role, user.agency_key, user.jurisdiction_code)
 
 
+def find_user(session: Session, login: str, login_map: dict[str, str] | None = None) -> User | None:
+    """The user an OS login stands for: through ``users.map``, then ``--os-login``, then the same name."""
+    name = (login_map or {}).get(login)
+    user = session.get(User, name) if name else None
+    return user or session.scalar(select(User).where(User.os_login == login)) or session.get(User, login)
+
+
+def user_count(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(User)) or 0)
+
+
+def coordinator_names(session: Session) -> list[str]:
+    return list(
+        session.scalars(select(User.name).where(User.role == UserRole.COORDINATOR).order_by(User.name))
+    )
+
+
 def resolve_actor(
     session: Session,
     *,
@@ -60,14 +93,17 @@ def resolve_actor(
     """The acting user: the OS login mapped through config (``users.map``) or ``os_login``; ``--as`` only
     for coordinators."""
     login = login or os_login()
-    if session.scalar(select(func.count()).select_from(User)) == 0:
-        me = Actor(login, "coordinator")
+    if user_count(session) == 0:
+        me = Actor(login, UserRole.COORDINATOR)
     else:
-        name = (login_map or {}).get(login)
-        user = session.get(User, name) if name else None
-        user = user or session.scalar(select(User).where(User.os_login == login)) or session.get(User, login)
+        user = find_user(session, login, login_map)
         if user is None:
-            raise PermissionDenied(f"操作系统用户 {login} 未登记为 duban 用户：请协调人运行 duban user add")
+            hint = (
+                "请协调人运行 duban user add"
+                if coordinator_names(session)
+                else "数据库中已没有协调人：请数据库的所有者运行 duban user recover（见 docs/workflow.md）"
+            )
+            raise PermissionDenied(f"操作系统用户 {login} 未登记为 duban 用户：{hint}")
         me = _actor(user)
     if as_user and as_user != me.name:
         if not me.is_coordinator:
@@ -85,7 +121,7 @@ def require_coordinator(actor: Actor, what: str) -> None:
 
 
 def require_writer(actor: Actor, what: str) -> None:
-    if actor.role == "viewer":
+    if actor.role == UserRole.VIEWER:
         raise PermissionDenied(f"{actor.label()} 是只读用户，不能{what}")
 
 
@@ -116,16 +152,22 @@ def add_user(
     os_login_name: str | None = None,
     display_name: str | None = None,
 ) -> User:
-    """Register a user (coordinator only)."""
+    """Register a user (coordinator only).
+
+    The first user of a database is the coordinator ``duban init`` registers; before that only duban itself
+    (``SYSTEM``: the demo, tests) may register one, and it must be a coordinator.
+    """
     require_coordinator(actor, "登记用户")
-    if role not in ROLES:
-        raise ValidationError(f"角色应为 {'/'.join(ROLES)} 之一，而不是 {role}")
-    if role == "department" and not agency:
-        raise ValidationError("部门用户必须指定部门（--agency）")
-    if agency and session.get(Agency, agency) is None:
-        raise NotFoundError(f"没有代码为 {agency} 的部门")
-    if jurisdiction and session.get(Jurisdiction, jurisdiction) is None:
-        raise NotFoundError(f"没有代码为 {jurisdiction} 的行政区划")
+    check_user_fields(session, role=role, agency=agency, jurisdiction=jurisdiction)
+    lock_users(session)
+    if user_count(session) == 0:
+        if actor != SYSTEM:
+            raise ValidationError(
+                "数据库还没有登记协调人：请先运行 duban init，它把运行它的操作系统用户"
+                f"（{actor.name}）登记为第一位协调人；然后再登记其他用户"
+            )
+        if role != UserRole.COORDINATOR:
+            raise ValidationError(f"第一位用户必须是协调人，而 {name} 的角色是 {UserRole(role).label}")
     if session.get(User, name) is not None:
         raise ValidationError(f"用户 {name} 已存在")
     user = User(
@@ -149,14 +191,100 @@ def add_user(
     return user
 
 
-def list_users(session: Session) -> list[dict[str, str | None]]:
+@dataclass(frozen=True, slots=True)
+class UserRow(JsonResult):
+    """``duban user list``: a registered user."""
+
+    name: str
+    role: UserRole
+    agency: str | None
+    jurisdiction: str | None
+    os_login: str | None
+
+
+def list_users(session: Session, *, limit: int | None = None, offset: int = 0) -> list[UserRow]:
+    """The registered users by name."""
     return [
-        {
-            "name": u.name,
-            "role": u.role,
-            "agency": u.agency_key,
-            "jurisdiction": u.jurisdiction_code,
-            "os_login": u.os_login,
-        }
-        for u in session.execute(select(User).order_by(User.name)).scalars()
+        UserRow(u.name, UserRole(u.role), u.agency_key, u.jurisdiction_code, u.os_login)
+        for u in session.execute(select(User).order_by(User.name).limit(limit).offset(offset)).scalars()
     ]
+
+
+def list_users_page(session: Session, *, limit: int = 200, offset: int = 0) -> Page[UserRow]:
+    """A page of :func:`list_users` with the number of users (SQL COUNT)."""
+    check_window(limit, offset)
+    rows = list_users(session, limit=limit, offset=offset)
+    return page_of(rows, total=count_rows(session, select(User.name)), limit=limit, offset=offset)
+
+
+def check_user_fields(session: Session, *, role: str, agency: str | None, jurisdiction: str | None) -> None:
+    """A role duban knows; a department user's agency; agency and jurisdiction that exist."""
+    if role not in ROLES:
+        raise ValidationError(f"角色应为 {'/'.join(ROLES)} 之一，而不是 {role}")
+    if role == UserRole.DEPARTMENT and not agency:
+        raise ValidationError("部门用户必须指定部门（--agency）")
+    if agency and session.get(Agency, agency) is None:
+        raise NotFoundError(f"没有代码为 {agency} 的部门")
+    if jurisdiction and session.get(Jurisdiction, jurisdiction) is None:
+        raise NotFoundError(f"没有代码为 {jurisdiction} 的行政区划")
+
+
+def lock_users(session: Session) -> None:
+    """Serialise changes of who may act until the transaction ends, so that two coordinators demoting each
+    other at the same moment cannot both succeed. PostgreSQL: an advisory lock; SQLite: the write lock
+    (an UPDATE that matches nothing still takes it; other writers wait for this transaction)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": USERS_LOCK_KEY})
+    else:
+        session.execute(text("UPDATE app_user SET role = role WHERE 1 = 0"))
+
+
+def require_coordinator_left(session: Session, user: User, new_role: str | None, what: str) -> None:
+    """Refuse to remove (``new_role`` None) or demote the last coordinator (call after :func:`lock_users`)."""
+    if user.role != UserRole.COORDINATOR or new_role == UserRole.COORDINATOR:
+        return
+    others = [n for n in coordinator_names(session) if n != user.name]
+    if not others:
+        raise ValidationError(
+            f"{user.name} 是最后一位协调人，不能{what}：数据库不能没有协调人。"
+            "请先登记或指定另一位协调人（duban user add 名称 --role coordinator，"
+            "或 duban user role 名称 coordinator），再来办理"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerCheck(JsonResult):
+    """Whether the person at the keyboard owns the database (the SQLite file, or the PostgreSQL database)."""
+
+    is_owner: bool
+    detail: str
+
+
+def database_owner(session: Session) -> OwnerCheck:
+    """Does the OS user (SQLite) or the database role (PostgreSQL) running duban own the database?
+
+    Such a person can change any row with ``sqlite3`` or ``psql`` anyway, so letting them restore a
+    coordinator (``duban user recover``) gives nobody a power they did not have.
+    """
+    bind = session.get_bind()
+    name = bind.dialect.name
+    if name == "sqlite":
+        path = bind.engine.url.database
+        if not path or path == ":memory:":
+            return OwnerCheck(True, "内存数据库")
+        stat = os.stat(path)
+        if hasattr(os, "getuid"):
+            mine = stat.st_uid == os.getuid()
+            return OwnerCheck(mine, f"SQLite 文件 {path} 的所有者 uid {stat.st_uid}，当前 uid {os.getuid()}")
+        return OwnerCheck(os.access(path, os.W_OK), f"SQLite 文件 {path} 可写")  # pragma: no cover - Windows
+    if name == "postgresql":
+        row = session.execute(
+            text(
+                "SELECT current_user AS me, pg_get_userbyid(d.datdba) AS owner, "
+                "(r.rolsuper OR pg_has_role(d.datdba, 'MEMBER')) AS ok "
+                "FROM pg_database d JOIN pg_roles r ON r.rolname = current_user "
+                "WHERE d.datname = current_database()"
+            )
+        ).one()
+        return OwnerCheck(bool(row.ok), f"PostgreSQL 数据库的所有者 {row.owner}，当前角色 {row.me}")
+    return OwnerCheck(False, f"不支持的数据库 {name}")

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from duban.domain.agencies import AgencyRegistry
+from duban.domain.jsonable import JsonResult
 from duban.domain.jurisdictions import code_for_name
 from duban.domain.policy_diff import PolicyDiff, TaskFacts, diff_tasks
+from duban.domain.vocabulary import PolicyStatus, TaskKind
 from duban.errors import ConflictError, NotFoundError
-from duban.importing.model import ParsedPolicy, to_json_dict
+from duban.importing.model import ImportDocument, ParsedPolicy, ParseWarning
 from duban.importing.parser import parse_policy
 from duban.importing.readers import read_document
 from duban.plugin_host import PluginHost
@@ -27,22 +29,21 @@ from duban.services.supervision import DEFAULT_COORDINATOR_AGENCY, ensure_commen
 from duban.storage.models import Agency, Jurisdiction, Policy, Responsibility, Task
 
 
-@dataclass
-class ImportResult:
-    status: str  # created | unchanged | replaced | dry_run
-    parsed: ParsedPolicy
+@dataclass(frozen=True, slots=True)
+class ImportResult(JsonResult):
+    """What an import did (``status``) and the document as parsed.
+
+    ``duban import --json`` prints ``document.to_json()`` — the parse with the parser's and the import's
+    warnings — which is the documented shape; ``to_json()`` of the whole result adds the outcome.
+    """
+
+    status: Literal["created", "unchanged", "replaced", "dry_run"]
+    document: ImportDocument
     policy_id: int | None = None
     replaced_id: int | None = None
-    diff: PolicyDiff | None = None
-    warnings: list[dict[str, Any]] = field(default_factory=list)
+    diff: PolicyDiff | None = None  #: against the stored version of the same document, if any
     #: the day supervision of the stored policy starts (None on a dry run)
     supervision_start: dt.date | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        """The ``duban import --json`` document, with the import's own warnings appended."""
-        data = to_json_dict(self.parsed)
-        data["warnings"] = data["warnings"] + self.warnings
-        return data
 
 
 def registry_from(host: PluginHost) -> AgencyRegistry:
@@ -82,7 +83,7 @@ def _facts_of_policy(policy: Policy) -> list[TaskFacts]:
             frozenset((r.agency_key or r.name_as_written, r.role) for r in t.responsibilities if own(r)),
         )
         for t in policy.tasks
-        if t.kind == "task"  # not the comment duty duban adds to a draft
+        if t.kind == TaskKind.TASK  # not the comment duty duban adds to a draft
     ]
 
 
@@ -137,10 +138,10 @@ def import_policy(
     require_coordinator(actor, "导入政策文件")
     today = today or local_today()
     parsed, digest = parse_file(path, host=host, strict=strict)
-    warnings: list[dict[str, Any]] = []
+    warnings: list[ParseWarning] = []
     code = _jurisdiction_code(session, parsed, jurisdiction)
     if code is None:
-        warnings.append({"line": None, "message": "未能确定发文辖区，请用 --jurisdiction 指定"})
+        warnings.append(ParseWarning(None, "未能确定发文辖区，请用 --jurisdiction 指定"))
     parent_number = implements or parsed.implements
     parent = None
     if parent_number:
@@ -148,20 +149,23 @@ def import_policy(
             select(Policy).where(Policy.doc_number == parent_number, Policy.superseded_by_id.is_(None))
         )
         if parent is None:
-            warnings.append({"line": None, "message": f"所依据的文件 {parent_number} 尚未导入，暂只记录文号"})
+            warnings.append(ParseWarning(None, f"所依据的文件 {parent_number} 尚未导入，暂只记录文号"))
 
     previous = _find_previous(session, parsed)
     if previous is not None and previous.source_sha256 == digest:
         if supervision_start is not None and supervision_start != previous.supervision_start:
             warnings.append(
-                {
-                    "line": None,
-                    "message": f"文件未变，督办起始日仍为 {previous.supervision_start}；"
+                ParseWarning(
+                    None,
+                    f"文件未变，督办起始日仍为 {previous.supervision_start}；"
                     "要改用 duban schedule start --policy 政策 日期",
-                }
+                )
             )
         return ImportResult(
-            "unchanged", parsed, previous.id, warnings=warnings, supervision_start=previous.supervision_start
+            "unchanged",
+            ImportDocument.of(parsed, warnings),
+            previous.id,
+            supervision_start=previous.supervision_start,
         )
     diff = diff_tasks(_facts_of_policy(previous), _facts_of_parse(parsed)) if previous else None
     if previous is not None and not replace and not dry_run:
@@ -172,7 +176,7 @@ def import_policy(
         )
     if dry_run:
         return ImportResult(
-            "dry_run", parsed, previous.id if previous else None, diff=diff, warnings=warnings
+            "dry_run", ImportDocument.of(parsed, warnings), previous.id if previous else None, diff=diff
         )
 
     sync_agencies(session, host=host, actor=actor.name)
@@ -215,12 +219,12 @@ def import_policy(
     session.flush()
     if previous is not None:
         previous.superseded_by_id = policy.id
-        previous.status = "superseded"
+        previous.status = PolicyStatus.SUPERSEDED
     comment, comment_warning = ensure_comment_duty(
         session, policy, agency_key=coordinator_agency, start=start
     )
     if comment_warning:
-        warnings.append({"line": None, "message": comment_warning})
+        warnings.append(ParseWarning(None, comment_warning))
     audit.record(
         session,
         actor=actor.name,
@@ -240,10 +244,9 @@ def import_policy(
     )
     return ImportResult(
         "replaced" if previous else "created",
-        parsed,
+        ImportDocument.of(parsed, warnings),
         policy.id,
         replaced_id=previous.id if previous else None,
         diff=diff,
-        warnings=warnings,
         supervision_start=start,
     )

@@ -6,11 +6,12 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
+from duban.domain.vocabulary import ResponsibilityState, ReviewState
 from duban.errors import NotFoundError, ValidationError
 from duban.services import audit
 from duban.services.clock import local_date
 from duban.services.identity import Actor, require_coordinator
-from duban.services.responsibilities import STATE_NAMES, load_for_write, snapshot
+from duban.services.responsibilities import load_for_write, snapshot
 from duban.storage.models import Report, Responsibility, utcnow
 
 
@@ -19,10 +20,10 @@ def acknowledge(
 ) -> Responsibility:
     """签收: the department confirms it has received the assignment."""
     resp = load_for_write(session, actor, responsibility_id, "签收")
-    if resp.state != "assigned":
-        raise ValidationError(f"责任 #{resp.id} 当前状态为{STATE_NAMES[resp.state]}，无需签收")
+    if resp.state != ResponsibilityState.ASSIGNED:
+        raise ValidationError(f"责任 #{resp.id} 当前状态为{resp.state.label}，无需签收")
     before = snapshot(resp)
-    resp.state = "acknowledged"
+    resp.state = ResponsibilityState.ACKNOWLEDGED
     resp.acknowledged_at = at or utcnow()
     session.flush()
     audit.record(
@@ -66,16 +67,16 @@ def review_report(
     resp = session.get(Responsibility, report.responsibility_id)
     assert resp is not None
     before = {"report": report.review_state, **snapshot(resp)}
-    report.review_state = "accepted" if accept else "returned"
+    report.review_state = ReviewState.ACCEPTED if accept else ReviewState.RETURNED
     report.review_reason = reason
     report.reviewed_by = actor.name
     report.reviewed_at = at or utcnow()
     report.reviewed_on = today or local_date(report.reviewed_at)
-    if resp.state == "completion_requested":
-        resp.state = "closed" if accept else "returned"
+    if resp.state == ResponsibilityState.COMPLETION_REQUESTED:
+        resp.state = ResponsibilityState.CLOSED if accept else ResponsibilityState.RETURNED
         resp.closed_on = report.reviewed_on if accept else None
     elif not accept:
-        resp.state = "returned"
+        resp.state = ResponsibilityState.RETURNED
     session.flush()
     audit.record(
         session,

@@ -8,17 +8,89 @@ Each call writes one audit event.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
+from duban.domain.jsonable import JsonResult
 from duban.domain.task_matching import MatchTask, Proposal, propose
+from duban.domain.vocabulary import TaskKind
 from duban.errors import NotFoundError, ValidationError
 from duban.services import audit
 from duban.services.catalog import find_policy
 from duban.services.identity import Actor, require_coordinator
 from duban.storage.models import Policy, Responsibility, Task, TaskLink
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate(JsonResult):
+    """A parent task the matcher proposes for a child task, with its confidence (0–1)."""
+
+    task: int
+    number: str
+    confidence: float
+
+
+@dataclass(frozen=True, slots=True)
+class TaskProposal(JsonResult):
+    """A child task's proposed parents (``parents``) among the best ``candidates``; ``kept_confirmed``: the
+    task already had confirmed links, which were kept as they are."""
+
+    task: int
+    number: str
+    kept_confirmed: bool
+    parents: tuple[Candidate, ...]
+    candidates: tuple[Candidate, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LinkProposals(JsonResult):
+    """``duban map propose``: the proposal for every task of the child policy."""
+
+    child: int
+    parent: int
+    tasks: tuple[TaskProposal, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ParentLink(JsonResult):
+    """A parent task a task is linked to (proposed or confirmed)."""
+
+    task: int
+    number: str
+    policy: str
+    confidence: float
+    confirmed: bool
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class TaskLinks(JsonResult):
+    """A task of the policy with its parent tasks."""
+
+    task: int
+    number: str
+    text: str
+    parents: tuple[ParentLink, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyLinks(JsonResult):
+    """``duban map list``: every task of a policy with its parent tasks."""
+
+    policy: int
+    doc_number: str | None
+    title: str
+    tasks: tuple[TaskLinks, ...]
+
+
+def task_id(key: Hashable) -> int:
+    """A matcher key back as the task id it is (:func:`match_tasks` keys tasks by id)."""
+    assert isinstance(key, int)
+    return key
 
 
 def task_ident(task: Task) -> str:
@@ -39,7 +111,7 @@ def load_tasks(session: Session, policy: Policy) -> list[Task]:
     return list(
         session.scalars(
             select(Task)
-            .where(Task.policy_id == policy.id, Task.kind == "task")  # not a draft's comment duty
+            .where(Task.policy_id == policy.id, Task.kind == TaskKind.TASK)  # not a draft's comment duty
             .order_by(Task.position)
             .options(selectinload(Task.responsibilities))
         )
@@ -85,7 +157,7 @@ def parent_policy(session: Session, child: Policy, parent_ref: str | None) -> Po
     return parent
 
 
-def propose_links(session: Session, *, actor: Actor, child: str, parent: str | None = None) -> dict[str, Any]:
+def propose_links(session: Session, *, actor: Actor, child: str, parent: str | None = None) -> LinkProposals:
     """Store a proposal (unconfirmed TaskLink rows) for every child task that has no confirmed link yet."""
     require_coordinator(actor, "生成任务映射建议")
     child_policy = find_policy(session, child)
@@ -103,7 +175,7 @@ def propose_links(session: Session, *, actor: Actor, child: str, parent: str | N
         delete(TaskLink).where(TaskLink.child_task_id.in_(child_ids), TaskLink.confirmed.is_(False))
     )
     idents = {t.id: task_ident(t) for t in [*child_tasks, *parent_tasks]}
-    rows: list[dict[str, Any]] = []
+    rows: list[TaskProposal] = []
     for proposal in proposals:
         kept = proposal.child in confirmed
         if not kept:
@@ -117,19 +189,15 @@ def propose_links(session: Session, *, actor: Actor, child: str, parent: str | N
                     )
                 )
         rows.append(
-            {
-                "task": proposal.child,
-                "number": idents[proposal.child],
-                "kept_confirmed": kept,
-                "parents": [
-                    {"task": c.parent, "number": c.ident, "confidence": c.confidence}
-                    for c in proposal.parents
-                ],
-                "candidates": [
-                    {"task": c.parent, "number": c.ident, "confidence": c.confidence}
-                    for c in proposal.candidates
-                ],
-            }
+            TaskProposal(
+                task=task_id(proposal.child),
+                number=idents[proposal.child],
+                kept_confirmed=kept,
+                parents=tuple(Candidate(task_id(c.parent), c.ident, c.confidence) for c in proposal.parents),
+                candidates=tuple(
+                    Candidate(task_id(c.parent), c.ident, c.confidence) for c in proposal.candidates
+                ),
+            )
         )
     session.flush()
     audit.record(
@@ -141,15 +209,12 @@ def propose_links(session: Session, *, actor: Actor, child: str, parent: str | N
         after={
             "parent_policy": parent_pol.id,
             "links": [
-                [r["task"], p["task"], p["confidence"]]
-                for r in rows
-                if not r["kept_confirmed"]
-                for p in r["parents"]
+                [r.task, p.task, p.confidence] for r in rows if not r.kept_confirmed for p in r.parents
             ],
             "kept_confirmed": len(confirmed),
         },
     )
-    return {"child": child_policy.id, "parent": parent_pol.id, "tasks": rows}
+    return LinkProposals(child=child_policy.id, parent=parent_pol.id, tasks=tuple(rows))
 
 
 def _links_of(session: Session, child_task_id: int) -> list[TaskLink]:
@@ -279,7 +344,7 @@ def accept_proposals(session: Session, *, actor: Actor, child: str, min_confiden
     return len(links)
 
 
-def list_links(session: Session, *, child: str) -> dict[str, Any]:
+def list_links(session: Session, *, child: str) -> PolicyLinks:
     """Every task of a policy with its (proposed or confirmed) parent tasks."""
     policy = find_policy(session, child)
     tasks = list(session.scalars(select(Task).where(Task.policy_id == policy.id).order_by(Task.position)))
@@ -290,23 +355,21 @@ def list_links(session: Session, *, child: str) -> dict[str, Any]:
         .where(TaskLink.child_task_id.in_([t.id for t in tasks]))
         .order_by(TaskLink.confidence.desc(), TaskLink.id)
     ).all()
-    by_child: dict[int, list[dict[str, Any]]] = {t.id: [] for t in tasks}
+    by_child: dict[int, list[ParentLink]] = {t.id: [] for t in tasks}
     for link, parent, doc_number, title in links:
         by_child[link.child_task_id].append(
-            {
-                "task": parent.id,
-                "number": task_ident(parent),
-                "policy": doc_number or title,
-                "confidence": round(link.confidence, 3),
-                "confirmed": link.confirmed,
-                "text": parent.text,
-            }
+            ParentLink(
+                task=parent.id,
+                number=task_ident(parent),
+                policy=doc_number or title,
+                confidence=round(link.confidence, 3),
+                confirmed=link.confirmed,
+                text=parent.text,
+            )
         )
-    return {
-        "policy": policy.id,
-        "doc_number": policy.doc_number,
-        "title": policy.title,
-        "tasks": [
-            {"task": t.id, "number": task_ident(t), "text": t.text, "parents": by_child[t.id]} for t in tasks
-        ],
-    }
+    return PolicyLinks(
+        policy=policy.id,
+        doc_number=policy.doc_number,
+        title=policy.title,
+        tasks=tuple(TaskLinks(t.id, task_ident(t), t.text, tuple(by_child[t.id])) for t in tasks),
+    )

@@ -11,42 +11,28 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.orm import Session
 
+from duban.domain.jsonable import JsonResult
 from duban.errors import NotFoundError, ValidationError
 from duban.services import audit
 from duban.services.identity import Actor, require_coordinator
 from duban.storage.models import Milestone, utcnow
 
-WITHDRAWN_LABEL = "已撤回"
 
+@dataclass(frozen=True, slots=True)
+class Withdrawal(JsonResult):
+    """``duban milestones withdraw``: the milestone withdrawn, by whom, when and why."""
 
-@dataclass(frozen=True)
-class Withdrawal:
-    """The result of :func:`withdraw_milestone`."""
-
-    milestone_id: int
-    task_id: int
-    responsibility_id: int
+    milestone: int
+    task: int
+    responsibility: int
     period: str
     due_date: dt.date
     reason: str
     withdrawn_by: str
     withdrawn_at: dt.datetime
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "milestone": self.milestone_id,
-            "task": self.task_id,
-            "responsibility": self.responsibility_id,
-            "period": self.period,
-            "due_date": self.due_date.isoformat(),
-            "reason": self.reason,
-            "withdrawn_by": self.withdrawn_by,
-            "withdrawn_at": self.withdrawn_at.isoformat(),
-        }
 
 
 def withdraw_milestone(
@@ -64,9 +50,8 @@ def withdraw_milestone(
             f"节点 #{milestone.id} 已于 {milestone.withdrawn_at:%Y-%m-%d} 由 {milestone.withdrawn_by} 撤回"
             f"（{milestone.withdrawn_reason}）"
         )
-    milestone.withdrawn_at = at or utcnow()
-    milestone.withdrawn_by = actor.name
-    milestone.withdrawn_reason = reason.strip()
+    withdrawn_at, why = at or utcnow(), reason.strip()
+    milestone.withdrawn_at, milestone.withdrawn_by, milestone.withdrawn_reason = withdrawn_at, actor.name, why
     session.flush()
     audit.record(
         session,
@@ -85,12 +70,12 @@ def withdraw_milestone(
         },
     )
     return Withdrawal(
-        milestone.id,
-        milestone.task_id,
-        milestone.responsibility_id,
-        milestone.period,
-        milestone.due_date,
-        milestone.withdrawn_reason,
-        actor.name,
-        milestone.withdrawn_at,
+        milestone=milestone.id,
+        task=milestone.task_id,
+        responsibility=milestone.responsibility_id,
+        period=milestone.period,
+        due_date=milestone.due_date,
+        reason=why,
+        withdrawn_by=actor.name,
+        withdrawn_at=withdrawn_at,
     )

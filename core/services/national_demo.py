@@ -18,14 +18,15 @@ from __future__ import annotations
 import datetime as dt
 import random
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, Index, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from duban.domain.divisions import department_name, load
+from duban.domain.jsonable import JsonResult
 from duban.domain.jurisdictions import PROVINCES
 from duban.domain.schedule import milestone_key, parse_rule
 from duban.plugin_host import PluginHost
@@ -90,8 +91,29 @@ BIG_TABLES = (Responsibility, Milestone, Report, TaskLink, Task)
 Progress = Callable[[int], None]
 
 
+@dataclass(frozen=True, slots=True)
+class NationalSummary(JsonResult):
+    """``duban demo --scale national --json``: what was built, and how long each step took."""
+
+    path: str
+    provinces: int = 0
+    jurisdictions: int = 0
+    tasks: int = 0
+    responsibilities: int = 0
+    milestones: int = 0
+    reports: int = 0
+    late: int = 0
+    returned: int = 0
+    unreported: int = 0
+    seconds: Mapping[str, float] = field(
+        default_factory=dict
+    )  #: per step (setup, each province, indexes, total)
+
+
 @dataclass
-class NationalSummary:
+class _Tally:
+    """The counts of :class:`NationalSummary` while the database is built."""
+
     path: str
     provinces: int = 0
     jurisdictions: int = 0
@@ -103,9 +125,6 @@ class NationalSummary:
     returned: int = 0
     unreported: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
-
-    def as_json(self) -> dict[str, Any]:
-        return self.__dict__.copy()
 
 
 def estimate_rows(provinces: list[str] | None = None, years: int = 3) -> int:
@@ -180,7 +199,7 @@ def build_national(
 ) -> NationalSummary:
     """Fill an empty database at national scale (see the module docstring). ``provinces`` limits it (tests)."""
     clock = time.perf_counter()
-    summary = NationalSummary(path=engine.url.render_as_string(hide_password=True))
+    summary = _Tally(path=engine.url.render_as_string(hide_password=True))
     prepare_database(engine, host=host)
     registry = registry_from(host)
     rng = random.Random(seed)
@@ -340,14 +359,14 @@ def build_national(
             action="demo.generate_national",
             entity_type="database",
             entity_id="demo",
-            after={k: v for k, v in summary.as_json().items() if k != "seconds"},
+            after={k: v for k, v in asdict(summary).items() if k != "seconds"},
         )
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("ANALYZE"))
     summary.seconds["indexes"] = round(time.perf_counter() - t0, 2)
     summary.seconds["total"] = round(time.perf_counter() - clock, 2)
-    return summary
+    return NationalSummary(**asdict(summary))
 
 
 def _milestones(
@@ -381,7 +400,7 @@ class _History:
     today: dt.date
     reports: list[dict[str, Any]]
     touched: dict[int, str]
-    summary: NationalSummary
+    summary: _Tally
 
     def __call__(self, resp: dict[str, Any], milestone_id: int, due: dt.date, care: float) -> dt.date | None:
         return _history(
@@ -408,7 +427,7 @@ def _history(
     care: float,
     reports: list[dict[str, Any]],
     touched: dict[int, str],
-    summary: NationalSummary,
+    summary: _Tally,
 ) -> dt.date | None:
     """Whether and when this milestone was reported, reviewed, returned and corrected; the first report's day.
 

@@ -22,13 +22,13 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from duban.domain.vocabulary import AlertLevel, MessageKind, OutboxState, ResponsibilityState
 from duban.domain.workcal import WorkingCalendar
 from duban.notify import COORDINATOR, Delivery, NotifyConfig, Sender, department_receiver, message_parts
 from duban.notify import send as default_send
@@ -43,6 +43,15 @@ from duban.notify.digest import (
 from duban.notify.rules import ESCALATE, CountingCalendar, item_level, triggers_on, working_days_overdue
 from duban.services import audit
 from duban.services.calendar import working_calendar
+from duban.services.notification_results import (
+    DeliveryAttempt,
+    DeliveryOutcome,
+    DeliveryRecord,
+    OutboxEntry,
+    PlannedMessage,
+    RunReport,
+)
+from duban.services.paging import Page, check_window, count_rows, page_of
 from duban.storage.db import unit_of_work
 from duban.storage.models import (
     Agency,
@@ -59,15 +68,6 @@ from duban.storage.queries import acting_agency_column, counted_duty, milestone_
 
 RUN_ACTION = "notify.run"
 SENDING_LEASE = dt.timedelta(minutes=15)
-LEVEL_NAMES = {
-    "blue": "蓝",
-    "yellow": "黄",
-    "red": "红",
-    "done": "办结",
-    "failure": "投递失败",
-    "test": "测试",
-}
-STATE_NAMES = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "failed": "发送失败"}
 _LEVEL_PREFIX = ("blue", "yellow", "red")
 _JUR_PREFIX = {"province": "省", "prefecture": "市（州）", "county": "县"}
 
@@ -96,33 +96,6 @@ def release_time(config: NotifyConfig, cal: WorkingCalendar, at: dt.datetime) ->
     if not (cal.is_working_day(day) and local.time() < config.quiet_end):
         day = cal.next_working_day(day, include_today=False)
     return dt.datetime.combine(day, config.quiet_end, tz).astimezone(dt.UTC)
-
-
-# --------------------------------------------------------------------------- results
-
-
-@dataclass
-class RunReport:
-    """What a run planned and sent (for ``--json``, the CLI and the dashboard)."""
-
-    as_of: dt.date
-    dry_run: bool = False
-    working_day: bool = True
-    planned: list[dict[str, Any]] = field(default_factory=list)
-    unrouted: list[str] = field(default_factory=list)
-    sent: list[dict[str, Any]] = field(default_factory=list)
-    held: int = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "as_of": self.as_of.isoformat(),
-            "dry_run": self.dry_run,
-            "working_day": self.working_day,
-            "planned": self.planned,
-            "unrouted": self.unrouted,
-            "sent": self.sent,
-            "held": self.held,
-        }
 
 
 # --------------------------------------------------------------------------- planning
@@ -183,8 +156,8 @@ class _Planned:
     period: dt.date | None = None
 
     @property
-    def kind(self) -> str:
-        return self.key.split("|", 1)[0]
+    def kind(self) -> MessageKind:
+        return MessageKind(self.key.split("|", 1)[0])
 
 
 def _open_items(
@@ -219,7 +192,7 @@ def _open_items(
             Policy.superseded_by_id.is_(None),
             Responsibility.agency_key.is_not(None),
             (Responsibility.closed_on.is_(None)) | (Responsibility.closed_on > day),
-            Responsibility.state != "completion_requested",
+            Responsibility.state != ResponsibilityState.COMPLETION_REQUESTED,
             (facts.c.first_on.is_(None)) | facts.c.returned,
             facts.c.effective_due <= horizon,
             counted_duty(day),
@@ -317,7 +290,7 @@ def _completions(session: Session, config: NotifyConfig, day: dt.date) -> list[_
                 _Planned(
                     f"completion|{COORDINATOR}|resp-{resp.id}|{when.isoformat()}|{kind}",
                     COORDINATOR,
-                    "done",
+                    AlertLevel.DONE,
                     subject,
                     body,
                     when,
@@ -330,11 +303,10 @@ def plan_messages(
     session: Session, *, config: NotifyConfig, as_of: dt.date, now: dt.datetime, record_run: bool = True
 ) -> RunReport:
     """Write the outbox rows the rules call for on ``as_of``; the caller commits (one transaction)."""
-    report = RunReport(as_of=as_of)
     cal = working_calendar(session, as_of.year, as_of.year + 1)
     if not cal.is_working_day(as_of):
-        report.working_day = False  # nothing fires on a non-working day; the next working day catches up
-        return report
+        # nothing fires on a non-working day; the next working day catches up
+        return RunReport(as_of=as_of, working_day=False)
     window = _window(cal, as_of, last_run_day(session), config.lookback_days)
     items, names = _open_items(session, config, as_of, cal, window)
     rules = config.rules
@@ -383,20 +355,15 @@ def plan_messages(
     planned += _completions(session, config, as_of)
 
     release = release_time(config, cal, now)
+    written: list[PlannedMessage] = []
+    unrouted: list[str] = []
     for msg in planned:
         if not config.routes_for(msg.receiver):
-            report.unrouted.append(msg.receiver)
+            unrouted.append(msg.receiver)
             continue
         if _insert(session, msg, release):
-            report.planned.append(
-                {
-                    "key": msg.key,
-                    "receiver": msg.receiver,
-                    "level": msg.level,
-                    "subject": msg.subject,
-                    "body": msg.body,
-                    "send_at": release.isoformat(),
-                }
+            written.append(
+                PlannedMessage(msg.key, msg.receiver, AlertLevel(msg.level), msg.subject, msg.body, release)
             )
     if record_run:
         audit.record(
@@ -405,16 +372,16 @@ def plan_messages(
             action=RUN_ACTION,
             entity_type="notify_run",
             entity_id=as_of.isoformat(),
-            after={"planned": [p["key"] for p in report.planned], "unrouted": report.unrouted},
+            after={"planned": [p.key for p in written], "unrouted": unrouted},
         )
-    return report
+    return RunReport(as_of=as_of, planned=tuple(written), unrouted=tuple(unrouted))
 
 
 def _insert(session: Session, msg: _Planned, release: dt.datetime) -> bool:
     """Insert unless the key exists (or, for a digest, any digest of that receiver and day exists)."""
-    if msg.kind == "digest":  # one digest per receiver per run day, whatever its level
+    if msg.kind == MessageKind.DIGEST:  # one digest per receiver per run day, whatever its level
         exists = select(OutboxMessage.id).where(
-            OutboxMessage.kind == "digest",
+            OutboxMessage.kind == MessageKind.DIGEST,
             OutboxMessage.receiver == msg.receiver,
             OutboxMessage.period == msg.period,
         )
@@ -439,7 +406,7 @@ def _insert(session: Session, msg: _Planned, release: dt.datetime) -> bool:
             level=msg.level,
             subject=msg.subject[:300],
             body=msg.body,
-            state="pending",
+            state=OutboxState.PENDING,
             attempts=0,
             next_attempt_at=release,
             created_at=dt.datetime.now(dt.UTC),
@@ -471,10 +438,10 @@ def _claim(session: Session, message_id: int, now: dt.datetime) -> bool:
         update(OutboxMessage)
         .where(
             OutboxMessage.id == message_id,
-            OutboxMessage.state.in_(("pending", "sending")),
+            OutboxMessage.state.in_((OutboxState.PENDING, OutboxState.SENDING)),
             or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
         )
-        .values(state="sending", next_attempt_at=now + SENDING_LEASE)
+        .values(state=OutboxState.SENDING, next_attempt_at=now + SENDING_LEASE)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
@@ -492,7 +459,7 @@ def deliver_message(
     now: dt.datetime,
     sender: Sender = default_send,
     cal: WorkingCalendar | None = None,
-) -> dict[str, Any] | None:
+) -> DeliveryOutcome | None:
     """Claim, send and mark one message (each step its own transaction). None if another run has it."""
     with unit_of_work(factory) as session:
         if not _claim(session, message_id, now):
@@ -572,14 +539,14 @@ def deliver_message(
         delivered = any(a.ok for a in [*done.values(), *attempts])
         cal = cal or working_calendar(session, now.year, now.year + 1)
         if open_targets:
-            msg.state = "pending"
+            msg.state = OutboxState.PENDING
             msg.next_attempt_at = release_time(config, cal, now + _backoff(config, msg.attempts))
         else:
-            msg.state = "failed" if dead else "sent"
+            msg.state = OutboxState.FAILED if dead else OutboxState.SENT
             msg.next_attempt_at = None
             if delivered and msg.sent_at is None:
                 msg.sent_at = now
-        if (new_permanent or gave_up) and msg.level != "failure" and config.routes_for(COORDINATOR):
+        if (new_permanent or gave_up) and msg.level != AlertLevel.FAILURE and config.routes_for(COORDINATOR):
             failures = [(a.url_redacted, a.detail or "") for a in new_permanent]
             if gave_up:
                 failures.append(("（重试上限）", f"重试 {msg.attempts} 次仍未送达"))
@@ -593,24 +560,21 @@ def deliver_message(
                 ),
                 release_time(config, cal, now),
             )
-        outcome = {
-            "id": msg.id,
-            "receiver": msg.receiver,
-            "level": msg.level,
-            "state": msg.state,
-            "attempts": [
-                {"url": a.url_redacted, "ok": a.ok, "permanent": a.permanent, "detail": a.detail}
-                for a in attempts
-            ],
-        }
+        outcome = DeliveryOutcome(
+            id=msg.id,
+            receiver=msg.receiver,
+            level=AlertLevel(msg.level),
+            state=OutboxState(msg.state),
+            attempts=tuple(DeliveryAttempt(a.url_redacted, a.ok, a.permanent, a.detail) for a in attempts),
+        )
     return outcome
 
 
 def send_due(
     factory: sessionmaker[Session], *, config: NotifyConfig, now: dt.datetime, sender: Sender = default_send
-) -> list[dict[str, Any]]:
+) -> list[DeliveryOutcome]:
     """Send every due outbox row (pending and released, or claimed by a run whose lease ran out)."""
-    outcomes: list[dict[str, Any]] = []
+    outcomes: list[DeliveryOutcome] = []
     seen: set[int] = set()
     for _pass in range(3):  # a failure notice written while sending goes out in the same run
         with unit_of_work(factory) as session:
@@ -643,26 +607,25 @@ def run_notifications(
     try:
         report = plan_messages(session, config=config, as_of=as_of, now=now, record_run=not dry_run)
         if dry_run:
-            report.dry_run = True
             session.rollback()
-            return report
+            return replace(report, dry_run=True)
         session.commit()
     except BaseException:
         session.rollback()
         raise
     finally:
         session.close()
-    report.sent = send_due(factory, config=config, now=now, sender=sender)
+    sent = send_due(factory, config=config, now=now, sender=sender)
     with unit_of_work(factory) as session:
-        report.held = (
+        held = (
             session.scalar(
                 select(func.count())
                 .select_from(OutboxMessage)
-                .where(OutboxMessage.state == "pending", OutboxMessage.next_attempt_at > now)
+                .where(OutboxMessage.state == OutboxState.PENDING, OutboxMessage.next_attempt_at > now)
             )
             or 0
         )
-    return report
+    return replace(report, sent=tuple(sent), held=held)
 
 
 def send_test(
@@ -672,7 +635,7 @@ def send_test(
     tag: str,
     now: dt.datetime | None = None,
     sender: Sender = default_send,
-) -> dict[str, Any]:
+) -> DeliveryOutcome:
     """``duban notify test --to TAG``: a test message to every route tagged TAG, now (no quiet hours)."""
     now = now or dt.datetime.now(dt.UTC)
     receiver = f"tag:{tag}"
@@ -686,8 +649,8 @@ def send_test(
     msg = _Planned(
         f"test|{receiver}|{now.isoformat()}|test",
         receiver,
-        "test",
-        f"【督办·测试】duban 通知渠道测试（{tag}）",
+        AlertLevel.TEST,
+        f"【督办·{AlertLevel.TEST.label}】duban 通知渠道测试（{tag}）",
         f"这是一条测试消息，发送于 {local:%Y-%m-%d %H:%M}（{config.timezone}）。\n"
         f"收到即说明标签 {tag} 的通知渠道配置正确。\n—— duban 督办系统",
     )
@@ -696,15 +659,15 @@ def send_test(
         message_id = session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == msg.key))
     assert message_id is not None
     outcome = deliver_message(factory, message_id, config=config, now=now, sender=sender)
-    return outcome or {"id": message_id, "state": "sending", "attempts": []}
+    return outcome or DeliveryOutcome(message_id, receiver, AlertLevel.TEST, OutboxState.SENDING, ())
 
 
 # --------------------------------------------------------------------------- log
 
 
-def notification_log(session: Session, *, failed: bool = False, limit: int = 100) -> list[dict[str, Any]]:
-    """Outbox rows, newest first, with their attempts; ``failed``: failed rows and rows still retrying."""
-    stmt = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+def outbox_query(*, failed: bool = False) -> Select:
+    """The outbox rows of :func:`notification_log`, newest first (one statement for the rows and their count)."""
+    stmt = select(OutboxMessage).order_by(OutboxMessage.id.desc())
     if failed:
         has_failure = (
             select(NotificationAttempt.id)
@@ -712,7 +675,14 @@ def notification_log(session: Session, *, failed: bool = False, limit: int = 100
             .exists()
         )
         stmt = stmt.where(or_(OutboxMessage.state == "failed", (OutboxMessage.state != "sent") & has_failure))
-    messages = list(session.scalars(stmt))
+    return stmt
+
+
+def notification_log(
+    session: Session, *, failed: bool = False, limit: int = 100, offset: int = 0
+) -> list[OutboxEntry]:
+    """Outbox rows, newest first, with their attempts; ``failed``: failed rows and rows still retrying."""
+    messages = list(session.scalars(outbox_query(failed=failed).limit(limit).offset(offset)))
     attempts: dict[int, list[NotificationAttempt]] = defaultdict(list)
     if messages:
         for a in session.scalars(
@@ -722,28 +692,38 @@ def notification_log(session: Session, *, failed: bool = False, limit: int = 100
         ):
             attempts[a.message_id].append(a)
     return [
-        {
-            "id": m.id,
-            "key": m.idempotency_key,
-            "receiver": m.receiver,
-            "level": m.level,
-            "subject": m.subject,
-            "state": m.state,
-            "attempts": m.attempts,
-            "created_at": m.created_at.isoformat(),
-            "next_attempt_at": m.next_attempt_at.isoformat() if m.next_attempt_at else None,
-            "sent_at": m.sent_at.isoformat() if m.sent_at else None,
-            "deliveries": [
-                {
-                    "url": a.url_redacted,
-                    "part": f"{a.part}/{a.parts}" if a.part else None,
-                    "ok": a.ok,
-                    "permanent": a.permanent,
-                    "detail": a.detail,
-                    "at": a.at.isoformat(),
-                }
+        OutboxEntry(
+            id=m.id,
+            key=m.idempotency_key,
+            receiver=m.receiver,
+            level=AlertLevel(m.level),
+            subject=m.subject,
+            state=OutboxState(m.state),
+            attempts=m.attempts,
+            created_at=m.created_at,
+            next_attempt_at=m.next_attempt_at,
+            sent_at=m.sent_at,
+            deliveries=tuple(
+                DeliveryRecord(
+                    url=a.url_redacted,
+                    part=a.part or None,
+                    parts=a.parts if a.part else None,
+                    ok=a.ok,
+                    permanent=a.permanent,
+                    detail=a.detail,
+                    at=a.at,
+                )
                 for a in attempts[m.id]
-            ],
-        }
+            ),
+        )
         for m in messages
     ]
+
+
+def notification_log_page(
+    session: Session, *, failed: bool = False, limit: int = 50, offset: int = 0
+) -> Page[OutboxEntry]:
+    """A page of :func:`notification_log` with the number of every matching message (SQL COUNT)."""
+    check_window(limit, offset)
+    rows = notification_log(session, failed=failed, limit=limit, offset=offset)
+    return page_of(rows, total=count_rows(session, outbox_query(failed=failed)), limit=limit, offset=offset)

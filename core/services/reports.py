@@ -11,26 +11,91 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
+from duban.domain.jsonable import JsonResult
+from duban.domain.vocabulary import ResponsibilityState, ReviewState, Severity
 from duban.errors import ConflictError, NotFoundError, ValidationError
 from duban.hookspecs import IndicatorSpec, ReportContext
 from duban.plugin_host import PluginHost
 from duban.services import audit
 from duban.services.clock import local_date
 from duban.services.identity import Actor
+from duban.services.paging import Page, check_window, count_rows, page_of
 from duban.services.responsibilities import load_for_write, load_milestone, snapshot
 from duban.storage.models import Finding, Report, Task, utcnow
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class Attachment(JsonResult):
+    """A file attached to a report, kept in the content-addressed store by its sha256."""
+
+    sha256: str
+    name: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRow(JsonResult):
+    """``duban report list``: one version of a report. ``submitted_at`` is UTC."""
+
+    id: int
+    responsibility: int
+    task: int
+    agency: str | None
+    milestone: int | None
+    version: int
+    current: bool
+    text: str
+    indicators: Mapping[str, Any]
+    attachments: tuple[Attachment, ...]
+    submitted_by: str
+    submitted_at: dt.datetime
+    review: ReviewState
+    reason: str | None
+
+
+IndicatorValue = int | float | bool | str
+
+
+@dataclass(frozen=True, slots=True)
+class FindingNote(JsonResult):
+    """What a plugin's check said about a report as it was filed."""
+
+    severity: Severity
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReportReceipt(JsonResult):
+    """``duban report submit --json``: the report filed, its version and what the checks said."""
+
+    report: int
+    version: int
+    milestone: int | None
+    findings: tuple[FindingNote, ...]
+
+
+@dataclass(frozen=True)
 class SubmitResult:
+    """The stored report and its findings (rows of this unit of work); :attr:`receipt` is the result to show."""
+
     report: Report
     findings: list[Finding]
+
+    @property
+    def receipt(self) -> ReportReceipt:
+        return ReportReceipt(
+            report=self.report.id,
+            version=self.report.version,
+            milestone=self.report.milestone_id,
+            findings=tuple(FindingNote(Severity(f.severity), f.code, f.message) for f in self.findings),
+        )
 
 
 def indicator_specs_for(
@@ -50,7 +115,7 @@ def indicator_specs_for(
     }
 
 
-def convert_indicator(spec: IndicatorSpec, raw: Any) -> Any:
+def convert_indicator(spec: IndicatorSpec, raw: Any) -> IndicatorValue:
     """Turn a typed-in value into the indicator's type; ValidationError names the indicator."""
     if not isinstance(raw, str):
         return raw
@@ -74,8 +139,9 @@ def convert_indicator(spec: IndicatorSpec, raw: Any) -> Any:
     return text
 
 
-def store_attachment(path: Path, root: Path) -> dict[str, Any]:
-    """Copy ``path`` into the content-addressed folder ``root/ab/abcdef…``; return its record."""
+def store_attachment(path: Path, root: Path) -> dict[str, str | int]:
+    """Copy ``path`` into the content-addressed folder ``root/ab/abcdef…``; return its record (stored as JSON
+    on the report: sha256, name, size)."""
     if not path.is_file():
         raise NotFoundError(f"附件不存在：{path}")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -107,7 +173,7 @@ def submit_report(
     at = at or utcnow()
     today = today or local_date(at)
     resp = load_for_write(session, actor, responsibility_id, "报送进度", today)
-    if resp.state == "closed":
+    if resp.state == ResponsibilityState.CLOSED:
         raise ValidationError(f"责任 #{resp.id} 已办结，不能再报送")
     milestone = None
     if milestone_id is not None:
@@ -160,7 +226,7 @@ def submit_report(
         version=version,
     )
     session.add(report)
-    resp.state = "completion_requested" if final else "in_progress"
+    resp.state = ResponsibilityState.COMPLETION_REQUESTED if final else ResponsibilityState.IN_PROGRESS
     flag_modified(resp, "state")  # always bump the responsibility's version: concurrent reports conflict
     try:
         session.flush()
@@ -204,22 +270,20 @@ def submit_report(
     return SubmitResult(report, findings)
 
 
-def list_reports(
-    session: Session,
+def reports_query(
     *,
     responsibility_id: int | None = None,
     agency: str | None = None,
     include_old: bool = False,
     as_of: dt.date | None = None,
-    limit: int = 200,
-) -> list[dict[str, Any]]:
+) -> Select:
+    """The reports of :func:`list_reports`, newest first (one statement for the rows and their count)."""
     from duban.storage.models import Responsibility
 
     stmt = (
         select(Report, Responsibility.agency_key, Responsibility.task_id)
         .join(Responsibility, Responsibility.id == Report.responsibility_id)
         .order_by(Report.submitted_at.desc(), Report.id.desc())
-        .limit(limit)
     )
     if responsibility_id is not None:
         stmt = stmt.where(Report.responsibility_id == responsibility_id)
@@ -231,22 +295,69 @@ def list_reports(
         not include_old
     ):  # "current" is a present-day notion; as of a past day every version filed by then shows
         stmt = stmt.where(Report.is_current.is_(True))
+    return stmt
+
+
+def list_reports(
+    session: Session,
+    *,
+    responsibility_id: int | None = None,
+    agency: str | None = None,
+    include_old: bool = False,
+    as_of: dt.date | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> list[ReportRow]:
+    """Reports, newest first: the current versions, or every version (``include_old``, or as of a day)."""
+    stmt = reports_query(
+        responsibility_id=responsibility_id, agency=agency, include_old=include_old, as_of=as_of
+    )
+    stmt = stmt.limit(limit).offset(offset)
     return [
-        {
-            "id": r.id,
-            "responsibility": r.responsibility_id,
-            "task": task_id,
-            "agency": agency_key,
-            "milestone": r.milestone_id,
-            "version": r.version,
-            "current": r.is_current,
-            "text": r.text,
-            "indicators": r.indicators,
-            "attachments": r.attachments,
-            "submitted_by": r.submitted_by,
-            "submitted_at": r.submitted_at.isoformat(),
-            "review": r.review_state,
-            "reason": r.review_reason,
-        }
+        ReportRow(
+            id=r.id,
+            responsibility=r.responsibility_id,
+            task=task_id,
+            agency=agency_key,
+            milestone=r.milestone_id,
+            version=r.version,
+            current=r.is_current,
+            text=r.text,
+            indicators=dict(r.indicators or {}),
+            attachments=tuple(
+                Attachment(a["sha256"], a["name"], int(a["size"])) for a in r.attachments or ()
+            ),
+            submitted_by=r.submitted_by,
+            submitted_at=r.submitted_at,
+            review=ReviewState(r.review_state),
+            reason=r.review_reason,
+        )
         for r, agency_key, task_id in session.execute(stmt)
     ]
+
+
+def list_reports_page(
+    session: Session,
+    *,
+    responsibility_id: int | None = None,
+    agency: str | None = None,
+    include_old: bool = False,
+    as_of: dt.date | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> Page[ReportRow]:
+    """A page of :func:`list_reports` with the number of every matching report (SQL COUNT)."""
+    check_window(limit, offset)
+    stmt = reports_query(
+        responsibility_id=responsibility_id, agency=agency, include_old=include_old, as_of=as_of
+    )
+    rows = list_reports(
+        session,
+        responsibility_id=responsibility_id,
+        agency=agency,
+        include_old=include_old,
+        as_of=as_of,
+        limit=limit,
+        offset=offset,
+    )
+    return page_of(rows, total=count_rows(session, stmt), limit=limit, offset=offset)

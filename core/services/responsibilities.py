@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,15 +11,6 @@ from duban.errors import NotFoundError, ValidationError
 from duban.services.identity import Actor, require_department_scope
 from duban.storage.models import Agency, Milestone, Responsibility
 from duban.storage.queries import active_milestone, merged_duties
-
-STATE_NAMES = {
-    "assigned": "已交办",
-    "acknowledged": "已签收",
-    "in_progress": "办理中",
-    "completion_requested": "申请办结",
-    "closed": "已办结",
-    "returned": "已退办",
-}
 
 
 def acting_agency(session: Session, agency_key: str | None, day: dt.date) -> str | None:
@@ -69,7 +59,8 @@ def load_milestone(session: Session, milestone_id: int) -> Milestone:
     return milestone
 
 
-def snapshot(resp: Responsibility) -> dict[str, Any]:
+def snapshot(resp: Responsibility) -> dict[str, str | None]:
+    """What the audit journal records of a responsibility before and after a change."""
     return {"state": resp.state, "agency": resp.agency_key, "role": resp.role}
 
 

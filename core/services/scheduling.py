@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from duban.domain.jsonable import JsonResult
 from duban.domain.schedule import (
     Festival,
     Occurrence,
@@ -33,11 +34,13 @@ from duban.domain.schedule import (
     milestone_key,
     parse_rule,
 )
+from duban.domain.vocabulary import PolicyStatus, Role, ScheduleSource, TaskKind
 from duban.errors import ConfigError, ConflictError, NotFoundError, ValidationError
 from duban.services import audit
 from duban.services.calendar import working_calendar
 from duban.services.catalog import find_policy
 from duban.services.identity import Actor, require_coordinator
+from duban.services.paging import Page, check_window, count_rows, page_of
 from duban.services.supervision import policy_start
 from duban.storage.models import Milestone, Policy, Responsibility, Schedule, Task
 from duban.storage.queries import merged_duties
@@ -45,7 +48,92 @@ from duban.storage.queries import merged_duties
 DEFAULT_CYCLE = "quarterly +5wd"
 #: tasks handled per round trip when generating (existing keys are read once per batch)
 TASK_BATCH = 200
-SOURCE_NAMES = {"hint": "文件提示", "config": "默认周期", "manual": "手工设定", "template": "部门模板"}
+
+
+# -- results ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleRow(JsonResult):
+    """A schedule (proposed or confirmed) of a task, or of one responsibility of it."""
+
+    json_extra = ("description",)
+
+    id: int
+    task: int
+    task_number: str
+    policy: str | None  #: the policy's doc number
+    rule: str
+    responsibility: int | None
+    start: dt.date | None
+    end: dt.date | None
+    source: ScheduleSource
+    confirmed: bool
+    note: str | None
+
+    @property
+    def description(self) -> str:
+        """The rule in Chinese words (每季度…), or a note that it no longer parses."""
+        try:
+            return describe(parse_rule(self.rule))
+        except RuleSyntaxError:
+            return "（规则无法识别）"
+
+
+@dataclass(frozen=True, slots=True)
+class ProposeResult(JsonResult):
+    """``duban schedule propose``: the schedules proposed from a policy's hints."""
+
+    policy: int
+    proposed: tuple[ScheduleRow, ...] = ()
+    existing: int = 0  #: hints whose rule the task already has
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class GenerateResult(JsonResult):
+    """``duban milestones generate``: what was created, found, moved."""
+
+    policies: int = 0
+    tasks: int = 0
+    created: int = 0
+    existing: int = 0
+    redated: int = 0
+    until: dt.date | None = None
+    #: milestones not created because they fall before the supervision start (see --include-past)
+    skipped_before_start: int = 0
+    #: milestones not created for duties merged into their successor's (see duban.domain.succession)
+    skipped_merged: int = 0
+    include_past: bool = False
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MilestoneRow(JsonResult):
+    """A milestone of one responsibility: its period, original and effective due dates."""
+
+    json_extra = ("withdrawn",)
+
+    id: int
+    key: str
+    task: int
+    task_number: str
+    policy: str
+    responsibility: int
+    agency: str | None
+    agency_name: str  #: the department as the document writes it
+    role: Role
+    period: str
+    schedule: int | None
+    due_date: dt.date
+    effective_due_date: dt.date
+    #: when the coordinator withdrew (撤回) it: a withdrawn milestone is listed as history and counts nowhere
+    withdrawn_at: dt.datetime | None = None
+    withdrawn_reason: str | None = None
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
 
 
 # -- helpers ------------------------------------------------------------------------------------------
@@ -72,25 +160,20 @@ def _task_label(task: Task) -> str:
     return f"{task.section}.{task.number}" if task.section else task.number
 
 
-def _schedule_row(s: Schedule, task: Task, doc_number: str | None) -> dict[str, Any]:
-    try:
-        description = describe(parse_rule(s.rule))
-    except RuleSyntaxError:
-        description = "（规则无法识别）"
-    return {
-        "id": s.id,
-        "task": task.id,
-        "task_number": _task_label(task),
-        "policy": doc_number,
-        "rule": s.rule,
-        "description": description,
-        "responsibility": s.responsibility_id,
-        "start": s.start.isoformat() if s.start else None,
-        "end": s.end.isoformat() if s.end else None,
-        "source": s.source,
-        "confirmed": s.confirmed,
-        "note": s.note,
-    }
+def _schedule_row(s: Schedule, task: Task, doc_number: str | None) -> ScheduleRow:
+    return ScheduleRow(
+        id=s.id,
+        task=task.id,
+        task_number=_task_label(task),
+        policy=doc_number,
+        rule=s.rule,
+        responsibility=s.responsibility_id,
+        start=s.start,
+        end=s.end,
+        source=ScheduleSource(s.source),
+        confirmed=s.confirmed,
+        note=s.note,
+    )
 
 
 def _snapshot(s: Schedule) -> dict[str, Any]:
@@ -115,22 +198,6 @@ def _load_schedule(session: Session, schedule_id: int) -> Schedule:
 # -- schedules ----------------------------------------------------------------------------------------
 
 
-@dataclass
-class ProposeResult:
-    policy_id: int
-    proposed: list[dict[str, Any]] = field(default_factory=list)
-    existing: int = 0
-    warnings: list[str] = field(default_factory=list)
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "policy": self.policy_id,
-            "proposed": self.proposed,
-            "existing": self.existing,
-            "warnings": self.warnings,
-        }
-
-
 def propose_schedules(session: Session, *, actor: Actor, policy_id: int) -> ProposeResult:
     """Turn every task's schedule hints into unconfirmed schedules (source "hint").
 
@@ -145,7 +212,8 @@ def propose_schedules(session: Session, *, actor: Actor, policy_id: int) -> Prop
     have: dict[int, set[tuple[int | None, str]]] = {t.id: set() for t in tasks}
     for s in session.scalars(select(Schedule).where(Schedule.task_id.in_(list(have)))):
         have[s.task_id].add((s.responsibility_id, _canonical(s.rule)))
-    result = ProposeResult(policy.id)
+    warnings: list[str] = []
+    existing = 0
     added: list[tuple[Task, Schedule]] = []
     for task in tasks:
         for hint in task.schedule_hints or []:
@@ -154,28 +222,27 @@ def propose_schedules(session: Session, *, actor: Actor, policy_id: int) -> Prop
             try:
                 rule = parse_rule(raw)  # type: ignore[arg-type]
             except RuleSyntaxError as exc:
-                result.warnings.append(
+                warnings.append(
                     f"任务 {_task_label(task)}：提示“{why or raw}”的规则 {raw!r} 无法识别，"
                     f"已跳过（{exc.reason}）"
                 )
                 continue
             text = str(rule)
             if (None, text) in have[task.id]:
-                result.existing += 1
+                existing += 1
                 continue
             have[task.id].add((None, text))
             kind = hint.get("kind", "")
             schedule = Schedule(
                 task_id=task.id,
                 rule=text,
-                source="hint",
+                source=ScheduleSource.HINT,
                 confirmed=False,
                 note=f"{kind}：{why}" if kind else why,
             )
             session.add(schedule)
             added.append((task, schedule))
     session.flush()
-    result.proposed = [_schedule_row(s, task, policy.doc_number) for task, s in added]
     audit.record(
         session,
         actor=actor.name,
@@ -184,11 +251,16 @@ def propose_schedules(session: Session, *, actor: Actor, policy_id: int) -> Prop
         entity_id=policy.id,
         after={
             "proposed": [{"id": s.id, "task": s.task_id, "rule": s.rule} for _t, s in added],
-            "existing": result.existing,
-            "skipped": len(result.warnings),
+            "existing": existing,
+            "skipped": len(warnings),
         },
     )
-    return result
+    return ProposeResult(
+        policy=policy.id,
+        proposed=tuple(_schedule_row(s, task, policy.doc_number) for task, s in added),
+        existing=existing,
+        warnings=tuple(warnings),
+    )
 
 
 def confirm_schedule(
@@ -267,7 +339,7 @@ def set_schedule(
     schedule = same[0] if same else Schedule(task_id=task.id, responsibility_id=responsibility_id)
     before = _snapshot(schedule) if same else None
     schedule.rule, schedule.start, schedule.end = text, start, end
-    schedule.source, schedule.confirmed, schedule.rejected = "manual", True, False
+    schedule.source, schedule.confirmed, schedule.rejected = ScheduleSource.MANUAL, True, False
     session.add(schedule)
     session.flush()
     audit.record(
@@ -291,7 +363,7 @@ def remove_schedule(session: Session, *, actor: Actor, schedule_id: int) -> None
     require_coordinator(actor, "删除排期")
     schedule = _load_schedule(session, schedule_id)
     before = _snapshot(schedule)
-    if schedule.source == "hint":
+    if schedule.source == ScheduleSource.HINT:
         schedule.rejected, schedule.confirmed = True, False
     else:
         session.delete(schedule)
@@ -314,8 +386,9 @@ def list_schedules(
     task_id: int | None = None,
     limit: int = 200,
     offset: int = 0,
-) -> dict[str, Any]:
+) -> Page[ScheduleRow]:
     """A page of schedules (of current policies unless one is named), in task order."""
+    check_window(limit, offset)
     stmt = (
         select(Schedule, Task, Policy.doc_number)
         .join(Task, Task.id == Schedule.task_id)
@@ -328,53 +401,18 @@ def list_schedules(
     if task_id is not None:
         stmt = stmt.where(Task.id == task_id)
     stmt = stmt.where(Schedule.rejected.is_(False))
-    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+    total = count_rows(session, stmt)
     page = session.execute(
         stmt.order_by(Task.policy_id, Task.position, Schedule.id).limit(limit).offset(offset)
     )
-    return {
-        "total": total,
-        "offset": offset,
-        "limit": limit,
-        "schedules": [_schedule_row(s, t, doc) for s, t, doc in page],
-    }
+    return page_of((_schedule_row(s, t, doc) for s, t, doc in page), total=total, limit=limit, offset=offset)
 
 
 # -- milestones ---------------------------------------------------------------------------------------
 
 
-@dataclass
-class GenerateResult:
-    policies: int = 0
-    tasks: int = 0
-    created: int = 0
-    existing: int = 0
-    redated: int = 0
-    until: dt.date | None = None
-    #: milestones not created because they fall before the supervision start (see --include-past)
-    skipped_before_start: int = 0
-    #: milestones not created for duties merged into their successor's (see duban.domain.succession)
-    skipped_merged: int = 0
-    include_past: bool = False
-    warnings: list[str] = field(default_factory=list)
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "policies": self.policies,
-            "tasks": self.tasks,
-            "created": self.created,
-            "existing": self.existing,
-            "redated": self.redated,
-            "until": self.until.isoformat() if self.until else None,
-            "skipped_before_start": self.skipped_before_start,
-            "skipped_merged": self.skipped_merged,
-            "include_past": self.include_past,
-            "warnings": self.warnings,
-        }
-
-
 def _policies_to_generate(
-    session: Session, policy_id: int | None, result: GenerateResult
+    session: Session, policy_id: int | None, warnings: list[str]
 ) -> tuple[list[Policy], list[Policy]]:
     """The policies whose tasks get milestones, and the drafts of which only the comment duty does."""
     if policy_id is not None:
@@ -393,12 +431,12 @@ def _policies_to_generate(
             .order_by(Policy.id)
         )
     )
-    drafts = [p for p in policies if p.status == "draft"]
+    drafts = [p for p in policies if p.status == PolicyStatus.DRAFT]
     for p in drafts:
-        result.warnings.append(
+        warnings.append(
             f"{p.doc_number or p.title} 是征求意见稿：只生成意见反馈节点，其余任务未生成（需要时用 --policy 指定）"
         )
-    return [p for p in policies if p.status != "draft"], drafts
+    return [p for p in policies if p.status != PolicyStatus.DRAFT], drafts
 
 
 def _batches(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
@@ -434,8 +472,9 @@ def generate_milestones(
         default_rule = parse_rule(default_cycle)
     except RuleSyntaxError as exc:
         raise ConfigError(f"配置项 schedule.default_cycle 无效：{exc}") from exc
-    result = GenerateResult(until=until, include_past=include_past)
-    full, drafts = _policies_to_generate(session, policy_id, result)
+    warnings: list[str] = []
+    created = existing_count = redated = skipped_before_start = skipped_merged = 0
+    full, drafts = _policies_to_generate(session, policy_id, warnings)
     policies = {p.id: p for p in [*full, *drafts]}
     task_ids = list(
         session.scalars(
@@ -443,13 +482,12 @@ def generate_milestones(
             .where(
                 or_(
                     Task.policy_id.in_([p.id for p in full]),
-                    and_(Task.policy_id.in_([p.id for p in drafts]), Task.kind == "comment"),
+                    and_(Task.policy_id.in_([p.id for p in drafts]), Task.kind == TaskKind.COMMENT),
                 )
             )
             .order_by(Task.policy_id, Task.position)
         )
     )
-    result.policies, result.tasks = len(policies), len(task_ids)
     starts = [d for p in policies.values() for d in (policy_start(p), p.issued) if d is not None]
     earliest_start = session.scalar(
         select(func.min(Schedule.start))
@@ -504,10 +542,8 @@ def generate_milestones(
                 try:
                     plans.append((s, parse_rule(s.rule)))
                 except RuleSyntaxError as exc:
-                    result.warnings.append(
-                        f"任务 #{task.id} 的排期 #{s.id} 规则无法识别，已跳过：{exc.reason}"
-                    )
-            if task.kind == "task" and all(isinstance(rule.base, Once) for _s, rule in plans):
+                    warnings.append(f"任务 #{task.id} 的排期 #{s.id} 规则无法识别，已跳过：{exc.reason}")
+            if task.kind == TaskKind.TASK and all(isinstance(rule.base, Once) for _s, rule in plans):
                 plans.append((None, default_rule))  # a one-off deadline does not end the cycle
             claimed: dict[str, dt.date] = {}
             for schedule, rule in plans:
@@ -533,14 +569,14 @@ def generate_milestones(
                         key = milestone_key(task.id, resp.id, period)
                         since = merged_since.get(resp.id)
                         if since is not None and occurrence.due >= since and key not in existing:
-                            result.skipped_merged += not before_start
+                            skipped_merged += not before_start
                             continue  # carried by the successor's own duty on this task
                         if before_start:
-                            result.skipped_before_start += key not in existing  # what --include-past adds
+                            skipped_before_start += key not in existing  # what --include-past adds
                             continue
                         if key in claimed:
                             if claimed[key] != occurrence.nominal:
-                                result.warnings.append(
+                                warnings.append(
                                     f"任务 #{task.id} 的两个排期在 {period} 期重叠，只生成一个节点（{key}）"
                                 )
                             continue
@@ -560,7 +596,7 @@ def generate_milestones(
                                 }
                             )
                             continue
-                        result.existing += 1
+                        existing_count += 1
                         if (
                             old.schedule_id == schedule_id
                             and old.due_date > today
@@ -585,11 +621,11 @@ def generate_milestones(
             session.flush()
         except IntegrityError as exc:
             raise ConflictError("生成节点时与另一项同时进行的生成冲突：本次未保存，请重试") from exc
-        result.created += len(new_rows)
-        result.redated += len(moved)
+        created += len(new_rows)
+        redated += len(moved)
 
     for year in sorted(due_years):
-        result.warnings.extend(calendar.warnings_for(year))
+        warnings.extend(calendar.warnings_for(year))
     audit.record(
         session,
         actor=actor.name,
@@ -601,16 +637,27 @@ def generate_milestones(
             "until": until,
             "today": today,
             "default_cycle": str(default_rule),
-            "created": result.created,
-            "existing": result.existing,
-            "redated": result.redated,
-            "skipped_before_start": result.skipped_before_start,
-            "skipped_merged": result.skipped_merged,
+            "created": created,
+            "existing": existing_count,
+            "redated": redated,
+            "skipped_before_start": skipped_before_start,
+            "skipped_merged": skipped_merged,
             "include_past": include_past,
             "uncovered_years": sorted(y for y in due_years if not calendar.is_covered(y)),
         },
     )
-    return result
+    return GenerateResult(
+        policies=len(policies),
+        tasks=len(task_ids),
+        created=created,
+        existing=existing_count,
+        redated=redated,
+        until=until,
+        skipped_before_start=skipped_before_start,
+        skipped_merged=skipped_merged,
+        include_past=include_past,
+        warnings=tuple(warnings),
+    )
 
 
 def list_milestones(
@@ -621,11 +668,12 @@ def list_milestones(
     policy: str | None = None,
     limit: int = 200,
     offset: int = 0,
-) -> dict[str, Any]:
+) -> Page[MilestoneRow]:
     """A page of milestones in due-date order. ``due_before`` is inclusive (effective due date ≤ it).
 
     Withdrawn milestones are listed too, flagged (``withdrawn``, with the reason): they are history.
     """
+    check_window(limit, offset)
     stmt = (
         select(
             Milestone.id,
@@ -658,7 +706,7 @@ def list_milestones(
         stmt = stmt.where(Responsibility.agency_key == agency)
     if due_before is not None:
         stmt = stmt.where(Milestone.effective_due_date <= due_before)
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    total = count_rows(session, stmt)
     rows = session.execute(
         stmt.order_by(
             Milestone.effective_due_date,
@@ -670,28 +718,28 @@ def list_milestones(
         .limit(limit)
         .offset(offset)
     )
-    return {
-        "total": total,
-        "offset": offset,
-        "limit": limit,
-        "milestones": [
-            {
-                "id": r.id,
-                "key": r.key,
-                "task": r.task_id,
-                "task_number": f"{r.section}.{r.number}" if r.section else r.number,
-                "policy": r.doc_number or r.title,
-                "responsibility": r.responsibility_id,
-                "agency": r.agency_key,
-                "agency_name": r.name_as_written,
-                "role": r.role,
-                "period": r.period,
-                "schedule": r.schedule_id,
-                "due_date": r.due_date.isoformat(),
-                "effective_due_date": r.effective_due_date.isoformat(),
-                "withdrawn": r.withdrawn_at is not None,
-                "withdrawn_reason": r.withdrawn_reason,
-            }
+    return page_of(
+        (
+            MilestoneRow(
+                id=r.id,
+                key=r.key,
+                task=r.task_id,
+                task_number=f"{r.section}.{r.number}" if r.section else r.number,
+                policy=r.doc_number or r.title,
+                responsibility=r.responsibility_id,
+                agency=r.agency_key,
+                agency_name=r.name_as_written,
+                role=Role(r.role),
+                period=r.period,
+                schedule=r.schedule_id,
+                due_date=r.due_date,
+                effective_due_date=r.effective_due_date,
+                withdrawn_at=r.withdrawn_at,
+                withdrawn_reason=r.withdrawn_reason,
+            )
             for r in rows
-        ],
-    }
+        ),
+        total=total,
+        limit=limit,
+        offset=offset,
+    )

@@ -9,12 +9,21 @@ from typing import Any
 from sqlalchemy import Select, and_, case, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
+from duban.domain.vocabulary import Light, ResponsibilityState, Role
 from duban.services.calendar import calendar_around
 from duban.services.catalog import find_policy
 from duban.services.identity import Actor
+from duban.services.paging import Page, check_window, count_rows, page_of
+from duban.services.status_results import (
+    DepartmentStatus,
+    LightCounts,
+    OverdueMilestone,
+    PeriodLight,
+    ResponsibilityLight,
+    StatusSummary,
+)
 from duban.storage.models import Agency, Milestone, Policy, Responsibility, Task
 from duban.storage.queries import (
-    RANK_LIGHT,
     acting_agency_column,
     counted_duty,
     milestone_facts,
@@ -23,8 +32,7 @@ from duban.storage.queries import (
     supervised_policy,
 )
 
-LIGHT_NAMES = {"red": "红", "yellow": "黄", "green": "绿", "done": "已办结"}
-LIGHTS = ("red", "yellow", "green", "done")
+LIGHTS = tuple(Light)  # worst first: red, yellow, green, done
 
 
 @dataclass(frozen=True)
@@ -81,10 +89,10 @@ def task_lights(session: Session, as_of: dt.date, warning_days: int, scope: Scop
 
 
 def _task_aggregate(rl: Any) -> Select:
-    principal = rl.c.role.in_(("lead", "joint"))
-    has_lead = func.max(case((rl.c.role == "lead", 1), else_=0))
-    lead_open = func.sum(case((and_(rl.c.role == "lead", rl.c.rank > 0), 1), else_=0))
-    principal_open = func.sum(case((and_(principal, rl.c.rank > 0), 1), else_=0))
+    principal = rl.c.role.in_((Role.LEAD, Role.JOINT))
+    has_lead = func.max(case((rl.c.role == Role.LEAD, 1), else_=0))
+    lead_open = func.sum(case((and_(rl.c.role == Role.LEAD, rl.c.rank > Light.DONE.rank), 1), else_=0))
+    principal_open = func.sum(case((and_(principal, rl.c.rank > Light.DONE.rank), 1), else_=0))
     principals = func.sum(case((principal, 1), else_=0))
     done = case(
         (and_(has_lead == 1, lead_open == 0), 1),
@@ -92,7 +100,8 @@ def _task_aggregate(rl: Any) -> Select:
         else_=0,
     )
     rank = case(
-        (done == 1, 0), else_=func.coalesce(func.max(case((principal, rl.c.rank))), func.max(rl.c.rank))
+        (done == 1, Light.DONE.rank),
+        else_=func.coalesce(func.max(case((principal, rl.c.rank))), func.max(rl.c.rank)),
     )
     return select(
         rl.c.task_id,
@@ -104,16 +113,14 @@ def _task_aggregate(rl: Any) -> Select:
 
 
 def _light_counts(rank_column: Any) -> list[Any]:
-    return [
-        func.sum(case((rank_column == rank, 1), else_=0)).label(light)
-        for light, rank in (("red", 3), ("yellow", 2), ("green", 1), ("done", 0))
-    ]
+    return [func.sum(case((rank_column == light.rank, 1), else_=0)).label(light.value) for light in LIGHTS]
 
 
 def summary(
-    session: Session, *, as_of: dt.date, warning_days: int = 5, scope: Scope = Scope()
-) -> dict[str, Any]:
-    """Counts of tasks and of responsibilities by light, and per-department rows.
+    session: Session, *, as_of: dt.date, warning_days: int = 5, scope: Scope = Scope(), items: int = 0
+) -> StatusSummary:
+    """Counts of tasks and of responsibilities by light, and per-department rows; with ``items``, also the
+    worst ``items`` responsibilities (:func:`responsibility_rows`).
 
     One statement: the responsibility lights are a CTE (materialised once by SQLite and PostgreSQL, as it
     is read twice), grouped by department and, through the task aggregate, into one row of task counts.
@@ -142,26 +149,41 @@ def summary(
     rows = session.execute(union_all(by_department, tasks)).all()
     dept_rows = sorted((r for r in rows if r.kind == "dept"), key=lambda r: (-int(r.worst), r.agency or ""))
     task_row = next((r for r in rows if r.kind == "task"), None)
-    task_counts = {light: int(getattr(task_row, light) or 0) for light in LIGHTS} if task_row else {}
-    resp_counts = {light: sum(int(getattr(r, light) or 0) for r in dept_rows) for light in LIGHTS}
+    names = agency_names(session) if dept_rows else {}
+    dept_counts = [_counts(row) for row in dept_rows]
     departments = []
-    for row in dept_rows:
+    for row, counts in zip(dept_rows, dept_counts, strict=True):
         due = int(row.due or 0)
         departments.append(
-            {
-                "agency": row.agency,
-                "light": RANK_LIGHT[int(row.worst)],
-                **{light: int(getattr(row, light) or 0) for light in LIGHTS},
-                "overdue": int(row.overdue or 0),
-                "on_time_rate": round((due - int(row.late or 0)) / due, 3) if due else None,
-            }
+            DepartmentStatus(
+                agency=row.agency,
+                name=names.get(row.agency) if row.agency else None,
+                light=Light.from_rank(int(row.worst)),
+                **counts,
+                overdue=int(row.overdue or 0),
+                on_time_rate=round((due - int(row.late or 0)) / due, 3) if due else None,
+            )
         )
-    return {
-        "as_of": as_of.isoformat(),
-        "tasks": {light: task_counts.get(light, 0) for light in LIGHTS},
-        "responsibilities": {light: resp_counts.get(light, 0) for light in LIGHTS},
-        "departments": departments,
-    }
+    return StatusSummary(
+        as_of=as_of,
+        tasks=LightCounts(**_counts(task_row)) if task_row else LightCounts(),
+        responsibilities=LightCounts(**{light: sum(c[light] for c in dept_counts) for light in LIGHTS}),
+        departments=tuple(departments),
+        items=tuple(
+            responsibility_rows(session, as_of=as_of, warning_days=warning_days, scope=scope, limit=items)
+        )
+        if items
+        else (),
+    )
+
+
+def _counts(row: Any) -> dict[str, int]:
+    return {light: int(getattr(row, light) or 0) for light in LIGHTS}
+
+
+def agency_names(session: Session) -> dict[str, str]:
+    """Agency key → its short Chinese name (民政, 妇联 …)."""
+    return {k: n for k, n in session.execute(select(Agency.key, Agency.name))}
 
 
 def responsibility_rows(
@@ -172,7 +194,7 @@ def responsibility_rows(
     scope: Scope = Scope(),
     limit: int = 200,
     offset: int = 0,
-) -> list[dict[str, Any]]:
+) -> list[ResponsibilityLight]:
     """A page of responsibilities with their lights, worst first."""
     rl = scoped_lights(session, as_of, warning_days, scope).subquery("rl")
     stmt = (
@@ -184,29 +206,27 @@ def responsibility_rows(
         .offset(offset)
     )
     return [
-        {
-            "responsibility": r.responsibility_id,
-            "task": r.task_id,
-            "policy": r.doc_number or r.title,
-            "number": f"{r.section}.{r.number}" if r.section else r.number,
-            "text": r.text,
-            "agency": r.acting_agency,
-            "recorded_agency": r.agency_key,
-            "jurisdiction": r.jurisdiction_code,
-            "role": r.role,
-            "state": r.state,
-            "light": RANK_LIGHT[int(r.rank)],
-            "overdue": int(r.overdue),
-            "next_due": r.next_due.isoformat() if r.next_due else None,
-        }
+        ResponsibilityLight(
+            responsibility=r.responsibility_id,
+            task=r.task_id,
+            policy=r.doc_number or r.title,
+            number=task_number(r.section, r.number),
+            text=r.text,
+            agency=r.acting_agency,
+            recorded_agency=r.agency_key,
+            jurisdiction=r.jurisdiction_code,
+            role=Role(r.role),
+            state=ResponsibilityState(r.state),
+            light=Light.from_rank(int(r.rank)),
+            overdue=int(r.overdue),
+            next_due=r.next_due,
+        )
         for r in session.execute(stmt)
     ]
 
 
-def overdue(
-    session: Session, *, as_of: dt.date, scope: Scope = Scope(), limit: int = 500, offset: int = 0
-) -> list[dict[str, Any]]:
-    """Milestones past their effective due date without a report (or whose report was returned), by D."""
+def overdue_query(as_of: dt.date, scope: Scope = Scope()) -> Select:
+    """The milestones of :func:`overdue`, in its order (one statement for the rows and for their count)."""
     facts = milestone_facts(as_of).subquery("f")
     acting = acting_agency_column(as_of)
     stmt = (
@@ -233,8 +253,6 @@ def overdue(
             counted_duty(as_of),
         )
         .order_by(facts.c.effective_due, facts.c.milestone_id)
-        .limit(limit)
-        .offset(offset)
     )
     if scope.agency:
         stmt = stmt.where(acting == scope.agency)
@@ -244,29 +262,39 @@ def overdue(
         stmt = stmt.where(Task.policy_id == scope.policy_id)
     else:
         stmt = stmt.where(supervised_policy(Policy.status, Task.kind))
+    return stmt
+
+
+def overdue(
+    session: Session, *, as_of: dt.date, scope: Scope = Scope(), limit: int = 500, offset: int = 0
+) -> list[OverdueMilestone]:
+    """Milestones past their effective due date without a report (or whose report was returned), by D."""
+    rows = session.execute(overdue_query(as_of, scope).limit(limit).offset(offset)).all()
+    names = agency_names(session) if rows else {}
     return [
-        {
-            "milestone": r.milestone_id,
-            "responsibility": r.responsibility_id,
-            "task": r.task_id,
-            "policy": r.doc_number or r.title,
-            "number": f"{r.section}.{r.number}" if r.section else r.number,
-            "text": r.text,
-            "agency": r.acting_agency,
-            "recorded_agency": r.agency_key,
-            "role": r.role,
-            "jurisdiction": r.jurisdiction_code,
-            "period": r.period,
-            "due": r.due_date.isoformat(),
-            "effective_due": r.effective_due.isoformat(),
-            "days_overdue": (as_of - r.effective_due).days,
-            "returned": bool(r.returned),
-        }
-        for r in session.execute(stmt)
+        OverdueMilestone(
+            milestone=r.milestone_id,
+            responsibility=r.responsibility_id,
+            task=r.task_id,
+            policy=r.doc_number or r.title,
+            number=task_number(r.section, r.number),
+            text=r.text,
+            agency=r.acting_agency,
+            agency_name=names.get(r.acting_agency) if r.acting_agency else None,
+            recorded_agency=r.agency_key,
+            role=Role(r.role),
+            jurisdiction=r.jurisdiction_code,
+            period=r.period,
+            due=r.due_date,
+            effective_due=r.effective_due,
+            days_overdue=(as_of - r.effective_due).days,
+            returned=bool(r.returned),
+        )
+        for r in rows
     ]
 
 
-def period_history(session: Session, *, responsibility_id: int, as_of: dt.date) -> list[dict[str, Any]]:
+def period_history(session: Session, *, responsibility_id: int, as_of: dt.date) -> list[PeriodLight]:
     """Each past period of a responsibility with the light it earned: a late period stays red."""
     facts = milestone_facts(as_of).where(Milestone.responsibility_id == responsibility_id).subquery("f")
     stmt = (
@@ -275,13 +303,27 @@ def period_history(session: Session, *, responsibility_id: int, as_of: dt.date) 
         .order_by(facts.c.effective_due)
     )
     return [
-        {
-            "milestone": r.milestone_id,
-            "period": r.period,
-            "due": r.due_date.isoformat(),
-            "effective_due": r.effective_due.isoformat(),
-            "reported_on": r.first_on.isoformat() if r.first_on else None,
-            "light": r.light,
-        }
+        PeriodLight(
+            milestone=r.milestone_id,
+            period=r.period,
+            due=r.due_date,
+            effective_due=r.effective_due,
+            reported_on=r.first_on,
+            light=Light(r.light),
+        )
         for r in session.execute(stmt)
     ]
+
+
+def overdue_page(
+    session: Session, *, as_of: dt.date, scope: Scope = Scope(), limit: int = 200, offset: int = 0
+) -> Page[OverdueMilestone]:
+    """A page of :func:`overdue` with the number of every overdue milestone in scope (SQL COUNT)."""
+    check_window(limit, offset)
+    rows = overdue(session, as_of=as_of, scope=scope, limit=limit, offset=offset)
+    return page_of(rows, total=count_rows(session, overdue_query(as_of, scope)), limit=limit, offset=offset)
+
+
+def task_number(section: str | None, number: str) -> str:
+    """``二.三`` for a sectioned document, ``三`` otherwise."""
+    return f"{section}.{number}" if section else number

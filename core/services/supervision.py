@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from duban.domain.jsonable import JsonResult
+from duban.domain.vocabulary import PolicyStatus, Role, ScheduleSource, TaskKind
 from duban.errors import NotFoundError, ValidationError
 from duban.services import audit
 from duban.services.clock import local_date
@@ -53,7 +54,7 @@ def schedule_start(policy: Policy, schedule: Schedule | None) -> dt.date:
 
 
 def comment_task(session: Session, policy_id: int) -> Task | None:
-    return session.scalar(select(Task).where(Task.policy_id == policy_id, Task.kind == "comment"))
+    return session.scalar(select(Task).where(Task.policy_id == policy_id, Task.kind == TaskKind.COMMENT))
 
 
 def ensure_comment_duty(
@@ -64,7 +65,7 @@ def ensure_comment_duty(
     Returns the task (None when there is nothing to supervise) and a warning to show, if any.
     """
     deadline = policy.comment_deadline
-    if policy.status != "draft" or deadline is None:
+    if policy.status != PolicyStatus.DRAFT or deadline is None:
         return None, None
     existing = comment_task(session, policy.id)
     if existing is not None:
@@ -83,7 +84,7 @@ def ensure_comment_duty(
     issuers = "、".join(policy.issuers) or "起草单位"
     task = Task(
         policy_id=policy.id,
-        kind="comment",
+        kind=TaskKind.COMMENT,
         number=COMMENT_NUMBER,
         text=f"研究《{policy.title}》（征求意见稿），于 {deadline.isoformat()} 前向起草单位（{issuers}）反馈意见。",
         position=position,
@@ -94,7 +95,7 @@ def ensure_comment_duty(
             agency_key=agency.key if agency else None,
             name_as_written=name,
             jurisdiction_code=policy.jurisdiction_code,
-            role="lead",
+            role=Role.LEAD,
         )
     )
     session.add(task)
@@ -103,7 +104,7 @@ def ensure_comment_duty(
         Schedule(
             task_id=task.id,
             rule=f"once {deadline.isoformat()}",
-            source="hint",
+            source=ScheduleSource.HINT,
             confirmed=True,
             note="征求意见截止日",
         )
@@ -115,26 +116,16 @@ def ensure_comment_duty(
 # -- setting the start --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class StartChange:
-    """The result of :func:`set_supervision_start`."""
+@dataclass(frozen=True, slots=True)
+class StartChange(JsonResult):
+    """``duban schedule start``: a policy's new supervision start, and the one it replaces."""
 
     policy_id: int
-    policy: str
+    policy: str  #: its doc number, else its title
     start: dt.date
     previous: dt.date | None
-    comment_task_id: int | None = None
+    comment_task: int | None = None  #: the draft's comment duty, when it has (or now gets) one
     warning: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "policy_id": self.policy_id,
-            "policy": self.policy,
-            "start": self.start.isoformat(),
-            "previous": self.previous.isoformat() if self.previous else None,
-            "comment_task": self.comment_task_id,
-            "warning": self.warning,
-        }
 
 
 def set_supervision_start(
@@ -167,5 +158,10 @@ def set_supervision_start(
         after={"supervision_start": start, "comment_task": task.id if task else None},
     )
     return StartChange(
-        policy.id, policy.doc_number or policy.title, start, previous, task.id if task else None, warning
+        policy_id=policy.id,
+        policy=policy.doc_number or policy.title,
+        start=start,
+        previous=previous,
+        comment_task=task.id if task else None,
+        warning=warning,
     )

@@ -2,19 +2,24 @@
 
 Times are stored in UTC (:class:`UTCDateTime` returns aware datetimes on SQLite and PostgreSQL alike);
 calendar dates (due dates, issue dates) are plain dates in the configured time zone.
+
+Roles, states, levels and severities are the enums of :mod:`duban.domain.vocabulary`: stored as their
+string values in a VARCHAR with a named CHECK constraint (``ck_<table>_<column>``, migration 0003), read
+back as enum members (see :func:`vocabulary_type`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
-    CheckConstraint,
     Date,
     DateTime,
+    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -30,6 +35,23 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from duban.domain.vocabulary import (
+    AlertLevel,
+    ExtensionState,
+    JurisdictionLevel,
+    MessageKind,
+    OutboxState,
+    PolicyStatus,
+    ResponsibilityState,
+    ReviewState,
+    Role,
+    ScheduleSource,
+    Severity,
+    TaskKind,
+    UserRole,
+    values,
+)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -61,6 +83,24 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value.astimezone(dt.UTC)
 
 
+def vocabulary_type(enum: type[StrEnum], length: int, name: str) -> Enum:
+    """A column type for one enum of the vocabulary: VARCHAR(``length``) with a CHECK constraint named
+    ``ck_<table>_<name>`` (``name`` is the column's name) that admits exactly ``values(enum)``.
+
+    Python gets enum members back; writing a string that is not a value raises LookupError before the
+    database is reached, and raw SQL is refused by the CHECK.
+    """
+    return Enum(
+        enum,
+        name=name,
+        length=length,
+        native_enum=False,
+        create_constraint=True,
+        values_callable=values,
+        validate_strings=True,
+    )
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -76,7 +116,7 @@ class Jurisdiction(Base):
 
     code: Mapped[str] = mapped_column(String(12), primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
-    level: Mapped[str] = mapped_column(String(16))
+    level: Mapped[JurisdictionLevel] = mapped_column(vocabulary_type(JurisdictionLevel, 16, "level"))
     parent_code: Mapped[str | None] = mapped_column(ForeignKey("jurisdiction.code"), index=True)
 
 
@@ -104,9 +144,11 @@ class Policy(Base):
     title: Mapped[str] = mapped_column(String(300))
     issuers: Mapped[list[str]] = mapped_column(JSON, default=list)
     jurisdiction_code: Mapped[str | None] = mapped_column(ForeignKey("jurisdiction.code"))
-    level: Mapped[str | None] = mapped_column(String(16))
+    level: Mapped[JurisdictionLevel | None] = mapped_column(vocabulary_type(JurisdictionLevel, 16, "level"))
     issued: Mapped[dt.date | None] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(16), default="in_force")
+    status: Mapped[PolicyStatus] = mapped_column(
+        vocabulary_type(PolicyStatus, 16, "status"), default=PolicyStatus.IN_FORCE
+    )
     comment_deadline: Mapped[dt.date | None] = mapped_column(Date)
     #: the first day duban supervises this policy: no milestone falls before it (see docs/schedules.md).
     #: Set on import (``--from``, default the import day); None only for rows written outside the import.
@@ -131,10 +173,7 @@ class Task(Base):
     """
 
     __tablename__ = "task"
-    __table_args__ = (
-        UniqueConstraint("policy_id", "position"),
-        CheckConstraint("kind IN ('task', 'comment')", name="kind"),
-    )
+    __table_args__ = (UniqueConstraint("policy_id", "position"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     policy_id: Mapped[int] = mapped_column(ForeignKey("policy.id", ondelete="CASCADE"), index=True)
@@ -144,7 +183,9 @@ class Task(Base):
     position: Mapped[int] = mapped_column(Integer)
     schedule_hints: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     template_key: Mapped[str | None] = mapped_column(String(80))
-    kind: Mapped[str] = mapped_column(String(16), default="task", server_default="task")
+    kind: Mapped[TaskKind] = mapped_column(
+        vocabulary_type(TaskKind, 16, "kind"), default=TaskKind.TASK, server_default=TaskKind.TASK.value
+    )
 
     policy: Mapped[Policy] = relationship(back_populates="tasks")
     responsibilities: Mapped[list[Responsibility]] = relationship(
@@ -183,8 +224,10 @@ class Responsibility(Base):
     agency_key: Mapped[str | None] = mapped_column(ForeignKey("agency.key"))
     name_as_written: Mapped[str] = mapped_column(String(200))
     jurisdiction_code: Mapped[str | None] = mapped_column(ForeignKey("jurisdiction.code"))
-    role: Mapped[str] = mapped_column(String(8))
-    state: Mapped[str] = mapped_column(String(24), default="assigned")
+    role: Mapped[Role] = mapped_column(vocabulary_type(Role, 8, "role"))
+    state: Mapped[ResponsibilityState] = mapped_column(
+        vocabulary_type(ResponsibilityState, 24, "state"), default=ResponsibilityState.ASSIGNED
+    )
     acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -207,7 +250,9 @@ class Schedule(Base):
     rule: Mapped[str] = mapped_column(String(200))
     start: Mapped[dt.date | None] = mapped_column(Date)
     end: Mapped[dt.date | None] = mapped_column(Date)
-    source: Mapped[str] = mapped_column(String(16), default="manual")  # hint | config | manual | template
+    source: Mapped[ScheduleSource] = mapped_column(
+        vocabulary_type(ScheduleSource, 16, "source"), default=ScheduleSource.MANUAL
+    )
     confirmed: Mapped[bool] = mapped_column(Boolean, default=True)
     #: a proposed (hint) schedule the coordinator removed: kept so that it is not proposed again
     rejected: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -258,7 +303,9 @@ class Report(Base):
     submitted_by: Mapped[str] = mapped_column(String(80))
     submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     submitted_on: Mapped[dt.date] = mapped_column(Date, index=True)
-    review_state: Mapped[str] = mapped_column(String(16), default="submitted")
+    review_state: Mapped[ReviewState] = mapped_column(
+        vocabulary_type(ReviewState, 16, "review_state"), default=ReviewState.SUBMITTED
+    )
     review_reason: Mapped[str | None] = mapped_column(Text)
     reviewed_by: Mapped[str | None] = mapped_column(String(80))
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -279,7 +326,9 @@ class Extension(Base):
     reason: Mapped[str] = mapped_column(Text)
     progress: Mapped[str] = mapped_column(Text, default="")
     new_date: Mapped[dt.date] = mapped_column(Date)
-    state: Mapped[str] = mapped_column(String(16), default="pending")
+    state: Mapped[ExtensionState] = mapped_column(
+        vocabulary_type(ExtensionState, 16, "state"), default=ExtensionState.PENDING
+    )
     decided_by: Mapped[str | None] = mapped_column(String(80))
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     decided_on: Mapped[dt.date | None] = mapped_column(Date)
@@ -299,7 +348,7 @@ class Finding(Base):
     milestone_id: Mapped[int | None] = mapped_column(ForeignKey("milestone.id", ondelete="CASCADE"))
     plugin: Mapped[str] = mapped_column(String(100))
     code: Mapped[str] = mapped_column(String(80))
-    severity: Mapped[str] = mapped_column(String(8))
+    severity: Mapped[Severity] = mapped_column(vocabulary_type(Severity, 8, "severity"))
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -315,13 +364,15 @@ class OutboxMessage(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(300), unique=True)
-    kind: Mapped[str] = mapped_column(String(16))  # digest | escalate | completion | failure | test
+    kind: Mapped[MessageKind] = mapped_column(vocabulary_type(MessageKind, 16, "kind"))
     period: Mapped[dt.date | None] = mapped_column(Date)  # the run day (as of) that planned it
     receiver: Mapped[str] = mapped_column(String(100), index=True)
-    level: Mapped[str] = mapped_column(String(16))
+    level: Mapped[AlertLevel] = mapped_column(vocabulary_type(AlertLevel, 16, "level"))
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
-    state: Mapped[str] = mapped_column(String(24), default="pending", index=True)
+    state: Mapped[OutboxState] = mapped_column(
+        vocabulary_type(OutboxState, 24, "state"), default=OutboxState.PENDING, index=True
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -373,7 +424,7 @@ class User(Base):
 
     name: Mapped[str] = mapped_column(String(80), primary_key=True)
     display_name: Mapped[str | None] = mapped_column(String(100))
-    role: Mapped[str] = mapped_column(String(16))
+    role: Mapped[UserRole] = mapped_column(vocabulary_type(UserRole, 16, "role"))
     agency_key: Mapped[str | None] = mapped_column(ForeignKey("agency.key"))
     jurisdiction_code: Mapped[str | None] = mapped_column(ForeignKey("jurisdiction.code"))
     os_login: Mapped[str | None] = mapped_column(String(80), unique=True)

@@ -23,16 +23,15 @@ What counts, everywhere (status, overdue, notify, the dashboard, 考核), is dec
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import Select, Subquery, and_, case, func, literal, or_, select, union_all
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import QueryableAttribute, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from duban.domain.succession import ROLE_STRENGTH
+from duban.domain.vocabulary import ExtensionState, Light, PolicyStatus, ReviewState, TaskKind
 from duban.storage.models import Agency, Extension, Milestone, Policy, Report, Responsibility, Task
-
-LIGHT_RANK = {"done": 0, "green": 1, "yellow": 2, "red": 3}
-RANK_LIGHT = {v: k for k, v in LIGHT_RANK.items()}
 
 
 def active_milestone() -> ColumnElement[bool]:
@@ -40,10 +39,13 @@ def active_milestone() -> ColumnElement[bool]:
     return Milestone.withdrawn_at.is_(None)
 
 
-def supervised_policy(status: ColumnElement[str], kind: ColumnElement[str]) -> ColumnElement[bool]:
+def supervised_policy(
+    status: ColumnElement[Any] | QueryableAttribute[PolicyStatus],
+    kind: ColumnElement[Any] | QueryableAttribute[TaskKind],
+) -> ColumnElement[bool]:
     """What duban supervises unless a policy is asked for by name: documents in force, and of a draft
     (征求意见稿) only the coordinator's comment duty (a task of kind ``comment``)."""
-    return or_(status == "in_force", and_(status == "draft", kind == "comment"))
+    return or_(status == PolicyStatus.IN_FORCE, and_(status == PolicyStatus.DRAFT, kind == TaskKind.COMMENT))
 
 
 def _strength(role: ColumnElement[str]) -> ColumnElement[int]:
@@ -131,7 +133,7 @@ def milestone_facts(as_of: dt.date, *, counted_only: bool = True) -> Select:
     """
     ext = (
         select(Extension.milestone_id, func.max(Extension.new_date).label("new_due"))
-        .where(Extension.state == "approved", Extension.decided_on <= as_of)
+        .where(Extension.state == ExtensionState.APPROVED, Extension.decided_on <= as_of)
         .group_by(Extension.milestone_id)
         .subquery("ext")
     )
@@ -140,7 +142,7 @@ def milestone_facts(as_of: dt.date, *, counted_only: bool = True) -> Select:
     returned = (
         select(returned_report.c.milestone_id)
         .where(
-            returned_report.c.review_state == "returned",
+            returned_report.c.review_state == ReviewState.RETURNED,
             returned_report.c.reviewed_on <= as_of,
             returned_report.c.submitted_on <= as_of,
             returned_report.c.milestone_id.is_not(None),
@@ -178,14 +180,15 @@ def milestone_facts(as_of: dt.date, *, counted_only: bool = True) -> Select:
 
 
 def light_case(facts, as_of: dt.date, warn_until: dt.date, closed: ColumnElement) -> ColumnElement[int]:
-    """The light rank (see LIGHT_RANK) of each row of :func:`milestone_facts`."""
+    """The light rank (:attr:`Light.rank <duban.domain.vocabulary.Light.rank>`) of each row of
+    :func:`milestone_facts`; ``Light.from_rank`` turns it back into a light."""
     return case(
-        (closed, LIGHT_RANK["done"]),
-        (facts.c.returned, LIGHT_RANK["red"]),
-        (facts.c.first_on.is_not(None), LIGHT_RANK["green"]),
-        (facts.c.effective_due < as_of, LIGHT_RANK["red"]),
-        (facts.c.effective_due <= warn_until, LIGHT_RANK["yellow"]),
-        else_=LIGHT_RANK["green"],
+        (closed, Light.DONE.rank),
+        (facts.c.returned, Light.RED.rank),
+        (facts.c.first_on.is_not(None), Light.GREEN.rank),
+        (facts.c.effective_due < as_of, Light.RED.rank),
+        (facts.c.effective_due <= warn_until, Light.YELLOW.rank),
+        else_=Light.GREEN.rank,
     )
 
 
@@ -229,9 +232,9 @@ def responsibility_lights(as_of: dt.date, warn_until: dt.date) -> Select:
             Responsibility.role,
             Responsibility.state,
             Task.kind.label("task_kind"),
-            func.coalesce(
-                func.max(rank), case((closed, LIGHT_RANK["done"]), else_=LIGHT_RANK["green"])
-            ).label("rank"),
+            func.coalesce(func.max(rank), case((closed, Light.DONE.rank), else_=Light.GREEN.rank)).label(
+                "rank"
+            ),
             func.coalesce(func.sum(overdue), 0).label("overdue"),
             func.coalesce(func.sum(due), 0).label("due"),
             func.coalesce(func.sum(late), 0).label("late"),
@@ -264,6 +267,6 @@ def responsibility_lights(as_of: dt.date, warn_until: dt.date) -> Select:
 def period_light(facts) -> ColumnElement[str]:
     """For history: ``green`` when the period was reported by its effective due date, else ``red``."""
     return case(
-        (and_(facts.c.first_on.is_not(None), facts.c.first_on <= facts.c.effective_due), "green"),
-        else_="red",
+        (and_(facts.c.first_on.is_not(None), facts.c.first_on <= facts.c.effective_due), Light.GREEN.value),
+        else_=Light.RED.value,
     )

@@ -5,13 +5,16 @@ Each goes through the same service as the CLI (same permissions, same audit), in
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 from textual.binding import Binding
 
 from duban.tui.base import DubanScreen
 from duban.tui.widgets import DecisionForm, ExtensionForm, ReportForm, ReviewForm, TaskDetail
+
+if TYPE_CHECKING:
+    from duban.services.dashboard_results import PendingExtension, PendingReport, ResponsibilityDetail
 
 ACTION_BINDINGS = [
     Binding("a", "ack", "签收", id="task.ack"),
@@ -32,7 +35,7 @@ class TaskActionsScreen(DubanScreen):
     def reload_detail(self) -> None:
         """Load the detail of the task shown (subclasses know which)."""
 
-    def _current(self) -> dict[str, Any] | None:
+    def _current(self) -> ResponsibilityDetail | None:
         resp = self.detail().current
         if resp is None:
             self.notify("请先选择一项任务及其责任", severity="warning")
@@ -53,7 +56,7 @@ class TaskActionsScreen(DubanScreen):
             return
         from duban.services.lifecycle import acknowledge
 
-        ctx, resp_id = self.ctx, resp["id"]
+        ctx, resp_id = self.ctx, resp.id
 
         def run(session: Session) -> str:
             acknowledge(session, actor=ctx.actor, responsibility_id=resp_id, at=ctx.now())
@@ -67,7 +70,7 @@ class TaskActionsScreen(DubanScreen):
             return
         from duban.services.reports import indicator_specs_for
 
-        specs = indicator_specs_for(self.ctx.host, resp["agency"], resp["template"])
+        specs = indicator_specs_for(self.ctx.host, resp.agency, resp.template)
         self.app.push_screen(ReportForm(self.ctx, resp, specs), self._form_closed)
 
     def action_extend(self) -> None:
@@ -77,7 +80,7 @@ class TaskActionsScreen(DubanScreen):
 
     def _task_id(self) -> int | None:
         data = self.detail().data
-        return data["id"] if data else None
+        return data.id if data else None
 
     def action_review(self) -> None:
         task_id = self._task_id()
@@ -88,7 +91,7 @@ class TaskActionsScreen(DubanScreen):
 
         self.load("review_choices", lambda s: pending_for_review(s, task_id=task_id))
 
-    def show_review_choices(self, pending: list[dict[str, Any]]) -> None:
+    def show_review_choices(self, pending: list[PendingReport]) -> None:
         self.app.push_screen(ReviewForm(self.ctx, pending), self._form_closed)
 
     def action_decide(self) -> None:
@@ -100,7 +103,7 @@ class TaskActionsScreen(DubanScreen):
 
         self.load("decision_choices", lambda s: pending_extensions(s, task_id=task_id))
 
-    def show_decision_choices(self, pending: list[dict[str, Any]]) -> None:
+    def show_decision_choices(self, pending: list[PendingExtension]) -> None:
         self.app.push_screen(DecisionForm(self.ctx, pending), self._form_closed)
 
     def action_remind(self) -> None:
@@ -116,6 +119,7 @@ def send_reminders_now(screen: DubanScreen) -> None:
         screen.notify("通知功能尚未安装", severity="warning")
         return
     from duban.config import Settings, shipped_defaults
+    from duban.domain.vocabulary import OutboxState
     from duban.notify import load_notify_config
     from duban.services.identity import require_coordinator
     from duban.tui.base import ActionDone, error_text
@@ -132,7 +136,7 @@ def send_reminders_now(screen: DubanScreen) -> None:
         except Exception as exc:  # shown to the user
             screen.post_message(ActionDone(error_text(exc), False))
             return
-        failed = sum(1 for m in report.sent if m["state"] == "failed")
+        failed = sum(1 for m in report.sent if m.state == OutboxState.FAILED)
         text = f"提醒已运行：生成 {len(report.planned)} 条，发送 {len(report.sent)} 条，失败 {failed} 条"
         if report.unrouted:
             text += f"；{len(report.unrouted)} 个接收方没有配置通知渠道"

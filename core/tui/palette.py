@@ -11,6 +11,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from duban.tui.text import clip
 
 if TYPE_CHECKING:
+    from duban.services.dashboard_results import SearchHit
     from duban.tui.app import DubanApp
 
 SCREENS = (
@@ -49,19 +50,19 @@ class DubanCommands(Provider):
                 )
         ctx = self.duban.ctx
 
-        def find(session: Any) -> list[dict[str, Any]]:
+        def find(session: Any) -> list[SearchHit]:
             return search(session, text=query, scope=ctx.scope(session), limit=15)
 
         hits = await asyncio.to_thread(ctx.read, find)
         for hit in hits:
-            label = clip(hit["label"], 70)
+            label = clip(hit_label(hit), 70)
             score = max(matcher.match(label), 0.5)
             yield Hit(
                 score,
                 matcher.highlight(label),
-                partial(self._open, hit["kind"], hit["id"]),
+                partial(self._open, hit.kind, hit.id),
                 text=label,
-                help={"task": "任务详情", "department": "部门视图", "policy": "政策及其任务"}[hit["kind"]],
+                help={"task": "任务详情", "department": "部门视图", "policy": "政策及其任务"}[hit.kind],
             )
 
     def _open(self, kind: str, ident: Any) -> None:
@@ -71,3 +72,12 @@ class DubanCommands(Provider):
             self.duban.open_department(str(ident))
         else:
             self.duban.open_policy(int(ident))
+
+
+def hit_label(hit: SearchHit) -> str:
+    """部门 民政（minzheng） / 政策 民发〔2019〕86号 标题 / 任务 民发〔2019〕86号 二.三 正文."""
+    if hit.kind == "department":
+        return f"部门 {hit.name}（{hit.id}）"
+    if hit.kind == "policy":
+        return f"政策 {hit.policy or ''} {hit.name}".strip()
+    return f"任务 {hit.policy} {hit.number} {hit.name}"

@@ -7,11 +7,15 @@ ASCII equivalents; widths are counted by duban.domain.textwidth (the alignment t
 
 from __future__ import annotations
 
+import datetime as dt
 import unicodedata
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
 
 from rich.text import Text
 
 from duban.domain import textwidth
+from duban.domain.vocabulary import Light
 
 #: ambiguous-width characters common in Chinese official documents → unambiguous stand-ins
 REPLACEMENTS = {
@@ -52,13 +56,11 @@ REPLACEMENTS = {
     "\u00a0": " ",
     "\u3000": "  ",
 }
-LIGHT_MARK = {"red": "红", "yellow": "黄", "green": "绿", "done": "结"}
-LIGHT_NAMES = {"red": "红", "yellow": "黄", "green": "绿", "done": "已办结"}
 LIGHT_STYLE = {
-    "red": "bold white on dark_red",
-    "yellow": "bold black on yellow",
-    "green": "bold white on dark_green",
-    "done": "bold white on grey37",
+    Light.RED: "bold white on dark_red",
+    Light.YELLOW: "bold black on yellow",
+    Light.GREEN: "bold white on dark_green",
+    Light.DONE: "bold white on grey37",
 }
 ELLIPSIS = ".."
 
@@ -98,14 +100,32 @@ def pad(value: object, cells: int) -> str:
     return textwidth.pad(cell_text(value), cells)
 
 
-def light(name: str | None, *, long: bool = False) -> Text:
+def light(value: Light | str | None, *, long: bool = False) -> Text:
     """A light as colour *and* its character (never colour alone)."""
-    key = name or "green"
-    label = (LIGHT_NAMES if long else LIGHT_MARK).get(key, key)
-    return Text(label, style=LIGHT_STYLE.get(key, ""))
+    key = Light(value or Light.GREEN)
+    return Text(key.label if long else key.mark, style=LIGHT_STYLE.get(key.value, ""))
 
 
-def join_names(names: list[str], cells: int) -> str:
+def day(value: dt.date | None, empty: str = "-") -> str:
+    """A date as YYYY-MM-DD (``empty`` for none)."""
+    return value.isoformat() if value is not None else empty
+
+
+def moment(value: dt.datetime | None, tz: str | None = None, empty: str = "-") -> str:
+    """A time as YYYY-MM-DD HH:MM (in ``tz`` when given, else as stored: UTC)."""
+    if value is None:
+        return empty
+    if tz is not None:
+        value = value.astimezone(ZoneInfo(tz))
+    return value.strftime("%Y-%m-%d %H:%M")
+
+
+def local_day(value: dt.datetime, tz: str) -> str:
+    """The local date (in ``tz``) of a UTC time, as YYYY-MM-DD."""
+    return value.astimezone(ZoneInfo(tz)).date().isoformat()
+
+
+def join_names(names: Sequence[str], cells: int) -> str:
     return clip("、".join(names) if names else "-", cells)
 
 

@@ -21,9 +21,16 @@ from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, S
 from duban.errors import ValidationError
 from duban.hookspecs import IndicatorSpec
 from duban.tui.base import perform
-from duban.tui.text import block_text, cell_text, clip, light
+from duban.tui.text import block_text, cell_text, clip, day, light, moment
 
 if TYPE_CHECKING:
+    from duban.services.dashboard_results import (
+        MilestoneLight,
+        PendingExtension,
+        PendingReport,
+        ResponsibilityDetail,
+    )
+    from duban.services.dashboard_results import TaskDetail as TaskDetailData
     from duban.tui.context import DashboardContext
 
 ACTION_NAMES = {
@@ -70,7 +77,7 @@ class TaskDetail(VerticalScroll):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.data: dict[str, Any] | None = None
+        self.data: TaskDetailData | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("在上方选择一项任务。", id="detail-head")
@@ -85,17 +92,17 @@ class TaskDetail(VerticalScroll):
         self.query_one("#resps", DataTable).clear()
         self.query_one("#detail-body", Static).update("")
 
-    def show(self, data: dict[str, Any]) -> None:
+    def show(self, data: TaskDetailData) -> None:
         self.data = data
         head = Text()
-        head.append(cell_text(f"{data['policy']} 任务{data['number']}"), style="bold")
-        head.append(f"  (任务 #{data['id']})\n", style="dim")
-        head.append(block_text(data["text"]) + "\n")
-        links = "；".join(f"{x['policy']} {x['number']}" for x in data["implements"]) or "尚未关联"
+        head.append(cell_text(f"{data.policy} 任务{data.number}"), style="bold")
+        head.append(f"  (任务 #{data.id})\n", style="dim")
+        head.append(block_text(data.text) + "\n")
+        links = "；".join(f"{x.policy} {x.number}" for x in data.implements) or "尚未关联"
         head.append(cell_text(f"落实上级任务：{links}"), style="italic")
-        if data["hidden_parties"]:
+        if data.hidden_parties:
             head.append(
-                f"\n另有 {data['hidden_parties']} 个部门参与此任务（不在本部门范围，未显示）", style="dim"
+                f"\n另有 {data.hidden_parties} 个部门参与此任务（不在本部门范围，未显示）", style="dim"
             )
         self.query_one("#detail-head", Static).update(head)
         table = self.query_one("#resps", DataTable)
@@ -103,29 +110,29 @@ class TaskDetail(VerticalScroll):
             table,
             [
                 (
-                    r["id"],
-                    cell_text(r["agency_name"]),
-                    clip(r["name_as_written"], 16),
-                    r["role_name"],
-                    r["state_name"],
-                    light(r["light"]),
-                    r["overdue"],
-                    r["next_due"] or "-",
+                    r.id,
+                    cell_text(r.agency_name),
+                    clip(r.name_as_written, 16),
+                    r.role.label,
+                    r.state.label,
+                    light(r.light),
+                    r.overdue,
+                    day(r.next_due),
                 )
-                for r in data["responsibilities"]
+                for r in data.responsibilities
             ],
-            [r["id"] for r in data["responsibilities"]],
+            [r.id for r in data.responsibilities],
         )
         self.render_body()
 
     @property
-    def current(self) -> dict[str, Any] | None:
+    def current(self) -> ResponsibilityDetail | None:
         """The responsibility under the cursor (the first one when nothing is highlighted)."""
-        if not self.data or not self.data["responsibilities"]:
+        if not self.data or not self.data.responsibilities:
             return None
         table = self.query_one("#resps", DataTable)
-        index = min(max(table.cursor_row, 0), len(self.data["responsibilities"]) - 1)
-        return self.data["responsibilities"][index]
+        index = min(max(table.cursor_row, 0), len(self.data.responsibilities) - 1)
+        return self.data.responsibilities[index]
 
     @on(DataTable.RowHighlighted, "#resps")
     def _resp_changed(self, event: DataTable.RowHighlighted) -> None:
@@ -139,79 +146,78 @@ class TaskDetail(VerticalScroll):
             parts.append(
                 Text(
                     cell_text(
-                        f"责任 #{resp['id']} {resp['agency_name']}（{resp['role_name']}，"
-                        f"{resp['state_name']}）"
-                        + (f"，已并入责任 #{resp['merged_into']}" if resp.get("merged_into") else "")
+                        f"责任 #{resp.id} {resp.agency_name}（{resp.role.label}，{resp.state.label}）"
+                        + (f"，已并入责任 #{resp.merged_into}" if resp.merged_into else "")
                     ),
                     style="bold",
                 )
             )
             ms = _grid("督办节点", ["节点", "期间", "应报日", "有效到期", "报送日", "灯"])
-            for m in resp["milestones"]:
-                reported = (m["reported_on"] or "未报") + ("（被退回）" if m["returned"] else "")
-                if m.get("withdrawn"):
+            for m in resp.milestones:
+                reported = day(m.reported_on, "未报") + ("（被退回）" if m.returned else "")
+                if m.withdrawn:
                     reported = "已撤回"
                 ms.add_row(
-                    str(m["id"]),
-                    cell_text(m["period"]),
-                    m["due"],
-                    m["effective_due"],
+                    str(m.id),
+                    cell_text(m.period),
+                    day(m.due),
+                    day(m.effective_due),
                     reported,
-                    light(m["light"]),
+                    light(m.light),
                 )
-            parts.append(ms if resp["milestones"] else Text("督办节点：尚未排期", style="dim"))
+            parts.append(ms if resp.milestones else Text("督办节点：尚未排期", style="dim"))
             reps = _grid("报送", ["报送", "节点", "版本", "日期", "报送人", "复核", "内容"])
-            for r in resp["reports"]:
-                body = r["text"] + (f"  [退回理由：{r['reason']}]" if r["reason"] else "")
-                if r["indicators"]:
-                    body += "  " + "，".join(f"{k.split('.')[-1]}={v}" for k, v in r["indicators"].items())
+            for r in resp.reports:
+                body = r.text + (f"  [退回理由：{r.reason}]" if r.reason else "")
+                if r.indicators:
+                    body += "  " + "，".join(f"{k.split('.')[-1]}={v}" for k, v in r.indicators.items())
                 reps.add_row(
-                    str(r["id"]),
-                    str(r["milestone"] or "-"),
-                    f"v{r['version']}" + ("" if r["current"] else "(旧)"),
-                    r["submitted_on"],
-                    cell_text(r["submitted_by"]),
-                    r["review_name"],
+                    str(r.id),
+                    str(r.milestone or "-"),
+                    f"v{r.version}" + ("" if r.current else "(旧)"),
+                    day(r.submitted_on),
+                    cell_text(r.submitted_by),
+                    r.review.label,
                     cell_text(body),
                 )
-            parts.append(reps if resp["reports"] else Text("报送：无", style="dim"))
-            if resp["findings"]:
+            parts.append(reps if resp.reports else Text("报送：无", style="dim"))
+            if resp.findings:
                 fs = _grid("发现", ["级别", "代码", "内容", "报送"])
-                for f in resp["findings"]:
+                for f in resp.findings:
                     fs.add_row(
-                        {"error": "错误", "warning": "警告"}.get(f["severity"], f["severity"]),
-                        cell_text(f["code"]),
-                        cell_text(f["message"]),
-                        str(f["report"] or "-"),
+                        f.severity.label,
+                        cell_text(f.code),
+                        cell_text(f.message),
+                        str(f.report or "-"),
                     )
                 parts.append(fs)
             else:
                 parts.append(Text("发现：无", style="dim"))
-            if resp["extensions"]:
+            if resp.extensions:
                 xs = _grid("延期", ["申请", "节点", "新日期", "状态", "理由", "进展"])
-                for x in resp["extensions"]:
+                for x in resp.extensions:
                     xs.add_row(
-                        str(x["id"]),
-                        cell_text(x["period"]),
-                        x["new_date"],
-                        x["state_name"],
-                        cell_text(x["reason"]),
-                        cell_text(x["progress"]),
+                        str(x.id),
+                        cell_text(x.period),
+                        day(x.new_date),
+                        x.state.label,
+                        cell_text(x.reason),
+                        cell_text(x.progress),
                     )
                 parts.append(xs)
             else:
                 parts.append(Text("延期：无", style="dim"))
         if self.data is not None:
             audit = _grid("审计记录（最新在前）", ["序号", "时间(UTC)", "操作人", "动作", "对象"])
-            for e in self.data["audit"]:
+            for e in self.data.audit:
                 audit.add_row(
-                    str(e["seq"]),
-                    e["at"][:16].replace("T", " "),
-                    cell_text(e["actor"]),
-                    ACTION_NAMES.get(e["action"], e["action"]),
-                    f"{e['entity_type']} #{e['entity_id']}",
+                    str(e.seq),
+                    moment(e.at),
+                    cell_text(e.actor),
+                    ACTION_NAMES.get(e.action, e.action),
+                    f"{e.entity_type} #{e.entity_id}",
                 )
-            parts.append(audit if self.data["audit"] else Text("审计记录：无", style="dim"))
+            parts.append(audit if self.data.audit else Text("审计记录：无", style="dim"))
         self.query_one("#detail-body", Static).update(Group(*parts))
 
 
@@ -295,16 +301,8 @@ class FormScreen(ModalScreen[str | None]):
             self.show_error(text)
 
 
-def _open_milestones(resp: dict[str, Any]) -> list[dict[str, Any]]:
-    return [
-        m
-        for m in resp["milestones"]
-        if (m["reported_on"] is None or m["returned"]) and not m.get("withdrawn")
-    ]
-
-
-def _milestone_option(m: dict[str, Any]) -> tuple[str, int]:
-    return (cell_text(f"{m['period']}（到期 {m['effective_due']}，节点 #{m['id']}）"), m["id"])
+def _milestone_option(m: MilestoneLight) -> tuple[str, int]:
+    return (cell_text(f"{m.period}（到期 {day(m.effective_due)}，节点 #{m.id}）"), m.id)
 
 
 class ReportForm(FormScreen):
@@ -312,23 +310,23 @@ class ReportForm(FormScreen):
 
     TITLE_TEXT = "报送进度"
 
-    def __init__(self, ctx: DashboardContext, resp: dict[str, Any], specs: dict[str, IndicatorSpec]) -> None:
+    def __init__(
+        self, ctx: DashboardContext, resp: ResponsibilityDetail, specs: dict[str, IndicatorSpec]
+    ) -> None:
         super().__init__(ctx)
         self.resp = resp
         self.specs = list(specs.values())
-        self.milestones = _open_milestones(resp)
+        self.milestones = resp.open_milestones
 
     def fields(self) -> ComposeResult:
-        yield Label(
-            cell_text(f"责任 #{self.resp['id']} {self.resp['agency_name']}（{self.resp['role_name']}）")
-        )
+        yield Label(cell_text(f"责任 #{self.resp.id} {self.resp.agency_name}（{self.resp.role.label}）"))
         yield Label("节点")
         yield Select(
             [_milestone_option(m) for m in self.milestones],
             id="milestone",
             allow_blank=True,
             prompt="（不指定节点）",
-            value=self.milestones[0]["id"] if self.milestones else Select.NULL,
+            value=self.milestones[0].id if self.milestones else Select.NULL,
         )
         yield Label("进展情况")
         yield TextArea(id="text", soft_wrap=True, show_line_numbers=False)
@@ -357,7 +355,7 @@ class ReportForm(FormScreen):
             if self.query_one(f"#ind-{i}", Input).value.strip()
         }
         final = self.query_one("#final", Checkbox).value
-        ctx, resp_id = self.ctx, self.resp["id"]
+        ctx, resp_id = self.ctx, self.resp.id
 
         def run(session: Session) -> str:
             result = submit_report(
@@ -373,8 +371,9 @@ class ReportForm(FormScreen):
                 at=ctx.now(),
                 today=ctx.today,
             )
-            notes = "；".join(f.message for f in result.findings)
-            return f"已报送：报送 #{result.report.id}（第 {result.report.version} 版）" + (
+            receipt = result.receipt
+            notes = "；".join(f.message for f in receipt.findings)
+            return f"已报送：报送 #{receipt.report}（第 {receipt.version} 版）" + (
                 f"。提示：{notes}" if notes else ""
             )
 
@@ -386,22 +385,20 @@ class ExtensionForm(FormScreen):
 
     TITLE_TEXT = "申请延期"
 
-    def __init__(self, ctx: DashboardContext, resp: dict[str, Any]) -> None:
+    def __init__(self, ctx: DashboardContext, resp: ResponsibilityDetail) -> None:
         super().__init__(ctx)
         self.resp = resp
-        self.milestones = [m for m in _open_milestones(resp) if m["effective_due"] >= ctx.today.isoformat()]
+        self.milestones = [m for m in resp.open_milestones if m.effective_due >= ctx.today]
 
     def fields(self) -> ComposeResult:
-        yield Label(
-            cell_text(f"责任 #{self.resp['id']} {self.resp['agency_name']}（{self.resp['role_name']}）")
-        )
+        yield Label(cell_text(f"责任 #{self.resp.id} {self.resp.agency_name}（{self.resp.role.label}）"))
         yield Label("节点（只能在到期日之前申请）")
         yield Select(
             [_milestone_option(m) for m in self.milestones],
             id="milestone",
             allow_blank=True,
             prompt="（没有可申请的节点）",
-            value=self.milestones[0]["id"] if self.milestones else Select.NULL,
+            value=self.milestones[0].id if self.milestones else Select.NULL,
         )
         yield Label("新的到期日 YYYY-MM-DD")
         yield Input(id="new_date", placeholder="2026-08-31")
@@ -445,13 +442,13 @@ class ReviewForm(FormScreen):
 
     TITLE_TEXT = "复核报送"
 
-    def __init__(self, ctx: DashboardContext, pending: list[dict[str, Any]]) -> None:
+    def __init__(self, ctx: DashboardContext, pending: list[PendingReport]) -> None:
         super().__init__(ctx)
         self.pending = pending
 
     def fields(self) -> ComposeResult:
         options = [
-            (clip(f"#{r['id']} {r['party']} v{r['version']} {r['submitted_on']} {r['text']}", 60), r["id"])
+            (clip(f"#{r.id} {r.party} v{r.version} {day(r.submitted_on)} {r.text}", 60), r.id)
             for r in self.pending
         ]
         yield Label("待复核的报送")
@@ -502,20 +499,19 @@ class DecisionForm(FormScreen):
 
     TITLE_TEXT = "审批延期申请"
 
-    def __init__(self, ctx: DashboardContext, pending: list[dict[str, Any]]) -> None:
+    def __init__(self, ctx: DashboardContext, pending: list[PendingExtension]) -> None:
         super().__init__(ctx)
         self.pending = pending
 
     def fields(self) -> ComposeResult:
         options = [
             (
-                clip(
-                    f"#{x['id']} {x['party']} {x['period']} {x['due']} -> {x['new_date']} {x['reason']}", 60
-                ),
-                x["id"],
+                clip(f"#{x.id} {x.party} {x.period} {day(x.due)} -> {day(x.new_date)} {x.reason}", 60),
+                x.id,
             )
             for x in self.pending
         ]
+
         yield Label("待审批的延期申请")
         yield Select(
             options,

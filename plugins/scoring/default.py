@@ -17,7 +17,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from duban.domain.scoring import (
-    ROLE_NAMES,
     DepartmentFacts,
     DepartmentScore,
     Ref,
@@ -29,22 +28,22 @@ from duban.domain.scoring import (
     points,
     total,
 )
-from duban.hookspecs import ScoringSchemeSpec, hookimpl
+from duban.hookspecs import Role, ScoringSchemeSpec, hookimpl
 
 NAME = "default"
 
 
 def _weights(cfg: Mapping[str, Any]) -> dict[str, float]:
-    return {role: float(cfg[f"weight_{role}"]) for role in ("lead", "joint", "support")}
+    return {role: float(cfg[f"weight_{role}"]) for role in Role}
 
 
 def _task_terms(
     tasks: Sequence[TaskFacts], cfg: Mapping[str, Any], weights: Mapping[str, float]
 ) -> list[Term]:
     first = tasks[0]
-    role = max((t.role for t in tasks), key=lambda r: weights.get(r, weights["lead"]))
-    w = weights.get(role, weights["lead"])
-    rw = f"{ROLE_NAMES.get(role, role)}权重 {num(w)}"
+    role = max((t.role for t in tasks), key=lambda r: weights.get(r, weights[Role.LEAD]))
+    w = weights.get(role, weights[Role.LEAD])
+    rw = f"{Role(role).label}权重 {num(w)}"
     common = {"task_id": first.task_id, "task": first.task, "role": role}
     n_over, days = sum(t.overdue for t in tasks), sum(t.days_late for t in tasks)
     n_ret, n_red, n_err = (

@@ -135,7 +135,7 @@ def test_freeze_then_show_reproduces_it_after_a_report_changes(world) -> None:
     code, out, _ = run(world, "audit", "log", "--json")
     assert any(
         e["action"] == "assessment.freeze" and e["after"]["sha256"] == frozen["frozen"]["sha256"]
-        for e in json.loads(out)
+        for e in json.loads(out)["items"]
     )
     code, _out, err = run(
         world,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from duban.domain.divisions import department_name, load, source_note
 from duban.errors import NotFoundError, PermissionDenied, ValidationError
 from duban.plugin_host import PluginHost
-from duban.services.cascade import cascade_policy, load_divisions, rollup
+from duban.services.cascade import CarriedDuties, cascade_policy, load_divisions, rollup
 from duban.services.identity import SYSTEM, Actor
 from duban.services.importing import registry_from
 from duban.services.scheduling import generate_milestones, set_schedule
@@ -49,7 +49,8 @@ def test_divisions_are_loaded_by_setup_and_loading_is_idempotent(session: Sessio
     assert session.scalar(select(func.count()).select_from(Jurisdiction)) > 3000
     assert session.get(Jurisdiction, "530102").parent_code == "530100"
     again = load_divisions(session)
-    assert again["added"] == 0 and again["updated"] == 0 and again["total"] > 3000
+    assert again.added == 0 and again.updated == 0 and again.total > 3000
+
     assert (
         session.scalar(
             select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "jurisdictions.load")
@@ -93,7 +94,7 @@ def test_cascade_creates_departments_per_level_and_never_duplicates(
         day=D("2021-01-04"),
     )
     session.commit()
-    assert first["levels"] == {"prefecture": 1, "county": 14} and first["created"] == own * 15
+    assert first.levels == {"prefecture": 1, "county": 14} and first.created == own * 15
     names = set(
         session.scalars(
             select(Responsibility.name_as_written).where(
@@ -112,7 +113,7 @@ def test_cascade_creates_departments_per_level_and_never_duplicates(
         down_to="county",
         day=D("2021-01-04"),
     )
-    assert again["created"] == 0 and again["existing"] == own * 15
+    assert again.created == 0 and again.existing == own * 15
     assert _cascaded(session, seeded["000"]) == own * 15
     # renames follow the date: 扶贫办 → 乡村振兴局 from 2021-02-25
     cascade_policy(
@@ -168,7 +169,7 @@ def test_rollup_is_green_only_when_every_county_is(
     )
     session.commit()
     rows = rollup(session, task.id, D("2021-04-15"))
-    assert rows[0]["jurisdiction"] == "530000" and {r["light"] for r in rows} == {"red"}
+    assert rows[0].jurisdiction == "530000" and {r.light for r in rows} == {"red"}
     assert len(rows) == 16
 
     late_county = "530102"
@@ -191,11 +192,12 @@ def test_rollup_is_green_only_when_every_county_is(
             )
     session.commit()
     rows = rollup(session, task.id, D("2021-04-15"))
-    by = {r["jurisdiction"]: r for r in rows}
-    assert [r["jurisdiction"] for r in rows[:3]] == ["530000", "530100", late_county]  # worst first, top down
-    assert by["530000"]["own"] == "green" and by["530000"]["light"] == "red"
-    assert by["530000"]["not_green"] == [late_county] and by["530100"]["not_green"] == [late_county]
-    assert by["530103"]["light"] == "green"
+    by = {r.jurisdiction: r for r in rows}
+    assert [r.jurisdiction for r in rows[:3]] == ["530000", "530100", late_county]  # worst first, top down
+    assert by["530000"].own == "green" and by["530000"].light == "red"
+    assert by["530000"].not_green == (late_county,) and by["530100"].not_green == (late_county,)
+    assert by["530103"].light == "green"
+
     with pytest.raises(NotFoundError):
         rollup(session, 10**6, D("2021-04-15"))
 
@@ -227,7 +229,9 @@ def test_cascade_after_a_dissolution_gives_the_successor_one_duty(
     assert [r for r in duties["十四"] if r[0] == "nongye"] == [("nongye", "joint")]  # 扶贫's, carried
     assert [r for r in duties["十七"] if r[0] == "nongye"] == [("nongye", "support")]
     assert [r for r in duties["二十一"] if r[0] == "nongye"] == [("nongye", "joint")]
-    assert result["carried"] == [
+    assert result.day == D("2025-01-06")
+    assert result.carried == (CarriedDuties("fupin", "nongye", D("2023-03-16"), 1),)
+    assert result.to_json()["carried"] == [
         {"agency": "fupin", "successor": "nongye", "since": "2023-03-16", "created": 1}
     ]
     name = session.scalars(
@@ -239,7 +243,7 @@ def test_cascade_after_a_dissolution_gives_the_successor_one_duty(
     again = cascade_policy(
         session, actor=SYSTEM, registry=registry, policy=YUNNAN, to=["530100"], day=D("2025-01-06")
     )
-    assert again["created"] == 0 and again["carried"] == []
+    assert again.created == 0 and again.carried == ()
 
 
 def test_cascade_before_and_after_the_dissolution_never_doubles_a_duty(
@@ -249,19 +253,19 @@ def test_cascade_before_and_after_the_dissolution_never_doubles_a_duty(
     first = cascade_policy(
         session, actor=SYSTEM, registry=registry, policy=YUNNAN, to=["530100"], day=D("2021-01-04")
     )
-    assert first["carried"] == []
+    assert first.carried == ()
     duties = _new_duties(session, seeded["000"], "530100")
     assert ("fupin", "joint") in duties["十四"]  # in 2021 扶贫 still existed (as 乡村振兴局 from 02-25)
     later = cascade_policy(
         session, actor=SYSTEM, registry=registry, policy=YUNNAN, to=["530100"], day=D("2025-01-06")
     )
-    assert later["created"] == 0  # 扶贫's duties there are carried by 农业农村 already
+    assert later.created == 0  # 扶贫's duties there are carried by 农业农村 already
     from duban.services.status import Scope, responsibility_rows
 
     rows = responsibility_rows(
         session, as_of=D("2025-01-06"), scope=Scope(agency="nongye", jurisdiction="530100"), limit=1000
     )
-    tasks = [r["task"] for r in rows if r["policy"] == YUNNAN]
+    tasks = [r.task for r in rows if r.policy == YUNNAN]
     named = session.scalars(
         select(Task.id)
         .join(Responsibility, Responsibility.task_id == Task.id)

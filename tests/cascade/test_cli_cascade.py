@@ -47,7 +47,24 @@ def test_map_compare_cascade(tmp_path: Path) -> None:
     bad = runner.invoke(cli, ["--db", db, "cascade", "云民发〔2020〕8号", "--to", "220100"])
     assert bad.exit_code == 9 and "不在政策辖区" in bad.stderr
     task_id = str(first["task"])
-    rows = json.loads(
+    page = json.loads(
         duban("cascade", "云民发〔2020〕8号", "--rollup", task_id, "--as-of", "2020-08-01", "--json")
     )
-    assert rows[0]["jurisdiction"] == "530000" and len(rows) == 16
+    rows = page["items"]
+    assert rows[0]["jurisdiction"] == "530000" and len(rows) == page["total"] == 16
+    rest = json.loads(
+        duban(
+            "cascade",
+            "云民发〔2020〕8号",
+            "--rollup",
+            task_id,
+            "--as-of",
+            "2020-08-01",
+            "--limit",
+            "10",
+            "--offset",
+            "10",
+            "--json",
+        )
+    )
+    assert rest["total"] == 16 and rest["items"] == rows[10:]

@@ -23,9 +23,9 @@ def _task(session: Session, policy_id: int, number: str) -> Task:
 def test_propose_confirm_correct_and_list(session: Session, seeded: dict[str, int]) -> None:
     result = propose_links(session, actor=SYSTEM, child=YUNNAN)
     session.commit()
-    assert result["parent"] == seeded["001"] and len(result["tasks"]) == 22
-    four = next(r for r in result["tasks"] if r["number"] == "四")
-    assert {p["number"] for p in four["parents"]} == {"三", "四"}
+    assert result.parent == seeded["001"] and len(result.tasks) == 22
+    four = next(r for r in result.tasks if r.number == "四")
+    assert {p.number for p in four.parents} == {"三", "四"}
     stored = session.scalars(select(TaskLink)).all()
     assert stored and not any(link.confirmed for link in stored)
 
@@ -43,14 +43,12 @@ def test_propose_confirm_correct_and_list(session: Session, seeded: dict[str, in
     # proposing again keeps the confirmed links of 十三 and re-proposes the others
     again = propose_links(session, actor=SYSTEM, child=YUNNAN)
     session.commit()
-    assert next(r for r in again["tasks"] if r["number"] == "十三")["kept_confirmed"]
+    assert next(r for r in again.tasks if r.number == "十三").kept_confirmed
     assert len(session.scalars(select(TaskLink).where(TaskLink.child_task_id == thirteen.id)).all()) == 2
 
     listing = list_links(session, child=YUNNAN)
-    row = next(t for t in listing["tasks"] if t["number"] == "十三")
-    assert [p["number"] for p in row["parents"]] == ["十三", "十四"] and all(
-        p["confirmed"] for p in row["parents"]
-    )
+    row = next(t for t in listing.tasks if t.number == "十三")
+    assert [p.number for p in row.parents] == ["十三", "十四"] and all(p.confirmed for p in row.parents)
 
     assert accept_proposals(session, actor=SYSTEM, child=YUNNAN, min_confidence=0.9) > 0
     session.commit()
@@ -77,25 +75,25 @@ def test_confirm_without_parents_takes_the_proposal_and_refusals(
 
 def test_compare_province_with_the_national_policy(session: Session, seeded: dict[str, int]) -> None:
     data = compare_policies(session, child=YUNNAN, parent=NATIONAL)
-    assert data["relation"] == "implements" and len(data["pairs"]) == 22
-    assert data["unmatched_parent"] == [] and data["unmatched_child"] == []
-    pair = next(p for p in data["pairs"] if p["number"] == "八")
-    assert pair["parent"] == "五" and 0 < pair["confidence"] <= 1
+    assert data.relation == "implements" and len(data.pairs) == 22
+    assert data.unmatched_parent == () and data.unmatched_child == ()
+    pair = next(p for p in data.pairs if p.number == "八")
+    assert pair.parent == "五" and 0 < pair.confidence <= 1
     # national 三: 人社 leads … ; Yunnan 四 (→ 四, a joint task of 农业农村 and 文旅) is led by 农业农村
-    four = next(c for c in data["changed_responsibilities"] if c["number"] == "四")
-    assert {"agency": "nongye", "before": "joint", "after": "lead"} in four["changes"]
-    assert any("分工调整" in line for line in data["summary"])
+    four = next(c for c in data.changed_responsibilities if c.number == "四")
+    assert ("nongye", "joint", "lead") in [(c.agency, c.before, c.after) for c in four.changes]
+    assert any("分工调整" in line for line in data.summary)
 
 
 def test_compare_sectioned_numbers_and_draft_vs_final(session: Session, seeded: dict[str, int]) -> None:
     data = compare_policies(session, child=JILIN, parent=str(seeded["004"]))
-    assert data["relation"] == "versions"
-    assert {p["number"] for p in data["pairs"]} >= {"一.一", "三.二十三"}
-    assert next(p for p in data["pairs"] if p["number"] == "三.二十")["parent"] == "一.一"
-    assert [t["number"] for t in data["unmatched_parent"]] == ["一.三"]  # removed: 纳入妇女儿童发展规划
-    assert data["unmatched_child"] == []
-    assert [c["number"] for c in data["changed_responsibilities"]] == ["一.十一"]  # 妇儿工委 added
-    assert any(r["number"] == "一.一" for r in data["reworded"])
+    assert data.relation == "versions"
+    assert {p.number for p in data.pairs} >= {"一.一", "三.二十三"}
+    assert next(p for p in data.pairs if p.number == "三.二十").parent == "一.一"
+    assert [t.number for t in data.unmatched_parent] == ["一.三"]  # removed: 纳入妇女儿童发展规划
+    assert data.unmatched_child == ()
+    assert [c.number for c in data.changed_responsibilities] == ["一.十一"]  # 妇儿工委 added
+    assert any(r.number == "一.一" for r in data.reworded)
 
 
 def test_compare_prefers_confirmed_links(session: Session, seeded: dict[str, int]) -> None:
@@ -103,6 +101,6 @@ def test_compare_prefers_confirmed_links(session: Session, seeded: dict[str, int
     wrong = _task(session, seeded["001"], "二十三")
     confirm_links(session, actor=SYSTEM, child_task_id=child.id, parent_task_ids=[wrong.id])
     data = compare_policies(session, child=YUNNAN, parent=NATIONAL)
-    pair = next(p for p in data["pairs"] if p["number"] == "一")
-    assert pair["parent"] == "二十三" and pair["parents"][0]["confirmed"]
-    assert [t["number"] for t in data["unmatched_parent"]] == ["一"]
+    pair = next(p for p in data.pairs if p.number == "一")
+    assert pair.parent == "二十三" and pair.parents[0].confirmed
+    assert [t.number for t in data.unmatched_parent] == ["一"]

@@ -52,7 +52,7 @@ def test_one_province_cascaded_with_history(tmp_path: Path, host: PluginHost) ->
         assert again.created == 0 and again.existing == summary.milestones
         task = session.scalars(select(Task).where(Task.policy_id == policy.id, Task.number == "五")).one()
         rows = rollup(session, task.id, TODAY)
-        assert len(rows) == 28 and rows[0]["light"] in ("red", "yellow")
+        assert len(rows) == 28 and rows[0].light in ("red", "yellow")
     engine.dispose()
 
 

@@ -38,11 +38,12 @@ def test_init_twice_changes_nothing(isolated_home: Path) -> None:
 def test_init_and_listings_on_each_backend(db_url: str) -> None:
     code, out, _ = run("--db", db_url, "agencies", "--json")
     assert code == 0
-    agencies = {a["key"]: a for a in json.loads(out)}
+    agencies = {a["key"]: a for a in json.loads(out)["items"]}
     assert agencies["minzheng"]["names"]["national"] == "民政部"
     code, out, _ = run("--db", db_url, "jurisdictions", "--level", "province", "--json")
-    provinces = {j["code"]: j["name"] for j in json.loads(out)}
-    assert provinces["530000"] == "云南省" and len(provinces) == 34
+    page = json.loads(out)
+    provinces = {j["code"]: j["name"] for j in page["items"]}
+    assert provinces["530000"] == "云南省" and len(provinces) == page["total"] == 34
     code, out, _ = run("--db", db_url, "db", "upgrade")
     assert code == 0 and "最新" in out
 

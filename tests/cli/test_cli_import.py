@@ -68,7 +68,7 @@ def test_import_twice_changes_nothing_and_listings(db_url: str) -> None:
 
     run(db_url, "import", str(YUNNAN))
     code, out, _ = run(db_url, "policies", "--json")
-    policies = {p["doc_number"]: p for p in json.loads(out)}
+    policies = {p["doc_number"]: p for p in json.loads(out)["items"]}
     assert policies["云民发〔2020〕8号"]["implements"] == "民发〔2019〕86号"
     assert (
         policies["云民发〔2020〕8号"]["jurisdiction"] == "530000"
@@ -78,10 +78,10 @@ def test_import_twice_changes_nothing_and_listings(db_url: str) -> None:
         db_url, "tasks", "--policy", "云民发〔2020〕8号", "--agency", "renshe", "--role", "lead", "--json"
     )
     page = json.loads(out)
-    assert page["total"] >= 1 and all("renshe" in t["lead"] for t in page["tasks"])
+    assert page["total"] >= 1 and all("renshe" in t["lead"] for t in page["items"])
     code, out, _ = run(db_url, "tasks", "--limit", "5", "--offset", "20", "--json")
     page = json.loads(out)
-    assert page["total"] == 45 and len(page["tasks"]) == 5
+    assert page["total"] == 45 and len(page["items"]) == 5 and page["offset"] == 20
 
 
 def test_changed_version_needs_replace_and_keeps_history(db_url: str, tmp_path: Path) -> None:
@@ -103,10 +103,10 @@ def test_changed_version_needs_replace_and_keeps_history(db_url: str, tmp_path: 
     assert code == 0, err
     assert "调整分工 任务一" in out
     code, out, _ = run(db_url, "policies", "--all", "--json")
-    rows = json.loads(out)
+    rows = json.loads(out)["items"]
     assert [r["status"] for r in rows] == ["superseded", "in_force"]
     code, out, _ = run(db_url, "policies", "--json")
-    assert len(json.loads(out)) == 1
+    assert json.loads(out)["total"] == 1
 
 
 def test_unreadable_file_names_file_and_line_and_writes_nothing(db_url: str, tmp_path: Path) -> None:

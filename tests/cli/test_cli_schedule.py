@@ -114,7 +114,7 @@ def test_schedule_and_milestone_commands(db_url: str) -> None:
     assert code == 4 and "every fortnight" in err
 
     code, out, _ = run("--db", db_url, "schedule", "list", "--policy", "吉民发〔2020〕28号", "--json")
-    rows = {r["rule"]: r for r in json.loads(out)["schedules"]}
+    rows = {r["rule"]: r for r in json.loads(out)["items"]}
     assert rows["holiday 三八妇女节"]["confirmed"] and not rows["once 2020-12-31"]["confirmed"]
     assert rows["holiday 春节 -7"]["source"] == "manual"
 
@@ -140,9 +140,10 @@ def test_schedule_and_milestone_commands(db_url: str) -> None:
     )
     assert code == 0
     page = json.loads(out)
-    spring = [m for m in page["milestones"] if m["task"] == task and m["period"] == "2026-春节-7"]
+    spring = [m for m in page["items"] if m["task"] == task and m["period"] == "2026-春节-7"]
     # 春节 2026 is 02-17; seven days earlier is Tue 02-10, a working day
     assert spring and all(m["due_date"] == "2026-02-10" for m in spring)
-    assert all(m["effective_due_date"] <= "2026-02-28" for m in page["milestones"])
+    assert all(m["effective_due_date"] <= "2026-02-28" for m in page["items"])
+    assert page["total"] == len(page["items"])
     code, out, _ = run("--db", db_url, "milestones", "--agency", "fulian")
     assert code == 0 and "吉民发〔2020〕28号" in out and "共 " in out

@@ -49,13 +49,13 @@ def test_import_from_a_start_generate_withdraw(db_url: str) -> None:
     skipped = int(out.split("督办起始日之前的节点 ")[1].split(" 个")[0])
     assert skipped > 500  # five years of quarters (and the 2020 deadline) for 75 duties are not created
     page = json.loads(ok(db_url, "milestones", "--policy", "吉民发〔2020〕28号", "--limit", "5000", "--json"))
-    assert page["total"] > 0 and all(m["due_date"] >= "2026-01-01" for m in page["milestones"])
-    assert not any(m["period"] == "2020-12-31" for m in page["milestones"])  # the dated hint: before start
+    assert page["total"] > 0 and all(m["due_date"] >= "2026-01-01" for m in page["items"])
+    assert not any(m["period"] == "2020-12-31" for m in page["items"])  # the dated hint: before start
     again = json.loads(ok(db_url, "milestones", "generate", "--until", "2026-12-31", "--json"))
     assert again["created"] == 0 and again["skipped_before_start"] == skipped
 
     day = "2026-05-06"
-    late = json.loads(ok(db_url, "overdue", "--as-of", day, "--json"))
+    late = json.loads(ok(db_url, "overdue", "--as-of", day, "--limit", "5000", "--json"))["items"]
     status = json.loads(ok(db_url, "status", "--as-of", day, "--json"))
     total = sum(d["overdue"] for d in status["departments"])
     assert late and total == len(late)
@@ -65,14 +65,14 @@ def test_import_from_a_start_generate_withdraw(db_url: str) -> None:
     )
     assert f"已撤回节点 #{target['milestone']}" in out
 
-    after = json.loads(ok(db_url, "overdue", "--as-of", day, "--json"))
+    after = json.loads(ok(db_url, "overdue", "--as-of", day, "--limit", "5000", "--json"))["items"]
     assert target["milestone"] not in {o["milestone"] for o in after} and len(after) == len(late) - 1
     status = json.loads(ok(db_url, "status", "--as-of", day, "--json"))
     assert sum(d["overdue"] for d in status["departments"]) == total - 1
     listed = json.loads(
         ok(db_url, "milestones", "--policy", "吉民发〔2020〕28号", "--limit", "5000", "--json")
     )
-    (row,) = [m for m in listed["milestones"] if m["id"] == target["milestone"]]
+    (row,) = [m for m in listed["items"] if m["id"] == target["milestone"]]
     assert row["withdrawn"] and row["withdrawn_reason"] == "该项工作已并入另一节点督办"
     assert "已撤回：该项工作已并入另一节点督办" in ok(
         db_url, "milestones", "--policy", "吉民发〔2020〕28号", "--limit", "5000"
@@ -84,6 +84,12 @@ def test_import_from_a_start_generate_withdraw(db_url: str) -> None:
     code, _out, err = run(db_url, "milestones", "withdraw", str(target["milestone"]), "--reason", "再撤")
     assert code != 0 and "已于" in err
     assert "milestone.withdraw" in ok(db_url, "audit", "log", "--json")
+    change = json.loads(
+        ok(db_url, "schedule", "start", "--policy", "吉民发〔2020〕28号", "2025-07-01", "--json")
+    )
+    assert change["start"] == "2025-07-01" and change["previous"] == "2026-01-01"
+    out = ok(db_url, "schedule", "start", "--policy", "吉民发〔2020〕28号", "2025-01-01")
+    assert "督办起始日：2025-01-01（原为 2025-07-01）" in out
     assert run(db_url, "audit", "verify")[0] == 0
 
 
@@ -99,7 +105,9 @@ def test_the_successor_holds_one_duty_per_task_through_the_cli(db_url: str) -> N
     tasks = [i["task"] for i in items]
     assert len(tasks) == len(set(tasks)) and len(tasks) >= 4  # one duty per task
     assert {i["recorded_agency"] for i in items} == {"nongye", "fupin"}  # some carried, as written
-    late = json.loads(ok(db_url, "overdue", "--agency", "nongye", "--as-of", day, "--json"))
+    late = json.loads(
+        ok(db_url, "overdue", "--agency", "nongye", "--as-of", day, "--limit", "5000", "--json")
+    )["items"]
     keys = [(o["task"], o["period"]) for o in late]
     assert late and len(keys) == len(set(keys))  # one milestone per task and period
 

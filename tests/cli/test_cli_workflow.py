@@ -56,7 +56,7 @@ def test_report_permissions_review_and_status(world) -> None:
     assert code == 0, err
     report_id = json.loads(out)["report"]
     code, out, _ = run(world, "report", "list", "--json")
-    assert [r["id"] for r in json.loads(out)] == [report_id]
+    assert [r["id"] for r in json.loads(out)["items"]] == [report_id]
 
     code, _out, err = run(world, "review", "return", str(report_id))
     assert code == 2  # --reason is required
@@ -74,11 +74,11 @@ def test_report_permissions_review_and_status(world) -> None:
     assert "[红]" in out and "截至 2026-02-02" in out
 
     code, out, _ = run(world, "overdue", "--as-of", "2026-02-02", "--json")
-    rows = json.loads(out)
+    rows = json.loads(out)["items"]
     assert {(r["agency"], r["milestone"]) for r in rows} == {("minzheng", s.m1.id), ("fulian", s.m3.id)}
     assert next(r for r in rows if r["agency"] == "minzheng")["returned"] is False  # reported later, today
     code, out, _ = run(world, "overdue", "--json")  # as of today: the report exists and was returned
-    assert next(r for r in json.loads(out) if r["milestone"] == s.m1.id)["returned"] is True
+    assert next(r for r in json.loads(out)["items"] if r["milestone"] == s.m1.id)["returned"] is True
 
 
 def test_as_is_only_for_coordinators(world, tmp_path: Path) -> None:
@@ -129,7 +129,7 @@ def test_audit_verify_through_cli(world) -> None:
     code, out, _ = run(world, "audit", "verify")
     assert code == 0 and "完整" in out
     code, out, _ = run(world, "audit", "log", "--json")
-    assert json.loads(out)[0]["action"] == "responsibility.acknowledge"
+    assert json.loads(out)["items"][0]["action"] == "responsibility.acknowledge"
     engine = make_engine(world[0])
     with engine.begin() as conn:
         conn.execute(update(AuditEvent).where(AuditEvent.seq == 2).values(action="user.remove"))
@@ -208,4 +208,4 @@ def test_department_user_sees_only_their_own_status(world) -> None:
     code, out, _ = run(
         world, "--as", "fl", "overdue", "--as-of", "2026-02-02", "--agency", "minzheng", "--json"
     )
-    assert {r["agency"] for r in json.loads(out)} == {"fulian"}
+    assert {r["agency"] for r in json.loads(out)["items"]} == {"fulian"}

@@ -40,7 +40,7 @@ def test_hook_register_agencies(site: Site, tmp_path: Path) -> None:
 
     code, out, err = world.run("agencies", "--json")
     assert code == 0, err
-    jiaoyu = next(a for a in json.loads(out) if a["key"] == "jiaoyu")
+    jiaoyu = next(a for a in json.loads(out)["items"] if a["key"] == "jiaoyu")
     assert jiaoyu["names"]["province"] == "省教育厅"
 
 

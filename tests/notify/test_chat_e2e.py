@@ -15,6 +15,7 @@ from duban.domain.schedule import milestone_key
 from duban.notify import parse_route
 from duban.notify.chat import post_chat
 from duban.notify.split import utf8_len
+from duban.services.notification_results import OutboxEntry
 from duban.services.notifications import notification_log, run_notifications
 from duban.storage.db import unit_of_work
 from duban.storage.models import Milestone, NotificationAttempt, OutboxMessage
@@ -24,7 +25,7 @@ from tests.services.workflow_scenario import build
 COORD_ROUTE = {"name": "协调人", "url": "capture://coord", "tags": ["coordinator"]}
 
 
-def _log(factory: sessionmaker[Session], failed: bool = False) -> list[dict]:
+def _log(factory: sessionmaker[Session], failed: bool = False) -> list[OutboxEntry]:
     with unit_of_work(factory) as s:
         return notification_log(s, failed=failed)
 
@@ -45,21 +46,21 @@ def test_rate_limited_200_is_retried_later_and_delivered_once(
     )
     robot.script = [(200, {"errcode": 45009, "errmsg": "api freq out of limit"})]
     first = run_notifications(factory, config=config, now=at_local("2026-02-02", 9))
-    assert [(s["receiver"], s["state"]) for s in first.sent] == [("minzheng@530000", "pending")]
-    attempt = first.sent[0]["attempts"][0]
-    assert attempt["ok"] is False and attempt["permanent"] is False and "45009" in attempt["detail"]
-    assert "MZKEY123" not in attempt["url"]  # the key is hidden
+    assert [(s.receiver, s.state) for s in first.sent] == [("minzheng@530000", "pending")]
+    attempt = first.sent[0].attempts[0]
+    assert attempt.ok is False and attempt.permanent is False and "45009" in (attempt.detail or "")
+    assert "MZKEY123" not in attempt.url  # the key is hidden
     assert robot.requests[0]["path"] == "/cgi-bin/webhook/send?key=MZKEY123"
     assert robot.requests[0]["json"]["msgtype"] == "text"
-    assert [r["state"] for r in _log(factory, failed=True)] == ["pending"]
+    assert [r.state for r in _log(factory, failed=True)] == ["pending"]
 
     # five minutes later the backoff (10 min) has not run out: nothing is sent
-    assert run_notifications(factory, config=config, now=at_local("2026-02-02", 9, 5)).sent == []
+    assert run_notifications(factory, config=config, now=at_local("2026-02-02", 9, 5)).sent == ()
     assert len(robot.requests) == 1
     # half an hour later: delivered, once
     later = run_notifications(factory, config=config, now=at_local("2026-02-02", 9, 30))
-    assert [(s["receiver"], s["state"]) for s in later.sent] == [("minzheng@530000", "sent")]
-    assert run_notifications(factory, config=config, now=at_local("2026-02-02", 11)).sent == []
+    assert [(s.receiver, s.state) for s in later.sent] == [("minzheng@530000", "sent")]
+    assert run_notifications(factory, config=config, now=at_local("2026-02-02", 11)).sent == ()
     assert len(robot.requests) == 2
     assert robot.requests[0]["json"] == robot.requests[1]["json"]
     assert "云南省民政厅" in robot.requests[1]["json"]["text"]["content"]
@@ -86,7 +87,7 @@ def test_permanent_refusal_is_not_retried_and_reaches_the_coordinator(
         {"errcode": 310000, "errmsg": "sign not match, more: [https://ding-doc.dingtalk.com/]"},
     )
     report = run_notifications(factory, config=config, now=at_local("2026-02-02", 9))
-    assert [(s["receiver"], s["state"]) for s in report.sent] == [
+    assert [(s.receiver, s.state) for s in report.sent] == [
         ("minzheng@530000", "failed"),
         ("coordinator", "sent"),
     ]
@@ -109,8 +110,8 @@ def test_permanent_refusal_is_not_retried_and_reaches_the_coordinator(
     run_notifications(factory, config=config, now=at_local("2026-02-03", 9))
     assert len(robot.requests) == 1
     failed = _log(factory, failed=True)
-    assert [(r["receiver"], r["state"]) for r in failed] == [("minzheng@530000", "failed")]
-    assert failed[0]["deliveries"][0]["permanent"] is True
+    assert [(r.receiver, r.state) for r in failed] == [("minzheng@530000", "failed")]
+    assert failed[0].deliveries[0].permanent is True
 
 
 def test_wecom_digest_split_by_2048_utf8_bytes(

@@ -28,8 +28,8 @@ def test_a_chinese_digest_arrives_by_email(
     )
     # Mon 2026-02-02: m1 (due Fri 01-30) is 1 working day overdue
     report = run_notifications(factory, config=config, now=at_local("2026-02-02", 9))
-    assert [(s["receiver"], s["state"]) for s in report.sent] == [("minzheng@530000", "sent")]
-    assert report.unrouted == ["fulian@530000"]  # no route for 妇联: reported, nothing written
+    assert [(s.receiver, s.state) for s in report.sent] == [("minzheng@530000", "sent")]
+    assert report.unrouted == ("fulian@530000",)  # no route for 妇联: reported, nothing written
 
     assert len(smtp_server.messages) == 1
     message = email.message_from_bytes(smtp_server.messages[0], policy=policy.default)
@@ -45,10 +45,10 @@ def test_a_chinese_digest_arrives_by_email(
 
     # a second run the same day sends nothing; the log shows the delivery with the URL (no secrets here)
     again = run_notifications(factory, config=config, now=at_local("2026-02-02", 10))
-    assert again.planned == [] and again.sent == []
+    assert again.planned == () and again.sent == ()
     assert len(smtp_server.messages) == 1
     with unit_of_work(factory) as s:
         log = notification_log(s)
-    assert log[0]["state"] == "sent"
-    assert log[0]["deliveries"][0]["ok"] is True
-    assert log[0]["deliveries"][0]["url"].startswith(f"mailto://127.0.0.1:{smtp_server.port}")
+    assert log[0].state == "sent"
+    assert log[0].deliveries[0].ok is True
+    assert log[0].deliveries[0].url.startswith(f"mailto://127.0.0.1:{smtp_server.port}")

@@ -42,11 +42,11 @@ def test_outbox_keys_are_idempotent(session: Session, factory: sessionmaker[Sess
         first = plan_messages(s1, config=config, as_of=dt.date(2026, 2, 2), now=now)
         s1.commit()
         second = plan_messages(s2, config=config, as_of=dt.date(2026, 2, 2), now=now)
-    assert [p["key"] for p in first.planned] == [
+    assert [p.key for p in first.planned] == [
         "digest|fulian@530000|2026-02-02|yellow",
         "digest|minzheng@530000|2026-02-02|yellow",
     ]
-    assert second.planned == []
+    assert second.planned == ()
     send_due(factory, config=config, now=now)
     send_due(factory, config=config, now=now + dt.timedelta(hours=1))
     assert [state for _k, _r, state in _rows(factory)] == ["sent", "sent"]
@@ -86,8 +86,8 @@ def test_a_run_killed_after_planning_loses_nothing(
     assert captured == []
 
     report = run_notifications(factory, config=config, now=now + dt.timedelta(minutes=5))
-    assert report.planned == []  # the same digests are not planned again
-    assert sorted(s["receiver"] for s in report.sent) == ["fulian@530000", "minzheng@530000"]
+    assert report.planned == ()  # the same digests are not planned again
+    assert sorted(s.receiver for s in report.sent) == ["fulian@530000", "minzheng@530000"]
     run_notifications(factory, config=config, now=now + dt.timedelta(minutes=10))
     assert sorted(c["to"] for c in captured) == ["fl", "mz"]
 
@@ -106,7 +106,7 @@ def test_a_run_killed_while_sending_is_resumed_after_the_lease(
         )
     assert send_due(factory, config=config, now=now + dt.timedelta(minutes=1)) == []
     resumed = send_due(factory, config=config, now=now + dt.timedelta(minutes=16))
-    assert [r["state"] for r in resumed] == ["sent", "sent"] and len(captured) == 2
+    assert [r.state for r in resumed] == ["sent", "sent"] and len(captured) == 2
 
 
 def test_quiet_hours_and_holidays_hold_messages_for_the_next_working_morning(
@@ -117,15 +117,16 @@ def test_quiet_hours_and_holidays_hold_messages_for_the_next_working_morning(
     # Wed 2026-02-11 21:00 is in quiet hours; m1 (minzheng) and m3 (fulian), due Fri 01-30, are k = 8
     # working days late (02-02 … 02-11): red fires, the digests are written and held until 08:30.
     late = run_notifications(factory, config=config, now=at_local("2026-02-11", 21))
-    assert len(late.planned) == 2 and late.sent == [] and late.held == 2
-    assert {p["send_at"] for p in late.planned} == {at_local("2026-02-12", 8, 30).isoformat()}
-    assert run_notifications(factory, config=config, now=at_local("2026-02-12", 7)).sent == []
+    assert len(late.planned) == 2 and late.sent == () and late.held == 2
+    assert {p.send_at for p in late.planned} == {at_local("2026-02-12", 8, 30)}
+    assert run_notifications(factory, config=config, now=at_local("2026-02-12", 7)).sent == ()
     morning = run_notifications(factory, config=config, now=at_local("2026-02-12", 8, 31))
     assert len(morning.sent) == 2 and len(captured) == 2
 
     # Sunday 2026-02-15 (春节): nothing is planned; a Saturday 调休 day (02-14) is a working day
     sunday = run_notifications(factory, config=config, now=at_local("2026-02-15", 10))
-    assert sunday.working_day is False and sunday.planned == []
+    assert sunday.working_day is False and sunday.planned == ()
+
     # a message written on the eve of the holiday waits until Tue 02-24 (the first working day after it)
     from duban.services.calendar import working_calendar
     from duban.services.notifications import release_time

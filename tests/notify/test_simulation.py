@@ -151,7 +151,7 @@ def test_a_month_of_daily_runs(session: Session, factory: sessionmaker[Session],
             _actions(work, s, m6.id, iso, host)
         for _again in range(2):  # a second run the same day sends nothing new
             report = run_notifications(factory, config=config, now=at_local(day, 18))
-            sent += [(iso, x["receiver"], x["level"]) for x in report.sent if x["state"] == "sent"]
+            sent += [(iso, x.receiver, x.level) for x in report.sent if x.state == "sent"]
         day += dt.timedelta(days=1)
 
     assert sent == EXPECTED

@@ -82,7 +82,7 @@ def test_overdue_scan_vs_raw_sql(national_db: Path) -> None:
             lambda: session.execute(text(RAW_OVERDUE), {"d": AS_OF.isoformat()}).scalars().all()
         )
         count = session.execute(text("SELECT count(*) FROM milestone")).scalar()
-    assert [r["milestone"] for r in rows] == list(raw)  # the same question
+    assert [r.milestone for r in rows] == list(raw)  # the same question
     report(f"overdue scan (first 500 of {count} milestones)", service_s, raw_s, "service", "raw SQL")
     engine.dispose()
 
@@ -131,7 +131,7 @@ def test_assessment_for_every_county(national_db: Path) -> None:
             per.append(t)
     one = statistics.median(per)
     print(
-        f"\n[perf] 考核 2025, all {len(result['departments'])} departments of every jurisdiction in one call: "
+        f"\n[perf] 考核 2025, all {len(result.departments)} departments of every jurisdiction in one call: "
         f"{all_s:.1f} s; one county: median {one * 1000:.0f} ms (×{len(counties)} counties ≈ "
         f"{one * len(counties):.0f} s); ratio loop/one-call {one * len(counties) / all_s:.1f}"
     )

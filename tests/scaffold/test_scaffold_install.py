@@ -134,7 +134,9 @@ def test_the_scaffolded_plugin_installs_from_a_wheel_and_is_listed_healthy(
 
     db = f"sqlite:///{tmp_path / 'duban.db'}"
     _duban(python, "--db", db, "db", "upgrade")
-    agencies = {a["key"]: a for a in json.loads(_duban(python, "--db", db, "agencies", "--json").stdout)}
+    agencies = {
+        a["key"]: a for a in json.loads(_duban(python, "--db", db, "agencies", "--json").stdout)["items"]
+    }
     assert agencies["jiaoyu"]["names"]["national"] == "教育部"
     assert agencies["jiaoyu"]["names"]["province"] == "省教育厅"
     assert "minzheng" in agencies

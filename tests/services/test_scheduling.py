@@ -192,18 +192,18 @@ def test_hint_proposed_confirmed_generated(session: Session, host: PluginHost) -
     policy_id = imported.policy_id
     assert policy_id is not None
     first = propose_schedules(session, actor=SYSTEM, policy_id=policy_id)
-    rules = sorted(p["rule"] for p in first.proposed)
+    rules = sorted(p.rule for p in first.proposed)
     # 年度工作计划 is due early in the year it plans
     assert rules == ["holiday 三八妇女节", "once 2020-12-31", "yearly 01-31"]
-    assert all(p["source"] == "hint" and not p["confirmed"] for p in first.proposed)
+    assert all(p.source == "hint" and not p.confirmed for p in first.proposed)
     again = propose_schedules(session, actor=SYSTEM, policy_id=policy_id)
-    assert again.proposed == [] and again.existing == 3
-    assert list_schedules(session, policy=str(policy_id))["total"] == 3
+    assert again.proposed == () and again.existing == 3
+    assert list_schedules(session, policy=str(policy_id)).total == 3
 
-    once = next(p for p in first.proposed if p["rule"] == "once 2020-12-31")
-    confirm_schedule(session, actor=SYSTEM, schedule_id=once["id"])
+    once = next(p for p in first.proposed if p.rule == "once 2020-12-31")
+    confirm_schedule(session, actor=SYSTEM, schedule_id=once.id)
     generate(session, until="2021-06-30", today="2020-10-01", policy_id=policy_id)
-    task = session.get(Task, once["task"])
+    task = session.get(Task, once.task)
     assert task is not None and task.responsibilities
     for resp in task.responsibilities:
         # the dated hint (a Thursday) and, as it is a one-off deadline, the default cycle goes on around it
@@ -213,18 +213,18 @@ def test_hint_proposed_confirmed_generated(session: Session, host: PluginHost) -
             "2021-Q1": D("2021-04-08"),
             "2021-Q2": D("2021-07-07"),
         }
-    yearly_task = session.get(Task, next(p["task"] for p in first.proposed if p["rule"] == "yearly 01-31"))
+    yearly_task = session.get(Task, next(p.task for p in first.proposed if p.rule == "yearly 01-31"))
     assert yearly_task is not None
     periods = set(due(session, yearly_task, yearly_task.responsibilities[0]))
     # still the default cycle (the hint is unconfirmed), from the supervision start 2020-10-01: no 2020-Q3
     assert periods == {"2020-Q4", "2021-Q1", "2021-Q2"}
 
     # a removed proposal is kept as rejected: not listed, and not proposed again
-    unwanted = next(p for p in first.proposed if p["rule"] == "holiday 三八妇女节")
-    remove_schedule(session, actor=SYSTEM, schedule_id=unwanted["id"])
-    assert list_schedules(session, policy=str(policy_id))["total"] == 2
+    unwanted = next(p for p in first.proposed if p.rule == "holiday 三八妇女节")
+    remove_schedule(session, actor=SYSTEM, schedule_id=unwanted.id)
+    assert list_schedules(session, policy=str(policy_id)).total == 2
     third = propose_schedules(session, actor=SYSTEM, policy_id=policy_id)
-    assert third.proposed == [] and third.existing == 3
+    assert third.proposed == () and third.existing == 3
 
 
 def test_unparsable_hint_is_skipped_with_a_warning(session: Session) -> None:
@@ -234,7 +234,7 @@ def test_unparsable_hint_is_skipped_with_a_warning(session: Session) -> None:
         {"kind": "recurrence", "rule": "quarterly", "why": "每季度"},
     ]
     result = propose_schedules(session, actor=SYSTEM, policy_id=s.policy.id)
-    assert [p["rule"] for p in result.proposed] == ["quarterly"]
+    assert [p.rule for p in result.proposed] == ["quarterly"]
     assert len(result.warnings) == 1 and "每两周" in result.warnings[0]
 
 
@@ -253,7 +253,7 @@ def test_set_schedule_validates_and_does_not_duplicate(session: Session) -> None
     generate(session)
     assert set(due(session, s.t1, s.r_mz)) == {"2026-Q1", "2026-Q2"}  # the end date bounds it
     remove_schedule(session, actor=SYSTEM, schedule_id=b.id)
-    assert list_schedules(session)["total"] == 0
+    assert list_schedules(session).total == 0
     session.expire_all()
     kept = list(session.scalars(select(Milestone).where(Milestone.task_id == s.t1.id)))
     assert len(kept) == 4 and all(m.schedule_id is None for m in kept)  # history stays, unlinked
@@ -281,13 +281,13 @@ def test_list_milestones_filters_and_pages_in_sql(session: Session) -> None:
     s = build(session)
     generate(session)
     page = list_milestones(session, agency="minzheng", limit=2, offset=1)
-    assert page["total"] == 4 and len(page["milestones"]) == 2
-    row = page["milestones"][0]
-    assert row["policy"] == "云民发〔2026〕1号" and row["task_number"] == "一" and row["role"] == "lead"
-    assert row["period"] == "2026-Q2" and row["due_date"] == "2026-07-07" == row["effective_due_date"]
+    assert page.total == 4 and len(page.items) == 2
+    row = page.items[0]
+    assert row.policy == "云民发〔2026〕1号" and row.task_number == "一" and row.role == "lead"
+    assert row.period == "2026-Q2" and row.due_date == D("2026-07-07") == row.effective_due_date
     early = list_milestones(session, due_before=D("2026-07-07"))
-    assert early["total"] == 6  # Q1 and Q2 (inclusive) of three responsibilities
-    assert list_milestones(session, policy="云民发〔2026〕1号")["total"] == 12
+    assert early.total == 6  # Q1 and Q2 (inclusive) of three responsibilities
+    assert list_milestones(session, policy="云民发〔2026〕1号").total == 12
     assert s.policy.id
 
 
@@ -322,8 +322,8 @@ def test_calendar_import_moves_future_milestones_and_clears_the_warning(
         "2027-02-19": D("2027-02-20"),
     }
     # the file's December make-up day is stored in 2026
-    dec = {d["date"]: d for d in month_view(session, 2026, 12)["days"]}
-    assert dec["2026-12-26"]["working"] and dec["2026-12-26"]["kind"] == "makeup"
+    dec = {d.date: d for d in month_view(session, 2026, 12).days}
+    assert dec[D("2026-12-26")].working and dec[D("2026-12-26")].kind == "makeup"
 
 
 def test_bad_calendar_file_changes_nothing(session: Session, tmp_path: Path) -> None:

@@ -12,10 +12,12 @@ from sqlalchemy.orm import Session
 from duban.domain.schedule import milestone_key
 from duban.domain.scoring import Period
 from duban.domain.succession import ROLE_STRENGTH, strongest
+from duban.domain.vocabulary import InboxKind
 from duban.errors import PermissionDenied, ValidationError
 from duban.plugin_host import PluginHost
 from duban.services.assessment import AssessScope, department_facts
 from duban.services.identity import SYSTEM, Actor
+from duban.services.inbox import inbox
 from duban.services.notifications import plan_messages
 from duban.services.reports import submit_report
 from duban.services.scheduling import generate_milestones, set_schedule
@@ -54,18 +56,18 @@ def test_fupin_work_moves_to_nongye_from_2023(session: Session, host: PluginHost
 
     def agency_of(day: str) -> str:
         rows = responsibility_rows(session, as_of=dt.date.fromisoformat(day), scope=Scope())
-        return next(r["agency"] for r in rows if r["responsibility"] == resp.id)
+        return next(r.agency for r in rows if r.responsibility == resp.id)
 
     assert agency_of("2021-06-01") == "fupin"
     assert agency_of("2024-06-01") == "nongye"
-    depts = {d["agency"] for d in summary(session, as_of=dt.date(2025, 3, 1))["departments"]}
+    depts = {d.agency for d in summary(session, as_of=dt.date(2025, 3, 1)).departments}
     assert "nongye" in depts and "fupin" not in depts
     late = [
         o
         for o in overdue(session, as_of=dt.date(2025, 3, 1), scope=Scope(agency="nongye"))
-        if o["responsibility"] == resp.id
+        if o.responsibility == resp.id
     ]
-    assert [(o["agency"], o["recorded_agency"]) for o in late] == [("nongye", "fupin"), ("nongye", "fupin")]
+    assert [(o.agency, o.recorded_agency) for o in late] == [("nongye", "fupin"), ("nongye", "fupin")]
 
     with pytest.raises(PermissionDenied):
         submit_report(
@@ -152,8 +154,8 @@ def test_the_successor_holds_one_duty_per_task_and_the_stronger_role_wins(
 
     def nongye_rows(day: dt.date) -> dict[int, tuple[int, str]]:
         rows = responsibility_rows(session, as_of=day, scope=Scope(agency="nongye"))
-        assert len({r["task"] for r in rows}) == len(rows), "one duty per task"
-        return {r["task"]: (r["responsibility"], r["role"]) for r in rows}
+        assert len({r.task for r in rows}) == len(rows), "one duty per task"
+        return {r.task: (r.responsibility, r.role) for r in rows}
 
     # before the succession: two agencies, each with its own duties
     assert len(responsibility_rows(session, as_of=before, scope=Scope(agency="nongye"))) == 3
@@ -173,9 +175,15 @@ def test_the_successor_holds_one_duty_per_task_and_the_stronger_role_wins(
 
     # overdue and status count each task once per period (three periods unreported, three tasks)
     late = overdue(session, as_of=after, scope=Scope(agency="nongye"))
-    assert len(late) == 9 and len({(o["task"], o["period"]) for o in late}) == 9
-    dept = next(d for d in summary(session, as_of=after)["departments"] if d["agency"] == "nongye")
-    assert dept["overdue"] == 9 and dept["red"] == 3
+    assert len(late) == 9 and len({(o.task, o.period) for o in late}) == 9
+    dept = next(d for d in summary(session, as_of=after).departments if d.agency == "nongye")
+    assert dept.overdue == 9 and dept.red == 3
+
+    # the department's inbox too: nothing waits on a merged duty
+    queue = inbox(session, actor=NONGYE, as_of=after, limit=500)
+    merged_ids = {h.t1_merged.id, h.t2_merged.id, h.t3_merged.id}
+    assert queue.items and not {i.responsibility for i in queue.items} & merged_ids
+    assert queue.counts[InboxKind.OVERDUE] == 9
 
     # 考核 weighs each task once: 2024 has two milestones per task
     (facts,) = [
@@ -190,7 +198,7 @@ def test_the_successor_holds_one_duty_per_task_and_the_stronger_role_wins(
     # notify: one reminder per task and period
     config = notify_config([{"url": "capture://ny", "tags": ["nongye"]}])
     planned = plan_messages(session, config=config, as_of=dt.date(2024, 7, 4), now=at_local("2024-07-04", 9))
-    body = "".join(p["body"] for p in planned.planned)
+    body = "".join(p.body for p in planned.planned)
     for resp in (h.t1, h.t2, h.t3):
         assert f"--milestone {h.milestones[(resp.id, '2024-Q2')].id}" in body
     for resp in (h.t1_merged, h.t2_merged, h.t3_merged):

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from duban.domain.schedule import Yearly, parse_rule
 from duban.domain.scoring import Period
+from duban.domain.vocabulary import Light, PolicyStatus, Role, TaskKind
 from duban.errors import PermissionDenied, ValidationError
 from duban.plugin_host import PluginHost
 from duban.services.assessment import AssessScope, department_facts
@@ -100,15 +101,13 @@ def test_from_on_import_and_a_new_version_keeps_the_start(
         session, actor=SYSTEM, host=host, path=JILIN, supervision_start=D("2024-01-01"), today=D("2026-01-05")
     )
     assert same.status == "unchanged" and same.supervision_start == D("2025-01-01")
-    assert any("duban schedule start" in w["message"] for w in same.warnings)
+    assert any("duban schedule start" in w.message for w in same.document.warnings)
 
     edited = tmp_path / JILIN.name
     edited.write_text(JILIN.read_text(encoding="utf-8").replace("农村留守妇女", "农村留守妇女 ", 1), "utf-8")
     newer = import_policy(session, actor=SYSTEM, host=host, path=edited, replace=True, today=D("2026-06-01"))
     assert newer.status == "replaced" and newer.supervision_start == D("2025-01-01")
-    assert {p["id"]: p["supervision_start"] for p in list_policies(session)} == {
-        newer.policy_id: "2025-01-01"
-    }
+    assert {p.id: p.supervision_start for p in list_policies(session)} == {newer.policy_id: D("2025-01-01")}
 
 
 def test_a_schedule_confirmed_with_its_own_start(session: Session, host: PluginHost) -> None:
@@ -116,14 +115,14 @@ def test_a_schedule_confirmed_with_its_own_start(session: Session, host: PluginH
         session, actor=SYSTEM, host=host, path=JILIN, supervision_start=D("2026-01-01"), today=D("2026-01-05")
     )
     proposed = {
-        p["rule"]: p for p in propose_schedules(session, actor=SYSTEM, policy_id=imported.policy_id).proposed
+        p.rule: p for p in propose_schedules(session, actor=SYSTEM, policy_id=imported.policy_id).proposed
     }
     women_day = proposed["holiday 三八妇女节"]
-    confirm_schedule(session, actor=SYSTEM, schedule_id=women_day["id"], start=D("2026-06-01"))
-    schedule = session.get(Schedule, women_day["id"])
+    confirm_schedule(session, actor=SYSTEM, schedule_id=women_day.id, start=D("2026-06-01"))
+    schedule = session.get(Schedule, women_day.id)
     assert schedule is not None and schedule.confirmed and schedule.start == D("2026-06-01")
     generate_milestones(session, actor=SYSTEM, until=D("2027-12-31"), today=D("2026-01-05"))
-    task = session.get(Task, women_day["task"])
+    task = session.get(Task, women_day.task)
     assert task is not None
     periods = {m.period for m in session.scalars(select(Milestone).where(Milestone.task_id == task.id))}
     assert periods == {"2027-三八妇女节"}  # 2026-03-08 is before the schedule's own start
@@ -153,12 +152,12 @@ def test_a_confirmed_dated_hint_keeps_the_periodic_cycle(session: Session, host:
         session, actor=SYSTEM, host=host, path=JILIN, supervision_start=D("2020-10-01"), today=D("2020-10-01")
     )
     proposed = {
-        p["rule"]: p for p in propose_schedules(session, actor=SYSTEM, policy_id=imported.policy_id).proposed
+        p.rule: p for p in propose_schedules(session, actor=SYSTEM, policy_id=imported.policy_id).proposed
     }
     once = proposed["once 2020-12-31"]
-    confirm_schedule(session, actor=SYSTEM, schedule_id=once["id"])
+    confirm_schedule(session, actor=SYSTEM, schedule_id=once.id)
     generate_milestones(session, actor=SYSTEM, until=D("2022-12-31"), today=D("2020-10-01"))
-    task = session.get(Task, once["task"])
+    task = session.get(Task, once.task)
     assert task is not None
     periods = {
         m.period
@@ -187,13 +186,13 @@ def test_an_annual_plan_is_due_early_in_the_year_it_plans(session: Session, host
         session, actor=SYSTEM, host=host, path=JILIN, supervision_start=D("2026-01-01"), today=D("2026-01-05")
     )
     proposed = propose_schedules(session, actor=SYSTEM, policy_id=imported.policy_id).proposed
-    plan = next(p for p in proposed if "年度工作计划" in (p["note"] or ""))
-    assert plan["rule"] == "yearly 01-31" and plan["description"] == "每年1月31日"
-    confirm_schedule(session, actor=SYSTEM, schedule_id=plan["id"])
+    plan = next(p for p in proposed if "年度工作计划" in (p.note or ""))
+    assert plan.rule == "yearly 01-31" and plan.description == "每年1月31日"
+    confirm_schedule(session, actor=SYSTEM, schedule_id=plan.id)
     generate_milestones(session, actor=SYSTEM, until=D("2026-12-31"), today=D("2026-01-05"))
     dues = {
         m.period: m.due_date
-        for m in session.scalars(select(Milestone).where(Milestone.schedule_id == plan["id"]))
+        for m in session.scalars(select(Milestone).where(Milestone.schedule_id == plan.id))
     }
     # the 2026 plan is due on 2026-01-31 (a Saturday: the next working day), not on 2026-12-31
     assert set(dues) == {"2026-01-31"}
@@ -216,12 +215,16 @@ def test_a_drafts_comment_deadline_is_the_coordinators_milestone(session: Sessio
         session, actor=SYSTEM, host=host, path=DRAFT, supervision_start=D("2020-04-15"), today=D("2020-04-20")
     )
     policy = session.get(Policy, imported.policy_id)
-    assert policy is not None and policy.status == "draft" and policy.comment_deadline == D("2020-05-10")
-    comment = session.scalars(select(Task).where(Task.policy_id == policy.id, Task.kind == "comment")).one()
+    assert policy is not None and policy.status == PolicyStatus.DRAFT
+    assert policy.comment_deadline == D("2020-05-10")
+    comment = session.scalars(
+        select(Task).where(Task.policy_id == policy.id, Task.kind == TaskKind.COMMENT)
+    ).one()
+    assert comment.kind is TaskKind.COMMENT and comment.kind.label == "征求意见反馈"
     (duty,) = comment.responsibilities
-    assert (duty.agency_key, duty.role, duty.jurisdiction_code) == ("fuergongwei", "lead", "220000")
+    assert (duty.agency_key, duty.role, duty.jurisdiction_code) == ("fuergongwei", Role.LEAD, "220000")
     assert duty.name_as_written == "省妇儿工委办公室"
-    assert list_policies(session)[0]["tasks"] == 24  # the document's tasks; the comment duty is duban's
+    assert list_policies(session)[0].tasks == 24  # the document's tasks; the comment duty is duban's
 
     result = generate_milestones(session, actor=SYSTEM, until=D("2020-12-31"), today=D("2020-04-20"))
     assert any("只生成意见反馈节点" in w for w in result.warnings)
@@ -230,24 +233,24 @@ def test_a_drafts_comment_deadline_is_the_coordinators_milestone(session: Sessio
     assert milestone.responsibility_id == duty.id and milestone.due_date == deadline
 
     day = D("2020-05-13")
-    depts = {d["agency"]: d for d in summary(session, as_of=day)["departments"]}
-    assert depts["fuergongwei"]["overdue"] == 1 and depts["fuergongwei"]["light"] == "red"
-    assert [o["milestone"] for o in overdue(session, as_of=day, scope=Scope())] == [milestone.id]
+    depts = {d.agency: d for d in summary(session, as_of=day).departments}
+    assert depts["fuergongwei"].overdue == 1 and depts["fuergongwei"].light is Light.RED
+    assert [o.milestone for o in overdue(session, as_of=day, scope=Scope())] == [milestone.id]
     config = notify_config([{"url": "capture://coord", "tags": ["fuergongwei"]}])
     eve = working_calendar(session, 2020, 2020).add_working_days(deadline, -1)  # the reminder's day
     planned = plan_messages(session, config=config, as_of=eve, now=at_local(eve, 9)).planned
-    assert [p["receiver"] for p in planned] == ["fuergongwei@220000"]
-    assert f"--milestone {milestone.id}" in planned[0]["body"]
+    assert [p.receiver for p in planned] == ["fuergongwei@220000"]
+    assert f"--milestone {milestone.id}" in planned[0].body
     facts = department_facts(session, AssessScope(Period.parse("2020"), D("2020-12-31")))
     assert facts == []  # a draft is not assessed (考核)
 
 
 def test_a_comment_deadline_before_the_start_is_not_chased(session: Session, host: PluginHost) -> None:
     imported = import_policy(session, actor=SYSTEM, host=host, path=DRAFT, today=D("2026-01-05"))
-    assert any("不再督办意见反馈" in w["message"] for w in imported.warnings)
-    assert session.scalar(select(func.count()).select_from(Task).where(Task.kind == "comment")) == 0
+    assert any("不再督办意见反馈" in w.message for w in imported.document.warnings)
+    assert session.scalar(select(func.count()).select_from(Task).where(Task.kind == TaskKind.COMMENT)) == 0
     # moving the start back before the deadline makes it a duty again
     change = set_supervision_start(session, actor=SYSTEM, policy_id=imported.policy_id, start=D("2020-04-15"))
-    assert change.comment_task_id is not None
-    comment = session.get(Task, change.comment_task_id)
-    assert comment is not None and comment.kind == "comment"
+    assert change.comment_task is not None
+    comment = session.get(Task, change.comment_task)
+    assert comment is not None and comment.kind is TaskKind.COMMENT

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from duban.domain.scoring import Period
+from duban.domain.vocabulary import Light
 from duban.errors import PermissionDenied, ValidationError
 from duban.plugin_host import PluginHost
 from duban.services.assessment import AssessScope, department_facts
@@ -21,6 +23,7 @@ from duban.services.reports import submit_report
 from duban.services.responsibilities import next_open_milestone
 from duban.services.scheduling import generate_milestones, list_milestones
 from duban.services.status import Scope, overdue, responsibility_rows, summary
+from duban.services.status_results import DepartmentStatus
 from duban.storage.models import AuditEvent, Milestone
 from tests.notify.conftest import at_local, notify_config
 from tests.services.workflow_scenario import COORD, MZ, at, build
@@ -28,16 +31,16 @@ from tests.services.workflow_scenario import COORD, MZ, at, build
 D = dt.date.fromisoformat
 
 
-def minzheng(rows: list[dict]) -> dict:
-    return next(d for d in rows if d["agency"] == "minzheng")
+def minzheng(rows: Sequence[DepartmentStatus]) -> DepartmentStatus:
+    return next(d for d in rows if d.agency == "minzheng")
 
 
 def test_a_withdrawn_milestone_counts_nowhere(session: Session, host: PluginHost) -> None:
     s = build(session)  # minzheng: m1 due 2026-01-30, m4 due 2026-02-24, m2 due 2026-03-31
     day = D("2026-02-10")
-    assert [o["milestone"] for o in overdue(session, as_of=day, scope=Scope(agency="minzheng"))] == [s.m1.id]
-    before = minzheng(summary(session, as_of=day)["departments"])
-    assert before["overdue"] == 1 and before["light"] == "red"
+    assert [o.milestone for o in overdue(session, as_of=day, scope=Scope(agency="minzheng"))] == [s.m1.id]
+    before = minzheng(summary(session, as_of=day).departments)
+    assert before.overdue == 1 and before.light is Light.RED
     config = notify_config([{"url": "capture://mz", "tags": ["minzheng"]}])
 
     def reminded() -> str:
@@ -45,7 +48,7 @@ def test_a_withdrawn_milestone_counts_nowhere(session: Session, host: PluginHost
         savepoint = session.begin_nested()
         planned = plan_messages(session, config=config, as_of=D("2026-01-29"), now=at_local("2026-01-29", 9))
         savepoint.rollback()
-        return "".join(p["body"] for p in planned.planned)
+        return "".join(p.body for p in planned.planned)
 
     assert f"--milestone {s.m1.id}" in reminded()
 
@@ -55,12 +58,12 @@ def test_a_withdrawn_milestone_counts_nowhere(session: Session, host: PluginHost
 
     # status, overdue, the dashboard's next items: gone, for today and for the past alike
     assert overdue(session, as_of=day, scope=Scope(agency="minzheng")) == []
-    after = minzheng(summary(session, as_of=day)["departments"])
-    assert after["overdue"] == 0 and after["light"] != "red"
-    assert s.m1.id not in {o["milestone"] for o in overdue(session, as_of=D("2026-02-02"), scope=Scope())}
-    assert s.m1.id not in {o["milestone"] for o in owed_next(session, as_of=day, scope=Scope())}
-    row = next(r for r in responsibility_rows(session, as_of=day) if r["responsibility"] == s.r_mz.id)
-    assert row["overdue"] == 0 and row["next_due"] == "2026-02-24"
+    after = minzheng(summary(session, as_of=day).departments)
+    assert after.overdue == 0 and after.light is not Light.RED
+    assert s.m1.id not in {o.milestone for o in overdue(session, as_of=D("2026-02-02"), scope=Scope())}
+    assert s.m1.id not in {o.milestone for o in owed_next(session, as_of=day, scope=Scope())}
+    row = next(r for r in responsibility_rows(session, as_of=day) if r.responsibility == s.r_mz.id)
+    assert row.overdue == 0 and row.next_due == D("2026-02-24")
 
     # notify: no reminder for it any more
     assert f"--milestone {s.m1.id}" not in reminded()
@@ -75,12 +78,14 @@ def test_a_withdrawn_milestone_counts_nowhere(session: Session, host: PluginHost
 
     # kept, listed as withdrawn, shown on the task
     page = list_milestones(session, agency="minzheng")
-    listed = {m["id"]: m for m in page["milestones"]}
-    assert page["total"] == 3 and listed[s.m1.id]["withdrawn"] is True
-    assert listed[s.m1.id]["withdrawn_reason"] == "该期不属于本轮督办范围"
+    listed = {m.id: m for m in page.items}
+    assert page.total == 3 and listed[s.m1.id].withdrawn is True
+    assert listed[s.m1.id].withdrawn_reason == "该期不属于本轮督办范围"
+    assert page.to_json()["items"][0]["withdrawn"] is (page.items[0].id == s.m1.id)
     detail = task_detail(session, task_id=s.t1.id, as_of=day, warning_days=5, scope=Scope())
-    shown = {m["id"]: m for r in detail["responsibilities"] for m in r["milestones"]}
-    assert shown[s.m1.id]["withdrawn"] and not shown[s.m2.id]["withdrawn"]
+    shown = {m.id: m for r in detail.responsibilities for m in r.milestones}
+    assert shown[s.m1.id].withdrawn and not shown[s.m2.id].withdrawn
+    assert s.m1.id not in {m.id for r in detail.responsibilities for m in r.open_milestones}
 
     # nothing more can be filed on it; "the next open milestone" skips it
     with pytest.raises(ValidationError, match="已由协调人撤回"):

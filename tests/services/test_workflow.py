@@ -17,6 +17,7 @@ from duban.services.identity import Actor
 from duban.services.lifecycle import acknowledge, review_report
 from duban.services.reports import submit_report
 from duban.services.status import Scope, overdue, period_history, responsibility_rows, summary
+from duban.services.status_results import LightCounts
 from duban.storage.db import session_factory
 from duban.storage.models import AuditEvent, Finding, Report, Responsibility
 from tests.services.workflow_scenario import COORD, FL, MZ, VIEWER, at, build
@@ -24,7 +25,7 @@ from tests.services.workflow_scenario import COORD, FL, MZ, VIEWER, at, build
 
 def light(session: Session, resp_id: int, day: str) -> str:
     rows = responsibility_rows(session, as_of=dt.date.fromisoformat(day), scope=Scope())
-    return next(r["light"] for r in rows if r["responsibility"] == resp_id)
+    return next(r.light for r in rows if r.responsibility == resp_id)
 
 
 def test_lights_follow_the_working_calendar_with_tiaoxiu(session: Session) -> None:
@@ -89,7 +90,7 @@ def test_full_lifecycle(session: Session, host: PluginHost, tmp_path: Path) -> N
     assert stored.read_text(encoding="utf-8") == "台账更新说明"
     assert light(session, s.r_mz.id, "2026-02-04") == "green"
     history = period_history(session, responsibility_id=s.r_mz.id, as_of=dt.date(2026, 2, 4))
-    assert [(h["period"], h["light"]) for h in history] == [("2026-01", "red")]
+    assert [(h.period, h.light) for h in history] == [("2026-01", "red")]
 
     # a correction is a new version; the old one is kept
     second = submit_report(
@@ -142,11 +143,9 @@ def test_full_lifecycle(session: Session, host: PluginHost, tmp_path: Path) -> N
     session.commit()
     assert s.m2.effective_due_date == dt.date(2026, 4, 30)
     assert [
-        o["milestone"]
-        for o in overdue(session, as_of=dt.date(2026, 4, 2))
-        if o["responsibility"] == s.r_mz.id
+        o.milestone for o in overdue(session, as_of=dt.date(2026, 4, 2)) if o.responsibility == s.r_mz.id
     ] == [s.m4.id]
-    assert s.m2.id in [o["milestone"] for o in overdue(session, as_of=dt.date(2026, 5, 6))]
+    assert s.m2.id in [o.milestone for o in overdue(session, as_of=dt.date(2026, 5, 6))]
     with pytest.raises(ValidationError, match="逾期后不能申请延期"):
         request_extension(
             session,
@@ -174,7 +173,7 @@ def test_full_lifecycle(session: Session, host: PluginHost, tmp_path: Path) -> N
     session.commit()
     assert s.r_mz.state == "closed" and s.r_mz.closed_on == dt.date(2026, 2, 21)
     result = summary(session, as_of=dt.date(2026, 2, 22), scope=Scope(policy_id=s.policy.id))
-    assert result["tasks"]["done"] == 1  # task 三: its lead closed
+    assert result.tasks.done == 1  # task 三: its lead closed
     assert light(session, s.r_fl.id, "2026-02-22") == "red"  # the returned supporter is still visible
     assert light(session, s.r_mz.id, "2026-02-20") != "done"  # as of before the closing
 
@@ -194,13 +193,13 @@ def test_task_summary_and_department_rows(session: Session, host: PluginHost) ->
     )
     session.commit()
     result = summary(session, as_of=dt.date(2026, 2, 2))
-    depts = {d["agency"]: d for d in result["departments"]}
-    assert depts["fulian"]["light"] == "red" and depts["fulian"]["overdue"] == 1
-    assert depts["fulian"]["on_time_rate"] == 0.0
-    assert depts["minzheng"]["on_time_rate"] == 1.0
-    assert depts["gongan"]["light"] == "green"
-    assert result["tasks"] == {"red": 0, "yellow": 0, "green": 2, "done": 0}
-    assert result["responsibilities"]["red"] == 1
+    depts = {d.agency: d for d in result.departments}
+    assert depts["fulian"].light == "red" and depts["fulian"].overdue == 1
+    assert depts["fulian"].on_time_rate == 0.0
+    assert depts["minzheng"].on_time_rate == 1.0
+    assert depts["gongan"].light == "green"
+    assert result.tasks == LightCounts(red=0, yellow=0, green=2, done=0)
+    assert result.responsibilities.red == 1
 
 
 def test_plugin_errors_refuse_and_warnings_are_stored(session: Session, host: PluginHost) -> None:
@@ -420,7 +419,7 @@ def test_a_joint_task_closes_only_when_every_party_has(session: Session, host: P
     def task_two_done(day: str) -> bool:
         result = summary(session, as_of=dt.date.fromisoformat(day), scope=Scope(policy_id=s.policy.id))
         rows = responsibility_rows(session, as_of=dt.date.fromisoformat(day), scope=Scope(task_id=s.t2.id))
-        return result["tasks"]["done"] == 1 and all(r["light"] == "done" for r in rows)
+        return result.tasks.done == 1 and all(r.light == "done" for r in rows)
 
     r1 = submit_report(
         session,

@@ -43,7 +43,7 @@ async def test_overview_counts_departments_trend_and_most_overdue(make_app, sess
         await settle(pilot)
         assert isinstance(app.screen, OverviewScreen)
         text = screen_text(app)
-        assert f"红 {expected['tasks']['red']}" in text and f"已办结 {expected['tasks']['done']}" in text
+        assert f"红 {expected.tasks.red}" in text and f"已办结 {expected.tasks.done}" in text
         depts = rows(app.screen.query_one("#departments", DataTable))
         assert {r[0] for r in depts} >= {"民政", "妇联", "公安"}
         assert all(
@@ -51,7 +51,7 @@ async def test_overview_counts_departments_trend_and_most_overdue(make_app, sess
         )  # a light is a character, not colour alone
         trend = rows(app.screen.query_one("#trend", DataTable))
         assert [r[0] for r in trend] == ["2025Q2末", "2025Q3末", "2025Q4末", "2026Q1末", "2026-05-15"]
-        assert trend[0][1] == "0" and int(trend[-1][1]) == expected["tasks"]["red"]
+        assert trend[0][1] == "0" and int(trend[-1][1]) == expected.tasks.red
         overdue = rows(app.screen.query_one("#overdue", DataTable))
         assert overdue and int(overdue[0][0].split("(")[0]) >= int(overdue[-1][0].split("(")[0])
         # choose a policy: the counts follow
@@ -61,7 +61,7 @@ async def test_overview_counts_departments_trend_and_most_overdue(make_app, sess
         await settle(pilot)
         with sessions() as s:
             only = summary(s, as_of=TODAY, scope=Scope(policy_id=int(yunnan)))
-        assert f"红 {only['tasks']['red']}" in screen_text(app)
+        assert f"红 {only.tasks.red}" in screen_text(app)
         # enter on a department opens its view
         app.screen.query_one("#departments", DataTable).focus()
         await pilot.press("enter")
@@ -152,10 +152,10 @@ async def test_tasks_filter_sort_and_detail(make_app, world) -> None:
         body = console.export_text()
         assert "督办节点" in body and "2025-Q4" in body and "审计记录" in body and "退回报送" in body
         detail = app.screen.detail().data
-        assert detail is not None and detail["id"] == world.mz_task
-        resp = next(r for r in detail["responsibilities"] if r["id"] == world.mz_resp)
-        assert [r["review"] for r in resp["reports"]] == ["returned", "submitted"]
-        assert resp["extensions"][0]["state"] == "pending"
+        assert detail is not None and detail.id == world.mz_task
+        resp = next(r for r in detail.responsibilities if r.id == world.mz_resp)
+        assert [r.review for r in resp.reports] == ["returned", "submitted"]
+        assert resp.extensions[0].state == "pending"
 
 
 @sync
@@ -268,10 +268,9 @@ async def test_report_form_shows_check_errors_then_submits(make_app, world, sess
         await settle(pilot)
         assert isinstance(app.screen, TaskDetailScreen)
         assert await shows(pilot, "已报送")
-        reports = app.screen.detail().data["responsibilities"][0]["reports"]
-        assert (
-            reports[-1]["text"] == "完成摸底排查" and reports[-1]["indicators"]["minzheng.ledger_total"] == 12
-        )
+        reports = app.screen.detail().data.responsibilities[0].reports
+        assert reports[-1].text == "完成摸底排查" and reports[-1].indicators["minzheng.ledger_total"] == 12
+
     with sessions() as s:
         rep = s.scalars(select(Report).where(Report.milestone_id == world.mz_open_milestone)).one()
         assert rep.submitted_by == "mz" and rep.submitted_on == TODAY
@@ -384,7 +383,7 @@ async def test_remind_now_runs_in_a_thread_and_notifications_list_failures_first
         await pilot.press("6")
         await settle(pilot)
         outbox = rows(app.screen.query_one("#outbox", DataTable))
-        assert [r[1] for r in outbox] == ["失败", "已发送"]  # failures first
+        assert [r[1] for r in outbox] == ["发送失败", "已发送"]  # failures first
         assert "妇联" in outbox[0][4] and "民政" in outbox[1][4]
         text = screen_text(app)
         assert "失败 1 条" in text and "连接被拒绝" in text

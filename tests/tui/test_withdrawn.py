@@ -28,9 +28,10 @@ async def test_a_withdrawn_milestone_is_shown_as_such(make_app, world, sessions)
         assert isinstance(screen, TaskDetailScreen)
         data = screen.detail().data
         assert data is not None
-        resp = next(r for r in data["responsibilities"] if r["id"] == world.mz_resp)
-        (shown,) = [m for m in resp["milestones"] if m["id"] == world.mz_open_milestone]
-        assert shown["withdrawn"] and shown["withdrawn_reason"] == "与季度节点重复"
+        resp = next(r for r in data.responsibilities if r.id == world.mz_resp)
+        (shown,) = [m for m in resp.milestones if m.id == world.mz_open_milestone]
+        assert shown.withdrawn and shown.withdrawn_reason == "与季度节点重复"
+        assert world.mz_open_milestone not in {m.id for m in resp.open_milestones}  # offered for no report
         console = Console(width=150, record=True, file=io.StringIO())
         console.print(screen.detail().query_one("#detail-body").content)
         assert "已撤回" in console.export_text()

@@ -7,7 +7,7 @@ holds only their own agency); says "考核功能尚未安装" while that module 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -16,11 +16,26 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Label, Select, Static
 
 from duban.tui.base import DubanScreen
-from duban.tui.text import cell_text, clip
+from duban.tui.text import cell_text, clip, day, percent
 from duban.tui.widgets import fill
+
+if TYPE_CHECKING:
+    from duban.services.assessment_results import AssessmentResult, DepartmentResult
 
 MISSING = "考核功能尚未安装"
 SORTS = ("score", "name", "on_time_rate")
+
+
+def _sort_key(sort: str, row: DepartmentResult) -> Any:
+    if sort == "name":
+        return row.agency_name
+    if sort == "on_time_rate":
+        return row.on_time_rate or 0.0
+    return row.score
+
+
+def _key(row: DepartmentResult) -> str:
+    return f"{row.agency}|{row.jurisdiction}"
 
 
 def periods(today: dt.date) -> list[tuple[str, str]]:
@@ -36,7 +51,7 @@ def periods(today: dt.date) -> list[tuple[str, str]]:
     return out
 
 
-def load_scores(session: Any, *, ctx: Any, period: str) -> dict[str, Any] | None:
+def load_scores(session: Any, *, ctx: Any, period: str) -> AssessmentResult | None:
     """The result of assess() for the acting user, or None when 考核 is not installed."""
     try:
         from duban.services.assessment import assess
@@ -76,7 +91,7 @@ class AssessmentScreen(DubanScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.rows: list[dict[str, Any]] = []
+        self.rows: tuple[DepartmentResult, ...] = ()
         self.sort, self.descending = "score", True
         self.text = ""
         self.period: str | None = None
@@ -111,19 +126,16 @@ class AssessmentScreen(DubanScreen):
         ctx, period = self.ctx, self.period or str(self.ctx.today.year)
         self.load("scores", lambda s: load_scores(s, ctx=ctx, period=period))
 
-    def show_scores(self, result: dict[str, Any] | None) -> None:
+    def show_scores(self, result: AssessmentResult | None) -> None:
         note = self.query_one("#assessment-note", Static)
         if result is None:
             note.update(MISSING)
             return
-        self.rows = [
-            {**d, "name": d["agency_name"], "on_time_rate": d["on_time_rate"] or 0.0}
-            for d in result["departments"]
-        ]
+        self.rows = result.departments
         note.update(
             cell_text(
-                f"{result['period']}（{result['start']} 至 {result['end']}，截至 {result['as_of']}）"
-                f" 方案：{result['scheme_title']}；共 {len(self.rows)} 个部门（点击表头或按 s 排序）"
+                f"{result.period}（{day(result.start)} 至 {day(result.end)}，截至 {day(result.as_of)}）"
+                f" 方案：{result.scheme_title}；共 {len(self.rows)} 个部门（点击表头或按 s 排序）"
             )
         )
         self._fill()
@@ -132,42 +144,42 @@ class AssessmentScreen(DubanScreen):
         self.query_one("#assessment-note", Static).update(cell_text(f"考核计算失败：{text}"))
 
     def _fill(self) -> None:
-        rows = sorted(self.rows, key=lambda r: r[self.sort], reverse=self.descending)
+        rows = sorted(self.rows, key=lambda r: _sort_key(self.sort, r), reverse=self.descending)
         needle = self.text.strip()
-        rows = [r for r in rows if not needle or needle in r["name"] or needle in r["agency"]]
+        rows = [r for r in rows if not needle or needle in r.agency_name or needle in r.agency]
         fill(
             self.query_one("#scores", DataTable),
             [
                 (
-                    r["rank"],
-                    cell_text(r["name"]),
-                    cell_text(r["jurisdiction_name"] or "-"),
-                    f"{r['score']:.1f}",
-                    cell_text(r["grade"] or "-"),
-                    f"{r['on_time_rate'] * 100:.0f}%",
-                    r["due"],
+                    r.rank,
+                    cell_text(r.agency_name),
+                    cell_text(r.jurisdiction_name or "-"),
+                    f"{r.score:.1f}",
+                    cell_text(r.grade or "-"),
+                    percent(r.on_time_rate or 0.0),
+                    r.due,
                 )
                 for r in rows
             ],
-            [f"{r['agency']}|{r['jurisdiction']}" for r in rows],
+            [_key(r) for r in rows],
         )
         if rows:
-            self._show_terms(f"{rows[0]['agency']}|{rows[0]['jurisdiction']}")
+            self._show_terms(_key(rows[0]))
         else:
             self.query_one("#terms", DataTable).clear()
 
     def _show_terms(self, key: str) -> None:
-        row = next((r for r in self.rows if f"{r['agency']}|{r['jurisdiction']}" == key), None)
-        terms = row["terms"] if row else []
+        row = next((r for r in self.rows if _key(r) == key), None)
+        terms = row.terms if row else ()
         fill(
             self.query_one("#terms", DataTable),
             [
                 (
-                    cell_text(t.get("label", t.get("code", "-"))),
-                    f"{float(t.get('points', 0)):+.1f}",
-                    t.get("count", 0),
-                    clip(t.get("task") or "-", 24),
-                    clip(t.get("formula") or "", 60),
+                    cell_text(t.label or t.code),
+                    f"{t.points:+.1f}",
+                    t.count,
+                    clip(t.task or "-", 24),
+                    clip(t.formula or "", 60),
                 )
                 for t in terms
             ],

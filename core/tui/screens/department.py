@@ -5,7 +5,7 @@ A department user lands here and sees only their agency in their jurisdiction.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on
@@ -13,11 +13,17 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Select, Static, TabbedContent, TabPane
 
+from duban.domain.vocabulary import Role
 from duban.tui.base import DubanScreen
-from duban.tui.text import cell_text, clip, light, percent
+from duban.tui.text import cell_text, clip, day, light, local_day, percent
 from duban.tui.widgets import fill
 
+if TYPE_CHECKING:
+    from duban.services.dashboard_results import FindingRow, OwedMilestone, ResponsibilityPage
+    from duban.services.status_results import StatusSummary
+
 LIMIT = 200
+LEAD_TAB = f"{Role.LEAD.label}/{Role.JOINT.label}"  # the tab of responsibilities that colour a task
 
 
 class DepartmentScreen(DubanScreen):
@@ -40,9 +46,9 @@ class DepartmentScreen(DubanScreen):
             yield Input(placeholder="/ 筛选：任务文字、编号或政策，回车确定", id="filter")
         yield Static("选择一个部门。", id="dept-summary")
         with TabbedContent(id="dept-tabs"):
-            with TabPane("牵头/共同", id="tab-lead"):
+            with TabPane(LEAD_TAB, id="tab-lead"):
                 yield self._resp_table("lead")
-            with TabPane("配合", id="tab-support"):
+            with TabPane(Role.SUPPORT.label, id="tab-support"):
                 yield self._resp_table("support")
             with TabPane("待报节点", id="tab-owed"):
                 owed = DataTable(id="owed", cursor_type="row", zebra_stripes=True)
@@ -74,13 +80,8 @@ class DepartmentScreen(DubanScreen):
         self.refresh_data()
 
     def refresh_data(self) -> None:
-        from duban.services.dashboard import (
-            agency_names,
-            department_responsibilities,
-            findings_for,
-            owed_next,
-        )
-        from duban.services.status import summary
+        from duban.services.dashboard import department_responsibilities, findings_for, owed_next
+        from duban.services.status import agency_names, summary
 
         ctx = self.ctx
         if ctx.is_department:
@@ -122,8 +123,8 @@ class DepartmentScreen(DubanScreen):
             if self.agency:
                 select.value = self.agency
 
-    def show_summary(self, data: dict[str, Any]) -> None:
-        dept = data["departments"][0] if data["departments"] else None
+    def show_summary(self, data: StatusSummary) -> None:
+        dept = data.departments[0] if data.departments else None
         line = Text()
         name = self.names.get(self.agency or "", self.agency or "")
         where = (
@@ -133,75 +134,74 @@ class DepartmentScreen(DubanScreen):
         )
         line.append(cell_text(f"{name}{where}"), style="bold")
         line.append("  ")
-        for key in ("red", "yellow", "green", "done"):
+        for key, n in data.responsibilities.items():
             line.append_text(light(key, long=True))
-            line.append(f" {data['responsibilities'][key]}  ")
+            line.append(f" {n}  ")
         if dept is not None:
-            line.append(f"| 逾期 {dept['overdue']} | 按时率 {percent(dept['on_time_rate'])}")
+            line.append(f"| 逾期 {dept.overdue} | 按时率 {percent(dept.on_time_rate)}")
         self.query_one("#dept-summary", Static).update(line)
 
-    def _show_resps(self, table_id: str, page: dict[str, Any]) -> None:
-        rows = page["rows"]
+    def _show_resps(self, table_id: str, page: ResponsibilityPage) -> None:
+        rows = page.rows
         fill(
             self.query_one(f"#{table_id}", DataTable),
             [
                 (
-                    light(r["light"]),
-                    clip(r["policy"], 18),
-                    cell_text(r["number"]),
-                    clip(r["text"], 34),
-                    r["role_name"],
-                    r["state_name"],
-                    r["overdue"],
-                    r["next_due"] or "-",
+                    light(r.light),
+                    clip(r.policy, 18),
+                    cell_text(r.number),
+                    clip(r.text, 34),
+                    r.role.label,
+                    r.state.label,
+                    r.overdue,
+                    day(r.next_due),
                 )
                 for r in rows
             ],
-            [f"{r['task']}-{r['responsibility']}" for r in rows],
+            [f"{r.task}-{r.responsibility}" for r in rows],
         )
         label = "牵头/共同" if table_id == "lead" else "配合"
-        self.query_one("#dept-tabs", TabbedContent).get_tab(
-            f"tab-{table_id}"
-        ).label = f"{label} {page['total']}"
+        self.query_one("#dept-tabs", TabbedContent).get_tab(f"tab-{table_id}").label = f"{label} {page.total}"
 
-    def show_lead(self, page: dict[str, Any]) -> None:
+    def show_lead(self, page: ResponsibilityPage) -> None:
         self._show_resps("lead", page)
 
-    def show_support(self, page: dict[str, Any]) -> None:
+    def show_support(self, page: ResponsibilityPage) -> None:
         self._show_resps("support", page)
 
-    def show_owed(self, rows: list[dict[str, Any]]) -> None:
+    def show_owed(self, rows: list[OwedMilestone]) -> None:
         fill(
             self.query_one("#owed", DataTable),
             [
                 (
-                    cell_text(r["period"]),
-                    r["effective_due"],
-                    f"{r['days_left']}" + ("(退回)" if r["returned"] else ""),
-                    clip(r["policy"], 18),
-                    cell_text(r["number"]),
-                    r["role_name"],
-                    clip(r["text"], 34),
+                    cell_text(r.period),
+                    day(r.effective_due),
+                    f"{r.days_left}" + ("(退回)" if r.returned else ""),
+                    clip(r.policy, 18),
+                    cell_text(r.number),
+                    r.role.label,
+                    clip(r.text, 34),
                 )
                 for r in rows
             ],
-            [f"{r['task']}-{r['milestone']}" for r in rows],
+            [f"{r.task}-{r.milestone}" for r in rows],
         )
 
-    def show_findings(self, rows: list[dict[str, Any]]) -> None:
+    def show_findings(self, rows: list[FindingRow]) -> None:
+        tz = self.ctx.timezone
         fill(
             self.query_one("#findings", DataTable),
             [
                 (
-                    r["on"],
-                    {"error": "错误", "warning": "警告"}.get(r["severity"], r["severity"]),
-                    cell_text(r["number"]),
-                    cell_text(r["code"]),
-                    clip(r["message"], 50),
+                    local_day(r.created_at, tz),
+                    r.severity.label,
+                    cell_text(r.number),
+                    cell_text(r.code),
+                    clip(r.message, 50),
                 )
                 for r in rows
             ],
-            [f"{r['task']}-{r['id']}" for r in rows],
+            [f"{r.task}-{r.id}" for r in rows],
         )
 
     # ------------------------------------------------------------------ events

@@ -1,12 +1,12 @@
 """通知: the outbox and its delivery log, failures first.
 
-Reads ``duban.services.notifications.notification_log`` (or ``list_outbox(session, failed_only=False)``);
-says "通知功能尚未安装" while that module is missing. Coordinators and viewers only.
+Reads ``duban.services.notifications.notification_log``; says "通知功能尚未安装" while that module is
+missing. Coordinators and viewers only.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on
@@ -14,36 +14,25 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Label, Static
 
+from duban.domain.vocabulary import OutboxState
 from duban.tui.base import DubanScreen
-from duban.tui.text import cell_text, clip
+from duban.tui.text import cell_text, clip, moment
 from duban.tui.widgets import fill
 
+if TYPE_CHECKING:
+    from duban.services.notification_results import OutboxEntry
+
 MISSING = "通知功能尚未安装"
-FAILED_STATES = {"failed", "dead", "error", "permanent_failure", "undeliverable"}
-STATE_NAMES = {
-    "pending": "待发送",
-    "sent": "已发送",
-    "failed": "失败",
-    "dead": "放弃",
-    "retry": "待重试",
-    "sending": "发送中",
-}
 
 
-def load_outbox(session: Any, *, failed_only: bool, limit: int = 500) -> list[dict[str, Any]] | None:
+def load_outbox(session: Any, *, failed_only: bool, limit: int = 500) -> list[OutboxEntry] | None:
     """The outbox with its delivery attempts, failures first; None while notifications are not installed."""
     try:
-        from duban.services import notifications
+        from duban.services.notifications import notification_log
     except ImportError:
         return None
-    if hasattr(notifications, "notification_log"):
-        found = notifications.notification_log(session, failed=failed_only, limit=limit)
-    elif hasattr(notifications, "list_outbox"):
-        found = notifications.list_outbox(session, failed_only=failed_only)
-    else:
-        return None
-    rows = [r if isinstance(r, dict) else dict(getattr(r, "__dict__", {})) for r in found]
-    return sorted(rows, key=lambda r: str(r.get("state")) not in FAILED_STATES)
+    found = notification_log(session, failed=failed_only, limit=limit)
+    return sorted(found, key=lambda r: r.state != OutboxState.FAILED)
 
 
 class NotificationsScreen(DubanScreen):
@@ -55,7 +44,7 @@ class NotificationsScreen(DubanScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.rows: list[dict[str, Any]] = []
+        self.rows: list[OutboxEntry] = []
         self.failed_only = False
 
     def compose(self) -> ComposeResult:
@@ -75,43 +64,36 @@ class NotificationsScreen(DubanScreen):
         failed_only = self.failed_only
         self.load("outbox", lambda s: load_outbox(s, failed_only=failed_only))
 
-    def show_outbox(self, rows: list[dict[str, Any]] | None) -> None:
+    def show_outbox(self, rows: list[OutboxEntry] | None) -> None:
         note = self.query_one("#notify-note", Static)
         if rows is None:
             note.update(MISSING)
             return
         self.rows = rows
-        failed = sum(1 for r in rows if str(r.get("state")) in FAILED_STATES)
+        failed = sum(1 for r in rows if r.state == OutboxState.FAILED)
         note.update(
             f"共 {len(rows)} 条，失败 {failed} 条（失败在前{'，只看失败' if self.failed_only else ''}；按 f 切换）"
         )
 
-        def state(r: dict[str, Any]) -> Text:
-            s = str(r.get("state"))
-            return Text(STATE_NAMES.get(s, s), style="bold red" if s in FAILED_STATES else "")
-
-        def when(r: dict[str, Any], *keys: str) -> str:
-            for k in keys:
-                if r.get(k):
-                    return str(r[k])[:16].replace("T", " ")
-            return "-"
+        def state(r: OutboxEntry) -> Text:
+            return Text(r.state.label, style="bold red" if r.state == OutboxState.FAILED else "")
 
         fill(
             self.query_one("#outbox", DataTable),
             [
                 (
-                    r.get("id", "-"),
+                    r.id,
                     state(r),
-                    clip(r.get("receiver", "-"), 16),
-                    cell_text(r.get("level", "-")),
-                    clip(r.get("subject", ""), 40),
-                    _attempt_count(r),
-                    when(r, "created_at"),
-                    when(r, "sent_at", "next_attempt_at"),
+                    clip(r.receiver, 16),
+                    cell_text(r.level.label),
+                    clip(r.subject, 40),
+                    r.attempts,
+                    moment(r.created_at),
+                    moment(r.sent_at or r.next_attempt_at),
                 )
                 for r in rows
             ],
-            [i for i in range(len(rows))],
+            list(range(len(rows))),
         )
         self._show_delivery(0)
 
@@ -120,19 +102,15 @@ class NotificationsScreen(DubanScreen):
         if not self.rows or index >= len(self.rows):
             box.update("")
             return
-        log = _attempts(self.rows[index])
+        log = self.rows[index].deliveries
         if not log:
             box.update("尚无投递记录")
             return
         text = Text()
         for a in log:
-            ok = bool(a.get("ok"))
-            text.append("成功 " if ok else "失败 ", style="green" if ok else "bold red")
+            text.append("成功 " if a.ok else "失败 ", style="green" if a.ok else "bold red")
             text.append(
-                cell_text(
-                    f"{str(a.get('at', ''))[:16]} {a.get('url_redacted', a.get('url', ''))} "
-                    f"{'（永久）' if a.get('permanent') else ''}{a.get('detail') or ''}"
-                )
+                cell_text(f"{moment(a.at)} {a.url} {'（永久）' if a.permanent else ''}{a.detail or ''}")
                 + "\n"
             )
         box.update(text)
@@ -150,16 +128,3 @@ class NotificationsScreen(DubanScreen):
     def action_failed_only(self) -> None:
         self.failed_only = not self.failed_only
         self.refresh_data()
-
-
-def _attempts(row: dict[str, Any]) -> list[dict[str, Any]]:
-    for key in ("deliveries", "attempt_log", "log", "attempts"):
-        value = row.get(key)
-        if isinstance(value, list):
-            return [a if isinstance(a, dict) else dict(getattr(a, "__dict__", {})) for a in value]
-    return []
-
-
-def _attempt_count(row: dict[str, Any]) -> int:
-    value = row.get("attempts")
-    return len(value) if isinstance(value, list) else int(value or 0)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on
@@ -12,8 +12,12 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Label, Select, Static
 
 from duban.tui.base import DubanScreen
-from duban.tui.text import cell_text, clip, light, percent
+from duban.tui.text import cell_text, clip, day, light, percent
 from duban.tui.widgets import fill
+
+if TYPE_CHECKING:
+    from duban.services.dashboard_results import JurisdictionChoice, PolicyChoice, TrendPoint
+    from duban.services.status_results import OverdueMilestone, StatusSummary
 
 TREND_QUARTERS = 4
 
@@ -86,7 +90,7 @@ class OverviewScreen(DubanScreen):
 
         ctx, as_of, scope = self.ctx, self.as_of or self.ctx.today, self._scope
 
-        def rest(s: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        def rest(s: Any) -> tuple[list[OverdueMilestone], list[TrendPoint]]:
             return (
                 most_overdue(s, as_of=as_of, scope=scope(s)),
                 trend(s, as_of=as_of, warning_days=ctx.warning_days, scope=scope(s), quarters=TREND_QUARTERS),
@@ -94,83 +98,83 @@ class OverviewScreen(DubanScreen):
 
         self.load("rest", rest)
 
-    def show_choices(self, data: tuple[list[tuple[int, str]], list[tuple[str, str]]]) -> None:
+    def show_choices(self, data: tuple[list[PolicyChoice], list[JurisdictionChoice]]) -> None:
         self._choices_loaded = True
         policies, jurisdictions = data
         with self.prevent(Select.Changed):
-            self.query_one("#policy", Select).set_options([(clip(label, 40), pid) for pid, label in policies])
+            self.query_one("#policy", Select).set_options([(clip(p.label, 40), p.id) for p in policies])
             self.query_one("#jurisdiction", Select).set_options(
-                [(f"{name} {code}", code) for code, name in jurisdictions]
+                [(f"{j.name} {j.code}", j.code) for j in jurisdictions]
             )
 
-    def show_overview(self, data: dict[str, Any]) -> None:
+    def show_overview(self, data: StatusSummary) -> None:
         counts = Text()
         counts.append("任务  ", style="bold")
-        for key, n in data["tasks"].items():
+        for key, n in data.tasks.items():
             counts.append_text(light(key, long=True))
             counts.append(f" {n}   ")
         counts.append("\n责任  ", style="bold")
-        for key, n in data["responsibilities"].items():
+        for key, n in data.responsibilities.items():
             counts.append_text(light(key, long=True))
             counts.append(f" {n}   ")
-        counts.append(f"\n截至 {data['as_of']}", style="dim")
+        counts.append(f"\n截至 {day(data.as_of)}", style="dim")
         self.query_one("#counts", Static).update(counts)
-        depts = data["departments"]
+        depts = data.departments
         fill(
             self.query_one("#departments", DataTable),
             [
                 (
-                    cell_text(d["name"]),
-                    light(d["light"]),
-                    d["red"],
-                    d["yellow"],
-                    d["green"],
-                    d["done"],
-                    d["overdue"],
-                    percent(d["on_time_rate"]),
+                    cell_text(d.name or d.agency or "未识别部门"),
+                    light(d.light),
+                    d.red,
+                    d.yellow,
+                    d.green,
+                    d.done,
+                    d.overdue,
+                    percent(d.on_time_rate),
                 )
                 for d in depts
             ],
-            [d["agency"] or "-" for d in depts],
+            [d.agency or "-" for d in depts],
         )
         self._load_rest()
 
-    def show_rest(self, data: tuple[list[dict[str, Any]], list[dict[str, Any]]]) -> None:
+    def show_rest(self, data: tuple[list[OverdueMilestone], list[TrendPoint]]) -> None:
         rows, trend = data
         self.show_trend(trend)
         fill(
             self.query_one("#overdue", DataTable),
             [
                 (
-                    r["days_overdue"] if not r["returned"] else f"{r['days_overdue']}(退回)",
-                    clip(r["policy"], 18),
-                    cell_text(r["number"]),
-                    cell_text(r["agency_name"]),
-                    cell_text(r["period"]),
-                    r["effective_due"],
-                    clip(r["text"], 36),
+                    r.days_overdue if not r.returned else f"{r.days_overdue}(退回)",
+                    clip(r.policy, 18),
+                    cell_text(r.number),
+                    cell_text(r.agency_name or r.agency or "未识别部门"),
+                    cell_text(r.period),
+                    day(r.effective_due),
+                    clip(r.text, 36),
                 )
                 for r in rows
             ],
-            [f"{r['task']}-{r['milestone']}" for r in rows],
+            [f"{r.task}-{r.milestone}" for r in rows],
         )
 
-    def show_trend(self, rows: list[dict[str, Any]]) -> None:
-        top = max([r["red"] for r in rows] + [1])
+    def show_trend(self, rows: list[TrendPoint]) -> None:
+        top = max([r.tasks.red for r in rows] + [1])
         fill(
             self.query_one("#trend", DataTable),
             [
                 (
-                    cell_text(r["label"]),
-                    r["red"],
-                    r["yellow"],
-                    r["green"],
-                    r["done"],
-                    Text("#" * round(20 * r["red"] / top), style="red"),
+                    cell_text(_trend_label(r)),
+                    r.tasks.red,
+                    r.tasks.yellow,
+                    r.tasks.green,
+                    r.tasks.done,
+                    Text("#" * round(20 * r.tasks.red / top), style="red"),
                 )
                 for r in rows
             ],
-            [r["as_of"] for r in rows],
+            [day(r.as_of) for r in rows],
         )
 
     # ------------------------------------------------------------------ events
@@ -197,3 +201,9 @@ class OverviewScreen(DubanScreen):
     def _open_overdue(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value:
             self.duban.open_task(int(event.row_key.value.split("-")[0]))
+
+
+def _trend_label(point: TrendPoint) -> str:
+    """``2025Q4末`` for a quarter end, the date itself for the day asked about."""
+    d = point.as_of
+    return f"{d.year}Q{(d.month - 1) // 3 + 1}末" if point.quarter_end else day(d)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
@@ -10,11 +10,12 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Label, Static
 
 from duban.tui.base import DubanScreen
-from duban.tui.text import cell_text, clip
+from duban.tui.text import cell_text, clip, day
 from duban.tui.widgets import fill
 
-STATUS = {"draft": "征求意见稿", "in_force": "现行有效", "superseded": "已被替换", "withdrawn": "已废止"}
-LEVEL = {"national": "国家", "province": "省级", "prefecture": "市级", "county": "县级"}
+if TYPE_CHECKING:
+    from duban.services.catalog import PolicyRow
+    from duban.services.dashboard_results import PolicyTask
 
 
 class PoliciesScreen(DubanScreen):
@@ -23,7 +24,7 @@ class PoliciesScreen(DubanScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.policies: list[dict[str, Any]] = []
+        self.policies: list[PolicyRow] = []
         self.policy_id: int | None = None
         self.text = ""
 
@@ -56,41 +57,37 @@ class PoliciesScreen(DubanScreen):
         ctx, policy_id = self.ctx, self.policy_id
         self.load("ptasks", lambda s: policy_tasks(s, policy_id=policy_id, scope=ctx.scope(s)))
 
-    def show_policies(self, rows: list[dict[str, Any]]) -> None:
+    def show_policies(self, rows: list[PolicyRow]) -> None:
         self.policies = rows
         self._fill_policies()
 
     def _fill_policies(self) -> None:
         needle = self.text.strip()
-        rows = [
-            p
-            for p in self.policies
-            if not needle or needle in (p["doc_number"] or "") or needle in p["title"]
-        ]
+        rows = [p for p in self.policies if not needle or needle in (p.doc_number or "") or needle in p.title]
         table = self.query_one("#policies", DataTable)
         fill(
             table,
             [
                 (
-                    p["id"],
-                    cell_text(p["doc_number"] or "（无文号）"),
-                    clip(p["title"], 40),
-                    p["jurisdiction"] or "-",
-                    LEVEL.get(p["level"] or "", p["level"] or "-"),
-                    p["issued"] or "-",
-                    STATUS.get(p["status"], p["status"]),
-                    p["tasks"],
-                    cell_text(p["implements"] or "-"),
+                    p.id,
+                    cell_text(p.doc_number or "（无文号）"),
+                    clip(p.title, 40),
+                    p.jurisdiction or "-",
+                    p.level.label if p.level else "-",
+                    day(p.issued),
+                    p.status.label,
+                    p.tasks,
+                    cell_text(p.implements or "-"),
                 )
                 for p in rows
             ],
-            [p["id"] for p in rows],
+            [p.id for p in rows],
         )
         self.query_one("#page-info", Static).update(f"共 {len(rows)} 份")
         if rows and self.policy_id is None:
-            self.select_policy(rows[0]["id"])
+            self.select_policy(rows[0].id)
         elif self.policy_id is not None:
-            keys = [p["id"] for p in rows]
+            keys = [p.id for p in rows]
             if self.policy_id in keys:
                 table.move_cursor(row=keys.index(self.policy_id))
 
@@ -98,22 +95,22 @@ class PoliciesScreen(DubanScreen):
         if policy_id == self.policy_id:
             return
         self.policy_id = policy_id
-        keys = [p["id"] for p in self.policies]
+        keys = [p.id for p in self.policies]
         if policy_id in keys:
             self.query_one("#policies", DataTable).move_cursor(row=keys.index(policy_id))
         self.reload_tasks()
 
-    def show_ptasks(self, rows: list[dict[str, Any]]) -> None:
+    def show_ptasks(self, rows: list[PolicyTask]) -> None:
         fill(
             self.query_one("#ptasks", DataTable),
             [
                 (
-                    cell_text(t["number"]),
-                    clip(t["text"], 50),
+                    cell_text(t.number),
+                    clip(t.text, 50),
                     clip(
                         "；".join(
-                            f"{x['policy']} {x['number']}" + ("" if x["confirmed"] else "（待确认）")
-                            for x in t["implements"]
+                            f"{x.policy} {x.number}" + ("" if x.confirmed else "（待确认）")
+                            for x in t.implements
                         )
                         or "尚未关联",
                         36,
@@ -121,12 +118,12 @@ class PoliciesScreen(DubanScreen):
                 )
                 for t in rows
             ],
-            [t["id"] for t in rows],
+            [t.id for t in rows],
         )
-        policy = next((p for p in self.policies if p["id"] == self.policy_id), None)
+        policy = next((p for p in self.policies if p.id == self.policy_id), None)
         if policy is not None:
             self.query_one("#ptasks-title", Label).update(
-                cell_text(f"{policy['doc_number'] or policy['title']} 的任务（{len(rows)} 项，回车查看任务）")
+                cell_text(f"{policy.doc_number or policy.title} 的任务（{len(rows)} 项，回车查看任务）")
             )
 
     @on(DataTable.RowHighlighted, "#policies")

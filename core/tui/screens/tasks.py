@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
@@ -10,13 +10,32 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Static
 
+from duban.domain.vocabulary import Role
 from duban.tui.actions import ACTION_BINDINGS, TaskActionsScreen
-from duban.tui.text import cell_text, clip, join_names, light
+from duban.tui.text import cell_text, clip, day, join_names, light
 from duban.tui.widgets import TaskDetail, fill
 
+if TYPE_CHECKING:
+    from duban.services.dashboard_results import TaskDetail as TaskDetailData
+    from duban.services.dashboard_results import TaskPage
+
 PAGE = 100
+#: sort key of duban.services.dashboard.task_page → what the user sees
+SORT_NAMES = {
+    "light": "灯色",
+    "next_due": "下次到期",
+    "policy": "政策",
+    "number": "编号",
+    "lead": Role.LEAD.label,
+}
 #: table column label → sort key of duban.services.dashboard.task_page
-COLUMN_SORTS = {"灯": "light", "政策": "policy", "编号": "number", "牵头": "lead", "下次到期": "next_due"}
+COLUMN_SORTS = {
+    "灯": "light",
+    "政策": "policy",
+    "编号": "number",
+    Role.LEAD.label: "lead",
+    "下次到期": "next_due",
+}
 SORT_CYCLE = ("light", "next_due", "policy", "number", "lead")
 
 
@@ -46,7 +65,7 @@ class TasksScreen(TaskActionsScreen):
             yield Input(placeholder="/ 筛选：任务文字、编号、政策或部门名称，回车确定", id="filter")
             yield Static("加载中...", id="page-info")
         table = DataTable(id="tasks", cursor_type="row", zebra_stripes=True)
-        for label in ("灯", "政策", "编号", "摘要", "牵头", "配合", "下次到期"):
+        for label in ("灯", "政策", "编号", "摘要", Role.LEAD.label, Role.SUPPORT.label, "下次到期"):
             table.add_column(label, key=label)
         yield table
         yield TaskDetail(id="detail")
@@ -72,36 +91,35 @@ class TasksScreen(TaskActionsScreen):
             ),
         )
 
-    def show_tasks(self, page: dict[str, Any]) -> None:
-        self.total = page["total"]
-        rows = page["rows"]
+    def show_tasks(self, page: TaskPage) -> None:
+        self.total = page.total
+        rows = page.rows
         table = self.query_one("#tasks", DataTable)
         fill(
             table,
             [
                 (
-                    light(r["light"]),
-                    clip(r["policy"], 18),
-                    cell_text(r["number"]),
-                    clip(r["text"], 30),
-                    join_names(r["lead"], 20),
-                    join_names(r["support"], 16),
-                    r["next_due"] or "-",
+                    light(r.light),
+                    clip(r.policy, 18),
+                    cell_text(r.number),
+                    clip(r.text, 30),
+                    join_names(r.lead, 20),
+                    join_names(r.support, 16),
+                    day(r.next_due),
                 )
                 for r in rows
             ],
-            [r["id"] for r in rows],
+            [r.id for r in rows],
         )
         first, last = (self.row_offset + 1, self.row_offset + len(rows)) if rows else (0, 0)
-        from duban.services.dashboard import TASK_SORTS
-
         order = "降序" if self.descending else "升序"
         self.query_one("#page-info", Static).update(
-            f"第 {first}-{last} 条，共 {self.total} 条 | 排序：{TASK_SORTS[self.sort]}{order}"
+            f"第 {first}-{last} 条，共 {self.total} 条 | 排序：{SORT_NAMES[self.sort]}{order}"
         )
         if rows:
             key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
-            self.select_task(int(key) if key else rows[0]["id"])
+            self.select_task(int(key) if key else rows[0].id)
+
         else:
             self.task_id = None
             self.detail().show_message("没有符合条件的任务。")
@@ -125,7 +143,7 @@ class TasksScreen(TaskActionsScreen):
             ),
         )
 
-    def show_detail(self, data: dict[str, Any]) -> None:
+    def show_detail(self, data: TaskDetailData) -> None:
         self.detail().show(data)
 
     def failed_detail(self, text: str) -> None:
@@ -207,7 +225,7 @@ class TaskDetailScreen(TaskActionsScreen):
             ),
         )
 
-    def show_detail(self, data: dict[str, Any]) -> None:
+    def show_detail(self, data: TaskDetailData) -> None:
         self.detail().show(data)
         self.query_one("#resps", DataTable).focus()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from duban.plugin import DepartmentPlugin, FindingSpec, ReportContext
+from duban.plugin import DepartmentPlugin, FindingSpec, ReportContext, Severity
 
 
 class FulianPlugin(DepartmentPlugin):
@@ -14,7 +14,7 @@ class FulianPlugin(DepartmentPlugin):
             return [
                 FindingSpec(
                     "fulian.no_visits",
-                    "warning",
+                    Severity.WARNING,
                     "本节日未走访慰问农村留守妇女（人数为0），请说明原因或补充走访情况。",
                     "fulian.visited",
                 )

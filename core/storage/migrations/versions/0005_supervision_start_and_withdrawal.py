@@ -1,7 +1,7 @@
 """supervision start of a policy, withdrawn milestones, the comment duty of a draft
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0003
 
 - ``policy.supervision_start``: the first day duban supervises a policy (no milestone before it). Policies
   imported before this revision get the day they were imported (in Asia/Shanghai, the default time zone),
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

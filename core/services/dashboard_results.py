@@ -1,0 +1,287 @@
+"""What :mod:`duban.services.dashboard` returns: pages of tasks and responsibilities, one task's detail, a
+department's owed milestones and findings, choices and search hits. The dashboard formats them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from duban.domain.jsonable import JsonResult
+from duban.domain.vocabulary import ExtensionState, Light, ResponsibilityState, ReviewState, Role, Severity
+from duban.services.audit import AuditEntry
+from duban.services.status_results import LightCounts, ResponsibilityLight
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyChoice(JsonResult):
+    """A current policy to filter by."""
+
+    id: int
+    doc_number: str | None
+    title: str
+
+    @property
+    def label(self) -> str:
+        return self.doc_number or self.title
+
+
+@dataclass(frozen=True, slots=True)
+class JurisdictionChoice(JsonResult):
+    """A jurisdiction that has responsibilities."""
+
+    code: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class TrendPoint(JsonResult):
+    """Tasks by light as of a quarter end (or as of the day asked about: ``quarter_end`` False)."""
+
+    as_of: dt.date
+    quarter_end: bool
+    tasks: LightCounts
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRow(JsonResult):
+    """A task in the 任务 table: its light, next due date and the parties as the document names them."""
+
+    id: int
+    policy_id: int
+    policy: str
+    number: str
+    text: str
+    lead: tuple[str, ...]  #: the lead (or, without one, the joint parties), as written
+    support: tuple[str, ...]
+    next_due: dt.date | None
+    overdue: int
+    light: Light
+
+
+@dataclass(frozen=True, slots=True)
+class TaskPage(JsonResult):
+    """A page of tasks; ``total`` counts every match."""
+
+    total: int
+    offset: int
+    limit: int
+    rows: tuple[TaskRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MilestoneLight(JsonResult):
+    """A milestone of a responsibility with its light."""
+
+    id: int
+    period: str
+    due: dt.date
+    effective_due: dt.date
+    reported_on: dt.date | None
+    returned: bool
+    light: Light
+    #: withdrawn (撤回) by the coordinator: shown as history, counted nowhere, offered for no report
+    withdrawn_at: dt.datetime | None = None
+    withdrawn_reason: str | None = None
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportEntry(JsonResult):
+    """A report (any version) on a responsibility."""
+
+    id: int
+    milestone: int | None
+    version: int
+    current: bool
+    text: str
+    indicators: Mapping[str, Any]
+    submitted_by: str
+    submitted_on: dt.date
+    review: ReviewState
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FindingEntry(JsonResult):
+    """What a plugin's check found on a report or a responsibility."""
+
+    id: int
+    report: int | None
+    severity: Severity
+    code: str
+    message: str
+    plugin: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExtensionEntry(JsonResult):
+    """An extension request on one of the responsibility's milestones."""
+
+    id: int
+    milestone: int
+    period: str
+    new_date: dt.date
+    reason: str
+    progress: str
+    state: ExtensionState
+    requested_by: str
+    decision_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ResponsibilityDetail(JsonResult):
+    """One party of a task with everything about its work."""
+
+    id: int
+    agency: str | None
+    agency_name: str  #: the agency's short name, or the name as written when it is not recognised
+    name_as_written: str
+    jurisdiction: str | None
+    role: Role
+    state: ResponsibilityState
+    light: Light
+    overdue: int
+    next_due: dt.date | None
+    template: str | None  #: the task template (for the indicators a report may carry)
+    milestones: tuple[MilestoneLight, ...]
+    reports: tuple[ReportEntry, ...]
+    findings: tuple[FindingEntry, ...]
+    extensions: tuple[ExtensionEntry, ...]
+    #: after a succession: the successor's duty on the same task that carries this one (it counts nowhere)
+    merged_into: int | None = None
+
+    @property
+    def open_milestones(self) -> tuple[MilestoneLight, ...]:
+        """Milestones still to report: never reported, or the report was returned; never a withdrawn one."""
+        return tuple(m for m in self.milestones if (m.reported_on is None or m.returned) and not m.withdrawn)
+
+
+@dataclass(frozen=True, slots=True)
+class LinkedTask(JsonResult):
+    """A parent-policy task that a task implements."""
+
+    task: int
+    policy: str
+    number: str
+    text: str
+    confirmed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TaskDetail(JsonResult):
+    """Everything about one task; a department user's holds only their own parts (``hidden_parties``)."""
+
+    id: int
+    policy_id: int
+    policy: str
+    policy_title: str
+    number: str
+    text: str
+    hidden_parties: int
+    responsibilities: tuple[ResponsibilityDetail, ...]
+    audit: tuple[AuditEntry, ...]
+    implements: tuple[LinkedTask, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ResponsibilityPage(JsonResult):
+    """A page of one agency's responsibilities; ``total`` counts every match."""
+
+    total: int
+    rows: tuple[ResponsibilityLight, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OwedMilestone(JsonResult):
+    """An open milestone of the agency: what it owes next (``days_left`` negative when overdue)."""
+
+    milestone: int
+    responsibility: int
+    task: int
+    policy: str
+    number: str
+    text: str
+    role: Role
+    period: str
+    effective_due: dt.date
+    returned: bool
+    days_left: int
+
+
+@dataclass(frozen=True, slots=True)
+class FindingRow(JsonResult):
+    """A finding on one of the scope's responsibilities. ``created_at`` is UTC."""
+
+    id: int
+    task: int
+    responsibility: int | None
+    agency: str | None
+    number: str
+    severity: Severity
+    code: str
+    message: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ParentTaskRef(JsonResult):
+    """A parent-policy task that a policy's task implements (a TaskLink)."""
+
+    policy: str
+    number: str
+    confirmed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyTask(JsonResult):
+    """A task of a policy with the parent tasks it implements."""
+
+    id: int
+    number: str
+    text: str
+    implements: tuple[ParentTaskRef, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit(JsonResult):
+    """A department, policy or task whose name matches (for the command palette).
+
+    ``id`` is the agency key for a department, else the policy's or task's id; ``name`` the agency's name,
+    the policy's title or the task's text; ``policy`` and ``number`` say where a task (or policy) stands.
+    """
+
+    kind: Literal["department", "policy", "task"]
+    id: int | str
+    name: str
+    policy: str | None = None
+    number: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PendingReport(JsonResult):
+    """A current report of a task waiting for 复核."""
+
+    id: int
+    responsibility: int
+    party: str
+    version: int
+    submitted_on: dt.date
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class PendingExtension(JsonResult):
+    """An extension request of a task waiting for a decision."""
+
+    id: int
+    milestone: int
+    period: str
+    party: str
+    due: dt.date
+    new_date: dt.date
+    reason: str

@@ -1,0 +1,90 @@
+"""What :mod:`duban.services.notifications` returns: a run (planned and sent), delivery outcomes, the log."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from duban.domain.jsonable import JsonResult
+from duban.domain.vocabulary import AlertLevel, OutboxState
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedMessage(JsonResult):
+    """An outbox row a run wrote: to whom, at which level, and when it may go out (``send_at``, UTC)."""
+
+    key: str  #: the idempotency key kind|receiver|period|level
+    receiver: str
+    level: AlertLevel
+    subject: str
+    body: str
+    send_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryAttempt(JsonResult):
+    """One part sent to one route (the URL with its secrets hidden)."""
+
+    url: str
+    ok: bool
+    permanent: bool  #: a failure that retrying will not fix
+    detail: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryOutcome(JsonResult):
+    """A message after one sending attempt: its state, and what each route said."""
+
+    id: int
+    receiver: str
+    level: AlertLevel
+    state: OutboxState
+    attempts: tuple[DeliveryAttempt, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RunReport(JsonResult):
+    """``duban notify``: what a run planned and sent (for ``--json``, the CLI and the dashboard).
+
+    ``unrouted`` names the receivers a message was due for but that have no route; ``held`` counts the
+    messages waiting (quiet hours, a non-working day, or a retry's backoff).
+    """
+
+    as_of: dt.date
+    dry_run: bool = False
+    working_day: bool = True
+    planned: tuple[PlannedMessage, ...] = ()
+    unrouted: tuple[str, ...] = ()
+    sent: tuple[DeliveryOutcome, ...] = ()
+    held: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRecord(JsonResult):
+    """A recorded attempt of the delivery log. ``part``/``parts``: which part of a split message (None:
+    not a part, e.g. a note that no route matched). ``at`` is UTC."""
+
+    url: str
+    part: int | None
+    parts: int | None
+    ok: bool
+    permanent: bool
+    detail: str | None
+    at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry(JsonResult):
+    """``duban notify log``: an outbox message with every attempt to deliver it. Times are UTC."""
+
+    id: int
+    key: str
+    receiver: str
+    level: AlertLevel
+    subject: str
+    state: OutboxState
+    attempts: int
+    created_at: dt.datetime
+    next_attempt_at: dt.datetime | None
+    sent_at: dt.datetime | None
+    deliveries: tuple[DeliveryRecord, ...]

@@ -10,6 +10,7 @@ import click
 
 from duban.cli.paging import echo_range, paging_options
 from duban.cli.state import CliState, cell, echo_json, pass_state
+from duban.cli.text import day
 from duban.domain.vocabulary import JurisdictionLevel
 
 if TYPE_CHECKING:
@@ -163,7 +164,11 @@ def compare_cmd(state: CliState, child: str, parent: str, as_json: bool) -> None
     type=int,
     help="不下发，只显示该任务各辖区的灯色（最差的在前）",
 )
-@click.option("--as-of", type=date_type, help="灯色的查询日（默认今天）")
+@click.option(
+    "--as-of",
+    type=date_type,
+    help="灯色的查询日，或下发日（默认今天）：下发时按该日的机构沿革，已撤销机构的任务交继任部门",
+)
 @paging_options(200)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @pass_state
@@ -186,10 +191,10 @@ def cascade_cmd(
     with state.session() as session:
         if rollup_task is not None:
             check_window(limit, offset)
-            day = as_of.date() if as_of else _today(state)
+            on = as_of.date() if as_of else _today(state)
             # every jurisdiction is needed to roll the lights up the tree (one grouped query), so the page is
             # cut from the rolled-up rows; the total is their number
-            rolled = rollup(session, rollup_task, day, warning_days=state.settings.warning_days)
+            rolled = rollup(session, rollup_task, on, warning_days=state.settings.warning_days)
             page = page_of(rolled[offset : offset + limit], total=len(rolled), limit=limit, offset=offset)
             if as_json:
                 echo_json(page.to_json())
@@ -207,14 +212,15 @@ def cascade_cmd(
             return
         from duban.services.importing import registry_from
 
+        registry = registry_from(state.host)
         result = cascade_policy(
             session,
             actor=state.actor(session),
-            registry=registry_from(state.host),
+            registry=registry,
             policy=policy,
             to=to,
             down_to=down_to,
-            day=_today(state),
+            day=as_of.date() if as_of else _today(state),
         )
     if as_json:
         echo_json(result)
@@ -225,4 +231,15 @@ def cascade_cmd(
         f"新建责任 {result.created} 条，已有 {result.existing} 条未重复生成"
     )
 
+    def name(key: str) -> str:
+        try:
+            return registry.spec(key).name
+        except KeyError:
+            return key
+
+    for c in result.carried:
+        click.echo(
+            f"{name(c.agency)}的职责已于 {day(c.since)} 由{name(c.successor)}承接："
+            f"为{name(c.successor)}新建责任 {c.created} 条，不为已撤销的机构创建责任"
+        )
     click.echo("生成节点：duban milestones generate；查看汇总：duban cascade POLICY --rollup 任务编号")

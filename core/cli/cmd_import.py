@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import click
@@ -20,6 +21,12 @@ from duban.domain.vocabulary import PolicyStatus, Role, values
 @click.option("--jurisdiction", metavar="CODE", help="发文辖区的 GB/T 2260 代码（覆盖从发文单位推断的结果）")
 @click.option("--implements", metavar="DOCNO", help="所落实的上级文件文号（覆盖从正文找到的结果）")
 @click.option("--replace", is_flag=True, help="替换已导入的同一文件的旧版本（旧版本保留在历史中）")
+@click.option(
+    "--from",
+    "start",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="督办起始日 YYYY-MM-DD：此前的节点不生成（默认导入当天；替换时沿用旧版本的）",
+)
 @pass_state
 def import_cmd(
     state: CliState,
@@ -30,8 +37,13 @@ def import_cmd(
     jurisdiction: str | None,
     implements: str | None,
     replace: bool,
+    start: dt.datetime | None,
 ) -> None:
-    """导入政策文件（txt/docx/pdf），把“任务分工”变成督办任务。整个导入是一个事务。"""
+    """导入政策文件（txt/docx/pdf），把“任务分工”变成督办任务。整个导入是一个事务。
+
+    督办从起始日开始（--from，默认导入当天）：导入一份 2019 年的文件，不会生成 2019 年以来的节点。
+    """
+    from duban.services.clock import local_today
     from duban.services.importing import import_policy
 
     with state.session() as session:
@@ -45,6 +57,9 @@ def import_cmd(
             jurisdiction=jurisdiction,
             implements=implements,
             replace=replace,
+            supervision_start=start.date() if start else None,
+            today=local_today(state.settings.timezone),
+            coordinator_agency=state.settings.get("general.coordinator_agency"),
         )
     if as_json:
         echo_json(result.document)
@@ -64,6 +79,8 @@ def import_cmd(
         f"辖区：{p.jurisdiction or '未知'}  印发：{day(p.issued, '未知')}  状态：{PolicyStatus(p.status).label}"
         f"  落实：{p.implements or '-'}  —— {verdict}"
     )
+    if result.supervision_start is not None:
+        click.echo(f"督办起始日：{day(result.supervision_start)}（此前的节点不生成）")
     click.echo(f"{cell('编号', 10)} {cell('任务', 40)} 部门")
     for t in doc.tasks:
         number = f"{t.section}.{t.number}" if t.section else t.number

@@ -120,7 +120,7 @@ def calendar_import_cmd(state: CliState, file: Path) -> None:
 
 @click.group("schedule")
 def schedule_group() -> None:
-    """排期：propose / set / confirm / remove / list。"""
+    """排期：propose / set / confirm / remove / list / start（政策的督办起始日）。"""
 
 
 def _print_schedules(rows: Sequence[ScheduleRow]) -> None:
@@ -164,7 +164,7 @@ def schedule_propose_cmd(state: CliState, policy: str, as_json: bool) -> None:
 
 @schedule_group.command("set", context_settings={"ignore_unknown_options": True})
 @click.option("--task", "task_id", type=int, required=True, help="任务编号（见 duban tasks --json）")
-@click.option("--start", type=date_type, help="开始日期 YYYY-MM-DD（默认政策印发日）")
+@click.option("--start", type=date_type, help="开始日期 YYYY-MM-DD（默认政策的督办起始日）")
 @click.option("--end", type=date_type, help="结束日期 YYYY-MM-DD")
 @click.option("--responsibility", "responsibility_id", type=int, help="只为该责任（部门）排期")
 @click.argument("rule", nargs=-1, required=True)
@@ -198,16 +198,50 @@ def schedule_set_cmd(
 
 @schedule_group.command("confirm")
 @click.argument("schedule_ids", type=int, nargs=-1, required=True, metavar="ID...")
+@click.option("--from", "start", type=date_type, help="该排期自己的督办起始日 YYYY-MM-DD（覆盖政策的起始日）")
 @pass_state
-def schedule_confirm_cmd(state: CliState, schedule_ids: tuple[int, ...]) -> None:
-    """确认建议的排期（可一次确认多条）。"""
+def schedule_confirm_cmd(state: CliState, schedule_ids: tuple[int, ...], start: dt.datetime | None) -> None:
+    """确认建议的排期（可一次确认多条）；--from 为这些排期另定起始日，此前的节点不生成。"""
     from duban.services.scheduling import confirm_schedule
 
     with state.session() as session:
         actor = state.actor(session)
         for schedule_id in schedule_ids:
-            confirm_schedule(session, actor=actor, schedule_id=schedule_id)
-    click.echo("已确认排期 " + "、".join(f"#{i}" for i in schedule_ids))
+            confirm_schedule(
+                session, actor=actor, schedule_id=schedule_id, start=start.date() if start else None
+            )
+    click.echo(
+        "已确认排期 "
+        + "、".join(f"#{i}" for i in schedule_ids)
+        + (f"，自 {day(start.date())} 起督办" if start else "")
+    )
+
+
+@schedule_group.command("start")
+@click.option("--policy", "policy", required=True, metavar="DOCNO|ID", help="政策文号或编号")
+@click.argument("start", type=date_type, metavar="YYYY-MM-DD")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@pass_state
+def schedule_start_cmd(state: CliState, policy: str, start: dt.datetime, as_json: bool) -> None:
+    """设定政策的督办起始日：此后生成节点时，起始日之前的节点不生成（已生成的保留，可撤回）。"""
+    from duban.services.catalog import find_policy
+    from duban.services.supervision import set_supervision_start
+
+    with state.session() as session:
+        change = set_supervision_start(
+            session,
+            actor=state.actor(session),
+            policy_id=find_policy(session, policy).id,
+            start=start.date(),
+            coordinator_agency=state.settings.get("general.coordinator_agency"),
+        )
+    if as_json:
+        echo_json(change)
+        return
+    before = f"（原为 {day(change.previous)}）" if change.previous else ""
+    click.echo(f"{change.policy} 的督办起始日：{day(change.start)}{before}")
+    if change.warning:
+        _warn([change.warning])
 
 
 @schedule_group.command("remove")
@@ -248,18 +282,24 @@ def schedule_list_cmd(
 
 @click.group("milestones", cls=DefaultGroup, default="list")
 def milestones_group() -> None:
-    """督办节点：duban milestones [--due-before 日期]（= list）/ duban milestones generate。"""
+    """督办节点：duban milestones [--due-before 日期]（= list）/ generate / withdraw。"""
 
 
 @milestones_group.command("generate")
 @click.option("--policy", metavar="DOCNO|ID", help="只为该政策生成（默认所有现行政策）")
 @click.option("--until", type=date_type, help="生成到该日期（默认今年起 schedule.horizon_years 年的年底）")
+@click.option(
+    "--include-past",
+    is_flag=True,
+    help="连督办起始日之前的节点也生成（从政策印发日起；排期自己的起始日仍然有效）",
+)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @pass_state
 def milestones_generate_cmd(
-    state: CliState, policy: str | None, until: dt.datetime | None, as_json: bool
+    state: CliState, policy: str | None, until: dt.datetime | None, include_past: bool, as_json: bool
 ) -> None:
-    """按已确认的排期（无排期的任务按默认周期）生成督办节点；重复运行不会重复生成。"""
+    """按已确认的排期（无排期或只有一次性期限的任务另按默认周期）生成督办节点，从督办起始日开始；
+    重复运行不会重复生成。"""
     from duban.services.catalog import find_policy
     from duban.services.scheduling import generate_milestones
 
@@ -274,6 +314,7 @@ def milestones_generate_cmd(
             today=today,
             policy_id=find_policy(session, policy).id if policy else None,
             default_cycle=str(state.settings.get("schedule.default_cycle", "quarterly +5wd")),
+            include_past=include_past,
         )
     if as_json:
         echo_json(result)
@@ -283,7 +324,36 @@ def milestones_generate_cmd(
         f"生成至 {end}：{result.policies} 个政策、{result.tasks} 项任务；新建节点 {result.created} 个，"
         f"已有 {result.existing} 个" + (f"，改期 {result.redated} 个" if result.redated else "")
     )
+    if result.skipped_before_start:
+        click.echo(
+            f"督办起始日之前的节点 {result.skipped_before_start} 个未生成"
+            "（需要时加 --include-past，或用 duban schedule start 改起始日）"
+        )
+    if result.skipped_merged:
+        click.echo(f"已由继任部门承接并合并的责任：{result.skipped_merged} 个节点未生成（同一任务只报一次）")
     _warn(result.warnings)
+
+
+@milestones_group.command("withdraw")
+@click.argument("milestone_id", type=int, metavar="ID")
+@click.option("--reason", required=True, help="撤回理由（记入审计日志）")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@pass_state
+def milestones_withdraw_cmd(state: CliState, milestone_id: int, reason: str, as_json: bool) -> None:
+    """撤回一个督办节点（协调人）：节点保留并标为已撤回，不再计入状态、逾期、提醒和考核。"""
+    from duban.services.milestones import withdraw_milestone
+
+    with state.session() as session:
+        withdrawal = withdraw_milestone(
+            session, actor=state.actor(session), milestone_id=milestone_id, reason=reason
+        )
+    if as_json:
+        echo_json(withdrawal)
+        return
+    click.echo(
+        f"已撤回节点 #{withdrawal.milestone}（任务 #{withdrawal.task}，{withdrawal.period}，"
+        f"原定 {day(withdrawal.due_date)}）：{withdrawal.reason}"
+    )
 
 
 @milestones_group.command("list")
@@ -323,9 +393,10 @@ def milestones_list_cmd(
     )
     for m in page.items:
         original = day(m.due_date) if m.due_date != m.effective_due_date else ""
+        withdrawn = f"  已撤回：{m.withdrawn_reason}" if m.withdrawn else ""
         click.echo(
             f"{cell(m.id, 6)} {cell(day(m.effective_due_date), 11)} {cell(original, 11)} "
             f"{cell(m.policy, 18)} {cell(m.task_number, 8)} {cell(m.agency or m.agency_name, 14)} "
-            f"{cell(m.role.label, 5)} {m.period}"
+            f"{cell(m.role.label, 5)} {m.period}{withdrawn}"
         )
     echo_range(page, "个")

@@ -36,14 +36,17 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "待我处理：待复核、待审批、待签收、被退回、即将到期（带办理命令）",
     ),
     "calendar": ("duban.cli.cmd_schedule:calendar_group", "工作日历（YYYY-MM / import）"),
-    "schedule": ("duban.cli.cmd_schedule:schedule_group", "排期（propose / set / confirm / remove / list）"),
+    "schedule": (
+        "duban.cli.cmd_schedule:schedule_group",
+        "排期（propose / set / confirm / remove / list / start）",
+    ),
     "template": (
         "duban.cli.cmd_template:template_group",
         "部门模板绑定（propose / confirm / reject / bind / list / catalog）",
     ),
     "findings": ("duban.cli.cmd_findings:findings_cmd", "插件检查的发现（报送检查和责任检查）"),
     "dashboard": ("duban.cli.cmd_dashboard:dashboard_cmd", "督办仪表盘（终端界面；--web 在浏览器中）"),
-    "milestones": ("duban.cli.cmd_schedule:milestones_group", "督办节点（列表 / generate）"),
+    "milestones": ("duban.cli.cmd_schedule:milestones_group", "督办节点（列表 / generate / withdraw）"),
     "notify": ("duban.cli.cmd_notify:notify_group", "督办提醒：按规则发送（log / test）"),
     "assess": ("duban.cli.cmd_assess:assess_group", "考核：打分、排名、等次（show / list / schemes）"),
     "map": (

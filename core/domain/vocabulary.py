@@ -27,6 +27,7 @@ __all__ = [
     "Role",
     "ScheduleSource",
     "Severity",
+    "TaskKind",
     "UserRole",
     "coerce",
     "values",
@@ -208,6 +209,17 @@ class ScheduleSource(StrEnum):
         return _SCHEDULE_SOURCE[self]
 
 
+class TaskKind(StrEnum):
+    """A task of the document's 任务分工, or the coordinator's reply to a draft (征求意见反馈)."""
+
+    TASK = "task"
+    COMMENT = "comment"
+
+    @property
+    def label(self) -> str:
+        return _TASK_KIND[self]
+
+
 class JurisdictionLevel(StrEnum):
     """The level of a jurisdiction (GB/T 2260) and of the names an agency uses there."""
 
@@ -349,6 +361,7 @@ _SCHEDULE_SOURCE = {
     ScheduleSource.MANUAL: "手工设定",
     ScheduleSource.TEMPLATE: "部门模板",
 }
+_TASK_KIND = {TaskKind.TASK: "任务", TaskKind.COMMENT: "征求意见反馈"}
 _JURISDICTION_LEVEL = {
     JurisdictionLevel.NATIONAL: "国家",
     JurisdictionLevel.PROVINCE: "省级",

@@ -12,7 +12,7 @@ import re
 
 from duban.importing.numbering import cn_to_int
 
-__all__ = ["HOLIDAYS", "schedule_hints"]
+__all__ = ["ANNUAL_PLAN_RULE", "HOLIDAYS", "schedule_hints"]
 
 # (pattern, canonical name) — the names duban.domain.schedule knows. Longest spellings first.
 HOLIDAYS: tuple[tuple[str, str], ...] = (
@@ -39,7 +39,11 @@ _TAIL = r"[^，。；;,、（）()]{0,10}"
 _RECURRENCE = re.compile(
     rf"{_PREFIX}每(?P<unit>半年|个?季度|个?季|年|个?月|(?P<n>{_N})个?(?P<u>月|年|季度))(?:度)?{_TAIL}"
 )
-_ANNUAL = re.compile(r"年度(?:工作)?(?:计划|总结|报告|考核|评估)")
+_ANNUAL = re.compile(r"年度(?:工作)?(?P<what>计划|要点|总结|报告|考核|评估)")
+#: an annual plan (年度工作计划) is due early in the year it plans — the day the shipped agency templates
+#: use for their annual-plan duty (``yearly 01-31``), so a task bound to such a template is not proposed
+#: a second date; a summary, report or evaluation of a year stays due at its end (``every 12 months``)
+ANNUAL_PLAN_RULE = "yearly 01-31"
 _YEAR_END = re.compile(r"(?P<y>\d{4})\s*年\s*(?:年底|底|年末|末)(?:以?前|之前)?")
 _MONTH_END = re.compile(r"(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?:底|末|份)(?:以?前|之前)?")
 _DAY = re.compile(r"(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日\s*(?:以?前|之前|止)")
@@ -91,7 +95,8 @@ def schedule_hints(text: str) -> list[dict[str, str]]:
             continue
         found.append((m.start(), {"kind": "recurrence", "rule": rule, "why": _squeeze(m.group(0))}))
     for m in _ANNUAL.finditer(text):
-        found.append((m.start(), {"kind": "recurrence", "rule": "every 12 months", "why": m.group(0)}))
+        rule = ANNUAL_PLAN_RULE if m.group("what") in ("计划", "要点") else "every 12 months"
+        found.append((m.start(), {"kind": "recurrence", "rule": rule, "why": m.group(0)}))
 
     for pattern in (_DAY, _MONTH_END, _YEAR_END, _HALF, _BY_YEAR):
         for m in pattern.finditer(text):

@@ -79,7 +79,7 @@ from duban.storage.models import (
     Task,
     utcnow,
 )
-from duban.storage.queries import acting_agency_column, milestone_facts
+from duban.storage.queries import acting_agency_column, counted_duty, milestone_facts
 
 #: evidence rows (about) per page when fetching them by id
 EVIDENCE_PAGE = 2000
@@ -172,6 +172,8 @@ def _milestone_rows(scope: AssessScope) -> Select[Any]:
             Responsibility.agency_key.is_not(None),
             # work that ended with 办结 is not assessed for milestones due after it was closed
             or_(~closed, f.c.effective_due <= Responsibility.closed_on),
+            # after a succession each task weighs once for the successor (duban.domain.succession)
+            counted_duty(scope.as_of),
         )
     )
     if scope.jurisdiction:

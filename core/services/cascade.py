@@ -6,6 +6,10 @@ named for that level and place (省民政厅 → 昆明市民政局 → 五华�
 existing scheduling (milestones per responsibility), status (GROUP BY jurisdiction) and the task light (the
 worst of its lead/joint responsibilities, now in every jurisdiction) work unchanged. Cascading again skips
 what exists: the identity of a cascaded responsibility is (task, agency, jurisdiction, role).
+
+An agency dissolved by the cascade day (扶贫 → 乡村振兴 → 农业农村) gets no duty: its successor gets it,
+once per task and jurisdiction with the stronger role (duban.domain.succession); the result says so
+(``carried``).
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from duban.domain.agencies import AgencyRegistry
 from duban.domain.divisions import DivisionTree, department_name, load
 from duban.domain.jsonable import JsonResult
 from duban.domain.jurisdictions import LEVELS
-from duban.domain.vocabulary import JurisdictionLevel, Light, Role
+from duban.domain.succession import ROLE_STRENGTH
+from duban.domain.vocabulary import JurisdictionLevel, Light, ResponsibilityState, Role, TaskKind
 from duban.errors import NotFoundError, ValidationError
 from duban.services import audit
 from duban.services.catalog import find_policy
@@ -36,6 +41,16 @@ BATCH = 5000
 
 
 @dataclass(frozen=True, slots=True)
+class CarriedDuties(JsonResult):
+    """Duties a successor got in a cascade in place of a dissolved agency (扶贫 → 农业农村)."""
+
+    agency: str  #: the dissolved agency the document names
+    successor: str  #: the agency that carries its work on the cascade day
+    since: dt.date  #: the day the successor took the work over
+    created: int  #: responsibilities created for the successor in its place
+
+
+@dataclass(frozen=True, slots=True)
 class CascadeResult(JsonResult):
     """``duban cascade``: how many jurisdictions (per level) the policy went to, and the rows added."""
 
@@ -45,6 +60,9 @@ class CascadeResult(JsonResult):
     levels: Mapping[str, int]  #: jurisdictions per level (prefecture, county)
     created: int  #: responsibilities added
     existing: int  #: responsibilities that were there already (not added again)
+    day: dt.date  #: the cascade day: the agencies' history (dissolutions, successors) is taken as of it
+    #: duties created for a successor in place of an agency dissolved by the cascade day
+    carried: tuple[CarriedDuties, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +128,16 @@ def resolve_targets(
 Identity = tuple[int, str | None, str | None, Role]
 
 
+def _carrier(registry: AgencyRegistry, key: str, day: dt.date) -> tuple[str, dt.date | None]:
+    """The agency carrying ``key``'s duties on ``day`` and the day it took them over (None: ``key`` itself)."""
+    try:
+        acting = registry.successor_on(key, day)
+        moved = [s.since for s in registry.spec(key).successions if s.key is not None and s.since <= day]
+    except KeyError:  # agency without a plugin any more: it carries its own work
+        return key, None
+    return (acting, max(moved)) if acting != key and moved else (key, None)
+
+
 def cascade_rows(
     policy: Policy,
     tasks: list[Task],
@@ -118,31 +146,58 @@ def cascade_rows(
     registry: AgencyRegistry,
     day: dt.date,
     existing: set[Identity],
+    carried: dict[tuple[str, str, dt.date], int] | None = None,
 ) -> Iterable[dict[str, Any]]:
-    """The new responsibility rows (dicts for a bulk insert), skipping ``existing`` identities."""
+    """The new responsibility rows (dicts for a bulk insert), skipping what exists.
+
+    A party dissolved by ``day`` (its work moved to a successor: 扶贫 → 农业农村 from 2023-03-16) gets no
+    duty; its successor does, in its place. Each agency gets one duty per task and jurisdiction, with the
+    stronger role when the task names it twice (duban.domain.succession) — and none when a duty of it
+    (or of the agency it carries) with that role or a stronger one exists. ``carried`` counts, per
+    (dissolved agency, successor, succession day), the duties the successor got in its place.
+    """
+    held: dict[tuple[int, str | None, str | None], int] = {}
+    for task_id, agency, code, role in existing:
+        carrier = (task_id, _carrier(registry, agency, day)[0] if agency else agency, code)
+        held[carrier] = max(held.get(carrier, 0), ROLE_STRENGTH.get(role, 0))
     names: dict[tuple[str, str], str] = {}
-    for code in targets:
-        division = tree.by_code[code]
-        for task in tasks:
-            for r in task.responsibilities:
-                if r.agency_key is None or r.jurisdiction_code != policy.jurisdiction_code:
+    for task in tasks:
+        # acting agency → (role, the agency the document named, the day it was taken over)
+        parties: dict[str, tuple[Role, str, dt.date | None]] = {}
+        for r in task.responsibilities:
+            if r.agency_key is None or r.jurisdiction_code != policy.jurisdiction_code:
+                continue
+            acting, since = _carrier(registry, r.agency_key, day)
+            have = parties.get(acting)
+            if (
+                have is None
+                or ROLE_STRENGTH.get(r.role, 0) > ROLE_STRENGTH.get(have[0], 0)
+                or (r.role == have[0] and since is None)  # on a tie the agency's own duty wins
+            ):
+                parties[acting] = (r.role, r.agency_key, since)
+        for code in targets:
+            division = tree.by_code[code]
+            for acting, (role, named, since) in parties.items():
+                if held.get((task.id, acting, code), 0) >= ROLE_STRENGTH.get(role, 0):
                     continue
-                if (task.id, r.agency_key, code, r.role) in existing:
-                    continue
-                key = (r.agency_key, code)
+                key = (acting, code)
                 if key not in names:
                     try:
-                        level_name = registry.name_on(r.agency_key, division.level, day)
+                        level_name = registry.name_on(acting, division.level, day)
                     except KeyError:  # agency without a plugin any more: keep the document's name
-                        level_name = r.name_as_written
+                        level_name = next(
+                            r.name_as_written for r in task.responsibilities if r.agency_key == named
+                        )
                     names[key] = department_name(level_name, division.name)
+                if since is not None and carried is not None:
+                    carried[(named, acting, since)] = carried.get((named, acting, since), 0) + 1
                 yield {
                     "task_id": task.id,
-                    "agency_key": r.agency_key,
+                    "agency_key": acting,
                     "name_as_written": names[key],
                     "jurisdiction_code": code,
-                    "role": r.role,
-                    "state": "assigned",
+                    "role": role,
+                    "state": ResponsibilityState.ASSIGNED,
                     "version": 1,
                 }
 
@@ -195,7 +250,7 @@ def cascade_policy(
     tasks = list(
         session.scalars(
             select(Task)
-            .where(Task.policy_id == pol.id)
+            .where(Task.policy_id == pol.id, Task.kind == TaskKind.TASK)  # a draft's comment duty stays put
             .order_by(Task.position)
             .options(selectinload(Task.responsibilities))
         )
@@ -203,7 +258,9 @@ def cascade_policy(
     existing = existing_identities(session, pol.id, targets)
     batch: list[dict[str, Any]] = []
     created = 0
-    for row in cascade_rows(pol, tasks, targets, tree, registry, day or dt.date.today(), existing):
+    carried: dict[tuple[str, str, dt.date], int] = {}
+    on = day or dt.date.today()
+    for row in cascade_rows(pol, tasks, targets, tree, registry, on, existing, carried):
         batch.append(row)
         if len(batch) >= BATCH:
             session.execute(insert(Responsibility), batch)
@@ -227,6 +284,11 @@ def cascade_policy(
         levels=levels,
         created=created,
         existing=len(existing),
+        day=on,
+        carried=tuple(
+            CarriedDuties(agency=agency, successor=successor, since=since, created=n)
+            for (agency, successor, since), n in sorted(carried.items())
+        ),
     )
     audit.record(
         session,

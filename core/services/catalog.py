@@ -11,7 +11,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from duban.domain.jsonable import JsonResult
-from duban.domain.vocabulary import JurisdictionLevel, PolicyStatus
+from duban.domain.vocabulary import JurisdictionLevel, PolicyStatus, TaskKind
 from duban.errors import NotFoundError
 from duban.services.paging import Page, check_window, count_rows, page_of
 from duban.storage.models import Policy, Responsibility, Task
@@ -29,6 +29,8 @@ class PolicyRow(JsonResult):
     issued: dt.date | None
     status: PolicyStatus
     comment_deadline: dt.date | None
+    #: the first day duban supervises it (no milestone before it; ``import --from``, ``schedule start``)
+    supervision_start: dt.date | None
     implements: str | None  #: doc number of the document it implements
     issuers: tuple[str, ...]
     tasks: int
@@ -67,7 +69,11 @@ def find_policy(session: Session, ref: str) -> Policy:
 
 def policies_query(*, include_superseded: bool = False) -> Select[*tuple[Any, ...]]:
     """The policies of :func:`list_policies` with their number of tasks, in the order they were issued."""
-    counts = (select(Task.policy_id, func.count().label("n")).group_by(Task.policy_id)).subquery()
+    counts = (
+        select(Task.policy_id, func.count().label("n"))
+        .where(Task.kind == TaskKind.TASK)  # the document's tasks, not a draft's comment duty
+        .group_by(Task.policy_id)
+    ).subquery()
     stmt = (
         select(Policy, func.coalesce(counts.c.n, 0))
         .outerjoin(counts, counts.c.policy_id == Policy.id)
@@ -93,6 +99,7 @@ def list_policies(
             issued=p.issued,
             status=PolicyStatus(p.status),
             comment_deadline=p.comment_deadline,
+            supervision_start=p.supervision_start,
             implements=p.implements_doc_number,
             issuers=tuple(p.issuers or ()),
             tasks=int(n),

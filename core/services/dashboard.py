@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from duban.domain.vocabulary import (
     ExtensionState,
     Light,
-    PolicyStatus,
     ResponsibilityState,
     ReviewState,
     Role,
@@ -71,9 +70,12 @@ from duban.storage.models import (
 )
 from duban.storage.queries import (
     acting_agency_column,
+    counted_duty,
     light_case,
+    merged_duties,
     milestone_facts,
     responsibility_lights,
+    supervised_policy,
 )
 
 PAGE = 100
@@ -335,7 +337,13 @@ def task_detail(
         row.responsibility_id: row
         for row in session.execute(select(rl).where(rl.c.responsibility_id.in_(ids)))
     }
-    f = milestone_facts(as_of).subquery("f")
+    merged = merged_duties(as_of)
+    merged_into = dict(
+        session.execute(
+            select(merged.c.responsibility_id, merged.c.into_id).where(merged.c.responsibility_id.in_(ids))
+        ).all()
+    )
+    f = milestone_facts(as_of, counted_only=False).subquery("f")  # withdrawn ones are shown as such
     closed = and_(Responsibility.closed_on.is_not(None), Responsibility.closed_on <= as_of)
     facts = {
         row.milestone_id: row
@@ -389,6 +397,8 @@ def task_detail(
                     reported_on=fact.first_on if fact is not None else None,
                     returned=bool(fact.returned) if fact is not None else False,
                     light=Light.from_rank(int(fact.rank)) if fact is not None else Light.GREEN,
+                    withdrawn_at=m.withdrawn_at,
+                    withdrawn_reason=m.withdrawn_reason,
                 )
             )
         out_resps.append(
@@ -407,6 +417,7 @@ def task_detail(
                 if (bound := templates.get((task.id, r.agency_key or "")))
                 else task.template_key,
                 templates=tuple(bound or ()),
+                merged_into=merged_into.get(r.id),
                 milestones=tuple(ms),
                 reports=tuple(
                     ReportEntry(
@@ -575,9 +586,10 @@ def owed_next(session: Session, *, as_of: dt.date, scope: Scope, limit: int = 30
         .join(Policy, Policy.id == Task.policy_id)
         .where(
             Policy.superseded_by_id.is_(None),
-            Policy.status == PolicyStatus.IN_FORCE,
+            supervised_policy(Policy.status, Task.kind),
             or_(Responsibility.closed_on.is_(None), Responsibility.closed_on > as_of),
             or_(facts.c.first_on.is_(None), facts.c.returned),
+            counted_duty(as_of),
         )
         .order_by(facts.c.effective_due, facts.c.milestone_id)
         .limit(limit)

@@ -81,6 +81,13 @@ class MilestoneLight(JsonResult):
     reported_on: dt.date | None
     returned: bool
     light: Light
+    #: withdrawn (撤回) by the coordinator: shown as history, counted nowhere, offered for no report
+    withdrawn_at: dt.datetime | None = None
+    withdrawn_reason: str | None = None
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,11 +156,13 @@ class ResponsibilityDetail(JsonResult):
     reports: tuple[ReportEntry, ...]
     findings: tuple[FindingEntry, ...]
     extensions: tuple[ExtensionEntry, ...]
+    #: after a succession: the successor's duty on the same task that carries this one (it counts nowhere)
+    merged_into: int | None = None
 
     @property
     def open_milestones(self) -> tuple[MilestoneLight, ...]:
-        """Milestones still to report: never reported, or the report was returned."""
-        return tuple(m for m in self.milestones if m.reported_on is None or m.returned)
+        """Milestones still to report: never reported, or the report was returned; never a withdrawn one."""
+        return tuple(m for m in self.milestones if (m.reported_on is None or m.returned) and not m.withdrawn)
 
 
 @dataclass(frozen=True, slots=True)

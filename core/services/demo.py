@@ -26,6 +26,7 @@ from duban.services.identity import SYSTEM, Actor, add_user, os_login
 from duban.services.importing import import_policy
 from duban.services.scheduling import confirm_schedule, generate_milestones, propose_schedules
 from duban.services.setup import prepare_database
+from duban.services.supervision import set_supervision_start
 from duban.storage.db import session_factory, unit_of_work
 from duban.storage.models import AppMeta, Extension, Milestone, Policy, Report, Responsibility
 
@@ -140,8 +141,13 @@ def build_demo(
             summary.users.append(name)
         summary.users.insert(0, me)
         for path in seed_files():
-            result = import_policy(session, actor=coordinator, host=host, path=path)
+            result = import_policy(session, actor=coordinator, host=host, path=path, today=today)
             assert result.policy_id is not None
+            # the demo shows years of history: each document is supervised from the day it was issued
+            # (a real import starts on the import day, or on --from)
+            issued = session.get(Policy, result.policy_id).issued  # type: ignore[union-attr]
+            if issued is not None:
+                set_supervision_start(session, actor=coordinator, policy_id=result.policy_id, start=issued)
             proposed = propose_schedules(session, actor=coordinator, policy_id=result.policy_id)
             for row in proposed.proposed:
                 confirm_schedule(session, actor=coordinator, schedule_id=row.id)

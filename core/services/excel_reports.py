@@ -30,6 +30,7 @@ from duban.services.reports import (
 )
 from duban.services.templates import choose_template
 from duban.storage.models import Milestone, Policy, Report, Responsibility, Task
+from duban.storage.queries import active_milestone, counted_duty
 
 SHEET = "报送"
 FIXED = [
@@ -66,6 +67,8 @@ def _open_milestones(
             Policy.superseded_by_id.is_(None),
             Milestone.id.not_in(reported),
             Milestone.effective_due_date <= until,
+            active_milestone(),
+            counted_duty(as_of),
         )
         .order_by(Milestone.effective_due_date, Milestone.id)
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,15 +15,17 @@ from duban.domain.agencies import AgencyRegistry
 from duban.domain.jsonable import JsonResult
 from duban.domain.jurisdictions import code_for_name
 from duban.domain.policy_diff import PolicyDiff, TaskFacts, diff_tasks
-from duban.domain.vocabulary import PolicyStatus
+from duban.domain.vocabulary import PolicyStatus, TaskKind
 from duban.errors import ConflictError, NotFoundError
 from duban.importing.model import ImportDocument, ParsedPolicy, ParseWarning
 from duban.importing.parser import parse_policy
 from duban.importing.readers import read_document
 from duban.plugin_host import PluginHost
 from duban.services import audit
+from duban.services.clock import local_today
 from duban.services.identity import Actor, require_coordinator
 from duban.services.reference import sync_agencies
+from duban.services.supervision import DEFAULT_COORDINATOR_AGENCY, ensure_comment_duty
 from duban.storage.models import Agency, Jurisdiction, Policy, Responsibility, Task
 
 
@@ -39,6 +42,8 @@ class ImportResult(JsonResult):
     policy_id: int | None = None
     replaced_id: int | None = None
     diff: PolicyDiff | None = None  #: against the stored version of the same document, if any
+    #: the day supervision of the stored policy starts (None on a dry run)
+    supervision_start: dt.date | None = None
 
 
 def registry_from(host: PluginHost) -> AgencyRegistry:
@@ -78,6 +83,7 @@ def _facts_of_policy(policy: Policy) -> list[TaskFacts]:
             frozenset((r.agency_key or r.name_as_written, r.role) for r in t.responsibilities if own(r)),
         )
         for t in policy.tasks
+        if t.kind == TaskKind.TASK  # not the comment duty duban adds to a draft
     ]
 
 
@@ -119,9 +125,18 @@ def import_policy(
     jurisdiction: str | None = None,
     implements: str | None = None,
     replace: bool = False,
+    supervision_start: dt.date | None = None,
+    today: dt.date | None = None,
+    coordinator_agency: str | None = DEFAULT_COORDINATOR_AGENCY,
 ) -> ImportResult:
-    """Import ``path``. Same file twice: unchanged. A changed version of a stored document needs ``replace``."""
+    """Import ``path``. Same file twice: unchanged. A changed version of a stored document needs ``replace``.
+
+    Supervision starts on ``supervision_start`` (``--from``), by default ``today`` (the import day); a new
+    version (``replace``) keeps the start of the version it replaces. A draft with a comment deadline on or
+    after the start gets the coordinator's comment duty (see duban.services.supervision).
+    """
     require_coordinator(actor, "导入政策文件")
+    today = today or local_today()
     parsed, digest = parse_file(path, host=host, strict=strict)
     warnings: list[ParseWarning] = []
     code = _jurisdiction_code(session, parsed, jurisdiction)
@@ -136,10 +151,22 @@ def import_policy(
         if parent is None:
             warnings.append(ParseWarning(None, f"所依据的文件 {parent_number} 尚未导入，暂只记录文号"))
 
-    document = ImportDocument.of(parsed, warnings)
     previous = _find_previous(session, parsed)
     if previous is not None and previous.source_sha256 == digest:
-        return ImportResult("unchanged", document, previous.id)
+        if supervision_start is not None and supervision_start != previous.supervision_start:
+            warnings.append(
+                ParseWarning(
+                    None,
+                    f"文件未变，督办起始日仍为 {previous.supervision_start}；"
+                    "要改用 duban schedule start --policy 政策 日期",
+                )
+            )
+        return ImportResult(
+            "unchanged",
+            ImportDocument.of(parsed, warnings),
+            previous.id,
+            supervision_start=previous.supervision_start,
+        )
     diff = diff_tasks(_facts_of_policy(previous), _facts_of_parse(parsed)) if previous else None
     if previous is not None and not replace and not dry_run:
         changes = "；".join(diff.lines()) if diff and not diff.empty else "任务未变，元数据或文字有变化"
@@ -148,10 +175,13 @@ def import_policy(
             f"差异：{changes}。确认要替换请加 --replace（旧版本保留在历史中）"
         )
     if dry_run:
-        return ImportResult("dry_run", document, previous.id if previous else None, diff=diff)
+        return ImportResult(
+            "dry_run", ImportDocument.of(parsed, warnings), previous.id if previous else None, diff=diff
+        )
 
     sync_agencies(session, host=host, actor=actor.name)
     known = set(session.scalars(select(Agency.key)))
+    start = supervision_start or (previous.supervision_start if previous is not None else None) or today
     policy = Policy(
         doc_number=parsed.doc_number,
         title=parsed.title or path.stem,
@@ -161,6 +191,7 @@ def import_policy(
         issued=parsed.issued,
         status=parsed.status,
         comment_deadline=parsed.comment_deadline,
+        supervision_start=start,
         implements_id=parent.id if parent else None,
         implements_doc_number=parent_number,
         source_name=path.name,
@@ -189,6 +220,11 @@ def import_policy(
     if previous is not None:
         previous.superseded_by_id = policy.id
         previous.status = PolicyStatus.SUPERSEDED
+    comment, comment_warning = ensure_comment_duty(
+        session, policy, agency_key=coordinator_agency, start=start
+    )
+    if comment_warning:
+        warnings.append(ParseWarning(None, comment_warning))
     audit.record(
         session,
         actor=actor.name,
@@ -202,12 +238,15 @@ def import_policy(
             "sha256": digest,
             "tasks": len(parsed.tasks),
             "changes": diff.lines() if diff else [],
+            "supervision_start": start,
+            "comment_task": comment.id if comment else None,
         },
     )
     return ImportResult(
         "replaced" if previous else "created",
-        document,
+        ImportDocument.of(parsed, warnings),
         policy.id,
         replaced_id=previous.id if previous else None,
         diff=diff,
+        supervision_start=start,
     )

@@ -5,6 +5,9 @@ For a department user (their agency in their jurisdiction, successors included):
 milestones overdue without a report, milestones due within the next N working days, responsibilities not yet
 签收. A viewer has nothing to act on.
 
+A withdrawn milestone (撤回) and a duty merged into its successor's after a succession count nowhere, here
+too (:mod:`duban.storage.queries`); a draft is supervised only for the coordinator's comment duty.
+
 One SQL statement lists every kind (a UNION ALL of one SELECT per kind, joined once to the task, the
 policy, the agency and the jurisdiction); the page is cut and the kinds counted in SQL. Ages are working days
 on the calendar with 调休, computed for the rows of the page only.
@@ -54,7 +57,13 @@ from duban.storage.models import (
     Task,
     UTCDateTime,
 )
-from duban.storage.queries import acting_agency_column, milestone_facts
+from duban.storage.queries import (
+    acting_agency_column,
+    active_milestone,
+    counted_duty,
+    milestone_facts,
+    supervised_policy,
+)
 
 #: the kinds each role sees, in the order they are listed
 COORDINATOR_KINDS = (InboxKind.REVIEW, InboxKind.EXTENSION, InboxKind.UNSIGNED)
@@ -288,7 +297,11 @@ def _queue(
                 )
             )
             .outerjoin(Milestone, Milestone.id == Report.milestone_id)
-            .where(Report.review_state == "returned", Report.is_current.is_(True))
+            .where(
+                Report.review_state == "returned",
+                Report.is_current.is_(True),
+                or_(Report.milestone_id.is_(None), active_milestone()),  # nothing to redo on a withdrawn one
+            )
         )
     if InboxKind.OVERDUE in rank or InboxKind.DUE in rank:
         facts = milestone_facts(as_of).subquery("facts")
@@ -353,11 +366,14 @@ def _queue(
         .outerjoin(Jurisdiction, Jurisdiction.code == Responsibility.jurisdiction_code)
         .where(
             Policy.superseded_by_id.is_(None),
-            # a decision already asked for stays until it is taken; the rest ends with 办结
+            # a decision already asked for stays until it is taken; the rest ends with 办结, and a duty
+            # merged into its successor's after a succession (duban.domain.succession) waits on nobody
             or_(
                 waiting.c.kind.in_([InboxKind.REVIEW.value, InboxKind.EXTENSION.value]),
-                Responsibility.closed_on.is_(None),
-                Responsibility.closed_on > as_of,
+                and_(
+                    or_(Responsibility.closed_on.is_(None), Responsibility.closed_on > as_of),
+                    counted_duty(as_of),
+                ),
             ),
         )
     )
@@ -367,8 +383,8 @@ def _queue(
         stmt = stmt.where(Responsibility.jurisdiction_code == scope.jurisdiction)
     if scope.policy_id is not None:
         stmt = stmt.where(Policy.id == scope.policy_id)
-    else:  # drafts and withdrawn documents are not supervised unless asked for by name
-        stmt = stmt.where(Policy.status == "in_force")
+    else:  # drafts (but for the comment duty) and withdrawn documents: only asked for by name
+        stmt = stmt.where(supervised_policy(Policy.status, Task.kind))
     return stmt
 
 

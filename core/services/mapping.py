@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from duban.domain.jsonable import JsonResult
 from duban.domain.task_matching import MatchTask, Proposal, propose
+from duban.domain.vocabulary import TaskKind
 from duban.errors import NotFoundError, ValidationError
 from duban.services import audit
 from duban.services.catalog import find_policy
@@ -110,7 +111,7 @@ def load_tasks(session: Session, policy: Policy) -> list[Task]:
     return list(
         session.scalars(
             select(Task)
-            .where(Task.policy_id == policy.id)
+            .where(Task.policy_id == policy.id, Task.kind == TaskKind.TASK)  # not a draft's comment duty
             .order_by(Task.position)
             .options(selectinload(Task.responsibilities))
         )

@@ -217,7 +217,9 @@ def build_national(
         coordinator = Actor(me, "coordinator")
         load_divisions(session, actor=me)
         national_path = next(p for p in seed_files() if p.name == NATIONAL_SEED)
-        national_id = import_policy(session, actor=coordinator, host=host, path=national_path).policy_id
+        national_id = import_policy(
+            session, actor=coordinator, host=host, path=national_path, today=today
+        ).policy_id
         national = session.get(Policy, national_id)
         assert national is not None
         national_tasks = [

@@ -68,7 +68,7 @@ from duban.storage.models import (
     Responsibility,
     Task,
 )
-from duban.storage.queries import acting_agency_column, milestone_facts
+from duban.storage.queries import acting_agency_column, counted_duty, milestone_facts
 
 RUN_ACTION = "notify.run"
 SENDING_LEASE = dt.timedelta(minutes=15)
@@ -199,6 +199,7 @@ def _open_items(
             Responsibility.state != ResponsibilityState.COMPLETION_REQUESTED,
             (facts.c.first_on.is_(None)) | facts.c.returned,
             facts.c.effective_due <= horizon,
+            counted_duty(day),
         )
         .order_by(facts.c.effective_due, facts.c.milestone_id)
     )

@@ -7,9 +7,10 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from duban.errors import NotFoundError
+from duban.errors import NotFoundError, ValidationError
 from duban.services.identity import Actor, require_department_scope
 from duban.storage.models import Agency, Milestone, Responsibility
+from duban.storage.queries import active_milestone, merged_duties
 
 
 def acting_agency(session: Session, agency_key: str | None, day: dt.date) -> str | None:
@@ -29,16 +30,32 @@ def load_for_write(
     if resp is None:
         raise NotFoundError(f"没有编号为 {responsibility_id} 的责任（见 duban status）")
     day = day or dt.date.today()
-    require_department_scope(
-        actor, acting_agency(session, resp.agency_key, day), resp.jurisdiction_code, what
-    )
+    acting = acting_agency(session, resp.agency_key, day)
+    require_department_scope(actor, acting, resp.jurisdiction_code, what)
+    into = merged_into(session, resp.id, day)
+    if into is not None:
+        raise ValidationError(
+            f"责任 #{resp.id}（{resp.name_as_written}）已由 {acting} 承接并并入同一任务的责任 #{into}"
+            f"（同一任务每个部门只保留一项职责）：请在责任 #{into} 上{what}"
+        )
     return resp
 
 
+def merged_into(session: Session, responsibility_id: int, day: dt.date) -> int | None:
+    """The duty that carries this one on ``day`` after a succession, or None (see merged_duties)."""
+    merged = merged_duties(day)
+    return session.scalar(select(merged.c.into_id).where(merged.c.responsibility_id == responsibility_id))
+
+
 def load_milestone(session: Session, milestone_id: int) -> Milestone:
+    """A milestone to act on (report, extension): a withdrawn one is refused with its reason."""
     milestone = session.get(Milestone, milestone_id)
     if milestone is None:
         raise NotFoundError(f"没有编号为 {milestone_id} 的节点（见 duban milestones）")
+    if milestone.withdrawn_at is not None:
+        raise ValidationError(
+            f"节点 #{milestone.id}（{milestone.period}）已由协调人撤回（{milestone.withdrawn_reason}），无需报送或延期"
+        )
     return milestone
 
 
@@ -59,7 +76,7 @@ def next_open_milestone(session: Session, resp: Responsibility, day: dt.date) ->
     )
     return session.scalars(
         select(Milestone)
-        .where(Milestone.responsibility_id == resp.id, Milestone.id.not_in(reported))
+        .where(Milestone.responsibility_id == resp.id, Milestone.id.not_in(reported), active_milestone())
         .order_by(Milestone.effective_due_date)
         .limit(1)
     ).first()

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -34,14 +34,16 @@ from duban.domain.schedule import (
     milestone_key,
     parse_rule,
 )
-from duban.domain.vocabulary import Role, ScheduleSource
+from duban.domain.vocabulary import PolicyStatus, Role, ScheduleSource, TaskKind
 from duban.errors import ConfigError, ConflictError, NotFoundError, ValidationError
 from duban.services import audit
 from duban.services.calendar import working_calendar
 from duban.services.catalog import find_policy
 from duban.services.identity import Actor, require_coordinator
 from duban.services.paging import Page, check_window, count_rows, page_of
+from duban.services.supervision import policy_start
 from duban.storage.models import Milestone, Policy, Responsibility, Schedule, Task
+from duban.storage.queries import merged_duties
 
 DEFAULT_CYCLE = "quarterly +5wd"
 #: tasks handled per round trip when generating (existing keys are read once per batch)
@@ -98,12 +100,19 @@ class GenerateResult(JsonResult):
     existing: int = 0
     redated: int = 0
     until: dt.date | None = None
+    #: milestones not created because they fall before the supervision start (see --include-past)
+    skipped_before_start: int = 0
+    #: milestones not created for duties merged into their successor's (see duban.domain.succession)
+    skipped_merged: int = 0
+    include_past: bool = False
     warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class MilestoneRow(JsonResult):
     """A milestone of one responsibility: its period, original and effective due dates."""
+
+    json_extra = ("withdrawn",)
 
     id: int
     key: str
@@ -118,6 +127,13 @@ class MilestoneRow(JsonResult):
     schedule: int | None
     due_date: dt.date
     effective_due_date: dt.date
+    #: when the coordinator withdrew (撤回) it: a withdrawn milestone is listed as history and counts nowhere
+    withdrawn_at: dt.datetime | None = None
+    withdrawn_reason: str | None = None
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
 
 
 # -- helpers ------------------------------------------------------------------------------------------
@@ -247,15 +263,25 @@ def propose_schedules(session: Session, *, actor: Actor, policy_id: int) -> Prop
     )
 
 
-def confirm_schedule(session: Session, *, actor: Actor, schedule_id: int) -> Schedule:
-    """Confirm a proposed schedule, so milestones are generated from it. Confirming twice changes nothing."""
+def confirm_schedule(
+    session: Session, *, actor: Actor, schedule_id: int, start: dt.date | None = None
+) -> Schedule:
+    """Confirm a proposed schedule, so milestones are generated from it. Confirming twice changes nothing.
+
+    ``start`` (``--from``) is the schedule's own supervision start, overriding its policy's: no milestone
+    of this schedule falls before it. Confirming again with another start changes only the start.
+    """
     require_coordinator(actor, "确认排期")
     schedule = _load_schedule(session, schedule_id)
-    if schedule.confirmed:
+    if schedule.confirmed and (start is None or start == schedule.start):
         return schedule
     parse_rule(schedule.rule)  # a rule edited into something unreadable is refused here, not at generation
+    if start is not None and schedule.end is not None and schedule.end < start:
+        raise ValidationError(f"排期 #{schedule.id} 的结束日期 {schedule.end} 早于开始日期 {start}")
     before = _snapshot(schedule)
     schedule.confirmed, schedule.rejected = True, False
+    if start is not None:
+        schedule.start = start
     session.flush()
     audit.record(
         session,
@@ -385,7 +411,10 @@ def list_schedules(
 # -- milestones ---------------------------------------------------------------------------------------
 
 
-def _policies_to_generate(session: Session, policy_id: int | None, warnings: list[str]) -> list[Policy]:
+def _policies_to_generate(
+    session: Session, policy_id: int | None, warnings: list[str]
+) -> tuple[list[Policy], list[Policy]]:
+    """The policies whose tasks get milestones, and the drafts of which only the comment duty does."""
     if policy_id is not None:
         policy = session.get(Policy, policy_id)
         if policy is None:
@@ -394,7 +423,7 @@ def _policies_to_generate(session: Session, policy_id: int | None, warnings: lis
             raise ValidationError(
                 f"政策 #{policy.id} {policy.doc_number or policy.title} 已被替换或废止，不再生成节点"
             )
-        return [policy]
+        return [policy], []
     policies = list(
         session.scalars(
             select(Policy)
@@ -402,10 +431,12 @@ def _policies_to_generate(session: Session, policy_id: int | None, warnings: lis
             .order_by(Policy.id)
         )
     )
-    drafts = [p for p in policies if p.status == "draft"]
+    drafts = [p for p in policies if p.status == PolicyStatus.DRAFT]
     for p in drafts:
-        warnings.append(f"{p.doc_number or p.title} 是征求意见稿，未生成节点（需要时用 --policy 指定）")
-    return [p for p in policies if p.status != "draft"]
+        warnings.append(
+            f"{p.doc_number or p.title} 是征求意见稿：只生成意见反馈节点，其余任务未生成（需要时用 --policy 指定）"
+        )
+    return [p for p in policies if p.status != PolicyStatus.DRAFT], drafts
 
 
 def _batches(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
@@ -421,11 +452,20 @@ def generate_milestones(
     today: dt.date,
     policy_id: int | None = None,
     default_cycle: str = DEFAULT_CYCLE,
+    include_past: bool = False,
 ) -> GenerateResult:
     """Create the milestones of every task of the current policies (or of one) whose nominal date is ≤ ``until``.
 
-    Idempotent: a milestone whose key exists is left alone, except that a future one (due after ``today``,
-    not extended) of the same schedule is moved when the calendar now gives another due date.
+    Each schedule runs from its supervision start (its own, else its policy's; see
+    duban.services.supervision): an occurrence whose nominal or due date falls before it is skipped and
+    counted in ``skipped_before_start``. ``include_past`` generates from the policy's issue date instead
+    (a schedule's own start still holds). A task whose confirmed schedules are all one-off deadlines keeps
+    the default cycle as well, so a confirmed dated hint never ends the task's supervision; a draft's
+    comment duty has its deadline only. Duties merged into a successor's get no new milestones.
+
+    Idempotent: a milestone whose key exists is left alone (a withdrawn one stays withdrawn), except that a
+    future one (due after ``today``, not extended) of the same schedule is moved when the calendar now
+    gives another due date.
     """
     require_coordinator(actor, "生成督办节点")
     try:
@@ -433,14 +473,22 @@ def generate_milestones(
     except RuleSyntaxError as exc:
         raise ConfigError(f"配置项 schedule.default_cycle 无效：{exc}") from exc
     warnings: list[str] = []
-    created = existing_count = redated = 0
-    policies = {p.id: p for p in _policies_to_generate(session, policy_id, warnings)}
+    created = existing_count = redated = skipped_before_start = skipped_merged = 0
+    full, drafts = _policies_to_generate(session, policy_id, warnings)
+    policies = {p.id: p for p in [*full, *drafts]}
     task_ids = list(
         session.scalars(
-            select(Task.id).where(Task.policy_id.in_(list(policies))).order_by(Task.policy_id, Task.position)
+            select(Task.id)
+            .where(
+                or_(
+                    Task.policy_id.in_([p.id for p in full]),
+                    and_(Task.policy_id.in_([p.id for p in drafts]), Task.kind == TaskKind.COMMENT),
+                )
+            )
+            .order_by(Task.policy_id, Task.position)
         )
     )
-    starts = [p.issued or today for p in policies.values()]
+    starts = [d for p in policies.values() for d in (policy_start(p), p.issued) if d is not None]
     earliest_start = session.scalar(
         select(func.min(Schedule.start))
         .join(Task, Task.id == Schedule.task_id)
@@ -451,6 +499,11 @@ def generate_milestones(
     )
     calendar = working_calendar(session, min(first_year, until.year), until.year)
     due_years: set[int] = set()
+    merged = merged_duties(until)
+    merged_since: dict[int, dt.date] = {
+        row.responsibility_id: row.since
+        for row in session.execute(select(merged.c.responsibility_id, merged.c.since))
+    }
 
     for batch in _batches(task_ids, TASK_BATCH):
         tasks = list(
@@ -490,11 +543,15 @@ def generate_milestones(
                     plans.append((s, parse_rule(s.rule)))
                 except RuleSyntaxError as exc:
                     warnings.append(f"任务 #{task.id} 的排期 #{s.id} 规则无法识别，已跳过：{exc.reason}")
-            if not schedules[task.id]:
-                plans.append((None, default_rule))
+            if task.kind == TaskKind.TASK and all(isinstance(rule.base, Once) for _s, rule in plans):
+                plans.append((None, default_rule))  # a one-off deadline does not end the cycle
             claimed: dict[str, dt.date] = {}
             for schedule, rule in plans:
-                start = (schedule.start if schedule and schedule.start else None) or policy.issued or today
+                issued = policy.issued or policy_start(policy)
+                if schedule is not None and schedule.start is not None:
+                    start = schedule.start
+                else:
+                    start = issued if include_past else policy_start(policy)
                 end = min(until, schedule.end) if schedule and schedule.end else until
                 parties = [
                     r
@@ -502,12 +559,21 @@ def generate_milestones(
                     if schedule is None or schedule.responsibility_id in (None, r.id)
                 ]
                 schedule_id = schedule.id if schedule else None
-                for occurrence in rule.occurrences(start, end, calendar):
+                # scanned from the issue date too, to count what the start leaves out
+                for occurrence in rule.occurrences(min(issued, start), end, calendar):
+                    before_start = occurrence.nominal < start or occurrence.due < start
                     period = milestone_period(rule, occurrence)
                     for resp in parties:
                         if resp.closed_on is not None and occurrence.due > resp.closed_on:
                             continue  # no new duties after 办结
                         key = milestone_key(task.id, resp.id, period)
+                        since = merged_since.get(resp.id)
+                        if since is not None and occurrence.due >= since and key not in existing:
+                            skipped_merged += not before_start
+                            continue  # carried by the successor's own duty on this task
+                        if before_start:
+                            skipped_before_start += key not in existing  # what --include-past adds
+                            continue
                         if key in claimed:
                             if claimed[key] != occurrence.nominal:
                                 warnings.append(
@@ -574,6 +640,9 @@ def generate_milestones(
             "created": created,
             "existing": existing_count,
             "redated": redated,
+            "skipped_before_start": skipped_before_start,
+            "skipped_merged": skipped_merged,
+            "include_past": include_past,
             "uncovered_years": sorted(y for y in due_years if not calendar.is_covered(y)),
         },
     )
@@ -584,6 +653,9 @@ def generate_milestones(
         existing=existing_count,
         redated=redated,
         until=until,
+        skipped_before_start=skipped_before_start,
+        skipped_merged=skipped_merged,
+        include_past=include_past,
         warnings=tuple(warnings),
     )
 
@@ -597,7 +669,10 @@ def list_milestones(
     limit: int = 200,
     offset: int = 0,
 ) -> Page[MilestoneRow]:
-    """A page of milestones in due-date order. ``due_before`` is inclusive (effective due date ≤ it)."""
+    """A page of milestones in due-date order. ``due_before`` is inclusive (effective due date ≤ it).
+
+    Withdrawn milestones are listed too, flagged (``withdrawn``, with the reason): they are history.
+    """
     check_window(limit, offset)
     stmt = (
         select(
@@ -607,6 +682,8 @@ def list_milestones(
             Milestone.due_date,
             Milestone.effective_due_date,
             Milestone.schedule_id,
+            Milestone.withdrawn_at,
+            Milestone.withdrawn_reason,
             Task.id.label("task_id"),
             Task.section,
             Task.number,
@@ -657,6 +734,8 @@ def list_milestones(
                 schedule=r.schedule_id,
                 due_date=r.due_date,
                 effective_due_date=r.effective_due_date,
+                withdrawn_at=r.withdrawn_at,
+                withdrawn_reason=r.withdrawn_reason,
             )
             for r in rows
         ),

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Select, and_, case, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from duban.domain.vocabulary import Light, PolicyStatus, ResponsibilityState, Role
+from duban.domain.vocabulary import Light, ResponsibilityState, Role
 from duban.services.calendar import calendar_around
 from duban.services.catalog import find_policy
 from duban.services.identity import Actor
@@ -25,9 +25,11 @@ from duban.services.status_results import (
 from duban.storage.models import Agency, Milestone, Policy, Responsibility, Task
 from duban.storage.queries import (
     acting_agency_column,
+    counted_duty,
     milestone_facts,
     period_light,
     responsibility_lights,
+    supervised_policy,
 )
 
 LIGHTS = tuple(Light)  # worst first: red, yellow, green, done
@@ -75,8 +77,8 @@ def scoped_lights(
         stmt = stmt.where(sub.c.jurisdiction_code == scope.jurisdiction)
     if scope.policy_id is not None:
         stmt = stmt.where(sub.c.policy_id == scope.policy_id)
-    else:  # drafts (征求意见稿) and withdrawn documents are not supervised unless asked for by name
-        stmt = stmt.where(sub.c.policy_status == PolicyStatus.IN_FORCE)
+    else:  # drafts (征求意见稿, but for the comment duty) and withdrawn documents: only asked for by name
+        stmt = stmt.where(supervised_policy(sub.c.policy_status, sub.c.task_kind))
     if scope.task_id is not None:
         stmt = stmt.where(sub.c.task_id == scope.task_id)
     return stmt
@@ -252,6 +254,7 @@ def overdue_query(as_of: dt.date, scope: Scope = Scope()) -> Select[*tuple[Any, 
         .where(
             (Responsibility.closed_on.is_(None)) | (Responsibility.closed_on > as_of),
             ((facts.c.first_on.is_(None)) & (facts.c.effective_due < as_of)) | facts.c.returned,
+            counted_duty(as_of),
         )
         .order_by(facts.c.effective_due, facts.c.milestone_id)
     )
@@ -262,7 +265,7 @@ def overdue_query(as_of: dt.date, scope: Scope = Scope()) -> Select[*tuple[Any, 
     if scope.policy_id is not None:
         stmt = stmt.where(Task.policy_id == scope.policy_id)
     else:
-        stmt = stmt.where(Policy.status == "in_force")
+        stmt = stmt.where(supervised_policy(Policy.status, Task.kind))
     return stmt
 
 

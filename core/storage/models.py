@@ -52,6 +52,7 @@ from duban.domain.vocabulary import (
     Role,
     ScheduleSource,
     Severity,
+    TaskKind,
     UserRole,
     values,
 )
@@ -156,6 +157,9 @@ class Policy(Base):
         vocabulary_type(PolicyStatus, 16, "status"), default=PolicyStatus.IN_FORCE
     )
     comment_deadline: Mapped[dt.date | None] = mapped_column(Date)
+    #: the first day duban supervises this policy: no milestone falls before it (see docs/schedules.md).
+    #: Set on import (``--from``, default the import day); None only for rows written outside the import.
+    supervision_start: Mapped[dt.date | None] = mapped_column(Date)
     implements_id: Mapped[int | None] = mapped_column(ForeignKey("policy.id"))
     implements_doc_number: Mapped[str | None] = mapped_column(String(100))
     superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("policy.id"))
@@ -169,7 +173,11 @@ class Policy(Base):
 
 
 class Task(Base):
-    """A numbered task of a policy's 任务分工, identified by section and number."""
+    """A numbered task of a policy's 任务分工, identified by section and number.
+
+    ``kind`` is ``task`` for the document's own tasks and ``comment`` for the one duty duban adds to a draft
+    (征求意见稿) with a comment deadline: the coordinator's reply, due on that deadline.
+    """
 
     __tablename__ = "task"
     __table_args__ = (UniqueConstraint("policy_id", "position"),)
@@ -182,6 +190,9 @@ class Task(Base):
     position: Mapped[int] = mapped_column(Integer)
     schedule_hints: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     template_key: Mapped[str | None] = mapped_column(String(80))
+    kind: Mapped[TaskKind] = mapped_column(
+        vocabulary_type(TaskKind, 16, "kind"), default=TaskKind.TASK, server_default=TaskKind.TASK.value
+    )
 
     policy: Mapped[Policy] = relationship(back_populates="tasks")
     responsibilities: Mapped[list[Responsibility]] = relationship(
@@ -274,6 +285,10 @@ class Milestone(Base):
     #: the day of the first report on this milestone. Reports are never deleted and corrections come later,
     #: so "reported by day D" is exactly ``first_report_on <= D`` — the status queries need no scan of reports.
     first_report_on: Mapped[dt.date | None] = mapped_column(Date)
+    #: a milestone the coordinator withdrew (撤回) is kept, with who, when and why, and counts nowhere
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(80))
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class Report(Base):

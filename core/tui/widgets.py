@@ -150,13 +150,18 @@ class TaskDetail(VerticalScroll):
         if resp is not None:
             parts.append(
                 Text(
-                    cell_text(f"责任 #{resp.id} {resp.agency_name}（{resp.role.label}，{resp.state.label}）"),
+                    cell_text(
+                        f"责任 #{resp.id} {resp.agency_name}（{resp.role.label}，{resp.state.label}）"
+                        + (f"，已并入责任 #{resp.merged_into}" if resp.merged_into else "")
+                    ),
                     style="bold",
                 )
             )
             ms = _grid("督办节点", ["节点", "期间", "应报日", "有效到期", "报送日", "灯"])
             for m in resp.milestones:
                 reported = day(m.reported_on, "未报") + ("（被退回）" if m.returned else "")
+                if m.withdrawn:
+                    reported = "已撤回"
                 ms.add_row(
                     str(m.id),
                     cell_text(m.period),

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from duban.domain.divisions import department_name, load, source_note
 from duban.errors import NotFoundError, PermissionDenied, ValidationError
 from duban.plugin_host import PluginHost
-from duban.services.cascade import cascade_policy, load_divisions, rollup
+from duban.services.cascade import CarriedDuties, cascade_policy, load_divisions, rollup
 from duban.services.identity import SYSTEM, Actor
 from duban.services.importing import registry_from
 from duban.services.scheduling import generate_milestones, set_schedule
@@ -200,3 +200,80 @@ def test_rollup_is_green_only_when_every_county_is(
 
     with pytest.raises(NotFoundError):
         rollup(session, 10**6, D("2021-04-15"))
+
+
+def _new_duties(session: Session, policy_id: int, code: str) -> dict[str, list[tuple[str, str]]]:
+    """Task number → [(agency, role)] of the duties in one jurisdiction."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for number, agency, role in session.execute(
+        select(Task.number, Responsibility.agency_key, Responsibility.role)
+        .join(Task, Task.id == Responsibility.task_id)
+        .where(Task.policy_id == policy_id, Responsibility.jurisdiction_code == code)
+        .order_by(Task.position, Responsibility.id)
+    ):
+        out.setdefault(number, []).append((agency, role))
+    return out
+
+
+def test_cascade_after_a_dissolution_gives_the_successor_one_duty(
+    session: Session, host: PluginHost, seeded: dict[str, int]
+) -> None:
+    """云民发〔2020〕8号 names 扶贫 on four tasks; in 2025 扶贫 (乡村振兴局) no longer exists."""
+    registry = registry_from(host)
+    result = cascade_policy(
+        session, actor=SYSTEM, registry=registry, policy=YUNNAN, to=["530100"], day=D("2025-01-06")
+    )
+    duties = _new_duties(session, seeded["000"], "530100")
+    assert not any(agency == "fupin" for rows in duties.values() for agency, _r in rows)
+    assert [r for r in duties["四"] if r[0] == "nongye"] == [("nongye", "lead")]  # lead beats 扶贫's support
+    assert [r for r in duties["十四"] if r[0] == "nongye"] == [("nongye", "joint")]  # 扶贫's, carried
+    assert [r for r in duties["十七"] if r[0] == "nongye"] == [("nongye", "support")]
+    assert [r for r in duties["二十一"] if r[0] == "nongye"] == [("nongye", "joint")]
+    assert result.day == D("2025-01-06")
+    assert result.carried == (CarriedDuties("fupin", "nongye", D("2023-03-16"), 1),)
+    assert result.to_json()["carried"] == [
+        {"agency": "fupin", "successor": "nongye", "since": "2023-03-16", "created": 1}
+    ]
+    name = session.scalars(
+        select(Responsibility.name_as_written).where(
+            Responsibility.jurisdiction_code == "530100", Responsibility.agency_key == "nongye"
+        )
+    ).first()
+    assert name == "昆明市农业农村局"
+    again = cascade_policy(
+        session, actor=SYSTEM, registry=registry, policy=YUNNAN, to=["530100"], day=D("2025-01-06")
+    )
+    assert again.created == 0 and again.carried == ()
+
+
+def test_cascade_before_and_after_the_dissolution_never_doubles_a_duty(
+    session: Session, host: PluginHost, seeded: dict[str, int]
+) -> None:
+    registry = registry_from(host)
+    first = cascade_policy(
+        session, actor=SYSTEM, registry=registry, policy=YUNNAN, to=["530100"], day=D("2021-01-04")
+    )
+    assert first.carried == ()
+    duties = _new_duties(session, seeded["000"], "530100")
+    assert ("fupin", "joint") in duties["十四"]  # in 2021 扶贫 still existed (as 乡村振兴局 from 02-25)
+    later = cascade_policy(
+        session, actor=SYSTEM, registry=registry, policy=YUNNAN, to=["530100"], day=D("2025-01-06")
+    )
+    assert later.created == 0  # 扶贫's duties there are carried by 农业农村 already
+    from duban.services.status import Scope, responsibility_rows
+
+    rows = responsibility_rows(
+        session, as_of=D("2025-01-06"), scope=Scope(agency="nongye", jurisdiction="530100"), limit=1000
+    )
+    tasks = [r.task for r in rows if r.policy == YUNNAN]
+    named = session.scalars(
+        select(Task.id)
+        .join(Responsibility, Responsibility.task_id == Task.id)
+        .where(
+            Task.policy_id == seeded["000"],
+            Responsibility.jurisdiction_code == "530000",
+            Responsibility.agency_key.in_(("nongye", "fupin")),
+        )
+        .distinct()
+    ).all()
+    assert sorted(tasks) == sorted(named)  # one duty per task where either was named

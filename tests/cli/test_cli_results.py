@@ -30,7 +30,8 @@ def is_iso_day(value: object) -> bool:
 def test_status_overdue_and_assess_json_carry_iso_dates_and_enum_values(db_url: str) -> None:
     duban(db_url, "import", str(NATIONAL))
     duban(db_url, "import", str(YUNNAN))
-    duban(db_url, "milestones", "generate", "--until", "2026-12-31")
+    # the documents' history since they were issued (supervision would start on the import day)
+    duban(db_url, "milestones", "generate", "--until", "2026-12-31", "--include-past")
 
     policies = json.loads(duban(db_url, "policies", "--json"))["items"]
     yunnan = next(p for p in policies if p["doc_number"] == "云民发〔2020〕8号")

@@ -93,18 +93,20 @@ def test_bad_month_is_refused(db_url: str) -> None:
 
 
 def test_schedule_and_milestone_commands(db_url: str) -> None:
-    code, _out, err = run("--db", db_url, "import", str(JILIN))
+    # supervised from 2026 (an import starts on its own day unless told)
+    code, out, err = run("--db", db_url, "import", str(JILIN), "--from", "2026-01-01")
     assert code == 0, err
+    assert "督办起始日：2026-01-01" in out
     code, out, err = run("--db", db_url, "schedule", "propose", "--policy", "吉民发〔2020〕28号", "--json")
     assert code == 0, err
     proposed = {p["rule"]: p for p in json.loads(out)["proposed"]}
-    assert set(proposed) == {"holiday 三八妇女节", "once 2020-12-31", "yearly"}
+    assert set(proposed) == {"holiday 三八妇女节", "once 2020-12-31", "yearly 01-31"}
     code, out, _ = run("--db", db_url, "schedule", "propose", "--policy", "吉民发〔2020〕28号")
     assert code == 0 and "新建议 0 条，已有 3 条" in out
 
     code, out, err = run("--db", db_url, "schedule", "confirm", str(proposed["holiday 三八妇女节"]["id"]))
     assert code == 0, err
-    task = proposed["yearly"]["task"]
+    task = proposed["yearly 01-31"]["task"]
     code, out, err = run("--db", db_url, "schedule", "set", "--task", str(task), "holiday", "春节", "-7")
     assert code == 0, err
     assert "holiday 春节 -7" in out and "每年春节前7天" in out

@@ -354,7 +354,10 @@ def test_missing_metadata_is_none_and_reported(registry: AgencyRegistry) -> None
         ),
         ("每季度报送进展。", {"kind": "recurrence", "rule": "quarterly", "why": "每季度报送进展"}),
         ("每两个月调度一次。", {"kind": "recurrence", "rule": "every 2 months", "why": "每两个月调度一次"}),
-        ("制定年度工作计划。", {"kind": "recurrence", "rule": "every 12 months", "why": "年度工作计划"}),
+        # an annual plan is due early in the year it plans (as the agencies' annual-plan templates)
+        ("制定年度工作计划。", {"kind": "recurrence", "rule": "yearly 01-31", "why": "年度工作计划"}),
+        ("印发年度工作要点。", {"kind": "recurrence", "rule": "yearly 01-31", "why": "年度工作要点"}),
+        ("报送年度工作总结。", {"kind": "recurrence", "rule": "every 12 months", "why": "年度工作总结"}),
         ("2020年年底前完成。", {"kind": "date", "rule": "once 2020-12-31", "why": "2020年年底前"}),
         ("2020 年年底，实现脱贫。", {"kind": "date", "rule": "once 2020-12-31", "why": "2020年年底"}),
         ("2021年6月底前建立台账。", {"kind": "date", "rule": "once 2021-06-30", "why": "2021年6月底前"}),

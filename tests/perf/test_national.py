@@ -47,11 +47,26 @@ WITH ext AS (SELECT milestone_id, MAX(new_date) AS new_due FROM extension
      f AS (SELECT m.id, m.responsibility_id, COALESCE(ext.new_due, m.due_date) AS effective_due, rep.first_on,
                   (latest.review_state = 'returned' AND latest.reviewed_on <= :d) AS returned
            FROM milestone m LEFT JOIN ext ON ext.milestone_id = m.id LEFT JOIN rep ON rep.milestone_id = m.id
-           LEFT JOIN report latest ON latest.milestone_id = m.id AND latest.version = rep.max_version)
+           LEFT JOIN report latest ON latest.milestone_id = m.id AND latest.version = rep.max_version
+           WHERE m.withdrawn_at IS NULL),
+     -- after a succession the successor holds one duty per task and jurisdiction (the stronger role)
+     heirs AS (SELECT r.id, r.task_id, r.jurisdiction_code, a.successor_key AS acting, r.role, 1 AS inherited
+               FROM responsibility r JOIN agency a ON a.key = r.agency_key
+               WHERE a.successor_key IS NOT NULL AND a.successor_since <= :d),
+     candidates AS (SELECT * FROM heirs
+                    UNION ALL
+                    SELECT DISTINCT o.id, o.task_id, o.jurisdiction_code, o.agency_key, o.role, 0
+                    FROM responsibility o JOIN heirs h ON h.task_id = o.task_id
+                      AND h.jurisdiction_code IS o.jurisdiction_code AND h.acting = o.agency_key),
+     merged AS (SELECT id FROM (SELECT id, ROW_NUMBER() OVER (
+                    PARTITION BY task_id, jurisdiction_code, acting
+                    ORDER BY CASE role WHEN 'lead' THEN 3 WHEN 'joint' THEN 2 ELSE 1 END DESC, inherited, id) AS rn
+                  FROM candidates) WHERE rn > 1)
 SELECT f.id FROM f JOIN responsibility r ON r.id = f.responsibility_id JOIN task t ON t.id = r.task_id
 JOIN policy p ON p.id = t.policy_id
 WHERE (r.closed_on IS NULL OR r.closed_on > :d) AND p.status = 'in_force'
   AND ((f.first_on IS NULL AND f.effective_due < :d) OR f.returned)
+  AND r.id NOT IN (SELECT id FROM merged)
 ORDER BY f.effective_due, f.id LIMIT 500
 """
 

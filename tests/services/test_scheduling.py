@@ -81,6 +81,7 @@ def build(session: Session, issued: str = "2026-01-01") -> Rows:
         jurisdiction_code="530000",
         level="province",
         issued=D(issued),
+        supervision_start=D(issued),  # supervised from its issue date (an import would start on its day)
     )
     t1 = Task(number="一", text="每季度开展一次走访探视。", position=1)
     t2 = Task(number="二", text="加大对侵害农村留守妇女合法权益违法犯罪行为的打击力度。", position=2)
@@ -185,12 +186,15 @@ def test_default_cycle_comes_from_the_argument(session: Session) -> None:
 
 
 def test_hint_proposed_confirmed_generated(session: Session, host: PluginHost) -> None:
-    imported = import_policy(session, actor=SYSTEM, host=host, path=JILIN)
+    imported = import_policy(
+        session, actor=SYSTEM, host=host, path=JILIN, supervision_start=D("2020-10-01"), today=D("2020-10-01")
+    )
     policy_id = imported.policy_id
     assert policy_id is not None
     first = propose_schedules(session, actor=SYSTEM, policy_id=policy_id)
     rules = sorted(p.rule for p in first.proposed)
-    assert rules == ["holiday 三八妇女节", "once 2020-12-31", "yearly"]
+    # 年度工作计划 is due early in the year it plans
+    assert rules == ["holiday 三八妇女节", "once 2020-12-31", "yearly 01-31"]
     assert all(p.source == "hint" and not p.confirmed for p in first.proposed)
     again = propose_schedules(session, actor=SYSTEM, policy_id=policy_id)
     assert again.proposed == () and again.existing == 3
@@ -202,16 +206,18 @@ def test_hint_proposed_confirmed_generated(session: Session, host: PluginHost) -
     task = session.get(Task, once.task)
     assert task is not None and task.responsibilities
     for resp in task.responsibilities:
-        assert due(session, task, resp) == {"2020-12-31": D("2020-12-31")}  # a Thursday
-    yearly_task = session.get(Task, next(p.task for p in first.proposed if p.rule == "yearly"))
+        # the dated hint (a Thursday) and, as it is a one-off deadline, the default cycle goes on around it
+        assert due(session, task, resp) == {
+            "2020-12-31": D("2020-12-31"),
+            "2020-Q4": D("2021-01-08"),
+            "2021-Q1": D("2021-04-08"),
+            "2021-Q2": D("2021-07-07"),
+        }
+    yearly_task = session.get(Task, next(p.task for p in first.proposed if p.rule == "yearly 01-31"))
     assert yearly_task is not None
     periods = set(due(session, yearly_task, yearly_task.responsibilities[0]))
-    assert periods == {
-        "2020-Q3",
-        "2020-Q4",
-        "2021-Q1",
-        "2021-Q2",
-    }  # still the default cycle: the hint is unconfirmed
+    # still the default cycle (the hint is unconfirmed), from the supervision start 2020-10-01: no 2020-Q3
+    assert periods == {"2020-Q4", "2021-Q1", "2021-Q2"}
 
     # a removed proposal is kept as rejected: not listed, and not proposed again
     unwanted = next(p for p in first.proposed if p.rule == "holiday 三八妇女节")
@@ -293,18 +299,28 @@ def test_calendar_import_moves_future_milestones_and_clears_the_warning(
     set_schedule(session, actor=SYSTEM, task_id=s.t2.id, rule="once 2027-02-19 +1wd")
     first = generate(session, until="2027-03-31", today="2026-11-01")
     assert any("2027年的调休安排尚未掌握" in w for w in first.warnings)
-    assert due(session, s.t2, s.r_ga) == {"2027-02-12": D("2027-02-12"), "2027-02-19": D("2027-02-22")}
+    ga = due(session, s.t2, s.r_ga)
+    assert {k: v for k, v in ga.items() if "Q" not in k} == {
+        "2027-02-12": D("2027-02-12"),
+        "2027-02-19": D("2027-02-22"),
+    }
+    assert ga["2027-Q1"] == D("2027-04-08")  # one-off deadlines only: t2 keeps the default cycle too
     assert due(session, s.t1, s.r_mz)["2027-Q1"] == D("2027-04-08")  # 清明 04-05 is a statutory day off
 
     path = tmp_path / "2027.toml"
     path.write_text(CALENDAR_2027, encoding="utf-8")
     import_calendar_file(session, actor=SYSTEM, path=path)
     again = generate(session, until="2027-03-31", today="2026-11-01")
-    # the two once-milestones and the 2027-Q1 default milestones of t1 (the file has no 清明: 04-05 is worked)
-    assert again.created == 0 and again.redated == 4
+    # the two once-milestones and the 2027-Q1 default milestones of t1 and t2 (the file has no 清明: 04-05
+    # is worked)
+    assert again.created == 0 and again.redated == 5
     assert due(session, s.t1, s.r_mz)["2027-Q1"] == D("2027-04-07")
     assert not any("2027" in w for w in again.warnings)
-    assert due(session, s.t2, s.r_ga) == {"2027-02-12": D("2027-02-15"), "2027-02-19": D("2027-02-20")}
+    ga = due(session, s.t2, s.r_ga)
+    assert {k: v for k, v in ga.items() if "Q" not in k} == {
+        "2027-02-12": D("2027-02-15"),
+        "2027-02-19": D("2027-02-20"),
+    }
     # the file's December make-up day is stored in 2026
     dec = {d.date: d for d in month_view(session, 2026, 12).days}
     assert dec[D("2026-12-26")].working and dec[D("2026-12-26")].kind == "makeup"
@@ -335,4 +351,8 @@ def test_past_milestones_keep_their_due_date(session: Session, tmp_path: Path) -
     import_calendar_file(session, actor=SYSTEM, path=path)
     again = generate(session, until="2027-02-28", today="2027-02-14")
     assert again.redated == 1  # only the one still ahead of "today"
-    assert due(session, s.t2, s.r_ga) == {"2027-02-12": D("2027-02-12"), "2027-02-19": D("2027-02-20")}
+    ga = due(session, s.t2, s.r_ga)
+    assert {k: v for k, v in ga.items() if "Q" not in k} == {
+        "2027-02-12": D("2027-02-12"),
+        "2027-02-19": D("2027-02-20"),
+    }

@@ -54,3 +54,37 @@ def test_unmigrated_database_is_refused_with_a_clear_error(empty_db_url: str) ->
             require_current(engine)
     finally:
         engine.dispose()
+
+
+def test_0005_backfills_the_supervision_start_and_downgrades(empty_db_url: str) -> None:
+    """Policies imported before 0005 start on their (Shanghai) import day; 0005 downgrades cleanly."""
+    import datetime as dt
+
+    from sqlalchemy import text
+
+    engine = make_engine(empty_db_url)
+    try:
+        upgrade(engine, "0002")
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO policy (id, title, issuers, status, imported_at) "
+                    "VALUES (1, '旧政策', '[]', 'in_force', :at)"
+                ),
+                {"at": dt.datetime(2026, 3, 1, 20, 30, tzinfo=dt.UTC)},  # 2026-03-02 04:30 in Beijing
+            )
+        upgrade(engine)
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT supervision_start FROM policy")).scalar_one() in (
+                dt.date(2026, 3, 2),
+                "2026-03-02",
+            )
+            assert conn.execute(text("SELECT count(*) FROM task WHERE kind = 'task'")).scalar_one() == 0
+        command.downgrade(alembic_config(engine), "0002")
+        columns = {c["name"] for c in inspect(engine).get_columns("policy")}
+        assert "supervision_start" not in columns
+        assert "withdrawn_at" not in {c["name"] for c in inspect(engine).get_columns("milestone")}
+        upgrade(engine)
+        assert current_revision(engine) == head_revision(engine)
+    finally:
+        engine.dispose()

@@ -24,7 +24,7 @@ def dashboard_cmd(state: CliState, web: bool, port: int) -> None:
 
 def open_dashboard(state: CliState, url: str) -> None:
     """Run the dashboard on the database at ``url`` as the CLI's acting user (``--as`` for coordinators)."""
-    from duban.config import xdg_data_home
+    from duban.config import data_dir
     from duban.services.clock import local_today
     from duban.storage.db import make_engine, session_factory
     from duban.storage.migrate import require_current
@@ -43,7 +43,7 @@ def open_dashboard(state: CliState, url: str) -> None:
         today=local_today(settings.timezone),
         warning_days=settings.warning_days,
         timezone=settings.timezone,
-        attachment_root=xdg_data_home() / "duban" / "attachments",
+        attachment_root=data_dir() / "attachments",
         settings=settings,
         keymap=settings.get("dashboard.keymap") or None,
     )

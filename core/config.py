@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import platformdirs
 import tomli_w
 
 from duban.errors import ConfigError
@@ -34,20 +35,30 @@ LIST_ITEM_SCHEMAS: dict[str, dict[str, tuple[type, bool]]] = {
 OPEN_TABLES: dict[str, type] = {"users.map": str, "dashboard.keymap": str}
 
 
-def xdg_config_home() -> Path:
-    return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+def config_dir() -> Path:
+    """duban's folder for the user's configuration (platformdirs).
+
+    Linux and the BSDs: ``$XDG_CONFIG_HOME/duban``, ``~/.config/duban`` when the variable is unset or empty;
+    macOS: ``~/Library/Application Support/duban``; Windows: ``%LOCALAPPDATA%\\duban``.
+    """
+    return platformdirs.user_config_path(APP_NAME, appauthor=False)
 
 
-def xdg_data_home() -> Path:
-    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+def data_dir() -> Path:
+    """duban's folder for data (the default SQLite database, attachments), from platformdirs.
+
+    Linux and the BSDs: ``$XDG_DATA_HOME/duban``, ``~/.local/share/duban`` when the variable is unset or
+    empty; macOS: ``~/Library/Application Support/duban``; Windows: ``%LOCALAPPDATA%\\duban``.
+    """
+    return platformdirs.user_data_path(APP_NAME, appauthor=False)
 
 
 def user_config_path() -> Path:
-    return xdg_config_home() / APP_NAME / "duban.toml"
+    return config_dir() / "duban.toml"
 
 
 def default_database_path() -> Path:
-    return xdg_data_home() / APP_NAME / "duban.db"
+    return data_dir() / "duban.db"
 
 
 def sqlite_url(path: Path | str) -> str:

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import shlex
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from duban.cli.state import CliState, pass_state
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from duban.tui.app import DubanApp
 
 
 @click.command("dashboard")
@@ -24,17 +30,33 @@ def dashboard_cmd(state: CliState, web: bool, port: int) -> None:
 
 def open_dashboard(state: CliState, url: str) -> None:
     """Run the dashboard on the database at ``url`` as the CLI's acting user (``--as`` for coordinators)."""
-    from duban.config import xdg_data_home
+    app, engine = build_dashboard(state, url)
+    try:
+        app.run()
+    finally:
+        engine.dispose()
+
+
+def build_dashboard(state: CliState, url: str) -> tuple[DubanApp, Engine]:
+    """The app ``duban dashboard`` runs, and the engine it reads (the caller disposes of it).
+
+    The smoke test (tests/smoke) drives this same app headless with ``App.run_test()``.
+    """
+    from duban.config import data_dir
     from duban.services.clock import local_today
     from duban.storage.db import make_engine, session_factory
     from duban.storage.migrate import require_current
     from duban.tui.app import create_app
 
     engine = make_engine(url)
-    require_current(engine)
-    factory = session_factory(engine)
-    with factory() as session:
-        actor = state.actor(session)
+    try:
+        require_current(engine)
+        factory = session_factory(engine)
+        with factory() as session:
+            actor = state.actor(session)
+    except BaseException:
+        engine.dispose()
+        raise
     settings = state.settings
     app = create_app(
         session_factory=factory,
@@ -43,14 +65,11 @@ def open_dashboard(state: CliState, url: str) -> None:
         today=local_today(settings.timezone),
         warning_days=settings.warning_days,
         timezone=settings.timezone,
-        attachment_root=xdg_data_home() / "duban" / "attachments",
+        attachment_root=data_dir() / "attachments",
         settings=settings,
         keymap=settings.get("dashboard.keymap") or None,
     )
-    try:
-        app.run()
-    finally:
-        engine.dispose()
+    return app, engine
 
 
 def child_command(state: CliState) -> str:
@@ -65,8 +84,9 @@ def child_command(state: CliState) -> str:
 
 def serve_web(state: CliState, port: int) -> None:
     from duban.storage.migrate import require_current
-    from duban.tui.web import LOOPBACK, make_server
+    from duban.tui.web import LOOPBACK, make_server, server_class
 
+    server_class()  # without the web extra: a ConfigError (exit 3) saying what to install, before anything else
     require_current(state.engine)
     with state.session() as session:
         state.actor(session)  # refuse an unknown user here, not in every browser tab

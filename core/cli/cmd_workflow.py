@@ -24,9 +24,9 @@ as_of_option = click.option(
 
 
 def _attachment_root(state: CliState) -> Path:
-    from duban.config import xdg_data_home
+    from duban.config import data_dir
 
-    return xdg_data_home() / "duban" / "attachments"
+    return data_dir() / "attachments"
 
 
 @click.command("ack")

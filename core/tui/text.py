@@ -2,7 +2,7 @@
 
 ``“”…—·①℃`` are "ambiguous width": one cell in Rich, two in many zh-CN terminals, so a column holding them
 drifts. Table cells and status lines go through :func:`cell_text`, which swaps them for wide (「」) or
-ASCII equivalents; widths are counted by duban.domain.textwidth (the alignment tests check them with rich.cells.cell_len).
+ASCII equivalents; widths are counted by duban.domain.textwidth, which measures with rich.cells as Textual does.
 """
 
 from __future__ import annotations

@@ -10,20 +10,36 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from duban.errors import DubanError
+from duban.errors import ConfigError
 
 TEMPLATES = Path(__file__).parent / "web_templates"
 LOOPBACK = "127.0.0.1"
+#: what to install when textual-serve is missing (it is the optional ``web`` extra, not a core dependency)
+INSTALL_HINT = "请安装 duban 的 web 扩展，例如在源码目录中运行：pip install -e '.[web]'"
 
 
-class WebUnavailable(DubanError):
-    """textual-serve is not installed."""
+class WebUnavailable(ConfigError):
+    """textual-serve (the ``web`` extra) is not installed or cannot be imported.
+
+    A setup problem like a configuration error: exit code 3, a message that says what to install.
+    """
+
+
+def server_class() -> type:
+    """textual-serve's Server class, or :class:`WebUnavailable` saying how to install it."""
+    try:
+        from textual_serve.server import Server
+    except ImportError as exc:
+        if exc.name is not None and exc.name.split(".")[0] == "textual_serve":
+            raise WebUnavailable(
+                f"网页模式（--web）需要可选组件 textual-serve，当前未安装。{INSTALL_HINT}"
+            ) from exc
+        raise WebUnavailable(
+            f"网页模式（--web）所需的 textual-serve 无法导入（缺少 {exc.name or exc}）。{INSTALL_HINT}"
+        ) from exc
+    return Server
 
 
 def make_server(command: str, *, port: int = 8000, title: str = "督办 duban") -> Any:
     """A textual-serve Server running ``command`` for each browser tab, with duban's own page."""
-    try:
-        from textual_serve.server import Server
-    except ImportError as exc:
-        raise WebUnavailable("网页模式需要 textual-serve：pip install 'textual-serve>=1.1'") from exc
-    return Server(command, host=LOOPBACK, port=port, title=title, templates_path=TEMPLATES)
+    return server_class()(command, host=LOOPBACK, port=port, title=title, templates_path=TEMPLATES)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 from duban.config import (
+    data_dir,
     default_database_path,
     load_settings,
     resolve_database_url,
@@ -71,8 +73,21 @@ def test_database_url_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
 
 def test_xdg_locations(isolated_home: Path) -> None:
+    """platformdirs honours XDG_CONFIG_HOME and XDG_DATA_HOME (which every test sets, see conftest)."""
     assert user_config_path() == isolated_home / "xdg-config" / "duban" / "duban.toml"
     assert default_database_path() == isolated_home / "xdg-data" / "duban" / "duban.db"
+    assert data_dir() == isolated_home / "xdg-data" / "duban"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the XDG defaults are the Linux locations")
+def test_unset_or_empty_xdg_variables_mean_the_xdg_defaults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CONFIG_HOME", "")
+    monkeypatch.delenv("XDG_DATA_HOME")
+    assert user_config_path() == tmp_path / ".config" / "duban" / "duban.toml"
+    assert default_database_path() == tmp_path / ".local" / "share" / "duban" / "duban.db"
 
 
 def test_atomic_write_is_idempotent(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ watches a folder. Each part of each outbox message becomes one JSON file in the 
 
     000012-minzheng@530000-1.json
     {"message": 12, "key": "digest|minzheng@530000|2026-03-16|red", "receiver": "minzheng@530000",
-     "level": "red", "level_label": "逾期", "subject": "…", "body": "…", "part": 1, "parts": 1,
+     "level": "red", "level_label": "红", "subject": "…", "body": "…", "part": 1, "parts": 1,
      "route": "民政厅收件夹: file:///…", "written_at": "2026-03-16T02:00:00+00:00"}
 
 The name comes from the outbox row (its id, receiver and part), so a retry after a crash between writing

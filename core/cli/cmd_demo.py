@@ -67,23 +67,55 @@ def demo_cmd(
         if not no_open:
             _open(state, sqlite_url(db_path))
         return
-    summary = build_demo(engine, host=state.host, today=day, seed=DEMO_SEED if seed is None else seed)
+    summary = build_demo(
+        engine, host=state.host, today=day, seed=DEMO_SEED if seed is None else seed, folder=db_path.parent
+    )
     engine.dispose()
     if as_json:
         echo_json(summary)
     else:
-        click.echo(f"演示数据库：{db_path}")
-        for p in summary.policies:
-            click.echo(f"  {p.doc_number or '（无文号）'} {p.title}（{p.status.label}）")
-        click.echo(
-            f"节点 {summary.milestones} 个，报送 {summary.reports} 份（退回 {summary.returned}），"
-            f"延期申请 {summary.extensions} 个，已办结责任 {summary.closed} 条"
-        )
-        click.echo(f"用户：{'、'.join(summary.users)}（第一个为协调人，即当前登录用户）")
-        click.echo(f"试试：duban --db {db_path} status    duban --db {db_path} overdue")
+        _echo_summary(summary, db_path)
     if no_open:
         return
-    _open(state, sqlite_url(db_path))
+    # the dashboard runs on the demo's configuration, so that 立即提醒 (m) writes into its 通知/ folder
+    demo_state = CliState(
+        db=sqlite_url(db_path),
+        config_path=Path(summary.config) if summary.config else state.config_path,
+        as_user=state.as_user,
+        traceback=state.traceback,
+    )
+    _open(demo_state, sqlite_url(db_path))
+
+
+def _echo_summary(summary: Any, db_path: Path) -> None:
+    from shlex import quote
+
+    click.echo(f"演示数据库：{db_path}")
+    for p in summary.policies:
+        click.echo(f"  {p.doc_number or '（无文号）'} {p.title}（{p.status.label}）")
+    click.echo(
+        f"节点 {summary.milestones} 个，报送 {summary.reports} 份（退回 {summary.returned}），"
+        f"延期申请 {summary.extensions} 个，已办结责任 {summary.closed} 条"
+        f"（其中任务 {'、'.join(f'#{t}' for t in summary.closed_tasks) or '无'} 的全部责任已办结）"
+    )
+    click.echo(
+        f"待协调人处理：复核报送 {summary.awaiting_review} 份，审批延期 {summary.awaiting_decision} 个，"
+        f"未签收责任 {summary.unsigned} 条"
+    )
+    if summary.bound_tasks:
+        click.echo(f"已绑定部门模板的任务 {summary.bound_tasks} 项，检查发现 {summary.findings} 条")
+    click.echo(f"用户：{'、'.join(summary.users)}（第一个为协调人，即当前登录用户）")
+    if summary.config:
+        config = quote(summary.config)
+        click.echo(f"演示配置：{summary.config}（数据库地址和通知渠道）")
+        click.echo(
+            f"通知文件夹：{summary.sink}（每条消息一个 JSON 文件；{summary.notify_day} 的提醒已发送 "
+            f"{summary.messages} 条）"
+        )
+        click.echo(f"试试：duban --config {config} inbox    duban --config {config} notify log")
+        click.echo(f"      duban --config {config} notify    duban --config {config} status")
+    else:
+        click.echo(f"试试：duban --db {db_path} status    duban --db {db_path} overdue")
 
 
 def _open(state: CliState, url: str) -> None:

@@ -7,7 +7,7 @@ plan the outbox and call a sender through :data:`duban.notify.delivery.Sender`.
 
 from __future__ import annotations
 
-from duban.notify.delivery import Delivery, Sender, message_parts, send
+from duban.notify.delivery import Delivery, Envelope, Sender, message_parts, send
 from duban.notify.routes import (
     COORDINATOR,
     LEADERSHIP,
@@ -23,6 +23,7 @@ __all__ = [
     "COORDINATOR",
     "LEADERSHIP",
     "Delivery",
+    "Envelope",
     "NotifyConfig",
     "Route",
     "Rules",

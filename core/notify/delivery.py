@@ -1,16 +1,18 @@
 """The result of one delivery attempt and the sender interface the services call.
 
-:func:`send` is the default sender: duban's own HTTP client for chat robots (:mod:`duban.notify.chat`),
-apprise for everything else (:mod:`duban.notify.apprise_send`). Both block; call them from a worker
-thread, never from the Textual event loop.
+:func:`send` is the default sender: duban's own HTTP client for chat robots (:mod:`duban.notify.chat`), its
+own folder writer for ``file://`` routes (:mod:`duban.notify.filesink`), apprise for everything else
+(:mod:`duban.notify.apprise_send`). They block; call them from a worker thread, never from the Textual
+event loop.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
+from duban.domain.vocabulary import AlertLevel
 from duban.notify.split import split_message, split_utf8
 
 if TYPE_CHECKING:
@@ -26,8 +28,26 @@ class Delivery:
     detail: str = ""
 
 
-#: (route, title, body, timeout) -> Delivery
-Sender = Callable[["Route", str, str, float], Delivery]
+@dataclass(frozen=True)
+class Envelope:
+    """What the outbox knows of the message a part belongs to. Channels that keep whole records (the
+    ``file://`` sink) write it; channels that only carry text ignore it."""
+
+    message_id: int
+    key: str
+    receiver: str
+    level: AlertLevel
+    part: int
+    parts: int
+    at: dt.datetime
+
+
+class Sender(Protocol):
+    """Deliver one part (``title``, ``body``) to one route within ``timeout`` seconds."""
+
+    def __call__(
+        self, route: Route, title: str, body: str, timeout: float, /, *, envelope: Envelope | None = None
+    ) -> Delivery: ...
 
 
 def message_parts(route: Route, title: str, body: str) -> list[tuple[str, str]]:
@@ -43,12 +63,18 @@ def message_parts(route: Route, title: str, body: str) -> list[tuple[str, str]]:
     return [(f"{title}（{i}/{len(parts)}）", part) for i, part in enumerate(parts, start=1)]
 
 
-def send(route: Route, title: str, body: str, timeout: float = 10.0) -> Delivery:
+def send(
+    route: Route, title: str, body: str, timeout: float = 10.0, /, *, envelope: Envelope | None = None
+) -> Delivery:
     """Deliver one part to one route."""
     if route.is_chat:
         from duban.notify.chat import post_chat
 
         return post_chat(route, body if not title else f"{title}\n{body}", timeout=timeout)
+    if route.is_file:
+        from duban.notify.filesink import write_message
+
+        return write_message(route, title, body, envelope)
     from duban.notify.apprise_send import send_apprise
 
     return send_apprise(route, title, body, timeout=timeout)

@@ -1,6 +1,6 @@
 """Channels (``[[notify.routes]]``) and the rules' settings, validated when the configuration loads.
 
-A route is an apprise URL with tags: agency keys (``minzheng``), jurisdictions (``jur-530000``),
+A route is an apprise URL (or one duban delivers itself: the chat robots, ``file:///folder``) with tags: agency keys (``minzheng``), jurisdictions (``jur-530000``),
 ``coordinator`` and ``leadership``. Secrets may be written as ``${ENV_VAR}`` inside the URL; they are
 expanded here and never printed: logs and the outbox show apprise's ``url(privacy=True)``.
 
@@ -29,6 +29,8 @@ from duban.errors import ConfigError
 
 #: schemes duban posts to itself (apprise counts an HTTP 200 with a refusal in the body as delivered)
 CHAT_SCHEMES = ("dingtalk", "wecombot", "feishu", "lark")
+#: duban writes these itself too: ``file:///abs/folder``, one JSON file per message (duban.notify.filesink)
+FILE_SCHEME = "file"
 #: default byte limits of a message per scheme (``max_bytes`` on a route overrides)
 DEFAULT_MAX_BYTES = {"wecombot": 2048, "dingtalk": 20000, "feishu": 18000, "lark": 18000}
 COORDINATOR = "coordinator"
@@ -74,6 +76,10 @@ class Route:
     @property
     def is_chat(self) -> bool:
         return self.scheme in CHAT_SCHEMES
+
+    @property
+    def is_file(self) -> bool:
+        return self.scheme == FILE_SCHEME
 
     @property
     def label(self) -> str:
@@ -167,6 +173,19 @@ def parse_route(item: Mapping[str, Any], index: int, *, source: str = "notify.ro
     max_bytes = item.get("max_bytes")
     if max_bytes is not None and (not isinstance(max_bytes, int) or max_bytes < 64):
         raise ConfigError(f"{where}：max_bytes 应为不小于 64 的整数")
+    if scheme == FILE_SCHEME:  # duban's own folder sink: apprise has no file:// scheme
+        from duban.notify.filesink import folder_of
+
+        folder = folder_of(url, where)
+        return Route(
+            index=index,
+            name=name,
+            url=url,
+            tags=frozenset(tags),
+            scheme=scheme,
+            redacted=f"file://{folder}",
+            max_bytes=max_bytes,
+        )
     from duban.notify.apprise_send import redacted_url  # apprise is imported only here and when sending
 
     redacted = redacted_url(url)

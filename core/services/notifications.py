@@ -32,7 +32,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from duban.domain.vocabulary import AlertLevel, MessageKind, OutboxState, ResponsibilityState
 from duban.domain.workcal import WorkingCalendar
-from duban.notify import COORDINATOR, Delivery, NotifyConfig, Sender, department_receiver, message_parts
+from duban.notify import (
+    COORDINATOR,
+    Delivery,
+    Envelope,
+    NotifyConfig,
+    Sender,
+    department_receiver,
+    message_parts,
+)
 from duban.notify import send as default_send
 from duban.notify.digest import (
     DigestItem,
@@ -481,6 +489,7 @@ def deliver_message(
             )
         }
         subject, body, receiver = msg.subject, msg.body, msg.receiver
+        key, level = msg.idempotency_key, AlertLevel(msg.level)
     routes = config.routes_for(receiver)
     attempts: list[NotificationAttempt] = []
     open_targets = 0
@@ -501,7 +510,8 @@ def deliver_message(
             if (route.key, i) in done:
                 continue
             try:
-                result = sender(route, title, text, config.timeout)
+                envelope = Envelope(message_id, key, receiver, level, i, len(parts), now)
+                result = sender(route, title, text, config.timeout, envelope=envelope)
             except Exception as exc:  # a sender bug must not lose the message: recorded, retried
                 result = Delivery(False, False, f"{type(exc).__name__}: {exc}")
             attempts.append(

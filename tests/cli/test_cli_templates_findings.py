@@ -1,6 +1,7 @@
-"""End to end through the CLI, on SQLite and PostgreSQL: import → template propose/confirm → reports checked
-against the bound template (the agencies' own checks fire) → status runs the responsibility checks →
-findings → the 考核 term for findings."""
+"""End to end through the CLI, on SQLite and PostgreSQL (issue 13's loop): import → template propose/confirm →
+schedules confirmed with a start date → reports checked against the bound template (the agencies' own checks
+fire) → status runs the responsibility checks → findings → the inbox → review → status/overdue totals → the
+考核 term for findings."""
 
 from __future__ import annotations
 
@@ -59,8 +60,21 @@ def test_templates_checks_findings_and_assessment(db_url: str, tmp_path: Path) -
     listed = duban.json("template", "list", "--state", "confirmed", "--limit", "5")
     assert listed["total"] == len(proposed) and len(listed["items"]) == 5
 
-    duban.ok("milestones", "generate", "--until", "2020-12-31")
-    milestones = duban.json("milestones", "--due-before", "2020-12-31", "--limit", "5000")["items"]
+    # 云南's festival visits (元旦/春节/三八/母亲节 hints; the document is of 2020-07-22), confirmed to start on
+    # 2021-03-01: 元旦 and 春节 2021 fall before it, are not generated, and generate says how many it left out
+    proposals = duban.json("schedule", "propose", "--policy", YUNNAN)["proposed"]
+    assert {s["rule"] for s in proposals} >= {"holiday 春节", "holiday 三八妇女节"}, proposals
+    duban.ok("schedule", "confirm", *(str(s["id"]) for s in proposals), "--from", "2021-03-01")
+    generated = duban.json("milestones", "generate", "--until", "2021-12-31")
+    assert generated["created"] > 0 and generated["skipped_before_start"] >= 2
+    festival = [
+        m
+        for m in duban.json("milestones", "--policy", YUNNAN, "--limit", "5000")["items"]
+        if m["schedule"] is not None
+    ]
+    assert festival and all(m["due_date"] >= "2021-03-01" for m in festival)
+    assert {m["period"] for m in festival} >= {"2021-三八妇女节", "2021-母亲节"}
+    milestones = duban.json("milestones", "--due-before", "2021-12-31", "--limit", "5000")["items"]
 
     def first(policy: str, number: str, agency: str) -> dict:
         return min(
@@ -103,6 +117,7 @@ def test_templates_checks_findings_and_assessment(db_url: str, tmp_path: Path) -
         "minzheng.ledger_in_system=否",
     )
     assert data["template"] == "minzheng.ledger" and data["free_text"] is None
+    ledger_report = data["report"]
     assert [(f["plugin"], f["code"]) for f in data["findings"]] == [("minzheng", "ledger.not_in_system")]
 
     # 妇联 (云南) reports a 春节 visit with nobody visited: its own check; the four visits share indicators
@@ -119,12 +134,19 @@ def test_templates_checks_findings_and_assessment(db_url: str, tmp_path: Path) -
     code, _out, err = duban(*visit, "--indicator", "fulian.visited=0")
     assert code == 9 and "绑定了多个模板" in err and "--template" in err
     data = duban.json(*visit, "--template", "fulian.visit_spring_festival", "--indicator", "fulian.visited=0")
+    visit_report = data["report"]
     assert [(f["plugin"], f["code"]) for f in data["findings"]] == [("fulian", "fulian.no_visits")]
 
     # an unbound task (任务分工一, 党的领导) takes free text, and says so
     m_free = first(NATIONAL, "一", "minzheng")
-    out = duban.ok("--as", "mz", "report", "submit", str(m_free["responsibility"]), "--text", "召开专题会议")
+    free = ("--as", "mz", "report", "submit", str(m_free["responsibility"]), "--text", "召开专题会议")
+    out = duban.ok(*free)
     assert "此任务尚未绑定部门模板，按自由文本报送" in out
+    free_report = next(
+        r["id"]
+        for r in duban.json("report", "list", "--limit", "500")["items"]
+        if r["responsibility"] == m_free["responsibility"]
+    )
 
     # status as of a day runs the responsibility checks: 台账 not updated for six months, a silent 配合 unit
     status = duban.json("status", "--as-of", "2020-06-30")
@@ -145,6 +167,34 @@ def test_templates_checks_findings_and_assessment(db_url: str, tmp_path: Path) -
     assert {f["agency"] for f in mine["items"]} == {"minzheng"}
     text = duban.ok("findings", "--as-of", "2020-06-30", "--severity", "warning")
     assert "ledger.stale" in text and "共 " in text and "警告" in text
+
+    # the decision queue: the coordinator sees the three reports awaiting 复核, oldest first, with the command
+    inbox = duban.json("inbox", "--as-of", "2020-06-30", "--kind", "review")
+    waiting = {i["id"]: i for i in inbox["items"] if i["kind"] == "review"}
+    assert {ledger_report, visit_report, free_report} <= set(waiting)
+    assert inbox["total"] == len(inbox["items"]) and waiting[ledger_report]["command"].endswith(
+        f"review accept {ledger_report}"
+    )
+    assert [i["since"] for i in inbox["items"]] == sorted(i["since"] for i in inbox["items"])
+    duban.ok("review", "accept", str(ledger_report))
+    code, _out, err = duban("review", "return", str(visit_report))
+    assert code == 2 and "--reason" in err  # a return needs its reason
+    duban.ok("review", "return", str(visit_report), "--reason", "走访人数为0，请说明原因")
+    after = duban.json("inbox", "--as-of", "2020-06-30", "--kind", "review")
+    assert {i["id"] for i in after["items"]} == set(waiting) - {ledger_report, visit_report}
+    # 云南妇联 finds the returned report in its own inbox, to redo
+    theirs = duban.json("--as", "ylfl", "inbox", "--as-of", "2020-06-30", "--kind", "returned")
+    assert [i["id"] for i in theirs["items"]] == [m_visit["responsibility"]]
+
+    # status and overdue agree on totals, and overdue pages without dropping rows
+    status = duban.json("status", "--as-of", "2020-06-30")
+    overdue = duban.json("overdue", "--as-of", "2020-06-30", "--limit", "3")
+    assert overdue["total"] > 3 and len(overdue["items"]) == 3 and overdue["limit"] == 3
+    rest = duban.json("overdue", "--as-of", "2020-06-30", "--limit", "1000", "--offset", "3")
+    assert len(rest["items"]) == overdue["total"] - 3
+    listed = [(r["milestone"], r["agency"]) for r in overdue["items"] + rest["items"]]
+    assert len(set(listed)) == overdue["total"]
+    assert status["total"] >= 1
 
     # the 考核 term for findings sees the stored findings
     result = duban.json("assess", "--period", "2020", "--jurisdiction", "000000")

@@ -96,7 +96,7 @@ async def test_every_screen_opens_with_its_content(make_app, world) -> None:
                     r[2] == "尚未关联" for r in linked
                 )  # the national policy implements nothing
             elif cls is NotificationsScreen:
-                assert "共 0 条，失败 0 条" in text
+                assert "共 0 条，其中失败 0 条" in text
             elif cls is AssessmentScreen:
                 assert app.screen.query_one("#scores", DataTable).row_count > 5
                 assert app.screen.query_one("#terms", DataTable).row_count > 0

@@ -25,14 +25,21 @@ if TYPE_CHECKING:
 MISSING = "通知功能尚未安装"
 
 
-def load_outbox(session: Any, *, failed_only: bool, limit: int = 500) -> list[OutboxEntry] | None:
-    """The outbox with its delivery attempts, failures first; None while notifications are not installed."""
+#: how many outbox rows the screen shows (the newest); the note says how many there are in all
+SHOWN = 500
+
+
+def load_outbox(
+    session: Any, *, failed_only: bool, limit: int = SHOWN
+) -> tuple[list[OutboxEntry], int] | None:
+    """The newest outbox rows with their delivery attempts, failures first, and the number of all matching
+    rows; None while notifications are not installed."""
     try:
-        from duban.services.notifications import notification_log
+        from duban.services.notifications import notification_log_page
     except ImportError:
         return None
-    found = notification_log(session, failed=failed_only, limit=limit)
-    return sorted(found, key=lambda r: r.state != OutboxState.FAILED)
+    page = notification_log_page(session, failed=failed_only, limit=limit)
+    return sorted(page.items, key=lambda r: r.state != OutboxState.FAILED), page.total
 
 
 class NotificationsScreen(DubanScreen):
@@ -64,15 +71,21 @@ class NotificationsScreen(DubanScreen):
         failed_only = self.failed_only
         self.load("outbox", lambda s: load_outbox(s, failed_only=failed_only))
 
-    def show_outbox(self, rows: list[OutboxEntry] | None) -> None:
+    def show_outbox(self, loaded: tuple[list[OutboxEntry], int] | None) -> None:
         note = self.query_one("#notify-note", Static)
-        if rows is None:
+        if loaded is None:
             note.update(MISSING)
             return
+        rows, total = loaded
         self.rows = rows
         failed = sum(1 for r in rows if r.state == OutboxState.FAILED)
+        shown = (
+            f"共 {total} 条"
+            if total <= len(rows)
+            else f"共 {total} 条，显示最新的 {len(rows)} 条（全部见 duban notify log）"
+        )
         note.update(
-            f"共 {len(rows)} 条，失败 {failed} 条（失败在前{'，只看失败' if self.failed_only else ''}；按 f 切换）"
+            f"{shown}，其中失败 {failed} 条（失败在前{'，只看失败' if self.failed_only else ''}；按 f 切换）"
         )
 
         def state(r: OutboxEntry) -> Text:

@@ -27,7 +27,8 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.smoke
+# the demo (every test here starts from it) registers department users: it needs the department plugins
+pytestmark = [pytest.mark.smoke, pytest.mark.departments]
 
 SEED = "002_09c426360c691ab7.txt"  # 吉民发〔2020〕28号, one of the five seeds in duban.demo.seeds
 PDF_SEED = "003_206813141252fb57.txt"  # 2025, six tasks under section 03

@@ -44,16 +44,19 @@ from duban.services.dashboard_results import (
     TrendPoint,
 )
 from duban.services.identity import Actor
+from duban.services.paging import count_rows
 from duban.services.status import (
     Scope,
     agency_names,
     overdue,
+    responsibility_light,
     scoped_lights,
     summary,
     task_lights,
+    task_number,
     warn_until,
 )
-from duban.services.status_results import LightCounts, OverdueMilestone, ResponsibilityLight, StatusSummary
+from duban.services.status_results import LightCounts, OverdueMilestone, StatusSummary
 from duban.services.templates import bound_templates
 from duban.storage.models import (
     Agency,
@@ -84,10 +87,6 @@ PAGE = 100
 def _like(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
-
-
-def task_label(section: str | None, number: str) -> str:
-    return f"{section}.{number}" if section else number
 
 
 # ------------------------------------------------------------------------------------------ reference
@@ -281,7 +280,7 @@ def task_page(
             id=r.id,
             policy_id=r.policy_id,
             policy=r.doc_number or r.title,
-            number=task_label(r.section, r.number),
+            number=task_number(r.section, r.number),
             text=r.text,
             lead=tuple(parties[r.id]["lead"] or parties[r.id]["joint"]),
             support=tuple(parties[r.id]["support"]),
@@ -471,7 +470,7 @@ def task_detail(
         LinkedTask(
             task=t.id,
             policy=d or ti,
-            number=task_label(t.section, t.number),
+            number=task_number(t.section, t.number),
             text=t.text,
             confirmed=c,
         )
@@ -488,7 +487,7 @@ def task_detail(
         policy_id=policy.id,
         policy=policy.doc_number or policy.title,
         policy_title=policy.title,
-        number=task_label(task.section, task.number),
+        number=task_number(task.section, task.number),
         text=task.text,
         hidden_parties=len(all_resps) - len(resps),
         responsibilities=tuple(out_resps),
@@ -538,30 +537,11 @@ def department_responsibilities(
                 Task.number.like(pattern, escape="\\"),
             )
         )
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     rows = session.execute(
         stmt.order_by(rl.c.rank.desc(), rl.c.next_due, rl.c.responsibility_id).limit(limit).offset(offset)
     )
     return ResponsibilityPage(
-        total=int(total or 0),
-        rows=tuple(
-            ResponsibilityLight(
-                responsibility=r.responsibility_id,
-                task=r.task_id,
-                policy=r.doc_number or r.title,
-                number=task_label(r.section, r.number),
-                text=r.text,
-                agency=r.acting_agency,
-                recorded_agency=r.agency_key,
-                jurisdiction=r.jurisdiction_code,
-                role=Role(r.role),
-                state=ResponsibilityState(r.state),
-                light=Light.from_rank(int(r.rank)),
-                overdue=int(r.overdue),
-                next_due=r.next_due,
-            )
-            for r in rows
-        ),
+        total=count_rows(session, stmt), rows=tuple(responsibility_light(r) for r in rows)
     )
 
 
@@ -604,7 +584,7 @@ def owed_next(session: Session, *, as_of: dt.date, scope: Scope, limit: int = 30
             responsibility=r.responsibility_id,
             task=r.task_id,
             policy=r.doc_number or r.title,
-            number=task_label(r.section, r.number),
+            number=task_number(r.section, r.number),
             text=r.text,
             role=Role(r.role),
             period=r.period,
@@ -636,7 +616,7 @@ def findings_for(session: Session, *, scope: Scope, limit: int = 50) -> list[Fin
             task=task_id,
             responsibility=f.responsibility_id,
             agency=agency,
-            number=task_label(section, number),
+            number=task_number(section, number),
             severity=Severity(f.severity),
             code=f.code,
             message=f.message,
@@ -684,8 +664,8 @@ def policy_tasks(session: Session, *, policy_id: int, scope: Scope, limit: int =
             .where(TaskLink.child_task_id.in_(ids))
             .order_by(TaskLink.id)
         ):
-            parents[child].append(ParentTaskRef(doc or title, task_label(section, number), confirmed))
-    return [PolicyTask(t.id, task_label(t.section, t.number), t.text, tuple(parents[t.id])) for t in tasks]
+            parents[child].append(ParentTaskRef(doc or title, task_number(section, number), confirmed))
+    return [PolicyTask(t.id, task_number(t.section, t.number), t.text, tuple(parents[t.id])) for t in tasks]
 
 
 # ------------------------------------------------------------------------------------------ search
@@ -731,7 +711,7 @@ def search(session: Session, *, text: str, scope: Scope, limit: int = 20) -> lis
     for tid, section, number, body, doc, title in session.execute(
         tasks.order_by(Task.policy_id, Task.position).limit(limit)
     ):
-        hits.append(SearchHit("task", tid, body, policy=doc or title, number=task_label(section, number)))
+        hits.append(SearchHit("task", tid, body, policy=doc or title, number=task_number(section, number)))
     return hits
 
 

@@ -41,6 +41,7 @@ from duban.services.calendar import working_calendar
 from duban.services.catalog import find_policy
 from duban.services.identity import Actor, require_coordinator
 from duban.services.paging import Page, check_window, count_rows, page_of
+from duban.services.status import task_number
 from duban.services.supervision import policy_start
 from duban.storage.models import Milestone, Policy, Responsibility, Schedule, Task
 from duban.storage.queries import merged_duties
@@ -156,15 +157,11 @@ def milestone_period(rule: Rule, occurrence: Occurrence) -> str:
     return occurrence.period
 
 
-def _task_label(task: Task) -> str:
-    return f"{task.section}.{task.number}" if task.section else task.number
-
-
 def _schedule_row(s: Schedule, task: Task, doc_number: str | None) -> ScheduleRow:
     return ScheduleRow(
         id=s.id,
         task=task.id,
-        task_number=_task_label(task),
+        task_number=task_number(task.section, task.number),
         policy=doc_number,
         rule=s.rule,
         responsibility=s.responsibility_id,
@@ -223,7 +220,7 @@ def propose_schedules(session: Session, *, actor: Actor, policy_id: int) -> Prop
                 rule = parse_rule(raw)
             except RuleSyntaxError as exc:
                 warnings.append(
-                    f"任务 {_task_label(task)}：提示“{why or raw}”的规则 {raw!r} 无法识别，"
+                    f"任务 {task_number(task.section, task.number)}：提示“{why or raw}”的规则 {raw!r} 无法识别，"
                     f"已跳过（{exc.reason}）"
                 )
                 continue

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, literal, select, union_all
+from sqlalchemy import Row, Select, and_, case, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from duban.domain.vocabulary import Light, ResponsibilityState, Role
@@ -209,24 +209,7 @@ def responsibility_rows(
         .limit(limit)
         .offset(offset)
     )
-    return [
-        ResponsibilityLight(
-            responsibility=r.responsibility_id,
-            task=r.task_id,
-            policy=r.doc_number or r.title,
-            number=task_number(r.section, r.number),
-            text=r.text,
-            agency=r.acting_agency,
-            recorded_agency=r.agency_key,
-            jurisdiction=r.jurisdiction_code,
-            role=Role(r.role),
-            state=ResponsibilityState(r.state),
-            light=Light.from_rank(int(r.rank)),
-            overdue=int(r.overdue),
-            next_due=r.next_due,
-        )
-        for r in session.execute(stmt)
-    ]
+    return [responsibility_light(r) for r in session.execute(stmt)]
 
 
 def overdue_query(as_of: dt.date, scope: Scope = Scope()) -> Select[*tuple[Any, ...]]:
@@ -326,6 +309,25 @@ def overdue_page(
     check_window(limit, offset)
     rows = overdue(session, as_of=as_of, scope=scope, limit=limit, offset=offset)
     return page_of(rows, total=count_rows(session, overdue_query(as_of, scope)), limit=limit, offset=offset)
+
+
+def responsibility_light(r: Row[Any]) -> ResponsibilityLight:
+    """A row of the responsibility-lights query joined to its task and policy, as a result."""
+    return ResponsibilityLight(
+        responsibility=r.responsibility_id,
+        task=r.task_id,
+        policy=r.doc_number or r.title,
+        number=task_number(r.section, r.number),
+        text=r.text,
+        agency=r.acting_agency,
+        recorded_agency=r.agency_key,
+        jurisdiction=r.jurisdiction_code,
+        role=Role(r.role),
+        state=ResponsibilityState(r.state),
+        light=Light.from_rank(int(r.rank)),
+        overdue=int(r.overdue),
+        next_due=r.next_due,
+    )
 
 
 def task_number(section: str | None, number: str) -> str:

@@ -44,11 +44,11 @@ from duban.services.dashboard_results import (
     TrendPoint,
 )
 from duban.services.identity import Actor
-from duban.services.paging import count_rows
+from duban.services.paging import Page, count_rows
 from duban.services.status import (
     Scope,
     agency_names,
-    overdue,
+    overdue_page,
     responsibility_light,
     scoped_lights,
     summary,
@@ -145,9 +145,9 @@ def overview(session: Session, *, as_of: dt.date, warning_days: int, scope: Scop
 
 def most_overdue(
     session: Session, *, as_of: dt.date, scope: Scope, limit: int = 15
-) -> list[OverdueMilestone]:
-    """The milestones overdue longest (:func:`status.overdue`)."""
-    return overdue(session, as_of=as_of, scope=scope, limit=limit)
+) -> Page[OverdueMilestone]:
+    """The milestones overdue longest, with the number of all overdue milestones in scope (:func:`status.overdue_page`)."""
+    return overdue_page(session, as_of=as_of, scope=scope, limit=limit)
 
 
 def task_counts(session: Session, *, as_of: dt.date, warning_days: int, scope: Scope) -> LightCounts:

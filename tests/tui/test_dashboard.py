@@ -11,7 +11,7 @@ from rich.console import Console
 from sqlalchemy import select
 from textual.widgets import Checkbox, DataTable, Input, Select, TextArea
 
-from duban.services.status import Scope, summary
+from duban.services.status import Scope, overdue_page, summary
 from duban.storage.models import (
     AuditEvent,
     Extension,
@@ -54,6 +54,13 @@ async def test_overview_counts_departments_trend_and_most_overdue(make_app, sess
         assert trend[0][1] == "0" and int(trend[-1][1]) == expected.tasks.red
         overdue = rows(app.screen.query_one("#overdue", DataTable))
         assert overdue and int(overdue[0][0].split("(")[0]) >= int(overdue[-1][0].split("(")[0])
+        with sessions() as s:  # the panel says how many there are, not only the rows it shows
+            all_overdue = overdue_page(s, as_of=TODAY, scope=Scope(), limit=1).total
+        assert f"逾期最久（共 {all_overdue} 项" in text or f"逾期最久（共 {all_overdue} 项" in screen_text(
+            app
+        )
+        if all_overdue > len(overdue):
+            assert f"显示前 {len(overdue)} 项" in screen_text(app)
         # choose a policy: the counts follow
         select = app.screen.query_one("#policy", Select)
         yunnan = next(v for label, v in select._options if "云民发" in str(label))

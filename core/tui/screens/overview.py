@@ -17,6 +17,7 @@ from duban.tui.widgets import Cell, fill
 
 if TYPE_CHECKING:
     from duban.services.dashboard_results import JurisdictionChoice, PolicyChoice, TrendPoint
+    from duban.services.paging import Page
     from duban.services.status_results import OverdueMilestone, StatusSummary
 
 TREND_QUARTERS = 4
@@ -60,7 +61,7 @@ class OverviewScreen(DubanScreen):
                 trend: DataTable[Cell] = DataTable(id="trend", cursor_type="none", zebra_stripes=True)
                 trend.add_columns("时点", "红", "黄", "绿", "已办结", "红灯")
                 yield trend
-        yield Label("逾期最久（回车查看任务）", classes="section")
+        yield Label("逾期最久（回车查看任务）", classes="section", id="overdue-title")
         overdue: DataTable[Cell] = DataTable(id="overdue", cursor_type="row", zebra_stripes=True)
         overdue.add_columns("逾期天数", "政策", "编号", "部门", "期间", "有效到期", "任务摘要")
         yield overdue
@@ -91,7 +92,7 @@ class OverviewScreen(DubanScreen):
 
         ctx, as_of, scope = self.ctx, self.as_of or self.ctx.today, self._scope
 
-        def rest(s: Any) -> tuple[list[OverdueMilestone], list[TrendPoint]]:
+        def rest(s: Any) -> tuple[Page[OverdueMilestone], list[TrendPoint]]:
             return (
                 most_overdue(s, as_of=as_of, scope=scope(s)),
                 trend(s, as_of=as_of, warning_days=ctx.warning_days, scope=scope(s), quarters=TREND_QUARTERS),
@@ -140,9 +141,14 @@ class OverviewScreen(DubanScreen):
         )
         self._load_rest()
 
-    def show_rest(self, data: tuple[list[OverdueMilestone], list[TrendPoint]]) -> None:
-        rows, trend = data
+    def show_rest(self, data: tuple[Page[OverdueMilestone], list[TrendPoint]]) -> None:
+        page, trend = data
+        rows = page.items
         self.show_trend(trend)
+        shown = f"显示前 {len(rows)} 项；全部见 duban overdue" if page.total > len(rows) else "全部"
+        self.query_one("#overdue-title", Label).update(
+            f"逾期最久（共 {page.total} 项，{shown}；回车查看任务）"
+        )
         fill(
             self.query_one("#overdue", DataTable),
             [

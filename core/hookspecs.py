@@ -175,12 +175,42 @@ class ResponsibilityContext:
 
 
 @dataclass(frozen=True)
+class TableBlock:
+    """A table a reader found in a document, with merged cells already spread over every cell they cover.
+
+    ``rows`` are the cell texts row by row (every row as long as the widest); ``row_lines`` the 1-based line
+    of the document's text where each row is rendered (so warnings can name a line); ``where`` says where the
+    table is for a person (工作表“任务分工”, 第 3 页, 第 2 张表), or is empty.
+    """
+
+    rows: tuple[tuple[str, ...], ...]
+    row_lines: tuple[int, ...]
+    where: str = ""
+
+    def __post_init__(self) -> None:
+        if len(self.row_lines) != len(self.rows):
+            raise ValueError("TableBlock.row_lines must give one line per row")
+
+
+@dataclass(frozen=True)
+class ReadDocument:
+    """What a reader returns: the document as plain text (tables rendered one row per line, cells separated
+    by a space) and, where the format has them, its tables as :class:`TableBlock` s."""
+
+    text: str
+    tables: tuple[TableBlock, ...] = ()
+
+
+@dataclass(frozen=True)
 class DocumentReaderSpec:
-    """Turns a file into plain text. ``read`` raises duban.errors.ParseError when it cannot."""
+    """Turns a file into text (``str``) or text and tables (:class:`ReadDocument`).
+
+    ``read`` raises duban.errors.ParseError when it cannot.
+    """
 
     name: str
     suffixes: tuple[str, ...]
-    read: Callable[[Path], str]
+    read: Callable[[Path], str | ReadDocument]
 
 
 @dataclass(frozen=True)

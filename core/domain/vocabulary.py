@@ -21,6 +21,8 @@ __all__ = [
     "Light",
     "MessageKind",
     "OutboxState",
+    "PartyKind",
+    "ParseDoubt",
     "PolicyStatus",
     "ResponsibilityState",
     "ReviewState",
@@ -274,6 +276,37 @@ class InboxKind(StrEnum):
         return _INBOX_KIND[self]
 
 
+class PartyKind(StrEnum):
+    """What a party named in a 任务分工 is: a registered agency, a name none claims, a local government,
+    or a vague group (有关部门, 各有关单位) that the document does not spell out."""
+
+    AGENCY = "agency"
+    UNREGISTERED = "unregistered"
+    GOVERNMENT = "government"
+    GROUP = "group"
+
+    @property
+    def label(self) -> str:
+        return _PARTY_KIND[self]
+
+
+class ParseDoubt(StrEnum):
+    """What the importer was unsure of in one task; the review step (``import --review``) shows each."""
+
+    UNRESOLVED_NAME = "unresolved_name"  #: a name no registered agency claims
+    VAGUE_GROUP = "vague_group"  #: 有关部门 …: kept as written, assigned to nobody yet
+    EXPANDED_GROUP = "expanded_group"  #: 各部门 read as every issuer / every department named
+    GUESSED_ROLE = "guessed_role"  #: a role the clause does not state (stray comma, names only, convention)
+    OPEN_LIST = "open_list"  #: a list closed by 等: more parties may be meant
+    SPLIT_CLAUSE = "split_clause"  #: parties gathered from several clauses of one item
+    CUT_CLAUSE = "cut_clause"  #: the clause has no closing bracket, or the file ends inside it
+    TABLE_CELL = "table_cell"  #: a table row read with a guess (no header, a merged or empty cell)
+
+    @property
+    def label(self) -> str:
+        return _PARSE_DOUBT[self]
+
+
 E = TypeVar("E", bound=StrEnum)
 
 
@@ -296,6 +329,22 @@ def coerce(enum: type[E], value: object, what: str | None = None) -> E:
 
 
 _ROLE = {Role.LEAD: "牵头", Role.SUPPORT: "配合", Role.JOINT: "共同负责"}
+_PARTY_KIND = {
+    PartyKind.AGENCY: "部门",
+    PartyKind.UNREGISTERED: "未登记的单位",
+    PartyKind.GOVERNMENT: "地方政府",
+    PartyKind.GROUP: "泛指的单位（待指定）",
+}
+_PARSE_DOUBT = {
+    ParseDoubt.UNRESOLVED_NAME: "单位名称未识别",
+    ParseDoubt.VAGUE_GROUP: "泛指的单位待指定",
+    ParseDoubt.EXPANDED_GROUP: "“各部门”已展开",
+    ParseDoubt.GUESSED_ROLE: "角色系推断",
+    ParseDoubt.OPEN_LIST: "以“等”列举",
+    ParseDoubt.SPLIT_CLAUSE: "多个责任条款合并",
+    ParseDoubt.CUT_CLAUSE: "责任条款不完整",
+    ParseDoubt.TABLE_CELL: "表格单元格有推断",
+}
 _RESPONSIBILITY_STATE = {
     ResponsibilityState.ASSIGNED: "已交办",
     ResponsibilityState.ACKNOWLEDGED: "已签收",

@@ -11,7 +11,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-__all__ = ["OPEN", "CLOSE", "RawParty", "ClauseGrammar", "find_clause_open", "read_clause", "split_top"]
+__all__ = [
+    "CLOSE",
+    "OPEN",
+    "ClauseGrammar",
+    "RawParty",
+    "find_clause_open",
+    "read_clause",
+    "read_party_list",
+    "split_top",
+]
 
 OPEN = "（("
 CLOSE = "）)"
@@ -137,4 +146,15 @@ def read_clause(content: str) -> ClauseGrammar:
             grammar.parties += [_party(n, kind) for n in pending + _names(names_part, grammar)]
         pending = []
     grammar.parties += [_party(n, "none") for n in pending]
+    return grammar
+
+
+def read_party_list(text: str, kind: str) -> ClauseGrammar:
+    """Read a list of parties that all have the same ``kind`` (a table's 牵头单位 or 配合单位 cell).
+
+    Names are separated by 、，；/ or line breaks; 等 and vague groups are read as in a clause.
+    """
+    grammar = ClauseGrammar(has_verb=True)
+    for part in split_top(re.sub(r"\s+", "、", text.strip()), SEPARATORS + "、"):
+        grammar.parties += [_party(n, kind) for n in _names(part, grammar)]
     return grammar

@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from duban.domain.jsonable import JsonResult
+from duban.domain.vocabulary import ParseDoubt, PartyKind
 from duban.hookspecs import Role
 
 __all__ = [
+    "Doubt",
     "ImportDocument",
     "ParseWarning",
     "ParsedPolicy",
@@ -33,12 +35,24 @@ class ParsedResponsibility(JsonResult):
     """One party of a responsibility clause.
 
     ``name`` is the name as written (whitespace removed); ``agency`` the agency key, or None for a name
-    no registered agency claims and for local governments (各省级人民政府).
+    no registered agency claims, for local governments (各省级人民政府) and for vague groups (有关部门),
+    which stay as written and are assigned to nobody until a coordinator resolves them. ``party`` says
+    which of these it is.
     """
 
     name: str
     agency: str | None
     role: Role
+    party: PartyKind = PartyKind.AGENCY
+
+
+@dataclass(frozen=True)
+class Doubt(JsonResult):
+    """One thing the parser was unsure of in a task: its kind, the name it concerns (if any), in Chinese."""
+
+    kind: ParseDoubt
+    message: str
+    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -47,6 +61,8 @@ class ParsedTask:
 
     ``text`` is the item without its number and without its clause. ``schedule_hints`` are dicts
     ``{"kind": "date"|"recurrence"|"holiday", "rule": <schedule rule>, "why": <the words in the text>}``.
+    ``doubts`` are what the parser was unsure of (empty: read with confidence); ``source`` is ``text``
+    for an item closed by a clause and ``table`` for a row of a 任务分工 table.
     """
 
     section: str | None
@@ -55,6 +71,8 @@ class ParsedTask:
     responsibilities: tuple[ParsedResponsibility, ...]
     schedule_hints: tuple[dict[str, str], ...]
     line: int
+    doubts: tuple[Doubt, ...] = ()
+    source: str = "text"
 
 
 @dataclass(frozen=True)
@@ -97,6 +115,8 @@ class DocumentTask(JsonResult):
     text: str
     responsibilities: tuple[ParsedResponsibility, ...]
     schedule_hints: tuple[Mapping[str, str], ...]
+    line: int | None = None
+    doubts: tuple[Doubt, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +141,9 @@ class ImportDocument(JsonResult):
                 implements=parsed.implements,
             ),
             tasks=tuple(
-                DocumentTask(t.section, t.number, t.text, t.responsibilities, t.schedule_hints)
+                DocumentTask(
+                    t.section, t.number, t.text, t.responsibilities, t.schedule_hints, t.line, t.doubts
+                )
                 for t in parsed.tasks
             ),
             warnings=(*parsed.warnings, *warnings),

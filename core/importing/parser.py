@@ -17,12 +17,13 @@ Pure: standard library, duban.hookspecs, duban.errors and duban.domain.agencies 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from duban.domain.agencies import AgencyRegistry
+from duban.domain.vocabulary import PartyKind
 from duban.errors import ParseError
-from duban.hookspecs import Role
+from duban.hookspecs import Role, TableBlock
 from duban.importing import metadata as meta
 from duban.importing.clauses import (
     CLAUSE_WORDS,
@@ -36,6 +37,7 @@ from duban.importing.clauses import (
 )
 from duban.importing.hints import schedule_hints
 from duban.importing.model import (
+    Doubt,
     ParsedPolicy,
     ParsedResponsibility,
     ParsedTask,
@@ -43,6 +45,7 @@ from duban.importing.model import (
     to_json_dict,
 )
 from duban.importing.numbering import STYLE_RANK, Marker, match_marker
+from duban.importing.tables import TableTask, table_tasks
 
 __all__ = [
     "NO_TASKS_EXPECTED",
@@ -143,12 +146,19 @@ class _Clause:
 
 @dataclass
 class _Task:
-    item: _Item
+    """A task before its names are resolved, from a numbered item closed by a clause or a table row."""
+
+    section: str | None
+    number: str
     text: str
-    clause: _Clause
+    clause: str  #: the clause's content (or the table cells the parties came from), for warnings
     grammar: ClauseGrammar
-    line: int
-    clause_line: int
+    line: int  #: 1-based line where the task starts
+    clause_line: int  #: 1-based line of the clause
+    lines: range  #: 0-based indices of the lines the task covers (kept out of the metadata search)
+    source: str = "text"
+    hint_text: str = ""  #: more text for the schedule hints (a table's 完成时限)
+    doubts: tuple[Doubt, ...] = ()
 
 
 # --------------------------------------------------------------------------- items
@@ -263,11 +273,15 @@ def _roles(
     result: list[ParsedResponsibility] = []
     seen: set[str] = set()
 
-    def add(name: str, agency: str | None, role: Role) -> None:
+    def add(name: str, agency: str | None, role: Role, government: bool = False) -> None:
         ident = agency or f"name:{name}"
         if ident not in seen:
             seen.add(ident)
-            result.append(ParsedResponsibility(name, agency, role))
+            if agency is not None:
+                party = PartyKind.AGENCY
+            else:
+                party = PartyKind.GOVERNMENT if government else PartyKind.UNREGISTERED
+            result.append(ParsedResponsibility(name, agency, role, party))
 
     leads = {ctx.registry.resolve(p.name) for p in parties if p.kind == "lead" and not p.group}
     for index, party in enumerate(parties):
@@ -289,7 +303,7 @@ def _roles(
                 if key not in leads:
                     add(party.name, key, role)
             continue
-        add(party.name, _resolve(party.name, party.government, task.clause_line, ctx), role)
+        add(party.name, _resolve(party.name, party.government, task.clause_line, ctx), role, party.government)
     return tuple(result)
 
 
@@ -297,7 +311,12 @@ def _roles(
 
 
 def parse_policy(
-    text: str, registry: AgencyRegistry, *, source: str = "<text>", strict: bool = False
+    text: str,
+    registry: AgencyRegistry,
+    *,
+    source: str = "<text>",
+    strict: bool = False,
+    tables: Sequence[TableBlock] = (),
 ) -> ParsedPolicy:
     """Parse a policy document's text.
 
@@ -306,12 +325,38 @@ def parse_policy(
     :param source: the file name, for warnings and errors.
     :param strict: raise :class:`ParseError` for a department no registered agency claims, instead of
         keeping it as written with a warning.
+    :param tables: the document's tables as its reader found them (their rows are also lines of ``text``);
+        a 任务分工 table's rows become tasks.
     :raises ParseError: when the text holds no recognisable task.
     """
-    return _parse(text, registry, source=source, strict=strict, resplit=False)
+    return _parse(text, registry, source=source, strict=strict, tables=tables, resplit=False)
 
 
-def _parse(text: str, registry: AgencyRegistry, *, source: str, strict: bool, resplit: bool) -> ParsedPolicy:
+def _of_table(row: TableTask) -> _Task:
+    return _Task(
+        section=row.section,
+        number=row.number,
+        text=row.text,
+        clause=row.clause,
+        grammar=row.grammar,
+        line=row.line,
+        clause_line=row.line,
+        lines=range(row.line - 1, row.line),
+        source="table",
+        hint_text=row.deadline or "",
+        doubts=row.doubts,
+    )
+
+
+def _parse(
+    text: str,
+    registry: AgencyRegistry,
+    *,
+    source: str,
+    strict: bool,
+    tables: Sequence[TableBlock],
+    resplit: bool,
+) -> ParsedPolicy:
     if not isinstance(text, str):
         raise ParseError("输入不是文本", file=source, line=1, expected="文本")
     lines = text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "").split("\n")
@@ -337,20 +382,35 @@ def _parse(text: str, registry: AgencyRegistry, *, source: str, strict: bool, re
             warnings.append(ParseWarning(clause_line, f"责任条款缺少右括号：“{clause.content}”"))
         tasks.append(
             _Task(
-                item,
-                body,
-                clause,
-                read_clause(_strip_convention(clause.content)),
-                item.start + 1,
-                clause_line,
+                section=item.section,
+                number=item.marker.label,
+                text=body,
+                clause=clause.content,
+                grammar=read_clause(_strip_convention(clause.content)),
+                line=item.start + 1,
+                clause_line=clause_line,
+                lines=range(item.start, clause_line),
             )
         )
+
+    table_rows = [_of_table(row) for row in table_tasks(tables, warnings)]
+    if table_rows:
+        rendered = {i for t in table_rows for i in t.lines}
+        outside = [t for t in tasks if not set(t.lines) & rendered]
+        if outside:
+            warnings.append(
+                ParseWarning(
+                    outside[0].line,
+                    f"正文中有 {len(outside)} 条带责任条款的条目，以任务分工表为准，正文条目未导入",
+                )
+            )
+        tasks = table_rows
 
     if not tasks:
         broken = _UNBROKEN.sub("\n", text)
         if broken != text and not resplit:
             # A web page or a PDF that lost its line breaks: break before each number and try once more.
-            reparsed = _parse(broken, registry, source=source, strict=strict, resplit=True)
+            reparsed = _parse(broken, registry, source=source, strict=strict, tables=tables, resplit=True)
             note = ParseWarning(None, "原文没有分行，已在每个编号前断行后解析；警告中的行号按断行后的文字计")
             return replace(reparsed, warnings=(note, *reparsed.warnings))
         raise ParseError("没有找到任何带责任条款的任务条目", file=source, line=1, expected=NO_TASKS_EXPECTED)
@@ -368,8 +428,8 @@ def _parse(text: str, registry: AgencyRegistry, *, source: str, strict: bool, re
             )
             tasks = after
 
-    task_lines = {i for t in tasks for i in range(t.item.start, t.clause_line)}
-    first_task_line = min(t.item.start for t in tasks)
+    task_lines = {i for t in tasks for i in t.lines}
+    first_task_line = min(t.line - 1 for t in tasks)
 
     # --- metadata
     number, _ = meta.doc_number(lines, task_lines)
@@ -430,37 +490,36 @@ def _parse(text: str, registry: AgencyRegistry, *, source: str, strict: bool, re
             warnings.append(
                 ParseWarning(
                     task.clause_line,
-                    f"责任条款“{task.clause.content}”中有多余的逗号，逗号前的单位按与其后单位共同负责理解",
+                    f"责任条款“{task.clause}”中有多余的逗号，逗号前的单位按与其后单位共同负责理解",
                 )
             )
         if grammar.etc:
             warnings.append(
-                ParseWarning(
-                    task.clause_line, f"责任条款“{task.clause.content}”以“等”列举，可能还有未列出的单位"
-                )
+                ParseWarning(task.clause_line, f"责任条款“{task.clause}”以“等”列举，可能还有未列出的单位")
             )
         if not grammar.parties:
-            warnings.append(
-                ParseWarning(task.clause_line, f"责任条款“{task.clause.content}”没有写明责任单位")
-            )
+            warnings.append(ParseWarning(task.clause_line, f"责任条款“{task.clause}”没有写明责任单位"))
         if any(p.group for p in grammar.parties) and not everyone:
             warnings.append(ParseWarning(task.clause_line, "“各部门”无法展开：未找到发文单位"))
         responsibilities = _roles(task, first_leads, everyone, ctx)
         if responsibilities and all(r.role == "support" for r in responsibilities):
             warnings.append(ParseWarning(task.clause_line, "责任条款只有配合单位，没有牵头或负责单位"))
-        ident = (task.item.section, task.item.marker.label)
+        ident = (task.section, task.number)
         if ident in seen_ids:
             where = f"第{ident[0]}部分" if ident[0] else "文件中"
             warnings.append(ParseWarning(task.line, f"{where}任务编号“{ident[1]}”重复"))
         seen_ids.add(ident)
+        hint_source = f"{task.text}（{task.hint_text}）" if task.hint_text else task.text
         parsed.append(
             ParsedTask(
-                section=task.item.section,
-                number=task.item.marker.label,
+                section=task.section,
+                number=task.number,
                 text=task.text,
                 responsibilities=responsibilities,
-                schedule_hints=tuple(schedule_hints(task.text)),
+                schedule_hints=tuple(schedule_hints(hint_source)),
                 line=task.line,
+                doubts=task.doubts,
+                source=task.source,
             )
         )
 

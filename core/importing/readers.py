@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from duban.errors import ParseError, PluginError
-from duban.hookspecs import DocumentReaderSpec
+from duban.hookspecs import DocumentReaderSpec, ReadDocument
 
 __all__ = ["read_document", "reader_for"]
 
@@ -26,8 +26,10 @@ def reader_for(path: Path, readers: Iterable[DocumentReaderSpec]) -> DocumentRea
     )
 
 
-def read_document(path: str | Path, readers: Iterable[DocumentReaderSpec]) -> str:
-    """Read a policy document into plain text with the reader plugin for its suffix.
+def read_document(path: str | Path, readers: Iterable[DocumentReaderSpec]) -> ReadDocument:
+    """Read a policy document into text and tables with the reader plugin for its suffix.
+
+    A reader returning plain text gets no tables.
 
     :raises ParseError: unknown suffix, missing or unreadable file, or whatever the reader cannot read.
     :raises PluginError: the reader failed in a way it did not report as a ParseError (a plugin bug).
@@ -37,7 +39,7 @@ def read_document(path: str | Path, readers: Iterable[DocumentReaderSpec]) -> st
     if not path.is_file():
         raise ParseError("文件不存在或不是普通文件", file=str(path), expected="一个可读的文件")
     try:
-        return spec.read(path)
+        read = spec.read(path)
     except ParseError:
         raise
     except OSError as exc:
@@ -46,3 +48,10 @@ def read_document(path: str | Path, readers: Iterable[DocumentReaderSpec]) -> st
         raise PluginError(
             f"文档读取插件“{spec.name}”读取 {path} 时出错：{type(exc).__name__}: {exc}"
         ) from exc
+    if isinstance(read, str):
+        return ReadDocument(read)
+    if not isinstance(read, ReadDocument):
+        raise PluginError(
+            f"文档读取插件“{spec.name}”读取 {path} 返回了 {type(read).__name__}：应为文本或 ReadDocument"
+        )
+    return read

@@ -56,8 +56,11 @@ def parse_file(path: Path, *, host: PluginHost, strict: bool = False) -> tuple[P
     ``strict`` refuses a department name no registered agency claims (local governments are parties too).
     """
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    text = read_document(path, host.document_readers())
-    return parse_policy(text, registry_from(host), source=str(path), strict=strict), digest
+    document = read_document(path, host.document_readers())
+    parsed = parse_policy(
+        document.text, registry_from(host), source=str(path), strict=strict, tables=document.tables
+    )
+    return parsed, digest
 
 
 def _facts_of_parse(parsed: ParsedPolicy) -> list[TaskFacts]:

@@ -50,9 +50,9 @@ def test_json_output_has_exactly_the_documented_shape(db_url: str) -> None:
     assert data["policy"]["doc_number"] == "民发〔2019〕86号" and data["policy"]["jurisdiction"] == "全国"
     assert len(data["tasks"]) == 23
     task = data["tasks"][22]
-    assert set(task) == {"section", "number", "text", "responsibilities", "schedule_hints"}
+    assert set(task) == {"section", "number", "text", "responsibilities", "schedule_hints", "line", "doubts"}
     assert task["number"] == "二十三"
-    assert {"name", "agency", "role"} == set(task["responsibilities"][0])
+    assert {"name", "agency", "role", "party"} == set(task["responsibilities"][0])
     assert counts(db_url)[0] == 0  # --dry-run wrote nothing
 
 
@@ -131,7 +131,7 @@ def test_strict_refuses_unknown_department(db_url: str, tmp_path: Path) -> None:
     code, out, err = run(db_url, "import", str(doc), "--json", "--dry-run")
     assert code == 0, err
     parties = json.loads(out)["tasks"][0]["responsibilities"]
-    assert parties[0] == {"name": "省教育厅", "agency": None, "role": "lead"}
+    assert parties[0] == {"name": "省教育厅", "agency": None, "role": "lead", "party": "unregistered"}
     code, _out, err = run(db_url, "import", str(doc), "--strict")
     assert code == 4 and "省教育厅" in err
     assert counts(db_url)[0] == 0

@@ -48,7 +48,7 @@ def test_gb18030_file(tmp_path: Path, readers: list[DocumentReaderSpec], registr
     original = SEED_2019.read_text(encoding="utf-8")
     path = tmp_path / "gbk.txt"
     path.write_bytes(original.encode("gb18030"))
-    text = read_document(path, readers)
+    text = read_document(path, readers).text
     assert text == original
     assert len(parse_policy(text, registry).tasks) == 23
 
@@ -57,7 +57,7 @@ def test_utf8_bom_and_crlf(tmp_path: Path, readers: list[DocumentReaderSpec]) ->
     original = SEED_2025.read_text(encoding="utf-8")
     path = tmp_path / "bom.txt"
     path.write_bytes(codecs.BOM_UTF8 + original.replace("\n", "\r\n").encode("utf-8"))
-    assert read_document(path, readers) == original
+    assert read_document(path, readers).text == original
 
 
 def test_undecodable_text_names_file_line_and_encodings(
@@ -93,7 +93,7 @@ def test_docx_from_a_seed(
     table.rows[0].cells[1].text = "备注"
     path = tmp_path / "seed.docx"
     document.save(str(path))
-    text = read_document(path, readers)
+    text = read_document(path, readers).text
     assert "序号 备注" in text
     assert summary(text, registry) == summary(original, registry)
 
@@ -164,7 +164,7 @@ def test_pdf_with_a_text_layer(
     half = len(lines) // 2  # a page break in the middle of the task list
     path = tmp_path / "seed.pdf"
     path.write_bytes(make_pdf([lines[:half], lines[half:]]))
-    text = read_document(path, readers)
+    text = read_document(path, readers).text
     assert "民政部、中国残联按照职责分工负责" in text
     policy = parse_policy(text, registry)
     assert [(t.section, t.number) for t in policy.tasks] == [("03", n) for n in "一二三四五六"]
@@ -213,7 +213,7 @@ def test_a_province_can_add_a_reader(tmp_path: Path) -> None:
     path = tmp_path / "policy.md"
     path.write_text("# 标题\n", encoding="utf-8")
     markdown = DocumentReaderSpec("markdown", (".md",), lambda p: p.read_text(encoding="utf-8"))
-    assert read_document(path, [markdown]) == "# 标题\n"
+    assert read_document(path, [markdown]).text == "# 标题\n"
 
 
 def test_a_reader_bug_is_a_plugin_error(tmp_path: Path) -> None:

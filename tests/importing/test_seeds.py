@@ -112,9 +112,14 @@ def test_json_shape(parsed: dict[str, ParsedPolicy]) -> None:
     }
     assert data["policy"]["issued"] == "2025-03-27"
     task = data["tasks"][0]
-    assert set(task) == {"section", "number", "text", "responsibilities", "schedule_hints"}
+    assert set(task) == {"section", "number", "text", "responsibilities", "schedule_hints", "line", "doubts"}
     assert task["section"] == "03" and task["number"] == "一"
-    assert task["responsibilities"][0] == {"name": "公安部", "agency": "gongan", "role": "joint"}
+    assert task["responsibilities"][0] == {
+        "name": "公安部",
+        "agency": "gongan",
+        "role": "joint",
+        "party": "agency",
+    }
     assert task["schedule_hints"] == [
         {"kind": "recurrence", "rule": "every 6 months", "why": "至少每半年更新一次"}
     ]

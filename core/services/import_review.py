@@ -41,6 +41,8 @@ __all__ = [
     "doubt_labels",
     "doubtful_first",
     "edit_task",
+    "is_vague",
+    "map_name",
     "learned_aliases",
     "merge_into_previous",
     "read_answers",
@@ -264,6 +266,19 @@ def apply_answers(
     return dataclasses.replace(parsed, tasks=tuple(tasks))
 
 
+_VAGUE_MARKS = ("有关", "相关", "其他", "其它", "各级", "等")
+
+
+def is_vague(party: ParsedResponsibility) -> bool:
+    """A vague group (有关部门, 各有关单位 …): marked so by the parser, or written like one."""
+    if party.party == PartyKind.GROUP:
+        return True
+    if party.agency is not None and party.party == PartyKind.AGENCY:
+        return False
+    name = normalize_name(party.name)
+    return name.startswith("各") or any(mark in name for mark in _VAGUE_MARKS)
+
+
 def learned_aliases(
     original: ParsedPolicy, corrected: ParsedPolicy, registry: AgencyRegistry
 ) -> tuple[LearnedAlias, ...]:
@@ -276,7 +291,7 @@ def learned_aliases(
         normalize_name(p.name)
         for t in (*original.tasks, *corrected.tasks)
         for p in t.responsibilities
-        if p.party == PartyKind.GROUP
+        if is_vague(p)
     }
     out: dict[str, LearnedAlias] = {}
     for task in corrected.tasks:
@@ -370,6 +385,23 @@ def resolve_group(
     changed = dataclasses.replace(item, responsibilities=parties)
     doubt_kinds = [ParseDoubt.VAGUE_GROUP, ParseDoubt.UNRESOLVED_NAME, ParseDoubt.EXPANDED_GROUP]
     return _with_task(doc, task, _without_doubts_on(changed, [group.name], doubt_kinds))
+
+
+def map_name(doc: ImportDocument, task: int, party: int, agency: str, registry: AgencyRegistry) -> ImportDocument:
+    """Say which agency a name as written is (县教体局 → tiyu), keeping the name: written, it becomes an
+    alias for the next import. A vague group cannot be mapped to one agency this way (use resolve_group)."""
+    item = _task(doc, task)
+    if not 0 <= party < len(item.responsibilities):
+        raise ValidationError(f"任务 {task_label(item.section, item.number)} 没有第 {party + 1} 个单位")
+    if agency not in set(registry.keys()):
+        raise ValidationError(f"未登记的部门代码：{agency}")
+    target = item.responsibilities[party]
+    if is_vague(target):
+        raise ValidationError(f"“{target.name}”是泛指的单位：请指定为具体部门（可选多个），而不是作为别名")
+    parties = list(item.responsibilities)
+    parties[party] = dataclasses.replace(target, agency=agency, party=PartyKind.AGENCY)
+    changed = dataclasses.replace(item, responsibilities=tuple(parties))
+    return _with_task(doc, task, _without_doubts_on(changed, [target.name], [ParseDoubt.UNRESOLVED_NAME]))
 
 
 def merge_into_previous(doc: ImportDocument, task: int) -> ImportDocument:

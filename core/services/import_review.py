@@ -42,6 +42,7 @@ __all__ = [
     "doubtful_first",
     "edit_task",
     "is_vague",
+    "looks_vague",
     "map_name",
     "learned_aliases",
     "merge_into_previous",
@@ -269,14 +270,17 @@ def apply_answers(
 _VAGUE_MARKS = ("有关", "相关", "其他", "其它", "各级", "等")
 
 
+def looks_vague(name: str) -> bool:
+    """Whether a name is written like a vague group (有关部门, 各有关单位, 其他相关单位 …)."""
+    norm = normalize_name(name)
+    return norm.startswith("各") or any(mark in norm for mark in _VAGUE_MARKS)
+
+
 def is_vague(party: ParsedResponsibility) -> bool:
-    """A vague group (有关部门, 各有关单位 …): marked so by the parser, or written like one."""
+    """A vague group not yet resolved: marked so by the parser, or an unregistered name written like one."""
     if party.party == PartyKind.GROUP:
         return True
-    if party.agency is not None and party.party == PartyKind.AGENCY:
-        return False
-    name = normalize_name(party.name)
-    return name.startswith("各") or any(mark in name for mark in _VAGUE_MARKS)
+    return party.agency is None and looks_vague(party.name)
 
 
 def learned_aliases(
@@ -291,7 +295,7 @@ def learned_aliases(
         normalize_name(p.name)
         for t in (*original.tasks, *corrected.tasks)
         for p in t.responsibilities
-        if is_vague(p)
+        if p.party == PartyKind.GROUP or looks_vague(p.name)
     }
     out: dict[str, LearnedAlias] = {}
     for task in corrected.tasks:

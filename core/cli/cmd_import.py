@@ -87,7 +87,7 @@ def import_cmd(
             dry_run=True,
             answers=document,
             answers_name=str(answers),
-            **options,  # type: ignore[arg-type]
+            **options,
         )
     else:
         with state.session() as session:
@@ -99,7 +99,7 @@ def import_cmd(
                 dry_run=dry_run,
                 answers=document,
                 answers_name=str(answers),
-                **options,  # type: ignore[arg-type]
+                **options,
             )
     _show(result, as_json)
 
@@ -124,8 +124,8 @@ def _has_database(state: CliState) -> bool:
 
 def _review(state: CliState, file: Path, options: dict[str, object]) -> None:
     """``--review``: the dashboard's import preview; writes through the same answers path as --answers."""
-    from duban.storage.migrate import require_current
     from duban.storage.db import session_factory
+    from duban.storage.migrate import require_current
     from duban.tui.review import create_review_app
 
     require_current(state.engine)

@@ -167,7 +167,9 @@ def _task_from_json(item: Any, position: int, name: str) -> DocumentTask:
 
 def _party_from_json(item: Any, label: str, name: str) -> ParsedResponsibility:
     if not isinstance(item, dict):
-        raise ParseError(f"{label}的责任单位不是对象", file=name, expected='{"name": …, "agency": …, "role": …}')
+        raise ParseError(
+            f"{label}的责任单位不是对象", file=name, expected='{"name": …, "agency": …, "role": …}'
+        )
     written = item.get("name")
     if not isinstance(written, str) or not written.strip():
         raise ParseError(f"{label}有一个责任单位缺少名称 name", file=name, expected="单位名称，如“县民政局”")
@@ -337,7 +339,9 @@ def set_role(doc: ImportDocument, task: int, party: int, role: Role) -> ImportDo
     parties = list(item.responsibilities)
     parties[party] = dataclasses.replace(parties[party], role=Role(role))
     changed = dataclasses.replace(item, responsibilities=tuple(parties))
-    return _with_task(doc, task, _without_doubts_on(changed, [parties[party].name], [ParseDoubt.GUESSED_ROLE]))
+    return _with_task(
+        doc, task, _without_doubts_on(changed, [parties[party].name], [ParseDoubt.GUESSED_ROLE])
+    )
 
 
 def remove_party(doc: ImportDocument, task: int, party: int) -> ImportDocument:
@@ -391,7 +395,9 @@ def resolve_group(
     return _with_task(doc, task, _without_doubts_on(changed, [group.name], doubt_kinds))
 
 
-def map_name(doc: ImportDocument, task: int, party: int, agency: str, registry: AgencyRegistry) -> ImportDocument:
+def map_name(
+    doc: ImportDocument, task: int, party: int, agency: str, registry: AgencyRegistry
+) -> ImportDocument:
     """Say which agency a name as written is (县教体局 → tiyu), keeping the name: written, it becomes an
     alias for the next import. A vague group cannot be mapped to one agency this way (use resolve_group)."""
     item = _task(doc, task)
@@ -469,7 +475,9 @@ def add_party(
     """Add a registered agency to a task with ``role`` (named as at the document's level)."""
     item = _task(doc, task)
     placeholder = ParsedResponsibility("", None, Role(role), PartyKind.GROUP)
-    widened = _with_task(doc, task, dataclasses.replace(item, responsibilities=(*item.responsibilities, placeholder)))
+    widened = _with_task(
+        doc, task, dataclasses.replace(item, responsibilities=(*item.responsibilities, placeholder))
+    )
     return resolve_group(widened, task, len(item.responsibilities), [agency], registry, role)
 
 

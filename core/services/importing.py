@@ -22,8 +22,8 @@ from duban.importing.parser import parse_policy
 from duban.importing.readers import read_document
 from duban.plugin_host import PluginHost
 from duban.services import audit
-from duban.services.clock import local_today
 from duban.services.aliases import alias_map, remember_aliases
+from duban.services.clock import local_today
 from duban.services.identity import Actor, require_coordinator
 from duban.services.import_review import apply_answers, learned_aliases
 from duban.services.reference import sync_agencies
@@ -227,7 +227,10 @@ def import_policy(
         )
     if dry_run:
         return ImportResult(
-            "dry_run", ImportDocument.of(parsed, warnings, source), previous.id if previous else None, diff=diff
+            "dry_run",
+            ImportDocument.of(parsed, warnings, source),
+            previous.id if previous else None,
+            diff=diff,
         )
     assert actor is not None
 

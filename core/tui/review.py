@@ -85,7 +85,10 @@ class AgencyPicker(ModalScreen[list[str] | None]):
 
     def compose(self) -> ComposeResult:
         options = [
-            (f"{self.registry.name_at(k, self.level) if self.level else self.registry.spec(k).name}（{k}）", k)
+            (
+                f"{self.registry.name_at(k, self.level) if self.level else self.registry.spec(k).name}（{k}）",
+                k,
+            )
             for k in self.registry.keys()
         ]
         with Vertical(id="dialog"):
@@ -367,7 +370,9 @@ class ImportReviewScreen(Screen[None]):
 
             self.change(add, task)
 
-        self.app.push_screen(AgencyPicker("添加哪些部门（配合）？", self.registry, self.document.policy.level), chosen)
+        self.app.push_screen(
+            AgencyPicker("添加哪些部门（配合）？", self.registry, self.document.policy.level), chosen
+        )
 
     def action_remove(self) -> None:
         selected = self._selected()

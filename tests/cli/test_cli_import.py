@@ -38,7 +38,10 @@ def test_json_output_has_exactly_the_documented_shape(db_url: str) -> None:
     assert code == 0, err
     data = json.loads(out)
     assert set(data) == {"policy", "tasks", "warnings", "source"}
-    assert data["source"] == {"name": NATIONAL.name, "sha256": hashlib.sha256(NATIONAL.read_bytes()).hexdigest()}
+    assert data["source"] == {
+        "name": NATIONAL.name,
+        "sha256": hashlib.sha256(NATIONAL.read_bytes()).hexdigest(),
+    }
     assert set(data["policy"]) == {
         "doc_number",
         "title",

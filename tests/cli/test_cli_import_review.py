@@ -170,7 +170,7 @@ def test_answers_teach_an_alias_for_the_next_import(db_url: str, tmp_path: Path)
     two[0]["agency"] = "tiyu"  # the coordinator says which agency it is
     one = task(data, "一")["responsibilities"]
     group = next(i for i, p in enumerate(one) if p["name"] == "县有关部门")
-    one[group:group + 1] = [  # the vague group resolved into named agencies
+    one[group : group + 1] = [  # the vague group resolved into named agencies
         {"name": "县卫健局", "agency": "weijian", "role": "support"},
         {"name": "县妇联", "agency": "fulian", "role": "support"},
     ]

@@ -52,7 +52,9 @@ def test_set_role_and_remove_party(doc: ImportDocument) -> None:
         review.set_role(doc, 0, 8, Role.LEAD)
 
 
-def test_resolve_group_names_agencies_at_the_document_level(doc: ImportDocument, registry: AgencyRegistry) -> None:
+def test_resolve_group_names_agencies_at_the_document_level(
+    doc: ImportDocument, registry: AgencyRegistry
+) -> None:
     with_group = dataclasses.replace(
         doc,
         tasks=(
@@ -109,7 +111,11 @@ def test_doubtful_first(doc: ImportDocument) -> None:
 def test_apply_answers_is_strict(parsed_yunnan, doc: ImportDocument, registry: AgencyRegistry) -> None:  # noqa: ANN001
     parsed, digest = parsed_yunnan
     corrected = review.apply_answers(
-        parsed, review.set_role(doc, 0, 2, Role.SUPPORT), registry=registry, sha256=digest, answers_name="a.json"
+        parsed,
+        review.set_role(doc, 0, 2, Role.SUPPORT),
+        registry=registry,
+        sha256=digest,
+        answers_name="a.json",
     )
     assert corrected.tasks[0].responsibilities[2].role == Role.SUPPORT and corrected.title == parsed.title
     with pytest.raises(ParseError, match="另一个文件"):

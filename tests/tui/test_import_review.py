@@ -151,7 +151,9 @@ async def test_discard_asks_when_edited_and_writes_nothing(
 
 
 @sync
-async def test_discard_without_edits_leaves_at_once(engine: Engine, tui_host: PluginHost, tmp_path: Path) -> None:
+async def test_discard_without_edits_leaves_at_once(
+    engine: Engine, tui_host: PluginHost, tmp_path: Path
+) -> None:
     app = build(engine, tui_host, tmp_path)
     async with app.run_test(size=(140, 40)) as pilot:
         await settle(pilot)

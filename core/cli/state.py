@@ -54,7 +54,8 @@ class CliState:
         return PluginHost.load()
 
     def actor(self, session: Session) -> Actor:
-        """The acting user (OS login through ``users.map``; ``--as`` for coordinators)."""
+        """The acting user: on PostgreSQL the login role the database authenticated (``--as`` only for the
+        database's owner); on SQLite the OS login through ``users.map`` (``--as`` for coordinators)."""
         from duban.services.identity import resolve_actor
 
         return resolve_actor(session, as_user=self.as_user, login_map=self.settings.get("users.map", {}))

@@ -46,6 +46,7 @@ FUNCTIONS = (
     "duban_milestone_in_scope(integer)",
     "duban_report_in_scope(integer)",
     "duban_is_owner()",
+    "duban_guard()",
     "duban_audit_refuse()",
     "duban_audit_check_actor()",
     "duban_create_login(text, text, text, text)",
@@ -222,6 +223,32 @@ def _postgres_upgrade() -> None:
     op.execute(
         f"CREATE POLICY duban_department_delete ON {q}.finding FOR DELETE TO duban_department USING ({mine['finding']})"
     )
+    # --- every other table: a statement trigger admits writers by this database's app_user, so that a
+    # member of duban_coordinator whom this database does not know (group roles are cluster-wide) writes
+    # nothing, and nobody writes app_user into a coordinator but a coordinator (or the owner)
+    op.execute(
+        f"""CREATE FUNCTION {q}.duban_guard() RETURNS trigger LANGUAGE plpgsql {path} AS $$
+            BEGIN
+                IF duban_is_owner()
+                        OR coalesce(duban_current_role(), '') = ANY (string_to_array(TG_ARGV[0], ',')) THEN
+                    RETURN NULL;
+                END IF;
+                RAISE EXCEPTION '% 不能修改 %：只有本数据库的 % 可以（%）', current_user, TG_TABLE_NAME,
+                    TG_ARGV[0], TG_OP USING ERRCODE = 'insufficient_privilege';
+            END $$"""
+    )
+    derived = {"check_run", "calendar_day", "calendar_year"}  # caches any writer's status run fills
+    for table in tables:
+        if table in (*SCOPED, "audit_event", "alembic_version"):
+            continue
+        writers = "coordinator,department" if table in derived else "coordinator"
+        op.execute(
+            f"CREATE TRIGGER duban_guard BEFORE INSERT OR UPDATE OR DELETE ON {q}.{table} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION duban_guard('{writers}')"
+        )
+    # a duban database admits its own logins only (duban_create_login grants CONNECT to each)
+    op.execute("DO $$ BEGIN EXECUTE format('REVOKE CONNECT, TEMPORARY ON DATABASE %I FROM PUBLIC', "
+               "current_database()); END $$")
     # --- the audit journal: append-only in the engine
     op.execute(
         f"""CREATE FUNCTION {q}.duban_audit_refuse() RETURNS trigger LANGUAGE plpgsql {path} AS $$
@@ -290,6 +317,7 @@ def _postgres_upgrade() -> None:
                     EXECUTE format('ALTER ROLE %I PASSWORD %L', login, verifier);
                 END IF;
                 EXECUTE format('COMMENT ON ROLE %I IS %L', login, 'duban user of database ' || current_database());
+                EXECUTE format('REVOKE CONNECT, TEMPORARY ON DATABASE %I FROM PUBLIC', current_database());
                 EXECUTE format('GRANT CONNECT ON DATABASE %I TO %I', current_database(), login);
             END $$"""
     )
@@ -321,6 +349,13 @@ def _postgres_downgrade() -> None:
     groups = ", ".join(GROUPS)
     op.execute(f"DROP TRIGGER IF EXISTS audit_event_append_only ON {q}.audit_event")
     op.execute(f"DROP TRIGGER IF EXISTS audit_event_actor ON {q}.audit_event")
+    for (table,) in op.get_bind().exec_driver_sql(
+        "SELECT DISTINCT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+        "WHERE t.tgname = 'duban_guard' AND c.relnamespace = current_schema()::regnamespace"
+    ):
+        op.execute(f"DROP TRIGGER IF EXISTS duban_guard ON {q}.{table}")
+    op.execute("DO $$ BEGIN EXECUTE format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO PUBLIC', "
+               "current_database()); END $$")
     for table in SCOPED:
         for policy in (
             "duban_read_all",

@@ -17,7 +17,8 @@ the dashboard's refresh and 考核 call it for the day and the scope they show, 
 A run is remembered (``check_run``) with a fingerprint of what it read — the audit journal's last entry, the
 newest milestone, report, extension, responsibility and binding, and the checking plugins — so asking
 again for the same day and scope (or a part of a scope already checked) costs a few index lookups.
-The caller commits; an audit event is written only when findings appeared, came back or were resolved.
+The caller commits; an audit event is written only when findings appeared, came back or were resolved. A viewer's
+run stores nothing (read-only users write nothing, and PostgreSQL refuses it): it counts what the checks find now.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from typing import Any
 from sqlalchemy import Select, case, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from duban.domain.vocabulary import ExtensionState, PolicyStatus
+from duban.domain.vocabulary import ExtensionState, PolicyStatus, UserRole
 from duban.hookspecs import FindingSpec, MilestoneState, ResponsibilityContext, TaskTemplateSpec
 from duban.plugin_host import PluginHost
 from duban.services import audit
@@ -344,6 +345,9 @@ def run_responsibility_checks(
                 found.setdefault((owner[i], plugin, spec.code), spec)
         faults = tuple(CheckFault(p, e, n) for p, e, n in checks.faults)
 
+    if actor is not None and actor.role == UserRole.VIEWER:
+        # a read-only user writes nothing (PostgreSQL refuses it): what the checks find now, not stored
+        return CheckRunResult(as_of, key, resps, len(found), 0, 0, 0, faults)
     created, reopened, resolved = _store(session, as_of, ids, found, failed, set(checks.plugins), resps > 0)
     if created or reopened or resolved:
         audit.record(

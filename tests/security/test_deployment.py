@@ -185,11 +185,22 @@ def test_the_documented_deployment_from_the_shipped_files(deployment: Deployment
     with create_engine(d.url(mz)).connect() as conn:  # nor does plain SQL
         with pytest.raises(DBAPIError, match="permission denied"):
             conn.execute(text("UPDATE app_user SET role = 'coordinator' WHERE db_role = current_user"))
+    code, _out, err = d.duban(mz, "report", "submit", str(rows[0].id), "--text", "进展")  # its own: allowed
+    assert code == 0, err
+    # a viewer reads everything and writes nothing
+    code, out, err = d.duban(
+        zhang, "user", "add", "guan", "--role", "viewer", "--db-role", f"guan_{d.database}"
+    )
+    assert code == 0, err
+    code, out, err = d.duban(f"guan_{d.database}", "status", "--json")
+    assert code == 0, err
+    code, out, err = d.duban(f"guan_{d.database}", "overdue")
+    assert code == 0, err
 
     # 5. the coordinator: sees every agency and lists users, but cannot rewrite the journal
     code, out, err = d.duban(zhang, "user", "list", "--json")
     assert code == 0, err
-    assert {u["name"] for u in json.loads(out)["items"]} == {"管理员", "zhang", "mz"}
+    assert {u["name"] for u in json.loads(out)["items"]} == {"管理员", "zhang", "mz", "guan"}
     with create_engine(d.url(zhang)).connect() as conn:
         assert conn.execute(text("SELECT count(DISTINCT agency_key) FROM responsibility")).scalar_one() > 1
         with pytest.raises(DBAPIError, match="permission denied|append-only"):

@@ -120,6 +120,15 @@ def _fingerprint(session: Session, host: PluginHost) -> str:
     return f"{data}|{plugins}"[:300]
 
 
+def _run_key(session: Session, key: str, actor: Actor | None) -> str:
+    """The scope a run is remembered under. On PostgreSQL a department user's login sees only its own
+    rows (row-level security): its run is remembered apart (``*|mz``), so that it never answers for a
+    coordinator's; a coordinator's run of everything still answers for it."""
+    if actor is None or actor.is_coordinator or session.get_bind().dialect.name != "postgresql":
+        return key
+    return f"{key}|{actor.name}"[:200]
+
+
 def _cached(session: Session, as_of: dt.date, key: str, fingerprint: str) -> CheckRun | None:
     return session.scalars(
         select(CheckRun)
@@ -311,11 +320,12 @@ def run_responsibility_checks(
     as_of = min(as_of, today or local_today(tz))
     scope = scope or Scope()
     key = scope_key(scope)
+    run_key = _run_key(session, key, actor)
     fingerprint = _fingerprint(session, host)
-    done = _cached(session, as_of, key, fingerprint)
+    done = _cached(session, as_of, run_key, fingerprint)
     if done is not None:
         responsibilities, found_open = done.responsibilities, done.found
-        if done.scope != key:  # a run of everything answers for a part: count the part
+        if done.scope != run_key:  # a run of everything answers for a part: count the part
             ids = select(_responsibilities(as_of, scope).subquery("scope").c.id)
             responsibilities = session.scalar(select(func.count()).select_from(ids.subquery())) or 0
             found_open = _open_in(session, ids)
@@ -367,11 +377,11 @@ def run_responsibility_checks(
         )
     open_now = _open_in(session, ids) if resps else 0  # with a failing plugin's findings, kept as they were
     result = CheckRunResult(as_of, key, resps, open_now, created, reopened, resolved, faults)
-    session.execute(delete(CheckRun).where(CheckRun.as_of == as_of, CheckRun.scope == key))
+    session.execute(delete(CheckRun).where(CheckRun.as_of == as_of, CheckRun.scope == run_key))
     session.add(
         CheckRun(
             as_of=as_of,
-            scope=key,
+            scope=run_key,
             fingerprint=_fingerprint(session, host),
             ran_at=utcnow(),
             responsibilities=result.responsibilities,

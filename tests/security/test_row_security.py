@@ -347,3 +347,31 @@ def test_a_failed_write_leaves_neither_the_row_nor_its_event(secured: Secured, h
         session.rollback()
         assert session.execute(text("SELECT count(*) FROM audit_event")).scalar_one() == before
     engine.dispose()
+
+
+def test_a_departments_check_run_never_answers_for_a_coordinator(secured: Secured, host: PluginHost) -> None:
+    from duban.services.responsibility_checks import run_responsibility_checks
+
+    day = at("2026-02-10")["today"]
+    engine = secured.engine("s_mz")
+    with session_factory(engine)() as session:
+        mine = run_responsibility_checks(
+            session, host=host, as_of=day, actor=resolve_actor(session), today=day
+        )
+        session.commit()
+    engine.dispose()
+    assert mine.responsibilities == 1 and not mine.cached  # only 民政's, through row-level security
+    admin = make_engine(secured.url)
+    with session_factory(admin)() as session:
+        everything = run_responsibility_checks(
+            session, host=host, as_of=day, actor=resolve_actor(session, as_user="coord"), today=day
+        )
+        session.commit()
+    admin.dispose()
+    assert everything.responsibilities == 4 and not everything.cached
+    with session_factory(engine)() as session:  # and the coordinator's run answers for the department
+        again = run_responsibility_checks(
+            session, host=host, as_of=day, actor=resolve_actor(session), today=day
+        )
+    engine.dispose()
+    assert again.cached and again.responsibilities == 1

@@ -745,9 +745,18 @@ def _parse(
         warnings.append(ParseWarning(None, "未找到文件标题，标题留空"))
     found = meta.issuer_names(lines, task_lines, registry)
     issuers = tuple(dict.fromkeys(key for _, key, _ in found))
-    if not issuers:
+    governments = meta.government_issuers(lines, task_lines, number)
+    if not issuers and governments:
+        names = "、".join(dict.fromkeys(name for name, _, line in governments if line is not None))
+        if names:
+            warnings.append(ParseWarning(None, f"发文单位“{names}”不是已登记的部门，发文单位留空"))
+    elif not issuers:
         warnings.append(ParseWarning(None, "未找到发文单位（文头或落款），发文单位留空"))
     jurisdiction, level, conflicting = meta.jurisdiction_of(name for name, _, _ in found)
+    if jurisdiction is None and governments:
+        places = [place for _, place, _ in governments]
+        jurisdiction = max(set(places), key=places.count)
+        level = "national" if jurisdiction == "全国" else "province"
     if jurisdiction is None:
         warnings.append(ParseWarning(None, "无法从发文单位判断所属地区（全国或哪个省），地区留空"))
     elif conflicting:

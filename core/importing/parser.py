@@ -306,19 +306,20 @@ _SENTENCE_CLAUSE = re.compile(
 
 
 def _sentence_clause(flat: _Flat) -> _Clause | None:
-    """A clause without brackets at the end of the item: …的问题，由A会同B、C等部门研究提出落实意见。"""
-    text = flat.text.rstrip()
-    m = _SENTENCE_CLAUSE.search(text)
-    if m is None:
-        return None
-    lead = m.group("lead")
-    names = [n for n in split_top(lead, "、") if n]
-    if not names or not all(looks_like_unit(re.sub("等$", "", n)) for n in names):
-        return None
-    verb = m.group("verb")
-    content = f"{lead}{m.group('with') or ''}{'负责' if verb not in ('牵头',) else '牵头'}"
-    start = m.start() - 1 if m.start() > 0 else 0
-    return _Clause(start, len(text), meta.squeeze(text[m.start() :]), content, True, end=m.start())
+    """A clause without brackets ending a line of the item: …的问题，由A会同B、C等部门研究提出落实意见。"""
+    for _line, _start, end in reversed(flat.spans()):
+        text = flat.text[:end].rstrip()
+        m = _SENTENCE_CLAUSE.search(text)
+        if m is None:
+            continue
+        lead = m.group("lead")
+        names = [n for n in split_top(lead, "、") if n]
+        if not names or not all(looks_like_unit(re.sub("等$", "", n)) for n in names):
+            return None
+        verb = "牵头" if m.group("verb") == "牵头" else "负责"
+        content = f"{lead}{m.group('with') or ''}{verb}"
+        return _Clause(m.start(), end, meta.squeeze(text[m.start() :]), content, True, end=m.start())
+    return None
 
 
 def _cut_clause(flat: _Flat, is_names_only: Callable[[str], bool]) -> _Clause | None:
@@ -356,7 +357,8 @@ def _cut_clause(flat: _Flat, is_names_only: Callable[[str], bool]) -> _Clause | 
     if text[end:].strip()[:1] not in ("、", "，", ",", "；", ";"):
         # no separator after the last name: keep it only when it reads whole (not 县农业农)
         tail = re.sub(r"^[^:：]*[:：]", "", segments[-1])
-        if not tail or not is_names_only(_strip_verb_words(tail)):
+        tail = _strip_verb_words(tail)
+        if not tail or not is_names_only(tail) or not (looks_like_unit(tail) or is_vague_group(tail)):
             return None
     grammar = read_clause(content)
     if not any(p.kind in ("lead", "generic") for p in grammar.parties):
@@ -391,7 +393,12 @@ def _earlier_clauses(flat: _Flat, before: int, is_names_only: Callable[[str], bo
             after = text[i + 1 : i + 2]
             start = find_clause_open(text, i)
             if start is not None:
-                ends_sentence = (after and after in _SENTENCE_END) or flat.ends_line(i)
+                before_open = text[start - 1 : start] if start > 0 else ""
+                ends_sentence = (
+                    (after and after in _SENTENCE_END)
+                    or (before_open and before_open in _SENTENCE_END)
+                    or flat.ends_line(i)
+                )
                 if ends_sentence:
                     clause = _bracket_clause(flat, i, is_names_only)
                     if clause is not None:

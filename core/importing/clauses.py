@@ -57,7 +57,8 @@ CLAUSE_WORDS = re.compile(
 
 # --------------------------------------------------------------------------- labels
 
-_PERSON_LABEL = re.compile(r"^(?:牵头)?(?:负责|责任|分管|联系)?(?:领导|同志|人)[:：]")
+_PERSON_LABEL = re.compile(r"^[\u4e00-\u9fff]{0,6}?(?:领导|同志|负责人|责任人|联系人)[:：]")
+_DIVISION_LABEL = re.compile(r"^(?:部门|责任|任务|职责)?分工[:：]")
 _TIME_LABEL = re.compile(r"^(?:完成|办结)?(?:时限|时间)(?:要求|节点)?[:：]|^时间节点[:：]")
 _PARTY_LABEL = re.compile(
     r"^(?P<q>(?:主要|牵头|主办|主责|责任|配合|协同|协办|参与|协助|支持|指导|实施|落实|承办|具体|负责)*)"
@@ -220,6 +221,9 @@ def _label(segment: str) -> tuple[str, str] | None:
     m = _TIME_LABEL.match(segment)
     if m is not None:
         return "time", segment[m.end() :]
+    m = _DIVISION_LABEL.match(segment)
+    if m is not None:
+        return "generic", segment[m.end() :]
     m = _PARTY_LABEL.match(segment)
     if m is None:
         return None
@@ -261,15 +265,14 @@ def _top_positions(text: str, pattern: re.Pattern[str]) -> list[re.Match[str]]:
 
 
 def _split_joined(name: str) -> list[str]:
-    """商务部和各有关省级人民政府 → 商务部, 各有关省级人民政府; 文化和旅游部 stays whole."""
-    if _is_group_like(name):
-        return [name]
+    """商务部和各有关省级人民政府 → 商务部, 各有关省级人民政府; 市级各有关部门及各县市区政府 → both groups;
+    文化和旅游部, 有关部门和单位, 各级党委和政府 stay whole."""
     for m in _top_positions(name, _JOINER):
         left, right = name[: m.start()], name[m.end() :]
-        if len(left) < 2 or len(right) < 2:
+        if len(left) < 2 or len(right) < 3:
             continue
-        both_units = len(left) >= 3 and len(right) >= 3 and _UNIT_END.search(left) and _UNIT_END.search(right)
-        if _is_group_like(right) or both_units:
+        both_units = len(left) >= 3 and _UNIT_END.search(left) and _UNIT_END.search(right)
+        if _is_group_like(right) or both_units and not _is_group_like(name):
             return _split_joined(left) + _split_joined(right)
     return [name]
 

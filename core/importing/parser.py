@@ -678,6 +678,9 @@ def _parse(
             body += flat.text[position : other.open]
             position = other.close
         body = (body + flat.text[position : clause.end]).strip()
+        if not body:
+            untasked.append((item, flat.text, False))  # [联合发文单位]: a bracket alone is no task
+            continue
         clause_line = flat.line_of[min(clause.open, len(flat.line_of) - 1)]
         if clause.cut and item.end == len(lines):
             warnings.append(
@@ -801,7 +804,9 @@ def _parse(
     named = {_lookup(registry, p.name) for t in tasks for g in (*t.earlier, t.grammar) for p in g.parties}
     named.discard(None)
     named |= set(issuers)
-    everyone = list(issuers) if len(issuers) > 1 else [k for k in registry.keys() if k in named]
+    # 各部门: every issuer; with a single issuer, every department the document names; with no known
+    # issuer it is not expanded (a vague group)
+    everyone = list(issuers) if len(issuers) > 1 else [k for k in registry.keys() if k in named and issuers]
 
     _report_untasked(tasks, items, untasked, warnings)
 

@@ -62,8 +62,10 @@ _DIVISION_LABEL = re.compile(r"^(?:部门|责任|任务|职责)?分工[:：]")
 _TIME_LABEL = re.compile(r"^(?:完成|办结)?(?:时限|时间)(?:要求|节点)?[:：]|^时间节点[:：]")
 _PARTY_LABEL = re.compile(
     r"^(?P<q>(?:主要|牵头|主办|主责|责任|配合|协同|协办|参与|协助|支持|指导|实施|落实|承办|具体|负责)*)"
-    r"(?:单位|部门|主体)[:：]"
+    r"(?:单位|部门|主体)(?:[（(][^（()）]{1,6}[）)])?[:：]"
 )
+#: a role written after a name: 县民政局（牵头）、县财政局（配合）
+_ROLE_MARK = re.compile(r"[（(](?P<role>牵头|主办|牵头单位|配合|协办|配合单位|参与|负责)[）)]$")
 
 # --------------------------------------------------------------------------- remarks
 
@@ -303,6 +305,14 @@ def _names(part: str, grammar: ClauseGrammar) -> list[str]:
 
 
 def _party(name: str, kind: str) -> RawParty:
+    mark = _ROLE_MARK.search(name)
+    if mark is not None and mark.start() > 0:
+        role = mark.group("role")
+        name = name[: mark.start()]
+        if role.startswith(("牵头", "主办")):
+            kind = "lead"
+        elif role != "负责":
+            kind = "support"
     return RawParty(
         name,
         kind,

@@ -290,6 +290,14 @@ def test_doubts_and_party_kinds(registry: AgencyRegistry) -> None:
         ("（省委宣传部、省民政厅按职责分工负责）", {"joint": {"省委宣传部", "minzheng"}}),
         ("（民政部负责，财政部配合）", {"lead": {"minzheng"}, "support": {"caizheng"}}),
         ("（民政部负责，2031年底前完成）", {"lead": {"minzheng"}}),
+        (
+            "（责任单位：县财政局、县民政局（牵头）、县妇联）",
+            {"lead": {"minzheng"}, "support": {"caizheng", "fulian"}},
+        ),
+        (
+            "（牵头单位（部门）：民政部；配合单位（部门）：财政部）",
+            {"lead": {"minzheng"}, "support": {"caizheng"}},
+        ),
     ],
 )
 def test_wider_clause_grammar(registry: AgencyRegistry, clause: str, expected: dict[str, set[str]]) -> None:

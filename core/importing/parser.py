@@ -672,6 +672,10 @@ def _parse(
             cut = any(ch in OPEN for ch in flat.text[-MAX_CLAUSE_CHARS:]) and item.end == len(lines)
             untasked.append((item, flat.text, cut))
             continue
+        tail = flat.text.rstrip()
+        if clause.closed and item.end == len(lines) and tail[-1:] in "，,、；;" and clause.close >= len(tail):
+            # 部门分工：省财政厅牵头， and then the file ends: the clause is cut after a whole name
+            clause = replace(clause, closed=False, cut=True)
         earlier = _earlier_clauses(flat, clause.end, is_names_only) if clause.closed else []
         body, position = "", 0
         for other in earlier:

@@ -195,6 +195,17 @@ def test_file_cut_inside_the_last_clause_keeps_the_task(registry: AgencyRegistry
     assert any(w.line == 7 and "中间结束" in w.message for w in policy.warnings)
 
 
+def test_file_cut_after_a_labelled_clause_is_flagged_as_cut(registry: AgencyRegistry) -> None:
+    text = HEAD + "1.甲。\n部门分工：民政部牵头，各部门配合。\n2.乙。\n部门分工：财政部牵头，"
+    policy = parse_policy(text, registry, source="cut.txt")
+    assert [t.number for t in policy.tasks] == ["1", "2"]
+    two = policy.tasks[1]
+    assert parties(two)[0] == ("财政部", "caizheng", "lead", "agency")
+    assert ParseDoubt.CUT_CLAUSE in doubts(two)
+    assert ParseDoubt.CUT_CLAUSE not in doubts(policy.tasks[0])
+    assert any("中间结束" in w.message for w in policy.warnings)
+
+
 def test_file_cut_inside_a_name_is_a_warning_not_a_task(registry: AgencyRegistry) -> None:
     text = HEAD + "一、甲。（民政部负责）\n二、乙。（牵头单位：民政部；责任单位：财政"
     policy = parse_policy(text, registry, source="cut.txt")

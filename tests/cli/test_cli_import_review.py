@@ -265,3 +265,22 @@ def test_answers_of_another_file_are_refused(db_url: str, tmp_path: Path) -> Non
 def test_review_refuses_dry_run_and_answers_together(db_url: str, tmp_path: Path) -> None:
     code, _, err = run(db_url, "import", str(YUNNAN), "--review", "--dry-run")
     assert code == 2 and "--review" in err
+
+
+def test_review_opens_the_preview_on_the_parse_and_writes_nothing_when_discarded(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from duban.tui.review import ReviewApp
+
+    seen: list[ReviewApp] = []
+
+    def fake_run(self: ReviewApp) -> None:  # the terminal app, replaced: the coordinator discards
+        seen.append(self)
+        return None
+
+    monkeypatch.setattr(ReviewApp, "run", fake_run)
+    code, out, err = run(db_url, "import", str(YUNNAN), "--review", "--jurisdiction", "530000")
+    assert code == 0, err
+    assert "已放弃，未写入任何内容" in out
+    assert len(seen) == 1 and len(seen[0].document.tasks) == 22 and seen[0].document.source is not None
+    assert counts(db_url) == (0, 0, 0)

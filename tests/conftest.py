@@ -82,6 +82,7 @@ def _pg_admin() -> Engine | None:
                 conn.execute(text("select 1"))
             _pg_state["admin"] = admin
             _pg_state["groups_before"] = _existing_groups(admin)
+            _drop_stale_logins(admin)
         except Exception as exc:  # recorded and turned into a skip or a failure below
             _pg_state["admin"] = None
             _pg_state["error"] = f"{type(exc).__name__}: {exc}".splitlines()[0]
@@ -119,6 +120,22 @@ def drop_logins(admin: Engine, database: str) -> None:
             {"comment": f"duban user of database {database}"},
         ).scalars()
         for login in list(logins):
+            conn.execute(text(f'DROP ROLE IF EXISTS "{login}"'))
+
+
+def _drop_stale_logins(admin: Engine) -> None:
+    """Login roles left by an interrupted run: made for a test database (duban_t_*, duban_deploy_*) that
+    no longer exists."""
+    with admin.connect() as conn:
+        stale = conn.execute(
+            text(
+                "SELECT r.rolname FROM pg_roles r JOIN pg_shdescription d ON d.objoid = r.oid "
+                "AND d.classoid = 'pg_authid'::regclass "
+                "WHERE d.description ~ '^duban user of database duban_(t|deploy)_' "
+                "AND substr(d.description, 24) NOT IN (SELECT datname FROM pg_database)"
+            )
+        ).scalars()
+        for login in list(stale):
             conn.execute(text(f'DROP ROLE IF EXISTS "{login}"'))
 
 

@@ -34,6 +34,7 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from duban.domain.jsonable import JsonResult
@@ -43,6 +44,8 @@ from duban.services import audit
 from duban.services.paging import Page, check_window, count_rows, page_of
 from duban.storage.models import Agency, Jurisdiction, User
 
+#: SQLSTATEs duban_create_login raises for a role name that exists or may not be used
+DUPLICATE_OBJECT, INVALID_PARAMETER_VALUE = "42710", "22023"
 #: transaction-scoped PostgreSQL advisory lock serialising changes of who is coordinator
 USERS_LOCK_KEY = 0x6475_7365  # "duse"
 
@@ -299,10 +302,17 @@ def add_user(
     session.add(user)
     session.flush()
     if create_login:
-        session.execute(
-            text("SELECT duban_create_login(:login, :grp, :verifier, :person)"),
-            {"login": db_role, "grp": login_group(role), "verifier": password_verifier, "person": name},
-        )
+        try:
+            with session.begin_nested():
+                session.execute(
+                    text("SELECT duban_create_login(:login, :grp, :verifier, :person)"),
+                    {"login": db_role, "grp": login_group(role), "verifier": password_verifier, "person": name},
+                )
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) not in (DUPLICATE_OBJECT, INVALID_PARAMETER_VALUE):
+                raise
+            detail = str(exc.orig).splitlines()[0] if exc.orig is not None else str(exc)
+            raise ValidationError(f"不能创建登录角色 {db_role}：{detail}（可用 --db-role 另取角色名）") from exc
     audit.record(
         session,
         actor=actor.name,

@@ -375,3 +375,17 @@ def test_a_departments_check_run_never_answers_for_a_coordinator(secured: Secure
         )
     engine.dispose()
     assert again.cached and again.responsibilities == 1
+
+
+def test_an_existing_or_reserved_role_name_is_refused(secured: Secured) -> None:
+    from duban.errors import ValidationError
+
+    engine = make_engine(secured.url)
+    with session_factory(engine)() as session:
+        for role in (secured.logins["s_mz"], "pg_monitor", "duban_coordinator", "postgres"):
+            with pytest.raises(ValidationError, match="不能创建登录角色|已对应另一位用户"):
+                add_user(
+                    session, actor=SYSTEM, name=f"x{role}", role="viewer", db_role=role, create_login=True
+                )
+            session.rollback()
+    engine.dispose()

@@ -306,13 +306,20 @@ def add_user(
             with session.begin_nested():
                 session.execute(
                     text("SELECT duban_create_login(:login, :grp, :verifier, :person)"),
-                    {"login": db_role, "grp": login_group(role), "verifier": password_verifier, "person": name},
+                    {
+                        "login": db_role,
+                        "grp": login_group(role),
+                        "verifier": password_verifier,
+                        "person": name,
+                    },
                 )
         except DBAPIError as exc:
             if getattr(exc.orig, "sqlstate", None) not in (DUPLICATE_OBJECT, INVALID_PARAMETER_VALUE):
                 raise
             detail = str(exc.orig).splitlines()[0] if exc.orig is not None else str(exc)
-            raise ValidationError(f"不能创建登录角色 {db_role}：{detail}（可用 --db-role 另取角色名）") from exc
+            raise ValidationError(
+                f"不能创建登录角色 {db_role}：{detail}（可用 --db-role 另取角色名）"
+            ) from exc
     audit.record(
         session,
         actor=actor.name,

@@ -9,8 +9,8 @@ The shipped systemd units are checked with systemd-analyze verify where it exist
 from __future__ import annotations
 
 import base64
-import getpass
 import configparser
+import getpass
 import hashlib
 import hmac
 import json

@@ -50,14 +50,17 @@ def _library_source() -> str:
         return "holidays"
 
 
-def ensure_years(
+def ensure_years(session: Session, first: int, last: int) -> None:
+    """Seed every year of ``first..last`` the table does not have yet from the holidays library (a login
+    that may not write, a viewer on PostgreSQL, leaves the table as it is)."""
+    _seed_years(session, first, last)
+
+
+def _seed_years(
     session: Session, first: int, last: int
 ) -> tuple[dict[dt.date, tuple[bool, str]], dict[int, bool]] | None:
-    """Seed every year of ``first..last`` the table does not have yet from the holidays library.
-
-    Returns the library's data for those years when they could not be stored because this login may not
-    write (a viewer on PostgreSQL): the caller uses it as it is; None when the table has them.
-    """
+    """:func:`ensure_years`, returning the library's data for the years that could not be stored because
+    this login may not write (the caller uses it as it is); None when the table has them."""
     known = set(session.scalars(select(CalendarYear.year).where(CalendarYear.year.between(first, last))))
     missing = [y for y in range(first, last + 1) if y not in known]
     if not missing:
@@ -88,7 +91,7 @@ def ensure_years(
 def working_calendar(session: Session, first: int, last: int) -> WorkingCalendar:
     """The calendar for ``first..last`` (a year on each side is loaded too, for arithmetic across years)."""
     first, last = first - 1, last + 1
-    unstored = ensure_years(session, first, last)
+    unstored = _seed_years(session, first, last)
     rows = session.execute(
         select(CalendarDay).where(CalendarDay.day.between(dt.date(first, 1, 1), dt.date(last, 12, 31)))
     ).scalars()

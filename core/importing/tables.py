@@ -59,23 +59,26 @@ class TableTask:
 
 # --------------------------------------------------------------------------- headers
 
+_LEVEL = r"(?:[省市县区乡镇州盟旗]级|[省市县区]直)?"
 #: Column kinds and the header texts (whitespace removed) that name them, checked in this order.
 #: ``generic`` is a lone 责任单位 column; beside a 牵头 column it is read as ``support``.
 HEADERS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "lead",
-        re.compile(r"^(?:牵头|主要责任|主责|主办|牵头责任|责任牵头|总牵头)(?:单位|部门|科室|处室|机构)"),
+        re.compile(
+            rf"^{_LEVEL}(?:牵头|主要责任|主责|主办|牵头责任|责任牵头|总牵头)(?:单位|部门|科室|处室|机构)"
+        ),
     ),
     (
         "support",
         re.compile(
-            r"^(?:配合|参与|协办|协同|协助|协作|共同责任|其他责任|其他参与|指导)(?:单位|部门|科室|处室|机构)"
+            rf"^{_LEVEL}(?:配合|参与|协办|协同|协助|协作|共同责任|其他责任|其他参与|指导)(?:单位|部门|科室|处室|机构)"
         ),
     ),
     (
         "generic",
         re.compile(
-            r"^(?:责任|负责|承办|实施|落实|办理|主体责任|具体责任|责任主体)(?:单位|部门|科室|处室|机构|主体)"
+            rf"^{_LEVEL}(?:责任|负责|承办|实施|落实|办理|主体责任|具体责任|责任主体)(?:单位|部门|科室|处室|机构|主体)"
             r"|^责任分工$|^分工$"
         ),
     ),
@@ -230,6 +233,13 @@ def _columns(kinds: list[str | None], headers: list[str], table: TableBlock, sta
         for i in tasks
         if not any(_column(table, i, start) == _column(table, j, start) for j in tasks if j < i)
     ]
+    if cols.number is None:  # a first column without a header (or an unusual one) that holds 1, 2, 3 …
+        for i in range(min(tasks) if tasks else 0):
+            values = [v.strip() for v in _column(table, i, start) if v.strip()]
+            numbered = [v for v in values if len(v) <= 6 and _number(v)[0] is not None]
+            if kinds[i] is None and values and len(numbered) >= 0.8 * len(values):
+                cols.number = i
+                break
     if tasks:
         plain = [i for i in tasks if kinds[i] == "task"] or tasks
         # the most specific column is the task; with two equally specific, the one whose cells repeat

@@ -291,3 +291,19 @@ def test_labelled_parties_in_one_cell(registry: AgencyRegistry) -> None:
     assert roles(policy) == [
         (None, "1", [("minzheng", "lead"), ("gongan", "support"), ("caizheng", "support")])
     ]
+
+
+def test_a_number_column_without_a_header_and_level_prefixed_headers(registry: AgencyRegistry) -> None:
+    policy = parse(
+        [
+            ["", "重点任务", "县级牵头单位", "县级配合单位"],
+            ["1", "任务甲", "民政部", "公安部"],
+            ["2", "任务乙", "财政部", ""],
+        ],
+        registry=registry,
+    )
+    assert roles(policy) == [
+        (None, "1", [("minzheng", "lead"), ("gongan", "support")]),
+        (None, "2", [("caizheng", "lead")]),
+    ]
+    assert all(not t.doubts for t in policy.tasks)

@@ -45,7 +45,12 @@ from duban.importing.model import (
     to_json_dict,
 )
 from duban.importing.numbering import STYLE_RANK, Marker, match_marker
+<<<<<<< HEAD
 from duban.importing.tables import TableTask, table_tasks, tables_note
+=======
+from duban.importing.script import to_simplified
+from duban.importing.tables import TableTask, table_tasks
+>>>>>>> main
 
 __all__ = [
     "NO_TASKS_EXPECTED",
@@ -359,8 +364,11 @@ def _parse(
 ) -> ParsedPolicy:
     if not isinstance(text, str):
         raise ParseError("输入不是文本", file=source, line=1, expected="文本")
+    text, traditional = to_simplified(text)
     lines = text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "").split("\n")
     warnings: list[ParseWarning] = []
+    if traditional and not resplit:
+        warnings.append(ParseWarning(None, "原文为繁体字，已按简体字解析（任务正文也以简体保存）"))
     ctx = _Context(registry, source, strict, warnings)
 
     def is_names_only(content: str) -> bool:

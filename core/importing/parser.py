@@ -45,12 +45,8 @@ from duban.importing.model import (
     to_json_dict,
 )
 from duban.importing.numbering import STYLE_RANK, Marker, match_marker
-<<<<<<< HEAD
-from duban.importing.tables import TableTask, table_tasks, tables_note
-=======
 from duban.importing.script import to_simplified
-from duban.importing.tables import TableTask, table_tasks
->>>>>>> main
+from duban.importing.tables import TableTask, table_tasks, tables_note
 
 __all__ = [
     "NO_TASKS_EXPECTED",

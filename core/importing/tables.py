@@ -16,7 +16,10 @@ The reading, in order (docs/import.md “表格形式的任务分工” says the
 3. a row whose filled cells all hold the same text (一、优化营商环境 across the table), or a numbered row
    without any party that is followed by rows numbered one level deeper, is a group row: it sets the
    section of the rows below; numbering as in the text parser (一、（一）1.), sections from outer levels;
-4. every other row with a task text is a task: a row without a number is numbered by its position, a row
+4. the task's text is its text columns read left to right (考核指标：考核内容); rows that repeat the
+   previous row's number and first text cell (a task cell merged over rows, each row with its own units)
+   are one task with the rows' units united, a lead staying lead;
+5. every other row with a task text is a task: a row without a number is numbered by its position, a row
    whose responsibility cells are empty is kept with a doubt and a warning, nothing is dropped.
 
 Pure: standard library, duban.hookspecs and duban.importing only.
@@ -60,51 +63,43 @@ class TableTask:
 # --------------------------------------------------------------------------- headers
 
 _LEVEL = r"(?:[省市县区乡镇州盟旗]级|[省市县区]直)?"
+_UNIT = r"(?:单位|部门|科室|处室|机构|主体)"
 #: Column kinds and the header texts (whitespace removed) that name them, checked in this order.
 #: ``generic`` is a lone 责任单位 column; beside a 牵头 column it is read as ``support``.
 HEADERS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "lead",
-        re.compile(
-            rf"^{_LEVEL}(?:牵头|主要责任|主责|主办|牵头责任|责任牵头|总牵头)(?:单位|部门|科室|处室|机构)"
-        ),
+        re.compile(rf"^{_LEVEL}(?:牵头|主要责任|主责|主办|牵头责任|责任牵头|总牵头)(?:负责|责任)?{_UNIT}"),
     ),
     (
         "support",
         re.compile(
-            rf"^{_LEVEL}(?:配合|参与|协办|协同|协助|协作|共同责任|其他责任|其他参与|指导)(?:单位|部门|科室|处室|机构)"
+            rf"^{_LEVEL}(?:配合|参与|协办|协同|协助|协作|共同责任|其他责任|其他参与|指导)(?:责任)?{_UNIT}"
         ),
     ),
     (
         "generic",
         re.compile(
-            rf"^{_LEVEL}(?:责任|负责|承办|实施|落实|办理|主体责任|具体责任|责任主体)(?:单位|部门|科室|处室|机构|主体)"
-            r"|^责任分工$|^分工$"
+            rf"^{_LEVEL}(?:责任|负责|承办|落实|办理|主体责任|具体责任|责任主体){_UNIT}|^责任分工$|^分工$"
         ),
     ),
-    ("ignore", re.compile(r"(?:领导|责任人|联系人|电话|备注|说明|考核|分值|评分)")),
+    ("ignore", re.compile(r"领导|责任人|联系人|电话|备注|说明|分值|评分|监督|实施|考核项目|考核方式")),
     (
         "deadline",
         re.compile(
-            r"^(?:完成|办结|落实|实施)?(?:时限|时间|期限)(?:要求|安排|节点|进度)?"
+            r"^(?:完成|办结|落实)?(?:时限|时间|期限)(?:要求|安排|节点|进度)?"
             r"|^时间(?:进度|安排|节点|要求)|^进度安排|^计划完成"
         ),
     ),
     ("number", re.compile(r"^(?:序号|编号|序|号|No\.?|项次|任务编号)$", re.IGNORECASE)),
-    (
-        "target",
-        re.compile(r"^(?:主要|工作|预期|任务)?目标(?:任务)?$|^(?:重点|主要)?(?:领域|类别|方面|板块)$"),
-    ),
+    ("area", re.compile(r"^(?:重点|主要|工作)?(?:领域|类别|方面|板块|类型)$")),
+    ("target", re.compile(r"^(?:主要|工作|预期|任务|年度)?目标(?:任务)?$")),
     (
         "task",
-        re.compile(
-            r"(?:任务|措施|举措|事项|工作内容|具体内容|主要内容|内容|重点工作|工作要点|工作安排|要求|项目名称|工作)"
-        ),
+        re.compile(r"任务|措施|举措|事项|内容|重点工作|工作要点|工作安排|要求|项目名称|指标|工作"),
     ),
 )
 _RESPONSIBLE = {"lead", "support", "generic"}
-#: The more specific of two task columns is the task text; this is how specific a header is.
-_SPECIFIC = re.compile(r"具体|措施|举措|内容|事项|细化|分解")
 _MAX_HEADER_ROW = 8
 _MAX_HEADER_CELL = 16
 _TRAILING = "。.;；，,、 "
@@ -142,8 +137,8 @@ class _Columns:
     kinds: list[str | None]
     header: list[str]
     number: int | None = None
-    task: int | None = None
-    context: list[int] = field(default_factory=list)
+    texts: list[int] = field(default_factory=list)  #: the task's text, read left to right
+    area: int | None = None  #: 领域 / 类别: the section
     lead: list[int] = field(default_factory=list)
     support: list[int] = field(default_factory=list)
     generic: list[int] = field(default_factory=list)
@@ -152,6 +147,10 @@ class _Columns:
     @property
     def responsible(self) -> bool:
         return bool(self.lead or self.support or self.generic)
+
+    @property
+    def task(self) -> int | None:
+        return self.texts[0] if self.texts else None
 
     def names(self, indices: Sequence[int]) -> str:
         return "、".join(self.header[i] for i in indices)
@@ -201,6 +200,7 @@ def _find_header(table: TableBlock) -> tuple[int, list[str | None], list[str]] |
 def _columns(kinds: list[str | None], headers: list[str], table: TableBlock, start: int) -> _Columns:
     cols = _Columns(kinds, headers)
     tasks: list[int] = []
+    targets: list[int] = []
     for i, kind in enumerate(kinds):
         if kind == "number" and cols.number is None:
             cols.number = i
@@ -212,8 +212,12 @@ def _columns(kinds: list[str | None], headers: list[str], table: TableBlock, sta
             cols.generic.append(i)
         elif kind == "deadline" and cols.deadline is None:
             cols.deadline = i
-        elif kind in ("task", "target"):
+        elif kind == "area" and cols.area is None:
+            cols.area = i
+        elif kind == "task":
             tasks.append(i)
+        elif kind == "target":
+            targets.append(i)
     # a merged header spans columns: keep one column per distinct header of a kind
     for attr in ("lead", "support", "generic"):
         kept: list[int] = []
@@ -228,27 +232,21 @@ def _columns(kinds: list[str | None], headers: list[str], table: TableBlock, sta
     if cols.generic and cols.lead:  # 牵头单位 + 责任单位: the 责任单位 column names the others
         cols.support += cols.generic
         cols.generic = []
-    tasks = [
+    # the task's text: the task columns (重点任务 + 具体措施, 考核指标 + 考核内容) left to right; 目标 columns
+    # only when there is no task column (a 目标责任分解 table)
+    texts = tasks or targets
+    cols.texts = [
         i
-        for i in tasks
-        if not any(_column(table, i, start) == _column(table, j, start) for j in tasks if j < i)
+        for n, i in enumerate(texts)
+        if not any(_column(table, i, start) == _column(table, j, start) for j in texts[:n])
     ]
     if cols.number is None:  # a first column without a header (or an unusual one) that holds 1, 2, 3 …
-        for i in range(min(tasks) if tasks else 0):
+        for i in range(cols.texts[0] if cols.texts else 0):
             values = [v.strip() for v in _column(table, i, start) if v.strip()]
             numbered = [v for v in values if len(v) <= 6 and _number(v)[0] is not None]
             if kinds[i] is None and values and len(numbered) >= 0.8 * len(values):
                 cols.number = i
                 break
-    if tasks:
-        plain = [i for i in tasks if kinds[i] == "task"] or tasks
-        # the most specific column is the task; with two equally specific, the one whose cells repeat
-        # less (the other spans rows: its text is the group the rows belong to), then the rightmost
-        cols.task = max(
-            plain,
-            key=lambda i: (bool(_SPECIFIC.search(headers[i])), len(set(_column(table, i, start))), i),
-        )
-        cols.context = [i for i in tasks if i != cols.task and i < cols.task]
     return cols
 
 
@@ -375,8 +373,9 @@ class _State:
     enclosing: dict[int, str] = field(default_factory=dict)  # rank -> label of the latest group row
     group: str | None = None  # the latest unnumbered group row
     position: int = 0
-    previous: tuple[str, str] | None = None  # (number cell, task text) of the last task row
+    previous: tuple[str, str] | None = None  # (number cell, first text cell) of the last task row
     repeat: int = 0
+    rows_in_last: int = 0  # how many rows the last task was gathered from
 
 
 def _enter(state: _State, marker: Marker) -> None:
@@ -471,6 +470,58 @@ def table_tasks(tables: Sequence[TableBlock], warnings: list[ParseWarning]) -> l
     return tasks
 
 
+def _join(pieces: Sequence[str]) -> str:
+    """Text cells of one task, left to right: 考核指标 + 考核内容 → 指标：内容."""
+    out = ""
+    for piece in pieces:
+        if out and out[-1] not in "。；;：:，,！!？?":
+            out += "："
+        out += piece
+    return out
+
+
+@dataclass
+class _Row:
+    """One table row as the task it describes."""
+
+    index: int
+    number_cell: str
+    first: str  #: the first text column as written (the key that ties rows of one merged task)
+    pieces: list[str]
+    marker: Marker | None
+    number: str
+    responsible: bool
+    deadline: str | None
+    heading: str | None = None  #: the section a numbered group cell of the row gives
+
+
+def _read_row(row: Sequence[str], index: int, columns: _Columns) -> _Row:
+    number_cell = _cell(row, columns.number)
+    pieces: list[str] = []
+    for i in columns.texts:
+        piece = _one_line(_cell(row, i))
+        if piece and piece not in pieces:
+            pieces.append(piece)
+    first = pieces[0] if pieces else ""
+    marker, number = _number(number_cell) if number_cell else (None, "")
+    if not number_cell and pieces:
+        inline = match_marker(pieces[0])
+        if inline is not None:
+            marker, number = inline, inline.label
+            pieces[0] = pieces[0][inline.end :].strip()
+            pieces = [p for p in pieces if p]
+    heading = None
+    if number_cell and len(pieces) > 1:
+        # 序号 | 一、强化关爱 (merged) | 建立台账: the numbered group cell is the section, not the text
+        group = match_marker(pieces[0])
+        if group is not None:
+            heading = group.label
+            pieces = pieces[1:]
+    responsible = any(_cell(row, i) for i in columns.lead + columns.generic + columns.support)
+    deadline = _one_line(_cell(row, columns.deadline)) or None
+    return _Row(index, number_cell, first, pieces, marker, number, responsible, deadline, heading)
+
+
 def _rows(
     table: TableBlock,
     first: int,
@@ -489,80 +540,118 @@ def _rows(
         filled = [c.strip() for c in row if c.strip()]
         if not filled:
             continue
-        squeezed = tuple(_squeeze(c) for c in row)
-        if squeezed == state.header_row:
+        if tuple(_squeeze(c) for c in row) == state.header_row:
             continue  # the header repeated on the next page
         if len(set(filled)) == 1 and (len(filled) > 1 or _cell(row, columns.task) != filled[0]):
             _group_row(filled[0], state)
             continue
-        number_cell = _cell(row, columns.number)
-        text = _one_line(_cell(row, columns.task))
-        lead_cells = [_cell(row, i) for i in columns.lead]
-        generic_cells = [_cell(row, i) for i in columns.generic]
-        support_cells = [_cell(row, i) for i in columns.support]
-        responsible = any(lead_cells + generic_cells + support_cells)
-        deadline = _one_line(_cell(row, columns.deadline)) or None
-        marker, number = _number(number_cell) if number_cell else (None, "")
-        if not number_cell:
-            inline = match_marker(text)
-            if inline is not None:
-                marker, number = inline, inline.label
-                text = text[inline.end :].strip()
-        if not text:
-            if responsible:
+        read = _read_row(row, index, columns)
+        if not read.pieces:
+            if read.responsible:
                 warnings.append(
                     ParseWarning(line, f"{where}第 {index + 1} 行有责任单位但没有任务内容，未导入")
                 )
             continue
-        if not responsible and not deadline:
-            if _is_heading(rows, index, columns, marker):
-                assert marker is not None
-                _enter(state, marker)
+        if not read.responsible and not read.deadline:
+            if _is_heading(rows, index, columns, read.marker):
+                assert read.marker is not None
+                _enter(state, read.marker)
                 continue
-            if continued and index == first and not number_cell and tasks:
+            if continued and index == first and not read.number_cell and tasks:
                 # the rest of a row cut by a page break: its text belongs to the last task
                 last = tasks[-1]
-                tasks[-1] = replace(last, text=last.text + text)
+                tasks[-1] = replace(last, text=last.text + _join(read.pieces))
                 warnings.append(
                     ParseWarning(line, f"{where}第 {index + 1} 行接续上一页的任务“{last.text[:20]}”")
                 )
                 continue
-        tasks.append(_task(table, index, row, text, marker, number, state, warnings))
+        if tasks and state.previous == (read.number_cell, read.first) and read.first:
+            # the task's cell merged over several rows, each with its own units: one task, units united
+            tasks[-1] = _more(tasks[-1], table, read, row, state)
+            continue
+        tasks.append(_task(table, read, row, state, warnings))
+
+
+def _parties_of(row: Sequence[str], columns: _Columns) -> tuple[ClauseGrammar, list[str]]:
+    grammar = ClauseGrammar(has_verb=True)
+    written: list[str] = []
+    for indices, kind in ((columns.lead, "lead"), (columns.generic, "generic"), (columns.support, "support")):
+        for i in indices:
+            cell = _cell(row, i)
+            if cell:
+                _merge(grammar, _parties(cell, kind))
+                written.append(f"{columns.header[i]}：{_one_line(cell)}")
+    return grammar, written
+
+
+def _more(task: TableTask, table: TableBlock, read: _Row, row: Sequence[str], state: _State) -> TableTask:
+    """``task`` with one more of its rows: the row's units (a lead stays lead), its text and deadline."""
+    assert state.columns is not None
+    grammar, written = _parties_of(row, state.columns)
+    united = ClauseGrammar(has_verb=True, etc=task.grammar.etc or grammar.etc)
+    united.stray_comma = task.grammar.stray_comma or grammar.stray_comma
+    every = task.grammar.parties + grammar.parties
+    leads = [p for p in every if p.kind == "lead"]
+    lead_names = {p.name for p in leads}
+    seen: set[tuple[str, str]] = set()
+    for party in leads + [p for p in every if p.kind != "lead" and p.name not in lead_names]:
+        if (party.name, party.kind) not in seen:
+            seen.add((party.name, party.kind))
+            united.parties.append(party)
+    text = task.text
+    for piece in read.pieces[1:]:
+        if piece not in text:
+            text = _join([text, piece])
+    deadline = task.deadline
+    row_deadline = _deadline(_cell(row, state.columns.deadline))
+    if row_deadline and row_deadline != deadline:
+        deadline = f"{deadline}；{row_deadline}" if deadline else row_deadline
+    doubts = [d for d in task.doubts if not d.message.startswith("任务跨")]
+    if not written:
+        written = []
+    doubts = [d for d in doubts if not d.message.endswith("为空")] if united.parties else doubts
+    state.rows_in_last += 1
+    doubts.append(
+        Doubt(
+            ParseDoubt.TABLE_CELL,
+            f"任务跨 {state.rows_in_last} 行（合并单元格），各行的责任单位已合并",
+        )
+    )
+    clause = "；".join(filter(None, [task.clause, *written]))
+    return replace(task, text=text, grammar=united, deadline=deadline, doubts=tuple(doubts), clause=clause)
 
 
 def _task(
-    table: TableBlock,
-    index: int,
-    row: Sequence[str],
-    text: str,
-    marker: Marker | None,
-    number: str,
-    state: _State,
-    warnings: list[ParseWarning],
+    table: TableBlock, read: _Row, row: Sequence[str], state: _State, warnings: list[ParseWarning]
 ) -> TableTask:
     columns = state.columns
     assert columns is not None
+    index, marker, number = read.index, read.marker, read.number
     line = table.row_lines[index]
-    number_cell = _cell(row, columns.number)
+    text = _join(read.pieces)
     doubts: list[Doubt] = []
     section = _section(state, marker)
-    context = [_one_line(_cell(row, i)) for i in columns.context if _cell(row, i)]
-    if context:
-        inline = match_marker(context[-1])
-        section = inline.label if inline is not None else context[-1]
+    area = _one_line(_cell(row, columns.area))
+    if read.heading is not None:
+        section = read.heading
+    elif area:
+        inline = match_marker(area)
+        section = inline.label if inline is not None else area
     state.position += 1
+    state.rows_in_last = 1
     if not number:
         number = str(state.position)
         doubts.append(Doubt(ParseDoubt.TABLE_CELL, f"表格第 {index + 1} 行没有序号，按位置编为“{number}”"))
-        state.repeat = 0
+        state.repeat = -1
     else:
         following = table.rows[index + 1] if index + 1 < len(table.rows) else None
-        if state.previous is not None and state.previous[0] == number_cell and state.previous[1] != text:
+        if state.previous is not None and read.number_cell and state.previous[0] == read.number_cell:
             state.repeat += 1  # 序号 merged over several rows, each with its own task
         elif (
             following is not None
-            and _cell(following, columns.number) == number_cell
-            and _one_line(_cell(following, columns.task)) not in ("", text)
+            and read.number_cell
+            and _cell(following, columns.number) == read.number_cell
+            and _read_row(following, index + 1, columns).first not in ("", read.first)
         ):
             state.repeat = 0
         else:
@@ -576,21 +665,15 @@ def _task(
         if marker is not None:
             for deeper in [r for r in state.enclosing if r >= STYLE_RANK[marker.style]]:
                 del state.enclosing[deeper]
-    state.previous = (number_cell, text)
+    state.previous = (read.number_cell, read.first)
 
-    grammar = ClauseGrammar(has_verb=True)
-    written: list[str] = []
-    for indices, kind in ((columns.lead, "lead"), (columns.generic, "generic"), (columns.support, "support")):
-        for i in indices:
-            cell = _cell(row, i)
-            if cell:
-                _merge(grammar, _parties(cell, kind))
-                written.append(f"{columns.header[i]}：{_one_line(cell)}")
+    grammar, written = _parties_of(row, columns)
     if not grammar.parties:
         missing = columns.names(columns.lead or columns.generic or columns.support)
         warnings.append(
             ParseWarning(
-                line, f"{table.where or '表格'}中任务“{text[:20]}”的{missing}为空：任务已保留，请补充责任单位"
+                line,
+                f"{table.where or '表格'}中任务“{text[:20]}”的{missing}为空：任务已保留，请补充责任单位",
             )
         )
         doubts.append(Doubt(ParseDoubt.TABLE_CELL, f"{missing}为空"))

@@ -307,3 +307,68 @@ def test_a_number_column_without_a_header_and_level_prefixed_headers(registry: A
         (None, "2", [("caizheng", "lead")]),
     ]
     assert all(not t.doubts for t in policy.tasks)
+
+
+def test_a_task_cell_merged_over_rows_is_one_task_with_the_rows_units_united(
+    registry: AgencyRegistry,
+) -> None:
+    # 主要目标 spans two columns in the header; the goal's cell spans three rows, each row with its own units
+    goal = "2.提高孕产妇医疗保健水平。"
+    policy = parse(
+        [
+            ["领域", "主要目标", "主要目标", "主要责任单位", "责任单位"],
+            ["", "1.妇女享有基本卫生服务。", "——建立健康档案。", "民政部", "财政部\n全国妇联"],
+            ["", goal, "——死亡率降低。", "民政部", "公安部"],
+            ["", goal, "——管理率提高。", "财政部", "民政部"],
+            ["", goal, "——贫血患病率降低。", "民政部", ""],
+            ["", "3.艾滋病感染率得到控制。", "3.艾滋病感染率得到控制。", "公安部", "民政部"],
+        ],
+        registry=registry,
+    )
+    assert roles(policy) == [
+        (None, "1", [("minzheng", "lead"), ("caizheng", "support"), ("fulian", "support")]),
+        (None, "2", [("minzheng", "lead"), ("caizheng", "lead"), ("gongan", "support")]),
+        (None, "3", [("gongan", "lead"), ("minzheng", "support")]),
+    ]
+    assert policy.tasks[0].text == "妇女享有基本卫生服务。——建立健康档案。"
+    assert policy.tasks[1].text.startswith("提高孕产妇医疗保健水平。——死亡率降低。")
+    assert "——贫血患病率降低。" in policy.tasks[1].text
+    assert any("任务跨 3 行" in d.message for d in policy.tasks[1].doubts)
+    assert policy.tasks[2].text == "艾滋病感染率得到控制。"
+
+
+def test_several_text_columns_are_read_left_to_right(registry: AgencyRegistry) -> None:
+    policy = parse(
+        [
+            ["考核项目", "序号", "考核指标", "考核内容", "单位", "年度目标", "责任部门", "评分部门"],
+            ["农业高质高效", "1", "确保有效供给", "增加值增幅", "%", "≥2%", "公安部\n民政部", "财政部"],
+            ["农业高质高效", "2", "确保有效供给", "粮食安全责任制", "-", "良好", "司法部", "财政部"],
+        ],
+        registry=registry,
+    )
+    assert [(t.section, t.number, t.text) for t in policy.tasks] == [
+        (None, "1", "确保有效供给：增加值增幅"),
+        (None, "2", "确保有效供给：粮食安全责任制"),
+    ]
+    assert roles(policy) == [
+        (None, "1", [("gongan", "joint"), ("minzheng", "joint")]),  # 评分部门 is no party
+        (None, "2", [("sifa", "lead")]),
+    ]
+
+
+def test_header_variants(registry: AgencyRegistry) -> None:
+    policy = parse(
+        [
+            [
+                "序号",
+                "工 作 任 务",
+                "牵头负责部门",
+                "实施部门",
+                "完成时限",
+            ],  # 实施部门: the unit's own office
+            ["1", "任务甲", "民政部", "办公室", "2030年6月"],
+        ],
+        registry=registry,
+    )
+    assert roles(policy) == [(None, "1", [("minzheng", "lead")])]
+    assert [h["rule"] for h in policy.tasks[0].schedule_hints] == ["once 2030-06-30"]

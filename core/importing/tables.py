@@ -7,7 +7,7 @@ list reader) and deadline.
 
 The reading, in order (docs/import.md “表格形式的任务分工” says the same for a person):
 
-1. the header is the first row among a table's first eight that names at least two known columns, one of
+1. the header is the first row among a table's first twelve that names at least two known columns, one of
    them a task or a responsibility column; a second header row right below it (责任单位 over 牵头单位 |
    配合单位) refines the columns it names. A title row above the header is skipped;
 2. a table whose header names no responsibility column (牵头 / 配合 / 责任单位 …) is not a task table;
@@ -100,7 +100,7 @@ HEADERS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
 )
 _RESPONSIBLE = {"lead", "support", "generic"}
-_MAX_HEADER_ROW = 8
+_MAX_HEADER_ROW = 12
 _MAX_HEADER_CELL = 16
 _TRAILING = "。.;；，,、 "
 _NOTE = re.compile(r"^(?:注|备注|说明|附注)[:：]|^注[0-9一二三四五六七八九十]")
@@ -464,6 +464,15 @@ def table_tasks(tables: Sequence[TableBlock], warnings: list[ParseWarning]) -> l
         elif state.columns is not None and state.width == width:
             first, continued = 0, True  # a task table going on after a page break, header not repeated
         else:
+            numbered = any(_number(next((c for c in r if c.strip()), ""))[0] is not None for r in table.rows)
+            if state.columns is not None and numbered:
+                warnings.append(
+                    ParseWarning(
+                        table.row_lines[0],
+                        f"{table.where or '表格'}紧接在任务分工表之后，但没有表头、列数（{width}）也与上表"
+                        f"（{state.width}）不同，没有作为任务读取：请核对是否漏了任务",
+                    )
+                )
             state = _State()
             continue
         _rows(table, first, continued, state, tasks, warnings)

@@ -96,6 +96,7 @@ _CLOSES = {
     "tbody": {"tbody", "thead", "tfoot", "tr", "td", "th"},
     "tfoot": {"tbody", "thead", "tfoot", "tr", "td", "th"},
 }
+_MAX_DEPTH = 200
 _HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _SOURCE_WRAP = re.compile(r"(?<=[^\x00-\x7f])[ \t\r]*\n\s*(?=[^\x00-\x7f])")
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_-]+)""", re.IGNORECASE)
@@ -140,7 +141,8 @@ class _TreeBuilder(HTMLParser):
                     break
         node = Node(tag, {k: v or "" for k, v in attrs})
         self.stack[-1].children.append(node)
-        if tag not in _VOID:
+        if tag not in _VOID and (len(self.stack) < _MAX_DEPTH or tag in _BLOCK):
+            # thousands of unclosed <font> on a broken page: inline tags stop nesting (their text stays)
             self.stack.append(node)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -297,7 +299,12 @@ def read_html(path: Path) -> ReadDocument:
     builder.feed(text)
     builder.close()
     reader = _Reader()
-    reader.block(builder.root)
+    try:
+        reader.block(builder.root)
+    except RecursionError as exc:
+        raise ParseError(
+            "网页的元素嵌套太深，无法读取", file=str(path), line=1, expected="结构正常的网页（或另存为 .txt）"
+        ) from exc
     reader._break()
     out = "\n".join(reader.lines)
     if not out.strip():

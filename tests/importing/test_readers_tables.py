@@ -290,3 +290,11 @@ def test_a_text_above_the_character_limit_is_refused(tmp_path: Path, monkeypatch
     assert "101 个字符" in str(info.value) and "100 个字符" in str(info.value)
     path.write_text("字" * 100, encoding="utf-8")
     assert read_document(path, [spec]).text == "字" * 100
+
+
+def test_html_with_thousands_of_unclosed_inline_tags(tmp_path: Path) -> None:
+    path = tmp_path / "乱.html"
+    path.write_text(
+        "<html><body>" + "<font>" * 5000 + "<p>一、任务。（民政部负责）</p></body></html>", "utf-8"
+    )
+    assert "一、任务。（民政部负责）" in html_reader.read_html(path).text.split("\n")

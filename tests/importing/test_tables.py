@@ -372,3 +372,13 @@ def test_header_variants(registry: AgencyRegistry) -> None:
     )
     assert roles(policy) == [(None, "1", [("minzheng", "lead")])]
     assert [h["rule"] for h in policy.tasks[0].schedule_hints] == ["once 2030-06-30"]
+
+
+def test_a_headerless_table_of_another_width_after_a_task_table_is_warned(registry: AgencyRegistry) -> None:
+    policy = parse(
+        [["序号", "重点任务", "牵头单位"], ["1", "任务甲", "民政部"]],
+        [["2", "任务乙", "公安部", "2030年"]],  # a PDF page whose table the extractor cut differently
+        registry=registry,
+    )
+    assert [t.number for t in policy.tasks] == ["1"]
+    assert any("第 2 张表" in w.message and "请核对是否漏了任务" in w.message for w in policy.warnings)

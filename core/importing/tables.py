@@ -495,7 +495,7 @@ class _Row:
 
     index: int
     number_cell: str
-    first: str  #: the first text column as written (the key that ties rows of one merged task)
+    first: str  #: the text as written that ties the rows of one merged task (see _read_row)
     pieces: list[str]
     marker: Marker | None
     number: str
@@ -511,7 +511,10 @@ def _read_row(row: Sequence[str], index: int, columns: _Columns) -> _Row:
         piece = _one_line(_cell(row, i))
         if piece and piece not in pieces:
             pieces.append(piece)
-    first = pieces[0] if pieces else ""
+    # the key that ties the rows of one task: the first text cell when the text columns are one (their
+    # header merged across, 主要目标 | 主要目标: a goal and its indicators), else every text cell
+    same_header = len({columns.header[i] for i in columns.texts}) <= 1
+    first = (pieces[0] if pieces else "") if same_header else "｜".join(pieces)
     marker, number = _number(number_cell) if number_cell else (None, "")
     if not number_cell and pieces:
         inline = match_marker(pieces[0])

@@ -382,3 +382,21 @@ def test_a_headerless_table_of_another_width_after_a_task_table_is_warned(regist
     )
     assert [t.number for t in policy.tasks] == ["1"]
     assert any("第 2 张表" in w.message and "请核对是否漏了任务" in w.message for w in policy.warnings)
+
+
+def test_a_merged_group_cell_beside_distinct_measures_does_not_join_the_rows(
+    registry: AgencyRegistry,
+) -> None:
+    policy = parse(
+        [
+            ["重点任务", "具体措施", "牵头单位"],
+            ["强化关爱", "建立台账", "民政部"],
+            ["强化关爱", "开展走访", "公安部"],
+        ],
+        registry=registry,
+    )
+    assert [(t.number, t.text) for t in policy.tasks] == [
+        ("1", "强化关爱：建立台账"),
+        ("2", "强化关爱：开展走访"),
+    ]
+    assert roles(policy)[1][2] == [("gongan", "lead")]

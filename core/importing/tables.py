@@ -36,6 +36,7 @@ from duban.hookspecs import TableBlock
 from duban.importing.clauses import ClauseGrammar, read_clause, read_party_list
 from duban.importing.model import Doubt, ParseWarning
 from duban.importing.numbering import STYLE_RANK, Marker, cn_to_int, int_to_cn, match_marker
+from duban.importing.script import to_simplified
 
 __all__ = ["HEADERS", "TableTask", "table_tasks", "tables_note"]
 
@@ -423,11 +424,24 @@ def _is_heading(rows: Sequence[Sequence[str]], index: int, columns: _Columns, ma
     return False
 
 
+def _simplified(table: TableBlock) -> TableBlock:
+    """The table in simplified characters when it is written in traditional ones (as the parser does with
+    the text: 牽頭單位 is 牵头单位, 農業農村部 is 农业农村部)."""
+    block = "\n".join("\t".join(c.replace("\n", "\x1e") for c in row) for row in table.rows)
+    converted, changed = to_simplified(block)
+    if not changed:
+        return table
+    rows = tuple(tuple(c.replace("\x1e", "\n") for c in line.split("\t")) for line in converted.split("\n"))
+    if [len(r) for r in rows] != [len(r) for r in table.rows]:
+        return table
+    return replace(table, rows=rows)
+
+
 def table_tasks(tables: Sequence[TableBlock], warnings: list[ParseWarning]) -> list[TableTask]:
     """The task rows of every table that looks like a 任务分工 (has a header naming responsible units)."""
     tasks: list[TableTask] = []
     state = _State()
-    for table in tables:
+    for table in (_simplified(t) for t in tables):
         if not table.rows:
             continue
         width = max(len(r) for r in table.rows)
@@ -596,6 +610,11 @@ def _parties_of(row: Sequence[str], columns: _Columns) -> tuple[ClauseGrammar, l
     return grammar, written
 
 
+def _responsible(columns: _Columns) -> list[int]:
+    """The columns whose emptiness a warning names: 牵头单位 if there is one, else 责任单位, else 配合单位."""
+    return columns.lead or columns.generic or columns.support
+
+
 def _more(task: TableTask, table: TableBlock, read: _Row, row: Sequence[str], state: _State) -> TableTask:
     """``task`` with one more of its rows: the row's units (a lead stays lead), its text and deadline."""
     assert state.columns is not None
@@ -618,10 +637,14 @@ def _more(task: TableTask, table: TableBlock, read: _Row, row: Sequence[str], st
     row_deadline = _deadline(_cell(row, state.columns.deadline))
     if row_deadline and row_deadline != deadline:
         deadline = f"{deadline}；{row_deadline}" if deadline else row_deadline
-    doubts = [d for d in task.doubts if not d.message.startswith("任务跨")]
-    if not written:
-        written = []
-    doubts = [d for d in doubts if not d.message.endswith("为空")] if united.parties else doubts
+    # the doubts about this task's units are decided again on the united units
+    doubts = [d for d in task.doubts if not d.message.startswith("任务跨") and "为空" not in d.message]
+    if not united.parties:
+        doubts.append(Doubt(ParseDoubt.TABLE_CELL, f"{state.columns.names(_responsible(state.columns))}为空"))
+    elif state.columns.lead and not any(p.kind == "lead" for p in united.parties):
+        doubts.append(
+            Doubt(ParseDoubt.TABLE_CELL, f"{state.columns.names(state.columns.lead)}为空，只有其他单位")
+        )
     state.rows_in_last += 1
     doubts.append(
         Doubt(
@@ -681,7 +704,7 @@ def _task(
 
     grammar, written = _parties_of(row, columns)
     if not grammar.parties:
-        missing = columns.names(columns.lead or columns.generic or columns.support)
+        missing = columns.names(_responsible(columns))
         warnings.append(
             ParseWarning(
                 line,

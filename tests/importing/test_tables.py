@@ -400,3 +400,14 @@ def test_a_merged_group_cell_beside_distinct_measures_does_not_join_the_rows(
         ("2", "强化关爱：开展走访"),
     ]
     assert roles(policy)[1][2] == [("gongan", "lead")]
+
+
+def test_a_table_in_traditional_characters(registry: AgencyRegistry) -> None:
+    policy = parse(
+        [["序號", "重點任務", "牽頭單位", "配合單位"], ["1", "建立關愛台賬", "民政部", "農業農村部、財政部"]],
+        registry=registry,
+    )
+    assert roles(policy) == [
+        (None, "1", [("minzheng", "lead"), ("nongye", "support"), ("caizheng", "support")])
+    ]
+    assert policy.tasks[0].text == "建立关爱台账"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -12,11 +13,26 @@ from duban.cli.state import CliState, cell, echo_json, pass_state
 from duban.cli.text import day
 from duban.domain.vocabulary import PolicyStatus, Role, values
 
+if TYPE_CHECKING:
+    from duban.services.importing import ImportResult
+
 
 @click.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--dry-run", is_flag=True, help="只解析和比较，不写入数据库")
-@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出解析结果")
+@click.option("--dry-run", is_flag=True, help="只解析和比较，不写入数据库（没有数据库时只解析）")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出解析结果（可编辑后用 --answers 导入）")
+@click.option(
+    "--answers",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="按复核结果导入：--dry-run --json 的输出（或 --xlsx 写出的 Excel），改正了分工、合并或拆分了任务",
+)
+@click.option(
+    "--xlsx",
+    "xlsx_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="与 --dry-run 一起：把解析结果写成可编辑的 Excel（每项任务一行），改好后用 --answers 导入",
+)
+@click.option("--review", is_flag=True, help="在仪表盘中预览并改正解析结果，确认后写入")
 @click.option("--strict", is_flag=True, help="有无法识别的部门名称时拒绝导入")
 @click.option("--jurisdiction", metavar="CODE", help="发文辖区的 GB/T 2260 代码（覆盖从发文单位推断的结果）")
 @click.option("--implements", metavar="DOCNO", help="所落实的上级文件文号（覆盖从正文找到的结果）")
@@ -38,29 +54,116 @@ def import_cmd(
     implements: str | None,
     replace: bool,
     start: dt.datetime | None,
+    answers: Path | None,
+    xlsx_out: Path | None,
+    review: bool,
 ) -> None:
     """导入政策文件（txt/docx/pdf），把“任务分工”变成督办任务。整个导入是一个事务。
 
     督办从起始日开始（--from，默认导入当天）：导入一份 2019 年的文件，不会生成 2019 年以来的节点。
+    导入前复核：--dry-run --json 输出可编辑的解析结果，改好后用 --answers 导入；或用 --review 在仪表盘中改。
     """
     from duban.services.clock import local_today
     from duban.services.importing import import_policy
 
-    with state.session() as session:
+    if review and (dry_run or as_json or answers is not None or xlsx_out is not None):
+        raise click.UsageError("--review 不能与 --dry-run、--json、--xlsx 或 --answers 同时使用")
+    if xlsx_out is not None and not dry_run:
+        raise click.UsageError("--xlsx 只能与 --dry-run 一起使用")
+    options = {
+        "strict": strict,
+        "jurisdiction": jurisdiction,
+        "implements": implements,
+        "replace": replace,
+        "supervision_start": start.date() if start else None,
+        "today": local_today(state.settings.timezone),
+        "coordinator_agency": state.settings.get("general.coordinator_agency"),
+    }
+    if review:
+        _review(state, file, options)
+        return
+    document = None
+    if answers is not None:
+        from duban.services.import_review import read_answers
+
+        document = read_answers(answers)
+    if dry_run and not _has_database(state):
         result = import_policy(
-            session,
-            actor=state.actor(session),
+            None,
+            actor=None,
             host=state.host,
             path=file,
-            dry_run=dry_run,
-            strict=strict,
-            jurisdiction=jurisdiction,
-            implements=implements,
-            replace=replace,
-            supervision_start=start.date() if start else None,
-            today=local_today(state.settings.timezone),
-            coordinator_agency=state.settings.get("general.coordinator_agency"),
+            dry_run=True,
+            answers=document,
+            answers_name=str(answers),
+            **options,
         )
+    else:
+        with state.session() as session:
+            result = import_policy(
+                session,
+                actor=state.actor(session),
+                host=state.host,
+                path=file,
+                dry_run=dry_run,
+                answers=document,
+                answers_name=str(answers),
+                **options,
+            )
+    if xlsx_out is not None:
+        from duban.services.import_review import write_answers_xlsx
+
+        write_answers_xlsx(result.document, xlsx_out)
+        click.echo(
+            f"已写出复核表：{xlsx_out}（改好后用 duban import {file} --answers {xlsx_out} 导入）", err=True
+        )
+    _show(result, as_json)
+
+
+def _has_database(state: CliState) -> bool:
+    """Whether there is a database to compare a dry run with: a SQLite file that does not exist (or is
+    empty) is none, and is not created; a database without any migration is none either."""
+    from sqlalchemy.engine import make_url
+
+    from duban.storage.migrate import current_revision
+
+    url = make_url(state.database_url)
+    if url.get_backend_name() == "sqlite":
+        database = url.database
+        if not database or database == ":memory:":
+            return False
+        path = Path(database)
+        if not path.is_file() or path.stat().st_size == 0:
+            return False
+    return current_revision(state.engine) is not None
+
+
+def _review(state: CliState, file: Path, options: dict[str, object]) -> None:
+    """``--review``: the dashboard's import preview; writes through the same answers path as --answers."""
+    from duban.storage.db import session_factory
+    from duban.storage.migrate import require_current
+    from duban.tui.review import create_review_app
+
+    require_current(state.engine)
+    factory = session_factory(state.engine)
+    with factory() as session:
+        actor = state.actor(session)
+    app = create_review_app(
+        session_factory=factory,
+        host=state.host,
+        actor=actor,
+        path=file,
+        options=options,
+        keymap=state.settings.get("dashboard.keymap") or None,
+    )
+    result = app.run()
+    if result is None:
+        click.echo("已放弃，未写入任何内容")
+        return
+    _show(result, False)
+
+
+def _show(result: ImportResult, as_json: bool) -> None:
     if as_json:
         echo_json(result.document)
         return
@@ -87,7 +190,8 @@ def import_cmd(
         parties = "；".join(
             f"{r.name}({Role(r.role).label})" + ("" if r.agency else "?") for r in t.responsibilities
         )
-        click.echo(f"{cell(number, 10)} {cell(t.text, 40)} {parties}")
+        doubt = "  存疑：" + "、".join(dict.fromkeys(d.kind.label for d in t.doubts)) if t.doubts else ""
+        click.echo(f"{cell(number, 10)} {cell(t.text, 40)} {parties}{doubt}")
     if result.diff is not None and not result.diff.empty:
         click.echo("与上一版本的差异：")
         for line in result.diff.lines():
@@ -158,3 +262,54 @@ def tasks_cmd(
             f"{cell('、'.join(t.lead) or '-', 14)} {others}"
         )
     echo_range(page, "项")
+
+
+@click.group("alias")
+def alias_group() -> None:
+    """部门别名：导入复核时把文件中的写法（如“县妇女联合会”）对应到部门，下次导入自动识别。"""
+
+
+@alias_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@pass_state
+def alias_list_cmd(state: CliState, as_json: bool) -> None:
+    """列出学到的别名（写法 → 部门代码，谁、何时、来自哪个文件）。"""
+    from duban.services.aliases import list_aliases
+
+    with state.session() as session:
+        rows = list_aliases(session)
+    if as_json:
+        echo_json(list(rows))
+        return
+    click.echo(f"{cell('写法', 30)} {cell('部门', 14)} {cell('登记人', 12)} {cell('时间', 11)} 来源")
+    for r in rows:
+        click.echo(
+            f"{cell(r.name, 30)} {cell(r.agency, 14)} {cell(r.created_by, 12)} "
+            f"{cell(day(r.created_at.date()), 11)} {r.source_name or '-'}"
+        )
+    click.echo(f"共 {len(rows)} 个别名")
+
+
+@alias_group.command("add")
+@click.argument("name")
+@click.argument("agency")
+@pass_state
+def alias_add_cmd(state: CliState, name: str, agency: str) -> None:
+    """登记一个别名：文件中的写法 NAME 指部门 AGENCY（部门代码，见 duban agencies）。"""
+    from duban.services.aliases import add_alias
+
+    with state.session() as session:
+        row = add_alias(session, actor=state.actor(session), name=name, agency=agency)
+    click.echo(f"已登记别名：{row.name} → {row.agency}")
+
+
+@alias_group.command("remove")
+@click.argument("name")
+@pass_state
+def alias_remove_cmd(state: CliState, name: str) -> None:
+    """删除一个别名（已导入的任务不受影响）。"""
+    from duban.services.aliases import remove_alias
+
+    with state.session() as session:
+        row = remove_alias(session, actor=state.actor(session), name=name)
+    click.echo(f"已删除别名：{row.name} → {row.agency}")

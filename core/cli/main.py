@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import": ("duban.cli.cmd_import:import_cmd", "导入政策文件，生成督办任务"),
     "policies": ("duban.cli.cmd_import:policies_cmd", "列出已导入的政策"),
     "tasks": ("duban.cli.cmd_import:tasks_cmd", "列出任务及分工"),
+    "alias": ("duban.cli.cmd_import:alias_group", "部门别名：导入复核时学到的写法（list / add / remove）"),
     "demo": ("duban.cli.cmd_demo:demo_cmd", "新建演示数据库并打开仪表盘"),
     "ack": ("duban.cli.cmd_workflow:ack_cmd", "签收一项责任"),
     "report": ("duban.cli.cmd_workflow:report_group", "进度报送（submit / list / template / import）"),

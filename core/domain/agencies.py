@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from rapidfuzz import fuzz, process
 
@@ -158,7 +158,10 @@ def _stem(name: str) -> str:
 class AgencyRegistry:
     """The agencies known to duban and the many ways documents write their names."""
 
-    def __init__(self, specs: Iterable[AgencySpec]) -> None:
+    def __init__(self, specs: Iterable[AgencySpec], aliases: Mapping[str, str] | None = None) -> None:
+        """``aliases`` are extra names (as written → agency key) a coordinator taught duban when correcting
+        an import (``duban alias``); a name whose key is not registered is ignored. Names the plugins
+        register win over them."""
         self._specs: dict[str, AgencySpec] = {}
         for spec in specs:
             if spec.key in self._specs:
@@ -189,6 +192,15 @@ class AgencyRegistry:
                         ambiguous.add((tier, form))
         for tier, form in ambiguous:
             (self._stripped if tier == 1 else self._stems).pop(form, None)
+        # Learned aliases: the exact (normalised) name, then the name without its jurisdiction prefix.
+        self._learned: dict[str, str] = {}
+        for written, key in (aliases or {}).items():
+            norm = normalize_name(written)
+            if norm and key in self._specs:
+                self._learned.setdefault(norm, key)
+                stripped = strip_jurisdiction(norm)
+                if len(stripped) >= 3:  # not a bare 办 or 局 left of 县政府办
+                    self._learned.setdefault(stripped, key)
 
     @staticmethod
     def _written_names(spec: AgencySpec) -> list[str]:
@@ -205,7 +217,11 @@ class AgencyRegistry:
             return None
         if norm in self._exact:
             return self._exact[norm]
+        if norm in self._learned:
+            return self._learned[norm]
         candidate = strip_jurisdiction(norm)
+        if candidate in self._learned and candidate not in self._exact and candidate not in self._stripped:
+            return self._learned[candidate]
         for _ in range(4):  # 长春市朝阳区民政局: peel one place name at a time
             key = self._lookup_stripped(candidate)
             if key is not None:

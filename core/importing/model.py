@@ -12,6 +12,7 @@ from duban.domain.vocabulary import ParseDoubt, PartyKind
 from duban.hookspecs import Role
 
 __all__ = [
+    "DocumentSource",
     "Doubt",
     "ImportDocument",
     "ParseWarning",
@@ -120,15 +121,33 @@ class DocumentTask(JsonResult):
 
 
 @dataclass(frozen=True, slots=True)
+class DocumentSource(JsonResult):
+    """The file a parse was made from: its name and the sha256 of its bytes (``--answers`` checks it)."""
+
+    name: str
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
 class ImportDocument(JsonResult):
-    """``duban import --json``: the document as parsed, with the parser's (and the import's) warnings."""
+    """``duban import --json``: the document as parsed, with the parser's (and the import's) warnings.
+
+    ``source`` names the file (None when the parse was not made from a file); the same document, edited,
+    is the answers file of ``duban import FILE --answers`` (see docs/import.md).
+    """
 
     policy: DocumentHeader
     tasks: tuple[DocumentTask, ...]
     warnings: tuple[ParseWarning, ...]
+    source: DocumentSource | None = None
 
     @classmethod
-    def of(cls, parsed: ParsedPolicy, warnings: Iterable[ParseWarning] = ()) -> ImportDocument:
+    def of(
+        cls,
+        parsed: ParsedPolicy,
+        warnings: Iterable[ParseWarning] = (),
+        source: DocumentSource | None = None,
+    ) -> ImportDocument:
         return cls(
             policy=DocumentHeader(
                 doc_number=parsed.doc_number,
@@ -147,6 +166,7 @@ class ImportDocument(JsonResult):
                 for t in parsed.tasks
             ),
             warnings=(*parsed.warnings, *warnings),
+            source=source,
         )
 
 

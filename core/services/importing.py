@@ -17,13 +17,15 @@ from duban.domain.jurisdictions import code_for_name
 from duban.domain.policy_diff import PolicyDiff, TaskFacts, diff_tasks
 from duban.domain.vocabulary import PolicyStatus, TaskKind
 from duban.errors import ConflictError, NotFoundError
-from duban.importing.model import ImportDocument, ParsedPolicy, ParseWarning
+from duban.importing.model import DocumentSource, ImportDocument, ParsedPolicy, ParseWarning
 from duban.importing.parser import parse_policy
 from duban.importing.readers import read_document
 from duban.plugin_host import PluginHost
 from duban.services import audit
+from duban.services.aliases import alias_map, remember_aliases
 from duban.services.clock import local_today
 from duban.services.identity import Actor, require_coordinator
+from duban.services.import_review import apply_answers, learned_aliases
 from duban.services.reference import sync_agencies
 from duban.services.supervision import DEFAULT_COORDINATOR_AGENCY, ensure_comment_duty
 from duban.storage.models import Agency, Jurisdiction, Policy, Responsibility, Task
@@ -46,11 +48,18 @@ class ImportResult(JsonResult):
     supervision_start: dt.date | None = None
 
 
-def registry_from(host: PluginHost) -> AgencyRegistry:
-    return AgencyRegistry(host.agencies())
+#: the warning of a dry run made without a database (``duban import --dry-run`` before ``duban init``)
+NO_DATABASE_WARNING = "没有数据库：只解析了文件，未与已导入的版本比较，也未使用学到的部门别名"
 
 
-def parse_file(path: Path, *, host: PluginHost, strict: bool = False) -> tuple[ParsedPolicy, str]:
+def registry_from(host: PluginHost, session: Session | None = None) -> AgencyRegistry:
+    """The agencies the plugins register, plus the aliases coordinators taught (``duban alias``)."""
+    return AgencyRegistry(host.agencies(), alias_map(session) if session is not None else None)
+
+
+def parse_file(
+    path: Path, *, host: PluginHost, strict: bool = False, registry: AgencyRegistry | None = None
+) -> tuple[ParsedPolicy, str]:
     """Read and parse a document; returns the parse and the sha256 of the file's bytes.
 
     ``strict`` refuses a department name no registered agency claims (local governments are parties too).
@@ -58,9 +67,21 @@ def parse_file(path: Path, *, host: PluginHost, strict: bool = False) -> tuple[P
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     document = read_document(path, host.document_readers())
     parsed = parse_policy(
-        document.text, registry_from(host), source=str(path), strict=strict, tables=document.tables
+        document.text,
+        registry or registry_from(host),
+        source=str(path),
+        strict=strict,
+        tables=document.tables,
     )
     return parsed, digest
+
+
+def preview_document(
+    path: Path, *, host: PluginHost, session: Session | None = None, strict: bool = False
+) -> ImportDocument:
+    """The parse of ``path`` as an answers document (with ``source``), for ``--review`` and ``--json``."""
+    parsed, digest = parse_file(path, host=host, strict=strict, registry=registry_from(host, session))
+    return ImportDocument.of(parsed, source=DocumentSource(path.name, digest))
 
 
 def _facts_of_parse(parsed: ParsedPolicy) -> list[TaskFacts]:
@@ -109,18 +130,18 @@ def _find_previous(session: Session, parsed: ParsedPolicy) -> Policy | None:
     return None
 
 
-def _jurisdiction_code(session: Session, parsed: ParsedPolicy, override: str | None) -> str | None:
+def _jurisdiction_code(session: Session | None, parsed: ParsedPolicy, override: str | None) -> str | None:
     if override:
-        if session.get(Jurisdiction, override) is None:
+        if session is not None and session.get(Jurisdiction, override) is None:
             raise NotFoundError(f"没有代码为 {override} 的行政区划（见 duban jurisdictions）")
         return override
     return code_for_name(parsed.jurisdiction) if parsed.jurisdiction else None
 
 
 def import_policy(
-    session: Session,
+    session: Session | None,
     *,
-    actor: Actor,
+    actor: Actor | None,
     host: PluginHost,
     path: Path,
     dry_run: bool = False,
@@ -131,17 +152,40 @@ def import_policy(
     supervision_start: dt.date | None = None,
     today: dt.date | None = None,
     coordinator_agency: str | None = DEFAULT_COORDINATOR_AGENCY,
+    answers: ImportDocument | None = None,
+    answers_name: str = "复核结果",
 ) -> ImportResult:
     """Import ``path``. Same file twice: unchanged. A changed version of a stored document needs ``replace``.
 
     Supervision starts on ``supervision_start`` (``--from``), by default ``today`` (the import day); a new
     version (``replace``) keeps the start of the version it replaces. A draft with a comment deadline on or
     after the start gets the coordinator's comment duty (see duban.services.supervision).
+
+    ``answers`` (``--answers``, or the dashboard's preview): the coordinator's corrected task list, used
+    instead of the parse (checked by :func:`duban.services.import_review.apply_answers`; ``answers_name``
+    names it in errors); the names it maps to agencies are remembered as aliases (``duban alias``).
+
+    ``session`` None: a dry run without a database (parse only, no comparison with stored versions).
     """
-    require_coordinator(actor, "导入政策文件")
+    if session is None and not dry_run:
+        raise ValueError("import_policy without a session is a dry run only")
+    if session is not None:
+        if actor is None:
+            raise ValueError("import_policy on a database needs the acting user")
+        require_coordinator(actor, "导入政策文件")
     today = today or local_today()
-    parsed, digest = parse_file(path, host=host, strict=strict)
+    registry = registry_from(host, session)
+    raw, digest = parse_file(path, host=host, strict=strict, registry=registry)
+    parsed = raw
+    if answers is not None:
+        parsed = apply_answers(raw, answers, registry=registry, sha256=digest, answers_name=answers_name)
+    source = DocumentSource(path.name, digest)
     warnings: list[ParseWarning] = []
+    if session is None:
+        warnings.append(ParseWarning(None, NO_DATABASE_WARNING))
+        if _jurisdiction_code(None, parsed, jurisdiction) is None:
+            warnings.append(ParseWarning(None, "未能确定发文辖区，请用 --jurisdiction 指定"))
+        return ImportResult("dry_run", ImportDocument.of(parsed, warnings, source))
     code = _jurisdiction_code(session, parsed, jurisdiction)
     if code is None:
         warnings.append(ParseWarning(None, "未能确定发文辖区，请用 --jurisdiction 指定"))
@@ -155,7 +199,12 @@ def import_policy(
             warnings.append(ParseWarning(None, f"所依据的文件 {parent_number} 尚未导入，暂只记录文号"))
 
     previous = _find_previous(session, parsed)
-    if previous is not None and previous.source_sha256 == digest:
+    diff = diff_tasks(_facts_of_policy(previous), _facts_of_parse(parsed)) if previous else None
+    if (
+        previous is not None
+        and previous.source_sha256 == digest
+        and (answers is None or (diff is not None and diff.empty))
+    ):
         if supervision_start is not None and supervision_start != previous.supervision_start:
             warnings.append(
                 ParseWarning(
@@ -166,11 +215,10 @@ def import_policy(
             )
         return ImportResult(
             "unchanged",
-            ImportDocument.of(parsed, warnings),
+            ImportDocument.of(parsed, warnings, source),
             previous.id,
             supervision_start=previous.supervision_start,
         )
-    diff = diff_tasks(_facts_of_policy(previous), _facts_of_parse(parsed)) if previous else None
     if previous is not None and not replace and not dry_run:
         changes = "；".join(diff.lines()) if diff and not diff.empty else "任务未变，元数据或文字有变化"
         raise ConflictError(
@@ -179,8 +227,12 @@ def import_policy(
         )
     if dry_run:
         return ImportResult(
-            "dry_run", ImportDocument.of(parsed, warnings), previous.id if previous else None, diff=diff
+            "dry_run",
+            ImportDocument.of(parsed, warnings, source),
+            previous.id if previous else None,
+            diff=diff,
         )
+    assert actor is not None
 
     sync_agencies(session, host=host, actor=actor.name)
     known = set(session.scalars(select(Agency.key)))
@@ -228,6 +280,8 @@ def import_policy(
     )
     if comment_warning:
         warnings.append(ParseWarning(None, comment_warning))
+    learned = learned_aliases(raw, parsed, registry) if answers is not None else ()
+    remember_aliases(session, ((a.name, a.agency) for a in learned), actor=actor.name, source_name=path.name)
     audit.record(
         session,
         actor=actor.name,
@@ -243,11 +297,13 @@ def import_policy(
             "changes": diff.lines() if diff else [],
             "supervision_start": start,
             "comment_task": comment.id if comment else None,
+            "answers": answers_name if answers is not None else None,
+            "aliases": [f"{a.name}→{a.agency}" for a in learned],
         },
     )
     return ImportResult(
         "replaced" if previous else "created",
-        ImportDocument.of(parsed, warnings),
+        ImportDocument.of(parsed, warnings, source),
         policy.id,
         replaced_id=previous.id if previous else None,
         diff=diff,

@@ -244,6 +244,20 @@ class Responsibility(Base):
     __mapper_args__ = {"version_id_col": version}
 
 
+class AgencyAlias(Base):
+    """A name as written in a document that a coordinator mapped to an agency when correcting an import
+    (``duban import --answers`` / ``--review``); the next import's registry resolves it (``duban alias``)."""
+
+    __tablename__ = "agency_alias"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)  #: normalised (no whitespace, NFKC)
+    agency_key: Mapped[str] = mapped_column(ForeignKey("agency.key"), index=True)
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    source_name: Mapped[str | None] = mapped_column(String(255))  #: the file whose import taught it
+
+
 class Schedule(Base):
     """A schedule rule for a task or one of its responsibilities (see duban.domain.schedule)."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -36,7 +37,11 @@ def test_json_output_has_exactly_the_documented_shape(db_url: str) -> None:
     code, out, err = run(db_url, "import", str(NATIONAL), "--json", "--dry-run")
     assert code == 0, err
     data = json.loads(out)
-    assert set(data) == {"policy", "tasks", "warnings"}
+    assert set(data) == {"policy", "tasks", "warnings", "source"}
+    assert data["source"] == {
+        "name": NATIONAL.name,
+        "sha256": hashlib.sha256(NATIONAL.read_bytes()).hexdigest(),
+    }
     assert set(data["policy"]) == {
         "doc_number",
         "title",

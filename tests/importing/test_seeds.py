@@ -99,7 +99,8 @@ def test_clean_national_seed_has_no_warnings(parsed: dict[str, ParsedPolicy]) ->
 
 def test_json_shape(parsed: dict[str, ParsedPolicy]) -> None:
     data = to_json_dict(parsed["003_206813141252fb57.txt"])
-    assert set(data) == {"policy", "tasks", "warnings"}
+    assert set(data) == {"policy", "tasks", "warnings", "source"}
+    assert data["source"] is None  # a parse made from text; duban import fills it with name and sha256
     assert set(data["policy"]) == {
         "doc_number",
         "title",

@@ -159,12 +159,11 @@ def _resolve_postgres(
     owner = database_owner(session)
     if mapped is not None:
         me = _actor(mapped)
-    elif user_count(session) == 0:
-        me = Actor(login or role, UserRole.COORDINATOR)
     elif owner.is_owner:
-        # the owner can change any row with psql anyway: it may name itself (its OS login, users.map)
-        found = find_user(session, login or os_login(), login_map)
-        me = _actor(found) if found is not None else Actor(role, UserRole.COORDINATOR)
+        # the owner can change any row with psql anyway: it may name itself (its OS login, users.map);
+        # before init registered anyone, it acts as the coordinator it is about to become
+        found = find_user(session, login or os_login(), login_map) if user_count(session) else None
+        me = _actor(found) if found is not None else Actor(login or role, UserRole.COORDINATOR)
     else:
         raise PermissionDenied(
             f"数据库角色 {role} 未登记为 duban 用户：请协调人运行 duban user add（见 docs/deployment.md）"

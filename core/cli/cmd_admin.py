@@ -49,7 +49,6 @@ def audit_verify_cmd(state: CliState, checkpoint_file: Path | None, as_json: boo
         return
     from duban.services.audit_checkpoint import (
         KEY_SETTING,
-        TABLE_LABELS,
         key_path,
         load_key,
         read_checkpoint,

@@ -257,3 +257,30 @@ def test_two_final_reports_at_once_through_the_cli(world, db_url: str) -> None: 
             )
             == 1
         )
+
+
+def test_a_checkpoint_sent_as_a_notification_verifies(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--notify TAG`` sends the checkpoint through the routes tagged TAG (here a file:// folder standing in
+    for a mailbox elsewhere); the body saved as a file verifies."""
+    assert run(db_url, "init")[0] == 0
+    key = tmp_path / "audit.key"
+    assert run(db_url, "audit", "keygen", str(key))[0] == 0
+    monkeypatch.setenv("DUBAN_AUDIT_KEY_FILE", str(key))
+    sink = tmp_path / "mailbox"
+    config = tmp_path / "duban.toml"
+    config.write_text(
+        f'[[notify.routes]]\nname = "审计邮箱"\nurl = "file://{sink}"\ntags = ["audit"]\n', encoding="utf-8"
+    )
+    code, out, err = run(db_url, "audit", "checkpoint", "--notify", "audit", "--json", config=config)
+    assert code == 0, err
+    assert json.loads(out)["notified"] == ["审计邮箱"] and json.loads(out)["path"] is None
+    (message,) = sink.glob("*.json")
+    body = json.loads(message.read_text(encoding="utf-8"))["body"]
+    saved = tmp_path / "from-mail.json"
+    saved.write_text(body, encoding="utf-8")
+    code, out, err = run(db_url, "audit", "verify", "--checkpoint", str(saved), config=config)
+    assert code == 0 and "签名有效" in out, out + err
+    code, _out, err = run(db_url, "audit", "checkpoint", "--notify", "nobody", config=config)
+    assert code == 11 and "没有标签为 nobody 的通知渠道" in err

@@ -19,6 +19,7 @@ __all__ = [
     "DOC_NUMBER",
     "comment_deadline",
     "doc_number",
+    "government_issuers",
     "implements",
     "is_draft",
     "issued_date",
@@ -122,13 +123,73 @@ def title(lines: Sequence[str], before: int) -> tuple[str | None, int | None]:
             return _clean_title(m.group("t")), line
     for i, s in enumerate(head):
         candidate = _clean_title(s)
-        if not 6 <= len(candidate) <= 80 or re.search(r"[。，,：:；;]", candidate):
+        if not _TITLE_END.search(candidate) or re.search(r"[。，,：:；;]", candidate):
             continue
-        if candidate.startswith(("附件", "现将", "为", "根据", "按照")) or "《" in candidate:
+        if candidate.startswith(("附件", "现将", "为", "根据", "按照")) or len(candidate) > 80:
             continue
-        if _TITLE_END.search(candidate):
-            return candidate, i + 1
+        # a title wrapped over several lines: join the fragments above its last line
+        first = i
+        whole = s.startswith("《") or candidate.startswith("关于")
+        while first > 0 and i - first < 4 and not whole and _title_fragment(head[first - 1]):
+            first -= 1
+            candidate = _clean_title(head[first]) + candidate
+        if "《" in candidate and "关于" not in candidate or not 6 <= len(candidate) <= 80:
+            continue
+        return candidate, first + 1
     return None, None
+
+
+def _title_fragment(s: str) -> bool:
+    """A line that can be the first part of a wrapped title (not a doc number, date, letterhead or note)."""
+    return (
+        2 <= len(s) <= 40
+        and not re.search(r"[。，,：:；;！？]", s)
+        and DOC_NUMBER.search(s) is None
+        and not re.search(r"\d{4}年\d{1,2}月\d{1,2}日|^\d|^第", s)
+        and not s.endswith(("文件", "）", ")"))
+        and not s.startswith(("附件", "（", "("))
+        and not _TITLE_END.search(s)
+        and not _ORGANISATION.fullmatch(s)
+    )
+
+
+_ORGANISATION = re.compile(r"[\u4e00-\u9fff]{2,24}(?:厅|局|部|委|办|会|政府|办公厅|办公室|联合会|委员会)")
+
+
+_CENTRAL = re.compile(
+    r"^(?:中共中央|国务院|中共中央办公厅|国务院办公厅|国务院有关部委|中央军委|全国人大常委会)"
+    r"(?:\s+(?:中共中央|国务院|中共中央办公厅|国务院办公厅|中央军委))*$"
+)
+_PROVINCE_GOVERNMENT = re.compile(
+    r"^(?P<p>[\u4e00-\u9fff]{2,8}?(?:省|市|自治区))(?:人民政府|人民政府办公厅|委员会|委办公厅|政府办公厅)$"
+)
+_CENTRAL_NUMBER = re.compile(r"^(?:国发|国办发|国办函|中发|中办发|国函)〔")
+
+
+def government_issuers(
+    lines: Sequence[str], skip: set[int], number: str | None
+) -> list[tuple[str, str, int | None]]:
+    """(name as written, jurisdiction, line) for issuers that are no agency: 国务院, 国务院办公厅,
+    中共中央办公厅 国务院办公厅 (→ 全国), 四川省人民政府 (→ 四川省); a 国发/国办发 doc number counts too."""
+    found: list[tuple[str, str, int | None]] = []
+    for i, line in enumerate(lines):
+        if i in skip:
+            continue
+        s = line.strip()
+        if not s or len(s) > 40:
+            continue
+        s = re.sub(r"^(?:发文机关|发文单位)[:：]\s*", "", s)
+        if _CENTRAL.match(s):
+            found.append((squeeze(s), "全国", i + 1))
+            continue
+        m = _PROVINCE_GOVERNMENT.match(squeeze(s))
+        if m is not None:
+            full = next((n for _, n in PROVINCES if n == m.group("p")), None)
+            if full is not None:
+                found.append((squeeze(s), full, i + 1))
+    if number is not None and _CENTRAL_NUMBER.match(number):
+        found.append((number, "全国", None))
+    return found
 
 
 def issuer_names(

@@ -8,9 +8,20 @@ a number, and only when it continues its style's sequence (or restarts it at 1).
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["Marker", "STYLE_RANK", "cn_to_int", "int_to_cn", "match_marker"]
+__all__ = [
+    "Marker",
+    "STYLE_RANK",
+    "cn_to_int",
+    "display_width",
+    "int_to_cn",
+    "match_marker",
+    "typical_width",
+    "wraps_into",
+]
 
 _DIGITS = {
     "零": 0,
@@ -34,7 +45,7 @@ STYLE_RANK = {"C": 0, "A": 1, "B": 2, "D": 3, "E": 4}
 _A = re.compile(rf"^\s*([{CN_NUMERAL}]{{1,4}})\s*、")
 _B = re.compile(rf"^\s*[（(]\s*([{CN_NUMERAL}]{{1,4}})\s*[）)]")
 _C = re.compile(r"^\s*(0[1-9])\s*([\u4e00-\u9fff][^。，,；;：:]{1,24})\s*$")
-_D = re.compile(r"^\s*([1-9][0-9]?)\s*[、.．](?![0-9])")
+_D = re.compile(r"^\s*([1-9][0-9]{0,2})\s*[、.．](?![0-9])")
 _E = re.compile(r"^\s*[（(]\s*([1-9][0-9]?)\s*[）)]")
 
 
@@ -105,3 +116,54 @@ def match_marker(line: str) -> Marker | None:
             return Marker(style, int(raw), raw, m.start(2))
         return Marker(style, int(raw), str(int(raw)), m.end())
     return None
+
+
+# --------------------------------------------------------------------------- line wraps
+
+#: 二、三级机构, 一、二类: a numeral right after the marker, then a measure word — an enumeration, not a number
+_ENUMERATION = re.compile(r"[一二三四五六七八九十两]+[级类档层批等星线期个次]")
+_OPEN_ENDING = "，,、"
+_CLOSED_ENDING = '。；;：:！!？?）)〕]】”"」』'
+
+
+def display_width(text: str) -> int:
+    """Width in half-width cells: a Chinese character counts two."""
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+def typical_width(lines: Sequence[str]) -> int | None:
+    """The width at which a PDF or a hard-wrapped text breaks its lines, or None for a text whose lines
+    are paragraphs (no common width). A line this wide that ends inside a sentence was wrapped."""
+    widths = [w for w in (display_width(line.strip()) for line in lines) if w >= 30]
+    if len(widths) < 10:
+        return None
+    counts = Counter(widths)
+    best, covered = 0, 0
+    for width in counts:
+        n = sum(c for w, c in counts.items() if width - 4 <= w <= width)
+        if n > covered or (n == covered and width > best):
+            best, covered = width, n
+    return best if best >= 50 and covered >= 0.5 * len(widths) else None
+
+
+def wraps_into(previous: str, line: str, marker: Marker, width: int | None, last_value: int) -> bool:
+    """True when the marker at the start of ``line`` is text that a line wrap put there, not a number.
+
+    It is text when it opens an enumeration (二、三级机构), or when the line before ends inside a
+    sentence: after a comma or 、, or — for a marker that does not simply continue its sequence
+    (``last_value`` is the style's last number) — at full width without closing punctuation
+    (…提供一对 / 一、面对面).
+    """
+    if marker.style == "A" and _ENUMERATION.match(line[marker.end :].lstrip()):
+        return True
+    before = previous.strip()
+    if not before:
+        return False
+    last = before[-1]
+    if last in _OPEN_ENDING:
+        return True
+    if width is None or last in _CLOSED_ENDING or not (last.isalnum() or "\u4e00" <= last <= "\u9fff"):
+        return False
+    if marker.value == last_value + 1:
+        return False  # it continues its sequence: a number
+    return display_width(before) >= width - 4

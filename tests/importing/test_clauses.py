@@ -387,7 +387,9 @@ def test_clause_grammar_directly() -> None:
     grammar = read_clause("民政部、财政部等按照职责分工负责")
     assert [(p.name, p.kind) for p in grammar.parties] == [("民政部", "generic"), ("财政部", "generic")]
     assert grammar.etc
-    assert read_clause("各有关部门按职责分工负责").parties[0].group
+    assert read_clause("各部门按职责分工负责").parties[0].group  # 各部门: every department (the seeds' rule)
+    vague = read_clause("各有关部门按职责分工负责").parties[0]
+    assert vague.vague and not vague.group  # 各有关部门: a vague group, kept as written
 
 
 def test_text_without_line_breaks_is_split_before_numbers(registry: AgencyRegistry) -> None:

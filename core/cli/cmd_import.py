@@ -24,7 +24,13 @@ if TYPE_CHECKING:
 @click.option(
     "--answers",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="按复核结果导入：--dry-run --json 的输出，改正了分工、合并或拆分了任务",
+    help="按复核结果导入：--dry-run --json 的输出（或 --xlsx 写出的 Excel），改正了分工、合并或拆分了任务",
+)
+@click.option(
+    "--xlsx",
+    "xlsx_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="与 --dry-run 一起：把解析结果写成可编辑的 Excel（每项任务一行），改好后用 --answers 导入",
 )
 @click.option("--review", is_flag=True, help="在仪表盘中预览并改正解析结果，确认后写入")
 @click.option("--strict", is_flag=True, help="有无法识别的部门名称时拒绝导入")
@@ -49,6 +55,7 @@ def import_cmd(
     replace: bool,
     start: dt.datetime | None,
     answers: Path | None,
+    xlsx_out: Path | None,
     review: bool,
 ) -> None:
     """导入政策文件（txt/docx/pdf），把“任务分工”变成督办任务。整个导入是一个事务。
@@ -59,8 +66,10 @@ def import_cmd(
     from duban.services.clock import local_today
     from duban.services.importing import import_policy
 
-    if review and (dry_run or as_json or answers is not None):
-        raise click.UsageError("--review 不能与 --dry-run、--json 或 --answers 同时使用")
+    if review and (dry_run or as_json or answers is not None or xlsx_out is not None):
+        raise click.UsageError("--review 不能与 --dry-run、--json、--xlsx 或 --answers 同时使用")
+    if xlsx_out is not None and not dry_run:
+        raise click.UsageError("--xlsx 只能与 --dry-run 一起使用")
     options = {
         "strict": strict,
         "jurisdiction": jurisdiction,
@@ -101,6 +110,13 @@ def import_cmd(
                 answers_name=str(answers),
                 **options,
             )
+    if xlsx_out is not None:
+        from duban.services.import_review import write_answers_xlsx
+
+        write_answers_xlsx(result.document, xlsx_out)
+        click.echo(
+            f"已写出复核表：{xlsx_out}（改好后用 duban import {file} --answers {xlsx_out} 导入）", err=True
+        )
     _show(result, as_json)
 
 

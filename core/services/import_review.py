@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +53,7 @@ __all__ = [
     "set_role",
     "split_task",
     "task_label",
+    "write_answers_xlsx",
 ]
 
 _HINT_KINDS = ("date", "recurrence", "holiday")
@@ -74,12 +76,15 @@ def task_label(section: str | None, number: str) -> str:
 
 
 def read_answers(path: Path) -> ImportDocument:
-    """The answers document in ``path`` (JSON), its shape checked strictly.
+    """The answers document in ``path`` (JSON, or .xlsx as written by :func:`write_answers_xlsx`), its shape
+    checked strictly.
 
     Raises ParseError (exit code 4) naming the file, the task and what was expected. Only ``source`` and
     ``tasks`` are read; ``policy`` and ``warnings`` are informative (the metadata come from the file).
     """
     name = str(path)
+    if path.suffix.lower() == ".xlsx":
+        return answers_from_json(_xlsx_to_json(path), name)
     try:
         raw = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
@@ -196,6 +201,97 @@ def _party_from_json(item: Any, label: str, name: str) -> ParsedResponsibility:
     elif party == PartyKind.AGENCY:
         party = PartyKind.UNREGISTERED
     return ParsedResponsibility(written.strip(), agency, Role(role), party)
+
+
+# ---------------------------------------------------------------------------------------------- Excel
+
+XLSX_COLUMNS = ("部分", "编号", "正文", "牵头", "配合", "共同负责", "存疑")
+_ROLE_COLUMNS = {3: Role.LEAD, 4: Role.SUPPORT, 5: Role.JOINT}
+_KEYED = re.compile(r"^(?P<name>.+?)[（(](?P<key>[a-z][a-z0-9_]*)[)）]$")
+
+
+def _party_cell(parties: Iterable[ParsedResponsibility]) -> str:
+    """One party a line: ``县民政局（minzheng）`` for an agency, the name alone otherwise."""
+    return "\n".join(f"{p.name}（{p.agency}）" if p.agency else p.name for p in parties)
+
+
+def write_answers_xlsx(doc: ImportDocument, path: Path) -> None:
+    """The answers document as a workbook: sheet 任务 (one row per task: 部分, 编号, 正文, 牵头, 配合,
+    共同负责, 存疑; one party a line), sheet 来源 (file name and sha256). ``--answers`` reads it back."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "任务"
+    sheet.append(list(XLSX_COLUMNS))
+    for task in doc.tasks:
+        by_role = {role: _party_cell(p for p in task.responsibilities if p.role == role) for role in Role}
+        doubts = "\n".join(f"{d.kind.label}：{d.message}" for d in task.doubts)
+        sheet.append(
+            [
+                task.section or "",
+                task.number,
+                task.text,
+                by_role[Role.LEAD],
+                by_role[Role.SUPPORT],
+                by_role[Role.JOINT],
+                doubts,
+            ]
+        )
+    for column, width in zip("ABCDEFG", (6, 8, 60, 24, 30, 30, 30), strict=True):
+        sheet.column_dimensions[column].width = width
+    source = book.create_sheet("来源")
+    source.append(["文件", doc.source.name if doc.source else ""])
+    source.append(["sha256", doc.source.sha256 if doc.source else ""])
+    source.append(
+        [
+            "说明",
+            "改“任务”表后用 duban import 文件 --answers 本表 导入；一个单位一行，已登记的部门写成 名称（代码）",
+        ]
+    )
+    book.save(path)
+
+
+def _xlsx_to_json(path: Path) -> dict[str, Any]:
+    """The answers workbook as the JSON form :func:`answers_from_json` checks."""
+    from openpyxl import load_workbook
+
+    name = str(path)
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a broken file
+        raise ParseError(
+            f"无法作为 .xlsx 打开：{exc}", file=name, expected="--dry-run --xlsx 写出的工作簿"
+        ) from exc
+    if "任务" not in book.sheetnames or "来源" not in book.sheetnames:
+        raise ParseError("工作簿缺少“任务”或“来源”表", file=name, expected="--dry-run --xlsx 写出的工作簿")
+    meta = {str(r[0]): r[1] for r in book["来源"].iter_rows(values_only=True) if r and r[0] is not None}
+    rows = list(book["任务"].iter_rows(values_only=True))
+    if not rows or tuple(str(c or "") for c in rows[0][: len(XLSX_COLUMNS)]) != XLSX_COLUMNS:
+        raise ParseError("“任务”表的表头不对", file=name, line=1, expected="、".join(XLSX_COLUMNS))
+    tasks: list[dict[str, Any]] = []
+    for row in rows[1:]:
+        cells = ["" if c is None else str(c).strip() for c in (*row, *([None] * len(XLSX_COLUMNS)))]
+        if not any(cells[: len(XLSX_COLUMNS)]):
+            continue
+        parties = []
+        for column, role in _ROLE_COLUMNS.items():
+            for line in cells[column].splitlines():
+                written = line.strip()
+                if not written:
+                    continue
+                keyed = _KEYED.match(written)
+                if keyed:
+                    parties.append({"name": keyed["name"], "agency": keyed["key"], "role": role.value})
+                else:
+                    kind = PartyKind.GROUP if looks_vague(written) else PartyKind.UNREGISTERED
+                    parties.append({"name": written, "agency": None, "role": role.value, "party": kind.value})
+        tasks.append(
+            {"section": cells[0] or None, "number": cells[1], "text": cells[2], "responsibilities": parties}
+        )
+    source = {"name": str(meta.get("文件") or ""), "sha256": str(meta.get("sha256") or "")}
+    return {"source": source if source["sha256"] else None, "tasks": tasks}
 
 
 # ---------------------------------------------------------------------------------------------- applying

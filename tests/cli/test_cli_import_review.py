@@ -265,3 +265,66 @@ def test_answers_of_another_file_are_refused(db_url: str, tmp_path: Path) -> Non
 def test_review_refuses_dry_run_and_answers_together(db_url: str, tmp_path: Path) -> None:
     code, _, err = run(db_url, "import", str(YUNNAN), "--review", "--dry-run")
     assert code == 2 and "--review" in err
+
+
+def test_review_opens_the_preview_on_the_parse_and_writes_nothing_when_discarded(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from duban.tui.review import ReviewApp
+
+    seen: list[ReviewApp] = []
+
+    def fake_run(self: ReviewApp) -> None:  # the terminal app, replaced: the coordinator discards
+        seen.append(self)
+        return None
+
+    monkeypatch.setattr(ReviewApp, "run", fake_run)
+    code, out, err = run(db_url, "import", str(YUNNAN), "--review", "--jurisdiction", "530000")
+    assert code == 0, err
+    assert "已放弃，未写入任何内容" in out
+    assert len(seen) == 1 and len(seen[0].document.tasks) == 22 and seen[0].document.source is not None
+    assert counts(db_url) == (0, 0, 0)
+
+
+def test_excel_round_trip(db_url: str, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    county = tmp_path / "county.txt"
+    county.write_text(COUNTY, encoding="utf-8")
+    sheet_path = tmp_path / "复核.xlsx"
+    code, out, err = run(db_url, "import", str(county), "--dry-run", "--xlsx", str(sheet_path))
+    assert code == 0 and "已写出复核表" in err, err
+    book = load_workbook(sheet_path)
+    sheet = book["任务"]
+    assert [c.value for c in sheet[1]] == ["部分", "编号", "正文", "牵头", "配合", "共同负责", "存疑"]
+    assert [c.value for c in sheet[2]][1:5] == [
+        "一",
+        "建立信息台账，每季度更新一次。",
+        "县民政局（minzheng）",
+        "县有关部门",
+    ]
+    sheet["E2"] = "县卫生健康局（weijian）\n县妇联（fulian）"  # the group resolved
+    sheet["D3"] = "县教体局（tiyu）"  # an unregistered name said to be 体育
+    sheet.append([None, "四", "组织普法宣传。", "县司法局（sifa）", None, None, None])  # a task added
+    book.save(sheet_path)
+
+    code, out, err = run(
+        db_url, "import", str(county), "--answers", str(sheet_path), "--jurisdiction", "530000"
+    )
+    assert code == 0, err
+    code, out, _ = run(db_url, "tasks", "--json")
+    rows = {t["number"]: t for t in json.loads(out)["items"]}
+    assert rows["一"]["support"] == ["weijian", "fulian"]
+    assert rows["二"]["lead"] == ["tiyu"] and rows["四"]["lead"] == ["sifa"]
+    assert counts(db_url)[2] == 1  # 县教体局 learned
+
+    sheet = (book := load_workbook(sheet_path))["任务"]
+    sheet["B1"] = "序号"
+    book.save(sheet_path)
+    code, _, err = run(db_url, "import", str(county), "--answers", str(sheet_path), "--replace")
+    assert code == 4 and "表头不对" in err and str(sheet_path) in err
+
+
+def test_xlsx_only_with_dry_run(db_url: str, tmp_path: Path) -> None:
+    code, _, err = run(db_url, "import", str(YUNNAN), "--xlsx", str(tmp_path / "x.xlsx"))
+    assert code == 2 and "--xlsx 只能与 --dry-run" in err

@@ -235,7 +235,9 @@ class PastEvent:
 
 def record_many(session: Session, events: Iterable[PastEvent]) -> int:
     """Append many events in the given order, chained exactly as :func:`record` would chain them one by one,
-    in one bulk insert (``duban demo`` journals years of synthetic history this way). The number appended."""
+    in one bulk insert (``duban demo`` journals years of synthetic history this way, on its embedded SQLite
+    database). ``actor`` is taken as given: this is for a database's builder, not for a user's action (those
+    go through :func:`record`). The number appended."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
     session.flush()

@@ -64,6 +64,15 @@ async def pick(pilot, keys: list[str]) -> None:  # noqa: ANN001 - Pilot
     await settle(pilot)
 
 
+async def go_to_task(pilot, number: str) -> None:  # noqa: ANN001 - Pilot
+    """Highlight the task with ``number`` (rows are re-sorted, doubtful first, after each edit), then the parties."""
+    table = pilot.app.screen.query_one("#review-tasks", DataTable)
+    table.focus()
+    table.move_cursor(row=[r[1] for r in rows(table)].index(number))
+    await settle(pilot)
+    await pilot.press("tab")
+
+
 @sync
 async def test_resolve_a_group_map_a_name_change_a_role_then_write(
     engine: Engine, tui_host: PluginHost, tmp_path: Path
@@ -88,7 +97,7 @@ async def test_resolve_a_group_map_a_name_change_a_role_then_write(
         ]
 
         # task 二: 县教体局 is 体育 (remembered as an alias); 县妇联 shares the task instead of supporting
-        await pilot.press("shift+tab", "down", "tab")
+        await go_to_task(pilot, "二")
         assert parties(app)[0][0] == "县教体局" and parties(app)[0][3] == "-"
         await pilot.press("g")
         await settle(pilot)
@@ -173,7 +182,8 @@ async def test_doubtful_tasks_come_first_with_their_doubts(
     from duban.importing.model import Doubt
 
     app = build(engine, tui_host, tmp_path)
-    tasks = list(app.document.tasks)
+    # only task 三 doubtful: the parser's own doubts on 一 (a vague group) and 二 (an unknown name) removed
+    tasks = [dataclasses.replace(t, doubts=()) for t in app.document.tasks]
     tasks[2] = dataclasses.replace(
         tasks[2], doubts=(Doubt(ParseDoubt.GUESSED_ROLE, "条款未写明角色，按牵头理解", "县司法局"),)
     )

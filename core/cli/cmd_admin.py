@@ -56,9 +56,9 @@ def audit_verify_cmd(state: CliState, checkpoint_file: Path | None, as_json: boo
     )
 
     key = load_key(key_path(state.settings.get(KEY_SETTING)))
-    document = read_checkpoint(checkpoint_file, key=key)
+    checkpoint = read_checkpoint(checkpoint_file, key=key)
     with state.session() as session:
-        verdict = verify_against(session, document)
+        verdict = verify_against(session, checkpoint)
     if as_json:
         echo_json(verdict.to_json())
     else:
@@ -103,23 +103,23 @@ def audit_checkpoint_cmd(state: CliState, out: Path | None, tag: str | None, as_
 
     key = load_key(key_path(state.settings.get(KEY_SETTING)))
     with state.session() as session:
-        document = make_checkpoint(
+        checkpoint = make_checkpoint(
             session, key=key, database=state.engine.url.render_as_string(hide_password=True)
         )
     notified: tuple[str, ...] = ()
     if tag:
         from duban.notify import load_notify_config
 
-        notified = notify_checkpoint(document, config=load_notify_config(state.settings), tag=tag)
+        notified = notify_checkpoint(checkpoint, config=load_notify_config(state.settings), tag=tag)
     path = None
     if out is not None or not tag:
         if out is None:
             from duban.config import data_dir
 
-            stamp = document["at"].replace(":", "").replace("-", "")[:15]
-            out = data_dir() / "audit-checkpoints" / f"audit-{document['last_seq']:08d}-{stamp}.json"
-        path = write_checkpoint(document, out)
-    result = result_of(document, path, notified)
+            stamp = f"{checkpoint.at:%Y%m%dT%H%M%S}"
+            out = data_dir() / "audit-checkpoints" / f"audit-{checkpoint.last_seq:08d}-{stamp}.json"
+        path = write_checkpoint(checkpoint, out)
+    result = result_of(checkpoint, path, notified)
     if as_json:
         echo_json(result.to_json())
         return

@@ -220,7 +220,7 @@ def list_events_page(
 
 
 @dataclass(frozen=True, slots=True)
-class PastEvent:
+class PastEvent(JsonResult):
     """An event to journal after the fact (:func:`record_many`), with the time it happened."""
 
     at: dt.datetime

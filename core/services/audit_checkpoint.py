@@ -21,6 +21,7 @@ genuine event after the checkpoint is taken as explained.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
@@ -58,6 +59,25 @@ class CheckpointInvalid(DubanError):
     exit_code = 13
 
 
+#: one fingerprinted row: (table, id, fingerprint, task id, policy id)
+RowMark = tuple[str, int, str, int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint(JsonResult):
+    """A signed checkpoint; its ``to_json()`` is the checkpoint file. ``at`` is UTC; ``hmac`` signs every other
+    field (HMAC-SHA256 over their canonical JSON)."""
+
+    format: str
+    database: str  #: the database's address without password (for the reader; not checked)
+    at: dt.datetime
+    count: int
+    last_seq: int
+    last_hash: str
+    rows: tuple[RowMark, ...]
+    hmac: str = ""
+
+
 @dataclass(frozen=True, slots=True)
 class CheckpointResult(JsonResult):
     """``duban audit checkpoint --json``: the head signed, where it went. ``at`` is UTC."""
@@ -67,7 +87,7 @@ class CheckpointResult(JsonResult):
     last_hash: str
     at: dt.datetime
     rows: tuple[tuple[str, int], ...]  #: (table, number of rows fingerprinted)
-    path: Path | None
+    path: str | None
     notified: tuple[str, ...]  #: names of the notification routes that accepted it
 
 
@@ -138,33 +158,34 @@ def _row_fingerprint(obj: Any) -> str:
     return hashlib.sha256(_canonical(columns).encode("utf-8")).hexdigest()[:24]
 
 
-def row_state(session: Session) -> dict[str, dict[str, list[Any]]]:
-    """Every supervised row: table → id → [fingerprint, task id, policy id]."""
-    state: dict[str, dict[str, list[Any]]] = {name: {} for name in TABLES}
+def _row_state(session: Session) -> dict[tuple[str, int], RowMark]:
+    """Every supervised row, by (table, id)."""
+    marks: list[RowMark] = []
     for resp, policy_id in session.execute(
         select(Responsibility, Task.policy_id).join(Task, Task.id == Responsibility.task_id)
     ):
-        state["responsibility"][str(resp.id)] = [_row_fingerprint(resp), resp.task_id, policy_id]
+        marks.append(("responsibility", resp.id, _row_fingerprint(resp), resp.task_id, policy_id))
     for report, task_id, policy_id in session.execute(
         select(Report, Responsibility.task_id, Task.policy_id)
         .join(Responsibility, Responsibility.id == Report.responsibility_id)
         .join(Task, Task.id == Responsibility.task_id)
     ):
-        state["report"][str(report.id)] = [_row_fingerprint(report), task_id, policy_id]
+        marks.append(("report", report.id, _row_fingerprint(report), task_id, policy_id))
     for ext, task_id, policy_id in session.execute(
         select(Extension, Milestone.task_id, Task.policy_id)
         .join(Milestone, Milestone.id == Extension.milestone_id)
         .join(Task, Task.id == Milestone.task_id)
     ):
-        state["extension"][str(ext.id)] = [_row_fingerprint(ext), task_id, policy_id]
-    return state
+        marks.append(("extension", ext.id, _row_fingerprint(ext), task_id, policy_id))
+    return {(m[0], m[1]): m for m in marks}
 
 
 # --------------------------------------------------------------------------- signing
 
 
 def _sign(key: bytes, body: Mapping[str, Any]) -> str:
-    return hmac.new(key, _canonical(body).encode("utf-8"), hashlib.sha256).hexdigest()
+    unsigned = {k: v for k, v in body.items() if k != "hmac"}
+    return hmac.new(key, _canonical(unsigned).encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def _head(session: Session) -> tuple[int, int, str]:
@@ -177,28 +198,26 @@ def _head(session: Session) -> tuple[int, int, str]:
 
 def make_checkpoint(
     session: Session, *, key: bytes, database: str, at: dt.datetime | None = None
-) -> dict[str, Any]:
-    """The signed checkpoint document (JSON data) of the journal's head and the supervised rows.
+) -> Checkpoint:
+    """The signed checkpoint of the journal's head and the supervised rows.
 
-    Read in one transaction so the head and the rows belong together (on PostgreSQL the caller's session
-    should be REPEATABLE READ or the journal quiet; a write between the two reads only adds an event, which
-    the next verify sees as appended after the checkpoint)."""
+    Read in one transaction so the head and the rows belong together (REPEATABLE READ on PostgreSQL)."""
     if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     count, last_seq, last_hash = _head(session)
-    body = {
-        "format": FORMAT,
-        "database": database,
-        "at": (at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0).isoformat(),
-        "count": count,
-        "last_seq": last_seq,
-        "last_hash": last_hash,
-        "rows": row_state(session),
-    }
-    return {**body, "hmac": _sign(key, body)}
+    unsigned = Checkpoint(
+        format=FORMAT,
+        database=database,
+        at=(at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0),
+        count=count,
+        last_seq=last_seq,
+        last_hash=last_hash,
+        rows=tuple(sorted(_row_state(session).values())),
+    )
+    return dataclasses.replace(unsigned, hmac=_sign(key, unsigned.to_json()))
 
 
-def write_checkpoint(document: Mapping[str, Any], path: Path) -> Path:
+def write_checkpoint(checkpoint: Checkpoint, path: Path) -> Path:
     """Write the checkpoint file (owner-readable only; never over an existing file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -206,24 +225,25 @@ def write_checkpoint(document: Mapping[str, Any], path: Path) -> Path:
     except FileExistsError as exc:
         raise ValidationError(f"{path} 已存在：检查点文件不覆盖，请换一个文件名") from exc
     with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump(document, out, ensure_ascii=False, indent=1, sort_keys=True)
+        json.dump(checkpoint.to_json(), out, ensure_ascii=False, indent=1, sort_keys=True)
         out.write("\n")
     return path
 
 
-def result_of(document: Mapping[str, Any], path: Path | None, notified: Iterable[str]) -> CheckpointResult:
+def result_of(checkpoint: Checkpoint, path: Path | None, notified: Iterable[str]) -> CheckpointResult:
+    tables = [m[0] for m in checkpoint.rows]
     return CheckpointResult(
-        count=int(document["count"]),
-        last_seq=int(document["last_seq"]),
-        last_hash=str(document["last_hash"]),
-        at=dt.datetime.fromisoformat(document["at"]),
-        rows=tuple((name, len(document["rows"].get(name, {}))) for name in TABLES),
-        path=path,
+        count=checkpoint.count,
+        last_seq=checkpoint.last_seq,
+        last_hash=checkpoint.last_hash,
+        at=checkpoint.at,
+        rows=tuple((name, tables.count(name)) for name in TABLES),
+        path=str(path) if path is not None else None,
         notified=tuple(notified),
     )
 
 
-def read_checkpoint(path: Path, *, key: bytes) -> dict[str, Any]:
+def read_checkpoint(path: Path, *, key: bytes) -> Checkpoint:
     """The checkpoint in ``path`` after its signature is checked (:class:`CheckpointInvalid` otherwise)."""
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
@@ -233,24 +253,19 @@ def read_checkpoint(path: Path, *, key: bytes) -> dict[str, Any]:
         raise CheckpointInvalid(f"{path} 不是有效的 JSON：{exc}") from exc
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise CheckpointInvalid(f"{path} 不是 duban 审计检查点（format 应为 {FORMAT}）")
-    body = {k: v for k, v in document.items() if k != "hmac"}
     signature = document.get("hmac")
-    if not isinstance(signature, str) or not hmac.compare_digest(signature, _sign(key, body)):
+    if not isinstance(signature, str) or not hmac.compare_digest(signature, _sign(key, document)):
         raise CheckpointInvalid(
             f"检查点 {path} 的签名不符：文件被改动过，或所用密钥不是签发它的密钥；不能据此验证"
         )
     try:
-        int(document["count"]), int(document["last_seq"]), str(document["last_hash"])
-        dt.datetime.fromisoformat(document["at"])
-        if not isinstance(document["rows"], dict):
-            raise TypeError("rows")
+        return Checkpoint.from_json(document)
     except (KeyError, TypeError, ValueError) as exc:
         raise CheckpointInvalid(f"检查点 {path} 缺少或损坏了字段：{exc}") from exc
-    return document
 
 
 def notify_checkpoint(
-    document: Mapping[str, Any], *, config: NotifyConfig, tag: str, sender: Sender = send
+    checkpoint: Checkpoint, *, config: NotifyConfig, tag: str, sender: Sender = send
 ) -> tuple[str, ...]:
     """Send the checkpoint (its JSON as the body) to every notification route tagged ``tag``, now, without the
     outbox (the outbox is in the database the checkpoint is meant to guard). The names of the routes that took
@@ -260,8 +275,8 @@ def notify_checkpoint(
         raise NotificationError(
             f"没有标签为 {tag} 的通知渠道（见配置 [[notify.routes]] 的 tags）", permanent=True
         )
-    title = f"【督办】审计检查点：第 {document['last_seq']} 条，{document['count']} 条事件"
-    body = json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    title = f"【督办】审计检查点：第 {checkpoint.last_seq} 条，{checkpoint.count} 条事件"
+    body = json.dumps(checkpoint.to_json(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     accepted: list[str] = []
     failures: list[str] = []
     for route in routes:
@@ -278,9 +293,9 @@ def notify_checkpoint(
 # --------------------------------------------------------------------------- verifying
 
 
-def verify_against(session: Session, document: Mapping[str, Any]) -> CheckpointVerdict:
+def verify_against(session: Session, checkpoint: Checkpoint) -> CheckpointVerdict:
     """The chain walk plus everything a signed checkpoint (already read by :func:`read_checkpoint`) proves."""
-    count, last_seq, last_hash = int(document["count"]), int(document["last_seq"]), str(document["last_hash"])
+    count, last_seq, last_hash = checkpoint.count, checkpoint.last_seq, checkpoint.last_hash
     problems = list(verify(session))
     now_count, now_last, _ = _head(session)
     prefix = (
@@ -328,18 +343,18 @@ def verify_against(session: Session, document: Mapping[str, Any]) -> CheckpointV
     else:
         head_ok = True
     if head_ok:
-        problems += _unexplained_rows(session, document["rows"], last_seq)
+        problems += _unexplained_rows(session, checkpoint.rows, last_seq)
     return CheckpointVerdict(
         count=count,
         last_seq=last_seq,
-        at=dt.datetime.fromisoformat(document["at"]),
+        at=checkpoint.at,
         events_now=now_count,
         events_after=max(0, now_count - prefix),
         problems=tuple(problems),
     )
 
 
-def _unexplained_rows(session: Session, then: Mapping[str, Any], last_seq: int) -> list[AuditProblem]:
+def _unexplained_rows(session: Session, then: Iterable[RowMark], last_seq: int) -> list[AuditProblem]:
     """Supervised rows that differ from the checkpoint without an event after it naming them, their task or
     their policy."""
     named: set[tuple[str, str]] = set()
@@ -352,26 +367,24 @@ def _unexplained_rows(session: Session, then: Mapping[str, Any], last_seq: int) 
         named.add((entity_type, entity_id))
         if task_id is not None:
             tasks.add(task_id)
-    now = row_state(session)
+    before = {(m[0], m[1]): m for m in then}
+    after = _row_state(session)
+    order = {name: i for i, name in enumerate(TABLES)}
     problems: list[AuditProblem] = []
-    for table in TABLES:
-        before: Mapping[str, Any] = then.get(table, {})
-        after = now[table]
-        for row_id in sorted(set(before) | set(after), key=int):
-            old, new = before.get(row_id), after.get(row_id)
-            if old is not None and new is not None and old[0] == new[0]:
-                continue
-            info = new or old
-            assert info is not None
-            task_id, policy_id = info[1], info[2]
-            if (table, row_id) in named or task_id in tasks or ("policy", str(policy_id)) in named:
-                continue
-            what = "被删除" if new is None else "被添加" if old is None else "被改动"
-            problems.append(
-                AuditProblem(
-                    last_seq,
-                    "data_changed",
-                    f"{TABLE_LABELS[table]} #{row_id}（任务 #{task_id}）在检查点之后{what}，审计日志中却没有相应事件：数据表在日志之外被修改",
-                )
+    for key in sorted(set(before) | set(after), key=lambda k: (order.get(k[0], len(order)), k[1])):
+        old, new = before.get(key), after.get(key)
+        if old is not None and new is not None and old[2] == new[2]:
+            continue
+        table, row_id, _fp, task_id, policy_id = new or old  # type: ignore[misc]  # one of them is set
+        if (table, str(row_id)) in named or task_id in tasks or ("policy", str(policy_id)) in named:
+            continue
+        what = "被删除" if new is None else "被添加" if old is None else "被改动"
+        problems.append(
+            AuditProblem(
+                last_seq,
+                "data_changed",
+                f"{TABLE_LABELS.get(table, table)} #{row_id}（任务 #{task_id}）在检查点之后{what}，"
+                "审计日志中却没有相应事件：数据表在日志之外被修改",
             )
+        )
     return problems

@@ -20,6 +20,7 @@ from duban.errors import ConfigError
 from duban.plugin_host import PluginHost
 from duban.services import audit
 from duban.services.audit_checkpoint import (
+    Checkpoint,
     CheckpointInvalid,
     generate_key,
     key_path,
@@ -70,17 +71,19 @@ def world(engine: Engine, host: PluginHost) -> Iterator[tuple[Engine, Scenario, 
         yield engine, s, first.id
 
 
-def _checkpoint(engine: Engine, key: bytes, path: Path) -> dict[str, object]:
+def _checkpoint(engine: Engine, key: bytes, path: Path) -> Checkpoint:
     with session_factory(engine)() as session:
-        document = make_checkpoint(session, key=key, database="test")
+        made = make_checkpoint(session, key=key, database="test")
         session.commit()
-    write_checkpoint(document, path)
-    return read_checkpoint(path, key=key)
+    write_checkpoint(made, path)
+    read = read_checkpoint(path, key=key)
+    assert read == made
+    return read
 
 
-def _verify(engine: Engine, document: dict[str, object]) -> list[tuple[str, str]]:
+def _verify(engine: Engine, checkpoint: Checkpoint) -> list[tuple[str, str]]:
     with session_factory(engine)() as session:
-        return [(p.kind, p.message) for p in verify_against(session, document).problems]
+        return [(p.kind, p.message) for p in verify_against(session, checkpoint).problems]
 
 
 def _tamper(engine: Engine) -> Connection:
@@ -160,7 +163,7 @@ def test_an_untouched_journal_and_genuine_work_after_the_checkpoint_pass(
 def test_tail_deletion_is_detected(world: tuple[Engine, Scenario, int], key: bytes, tmp_path: Path) -> None:
     engine, _s, _first = world
     document = _checkpoint(engine, key, tmp_path / "cp.json")
-    last = int(document["last_seq"])  # type: ignore[call-overload]
+    last = document.last_seq
     with _tamper(engine) as conn:
         conn.execute(delete(AuditEvent).where(AuditEvent.seq >= last - 1))
         conn.commit()
@@ -305,4 +308,4 @@ def test_counts_match(world: tuple[Engine, Scenario, int], key: bytes, tmp_path:
     engine, _s, _first = world
     document = _checkpoint(engine, key, tmp_path / "cp.json")
     with Session(engine) as session:
-        assert document["count"] == session.scalar(select(func.count()).select_from(AuditEvent))
+        assert document.count == session.scalar(select(func.count()).select_from(AuditEvent))

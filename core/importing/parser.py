@@ -52,7 +52,7 @@ from duban.importing.model import (
 )
 from duban.importing.numbering import STYLE_RANK, Marker, match_marker, typical_width, wraps_into
 from duban.importing.script import to_simplified
-from duban.importing.tables import TableTask, table_tasks
+from duban.importing.tables import TableTask, table_tasks, tables_note
 
 __all__ = [
     "NO_TASKS_EXPECTED",
@@ -732,7 +732,9 @@ def _parse(
             reparsed = _parse(broken, registry, source=source, strict=strict, tables=tables, resplit=True)
             note = ParseWarning(None, "原文没有分行，已在每个编号前断行后解析；警告中的行号按断行后的文字计")
             return replace(reparsed, warnings=(note, *reparsed.warnings))
-        raise ParseError("没有找到任何带责任条款的任务条目", file=source, line=1, expected=NO_TASKS_EXPECTED)
+        about_tables = tables_note(tables)  # a table was there: say which and what its header lacks
+        message = "没有找到任何带责任条款的任务条目" + (f"；{about_tables}" if about_tables else "")
+        raise ParseError(message, file=source, line=1, expected=NO_TASKS_EXPECTED)
 
     annex = next((i for i, line in enumerate(lines) if _ANNEX.match(meta.squeeze(line))), None)
     if annex is not None:

@@ -64,8 +64,9 @@ def parse_file(
 
     ``strict`` refuses a department name no registered agency claims (local governments are parties too).
     """
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    document = read_document(path, host.document_readers())
+    document = read_document(path, host.document_readers())  # the size guard runs before anything is read
+    with path.open("rb") as handle:
+        digest = hashlib.file_digest(handle, "sha256").hexdigest()
     parsed = parse_policy(
         document.text,
         registry or registry_from(host),

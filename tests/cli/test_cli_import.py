@@ -140,3 +140,19 @@ def test_strict_refuses_unknown_department(db_url: str, tmp_path: Path) -> None:
     code, _out, err = run(db_url, "import", str(doc), "--strict")
     assert code == 4 and "省教育厅" in err
     assert counts(db_url)[0] == 0
+
+
+def test_a_file_above_the_size_limit_is_refused_with_exit_4_and_nothing_written(
+    db_url: str, tmp_path: Path
+) -> None:
+    from duban.importing.readers import MAX_FILE_BYTES
+
+    big = tmp_path / "huge.txt"
+    with big.open("wb") as handle:  # sparse: the size is there without writing 50 MB
+        handle.write("一、加强关爱服务。（民政部负责）\n".encode())
+        handle.truncate(MAX_FILE_BYTES + 1)
+    before = counts(db_url)
+    code, out, err = run(db_url, "import", str(big))
+    assert code == 4, (out, err)
+    assert "huge.txt" in err and "50" in err and "Traceback" not in err
+    assert counts(db_url) == before

@@ -1,6 +1,8 @@
-"""duban audit verify|log, duban user add|list|role|remove|recover."""
+"""duban audit verify|checkpoint|keygen|log, duban user add|list|role|remove|recover."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 
@@ -12,27 +14,137 @@ from duban.domain.vocabulary import UserRole, values
 
 @click.group("audit")
 def audit_group() -> None:
-    """审计日志：verify 校验哈希链 / log 查看。"""
+    """审计日志：verify 校验 / checkpoint 签发检查点 / keygen 生成签名密钥 / log 查看。"""
 
 
 @audit_group.command("verify")
+@click.option(
+    "--checkpoint",
+    "checkpoint_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="同时对照一个检查点文件（duban audit checkpoint 签发）验证：能发现截断、删除末尾、重算哈希链和日志之外的数据改动",
+)
 @click.option("--json", "as_json", is_flag=True)
 @pass_state
-def audit_verify_cmd(state: CliState, as_json: bool) -> None:
-    """校验审计日志的哈希链：指出被修改、插入或删除的事件。有问题时退出码为 12。"""
+def audit_verify_cmd(state: CliState, checkpoint_file: Path | None, as_json: bool) -> None:
+    """校验审计日志的哈希链：指出被修改、插入或删除的事件。有问题时退出码为 12。
+
+    加 --checkpoint 文件 时先校验检查点的签名（签名不符或文件无效时退出码为 13，没有密钥时为 3），
+    再核对日志仍包含检查点记下的前缀、只在其后追加，且责任、报送、延期申请的改动都有审计事件。
+    """
     from duban.services.audit import verify
 
+    if checkpoint_file is None:
+        with state.session() as session:
+            problems = verify(session)
+        if as_json:
+            echo_json(problems)
+        elif problems:
+            for p in problems:
+                click.echo(f"第 {p.seq} 条：{p.message}")
+        else:
+            click.echo("审计日志完整：哈希链无误")
+        if problems:
+            raise SystemExit(12)
+        return
+    from duban.services.audit_checkpoint import (
+        KEY_SETTING,
+        key_path,
+        load_key,
+        read_checkpoint,
+        verify_against,
+    )
+
+    key = load_key(key_path(state.settings.get(KEY_SETTING)))
+    checkpoint = read_checkpoint(checkpoint_file, key=key)
     with state.session() as session:
-        problems = verify(session)
+        verdict = verify_against(session, checkpoint)
     if as_json:
-        echo_json(problems)
-    elif problems:
-        for p in problems:
-            click.echo(f"第 {p.seq} 条：{p.message}")
+        echo_json(verdict.to_json())
     else:
-        click.echo("审计日志完整：哈希链无误")
-    if problems:
+        click.echo(
+            f"检查点：{moment(verdict.at)}，至第 {verdict.last_seq} 条，共 {verdict.count} 条事件（签名有效）；"
+            f"现有 {verdict.events_now} 条，其后追加 {verdict.events_after} 条"
+        )
+        for p in verdict.problems:
+            click.echo(f"第 {p.seq} 条：{p.message}" if p.kind != "data_changed" else p.message)
+        if verdict.ok:
+            click.echo("审计日志完整：哈希链无误，检查点之前的日志未被改动，之后只有追加，数据改动都有记录")
+    if not verdict.ok:
         raise SystemExit(12)
+
+
+@audit_group.command("checkpoint")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="检查点文件（JSON）；默认写到数据目录的 audit-checkpoints/ 下。最好另存到数据库服务器之外",
+)
+@click.option("--notify", "tag", metavar="TAG", help="同时通过标签为 TAG 的通知渠道发出（不经发件箱）")
+@click.option("--json", "as_json", is_flag=True)
+@pass_state
+def audit_checkpoint_cmd(state: CliState, out: Path | None, tag: str | None, as_json: bool) -> None:
+    """签发审计检查点：用数据库之外的密钥（HMAC-SHA256）签署日志的当前末尾和责任、报送、延期申请的状态。
+
+    密钥文件由环境变量 DUBAN_AUDIT_KEY_FILE 或配置项 [audit] key_file 指定（duban audit keygen 生成）；
+    没有密钥时拒绝（退出码 3）。以后用 duban audit verify --checkpoint 文件 核对。
+    """
+    from duban.services.audit_checkpoint import (
+        KEY_SETTING,
+        TABLE_LABELS,
+        key_path,
+        load_key,
+        make_checkpoint,
+        notify_checkpoint,
+        result_of,
+        write_checkpoint,
+    )
+
+    key = load_key(key_path(state.settings.get(KEY_SETTING)))
+    with state.session() as session:
+        checkpoint = make_checkpoint(
+            session, key=key, database=state.engine.url.render_as_string(hide_password=True)
+        )
+    notified: tuple[str, ...] = ()
+    if tag:
+        from duban.notify import load_notify_config
+
+        notified = notify_checkpoint(checkpoint, config=load_notify_config(state.settings), tag=tag)
+    path = None
+    if out is not None or not tag:
+        if out is None:
+            from duban.config import data_dir
+
+            stamp = f"{checkpoint.at:%Y%m%dT%H%M%S}"
+            out = data_dir() / "audit-checkpoints" / f"audit-{checkpoint.last_seq:08d}-{stamp}.json"
+        path = write_checkpoint(checkpoint, out)
+    result = result_of(checkpoint, path, notified)
+    if as_json:
+        echo_json(result.to_json())
+        return
+    click.echo(f"已签发检查点：至第 {result.last_seq} 条，共 {result.count} 条事件（{moment(result.at)}）")
+    click.echo("  " + "，".join(f"{TABLE_LABELS[name]} {n} 行" for name, n in result.rows))
+    if path is not None:
+        click.echo(f"  文件：{path}")
+    if notified:
+        click.echo(f"  已发送到通知渠道：{'、'.join(notified)}")
+
+
+@audit_group.command("keygen")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def audit_keygen_cmd(file: Path) -> None:
+    """生成检查点签名密钥（32 字节随机数，十六进制；文件权限 600，不覆盖已有文件）。
+
+    密钥要放在数据库之外（另一台机器、另一个系统用户），数据库管理员读不到它。
+    """
+    from duban.services.audit_checkpoint import KEY_ENV, generate_key
+
+    path = generate_key(file)
+    click.echo(f"已生成审计签名密钥：{path}（权限 600）")
+    click.echo(
+        f'使用：export {KEY_ENV}={path.resolve()}  或在配置文件中写 [audit] key_file = "{path.resolve()}"'
+    )
 
 
 @audit_group.command("log")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 from typing import TYPE_CHECKING
@@ -9,6 +10,9 @@ from typing import TYPE_CHECKING
 import click
 
 from duban.cli.state import CliState, pass_state
+
+#: the environment variable that carries the database URL to the web dashboard's tab processes
+DATABASE_ENV = "DUBAN_DATABASE_URL"
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -73,8 +77,12 @@ def build_dashboard(state: CliState, url: str) -> tuple[DubanApp, Engine]:
 
 
 def child_command(state: CliState) -> str:
-    """The shell command textual-serve runs for each browser tab: this duban, same database, config and user."""
-    args = [sys.executable, "-c", "from duban.cli import main; main()", "--db", state.database_url]
+    """The shell command textual-serve runs for each browser tab: this duban, same config and user.
+
+    The database URL (which may hold a password) is never on this command line, where every user of the
+    machine could read it (``ps``, /proc/PID/cmdline): :func:`serve_web` puts it in the server's environment,
+    which the tab processes inherit (readable only by the same system user)."""
+    args = [sys.executable, "-c", "from duban.cli import main; main()"]
     if state.config_path is not None:
         args += ["--config", str(state.config_path)]
     if state.as_user:
@@ -84,12 +92,15 @@ def child_command(state: CliState) -> str:
 
 def serve_web(state: CliState, port: int) -> None:
     from duban.storage.migrate import require_current
-    from duban.tui.web import LOOPBACK, make_server, server_class
+    from duban.tui.web import make_server, server_class
 
     server_class()  # without the web extra: a ConfigError (exit 3) saying what to install, before anything else
     require_current(state.engine)
     with state.session() as session:
         state.actor(session)  # refuse an unknown user here, not in every browser tab
+    os.environ[DATABASE_ENV] = state.database_url  # for the tab processes: not on their command line
     server = make_server(child_command(state), port=port)
-    click.echo(f"督办仪表盘（网页）：http://{LOOPBACK}:{port}/  （仅本机可访问；Ctrl+C 结束）")
+    click.echo("督办仪表盘（网页），仅本机可访问；Ctrl+C 结束。")
+    click.echo("在浏览器中打开下面的网址登录（一次性令牌，只能用一次，请勿转发）：")
+    click.echo(f"  {server.login_url}")
     server.serve()

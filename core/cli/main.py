@@ -30,7 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "extend": ("duban.cli.cmd_workflow:extend_group", "延期申请（request / approve / refuse）"),
     "status": ("duban.cli.cmd_workflow:status_cmd", "红黄绿状态"),
     "overdue": ("duban.cli.cmd_workflow:overdue_cmd", "逾期未报的节点"),
-    "audit": ("duban.cli.cmd_admin:audit_group", "审计日志（verify / log）"),
+    "audit": ("duban.cli.cmd_admin:audit_group", "审计日志（verify / checkpoint / keygen / log）"),
     "user": ("duban.cli.cmd_admin:user_group", "用户（add / list / role / remove / recover）"),
     "inbox": (
         "duban.cli.cmd_inbox:inbox_cmd",

@@ -61,9 +61,10 @@ _PERSON_LABEL = re.compile(r"^[\u4e00-\u9fff]{0,6}?(?:领导|同志|负责人|�
 _DIVISION_LABEL = re.compile(r"^(?:部门|责任|任务|职责)?分工[:：]")
 _TIME_LABEL = re.compile(r"^(?:完成|办结)?(?:时限|时间)(?:要求|节点)?[:：]|^时间节点[:：]")
 _PARTY_LABEL = re.compile(
-    r"^(?P<q>(?:主要|牵头|主办|主责|责任|配合|协同|协办|参与|协助|支持|指导|实施|落实|承办|具体|负责)*)"
+    r"^(?P<q>(?:主要|牵头|主办|主责|责任|配合|协同|协办|协作|协调|参与|协助|支持|指导|实施|落实|承办|具体|负责)*)"
     r"(?:单位|部门|主体)(?:[（(][^（()）]{1,6}[）)])?[:：]"
 )
+_SUPPORT_WORDS = ("配合", "协同", "协办", "协作", "协调", "参与", "协助", "支持", "指导")
 #: a role written after a name: 县民政局（牵头）、县财政局（配合）
 _ROLE_MARK = re.compile(r"[（(](?P<role>牵头|主办|牵头单位|配合|协办|配合单位|参与|负责)[）)]$")
 
@@ -230,10 +231,10 @@ def _label(segment: str) -> tuple[str, str] | None:
     if m is None:
         return None
     q = m.group("q")
-    if any(w in q for w in ("牵头", "主要", "主办", "主责")):
-        kind = "lead"
-    elif any(w in q for w in ("配合", "协同", "协办", "参与", "协助", "支持", "指导")):
+    if any(w in q for w in _SUPPORT_WORDS):  # 主要协作单位 supports: the support word wins over 主要
         kind = "support"
+    elif any(w in q for w in ("牵头", "主要", "主办", "主责")):
+        kind = "lead"
     else:
         kind = "generic"
     return kind, segment[m.end() :]

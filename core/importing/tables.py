@@ -18,7 +18,10 @@ The reading, in order (docs/import.md “表格形式的任务分工” says the
    section of the rows below; numbering as in the text parser (一、（一）1.), sections from outer levels;
 4. the task's text is its text columns read left to right (考核指标：考核内容); rows that repeat the
    previous row's number and first text cell (a task cell merged over rows, each row with its own units)
-   are one task with the rows' units united, a lead staying lead;
+   are one task with the rows' units united, a lead staying lead; so are rows that share a merged 序号
+   with different texts (the document numbers them as one item): texts and units joined, with a doubt;
+   a header naming responsible units but no task column takes its longest unnamed text column as the
+   task's text, with a warning and a doubt;
 5. every other row with a task text is a task: a row without a number is numbered by its position, a row
    whose responsibility cells are empty is kept with a doubt and a warning, nothing is dropped.
 
@@ -103,6 +106,8 @@ HEADERS: tuple[tuple[str, re.Pattern[str]], ...] = (
 _RESPONSIBLE = {"lead", "support", "generic"}
 _MAX_HEADER_ROW = 12
 _MAX_HEADER_CELL = 16
+#: the average length a column's cells need to be taken as the task column when no header says so
+_MIN_GUESSED_TASK_CHARS = 6
 _TRAILING = "。.;；，,、 "
 _NOTE = re.compile(r"^(?:注|备注|说明|附注)[:：]|^注[0-9一二三四五六七八九十]")
 _SPACE = re.compile(r"\s+")
@@ -144,6 +149,8 @@ class _Columns:
     support: list[int] = field(default_factory=list)
     generic: list[int] = field(default_factory=list)
     deadline: int | None = None
+    #: the header of the column taken as the task's text although no header names it a task column
+    guessed_task: str | None = None
 
     @property
     def responsible(self) -> bool:
@@ -241,6 +248,20 @@ def _columns(kinds: list[str | None], headers: list[str], table: TableBlock, sta
         for n, i in enumerate(texts)
         if not any(_column(table, i, start) == _column(table, j, start) for j in texts[:n])
     ]
+    if not cols.texts and cols.responsible:
+        # 民生实事, 项目 …: no header names the task column; the unnamed column with the longest texts is it
+        taken = {cols.number, cols.area, cols.deadline, *cols.lead, *cols.support, *cols.generic}
+        best, best_length = None, 0.0
+        for i, kind in enumerate(kinds):
+            if kind is not None or i in taken:
+                continue
+            values = [_squeeze(v) for v in _column(table, i, start) if _squeeze(v)]
+            length = sum(len(v) for v in values) / len(values) if values else 0.0
+            if length > best_length:
+                best, best_length = i, length
+        if best is not None and best_length >= _MIN_GUESSED_TASK_CHARS:
+            cols.texts = [best]
+            cols.guessed_task = headers[best] or f"第 {best + 1} 列"
     if cols.number is None:  # a first column without a header (or an unusual one) that holds 1, 2, 3 …
         for i in range(cols.texts[0] if cols.texts else 0):
             values = [v.strip() for v in _column(table, i, start) if v.strip()]
@@ -375,7 +396,6 @@ class _State:
     group: str | None = None  # the latest unnumbered group row
     position: int = 0
     previous: tuple[str, str] | None = None  # (number cell, first text cell) of the last task row
-    repeat: int = 0
     rows_in_last: int = 0  # how many rows the last task was gathered from
 
 
@@ -454,6 +474,14 @@ def table_tasks(tables: Sequence[TableBlock], warnings: list[ParseWarning]) -> l
             columns = _columns(kinds, headers, table, start + 1)
             where = table.where or "表格"
             named = "、".join(h for h in dict.fromkeys(headers) if h)
+            if columns.guessed_task is not None:
+                warnings.append(
+                    ParseWarning(
+                        table.row_lines[start],
+                        f"{where}的表头（{named}）没有认得的任务列，按文字最长的“{columns.guessed_task}”列"
+                        "作为任务正文，请核对",
+                    )
+                )
             if not columns.responsible or columns.task is None:
                 if columns.task is not None or columns.responsible:
                     missing = (
@@ -595,6 +623,17 @@ def _rows(
             # the task's cell merged over several rows, each with its own units: one task, units united
             tasks[-1] = _more(tasks[-1], table, read, row, state)
             continue
+        if (
+            tasks
+            and read.number_cell
+            and state.previous is not None
+            and state.previous[0] == read.number_cell
+        ):
+            # the 序号 merged over rows with different texts (开工建设养护楼 / 开工建设老年大学): the document
+            # numbers them as one item, so one task with the rows' texts and units joined
+            tasks[-1] = _more(tasks[-1], table, read, row, state)
+            state.previous = (read.number_cell, read.first)
+            continue
         tasks.append(_task(table, read, row, state, warnings))
 
 
@@ -630,7 +669,7 @@ def _more(task: TableTask, table: TableBlock, read: _Row, row: Sequence[str], st
             seen.add((party.name, party.kind))
             united.parties.append(party)
     text = task.text
-    for piece in read.pieces[1:]:
+    for piece in read.pieces:
         if piece not in text:
             text = _join([text, piece])
     deadline = task.deadline
@@ -677,32 +716,16 @@ def _task(
     if not number:
         number = str(state.position)
         doubts.append(Doubt(ParseDoubt.TABLE_CELL, f"表格第 {index + 1} 行没有序号，按位置编为“{number}”"))
-        state.repeat = -1
-    else:
-        following = table.rows[index + 1] if index + 1 < len(table.rows) else None
-        if state.previous is not None and read.number_cell and state.previous[0] == read.number_cell:
-            state.repeat += 1  # 序号 merged over several rows, each with its own task
-        elif (
-            following is not None
-            and read.number_cell
-            and _cell(following, columns.number) == read.number_cell
-            and _read_row(following, index + 1, columns).first not in ("", read.first)
-        ):
-            state.repeat = 0
-        else:
-            state.repeat = -1
-        if state.repeat >= 0:
-            base = number
-            number = f"{base}-{state.repeat + 1}"
-            doubts.append(
-                Doubt(ParseDoubt.TABLE_CELL, f"序号“{base}”跨多行（合并单元格），本行编为“{number}”")
-            )
-        if marker is not None:
-            for deeper in [r for r in state.enclosing if r >= STYLE_RANK[marker.style]]:
-                del state.enclosing[deeper]
+    elif marker is not None:
+        for deeper in [r for r in state.enclosing if r >= STYLE_RANK[marker.style]]:
+            del state.enclosing[deeper]
     state.previous = (read.number_cell, read.first)
 
     grammar, written = _parties_of(row, columns)
+    if columns.guessed_task is not None:
+        doubts.append(
+            Doubt(ParseDoubt.TABLE_CELL, f"任务正文取自“{columns.guessed_task}”列（表头未写明任务列）")
+        )
     if not grammar.parties:
         missing = columns.names(_responsible(columns))
         warnings.append(

@@ -2,7 +2,10 @@
 
 Everything random comes from one ``random.Random(seed)``, so the same seed and the same "today" give the
 same database. Reports, reviews and extensions are synthetic; they are written in bulk (not through the
-report service, which would take minutes) and the whole generation is one audit event.
+report service, which would take minutes), then journaled like real work: every 签收, report, review,
+extension request and decision gets its audit event (the action a service would record, by the department user
+or the coordinator, at the moment it happened), in the order it happened, after the imports' events; the
+generation itself is one more event (``demo.generate``).
 
 The demo shows the whole 督办 loop, whatever "today" is: reports awaiting 复核, extension requests awaiting
 审批, duties not yet 签收 on the newest policy, a task whose every duty is 办结 (a final report accepted),
@@ -24,7 +27,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, case, func, select
+from sqlalchemy import Engine, case, func, select, update
 from sqlalchemy.orm import Session
 
 from duban.domain.jsonable import JsonResult
@@ -242,6 +245,7 @@ def build_demo(
         _awaiting_review(session, summary, skip=unsigned)
         _awaiting_decision(session, rng, today, summary, skip=unsigned)
         _check_reports(session, host, summary, bound)
+        _journal_history(session, coordinator.name)
         demo = DemoSummary(
             path=engine.url.render_as_string(hide_password=True),
             policies=tuple(
@@ -514,8 +518,150 @@ def _closings(
                 closed_on = reported + dt.timedelta(days=rng.randint(3, 20))
                 if closed_on > today - dt.timedelta(days=7):
                     continue
+            final = _report(  # 办结 as in real work: a final report (申请办结), accepted
+                resp,
+                None,
+                closed_on - dt.timedelta(days=3),
+                1,
+                rng,
+                text="本项工作已完成，申请办结。",
+            )
+            _review(final, closed_on, False, rng)
+            session.add(final)
+            summary.reports += 1
             resp.state, resp.closed_on = ResponsibilityState.CLOSED, closed_on
             summary.closed += 1
+
+
+# --------------------------------------------------------------------------- the journal
+
+
+def _journal_history(session: Session, coordinator: str) -> None:
+    """The audit events of the synthetic history, in the order it happened (see the module docstring)."""
+    session.flush()
+    for model, column in ((Report, Report.reviewed_by), (Extension, Extension.decided_by)):
+        session.execute(update(model).where(column == "coordinator").values({column.key: coordinator}))
+    events: list[tuple[tuple[dt.datetime, int, int], audit.PastEvent]] = []
+
+    def add(at: dt.datetime, order: int, row: int, event: audit.PastEvent) -> None:
+        events.append(((at, order, row), event))
+
+    department = Responsibility.agency_key + "_" + Responsibility.jurisdiction_code
+    for resp_id, task_id, acked, who in session.execute(
+        select(Responsibility.id, Responsibility.task_id, Responsibility.acknowledged_at, department).where(
+            Responsibility.acknowledged_at.is_not(None)
+        )
+    ):
+        if acked is None or who is None:
+            continue
+        add(
+            acked,
+            0,
+            resp_id,
+            audit.PastEvent(
+                acked,
+                who,
+                "responsibility.acknowledge",
+                "responsibility",
+                str(resp_id),
+                task_id,
+                {"state": "assigned"},
+                {"state": "acknowledged"},
+            ),
+        )
+    codes: dict[int, list[str]] = {}
+    for report_id, code in session.execute(
+        select(Finding.report_id, Finding.code).where(Finding.report_id.is_not(None))
+    ):
+        if report_id is not None:
+            codes.setdefault(report_id, []).append(code)
+    for report, task_id in session.execute(
+        select(Report, Responsibility.task_id).join(
+            Responsibility, Responsibility.id == Report.responsibility_id
+        )
+    ):
+        final = report.milestone_id is None
+        add(
+            report.submitted_at,
+            1,
+            report.id,
+            audit.PastEvent(
+                report.submitted_at,
+                report.submitted_by,
+                "report.submit",
+                "report",
+                str(report.id),
+                task_id,
+                None,
+                {
+                    "responsibility": report.responsibility_id,
+                    "version": report.version,
+                    "milestone": report.milestone_id,
+                    "final": final,
+                    "indicators": report.indicators,
+                    "findings": codes.get(report.id, []),
+                },
+            ),
+        )
+        if report.reviewed_at is not None and report.reviewed_by is not None:
+            accepted = report.review_state == ReviewState.ACCEPTED
+            add(
+                report.reviewed_at,
+                2,
+                report.id,
+                audit.PastEvent(
+                    report.reviewed_at,
+                    report.reviewed_by,
+                    "report.accept" if accepted else "report.return",
+                    "report",
+                    str(report.id),
+                    task_id,
+                    {"report": "submitted"},
+                    {"report": report.review_state, "reason": report.review_reason, "final": final},
+                ),
+            )
+    for ext, task_id in session.execute(
+        select(Extension, Milestone.task_id).join(Milestone, Milestone.id == Extension.milestone_id)
+    ):
+        add(
+            ext.requested_at,
+            1,
+            ext.id,
+            audit.PastEvent(
+                ext.requested_at,
+                ext.requested_by,
+                "extension.request",
+                "extension",
+                str(ext.id),
+                task_id,
+                None,
+                {
+                    "milestone": ext.milestone_id,
+                    "new_date": ext.new_date.isoformat(),
+                    "reason": ext.reason,
+                    "progress": ext.progress,
+                },
+            ),
+        )
+        if ext.decided_at is not None and ext.decided_by is not None:
+            approved = ext.state == ExtensionState.APPROVED
+            add(
+                ext.decided_at,
+                2,
+                ext.id,
+                audit.PastEvent(
+                    ext.decided_at,
+                    ext.decided_by,
+                    "extension.approve" if approved else "extension.refuse",
+                    "extension",
+                    str(ext.id),
+                    task_id,
+                    {"state": "pending"},
+                    {"state": ext.state, "reason": ext.decision_reason},
+                ),
+            )
+    events.sort(key=lambda pair: pair[0])
+    audit.record_many(session, (event for _key, event in events))
 
 
 # --------------------------------------------------------------------------- the open loop

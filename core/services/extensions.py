@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from duban.domain.vocabulary import ExtensionState
-from duban.errors import NotFoundError, ValidationError
+from duban.errors import ConflictError, NotFoundError, ValidationError
 from duban.services import audit
 from duban.services.clock import local_date
 from duban.services.identity import Actor, require_coordinator
@@ -85,9 +86,24 @@ def decide_extension(
     milestone = session.get(Milestone, ext.milestone_id)
     assert milestone is not None
     before = {"state": ext.state, "effective_due": milestone.effective_due_date.isoformat()}
-    ext.state = ExtensionState.APPROVED if approve else ExtensionState.REFUSED
-    ext.decided_by, ext.decided_at, ext.decision_reason = actor.name, at or utcnow(), reason
-    ext.decided_on = today or local_date(ext.decided_at)
+    decided_at = at or utcnow()
+    # compare-and-set on the state: of two coordinators deciding the same request at once only one updates the
+    # row (on PostgreSQL the second waits for the first one's row lock, then sees it decided)
+    decided = session.execute(
+        update(Extension)
+        .where(Extension.id == ext.id, Extension.state == ExtensionState.PENDING)
+        .values(
+            state=ExtensionState.APPROVED if approve else ExtensionState.REFUSED,
+            decided_by=actor.name,
+            decided_at=decided_at,
+            decision_reason=reason,
+            decided_on=today or local_date(decided_at),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if decided.rowcount != 1:  # type: ignore[attr-defined]
+        raise ConflictError(f"延期申请 #{ext.id} 刚被他人审批（同时审批）：本次审批未保存，请刷新后重试")
+    session.refresh(ext)
     if approve:
         milestone.effective_due_date = ext.new_date
     session.flush()

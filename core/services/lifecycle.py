@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm.exc import StaleDataError
 
 from duban.domain.vocabulary import ResponsibilityState, ReviewState
-from duban.errors import NotFoundError, ValidationError
+from duban.errors import ConflictError, NotFoundError, ValidationError
 from duban.services import audit
 from duban.services.clock import local_date
 from duban.services.identity import Actor, require_coordinator
@@ -67,17 +71,40 @@ def review_report(
     resp = session.get(Responsibility, report.responsibility_id)
     assert resp is not None
     before = {"report": report.review_state, **snapshot(resp)}
-    report.review_state = ReviewState.ACCEPTED if accept else ReviewState.RETURNED
-    report.review_reason = reason
-    report.reviewed_by = actor.name
-    report.reviewed_at = at or utcnow()
-    report.reviewed_on = today or local_date(report.reviewed_at)
+    reviewed_at = at or utcnow()
+    decision = ReviewState.ACCEPTED if accept else ReviewState.RETURNED
+    # compare-and-set: only a report still waiting for 复核 is decided; a second coordinator deciding the same
+    # report at the same moment updates no row (on PostgreSQL it waits for the first one's row lock, then sees
+    # the new state) and gets a ConflictError
+    decided = session.execute(
+        update(Report)
+        .where(
+            Report.id == report.id, Report.review_state == ReviewState.SUBMITTED, Report.is_current.is_(True)
+        )
+        .values(
+            review_state=decision,
+            review_reason=reason,
+            reviewed_by=actor.name,
+            reviewed_at=reviewed_at,
+            reviewed_on=today or local_date(reviewed_at),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if decided.rowcount != 1:  # type: ignore[attr-defined]
+        raise _conflict(report.id)
+    session.refresh(report)
     if resp.state == ResponsibilityState.COMPLETION_REQUESTED:
         resp.state = ResponsibilityState.CLOSED if accept else ResponsibilityState.RETURNED
         resp.closed_on = report.reviewed_on if accept else None
     elif not accept:
         resp.state = ResponsibilityState.RETURNED
-    session.flush()
+    flag_modified(
+        resp, "state"
+    )  # always bump the responsibility's version: a report filed meanwhile conflicts
+    try:
+        session.flush()
+    except (StaleDataError, IntegrityError) as exc:
+        raise _conflict(report.id) from exc
     audit.record(
         session,
         actor=actor.name,
@@ -89,3 +116,9 @@ def review_report(
         after={"report": report.review_state, "reason": reason, **snapshot(resp)},
     )
     return report
+
+
+def _conflict(report_id: int) -> ConflictError:
+    return ConflictError(
+        f"报送 #{report_id} 或其责任刚被他人处理（同时复核或报送）：本次复核未保存，请刷新后重试"
+    )

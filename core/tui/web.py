@@ -1,7 +1,8 @@
 """``duban dashboard --web``: the same app in a browser through textual-serve, on 127.0.0.1 only.
 
-textual-serve runs one app process per browser tab and has no authentication, so it is bound to the
-loopback address. Its default page loads a font from an external host; ours (web_templates/app_index.html) loads
+textual-serve runs one app process per browser tab and has no authentication of its own; duban's server
+(:mod:`duban.tui.web_server`) is bound to the loopback address and adds a one-time login token, a session
+cookie and an Origin/Host check. Its default page loads a font from an external host; ours (web_templates/app_index.html) loads
 nothing from anywhere else and prefers a local CJK monospace font.
 """
 
@@ -41,5 +42,9 @@ def server_class() -> type:
 
 
 def make_server(command: str, *, port: int = 8000, title: str = "督办 duban") -> Any:
-    """A textual-serve Server running ``command`` for each browser tab, with duban's own page."""
-    return server_class()(command, host=LOOPBACK, port=port, title=title, templates_path=TEMPLATES)
+    """duban's textual-serve Server running ``command`` for each browser tab, with duban's own page, behind a
+    one-time token (its ``login_url`` is what to print)."""
+    server_class()  # WebUnavailable first when the extra is missing
+    from duban.tui.web_server import DubanServer
+
+    return DubanServer(command, port=port, title=title, templates_path=TEMPLATES)

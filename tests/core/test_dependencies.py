@@ -70,7 +70,7 @@ def test_every_imported_library_is_declared() -> None:
 
 def test_textual_serve_is_the_web_extra_only() -> None:
     assert "textual-serve" not in _names(PROJECT["dependencies"])
-    assert _names(PROJECT["optional-dependencies"]["web"]) == {"textual-serve"}
+    assert _names(PROJECT["optional-dependencies"]["web"]) == {"textual-serve", "aiohttp"}
     assert {"rich", "platformdirs"} <= _names(PROJECT["dependencies"])
 
 
@@ -80,7 +80,7 @@ def test_every_requirement_has_a_lower_bound_ci_can_pin() -> None:
     for requirement in every:
         LC.lower_bound(requirement)  # exits naming the requirement when there is none
     assert pins["textual"] == "8.0" and pins["click"] == "8.2" and pins["sqlalchemy"] == "2.1"
-    assert set(pins) == _names(PROJECT["dependencies"]) | {"psycopg", "textual-serve", "pytest"}
+    assert set(pins) == _names(PROJECT["dependencies"]) | {"psycopg", "textual-serve", "aiohttp", "pytest"}
 
 
 def test_lowest_constraints_refuses_a_requirement_without_lower_bound() -> None:

@@ -320,6 +320,30 @@ def test_wider_clause_grammar(registry: AgencyRegistry, clause: str, expected: d
     assert task.text == "开展工作。"
 
 
+def test_a_support_label_wins_over_main(registry: AgencyRegistry) -> None:
+    """主要协作单位 / 协作单位 / 协调单位 support; 主要责任单位 leads (corpus 32 found the class)."""
+    body = (
+        "一、重点任务\n"
+        "1.完善农村留守妇女关爱服务体系。\n"
+        "牵头责任单位：县卫健委、县民政局\n"
+        "主要协作单位：县妇联，县政府有关部门\n"
+        "2.开展走访慰问。\n"
+        "主要责任单位：县民政局\n"
+        "协作单位：县残联\n"
+    )
+    one, two = parse(body, registry).tasks
+    assert parties(one) == [
+        ("县卫健委", "weijian", "lead", "agency"),
+        ("县民政局", "minzheng", "lead", "agency"),
+        ("县妇联", "fulian", "support", "agency"),
+        ("县政府有关部门", None, "support", "group"),
+    ]
+    assert parties(two) == [
+        ("县民政局", "minzheng", "lead", "agency"),
+        ("县残联", "canlian", "support", "agency"),
+    ]
+
+
 def test_labelled_lines_after_the_item(registry: AgencyRegistry) -> None:
     body = (
         "一、主要目标\n"
@@ -378,3 +402,17 @@ def test_deadline_inside_a_clause_is_a_schedule_hint_not_a_party(registry: Agenc
     task = only(parse("一、开展工作。（民政部负责，2031年底前完成）\n", registry))
     assert [r.name for r in task.responsibilities] == ["民政部"]
     assert {"kind": "date", "rule": "once 2031-12-31", "why": "2031年底前"} in task.schedule_hints
+
+
+def test_a_text_on_one_line_with_arabic_items_is_broken_before_each_number(registry: AgencyRegistry) -> None:
+    """A web page copied as one line: 一、 (一) and 1. follow each other after spaces (corpus 27 found it)."""
+    text = (
+        "某省人民政府关于明确重点工作责任单位的通知 一、加快提振市场信心 (一)全面促进消费增长。 "
+        "1.把恢复和扩大消费摆在优先位置。(省民政厅、财政厅等相关部门按职责分工负责) "
+        "2.落实好提振市场信心措施。(省人力资源社会保障厅牵头,省财政厅等相关部门按职责分工负责) "
+        "3.于2023年3月25日、6月25日前报告。(省妇联负责)"
+    )
+    policy = parse_policy(text, registry, source="oneline.txt")
+    assert [t.number for t in policy.tasks] == ["1", "2", "3"]
+    assert {r.agency for r in policy.tasks[1].responsibilities if r.role == "lead"} == {"renshe"}
+    assert any("没有分行" in w.message for w in policy.warnings)

@@ -193,7 +193,8 @@ def test_rows_without_a_number_are_numbered_by_position_with_a_doubt(registry: A
     assert all(t.doubts for t in policy.tasks)
 
 
-def test_a_number_merged_over_rows_numbers_each_row(registry: AgencyRegistry) -> None:
+def test_a_number_merged_over_rows_is_one_task(registry: AgencyRegistry) -> None:
+    """The document numbers the rows as one item: one task, texts and units joined, with a doubt."""
     policy = parse(
         [
             ["序号", "重点任务", "牵头单位"],
@@ -203,8 +204,11 @@ def test_a_number_merged_over_rows_numbers_each_row(registry: AgencyRegistry) ->
         ],
         registry=registry,
     )
-    assert [t.number for t in policy.tasks] == ["1-1", "1-2", "2"]
-    assert policy.tasks[0].doubts and policy.tasks[1].doubts and not policy.tasks[2].doubts
+    assert [t.number for t in policy.tasks] == ["1", "2"]
+    one = policy.tasks[0]
+    assert "任务甲" in one.text and "任务乙" in one.text
+    assert {(r.agency, r.role) for r in one.responsibilities} == {("minzheng", "lead"), ("gongan", "lead")}
+    assert any(d.kind == ParseDoubt.TABLE_CELL for d in one.doubts) and not policy.tasks[1].doubts
 
 
 def test_an_empty_responsibility_keeps_the_task_with_a_doubt_and_a_warning(registry: AgencyRegistry) -> None:
@@ -411,3 +415,20 @@ def test_a_table_in_traditional_characters(registry: AgencyRegistry) -> None:
         (None, "1", [("minzheng", "lead"), ("nongye", "support"), ("caizheng", "support")])
     ]
     assert policy.tasks[0].text == "建立关爱台账"
+
+
+def test_a_header_without_a_known_task_column_takes_the_longest_text_column(registry: AgencyRegistry) -> None:
+    """民生实事 is no task header duban knows: the longest unnamed column is the task, loudly (corpus 29)."""
+    policy = parse(
+        [
+            ["序号", "民生实事", "责任单位", "完成时限"],
+            ["1", "新建农村留守妇女之家30个", "县妇联", "2016年12月"],
+            ["2", "为农村留守妇女免费开展两癌筛查", "县卫计局、县妇联", "2016年10月"],
+        ],
+        registry=registry,
+    )
+    assert [t.number for t in policy.tasks] == ["1", "2"]
+    assert policy.tasks[0].text.startswith("新建农村留守妇女之家")
+    assert {r.agency for r in policy.tasks[1].responsibilities if r.role == "joint"} == {"weijian", "fulian"}
+    assert all(any("民生实事" in d.message for d in t.doubts) for t in policy.tasks)
+    assert any("民生实事" in w.message and "请核对" in w.message for w in policy.warnings)

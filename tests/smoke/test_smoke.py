@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from importlib import resources
 from importlib.util import find_spec
@@ -260,6 +261,39 @@ def test_dashboard_headless(demo: tuple[Path, Path], tmp_path: Path) -> None:
     assert "督办" in str(seen["svg"]) and "nav.tasks" in str(seen["svg"])
 
 
+def _login_page(
+    proc: subprocess.Popen[bytes], timeout: float = 30
+) -> tuple[str, urllib.request.OpenerDirector]:
+    """Read the one-time login address from the server's output, log in (the token becomes a session cookie)
+    and return the dashboard page with the logged-in opener."""
+    import http.cookiejar
+    import re
+
+    assert proc.stdout is not None
+    deadline = time.monotonic() + timeout
+    login = None
+    output = []
+    while login is None and time.monotonic() < deadline:
+        line = proc.stdout.readline().decode("utf-8", "replace")
+        if not line and proc.poll() is not None:
+            pytest.fail("".join(output) or "the server exited")
+        output.append(line)
+        found = re.search(r"(http://127\.0\.0\.1:\d+/\?token=\S+)", line)
+        login = found.group(1) if found else None
+    assert login is not None, "".join(output)
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    while True:
+        try:
+            with opener.open(login, timeout=2) as resp:
+                return resp.read().decode("utf-8"), opener
+        except urllib.error.HTTPError:
+            raise
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -276,20 +310,10 @@ def test_dashboard_web(demo: tuple[Path, Path]) -> None:
         [sys.executable, "-m", "duban", "--db", str(db), "dashboard", "--web", "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        env=_env(home),
+        env={**_env(home), "PYTHONUNBUFFERED": "1"},
     )
     try:
-        page = None
-        deadline = time.monotonic() + 30
-        while page is None and time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as resp:
-                    page = resp.read().decode("utf-8")
-            except OSError:
-                if proc.poll() is not None:
-                    pytest.fail(proc.stdout.read().decode() if proc.stdout else "the server exited")
-                time.sleep(0.2)
-        assert page is not None, "duban dashboard --web did not answer"
+        page, opener = _login_page(proc)
         assert "督办" in page and 'lang="zh-CN"' in page and "textual.js" in page
     finally:
         proc.terminate()

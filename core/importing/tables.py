@@ -100,7 +100,7 @@ HEADERS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("target", re.compile(r"^(?:主要|工作|预期|任务|年度)?目标(?:任务)?$")),
     (
         "task",
-        re.compile(r"任务|措施|举措|事项|内容|重点工作|工作要点|工作安排|要求|项目名称|指标|工作"),
+        re.compile(r"任务|措施|举措|事项|内容|重点工作|工作要点|工作安排|要求|名称|指标|工作|标准"),
     ),
 )
 _RESPONSIBLE = {"lead", "support", "generic"}

@@ -432,3 +432,16 @@ def test_a_header_without_a_known_task_column_takes_the_longest_text_column(regi
     assert {r.agency for r in policy.tasks[1].responsibilities if r.role == "joint"} == {"weijian", "fulian"}
     assert all(any("民生实事" in d.message for d in t.doubts) for t in policy.tasks)
     assert any("民生实事" in w.message and "请核对" in w.message for w in policy.warnings)
+
+
+def test_a_name_column_opens_the_task_text(registry: AgencyRegistry) -> None:
+    """目标名称 / 工作标准: the name column is part of the task's text, read first (corpus 39 found it)."""
+    policy = parse(
+        [
+            ["序号", "目标名称", "工作标准", "牵头单位"],
+            ["1", "留守妇女关爱服务", "建立信息台账，每季度更新", "区民政局"],
+        ],
+        registry=registry,
+    )
+    assert policy.tasks[0].text.startswith("留守妇女关爱服务")
+    assert "每季度更新" in policy.tasks[0].text

@@ -445,3 +445,19 @@ def test_a_name_column_opens_the_task_text(registry: AgencyRegistry) -> None:
     )
     assert policy.tasks[0].text.startswith("留守妇女关爱服务")
     assert "每季度更新" in policy.tasks[0].text
+
+
+def test_a_header_over_two_rows_is_not_a_task(registry: AgencyRegistry) -> None:
+    """进展情况 over 一季度 … 四季度: the second header row repeats the spread cells, no task (corpus 41)."""
+    policy = parse(
+        [
+            ["实事内容", "工作任务", "责任单位", "进展情况", "进展情况"],
+            ["实事内容", "工作任务", "责任单位", "一季度", "二季度"],
+            ["养老助残", "创建20个无障碍社区。", "区残联,相关镇街", "已申报", "已改造"],
+            ["养老助残", "新增30家居家养老服务照料中心。", "区民政局,相关镇街", "5家", "11家"],
+        ],
+        registry=registry,
+    )
+    assert [t.number for t in policy.tasks] == ["1", "2"]
+    assert policy.tasks[0].text.startswith("养老助残：创建20个")
+    assert {r.name for r in policy.tasks[1].responsibilities} == {"区民政局", "相关镇街"}

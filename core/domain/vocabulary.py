@@ -301,6 +301,7 @@ class ParseDoubt(StrEnum):
     SPLIT_CLAUSE = "split_clause"  #: parties gathered from several clauses of one item
     CUT_CLAUSE = "cut_clause"  #: the clause has no closing bracket, or the file ends inside it
     TABLE_CELL = "table_cell"  #: a table row read with a guess (no header, a merged or empty cell)
+    UNNUMBERED = "unnumbered"  #: a paragraph without a number under a heading, numbered by its position
 
     @property
     def label(self) -> str:
@@ -344,6 +345,7 @@ _PARSE_DOUBT = {
     ParseDoubt.SPLIT_CLAUSE: "多个责任条款合并",
     ParseDoubt.CUT_CLAUSE: "责任条款不完整",
     ParseDoubt.TABLE_CELL: "表格单元格有推断",
+    ParseDoubt.UNNUMBERED: "无编号，按位置编号",
 }
 _RESPONSIBILITY_STATE = {
     ResponsibilityState.ASSIGNED: "已交办",

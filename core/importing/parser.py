@@ -547,6 +547,140 @@ def _roles(
     return tuple(result.values()), doubts
 
 
+def _paragraph_tasks(
+    lines: list[str], item: _Item, is_names_only: Callable[[str], bool], warnings: list[ParseWarning]
+) -> list[_Task]:
+    """Unnumbered paragraphs under a heading, each ending in its own clause, are tasks numbered 1, 2 ….
+
+    一、努力扩大内需 / 认真落实…。（财政厅牵头） / 加强银政合作…。（人行牵头）: the 分工 form of many
+    government work-report documents. The heading must read as a heading (a short first line, much shorter
+    than the paragraphs, without a clause of its own) and at least two paragraphs must end in a clause (or
+    one, when the file is cut inside the next): a title line over one paragraph (（三）强化就业帮扶 /
+    加强…（人社部负责）) and a first line cut short by a page break stay one task.
+    """
+    if item.end - item.start < 3:
+        return []
+    head = _Flat.build(lines, item.start, item.start + 1, item.marker.end)
+    rest = [_clean_line(lines[i]) for i in range(item.start + 1, item.end)]
+    rest = [r for r in rest if r]
+    if not head.text or not rest or len(head.text) > 40 or head.text[-1] in "，,、；;：:":
+        return []
+    if len(head.text) > 0.7 * max(len(r) for r in rest) or _find_clause(head, is_names_only) is not None:
+        return []
+    chunks: list[tuple[int, int, _Flat, _Clause]] = []
+    begin = item.start + 1
+    for i in range(item.start + 1, item.end):
+        line = _clean_line(lines[i]).rstrip("。.;； ")
+        if not line or line[-1] not in CLOSE:
+            continue
+        flat = _Flat.build(lines, begin, i + 1, 0)
+        clause = _find_clause(flat, is_names_only)
+        if clause is None or not clause.closed or clause.close < len(flat.text.rstrip("。.;； ")):
+            continue
+        if not flat.text[: clause.end].strip():
+            return []  # a clause on a line of its own: it closes the item, not a paragraph
+        chunks.append((begin, i + 1, flat, clause))
+        begin = i + 1
+    remainder = [i for i in range(begin, item.end) if _clean_line(lines[i])]
+    # one paragraph with a clause is enough only when the next one is cut by the end of the file
+    cut_after_one = (
+        len(chunks) == 1
+        and bool(remainder)
+        and item.end == len(lines)
+        and len(_clean_line(lines[remainder[-1]])) >= 40  # a paragraph, not a signature or a date
+        and _clean_line(lines[remainder[-1]])[-1:] not in "。.；;）)"
+    )
+    if len(chunks) < 2 and not cut_after_one:
+        return []
+    tasks = []
+    for position, (start, _end, flat, clause) in enumerate(chunks, start=1):
+        clause_line = flat.line_of[min(clause.open, len(flat.line_of) - 1)]
+        tasks.append(
+            _Task(
+                section=item.marker.label,
+                number=str(position),
+                text=flat.text[: clause.end].strip(),
+                clause=clause.content,
+                grammar=read_clause(clause.reading),
+                line=start + 1,
+                clause_line=clause_line,
+                lines=range(start, max(clause_line, start + 1)),
+                hint_text=clause.remarks,
+                doubts=(
+                    Doubt(
+                        ParseDoubt.UNNUMBERED,
+                        f"“{item.marker.label}、”下的第 {position} 段没有编号，按位置编为“{position}”",
+                    ),
+                ),
+            )
+        )
+    if remainder:
+        warnings.append(
+            ParseWarning(
+                remainder[0] + 1,
+                f"第{remainder[0] + 1}行起的段落没有责任条款（或文件在此截断），未作为任务导入",
+            )
+        )
+    return tasks
+
+
+def _lift_to_parents(
+    tasks: list[_Task],
+    items: list[_Item],
+    untasked: list[tuple[_Item, str, bool]],
+    lines: list[str],
+    warnings: list[ParseWarning],
+) -> None:
+    """A clause on a line of its own after sub-items, none of which has a clause, belongs to their parent.
+
+    1.完善应急预案体系 / (1)… (2)… (3)… (4)… / (责任单位：…): the task is item 1 with its sub-items as its
+    text, not sub-item (4). Said in a warning, since the reading is the parser's.
+    """
+    open_items = {id(item) for item, _text, _cut in untasked}
+    for n, task in enumerate(tasks):
+        index = next((k for k, item in enumerate(items) if item.start + 1 == task.line), None)
+        if index is None or task.source != "text" or task.clause_line <= task.line:
+            continue
+        clause_text = _clean_line(lines[task.clause_line - 1])
+        if not clause_text or not (clause_text[0] in OPEN or has_label(clause_text)):
+            continue  # the clause ends a line of the sub-item's own text
+        item = items[index]
+        rank = STYLE_RANK[item.marker.style]
+        parent_index = next(
+            (k for k in range(index - 1, -1, -1) if STYLE_RANK[items[k].marker.style] < rank), None
+        )
+        if parent_index is None:
+            continue
+        parent = items[parent_index]
+        between = items[parent_index + 1 : index]
+        following = items[index + 1] if index + 1 < len(items) else None
+        if (
+            id(parent) not in open_items
+            or not between
+            or any(b.marker.style != item.marker.style or id(b) not in open_items for b in between)
+            or (following is not None and following.marker.style == item.marker.style)
+        ):
+            continue
+        flat = _Flat.build(lines, parent.start, task.clause_line - 1, parent.marker.end)
+        tasks[n] = replace(
+            task,
+            section=parent.section,
+            number=parent.marker.label,
+            text=flat.text.strip(),
+            line=parent.start + 1,
+            lines=range(parent.start, task.clause_line),
+        )
+        lifted = {id(parent), *(id(b) for b in between)}
+        untasked[:] = [u for u in untasked if id(u[0]) not in lifted]
+        warnings.append(
+            ParseWarning(
+                task.clause_line,
+                f"第{task.clause_line}行的责任条款单独成行、跟在{len(between) + 1}个子项之后，"
+                f"按属于上一级条目“{parent.marker.label}”理解，子项并入其正文",
+            )
+        )
+
+
 def _report_untasked(
     tasks: list[_Task],
     items: list[_Item],
@@ -665,6 +799,10 @@ def _parse(
     untasked: list[tuple[_Item, str, bool]] = []  # numbered items without a clause: (item, text, cut)
     items = _items(lines, warnings)
     for item in items:
+        paragraphs = _paragraph_tasks(lines, item, is_names_only, warnings)
+        if paragraphs:
+            tasks += paragraphs
+            continue
         flat = _Flat.build(lines, item.start, item.end, item.marker.end)
         if not flat.text:
             continue
@@ -674,6 +812,13 @@ def _parse(
             untasked.append((item, flat.text, cut))
             continue
         tail = flat.text.rstrip()
+        if item.end == len(lines) and clause.close >= len(tail) and tail[-1:] not in "。.；;）)〕]】":
+            # the file ends in the clause: a last name that is no whole unit (责任单位：区) was cut inside it
+            last = read_clause(clause.reading).parties[-1:]
+            cut_name = last and not (last[0].government or last[0].group or last[0].vague)
+            if cut_name and not looks_like_unit(last[0].name) and registry.resolve(last[0].name) is None:
+                untasked.append((item, flat.text, True))
+                continue
         if clause.closed and item.end == len(lines) and tail[-1:] in "，,、；;" and clause.close >= len(tail):
             # 部门分工：省财政厅牵头， and then the file ends: the clause is cut after a whole name
             clause = replace(clause, closed=False, cut=True)
@@ -713,6 +858,7 @@ def _parse(
             )
         )
 
+    _lift_to_parents(tasks, items, untasked, lines, warnings)
     table_rows = [_of_table(row) for row in table_tasks(tables, warnings)]
     if table_rows:
         rendered = {i for t in table_rows for i in t.lines}

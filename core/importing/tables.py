@@ -100,7 +100,7 @@ HEADERS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("target", re.compile(r"^(?:主要|工作|预期|任务|年度)?目标(?:任务)?$")),
     (
         "task",
-        re.compile(r"任务|措施|举措|事项|内容|重点工作|工作要点|工作安排|要求|项目名称|指标|工作"),
+        re.compile(r"任务|措施|举措|事项|内容|重点工作|工作要点|工作安排|要求|名称|指标|工作|标准"),
     ),
 )
 _RESPONSIBLE = {"lead", "support", "generic"}
@@ -596,6 +596,8 @@ def _rows(
             continue
         if tuple(_squeeze(c) for c in row) == state.header_row:
             continue  # the header repeated on the next page
+        if _continues_header(row, state.header_row, columns):
+            continue  # 进展情况 over 一季度 … 四季度: the header's second row, its other cells spread down
         if len(set(filled)) == 1 and (len(filled) > 1 or _cell(row, columns.task) != filled[0]):
             _group_row(filled[0], state)
             continue
@@ -635,6 +637,12 @@ def _rows(
             state.previous = (read.number_cell, read.first)
             continue
         tasks.append(_task(table, read, row, state, warnings))
+
+
+def _continues_header(row: Sequence[str], header: tuple[str, ...], columns: _Columns) -> bool:
+    """A row whose task and responsibility cells repeat the header's: the header's merged second row."""
+    keys = [i for i in (*columns.texts, *columns.lead, *columns.support, *columns.generic) if i < len(header)]
+    return bool(keys) and all(header[i] and _squeeze(_cell(row, i)) == header[i] for i in keys)
 
 
 def _parties_of(row: Sequence[str], columns: _Columns) -> tuple[ClauseGrammar, list[str]]:

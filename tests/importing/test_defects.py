@@ -416,3 +416,71 @@ def test_a_text_on_one_line_with_arabic_items_is_broken_before_each_number(regis
     assert [t.number for t in policy.tasks] == ["1", "2", "3"]
     assert {r.agency for r in policy.tasks[1].responsibilities if r.role == "lead"} == {"renshe"}
     assert any("没有分行" in w.message for w in policy.warnings)
+
+
+def test_a_file_cut_inside_the_name_of_a_labelled_clause_is_a_warning(registry: AgencyRegistry) -> None:
+    """责任单位：区 and then the file ends: 区 is no unit, the item is cut (corpus 40 found the class)."""
+    body = "一、主要目标\n(一)地区生产总值增长7%\n责任单位:区发展和改革局\n(二)工业投资增长12%\n责任单位:区"
+    policy = parse(body, registry, tail="")
+    assert [t.number for t in policy.tasks] == ["一"]
+    assert any("截断" in w.message for w in policy.warnings)
+
+
+def test_a_whole_last_name_of_a_labelled_clause_is_a_task(registry: AgencyRegistry) -> None:
+    body = (
+        "一、主要目标\n(一)地区生产总值增长7%\n责任单位:区发展和改革局\n(二)工业投资增长12%\n责任单位:各街道"
+    )
+    policy = parse(body, registry, tail="")
+    assert [t.number for t in policy.tasks] == ["一", "二"]
+
+
+def test_a_clause_on_its_own_line_after_sub_items_belongs_to_their_parent(registry: AgencyRegistry) -> None:
+    """1.完善预案 / (1)… (2)… / (责任单位：…): item 1 is the task, its sub-items its text (corpus 36)."""
+    body = (
+        "一、重点任务\n"
+        "1.完善关爱服务体系\n"
+        "(1)建立农村留守妇女信息台账。\n"
+        "(2)开展走访慰问。\n"
+        "(责任单位:民政部、全国妇联)\n"
+        "2.加强法律援助。(司法部负责)\n"
+    )
+    policy = parse(body, registry)
+    assert [(t.section, t.number) for t in policy.tasks] == [("一", "1"), ("一", "2")]
+    one = policy.tasks[0]
+    assert one.text.startswith("完善关爱服务体系") and "开展走访慰问" in one.text
+    assert {r.agency for r in one.responsibilities} == {"minzheng", "fulian"}
+    assert any("单独成行" in w.message for w in policy.warnings)
+
+
+def test_a_sub_item_with_its_own_clause_line_stays_a_task_when_a_sibling_has_one(
+    registry: AgencyRegistry,
+) -> None:
+    body = (
+        "一、重点任务\n"
+        "1.完善关爱服务体系\n"
+        "(1)建立农村留守妇女信息台账。(民政部负责)\n"
+        "(2)开展走访慰问。\n"
+        "(责任单位:全国妇联)\n"
+    )
+    policy = parse(body, registry)
+    assert [t.number for t in policy.tasks] == ["1", "2"]
+
+
+def test_unnumbered_paragraphs_under_a_heading_are_tasks_numbered_by_position(
+    registry: AgencyRegistry,
+) -> None:
+    """一、heading / paragraph（A牵头） / paragraph（B负责）: the 分工 form of work-report documents (corpus 42)."""
+    para = "加大对农村留守妇女的关爱服务力度，完善信息台账，健全探访制度，提升服务能力和水平。"
+    body = (
+        "一、加强关爱服务\n"
+        f"{para}（民政部牵头，全国妇联配合）\n"
+        f"{para}开展法律援助。（司法部负责）\n"
+        "二、强化保障\n"
+        f"{para}（财政部负责）\n"
+    )
+    policy = parse(body, registry)
+    assert [(t.section, t.number) for t in policy.tasks] == [("一", "1"), ("一", "2"), (None, "二")]
+    first = policy.tasks[0]
+    assert first.text.startswith("加大对农村留守妇女") and ParseDoubt.UNNUMBERED in doubts(first)
+    assert {(r.agency, r.role.value) for r in policy.tasks[1].responsibilities} == {("sifa", "lead")}
+    assert policy.tasks[2].text.startswith("强化保障")  # one paragraph under a title: one task, as before

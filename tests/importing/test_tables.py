@@ -432,3 +432,32 @@ def test_a_header_without_a_known_task_column_takes_the_longest_text_column(regi
     assert {r.agency for r in policy.tasks[1].responsibilities if r.role == "joint"} == {"weijian", "fulian"}
     assert all(any("民生实事" in d.message for d in t.doubts) for t in policy.tasks)
     assert any("民生实事" in w.message and "请核对" in w.message for w in policy.warnings)
+
+
+def test_a_name_column_opens_the_task_text(registry: AgencyRegistry) -> None:
+    """目标名称 / 工作标准: the name column is part of the task's text, read first (corpus 39 found it)."""
+    policy = parse(
+        [
+            ["序号", "目标名称", "工作标准", "牵头单位"],
+            ["1", "留守妇女关爱服务", "建立信息台账，每季度更新", "区民政局"],
+        ],
+        registry=registry,
+    )
+    assert policy.tasks[0].text.startswith("留守妇女关爱服务")
+    assert "每季度更新" in policy.tasks[0].text
+
+
+def test_a_header_over_two_rows_is_not_a_task(registry: AgencyRegistry) -> None:
+    """进展情况 over 一季度 … 四季度: the second header row repeats the spread cells, no task (corpus 41)."""
+    policy = parse(
+        [
+            ["实事内容", "工作任务", "责任单位", "进展情况", "进展情况"],
+            ["实事内容", "工作任务", "责任单位", "一季度", "二季度"],
+            ["养老助残", "创建20个无障碍社区。", "区残联,相关镇街", "已申报", "已改造"],
+            ["养老助残", "新增30家居家养老服务照料中心。", "区民政局,相关镇街", "5家", "11家"],
+        ],
+        registry=registry,
+    )
+    assert [t.number for t in policy.tasks] == ["1", "2"]
+    assert policy.tasks[0].text.startswith("养老助残：创建20个")
+    assert {r.name for r in policy.tasks[1].responsibilities} == {"区民政局", "相关镇街"}

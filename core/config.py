@@ -7,7 +7,10 @@ differs from the default's is wrong. A few tables are open (``users.map``) or ho
 
 from __future__ import annotations
 
+import fnmatch
+import math
 import os
+import re
 import tempfile
 import tomllib
 from dataclasses import dataclass, field
@@ -33,6 +36,30 @@ LIST_ITEM_SCHEMAS: dict[str, dict[str, tuple[type, bool]]] = {
 }
 #: tables whose keys are free, with the type of every value
 OPEN_TABLES: dict[str, type] = {"users.map": str, "dashboard.keymap": str}
+#: the allowed range of every number (a list's items each), by dotted key (``*`` matches one part);
+#: documented in docs/configuration.md
+RANGES: dict[str, tuple[float, float]] = {
+    "general.warning_days": (0, 365),
+    "schedule.horizon_years": (0, 20),
+    "inbox.days": (0, 3660),
+    "notify.remind_days": (0, 365),
+    "notify.repeat_every": (1, 365),
+    "notify.escalate_after": (0, 365),
+    "notify.retry_minutes": (1, 10_080),
+    "notify.max_attempts": (1, 100),
+    "notify.timeout": (0.1, 600),
+    "notify.routes.max_bytes": (1, 100_000_000),
+    "scoring.grades.*": (0, 100),
+    "scoring.default.*": (0, 10_000),
+}
+#: every text value: at most this many characters, no control characters
+STRING_MAX = 4096
+#: values that must have a form: (regular expression, what is expected)
+FORMS: dict[str, tuple[str, str]] = {
+    "general.jurisdiction": (r"\d{6}", "6 位行政区划代码（GB/T 2260），如 530000"),
+    "notify.quiet_start": (r"([01]\d|2[0-3]):[0-5]\d", "时间 HH:MM，如 20:00"),
+    "notify.quiet_end": (r"([01]\d|2[0-3]):[0-5]\d", "时间 HH:MM，如 08:30"),
+}
 
 
 def config_dir() -> Path:
@@ -66,11 +93,21 @@ def sqlite_url(path: Path | str) -> str:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    if path.is_dir():
+        raise ConfigError(f"{path}: 是一个文件夹，应为配置文件（TOML）")
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except FileNotFoundError as exc:
         raise ConfigError(f"{path}: 配置文件不存在") from exc
+    except PermissionError as exc:
+        raise ConfigError(f"{path}: 没有读取配置文件的权限") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: 无法读取配置文件：{exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: 第 {exc.start} 字节不是有效的 UTF-8：配置文件应以 UTF-8 编码保存"
+        ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: 不是有效的 TOML：{exc}") from exc
 
@@ -121,6 +158,59 @@ def validate(user: dict[str, Any], defaults: dict[str, Any], *, file: Path, pref
             )
         if dotted in LIST_ITEM_SCHEMAS:
             _validate_items(dotted, value, LIST_ITEM_SCHEMAS[dotted], file)
+        else:
+            check_value(dotted, value, file)
+
+
+def _range_of(dotted: str) -> tuple[float, float] | None:
+    for pattern, bounds in RANGES.items():
+        if fnmatch.fnmatchcase(dotted, pattern):
+            return bounds
+    return None
+
+
+def check_value(dotted: str, value: Any, file: Path) -> None:
+    """The declared range, form or size of one value (a list's items each); ConfigError names key and file."""
+    if isinstance(value, list):
+        for item in value:
+            check_value(dotted, item, file)
+        return
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int | float):
+        bounds = _range_of(dotted)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{file}: 配置项 {dotted} 的值 {value} 不是有限的数")
+        if bounds is not None and not bounds[0] <= value <= bounds[1]:
+            low, high = (_plain(b) for b in bounds)
+            raise ConfigError(f"{file}: 配置项 {dotted} 的值 {value} 超出范围：应在 {low} 至 {high} 之间")
+        return
+    if isinstance(value, str):
+        if len(value) > STRING_MAX:
+            raise ConfigError(f"{file}: 配置项 {dotted} 过长（{len(value)} 个字符，最多 {STRING_MAX} 个）")
+        if any(ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F for ch in value):
+            raise ConfigError(f"{file}: 配置项 {dotted} 含有控制字符")
+        form = FORMS.get(dotted)
+        if form is not None and not re.fullmatch(form[0], value):
+            raise ConfigError(f"{file}: 配置项 {dotted} 的值 {value!r} 无效：应为{form[1]}")
+        if dotted == "general.timezone":
+            check_timezone(value, f"{file}: 配置项 {dotted}")
+
+
+def check_timezone(name: str, where: str) -> None:
+    """An IANA time zone name (Asia/Shanghai); ConfigError otherwise."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(
+            f"{where} 的值 {name!r} 不是已知的时区：应为 IANA 时区名，如 Asia/Shanghai"
+        ) from exc
+
+
+def _plain(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 def _validate_items(dotted: str, items: list[Any], schema: dict[str, tuple[type, bool]], file: Path) -> None:
@@ -132,8 +222,9 @@ def _validate_items(dotted: str, items: list[Any], schema: dict[str, tuple[type,
             if key not in schema:
                 raise ConfigError(f"{file}: 未知的配置项 {where}.{key}")
             expected, _required = schema[key]
-            if not isinstance(value, expected):
+            if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
                 raise ConfigError(f"{file}: 配置项 {where}.{key} 类型错误，应为{_type_name(expected())}")
+            check_value(f"{dotted}.{key}", value, file)
         for key, (_expected, required) in schema.items():
             if required and key not in item:
                 raise ConfigError(f"{file}: 配置项 {where} 缺少 {key}")

@@ -71,6 +71,8 @@ class IndicatorSpec:
     part_of: str | None = None  #: key of the whole this indicator is a part of (低收入 ⊂ 台账人数)
     minimum: float | None = 0
     description: str = ""
+    #: the largest value a report may carry (never more than duban.domain.limits.INDICATOR_MAX = 10^12)
+    maximum: float | None = None
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import click
 from duban.cli.paging import echo_range, paging_options
 from duban.cli.state import CliState, cell, echo_json, pass_state
 from duban.cli.text import moment
+from duban.cli.types import ID, NAME
 from duban.domain.vocabulary import UserRole, values
 
 
@@ -148,7 +149,7 @@ def audit_keygen_cmd(file: Path) -> None:
 
 
 @audit_group.command("log")
-@click.option("--task", "task_id", type=int, help="只看某项任务的事件")
+@click.option("--task", "task_id", type=ID, help="只看某项任务的事件")
 @paging_options(100)
 @click.option("--json", "as_json", is_flag=True)
 @pass_state
@@ -179,12 +180,12 @@ def user_group() -> None:
 
 
 @user_group.command("add")
-@click.argument("name")
+@click.argument("name", type=NAME)
 @click.option("--role", type=click.Choice(values(UserRole)), required=True)
 @click.option("--agency", metavar="KEY", help="部门用户所属部门")
 @click.option("--jurisdiction", metavar="CODE", help="所属辖区（GB/T 2260）")
-@click.option("--os-login", help="对应的操作系统登录名（SQLite）")
-@click.option("--display-name", help="姓名")
+@click.option("--os-login", type=NAME, help="对应的操作系统登录名（SQLite）")
+@click.option("--display-name", type=NAME, help="姓名")
 @click.option("--db-role", metavar="ROLE", help="PostgreSQL：为此人创建的登录角色名（默认与用户名相同）")
 @click.option(
     "--no-password",
@@ -259,7 +260,7 @@ def user_list_cmd(state: CliState, limit: int, offset: int, as_json: bool) -> No
 
 
 @user_group.command("role")
-@click.argument("name")
+@click.argument("name", type=NAME)
 @click.argument("role", type=click.Choice(values(UserRole)))
 @click.option("--agency", metavar="KEY", help="部门用户所属部门（不写则保留原部门）")
 @click.option("--jurisdiction", metavar="CODE", help="所属辖区（不写则保留原辖区）")
@@ -284,7 +285,7 @@ def user_role_cmd(
 
 
 @user_group.command("remove")
-@click.argument("name")
+@click.argument("name", type=NAME)
 @pass_state
 def user_remove_cmd(state: CliState, name: str) -> None:
     """注销用户（仅协调人；其报送和审计记录保留原名）。不能注销最后一位协调人（退出码 9）。"""
@@ -297,7 +298,10 @@ def user_remove_cmd(state: CliState, name: str) -> None:
 
 @user_group.command("recover")
 @click.option(
-    "--name", metavar="USER", help="恢复为协调人的用户（默认：当前操作系统用户对应的用户，或以登录名新登记）"
+    "--name",
+    metavar="USER",
+    type=NAME,
+    help="恢复为协调人的用户（默认：当前操作系统用户对应的用户，或以登录名新登记）",
 )
 @pass_state
 def user_recover_cmd(state: CliState, name: str | None) -> None:

@@ -10,6 +10,7 @@ import click
 
 from duban.cli.state import CliState, cell, echo_json, pass_state
 from duban.cli.text import day, moment, rate
+from duban.cli.types import DAY, ID
 
 if TYPE_CHECKING:
     from duban.services.assessment_results import AssessmentResult
@@ -111,7 +112,7 @@ def with_export_options(fn: Any) -> Any:
 @click.option("--period", metavar="2025|2025-H1|2025-Q3", help="考核期：年度、半年或季度")
 @click.option("--jurisdiction", metavar="CODE", help="只考核该辖区的部门（GB/T 2260 代码）")
 @click.option("--scheme", metavar="NAME", help="考核方案（插件名；默认取配置 scoring.scheme）")
-@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="以该日为准（默认考核期最后一天）")
+@click.option("--as-of", "as_of", type=DAY, help="以该日为准（默认考核期最后一天）")
 @click.option("--freeze", is_flag=True, help="冻结（发布）结果：保存并把哈希记入审计日志")
 @with_export_options
 @click.pass_context
@@ -145,6 +146,7 @@ def assess_group(
 
     config = state.settings.get("scoring")
     day = as_of.date() if as_of else None
+    state.read_only = not freeze
     with state.session() as session:
         actor = state.actor(session)
         if freeze:
@@ -190,7 +192,7 @@ def assess_group(
 
 
 @assess_group.command("show")
-@click.argument("assessment_id", type=int)
+@click.argument("assessment_id", type=ID)
 @with_export_options
 @pass_state
 def assess_show_cmd(

@@ -11,12 +11,13 @@ import click
 from duban.cli.paging import echo_range, paging_options
 from duban.cli.state import CliState, cell, echo_json, pass_state
 from duban.cli.text import day
+from duban.cli.types import DAY, ID
 from duban.domain.vocabulary import JurisdictionLevel
 
 if TYPE_CHECKING:
     from duban.services.mapping import TaskLinks, TaskProposal
 
-date_type = click.DateTime(["%Y-%m-%d"])
+date_type = DAY
 
 
 def _today(state: CliState) -> dt.date:
@@ -65,8 +66,8 @@ def map_propose_cmd(state: CliState, child: str, parent: str | None, as_json: bo
 
 
 @map_group.command("confirm")
-@click.argument("child_task_id", type=int)
-@click.argument("parent_task_ids", type=int, nargs=-1)
+@click.argument("child_task_id", type=ID)
+@click.argument("parent_task_ids", type=ID, nargs=-1)
 @pass_state
 def map_confirm_cmd(state: CliState, child_task_id: int, parent_task_ids: tuple[int, ...]) -> None:
     """确认（或更正为）任务 CHILD_TASK_ID 所落实的上级任务；不写上级任务则按建议确认。"""
@@ -161,7 +162,7 @@ def compare_cmd(state: CliState, child: str, parent: str, as_json: bool) -> None
     "--rollup",
     "rollup_task",
     metavar="TASK_ID",
-    type=int,
+    type=ID,
     help="不下发，只显示该任务各辖区的灯色（最差的在前）",
 )
 @click.option(
@@ -188,6 +189,7 @@ def cascade_cmd(
     from duban.services.cascade import cascade_policy, rollup
     from duban.services.paging import check_window, page_of
 
+    state.read_only = rollup_task is not None
     with state.session() as session:
         if rollup_task is not None:
             check_window(limit, offset)

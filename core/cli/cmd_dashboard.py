@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from duban.cli.state import CliState, pass_state
+from duban.cli.types import CountType
 
 #: the environment variable that carries the database URL to the web dashboard's tab processes
 DATABASE_ENV = "DUBAN_DATABASE_URL"
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 
 @click.command("dashboard")
 @click.option("--web", is_flag=True, help="在浏览器中使用（textual-serve，只监听 127.0.0.1）")
-@click.option("--port", type=int, default=8000, show_default=True, help="网页模式的端口")
+@click.option("--port", type=CountType(1, 65535), default=8000, show_default=True, help="网页模式的端口")
 @pass_state
 def dashboard_cmd(state: CliState, web: bool, port: int) -> None:
     """督办仪表盘：总览、任务、部门、考核、政策、通知；在界面中签收、报送、复核、延期。"""
@@ -52,7 +53,7 @@ def build_dashboard(state: CliState, url: str) -> tuple[DubanApp, Engine]:
     from duban.storage.migrate import require_current
     from duban.tui.app import create_app
 
-    engine = make_engine(url)
+    engine = make_engine(url, create=False)
     try:
         require_current(engine)
         factory = session_factory(engine)

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from duban.cli.state import CliState, echo_json, pass_state
+from duban.cli.types import DAY, CountType
 
 
 @click.command("demo")
@@ -20,8 +21,8 @@ from duban.cli.state import CliState, echo_json, pass_state
     help="演示数据库文件（默认：配置的数据库位置）",
 )
 @click.option("--no-open", is_flag=True, help="只建库，不打开仪表盘（供脚本使用）")
-@click.option("--seed", default=None, type=int, help="随机种子（默认固定，结果可重现）")
-@click.option("--today", "today", type=click.DateTime(["%Y-%m-%d"]), hidden=True)
+@click.option("--seed", default=None, type=CountType(0, 2**32 - 1), help="随机种子（默认固定，结果可重现）")
+@click.option("--today", "today", type=DAY, hidden=True)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出摘要")
 @click.option(
     "--scale",

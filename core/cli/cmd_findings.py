@@ -10,6 +10,7 @@ import click
 from duban.cli.paging import echo_range, paging_options
 from duban.cli.state import CliState, cell, echo_json, pass_state
 from duban.cli.text import day
+from duban.cli.types import DAY, ID
 from duban.domain.vocabulary import Severity, values
 
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 @click.option("--agency", metavar="KEY", help="只列出该部门的发现")
 @click.option("--jurisdiction", metavar="CODE", help="只列出该辖区的发现")
 @click.option("--policy", metavar="DOCNO|ID", help="只列出该政策的发现")
-@click.option("--task", "task_id", type=int, help="只列出该任务的发现")
+@click.option("--task", "task_id", type=ID, help="只列出该任务的发现")
 @click.option(
     "--severity",
     type=click.Choice(values(Severity)),
@@ -30,9 +31,7 @@ if TYPE_CHECKING:
     "--kind", type=click.Choice(["report", "responsibility"]), help="报送检查的发现，或责任检查的发现"
 )
 @click.option("--all", "include_resolved", is_flag=True, help="包括已消除的发现")
-@click.option(
-    "--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="先按该日期（默认今天）运行责任检查"
-)
+@click.option("--as-of", "as_of", type=DAY, help="先按该日期（默认今天）运行责任检查")
 @paging_options(50)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @pass_state

@@ -11,6 +11,7 @@ import click
 from duban.cli.paging import echo_range, paging_options
 from duban.cli.state import CliState, cell, echo_json, pass_state
 from duban.cli.text import day
+from duban.cli.types import DAY, NAME
 from duban.domain.vocabulary import PolicyStatus, Role, values
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 @click.option(
     "--from",
     "start",
-    type=click.DateTime(["%Y-%m-%d"]),
+    type=DAY,
     help="督办起始日 YYYY-MM-DD：此前的节点不生成（默认导入当天；替换时沿用旧版本的）",
 )
 @pass_state
@@ -291,7 +292,7 @@ def alias_list_cmd(state: CliState, as_json: bool) -> None:
 
 
 @alias_group.command("add")
-@click.argument("name")
+@click.argument("name", type=NAME)
 @click.argument("agency")
 @pass_state
 def alias_add_cmd(state: CliState, name: str, agency: str) -> None:
@@ -304,7 +305,7 @@ def alias_add_cmd(state: CliState, name: str, agency: str) -> None:
 
 
 @alias_group.command("remove")
-@click.argument("name")
+@click.argument("name", type=NAME)
 @pass_state
 def alias_remove_cmd(state: CliState, name: str) -> None:
     """删除一个别名（已导入的任务不受影响）。"""

@@ -9,6 +9,7 @@ import click
 
 from duban.cli.paging import echo_range, paging_options
 from duban.cli.state import CliState, cell, echo_json, pass_state
+from duban.cli.types import DAY, CountType
 from duban.domain.vocabulary import InboxKind, values
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ def _when(item: InboxItem) -> str:
 @click.command("inbox")
 @click.option(
     "--days",
-    type=int,
+    type=CountType(0, 3660),
     metavar="N",
     help="部门用户：列出今后 N 个工作日内到期的节点（默认取配置 inbox.days，未配置为 10）",
 )
@@ -51,7 +52,7 @@ def _when(item: InboxItem) -> str:
 @click.option(
     "--as-of",
     "as_of",
-    type=click.DateTime(["%Y-%m-%d"]),
+    type=DAY,
     help="以该日期（YYYY-MM-DD）计算等待的工作日和到期窗口；默认今天",
 )
 @paging_options(50)

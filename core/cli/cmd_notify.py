@@ -9,6 +9,7 @@ import click
 from duban.cli.paging import echo_range, paging_options
 from duban.cli.state import CliState, cell, echo_json, pass_state
 from duban.cli.text import moment
+from duban.cli.types import DAY
 from duban.domain.vocabulary import AlertLevel, OutboxState
 
 
@@ -28,9 +29,7 @@ def _config(state: CliState):  # noqa: ANN202 - NotifyConfig
 
 @click.group("notify", invoke_without_command=True)
 @click.option("--dry-run", is_flag=True, help="只显示将要发送的消息，不写入、不发送")
-@click.option(
-    "--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="按该日期（YYYY-MM-DD）计算提醒；默认今天"
-)
+@click.option("--as-of", "as_of", type=DAY, help="按该日期（YYYY-MM-DD）计算提醒；默认今天")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @click.pass_context
 def notify_group(ctx: click.Context, dry_run: bool, as_of: dt.datetime | None, as_json: bool) -> None:

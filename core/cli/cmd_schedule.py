@@ -18,6 +18,7 @@ import click
 from duban.cli.paging import echo_range, paging_options
 from duban.cli.state import CliState, cell, echo_json, pass_state
 from duban.cli.text import day
+from duban.cli.types import DAY, ID, LINE
 
 if TYPE_CHECKING:
     from duban.services.scheduling import ScheduleRow
@@ -52,7 +53,7 @@ def _warn(lines: Sequence[str]) -> None:
         click.secho(f"警告：{line}", err=True, fg="yellow")
 
 
-date_type = click.DateTime(["%Y-%m-%d"])
+date_type = DAY
 
 
 # -- duban calendar -------------------------------------------------------------------------------------
@@ -163,10 +164,10 @@ def schedule_propose_cmd(state: CliState, policy: str, as_json: bool) -> None:
 
 
 @schedule_group.command("set", context_settings={"ignore_unknown_options": True})
-@click.option("--task", "task_id", type=int, required=True, help="任务编号（见 duban tasks --json）")
+@click.option("--task", "task_id", type=ID, required=True, help="任务编号（见 duban tasks --json）")
 @click.option("--start", type=date_type, help="开始日期 YYYY-MM-DD（默认政策的督办起始日）")
 @click.option("--end", type=date_type, help="结束日期 YYYY-MM-DD")
-@click.option("--responsibility", "responsibility_id", type=int, help="只为该责任（部门）排期")
+@click.option("--responsibility", "responsibility_id", type=ID, help="只为该责任（部门）排期")
 @click.argument("rule", nargs=-1, required=True)
 @pass_state
 def schedule_set_cmd(
@@ -197,7 +198,7 @@ def schedule_set_cmd(
 
 
 @schedule_group.command("confirm")
-@click.argument("schedule_ids", type=int, nargs=-1, required=True, metavar="ID...")
+@click.argument("schedule_ids", type=ID, nargs=-1, required=True, metavar="ID...")
 @click.option("--from", "start", type=date_type, help="该排期自己的督办起始日 YYYY-MM-DD（覆盖政策的起始日）")
 @pass_state
 def schedule_confirm_cmd(state: CliState, schedule_ids: tuple[int, ...], start: dt.datetime | None) -> None:
@@ -245,7 +246,7 @@ def schedule_start_cmd(state: CliState, policy: str, start: dt.datetime, as_json
 
 
 @schedule_group.command("remove")
-@click.argument("schedule_id", type=int, metavar="ID")
+@click.argument("schedule_id", type=ID, metavar="ID")
 @pass_state
 def schedule_remove_cmd(state: CliState, schedule_id: int) -> None:
     """删除一条排期（已生成的节点保留）。"""
@@ -258,7 +259,7 @@ def schedule_remove_cmd(state: CliState, schedule_id: int) -> None:
 
 @schedule_group.command("list")
 @click.option("--policy", metavar="DOCNO|ID", help="只列出该政策的排期")
-@click.option("--task", "task_id", type=int, help="只列出该任务的排期")
+@click.option("--task", "task_id", type=ID, help="只列出该任务的排期")
 @paging_options(200)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @pass_state
@@ -335,8 +336,8 @@ def milestones_generate_cmd(
 
 
 @milestones_group.command("withdraw")
-@click.argument("milestone_id", type=int, metavar="ID")
-@click.option("--reason", required=True, help="撤回理由（记入审计日志）")
+@click.argument("milestone_id", type=ID, metavar="ID")
+@click.option("--reason", required=True, type=LINE, help="撤回理由（记入审计日志）")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @pass_state
 def milestones_withdraw_cmd(state: CliState, milestone_id: int, reason: str, as_json: bool) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from duban.cli.state import CliState, echo_json, pass_state
+from duban.cli.types import NAME
 
 
 @click.command("init")
@@ -12,6 +13,7 @@ from duban.cli.state import CliState, echo_json, pass_state
     "--coordinator",
     "coordinator",
     metavar="NAME",
+    type=NAME,
     help="数据库还没有用户时，把运行本命令的人登记为协调人所用的名称（默认：users.map 中的映射或登录名）",
 )
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
@@ -23,8 +25,11 @@ def init_cmd(state: CliState, coordinator: str | None, as_json: bool) -> None:
     from duban.services.identity import coordinator_names, os_login
     from duban.services.setup import prepare_database
     from duban.services.users import bootstrap_coordinator
+    from duban.storage.migrate import require_known
 
     config_path = state.config_path or user_config_path()
+    state.creates_database = True
+    require_known(state.engine)
     wrote_config = False
     if not config_path.exists():
         wrote_config = write_toml_atomic(config_path, {"database": {"url": state.database_url}})
@@ -70,8 +75,10 @@ def db_group() -> None:
 def db_upgrade_cmd(state: CliState) -> None:
     """把数据库结构升级到最新版本，并同步插件提供的部门。"""
     from duban.services.setup import prepare_database
-    from duban.storage.migrate import current_revision
+    from duban.storage.migrate import current_revision, require_known
 
+    state.creates_database = True
+    require_known(state.engine)
     prepare_database(state.engine, host=state.host)
     click.echo(f"数据库已是最新结构（版本 {current_revision(state.engine)}）")
 

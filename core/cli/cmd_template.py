@@ -9,6 +9,7 @@ import click
 
 from duban.cli.paging import echo_range, paging_options
 from duban.cli.state import CliState, cell, echo_json, pass_state
+from duban.cli.types import ID, LINE
 from duban.domain.vocabulary import BindingState, values
 
 if TYPE_CHECKING:
@@ -85,7 +86,7 @@ def template_propose_cmd(state: CliState, policy: str | None, as_json: bool) -> 
 
 
 @template_group.command("confirm")
-@click.argument("binding_ids", type=int, nargs=-1, metavar="ID...")
+@click.argument("binding_ids", type=ID, nargs=-1, metavar="ID...")
 @click.option(
     "--all", "confirm_all", is_flag=True, help="确认所有待确认的建议（可与 --policy、--min-score 合用）"
 )
@@ -117,8 +118,8 @@ def template_confirm_cmd(
 
 
 @template_group.command("reject")
-@click.argument("binding_ids", type=int, nargs=-1, required=True, metavar="ID...")
-@click.option("--reason", help="理由")
+@click.argument("binding_ids", type=ID, nargs=-1, required=True, metavar="ID...")
+@click.option("--reason", type=LINE, help="理由")
 @pass_state
 def template_reject_cmd(state: CliState, binding_ids: tuple[int, ...], reason: str | None) -> None:
     """驳回建议，或解除已确认的绑定（记录保留，不会再次建议）。"""
@@ -135,7 +136,7 @@ def template_reject_cmd(state: CliState, binding_ids: tuple[int, ...], reason: s
 
 
 @template_group.command("bind")
-@click.option("--task", "task_id", type=int, required=True, help="任务编号（见 duban tasks --json）")
+@click.option("--task", "task_id", type=ID, required=True, help="任务编号（见 duban tasks --json）")
 @click.argument("template")
 @pass_state
 def template_bind_cmd(state: CliState, task_id: int, template: str) -> None:
@@ -151,7 +152,7 @@ def template_bind_cmd(state: CliState, task_id: int, template: str) -> None:
 
 @template_group.command("list")
 @click.option("--policy", metavar="DOCNO|ID", help="只列出该政策的绑定")
-@click.option("--task", "task_id", type=int, help="只列出该任务的绑定")
+@click.option("--task", "task_id", type=ID, help="只列出该任务的绑定")
 @click.option("--agency", metavar="KEY", help="只列出该部门的绑定")
 @click.option(
     "--state",

@@ -10,6 +10,8 @@ import click
 from duban.cli.paging import echo_range, paging_options
 from duban.cli.state import CliState, cell, echo_json, pass_state
 from duban.cli.text import day, light_mark, moment, rate
+from duban.cli.types import DAY, ID, LINE, TEXT
+from duban.domain import limits
 
 
 def _today(state: CliState, as_of: dt.datetime | None) -> dt.date:
@@ -18,9 +20,7 @@ def _today(state: CliState, as_of: dt.datetime | None) -> dt.date:
     return as_of.date() if as_of else local_today(state.settings.timezone)
 
 
-as_of_option = click.option(
-    "--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="显示该日期（YYYY-MM-DD）时的状态；默认今天"
-)
+as_of_option = click.option("--as-of", "as_of", type=DAY, help="显示该日期（YYYY-MM-DD）时的状态；默认今天")
 
 
 def _attachment_root(state: CliState) -> Path:
@@ -30,7 +30,7 @@ def _attachment_root(state: CliState) -> Path:
 
 
 @click.command("ack")
-@click.argument("responsibility_id", type=int)
+@click.argument("responsibility_id", type=ID)
 @pass_state
 def ack_cmd(state: CliState, responsibility_id: int) -> None:
     """签收一项责任（部门确认已收到交办）。"""
@@ -57,9 +57,9 @@ def _parse_indicators(pairs: tuple[str, ...]) -> dict[str, str]:
 
 
 @report_group.command("submit")
-@click.argument("responsibility_id", type=int)
-@click.option("--milestone", "milestone_id", type=int, help="所报节点的编号（默认：最早未报的节点）")
-@click.option("--text", default="", help="进展情况")
+@click.argument("responsibility_id", type=ID)
+@click.option("--milestone", "milestone_id", type=ID, help="所报节点的编号（默认：最早未报的节点）")
+@click.option("--text", default="", type=TEXT, help=f"进展情况（最多 {limits.TEXT_MAX} 字）")
 @click.option("--indicator", "indicators", multiple=True, metavar="KEY=VALUE", help="指标值，可重复")
 @click.option(
     "--attach",
@@ -128,7 +128,7 @@ def report_submit_cmd(
 
 
 @report_group.command("list")
-@click.option("--responsibility", "responsibility_id", type=int)
+@click.option("--responsibility", "responsibility_id", type=ID)
 @click.option("--agency", metavar="KEY")
 @click.option("--all-versions", is_flag=True, help="包括已被更正的旧版本")
 @as_of_option
@@ -176,7 +176,7 @@ def review_group() -> None:
 
 
 @review_group.command("accept")
-@click.argument("report_id", type=int)
+@click.argument("report_id", type=ID)
 @pass_state
 def review_accept_cmd(state: CliState, report_id: int) -> None:
     """通过一份报送（若申请办结，则办结）。"""
@@ -188,8 +188,8 @@ def review_accept_cmd(state: CliState, report_id: int) -> None:
 
 
 @review_group.command("return")
-@click.argument("report_id", type=int)
-@click.option("--reason", required=True, help="退回理由")
+@click.argument("report_id", type=ID)
+@click.option("--reason", required=True, type=LINE, help="退回理由")
 @pass_state
 def review_return_cmd(state: CliState, report_id: int, reason: str) -> None:
     """退回一份报送（退办），必须说明理由。"""
@@ -208,10 +208,10 @@ def extend_group() -> None:
 
 
 @extend_group.command("request")
-@click.argument("milestone_id", type=int)
-@click.option("--to", "new_date", required=True, type=click.DateTime(["%Y-%m-%d"]), help="申请延至的日期")
-@click.option("--reason", required=True, help="延期理由")
-@click.option("--progress", required=True, help="目前进展")
+@click.argument("milestone_id", type=ID)
+@click.option("--to", "new_date", required=True, type=DAY, help="申请延至的日期")
+@click.option("--reason", required=True, type=LINE, help="延期理由")
+@click.option("--progress", required=True, type=LINE, help="目前进展")
 @pass_state
 def extend_request_cmd(
     state: CliState, milestone_id: int, new_date: dt.datetime, reason: str, progress: str
@@ -233,8 +233,8 @@ def extend_request_cmd(
 
 
 @extend_group.command("approve")
-@click.argument("extension_id", type=int)
-@click.option("--reason", default=None)
+@click.argument("extension_id", type=ID)
+@click.option("--reason", default=None, type=LINE)
 @pass_state
 def extend_approve_cmd(state: CliState, extension_id: int, reason: str | None) -> None:
     """批准延期：节点的到期日改为申请的日期。"""
@@ -253,8 +253,8 @@ def extend_approve_cmd(state: CliState, extension_id: int, reason: str | None) -
 
 
 @extend_group.command("refuse")
-@click.argument("extension_id", type=int)
-@click.option("--reason", required=True)
+@click.argument("extension_id", type=ID)
+@click.option("--reason", required=True, type=LINE)
 @pass_state
 def extend_refuse_cmd(state: CliState, extension_id: int, reason: str) -> None:
     """不批准延期。"""

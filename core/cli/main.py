@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
 from duban import __version__
 from duban.cli.lazy import LazyGroup
 from duban.cli.state import CliState
-from duban.errors import DubanError
+from duban.cli.types import NAME
+from duban.domain.limits import escape, has_surrogates
 
-#: exit codes are documented in README.md and docs/cli.md
+#: commands that draw a full-screen interface and keep the terminal's real streams
+TERMINAL_COMMANDS = frozenset({"dashboard", "demo"})
+
+#: exit codes are documented in README.md and docs/errors.md
 COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("duban.cli.cmd_setup:init_cmd", "创建用户配置并建立/升级数据库"),
     "db": ("duban.cli.cmd_setup:db_group", "数据库维护（upgrade / current）"),
@@ -60,17 +67,64 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 
 class DubanGroup(LazyGroup):
-    """Turns a DubanError into a short message on stderr and its documented exit code."""
+    """The error edge (docs/errors.md): click's messages in Chinese, argv that is not UTF-8 refused, every
+    failure of a command turned into a DubanError's short message on stderr and its documented exit code
+    (the traceback only with ``--traceback``), and every line written for a person escaped."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        from duban.cli.messages import install
+
+        install()
+        argv = [str(a) for a in (sys.argv[1:] if args is None else args)]
+        bad = next((a for a in argv if has_surrogates(a)), None)
+        if bad is not None:
+            click.echo(f"错误：参数 '{escape(bad)}' 含有无效的 UTF-8 字节：请用 UTF-8 编码输入", err=True)
+            sys.exit(2)
+        return super().main(
+            args=argv,
+            prog_name=prog_name,
+            complete_var=complete_var,
+            standalone_mode=standalone_mode,
+            **extra,
+        )
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name, cmd, rest = super().resolve_command(ctx, args)
+        if name not in TERMINAL_COMMANDS and "duban.streams" not in ctx.meta:
+            from duban.cli.edge import escape_streams
+
+            ctx.meta["duban.streams"] = escape_streams()
+        return name, cmd, rest
 
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
-        except DubanError as exc:
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:
             state = ctx.find_object(CliState)
             if state is not None and state.traceback:
                 raise
-            click.echo(f"错误：{exc}", err=True)
-            ctx.exit(exc.exit_code)
+            from duban.cli.edge import as_duban_error
+
+            error = as_duban_error(exc, state)
+            click.echo(f"错误：{error}", err=True)
+            ctx.exit(error.exit_code)
+        finally:
+            saved = ctx.meta.pop("duban.streams", None)
+            if saved is not None:
+                from duban.cli.edge import restore_streams
+
+                restore_streams(saved)
 
 
 @click.group(cls=DubanGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
@@ -91,6 +145,7 @@ class DubanGroup(LazyGroup):
     "--as",
     "as_user",
     metavar="USER",
+    type=NAME,
     help="以指定用户身份操作（SQLite：仅协调人；PostgreSQL：仅数据库的所有者，审计记为“所有者 代 用户”）",
 )
 @click.option("--traceback", is_flag=True, help="出错时显示完整的调用栈")

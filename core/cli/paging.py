@@ -7,10 +7,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from duban.cli.types import CountType
+
 if TYPE_CHECKING:
     from duban.services.paging import Page
 
 F = TypeVar("F", bound=Callable[..., Any])
+#: any 64-bit number: the service says which page is allowed (exit code 9)
+WINDOW = CountType(-(2**63), 2**63 - 1)
 
 
 def paging_options(default_limit: int) -> Callable[[F], F]:
@@ -21,7 +25,7 @@ def paging_options(default_limit: int) -> Callable[[F], F]:
             "--offset",
             default=0,
             show_default=True,
-            type=int,
+            type=WINDOW,
             metavar="N",
             help="跳过前 N 条（翻页：用上一页末尾提示的数）",
         )(fn)
@@ -29,7 +33,7 @@ def paging_options(default_limit: int) -> Callable[[F], F]:
             "--limit",
             default=default_limit,
             show_default=True,
-            type=int,
+            type=WINDOW,
             metavar="N",
             help="每页最多列出的条数",
         )(fn)

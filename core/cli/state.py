@@ -21,12 +21,61 @@ if TYPE_CHECKING:
     from duban.services.identity import Actor
 
 
+#: the commands that only read (by their path below ``duban``): their unit of work is rolled back, never
+#: committed, whatever they compute on the way. ``notify --dry-run``, ``assess`` without ``--freeze`` and
+#: ``cascade --rollup`` mark themselves (:attr:`CliState.read_only`). tests/cli/test_hostile_inputs.py runs each.
+READ_ONLY = frozenset(
+    {
+        "status",
+        "overdue",
+        "report list",
+        "report template",
+        "review list",
+        "policies",
+        "tasks",
+        "inbox",
+        "findings",
+        "audit verify",
+        "audit log",
+        "user list",
+        "agencies",
+        "jurisdictions",
+        "alias list",
+        "schedule list",
+        "template list",
+        "template catalog",
+        "milestones",
+        "milestones list",
+        "calendar",
+        "calendar show",
+        "map list",
+        "compare",
+        "assess show",
+        "assess list",
+        "assess schemes",
+        "notify log",
+        "db current",
+        "plugins",
+    }
+)
+
+
+def command_path() -> str:
+    """The running command's path below ``duban`` (``report list``), empty outside a command."""
+    ctx = click.get_current_context(silent=True)
+    return " ".join(ctx.command_path.split()[1:]) if ctx is not None else ""
+
+
 @dataclass
 class CliState:
     db: str | None = None
     config_path: Path | None = None
     as_user: str | None = None
     traceback: bool = False
+    #: a missing SQLite file may be created (init, db upgrade); every other command finds it or fails
+    creates_database: bool = False
+    #: a read command: its unit of work is rolled back, never committed (set by the edge, see main.READ_ONLY)
+    read_only: bool = False
     extras: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
@@ -45,7 +94,7 @@ class CliState:
     def engine(self) -> Engine:
         from duban.storage.db import make_engine
 
-        return make_engine(self.database_url)
+        return make_engine(self.database_url, create=self.creates_database)
 
     @cached_property
     def host(self) -> PluginHost:
@@ -64,12 +113,18 @@ class CliState:
     def session(self, *, migrated: bool = True) -> Iterator[Session]:
         """One unit of work on a migrated database: commit at the end, roll back on error. A write the
         database refuses (PostgreSQL's privileges, row-level security, the journal's triggers) is
-        :class:`~duban.errors.PermissionDenied` (exit code 8)."""
-        from duban.storage.db import refused_by_database, session_factory, unit_of_work
+        :class:`~duban.errors.PermissionDenied` (exit code 8). A read command's unit of work
+        (:attr:`read_only`) is always rolled back: whatever a read computes on the way (calendar years, the
+        responsibility checks' findings) is never committed."""
+        from duban.storage.db import read_only_session, refused_by_database, session_factory, unit_of_work
         from duban.storage.migrate import require_current
 
         if migrated:
             require_current(self.engine)
+        if self.read_only or command_path() in READ_ONLY:
+            with refused_by_database(), read_only_session(self.engine) as session:
+                yield session
+            return
         with refused_by_database(), unit_of_work(session_factory(self.engine)) as session:
             yield session
 
@@ -85,7 +140,9 @@ def echo_json(data: Any) -> None:
 
 
 def cell(text: Any, width: int) -> str:
-    """Pad ``text`` to ``width`` terminal cells (Chinese characters count two)."""
+    """Pad ``text`` to ``width`` terminal cells (Chinese characters count two); control characters, newlines
+    included, are written escaped (``\\u000a``) so that no value can forge a line or drive the terminal."""
+    from duban.domain.limits import escape
     from duban.domain.textwidth import pad
 
-    return pad("" if text is None else str(text), width)
+    return pad(escape("" if text is None else str(text)), width)

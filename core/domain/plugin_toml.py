@@ -22,6 +22,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
+from duban.domain.limits import INDICATOR_MAX
 from duban.domain.schedule import RuleSyntaxError, parse_rule
 from duban.domain.vocabulary import JurisdictionLevel, values
 from duban.errors import ConfigError
@@ -265,13 +266,20 @@ class _Reader:
 
     def indicator(self, table: Mapping[str, Any], where: str) -> IndicatorSpec:
         self.known(
-            table, where, ("key", "name", "type", "unit", "required", "part_of", "minimum", "description")
+            table,
+            where,
+            ("key", "name", "type", "unit", "required", "part_of", "minimum", "maximum", "description"),
         )
         kind = self.get(table, where, "type", str, "int", choices=INDICATOR_TYPES)
         numeric = kind in ("int", "float")
         minimum = self.get(table, where, "minimum", (int, float), 0 if numeric else None)
         if minimum is not None and not numeric:
             raise self.fail(f"{where}.minimum", f"只有数值指标可以设置最小值（本指标类型为 {kind}）")
+        maximum = self.get(table, where, "maximum", (int, float), None)
+        if maximum is not None and not numeric:
+            raise self.fail(f"{where}.maximum", f"只有数值指标可以设置最大值（本指标类型为 {kind}）")
+        if maximum is not None and not (minimum or 0) <= maximum <= INDICATOR_MAX:
+            raise self.fail(f"{where}.maximum", f"最大值应在最小值与 {INDICATOR_MAX} 之间")
         return IndicatorSpec(
             key=self.key(table, where),
             name=self.get(table, where, "name", str),
@@ -280,5 +288,6 @@ class _Reader:
             required=self.get(table, where, "required", bool, False),
             part_of=self.get(table, where, "part_of", str, None),
             minimum=minimum,
+            maximum=maximum,
             description=self.get(table, where, "description", str, ""),
         )

@@ -11,10 +11,11 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from duban.domain.jsonable import JsonResult
+from duban.domain.limits import ID_MAX
 from duban.domain.vocabulary import JurisdictionLevel, PolicyStatus, TaskKind
 from duban.errors import NotFoundError
 from duban.services.paging import Page, check_window, count_rows, page_of
-from duban.storage.models import Policy, Responsibility, Task
+from duban.storage.models import Agency, Policy, Responsibility, Task
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +56,7 @@ class TaskParties(JsonResult):
 def find_policy(session: Session, ref: str) -> Policy:
     """A policy by id or doc number (the current version when several share a doc number)."""
     if ref.isdigit():
-        policy = session.get(Policy, int(ref))
+        policy = session.get(Policy, int(ref)) if int(ref) <= ID_MAX else None
     else:
         policy = session.scalars(
             select(Policy)
@@ -65,6 +66,15 @@ def find_policy(session: Session, ref: str) -> Policy:
     if policy is None:
         raise NotFoundError(f"没有文号或编号为 {ref} 的政策（见 duban policies）")
     return policy
+
+
+def require_known_agency(session: Session, agency: str | None) -> None:
+    """NotFoundError naming the known agencies when ``agency`` is given but not one of them."""
+    if not agency or session.get(Agency, agency) is not None:
+        return
+    known = sorted(session.scalars(select(Agency.key)))
+    listed = "、".join(known[:30]) + ("…" if len(known) > 30 else "")
+    raise NotFoundError(f"没有代码为 {agency!r} 的部门：应为 {listed} 之一（见 duban agencies）")
 
 
 def policies_query(*, include_superseded: bool = False) -> Select[*tuple[Any, ...]]:

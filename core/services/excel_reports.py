@@ -18,9 +18,11 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+from duban.domain.limits import ID_MAX, ID_MIN, TEXT_MAX, check_text
 from duban.domain.vocabulary import ResponsibilityState, ReviewState
 from duban.errors import ConflictError, NotFoundError, ParseError, PermissionDenied, ValidationError
 from duban.plugin_host import PluginHost
+from duban.services.catalog import require_known_agency
 from duban.services.identity import Actor, require_department_scope
 from duban.services.reports import (
     convert_indicator,
@@ -89,6 +91,7 @@ def write_template(
     horizon_days: int = 92,
 ) -> int:
     """Write the fill-in workbook for ``agency``; returns the number of milestone rows."""
+    require_known_agency(session, agency)
     require_department_scope(actor, agency, jurisdiction or actor.jurisdiction_code, "导出报送模板")
     jurisdiction = jurisdiction or (None if actor.is_coordinator else actor.jurisdiction_code)
     rows = _open_milestones(session, agency, jurisdiction, as_of, as_of + dt.timedelta(days=horizon_days))
@@ -176,6 +179,7 @@ def import_workbook(
             f"缺少工作表“{SHEET}”", file=str(path), expected="由 duban report template 生成的工作簿"
         )
     ws = wb[SHEET]
+    formulas = _formula_cells(path)
     keys = [c.value for c in ws[2]]
     if "milestone" not in keys or "text" not in keys:
         raise ParseError(
@@ -197,9 +201,19 @@ def import_workbook(
         def where(key: str, _r: int = r) -> str:
             return f"{path.name} 工作表“{SHEET}”第 {_r} 行 {get_column_letter(col[key] + 1)} 列"
 
+        for key, index in col.items():
+            if (r, index + 1) in formulas and values.get(key) in (None, ""):
+                raise ValidationError(
+                    f"{where(key)}：是没有计算结果的公式（{formulas[(r, index + 1)]}）：请填入数值，"
+                    "或在 Excel 中打开并保存一次"
+                )
+        if "text" in filled:
+            check_text(str(filled["text"]), where("text"), maximum=TEXT_MAX, multiline=True)
+
+        number = values.get("milestone")
         milestone = (
-            session.get(Milestone, values.get("milestone"))
-            if isinstance(values.get("milestone"), int)
+            session.get(Milestone, number)
+            if isinstance(number, int) and not isinstance(number, bool) and ID_MIN <= number <= ID_MAX
             else None
         )
         if milestone is None:
@@ -251,3 +265,18 @@ def import_workbook(
     if not report_ids:
         raise ValidationError(f"{path.name}：没有填写任何报送（进展情况或指标）")
     return report_ids
+
+
+def _formula_cells(path: Path) -> dict[tuple[int, int], str]:
+    """(row, column) → formula of every formula cell of the report sheet (a formula's value is what Excel
+    computed when it last saved the file; a file written by a program may have none)."""
+    try:
+        ws = load_workbook(path, data_only=False)[SHEET]
+    except Exception:  # the data_only load above already judged the file
+        return {}
+    return {
+        (c.row, c.column): str(c.value)[:40]
+        for row in ws.iter_rows(min_row=3)
+        for c in row
+        if c.data_type == "f" and c.row is not None and c.column is not None
+    }

@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from duban.domain import limits
 from duban.domain.vocabulary import ExtensionState
 from duban.errors import ConflictError, NotFoundError, ValidationError
 from duban.services import audit
@@ -38,6 +39,9 @@ def request_extension(
         raise ValidationError(f"新的日期 {new_date} 应晚于当前到期日 {milestone.effective_due_date}")
     if not reason.strip() or not progress.strip():
         raise ValidationError("延期申请必须写明理由（--reason）和目前进展（--progress）")
+    limits.check_date(new_date, "延期到的日期")
+    limits.check_text(reason, "延期理由")
+    limits.check_text(progress, "目前进展")
     ext = Extension(
         milestone_id=milestone.id,
         requested_by=actor.name,

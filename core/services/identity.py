@@ -38,6 +38,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from duban.domain.jsonable import JsonResult
+from duban.domain.limits import check_name
 from duban.domain.vocabulary import UserRole, values
 from duban.errors import NotFoundError, PermissionDenied, ValidationError
 from duban.services import audit
@@ -268,6 +269,10 @@ def add_user(
     (certificate or peer authentication mapped in pg_hba.conf / pg_ident.conf).
     """
     require_coordinator(actor, "登记用户")
+    check_name(name, "用户名")
+    for value, what in ((os_login_name, "登录名"), (display_name, "姓名"), (db_role, "登录角色名")):
+        if value is not None:
+            check_name(value, what)
     check_user_fields(session, role=role, agency=agency, jurisdiction=jurisdiction)
     lock_users(session)
     if user_count(session) == 0:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
+from duban.domain import limits
 from duban.domain.checks import check_indicators
 from duban.domain.jsonable import JsonResult
 from duban.domain.vocabulary import ResponsibilityState, ReviewState, Severity
@@ -24,6 +25,7 @@ from duban.errors import ConflictError, NotFoundError, ValidationError
 from duban.hookspecs import IndicatorSpec, ReportContext
 from duban.plugin_host import PluginHost
 from duban.services import audit
+from duban.services.catalog import require_known_agency
 from duban.services.clock import local_date
 from duban.services.identity import Actor
 from duban.services.paging import Page, check_window, count_rows, page_of
@@ -129,15 +131,18 @@ def indicator_specs_for(
 
 
 def convert_indicator(spec: IndicatorSpec, raw: IndicatorValue) -> IndicatorValue:
-    """Turn a typed-in value into the indicator's type; ValidationError names the indicator."""
+    """Turn a typed-in value into the indicator's type within its declared limits (numbers: the spec's
+    ``minimum``/``maximum`` and never beyond ±limits.INDICATOR_MAX; dates: limits.DATE_MIN…DATE_MAX; text:
+    limits.LINE_MAX characters); ValidationError names the indicator."""
+    what = f"指标 {spec.name}（{spec.key}）"
     if not isinstance(raw, str):
-        return raw
+        return _within_limits(spec, raw, what)
     text = raw.strip()
     try:
         if spec.type == "int":
-            return int(text.replace(",", ""))
+            return _within_limits(spec, int(text.replace(",", "")), what)
         if spec.type == "float":
-            return float(text.replace(",", ""))
+            return _within_limits(spec, float(text.replace(",", "")), what)
         if spec.type == "bool":
             if text.lower() in ("1", "true", "yes", "是", "y"):
                 return True
@@ -145,11 +150,18 @@ def convert_indicator(spec: IndicatorSpec, raw: IndicatorValue) -> IndicatorValu
                 return False
             raise ValueError(text)
         if spec.type == "date":
-            return dt.date.fromisoformat(text).isoformat()
+            return limits.check_date(dt.date.fromisoformat(text), what).isoformat()
     except ValueError as exc:
         kind = {"int": "整数", "float": "数字", "bool": "是/否", "date": "日期 YYYY-MM-DD"}[spec.type]
-        raise ValidationError(f"指标 {spec.name}（{spec.key}）的值 {text!r} 不是{kind}") from exc
-    return text
+        raise ValidationError(f"{what}的值 {limits.escape(text[:40])!r} 不是{kind}") from exc
+    return limits.check_text(text, what)
+
+
+def _within_limits(spec: IndicatorSpec, value: IndicatorValue, what: str) -> IndicatorValue:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    limits.check_number(value, what, maximum=spec.maximum)
+    return value
 
 
 def store_attachment(path: Path, root: Path) -> dict[str, str | int]:
@@ -190,6 +202,7 @@ def submit_report(
     required indicators, no indicator outside it, and the agency's own checks. Without a binding the report
     is free text (with the agency's indicators, none required), and the result says so.
     """
+    limits.check_text(text, "进展情况", maximum=limits.TEXT_MAX, multiline=True)
     at = at or utcnow()
     today = today or local_date(at)
     resp = load_for_write(session, actor, responsibility_id, "报送进度", today)
@@ -399,6 +412,7 @@ def list_reports_page(
 ) -> Page[ReportRow]:
     """A page of :func:`list_reports` with the number of every matching report (SQL COUNT)."""
     check_window(limit, offset)
+    require_known_agency(session, agency)
     stmt = reports_query(
         responsibility_id=responsibility_id, agency=agency, include_old=include_old, as_of=as_of
     )

@@ -10,8 +10,9 @@ from sqlalchemy import Row, Select, and_, case, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from duban.domain.vocabulary import Light, ResponsibilityState, Role
+from duban.errors import NotFoundError
 from duban.services.calendar import calendar_around
-from duban.services.catalog import find_policy
+from duban.services.catalog import find_policy, require_known_agency
 from duban.services.identity import Actor
 from duban.services.paging import Page, check_window, count_rows, page_of
 from duban.services.status_results import (
@@ -22,7 +23,7 @@ from duban.services.status_results import (
     ResponsibilityLight,
     StatusSummary,
 )
-from duban.storage.models import Agency, Milestone, Policy, Responsibility, Task
+from duban.storage.models import Agency, Jurisdiction, Milestone, Policy, Responsibility, Task
 from duban.storage.queries import (
     acting_agency_column,
     counted_duty,
@@ -57,6 +58,12 @@ def scope_for(
     """The scope of a status question; a department user sees only their agency in their jurisdiction."""
     if actor is not None and actor.role == "department":
         agency, jurisdiction = actor.agency_key, actor.jurisdiction_code or jurisdiction
+    else:
+        require_known_agency(session, agency)
+    if jurisdiction and session.get(Jurisdiction, jurisdiction) is None:
+        raise NotFoundError(
+            f"没有代码为 {jurisdiction!r} 的行政区划：应为 6 位 GB/T 2260 代码（见 duban jurisdictions）"
+        )
     return Scope(agency, jurisdiction, find_policy(session, policy).id if policy else None, task_id)
 
 

@@ -58,10 +58,18 @@ def test_plugins_json_lists_builtins() -> None:
 
 
 def test_unmigrated_database_gives_short_error_and_exit_code(tmp_path: Path) -> None:
+    (tmp_path / "fresh.db").write_bytes(b"")  # an empty SQLite file: a database without tables
     code, _out, err = run("--db", str(tmp_path / "fresh.db"), "agencies")
     assert code == 6
     assert err.startswith("错误：") and "duban db upgrade" in err
     assert "Traceback" not in err
+
+
+def test_missing_database_is_not_found_and_not_created(tmp_path: Path) -> None:
+    code, _out, err = run("--db", str(tmp_path / "typo" / "fresh.db"), "agencies")
+    assert code == 6
+    assert err.startswith("错误：数据库不存在") and str(tmp_path / "typo" / "fresh.db") in err
+    assert "duban init" in err and not (tmp_path / "typo").exists()
 
 
 def test_bad_config_names_file_and_key(tmp_path: Path) -> None:

@@ -30,7 +30,6 @@ READ_ONLY = frozenset(
         "overdue",
         "report list",
         "report template",
-        "review list",
         "policies",
         "tasks",
         "inbox",

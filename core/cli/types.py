@@ -88,7 +88,7 @@ class TextType(click.ParamType):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         text = str(value)
-        what = "值"
+        what = "文字"
         try:
             if self.is_name:
                 return limits.check_name(text, what)

@@ -79,15 +79,15 @@ def check_text(text: str, what: str, *, maximum: int = LINE_MAX, multiline: bool
     """Text within ``maximum`` characters, valid UTF-8, without control characters (tab and newline allowed
     when ``multiline``) or characters that reorder a terminal line."""
     if has_surrogates(text):
-        raise ValidationError(f"{what} 含有无效的 UTF-8 字节：请用 UTF-8 编码输入")
+        raise ValidationError(f"{what}含有无效的 UTF-8 字节：请用 UTF-8 编码输入")
     if len(text) > maximum:
-        raise ValidationError(f"{what} 过长：{len(text)} 个字符，最多 {maximum} 个")
+        raise ValidationError(f"{what}过长：{len(text)} 个字符，最多 {maximum} 个")
     allowed = "\t\n\r" if multiline else ""
     bad = next((ch for ch in _CONTROL.findall(text) if ch not in allowed), None)
     if bad is None:
         bad = next(iter(_INVISIBLE.findall(text)), None)
     if bad is not None:
-        raise ValidationError(f"{what} 含有控制字符 {escape(bad)}：不能包含终端控制字符、换行或方向控制符")
+        raise ValidationError(f"{what}含有控制字符 {escape(bad)}：不能包含终端控制字符、换行或方向控制符")
     return text
 
 
@@ -95,7 +95,7 @@ def check_name(text: str, what: str) -> str:
     """A name (user, key, tag): one line, at most NAME_MAX characters, not blank."""
     check_text(text, what, maximum=NAME_MAX)
     if not text.strip():
-        raise ValidationError(f"{what} 不能为空")
+        raise ValidationError(f"{what}不能为空")
     return text
 
 

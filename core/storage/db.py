@@ -43,9 +43,9 @@ def make_engine(url: str, *, create: bool = True, **kwargs: Any) -> Engine:
         parsed = make_url(url)
         backend = parsed.get_backend_name()
     except (ArgumentError, ValueError) as exc:
-        raise StorageError(f"数据库地址无效：{url!r}（应为{URL_HINT}）") from exc
+        raise StorageError(f"数据库地址无效：{url!r}（应为 {URL_HINT}）") from exc
     if backend not in BACKENDS:
-        raise StorageError(f"不支持的数据库类型 {backend!r}（{_hide(url)}）：应为{URL_HINT}")
+        raise StorageError(f"不支持的数据库类型 {backend!r}（{_hide(url)}）：应为 {URL_HINT}")
     if backend == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
@@ -53,7 +53,7 @@ def make_engine(url: str, *, create: bool = True, **kwargs: Any) -> Engine:
         try:
             engine = create_engine(url, **kwargs)
         except (ArgumentError, NoSuchModuleError) as exc:
-            raise StorageError(f"数据库地址无效：{url!r}（应为{URL_HINT}）：{exc}") from exc
+            raise StorageError(f"数据库地址无效：{url!r}（应为 {URL_HINT}）：{exc}") from exc
         event.listen(engine, "connect", _on_sqlite_connect)
         return engine
     try:
@@ -63,7 +63,7 @@ def make_engine(url: str, *, create: bool = True, **kwargs: Any) -> Engine:
             f"数据库驱动未安装（{exc.name}）：PostgreSQL 需要 pip install 'duban[postgres]'"
         ) from exc
     except (ArgumentError, NoSuchModuleError) as exc:
-        raise StorageError(f"数据库地址无效：{_hide(url)}（应为{URL_HINT}）：{exc}") from exc
+        raise StorageError(f"数据库地址无效：{_hide(url)}（应为 {URL_HINT}）：{exc}") from exc
 
 
 def _hide(url: str) -> str:

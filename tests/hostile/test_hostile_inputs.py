@@ -727,3 +727,27 @@ def test_invalid_utf8_argv_in_a_real_process(
     assert proc.returncode == 2, err
     assert "UTF-8" in err and "Traceback" not in err
     assert snapshot(db) == before
+
+
+def test_traceback_only_when_asked(sqlite_seed: Seed, tmp_path: Path, config_file: Path) -> None:
+    """Without --traceback a short message; with it the exception itself (the runner sees it raised)."""
+    db = copy_sqlite(sqlite_seed, tmp_path)
+    base = ["--db", db, "--config", str(config_file)]
+    quiet = CliRunner().invoke(cli, [*base, "status", "--agency", "nosuch"])
+    assert quiet.exit_code == 7 and quiet.exception is None or isinstance(quiet.exception, SystemExit)
+    loud = CliRunner().invoke(cli, [*base, "--traceback", "status", "--agency", "nosuch"])
+    from duban.errors import NotFoundError
+
+    assert isinstance(loud.exception, NotFoundError)
+
+
+def test_unforeseen_failures_become_exit_1_in_chinese(tmp_path: Path) -> None:
+    """What the edge makes of failures nobody foresaw: an OS error names the file, anything else says how
+    to get the traceback."""
+    from duban.cli.edge import as_duban_error
+
+    target = str(tmp_path / "attachments")
+    error = as_duban_error(NotADirectoryError(20, "Not a directory", target), None)
+    assert error.exit_code == 1 and target in str(error) and HAN.search(str(error))
+    error = as_duban_error(KeyError("x"), None)
+    assert error.exit_code == 1 and "--traceback" in str(error)

@@ -23,6 +23,17 @@ def duban(db_url: str, *args: str) -> str:
     return result.stdout
 
 
+def without_finding_ids(data: object) -> object:
+    """``data`` with the ids of the findings it refers to left out."""
+    if isinstance(data, dict):
+        if data.get("kind") == "finding":
+            return {k: v for k, v in data.items() if k != "id"}
+        return {k: without_finding_ids(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [without_finding_ids(v) for v in data]
+    return data
+
+
 def is_iso_day(value: object) -> bool:
     return isinstance(value, str) and dt.date.fromisoformat(value).isoformat() == value
 
@@ -70,4 +81,7 @@ def test_status_overdue_and_assess_json_carry_iso_dates_and_enum_values(db_url: 
     )["frozen"]
     assert dt.datetime.fromisoformat(frozen["frozen_at"]).tzinfo is not None
     shown = json.loads(duban(db_url, "assess", "show", str(frozen["id"]), "--json"))
-    assert shown["departments"] == result["departments"] and shown["frozen"]["sha256"] == frozen["sha256"]
+    # an assessment without --freeze is a read: the responsibility checks' findings it cites are not committed,
+    # so on PostgreSQL (sequences are not transactional) the frozen run's findings have other ids
+    assert without_finding_ids(shown["departments"]) == without_finding_ids(result["departments"])
+    assert shown["frozen"]["sha256"] == frozen["sha256"]

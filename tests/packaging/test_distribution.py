@@ -153,7 +153,7 @@ def test_core_alone_installs_and_runs_without_any_department(core_alone: tuple[P
     where = _run(python, "-c", "import duban; print(duban.__file__)", cwd=work).stdout.strip()
     assert Path(where).is_relative_to(python.parent.parent), where  # the installed wheel, not the checkout
 
-    assert "Usage: duban [OPTIONS] COMMAND" in _run(python, "-m", "duban", "--help", cwd=work).stdout
+    assert "用法: duban [OPTIONS] COMMAND" in _run(python, "-m", "duban", "--help", cwd=work).stdout
 
     plugins = json.loads(_run(python, "-m", "duban", "plugins", "--json", cwd=work).stdout)
     names = {row["name"] for row in plugins}

@@ -133,7 +133,9 @@ def markdown(cal: Calibration) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--scheme", default="default")
     parser.add_argument("--period", default="2025")
     parser.add_argument("--today", type=dt.date.fromisoformat, default=TODAY, help="the demo's today")

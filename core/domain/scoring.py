@@ -312,8 +312,8 @@ def band_grades(scores: Sequence[float | None], bands: Sequence[GradeBand]) -> l
     scored = sorted((s for s in scores if s is not None), reverse=True)
     n = len(scored)
     last_place: dict[float, int] = {}
-    for i, s in enumerate(scored, start=1):
-        last_place[s] = i
+    for i, value in enumerate(scored, start=1):
+        last_place[value] = i
     out: list[str] = []
     for s in scores:
         if s is None:

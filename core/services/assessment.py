@@ -389,9 +389,7 @@ def _working_day_counter(session: Session, days: Iterable[dt.date]) -> Any:
     return lambda a, b: max(prefix[b] - prefix[a], 0)
 
 
-def _flagged_milestones(
-    session: Session, scope: AssessScope
-) -> dict[int, list[MilestoneFacts]]:
+def _flagged_milestones(session: Session, scope: AssessScope) -> dict[int, list[MilestoneFacts]]:
     """The milestones behind a deduction (overdue, red, extended, or with a returned report or a finding),
     per responsibility, with their working days late."""
     m = _milestone_rows(scope).subquery("m")
@@ -408,9 +406,7 @@ def _flagged_milestones(
         (r, r.first_on or (r.closed_on if r.closed_on and r.closed_on < scope.as_of else scope.as_of))
         for r in rows
     ]
-    count = _working_day_counter(
-        session, [d for r, end in ends if r.overdue for d in (r.effective_due, end)]
-    )
+    count = _working_day_counter(session, [d for r, end in ends if r.overdue for d in (r.effective_due, end)])
     out: dict[int, list[MilestoneFacts]] = {}
     for r, end in ends:
         out.setdefault(r.responsibility_id, []).append(
@@ -611,7 +607,9 @@ def evidence_page(
                         due=m.due,
                         effective_due=m.effective_due,
                         reported_on=m.reported_on,
-                        days_late=late if kind == "overdue" or (kind == "red" and not m.reported_on) else None,
+                        days_late=late
+                        if kind == "overdue" or (kind == "red" and not m.reported_on)
+                        else None,
                         detail=detail,
                     )
                 )

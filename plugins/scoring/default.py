@@ -342,7 +342,9 @@ def score_department(
     """A department's score (None when nothing was due) and its terms; the terms add up to it exactly."""
     d = _Department(dept, weights)
     if not d.due:
-        note = "不适用：本期没有到期的节点" + (f"（{pending} 个尚未到期）" if (pending := sum(t.pending for t in dept.tasks)) else "")
+        note = "不适用：本期没有到期的节点" + (
+            f"（{pending} 个尚未到期）" if (pending := sum(t.pending for t in dept.tasks)) else ""
+        )
         return None, (Term(RATE_CODE, "本期考核", 0.0, note),)
     base = cents(_frac(cfg["base"]))
     terms = [Term("base", "基础分", float(base), f"{num(float(base))} 分")]

@@ -67,13 +67,17 @@ def build(engine, host: PluginHost, prefectures: int, tasks: int) -> None:  # ty
     prepare_database(engine, host=host)
     with session_factory(engine)() as s:
         provinces = s.scalars(select(Jurisdiction.code).where(Jurisdiction.level == "province")).all()
-        jur_rows = [
-            {"code": f"{p[:2]}{i:02d}00", "name": f"{p[:2]}第{i}市", "level": "prefecture", "parent_code": p}
-            for p in provinces
-            for i in range(1, prefectures + 1)
-        ]
-        if jur_rows:
-            s.execute(insert(Jurisdiction), jur_rows)
+        # the real prefecture-level divisions (GB/T 2260, loaded by prepare_database): made-up codes such as
+        # 530100 would collide with them
+        prefecture_codes: list[str] = []
+        for p in provinces:
+            prefecture_codes += s.scalars(
+                select(Jurisdiction.code)
+                .where(Jurisdiction.parent_code == p, Jurisdiction.level == "prefecture")
+                .order_by(Jurisdiction.code)
+                .limit(prefectures)
+            ).all()
+        jur_rows = [{"code": c} for c in prefecture_codes]
         codes = list(provinces) + [r["code"] for r in jur_rows]
         s.execute(
             insert(Policy),
@@ -144,6 +148,7 @@ def build(engine, host: PluginHost, prefectures: int, tasks: int) -> None:  # ty
                                 "period": f"2025-Q{q}",
                                 "due_date": due,
                                 "effective_due_date": effective,
+                                "first_report_on": None,
                             }
                         )
                         if rnd.random() < 0.85:
@@ -153,6 +158,7 @@ def build(engine, host: PluginHost, prefectures: int, tasks: int) -> None:  # ty
                                 if rnd.random() < 0.7
                                 else effective + dt.timedelta(days=rnd.randint(1, 60))
                             )
+                            ms_rows[-1]["first_report_on"] = on  # denormalised, as submit_report keeps it
                             returned = rnd.random() < 0.05
                             rep_rows.append(
                                 {

@@ -81,6 +81,8 @@ def _pg_admin() -> Engine | None:
             with admin.connect() as conn:
                 conn.execute(text("select 1"))
             _pg_state["admin"] = admin
+            _pg_state["groups_before"] = _existing_groups(admin)
+            _drop_stale_logins(admin)
         except Exception as exc:  # recorded and turned into a skip or a failure below
             _pg_state["admin"] = None
             _pg_state["error"] = f"{type(exc).__name__}: {exc}".splitlines()[0]
@@ -102,11 +104,70 @@ def _pg_template(host: PluginHost) -> str:
     return _pg_state["template"]  # type: ignore[return-value]
 
 
+#: the cluster-wide group roles migration 0007 creates when missing
+GROUP_ROLES = ("duban_coordinator", "duban_department", "duban_viewer")
+
+
+def drop_logins(admin: Engine, database: str) -> None:
+    """Drop the login roles ``duban user add`` created for ``database`` (roles are cluster-wide: dropping
+    the database leaves them behind)."""
+    with admin.connect() as conn:
+        logins = conn.execute(
+            text(
+                "SELECT r.rolname FROM pg_roles r JOIN pg_shdescription d ON d.objoid = r.oid "
+                "AND d.classoid = 'pg_authid'::regclass WHERE d.description = :comment"
+            ),
+            {"comment": f"duban user of database {database}"},
+        ).scalars()
+        for login in list(logins):
+            conn.execute(text(f'DROP ROLE IF EXISTS "{login}"'))
+
+
+def _drop_stale_logins(admin: Engine) -> None:
+    """Login roles left by an interrupted run: made for a test database (duban_t_*, duban_deploy_*) that
+    no longer exists."""
+    with admin.connect() as conn:
+        stale = conn.execute(
+            text(
+                "SELECT r.rolname FROM pg_roles r JOIN pg_shdescription d ON d.objoid = r.oid "
+                "AND d.classoid = 'pg_authid'::regclass "
+                "WHERE d.description ~ '^duban user of database duban_(t|deploy)_' "
+                "AND substr(d.description, 24) NOT IN (SELECT datname FROM pg_database)"
+            )
+        ).scalars()
+        for login in list(stale):
+            conn.execute(text(f'DROP ROLE IF EXISTS "{login}"'))
+
+
+def drop_database(admin: Engine, database: str) -> None:
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+    drop_logins(admin, database)
+
+
+def _existing_groups(admin: Engine) -> set[str]:
+    with admin.connect() as conn:
+        return set(
+            conn.execute(
+                text("SELECT rolname FROM pg_roles WHERE rolname = ANY(:names)"), {"names": list(GROUP_ROLES)}
+            ).scalars()
+        )
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     admin = _pg_state.get("admin")
     if admin is not None and "template" in _pg_state:
-        with admin.connect() as conn:  # type: ignore[attr-defined]
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{_pg_state["template"]}" WITH (FORCE)'))
+        drop_database(admin, _pg_state["template"])  # type: ignore[arg-type]
+    if admin is not None and "groups_before" in _pg_state:
+        # the group roles this run created: dropped unless a database outside the tests still uses them
+        for group in GROUP_ROLES:
+            if group in _pg_state["groups_before"]:  # type: ignore[operator]
+                continue
+            try:
+                with admin.connect() as conn:  # type: ignore[attr-defined]
+                    conn.execute(text(f"DROP ROLE IF EXISTS {group}"))
+            except Exception:  # still granted in another database: left for it
+                pass
 
 
 def require_postgres() -> None:
@@ -152,8 +213,7 @@ def empty_db_url(backend: str, tmp_path: Path) -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    drop_database(admin, name)
 
 
 @pytest.fixture
@@ -173,8 +233,7 @@ def db_url(backend: str, tmp_path: Path, host: PluginHost) -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
     yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    drop_database(admin, name)
 
 
 @pytest.fixture

@@ -183,8 +183,14 @@ def user_group() -> None:
 @click.option("--role", type=click.Choice(values(UserRole)), required=True)
 @click.option("--agency", metavar="KEY", help="部门用户所属部门")
 @click.option("--jurisdiction", metavar="CODE", help="所属辖区（GB/T 2260）")
-@click.option("--os-login", help="对应的操作系统登录名")
+@click.option("--os-login", help="对应的操作系统登录名（SQLite）")
 @click.option("--display-name", help="姓名")
+@click.option("--db-role", metavar="ROLE", help="PostgreSQL：为此人创建的登录角色名（默认与用户名相同）")
+@click.option(
+    "--no-password",
+    is_flag=True,
+    help="PostgreSQL：登录角色不设密码，由证书或 peer 认证映射登录（见 docs/deployment.md）",
+)
 @pass_state
 def user_add_cmd(
     state: CliState,
@@ -194,11 +200,21 @@ def user_add_cmd(
     jurisdiction: str | None,
     os_login: str | None,
     display_name: str | None,
+    db_role: str | None,
+    no_password: bool,
 ) -> None:
-    """登记用户（仅协调人）。第一位协调人由 duban init 登记；在此之前本命令拒绝登记（请先运行 duban init）。"""
-    from duban.services.identity import add_user
+    """登记用户（仅协调人）。第一位协调人由 duban init 登记；在此之前本命令拒绝登记（请先运行 duban init）。
 
+    PostgreSQL 上同时创建此人的登录角色（加入 duban_coordinator / duban_department / duban_viewer 组），
+    并只显示一次生成的密码；此后 duban 认定的当前用户就是数据库认证的登录角色（current_user）。
+    """
+    from duban.services.identity import add_user, is_postgres, new_password, scram_verifier
+
+    password: str | None = None
     with state.session() as session:
+        postgres = is_postgres(session)
+        if postgres and not no_password:
+            password = new_password()
         add_user(
             session,
             actor=state.actor(session),
@@ -208,8 +224,17 @@ def user_add_cmd(
             jurisdiction=jurisdiction,
             os_login_name=os_login,
             display_name=display_name,
+            db_role=db_role,
+            create_login=postgres,
+            password_verifier=scram_verifier(password) if password else None,
         )
     click.echo(f"已登记用户 {name}（{UserRole(role).label}）")
+    if postgres:
+        click.echo(f"PostgreSQL 登录角色：{db_role or name}")
+        if password:
+            click.echo(f"初始密码（只显示这一次，请当面或经安全渠道交给本人）：{password}")
+        else:
+            click.echo("未设密码：请在 pg_hba.conf / pg_ident.conf 中为其映射证书或 peer 认证")
 
 
 @user_group.command("list")
@@ -228,7 +253,7 @@ def user_list_cmd(state: CliState, limit: int, offset: int, as_json: bool) -> No
     for r in page.items:
         click.echo(
             f"{cell(r.name, 16)} {cell(r.role.label, 12)} {cell(r.agency or '-', 12)} "
-            f"{cell(r.jurisdiction or '-', 8)} {r.os_login or ''}"
+            f"{cell(r.jurisdiction or '-', 8)} {r.db_role or r.os_login or ''}"
         )
     echo_range(page, "位")
 

@@ -87,7 +87,12 @@ class DubanGroup(LazyGroup):
     type=click.Path(path_type=Path),
     help="配置文件（默认 ~/.config/duban/duban.toml）",
 )
-@click.option("--as", "as_user", metavar="USER", help="以指定用户身份操作（仅协调人可用）")
+@click.option(
+    "--as",
+    "as_user",
+    metavar="USER",
+    help="以指定用户身份操作（SQLite：仅协调人；PostgreSQL：仅数据库的所有者，审计记为“所有者 代 用户”）",
+)
 @click.option("--traceback", is_flag=True, help="出错时显示完整的调用栈")
 @click.pass_context
 def cli(

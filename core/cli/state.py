@@ -54,20 +54,23 @@ class CliState:
         return PluginHost.load()
 
     def actor(self, session: Session) -> Actor:
-        """The acting user (OS login through ``users.map``; ``--as`` for coordinators)."""
+        """The acting user: on PostgreSQL the login role the database authenticated (``--as`` only for the
+        database's owner); on SQLite the OS login through ``users.map`` (``--as`` for coordinators)."""
         from duban.services.identity import resolve_actor
 
         return resolve_actor(session, as_user=self.as_user, login_map=self.settings.get("users.map", {}))
 
     @contextmanager
     def session(self, *, migrated: bool = True) -> Iterator[Session]:
-        """One unit of work on a migrated database: commit at the end, roll back on error."""
-        from duban.storage.db import session_factory, unit_of_work
+        """One unit of work on a migrated database: commit at the end, roll back on error. A write the
+        database refuses (PostgreSQL's privileges, row-level security, the journal's triggers) is
+        :class:`~duban.errors.PermissionDenied` (exit code 8)."""
+        from duban.storage.db import refused_by_database, session_factory, unit_of_work
         from duban.storage.migrate import require_current
 
         if migrated:
             require_current(self.engine)
-        with unit_of_work(session_factory(self.engine)) as session:
+        with refused_by_database(), unit_of_work(session_factory(self.engine)) as session:
             yield session
 
 

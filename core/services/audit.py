@@ -71,9 +71,25 @@ def record(
 
     On PostgreSQL a transaction-scoped advisory lock serialises appends, so two users writing at the same
     moment both get their event (the second waits for the first to commit); SQLite serialises writers itself.
+    PostgreSQL also names who the database proved: when the login's user (or, for a login no user is
+    mapped to, the role) is not ``actor``, the event's actor is "login 代 actor" — the owner using ``--as``,
+    a department user's status run recording a ``system`` event. A trigger (migration 0007) refuses any other
+    actor from a login that does not own the database.
     """
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
+        who = (
+            session.execute(
+                text(
+                    "SELECT pg_advisory_xact_lock(:key), coalesce("
+                    "(SELECT name FROM app_user WHERE db_role = current_user), current_user::text) AS who"
+                ),
+                {"key": AUDIT_LOCK_KEY},
+            )
+            .one()
+            .who
+        )
+        if who != actor:
+            actor = f"{who} 代 {actor}"
     last = session.execute(
         select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
     ).first()

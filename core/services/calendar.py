@@ -9,7 +9,7 @@ from importlib import metadata
 from pathlib import Path
 
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from duban.domain.cn_calendar_source import library_calendar_data, parse_calendar_file
@@ -17,6 +17,7 @@ from duban.domain.jsonable import JsonResult
 from duban.domain.workcal import DayInfo, WorkingCalendar
 from duban.services import audit
 from duban.services.identity import Actor, require_coordinator
+from duban.storage.db import INSUFFICIENT_PRIVILEGE
 from duban.storage.models import CalendarDay, CalendarYear
 
 
@@ -50,11 +51,20 @@ def _library_source() -> str:
 
 
 def ensure_years(session: Session, first: int, last: int) -> None:
-    """Seed every year of ``first..last`` the table does not have yet from the holidays library."""
+    """Seed every year of ``first..last`` the table does not have yet from the holidays library (a login
+    that may not write, a viewer on PostgreSQL, leaves the table as it is)."""
+    _seed_years(session, first, last)
+
+
+def _seed_years(
+    session: Session, first: int, last: int
+) -> tuple[dict[dt.date, tuple[bool, str]], dict[int, bool]] | None:
+    """:func:`ensure_years`, returning the library's data for the years that could not be stored because
+    this login may not write (the caller uses it as it is); None when the table has them."""
     known = set(session.scalars(select(CalendarYear.year).where(CalendarYear.year.between(first, last))))
     missing = [y for y in range(first, last + 1) if y not in known]
     if not missing:
-        return
+        return None
     exceptions, covered = library_calendar_data(min(missing), max(missing))
     source = _library_source()
     try:
@@ -68,12 +78,20 @@ def ensure_years(session: Session, first: int, last: int) -> None:
             )
     except IntegrityError:  # another process seeded the same years first
         pass
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) != INSUFFICIENT_PRIVILEGE:
+            raise
+        return (
+            {d: v for d, v in exceptions.items() if d.year in missing},
+            {y: covered.get(y, False) for y in missing},
+        )
+    return None
 
 
 def working_calendar(session: Session, first: int, last: int) -> WorkingCalendar:
     """The calendar for ``first..last`` (a year on each side is loaded too, for arithmetic across years)."""
     first, last = first - 1, last + 1
-    ensure_years(session, first, last)
+    unstored = _seed_years(session, first, last)
     rows = session.execute(
         select(CalendarDay).where(CalendarDay.day.between(dt.date(first, 1, 1), dt.date(last, 12, 31)))
     ).scalars()
@@ -82,6 +100,9 @@ def working_calendar(session: Session, first: int, last: int) -> WorkingCalendar
         y.year: y.has_makeup_days
         for y in session.scalars(select(CalendarYear).where(CalendarYear.year.between(first, last)))
     }
+    if unstored is not None:
+        exceptions.update(unstored[0])
+        covered.update(unstored[1])
     return WorkingCalendar(exceptions, covered)
 
 

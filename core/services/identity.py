@@ -4,9 +4,17 @@ Roles: ``coordinator`` (everything), ``department`` (only the responsibilities o
 jurisdiction), ``viewer`` (read only).
 
 Who is acting is decided here and nowhere else (:func:`os_login`, :func:`find_user`, :func:`resolve_actor`,
-:func:`database_owner`), so that identity can later move to database roles in one place. The OS login is a
-*hint*, not an identity: ``getpass`` reads ``$LOGNAME``/``$USER``, which anyone can set. What really guards
-the data is who can open the database (the SQLite file's permissions, PostgreSQL's roles).
+:func:`database_owner`).
+
+- **PostgreSQL** (the multi-user deployment, docs/deployment.md): every person is a login role (``duban user
+  add`` creates it, :func:`add_user`), and the acting user is the ``app_user`` row whose ``db_role`` is
+  ``current_user`` — what the database proved at login, never ``$LOGNAME`` or ``users.map``. Only the
+  database's owner (or a superuser) may use ``--as``, and the journal then says "owner 代 user"
+  (:func:`duban.services.audit.record`). Row-level security and the privileges of migration 0007 enforce
+  the same rules as the ``require_*`` functions below, in the engine.
+- **SQLite** is the single-user embedded mode: the OS login (through ``users.map``) is a *hint*, not an
+  identity (``getpass`` reads ``$LOGNAME``/``$USER``, which anyone can set); the file's permissions are the
+  only protection.
 
 Bootstrap: ``duban init`` on a database without users registers the person running it as the first coordinator
 (:func:`duban.services.users.bootstrap_coordinator`). Until a user is registered, whoever runs duban acts
@@ -17,11 +25,16 @@ database without a coordinator (:func:`require_coordinator_left`).
 
 from __future__ import annotations
 
+import base64
 import getpass
+import hashlib
+import hmac
 import os
+import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from duban.domain.jsonable import JsonResult
@@ -31,6 +44,8 @@ from duban.services import audit
 from duban.services.paging import Page, check_window, count_rows, page_of
 from duban.storage.models import Agency, Jurisdiction, User
 
+#: SQLSTATEs duban_create_login raises for a role name that exists or may not be used
+DUPLICATE_OBJECT, INVALID_PARAMETER_VALUE = "42710", "22023"
 #: transaction-scoped PostgreSQL advisory lock serialising changes of who is coordinator
 USERS_LOCK_KEY = 0x6475_7365  # "duse"
 
@@ -66,6 +81,20 @@ def _actor(user: User) -> Actor:
     return Actor(user.name, user.role, user.agency_key, user.jurisdiction_code)
 
 
+def is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def login_group(role: str) -> str:
+    """The PostgreSQL group role of a duban role (created by migration 0007; fixed, cluster-wide names)."""
+    return f"duban_{UserRole(role).value}"
+
+
+def database_login(session: Session) -> str:
+    """PostgreSQL: the role the database authenticated (``current_user``)."""
+    return str(session.execute(text("SELECT current_user")).scalar_one())
+
+
 def find_user(session: Session, login: str, login_map: dict[str, str] | None = None) -> User | None:
     """The user an OS login stands for: through ``users.map``, then ``--os-login``, then the same name."""
     name = (login_map or {}).get(login)
@@ -90,8 +119,15 @@ def resolve_actor(
     as_user: str | None = None,
     login_map: dict[str, str] | None = None,
 ) -> Actor:
-    """The acting user: the OS login mapped through config (``users.map``) or ``os_login``; ``--as`` only
-    for coordinators."""
+    """The acting user.
+
+    PostgreSQL: the user whose ``db_role`` is ``current_user``; a login no user is mapped to is refused,
+    except the database's owner, who acts as the user its OS login names (``users.map``) or as a
+    coordinator named after its role. ``--as`` only for the owner.
+    SQLite: the OS login mapped through config (``users.map``) or ``os_login``; ``--as`` for coordinators.
+    """
+    if is_postgres(session):
+        return _resolve_postgres(session, login=login, as_user=as_user, login_map=login_map)
     login = login or os_login()
     if user_count(session) == 0:
         me = Actor(login, UserRole.COORDINATOR)
@@ -113,6 +149,72 @@ def resolve_actor(
             raise NotFoundError(f"没有名为 {as_user} 的用户")
         return _actor(other)
     return me
+
+
+def _resolve_postgres(
+    session: Session, *, login: str | None, as_user: str | None, login_map: dict[str, str] | None
+) -> Actor:
+    role = database_login(session)
+    mapped = session.scalar(select(User).where(User.db_role == role))
+    owner = database_owner(session)
+    if mapped is not None:
+        me = _actor(mapped)
+    elif owner.is_owner:
+        # the owner can change any row with psql anyway: it may name itself (its OS login, users.map);
+        # before init registered anyone, it acts as the coordinator it is about to become
+        found = find_user(session, login or os_login(), login_map) if user_count(session) else None
+        me = _actor(found) if found is not None else Actor(login or role, UserRole.COORDINATOR)
+    else:
+        raise PermissionDenied(
+            f"数据库角色 {role} 未登记为 duban 用户：请协调人运行 duban user add（见 docs/deployment.md）"
+        )
+    if as_user and as_user != me.name:
+        if not owner.is_owner:
+            raise PermissionDenied(
+                f"在 PostgreSQL 上只有数据库的所有者可以使用 --as；{me.label()}（数据库角色 {role}）"
+                f"不能代表 {as_user} 操作"
+            )
+        other = session.get(User, as_user)
+        if other is None:
+            raise NotFoundError(f"没有名为 {as_user} 的用户")
+        return _actor(other)
+    return me
+
+
+def new_password() -> str:
+    """A generated password for a new login role (printed once by ``duban user add``)."""
+    return secrets.token_urlsafe(18)
+
+
+def scram_verifier(password: str, *, salt: bytes | None = None, iterations: int = 4096) -> str:
+    """The SCRAM-SHA-256 verifier PostgreSQL stores for ``password`` (RFC 5802/7677), computed here so
+    that the password itself never reaches the server or its logs."""
+    salt = salt or secrets.token_bytes(16)
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, iterations)
+    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
+    stored_key = hashlib.sha256(client_key).digest()
+    server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
+
+    def b64(data: bytes) -> str:
+        return base64.b64encode(data).decode("ascii")
+
+    return f"SCRAM-SHA-256${iterations}:{b64(salt)}${b64(stored_key)}:{b64(server_key)}"
+
+
+def managed_login(session: Session, db_role: str | None) -> bool:
+    """Whether ``db_role`` is a login role ``duban user add`` created for this database."""
+    if not db_role or not is_postgres(session):
+        return False
+    return bool(
+        session.scalar(
+            text(
+                "SELECT EXISTS (SELECT 1 FROM pg_roles r JOIN pg_shdescription d ON d.objoid = r.oid "
+                "AND d.classoid = 'pg_authid'::regclass WHERE r.rolname = :role "
+                "AND d.description = 'duban user of database ' || current_database())"
+            ),
+            {"role": db_role},
+        )
+    )
 
 
 def require_coordinator(actor: Actor, what: str) -> None:
@@ -151,11 +253,19 @@ def add_user(
     jurisdiction: str | None = None,
     os_login_name: str | None = None,
     display_name: str | None = None,
+    db_role: str | None = None,
+    create_login: bool = False,
+    password_verifier: str | None = None,
 ) -> User:
     """Register a user (coordinator only).
 
     The first user of a database is the coordinator ``duban init`` registers; before that only duban itself
     (``SYSTEM``: the demo, tests) may register one, and it must be a coordinator.
+
+    PostgreSQL: ``db_role`` (default: ``name``) is the login role the person connects as. With
+    ``create_login`` it is created in the same transaction, member of the role's group
+    (:func:`login_group`), with ``password_verifier`` (:func:`scram_verifier`) or no password at all
+    (certificate or peer authentication mapped in pg_hba.conf / pg_ident.conf).
     """
     require_coordinator(actor, "登记用户")
     check_user_fields(session, role=role, agency=agency, jurisdiction=jurisdiction)
@@ -170,6 +280,15 @@ def add_user(
             raise ValidationError(f"第一位用户必须是协调人，而 {name} 的角色是 {UserRole(role).label}")
     if session.get(User, name) is not None:
         raise ValidationError(f"用户 {name} 已存在")
+    if create_login:
+        if not is_postgres(session):
+            raise ValidationError("只有 PostgreSQL 有登录角色：SQLite 是单用户模式，由数据库文件的权限保护")
+        db_role = db_role or name
+    if db_role is not None:
+        if len(db_role.encode("utf-8")) > 63:
+            raise ValidationError(f"数据库角色名 {db_role} 超过 63 字节")
+        if session.scalar(select(User.name).where(User.db_role == db_role)) is not None:
+            raise ValidationError(f"数据库角色 {db_role} 已对应另一位用户")
     user = User(
         name=name,
         role=role,
@@ -177,16 +296,42 @@ def add_user(
         jurisdiction_code=jurisdiction,
         os_login=os_login_name,
         display_name=display_name,
+        db_role=db_role,
     )
     session.add(user)
     session.flush()
+    if create_login:
+        try:
+            with session.begin_nested():
+                session.execute(
+                    text("SELECT duban_create_login(:login, :grp, :verifier, :person)"),
+                    {
+                        "login": db_role,
+                        "grp": login_group(role),
+                        "verifier": password_verifier,
+                        "person": name,
+                    },
+                )
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) not in (DUPLICATE_OBJECT, INVALID_PARAMETER_VALUE):
+                raise
+            detail = str(exc.orig).splitlines()[0] if exc.orig is not None else str(exc)
+            raise ValidationError(
+                f"不能创建登录角色 {db_role}：{detail}（可用 --db-role 另取角色名）"
+            ) from exc
     audit.record(
         session,
         actor=actor.name,
         action="user.add",
         entity_type="user",
         entity_id=name,
-        after={"role": role, "agency": agency, "jurisdiction": jurisdiction, "os_login": os_login_name},
+        after={
+            "role": role,
+            "agency": agency,
+            "jurisdiction": jurisdiction,
+            "os_login": os_login_name,
+            **({"db_role": db_role, "password": password_verifier is not None} if db_role else {}),
+        },
     )
     return user
 
@@ -200,12 +345,13 @@ class UserRow(JsonResult):
     agency: str | None
     jurisdiction: str | None
     os_login: str | None
+    db_role: str | None = None  #: PostgreSQL: the login role
 
 
 def list_users(session: Session, *, limit: int | None = None, offset: int = 0) -> list[UserRow]:
     """The registered users by name."""
     return [
-        UserRow(u.name, UserRole(u.role), u.agency_key, u.jurisdiction_code, u.os_login)
+        UserRow(u.name, UserRole(u.role), u.agency_key, u.jurisdiction_code, u.os_login, u.db_role)
         for u in session.execute(select(User).order_by(User.name).limit(limit).offset(offset)).scalars()
     ]
 

@@ -17,7 +17,8 @@ the dashboard's refresh and 考核 call it for the day and the scope they show, 
 A run is remembered (``check_run``) with a fingerprint of what it read — the audit journal's last entry, the
 newest milestone, report, extension, responsibility and binding, and the checking plugins — so asking
 again for the same day and scope (or a part of a scope already checked) costs a few index lookups.
-The caller commits; an audit event is written only when findings appeared, came back or were resolved.
+The caller commits; an audit event is written only when findings appeared, came back or were resolved. A viewer's
+run stores nothing (read-only users write nothing, and PostgreSQL refuses it): it counts what the checks find now.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from typing import Any
 from sqlalchemy import Select, case, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from duban.domain.vocabulary import ExtensionState, PolicyStatus
+from duban.domain.vocabulary import ExtensionState, PolicyStatus, UserRole
 from duban.hookspecs import FindingSpec, MilestoneState, ResponsibilityContext, TaskTemplateSpec
 from duban.plugin_host import PluginHost
 from duban.services import audit
@@ -117,6 +118,15 @@ def _fingerprint(session: Session, host: PluginHost) -> str:
     )
     data = "/".join("-" if v is None else str(v) for v in newest)
     return f"{data}|{plugins}"[:300]
+
+
+def _run_key(session: Session, key: str, actor: Actor | None) -> str:
+    """The scope a run is remembered under. On PostgreSQL a department user's login sees only its own
+    rows (row-level security): its run is remembered apart (``*|mz``), so that it never answers for a
+    coordinator's; a coordinator's run of everything still answers for it."""
+    if actor is None or actor.is_coordinator or session.get_bind().dialect.name != "postgresql":
+        return key
+    return f"{key}|{actor.name}"[:200]
 
 
 def _cached(session: Session, as_of: dt.date, key: str, fingerprint: str) -> CheckRun | None:
@@ -310,11 +320,12 @@ def run_responsibility_checks(
     as_of = min(as_of, today or local_today(tz))
     scope = scope or Scope()
     key = scope_key(scope)
+    run_key = _run_key(session, key, actor)
     fingerprint = _fingerprint(session, host)
-    done = _cached(session, as_of, key, fingerprint)
+    done = _cached(session, as_of, run_key, fingerprint)
     if done is not None:
         responsibilities, found_open = done.responsibilities, done.found
-        if done.scope != key:  # a run of everything answers for a part: count the part
+        if done.scope != run_key:  # a run of everything answers for a part: count the part
             ids = select(_responsibilities(as_of, scope).subquery("scope").c.id)
             responsibilities = session.scalar(select(func.count()).select_from(ids.subquery())) or 0
             found_open = _open_in(session, ids)
@@ -344,6 +355,9 @@ def run_responsibility_checks(
                 found.setdefault((owner[i], plugin, spec.code), spec)
         faults = tuple(CheckFault(p, e, n) for p, e, n in checks.faults)
 
+    if actor is not None and actor.role == UserRole.VIEWER:
+        # a read-only user writes nothing (PostgreSQL refuses it): what the checks find now, not stored
+        return CheckRunResult(as_of, key, resps, len(found), 0, 0, 0, faults)
     created, reopened, resolved = _store(session, as_of, ids, found, failed, set(checks.plugins), resps > 0)
     if created or reopened or resolved:
         audit.record(
@@ -363,11 +377,11 @@ def run_responsibility_checks(
         )
     open_now = _open_in(session, ids) if resps else 0  # with a failing plugin's findings, kept as they were
     result = CheckRunResult(as_of, key, resps, open_now, created, reopened, resolved, faults)
-    session.execute(delete(CheckRun).where(CheckRun.as_of == as_of, CheckRun.scope == key))
+    session.execute(delete(CheckRun).where(CheckRun.as_of == as_of, CheckRun.scope == run_key))
     session.add(
         CheckRun(
             as_of=as_of,
-            scope=key,
+            scope=run_key,
             fingerprint=_fingerprint(session, host),
             ran_at=utcnow(),
             responsibilities=result.responsibilities,

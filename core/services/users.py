@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from duban.domain.jsonable import JsonResult
@@ -94,11 +95,15 @@ def bootstrap_coordinator(
     if user_count(session):
         return None
     name = name or (login_map or {}).get(login) or login
-    user = User(name=name, role=UserRole.COORDINATOR, os_login=login, display_name=display_name)
+    # PostgreSQL: the first coordinator is whoever the database proved runs init (its current_user)
+    db_role = identity.database_login(session) if identity.is_postgres(session) else None
+    user = User(
+        name=name, role=UserRole.COORDINATOR, os_login=login, display_name=display_name, db_role=db_role
+    )
     session.add(user)
     session.flush()
     change = UserChange("bootstrap", name, None, UserInfo.of(user))
-    _record(session, login, "user.bootstrap", change)
+    _record(session, name if db_role else login, "user.bootstrap", change)
     return change
 
 
@@ -123,6 +128,11 @@ def change_role(
     before = UserInfo.of(user)
     user.role, user.agency_key, user.jurisdiction_code = UserRole(role), agency, jurisdiction
     session.flush()
+    if identity.managed_login(session, user.db_role):  # PostgreSQL: the login changes group too
+        session.execute(
+            text("SELECT duban_set_login_group(:login, :grp)"),
+            {"login": user.db_role, "grp": identity.login_group(role)},
+        )
     change = UserChange("role", name, before, UserInfo.of(user))
     _record(session, actor.name, "user.role", change)
     return change
@@ -135,8 +145,11 @@ def remove_user(session: Session, *, actor: Actor, name: str) -> UserChange:
     user = _load(session, name)
     require_coordinator_left(session, user, None, "注销")
     before = UserInfo.of(user)
+    login = user.db_role if identity.managed_login(session, user.db_role) else None
     session.delete(user)
     session.flush()
+    if login is not None:  # PostgreSQL: the person can no longer log in
+        session.execute(text("SELECT duban_drop_login(:login)"), {"login": login})
     change = UserChange("remove", name, before, None)
     _record(session, actor.name, "user.remove", change)
     return change

@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from duban.errors import StorageError
+from duban.errors import PermissionDenied, StorageError
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -60,6 +60,23 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+#: SQLSTATE of PostgreSQL's "permission denied" and "new row violates row-level security policy"
+INSUFFICIENT_PRIVILEGE = "42501"
+
+
+@contextmanager
+def refused_by_database() -> Iterator[None]:
+    """Turn the database's own refusal (PostgreSQL privileges, row-level security, the audit journal's
+    triggers: SQLSTATE 42501) into :class:`~duban.errors.PermissionDenied`, with the server's message."""
+    try:
+        yield
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) != INSUFFICIENT_PRIVILEGE:
+            raise
+        message = str(exc.orig).splitlines()[0] if exc.orig is not None else str(exc)
+        raise PermissionDenied(f"数据库拒绝了这次操作：{message}") from exc
 
 
 def check_connection(engine: Engine) -> None:

@@ -505,7 +505,8 @@ class AuditEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, unique=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    actor: Mapped[str] = mapped_column(String(80))
+    #: who acted; "X 代 Y" when X (the login the database proved) acted as Y (see duban.services.audit.record)
+    actor: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(60))
     entity_type: Mapped[str] = mapped_column(String(40))
     entity_id: Mapped[str] = mapped_column(String(80))
@@ -527,6 +528,9 @@ class User(Base):
     agency_key: Mapped[str | None] = mapped_column(ForeignKey("agency.key"))
     jurisdiction_code: Mapped[str | None] = mapped_column(ForeignKey("jurisdiction.code"))
     os_login: Mapped[str | None] = mapped_column(String(80), unique=True)
+    #: PostgreSQL: the login role this person connects as (``duban user add`` creates it); duban's acting user
+    #: is the row whose ``db_role`` is ``current_user`` (docs/deployment.md)
+    db_role: Mapped[str | None] = mapped_column(String(63), unique=True)
 
 
 class CalendarDay(Base):

@@ -2,12 +2,14 @@
 
     python benchmarks/assess.py [--prefectures 10] [--tasks 30] [--db URL] [--repeat 3]
 
-Builds (in a temporary SQLite file, or an empty database at ``--db``) 34 provinces with ``--prefectures``
-prefecture-level divisions each, every division with one policy of ``--tasks`` tasks (a lead and two
+Builds (in a temporary SQLite file, or an empty database at ``--db``) 34 provinces with up to
+``--prefectures`` of their real prefecture-level divisions each (GB/T 2260 codes, as loaded by
+prepare_database), every division with one policy of ``--tasks`` tasks (a lead and two
 supporting agencies each), four quarterly milestones per responsibility in 2025 and a plausible history of
 reports (late ones, returned ones), approved extensions and error findings. Then times, best of ``--repeat``:
 
-- the ranking of the whole country (facts only: one GROUP BY query, the scheme in Python);
+- the ranking of the whole country (facts: one GROUP BY query plus the details of the milestones behind a
+  deduction, the default scheme in Python);
 - the same with every evidence row (fetched page by page of responsibilities), as --json/--export/--freeze do;
 - the ranking of one province.
 

@@ -19,7 +19,11 @@ def test_a_killed_policy_import_is_rerun_once(duban_empty: Duban) -> None:
     duban_empty.ok("db", "upgrade")
     events = duban_empty.count(AuditEvent)
     duban_empty.crash("import.before_commit", "import", str(NATIONAL))
-    assert (duban_empty.count(Policy), duban_empty.count(Task), duban_empty.count(AuditEvent)) == (0, 0, events)
+    assert (duban_empty.count(Policy), duban_empty.count(Task), duban_empty.count(AuditEvent)) == (
+        0,
+        0,
+        events,
+    )
     duban_empty.ok("import", str(NATIONAL))
     assert duban_empty.count(Policy) == 1 and duban_empty.count(Task) == 23
     responsibilities = duban_empty.count(Responsibility)

@@ -103,6 +103,7 @@ def notify_group(
 @pass_state
 def notify_log_cmd(state: CliState, failed: bool, limit: int, offset: int, as_json: bool) -> None:
     """通知记录（最新的在前）：每条消息及其向各渠道的每次发送结果（地址中的密钥已隐藏）；--limit / --offset 翻页。"""
+    from duban.notify import CLAIMED, UNCONFIRMED
     from duban.services.notifications import notification_log_page
 
     with state.session() as session:
@@ -121,6 +122,8 @@ def notify_log_cmd(state: CliState, failed: bool, limit: int, offset: int, as_js
         )
         for d in r.deliveries:
             mark = "成功" if d.ok else ("永久失败" if d.permanent else "可重试")
+            if not d.ok and d.detail in (CLAIMED, UNCONFIRMED):  # a part being sent, or cut off while sent
+                mark = "发送中" if d.detail == CLAIMED else "结果未知"
             click.echo(f"      {moment(d.at)} {mark} {d.url} {d.detail or ''}")
     echo_range(page, "条")
 

@@ -60,4 +60,5 @@ def test_killed_notify_runs_resend_only_unconfirmed_parts(
     assert duban.count(NotificationAttempt) == len(counts) + 2  # one row per part, plus the two unconfirmed
     log = duban.ok("notify", "log")
     assert "（可能重复发送）" in log.out and "已发送" in log.out
+    assert sum("结果未知" in line for line in log.out.splitlines()) == 2 and "发送中" not in log.out
     duban.audit_valid()

@@ -2,12 +2,14 @@
 
     python benchmarks/assess.py [--prefectures 10] [--tasks 30] [--db URL] [--repeat 3]
 
-Builds (in a temporary SQLite file, or an empty database at ``--db``) 34 provinces with ``--prefectures``
-prefecture-level divisions each, every division with one policy of ``--tasks`` tasks (a lead and two
+Builds (in a temporary SQLite file, or an empty database at ``--db``) 34 provinces with up to
+``--prefectures`` of their real prefecture-level divisions each (GB/T 2260 codes, as loaded by
+prepare_database), every division with one policy of ``--tasks`` tasks (a lead and two
 supporting agencies each), four quarterly milestones per responsibility in 2025 and a plausible history of
 reports (late ones, returned ones), approved extensions and error findings. Then times, best of ``--repeat``:
 
-- the ranking of the whole country (facts only: one GROUP BY query, the scheme in Python);
+- the ranking of the whole country (facts: one GROUP BY query plus the details of the milestones behind a
+  deduction, the default scheme in Python);
 - the same with every evidence row (fetched page by page of responsibilities), as --json/--export/--freeze do;
 - the ranking of one province.
 
@@ -67,13 +69,17 @@ def build(engine, host: PluginHost, prefectures: int, tasks: int) -> None:  # ty
     prepare_database(engine, host=host)
     with session_factory(engine)() as s:
         provinces = s.scalars(select(Jurisdiction.code).where(Jurisdiction.level == "province")).all()
-        jur_rows = [
-            {"code": f"{p[:2]}{i:02d}00", "name": f"{p[:2]}第{i}市", "level": "prefecture", "parent_code": p}
-            for p in provinces
-            for i in range(1, prefectures + 1)
-        ]
-        if jur_rows:
-            s.execute(insert(Jurisdiction), jur_rows)
+        # the real prefecture-level divisions (GB/T 2260, loaded by prepare_database): made-up codes such as
+        # 530100 would collide with them
+        prefecture_codes: list[str] = []
+        for p in provinces:
+            prefecture_codes += s.scalars(
+                select(Jurisdiction.code)
+                .where(Jurisdiction.parent_code == p, Jurisdiction.level == "prefecture")
+                .order_by(Jurisdiction.code)
+                .limit(prefectures)
+            ).all()
+        jur_rows = [{"code": c} for c in prefecture_codes]
         codes = list(provinces) + [r["code"] for r in jur_rows]
         s.execute(
             insert(Policy),
@@ -144,6 +150,7 @@ def build(engine, host: PluginHost, prefectures: int, tasks: int) -> None:  # ty
                                 "period": f"2025-Q{q}",
                                 "due_date": due,
                                 "effective_due_date": effective,
+                                "first_report_on": None,
                             }
                         )
                         if rnd.random() < 0.85:
@@ -153,6 +160,7 @@ def build(engine, host: PluginHost, prefectures: int, tasks: int) -> None:  # ty
                                 if rnd.random() < 0.7
                                 else effective + dt.timedelta(days=rnd.randint(1, 60))
                             )
+                            ms_rows[-1]["first_report_on"] = on  # denormalised, as submit_report keeps it
                             returned = rnd.random() < 0.05
                             rep_rows.append(
                                 {

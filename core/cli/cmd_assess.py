@@ -10,6 +10,7 @@ import click
 
 from duban.cli.state import CliState, cell, echo_json, pass_state
 from duban.cli.text import day, moment, rate
+from duban.domain.scoring import NOT_APPLICABLE, explain_line
 
 if TYPE_CHECKING:
     from duban.services.assessment_results import AssessmentResult
@@ -40,9 +41,11 @@ def _print(result: AssessmentResult, *, explain: bool) -> None:
         f"{cell('按时率', 7)} 应报"
     )
     for d in result.departments:
+        score = f"{d.score:.2f}" if d.score is not None else NOT_APPLICABLE
+        on_time = rate(d.on_time_rate) if d.on_time_rate is not None else NOT_APPLICABLE
         click.echo(
-            f"{cell(d.rank, 5)} {cell(d.agency_name, 12)} {cell(d.jurisdiction_name, 10)} "
-            f"{cell(f'{d.score:.2f}', 7)} {cell(d.grade, 7)} {cell(rate(d.on_time_rate), 7)} {d.due}"
+            f"{cell(d.rank if d.rank is not None else '—', 5)} {cell(d.agency_name, 12)} "
+            f"{cell(d.jurisdiction_name, 10)} {cell(score, 7)} {cell(d.grade, 7)} {cell(on_time, 7)} {d.due}"
         )
     if not result.departments:
         click.echo("（该考核期内没有到期的节点）")
@@ -50,20 +53,20 @@ def _print(result: AssessmentResult, *, explain: bool) -> None:
         return
     for d in result.departments:
         click.echo("")
-        click.echo(
-            f"{d.agency_name}（{d.jurisdiction_name}）  {d.score:.2f} 分  {d.grade}  "
-            f"第 {d.rank} 名 / 共 {result.departments_total} 个部门"
-        )
-        for t in d.terms:
-            refs = "、".join(f"{REF_NAMES[r.kind]}#{r.id}" for r in t.refs)
-            tail = f"  ← {refs}" if refs else ""
+        if d.score is None:
+            click.echo(f"{d.agency_name}（{d.jurisdiction_name}）  {NOT_APPLICABLE}（本期没有到期的节点）")
+        else:
             click.echo(
-                f"  {cell(t.label, 22)} {cell(t.task or '', 18)} {cell(f'{t.points:+.2f}', 8)} {t.formula}{tail}"
+                f"{d.agency_name}（{d.jurisdiction_name}）  {d.score:.2f} 分  {d.grade}  "
+                f"第 {d.rank} 名 / 共 {result.departments_total} 个部门"
             )
+        # the same lines as the 说明 column of the 得分构成 sheet (duban.domain.scoring.explain_line)
+        for t in d.terms:
+            click.echo(f"  {explain_line(t)}")
         for e in result.evidence:
             if e.agency == d.agency and e.jurisdiction == d.jurisdiction:
                 ref = f"{REF_NAMES[e.ref_kind]}#{e.ref_id}"
-                click.echo(f"    {cell(ref, 10)} {cell(e.task, 18)} {e.detail}")
+                click.echo(f"    {ref} 任务 {e.task}：{e.detail}")
 
 
 def _export(state: CliState, result: AssessmentResult, fmt: str, output: Path | None) -> None:

@@ -43,6 +43,7 @@ from duban.config import shipped_defaults
 from duban.domain.scoring import (
     DepartmentFacts,
     DepartmentScore,
+    MilestoneFacts,
     Period,
     RefKind,
     TaskFacts,
@@ -61,6 +62,7 @@ from duban.services.assessment_results import (
     FrozenAssessment,
     FrozenStamp,
 )
+from duban.services.calendar import working_calendar
 from duban.services.clock import DEFAULT_TZ
 from duban.services.identity import Actor, require_coordinator
 from duban.services.responsibility_checks import run_responsibility_checks
@@ -117,6 +119,8 @@ class AssessScope:
     as_of: dt.date
     jurisdiction: str | None = None
     agency: str | None = None
+    #: a 配合 duty closes with its task's 办结 (every lead duty of the task in that jurisdiction closed)
+    support_closes_with_task: bool = True
 
 
 def parse_period(text: str) -> Period:
@@ -130,13 +134,56 @@ def parse_period(text: str) -> Period:
 
 
 def _milestone_rows(scope: AssessScope) -> Select[Any]:
-    """One row per milestone of the period with its flags (assessed, on time, overdue, days late, red)."""
+    """One row per milestone of the period with its flags (assessed, on time, overdue, days late, red,
+    extended) and the day its duty closed (办结) as seen on the assessment day.
+
+    An extension moves the due date only when it was approved by the original due date: one approved later
+    never erases lateness (the original date stands). A closed duty stops accruing: an unreported
+    milestone's lateness runs to the closing day, it is never red, and milestones due after it are not
+    assessed; a 配合 duty closes with its task (``support_closes_with_task``).
+    """
     f = milestone_facts(scope.as_of).subquery("f")
     as_of = literal(scope.as_of, Date)
-    closed = and_(Responsibility.closed_on.is_not(None), Responsibility.closed_on <= scope.as_of)
-    unreported_past_due = and_(f.c.first_on.is_(None), f.c.effective_due < as_of)
-    on_time = and_(f.c.first_on.is_not(None), f.c.first_on <= f.c.effective_due)
-    overdue = or_(unreported_past_due, f.c.first_on > f.c.effective_due)
+    original = Milestone.__table__.alias("orig")
+    ext = (
+        select(Extension.milestone_id, func.max(Extension.new_date).label("new_due"))
+        .join(original, original.c.id == Extension.milestone_id)
+        .where(
+            Extension.state == "approved",
+            Extension.decided_on <= scope.as_of,
+            Extension.decided_on <= original.c.due_date,
+        )
+        .group_by(Extension.milestone_id)
+        .subquery("ext_in_time")
+    )
+    eff = func.coalesce(ext.c.new_due, f.c.due_date)
+    own_closed = and_(Responsibility.closed_on.is_not(None), Responsibility.closed_on <= scope.as_of)
+    close_day: Any = case((own_closed, Responsibility.closed_on), else_=None)
+    lead = Responsibility.__table__.alias("lead_duty")
+    task_close = None
+    if scope.support_closes_with_task:
+        task_close = (
+            select(
+                lead.c.task_id,
+                lead.c.jurisdiction_code,
+                func.max(lead.c.closed_on).label("closed_on"),
+            )
+            .where(lead.c.role == Role.LEAD)
+            .group_by(lead.c.task_id, lead.c.jurisdiction_code)
+            .having(func.count() == func.sum(case((lead.c.closed_on <= scope.as_of, 1), else_=0)))
+            .subquery("task_close")
+        )
+        tc = task_close.c.closed_on
+        close_day = case(
+            (and_(tc.is_not(None), or_(~own_closed, tc < Responsibility.closed_on)), tc),
+            (own_closed, Responsibility.closed_on),
+            else_=None,
+        )
+    closed = close_day.is_not(None)
+    unreported_past_due = and_(f.c.first_on.is_(None), eff < as_of)
+    on_time = and_(f.c.first_on.is_not(None), f.c.first_on <= eff)
+    overdue = or_(unreported_past_due, f.c.first_on > eff)
+    until = func.coalesce(f.c.first_on, case((and_(closed, close_day < as_of), close_day), else_=as_of))
     acting = acting_agency_column(scope.as_of)
     stmt = (
         select(
@@ -145,36 +192,48 @@ def _milestone_rows(scope: AssessScope) -> Select[Any]:
             f.c.task_id,
             f.c.period,
             f.c.due_date,
-            f.c.effective_due,
+            eff.label("effective_due"),
             f.c.first_on,
             f.c.returned,
             acting.label("agency"),
             Responsibility.jurisdiction_code.label("jurisdiction"),
             Responsibility.role,
-            case((or_(f.c.effective_due < as_of, f.c.first_on.is_not(None)), 1), else_=0).label("assessed"),
+            close_day.label("closed_on"),
+            case((or_(eff < as_of, f.c.first_on.is_not(None)), 1), else_=0).label("assessed"),
             case((on_time, 1), else_=0).label("on_time"),
             case((overdue, 1), else_=0).label("overdue"),
-            case(
-                (overdue, days_between(func.coalesce(f.c.first_on, as_of), f.c.effective_due)), else_=0
-            ).label("days_late"),
+            case((overdue, days_between(until, eff)), else_=0).label("days_late"),
             case((and_(~closed, or_(f.c.returned, unreported_past_due)), 1), else_=0).label("red"),
+            case((and_(ext.c.new_due.is_not(None), ext.c.new_due != f.c.due_date), 1), else_=0).label(
+                "extended"
+            ),
         )
         .join(Responsibility, Responsibility.id == f.c.responsibility_id)
         .join(Task, Task.id == f.c.task_id)
         .join(Policy, Policy.id == Task.policy_id)
         .outerjoin(Agency, Agency.key == Responsibility.agency_key)
-        .where(
-            f.c.effective_due >= scope.period.start,
-            f.c.effective_due <= scope.period.end,
-            # as duban status: drafts (征求意见稿), withdrawn and superseded documents are not supervised
-            Policy.status == "in_force",
-            Policy.superseded_by_id.is_(None),
-            Responsibility.agency_key.is_not(None),
-            # work that ended with 办结 is not assessed for milestones due after it was closed
-            or_(~closed, f.c.effective_due <= Responsibility.closed_on),
-            # after a succession each task weighs once for the successor (duban.domain.succession)
-            counted_duty(scope.as_of),
+        .outerjoin(ext, ext.c.milestone_id == f.c.milestone_id)
+    )
+    if task_close is not None:
+        stmt = stmt.outerjoin(
+            task_close,
+            and_(
+                Responsibility.role == Role.SUPPORT,
+                task_close.c.task_id == Responsibility.task_id,
+                task_close.c.jurisdiction_code.is_not_distinct_from(Responsibility.jurisdiction_code),
+            ),
         )
+    stmt = stmt.where(
+        eff >= scope.period.start,
+        eff <= scope.period.end,
+        # as duban status: drafts (征求意见稿), withdrawn and superseded documents are not supervised
+        Policy.status == "in_force",
+        Policy.superseded_by_id.is_(None),
+        Responsibility.agency_key.is_not(None),
+        # work that ended with 办结 is not assessed for milestones due after it was closed
+        or_(~closed, eff <= close_day),
+        # after a succession each task weighs once for the successor (duban.domain.succession)
+        counted_duty(scope.as_of),
     )
     if scope.jurisdiction:
         stmt = stmt.where(Responsibility.jurisdiction_code == scope.jurisdiction)
@@ -190,6 +249,11 @@ def _utc_bounds(day: dt.date, tz: str) -> dt.datetime:
 
 def _ids(column: Any, flag: Any) -> Any:
     return func.aggregate_strings(case((flag, cast(column, String)), else_=None), ",")
+
+
+def _pair(key: Any, milestone: Any) -> Any:
+    """``id:milestone id`` (``id:`` when there is no milestone), aggregated with :func:`_ids`."""
+    return cast(key, String).concat(":").concat(func.coalesce(cast(milestone, String), ""))
 
 
 def _facts_query(scope: AssessScope, tz: str) -> Select[Any]:
@@ -209,22 +273,23 @@ def _facts_query(scope: AssessScope, tz: str) -> Select[Any]:
             func.sum(m.c.red).label("red"),
             _ids(m.c.milestone_id, m.c.overdue == 1).label("overdue_ids"),
             _ids(m.c.milestone_id, m.c.red == 1).label("red_ids"),
+            func.sum(m.c.extended).label("extended"),
+            _ids(m.c.milestone_id, m.c.extended == 1).label("extended_ids"),
+            func.max(m.c.closed_on).label("closed_on"),
         )
         .group_by(m.c.responsibility_id, m.c.task_id, m.c.agency, m.c.jurisdiction, m.c.role)
         .subquery("ms")
     )
+    is_returned = and_(Report.review_state == "returned", Report.reviewed_on <= scope.as_of)
     ret = (
         select(
             Report.responsibility_id,
-            func.count().label("returned"),
-            func.aggregate_strings(cast(Report.id, String), ",").label("returned_ids"),
+            func.count().label("reports"),
+            func.sum(case((is_returned, 1), else_=0)).label("returned"),
+            _ids(_pair(Report.id, Report.milestone_id), is_returned).label("returned_ids"),
         )
         .join(m, m.c.milestone_id == Report.milestone_id)
-        .where(
-            Report.review_state == "returned",
-            Report.reviewed_on <= scope.as_of,
-            Report.submitted_on <= scope.as_of,
-        )
+        .where(Report.submitted_on <= scope.as_of)
         .group_by(Report.responsibility_id)
         .subquery("ret")
     )
@@ -234,9 +299,9 @@ def _facts_query(scope: AssessScope, tz: str) -> Select[Any]:
         select(
             Finding.responsibility_id,
             func.sum(case((is_error, 1), else_=0)).label("errors"),
-            _ids(Finding.id, is_error).label("error_ids"),
+            _ids(_pair(Finding.id, Finding.milestone_id), is_error).label("error_ids"),
             func.sum(case((is_warning, 1), else_=0)).label("warnings"),
-            _ids(Finding.id, is_warning).label("warning_ids"),
+            _ids(_pair(Finding.id, Finding.milestone_id), is_warning).label("warning_ids"),
         )
         .where(
             Finding.severity.in_((Severity.ERROR, Severity.WARNING)),
@@ -274,6 +339,7 @@ def _facts_query(scope: AssessScope, tz: str) -> Select[Any]:
             Task.number,
             Policy.doc_number,
             Policy.title,
+            func.coalesce(ret.c.reports, 0).label("reports"),
             func.coalesce(ret.c.returned, 0).label("returned"),
             ret.c.returned_ids,
             func.coalesce(err.c.errors, 0).label("errors"),
@@ -293,14 +359,81 @@ def _split(ids: str | None) -> tuple[int, ...]:
     return tuple(sorted(int(i) for i in ids.split(","))) if ids else ()
 
 
+def _split_pairs(ids: str | None) -> tuple[tuple[int, int | None], ...]:
+    """``12:34,13:`` → ((12, 34), (13, None)), sorted by the first id."""
+    if not ids:
+        return ()
+    pairs = (i.partition(":") for i in ids.split(","))
+    return tuple(sorted((int(a), int(b) if b else None) for a, _sep, b in pairs))
+
+
 def _task_label(doc_number: str | None, title: str, section: str | None, number: str) -> str:
-    return f"{doc_number or title[:16]} {section + '.' if section else ''}{number}"
+    """The task as a department finds it: the policy's number (its full title when it has none) and the
+    task's number — never cut."""
+    return f"{doc_number or title} {section + '.' if section else ''}{number}"
+
+
+def _working_day_counter(session: Session, days: Iterable[dt.date]) -> Any:
+    """``count(a, b)``: working days after ``a`` up to and including ``b`` (the statutory calendar with
+    调休), by a prefix sum over the span of the days given."""
+    span = sorted(set(days))
+    if not span:
+        return lambda a, b: 0
+    cal = working_calendar(session, span[0].year, span[-1].year)
+    prefix: dict[dt.date, int] = {}
+    n, day = 0, span[0]
+    while day <= span[-1]:
+        n += cal.is_working_day(day)
+        prefix[day] = n
+        day += dt.timedelta(days=1)
+    return lambda a, b: max(prefix[b] - prefix[a], 0)
+
+
+def _flagged_milestones(session: Session, scope: AssessScope) -> dict[int, list[MilestoneFacts]]:
+    """The milestones behind a deduction (overdue, red, extended, or with a returned report or a finding),
+    per responsibility, with their working days late."""
+    m = _milestone_rows(scope).subquery("m")
+    with_rows = or_(
+        m.c.milestone_id.in_(select(Report.milestone_id).where(Report.review_state == "returned")),
+        m.c.milestone_id.in_(
+            select(Finding.milestone_id).where(Finding.severity.in_((Severity.ERROR, Severity.WARNING)))
+        ),
+    )
+    rows = session.execute(
+        select(m).where(or_(m.c.overdue == 1, m.c.red == 1, m.c.extended == 1, with_rows))
+    ).all()
+    ends = [
+        (r, r.first_on or (r.closed_on if r.closed_on and r.closed_on < scope.as_of else scope.as_of))
+        for r in rows
+    ]
+    count = _working_day_counter(session, [d for r, end in ends if r.overdue for d in (r.effective_due, end)])
+    out: dict[int, list[MilestoneFacts]] = {}
+    for r, end in ends:
+        out.setdefault(r.responsibility_id, []).append(
+            MilestoneFacts(
+                id=r.milestone_id,
+                period=r.period,
+                due=r.due_date,
+                effective_due=r.effective_due,
+                reported_on=r.first_on,
+                overdue=bool(r.overdue),
+                red=bool(r.red),
+                extended=bool(r.extended),
+                days_late=int(r.days_late or 0),
+                working_days_late=count(r.effective_due, end) if r.overdue else 0,
+            )
+        )
+    return out
 
 
 def department_facts(session: Session, scope: AssessScope, *, tz: str = DEFAULT_TZ) -> list[DepartmentFacts]:
-    """The facts of every department in scope: one SQL query, aggregated per responsibility."""
+    """The facts of every department in scope: one SQL query aggregated per responsibility, and one for the
+    details of the milestones behind a deduction."""
+    flagged = _flagged_milestones(session, scope)
     grouped: dict[tuple[str, str | None], list[TaskFacts]] = {}
     for r in session.execute(_facts_query(scope, tz)):
+        returned = _split_pairs(r.returned_ids)
+        errors, warnings = _split_pairs(r.error_ids), _split_pairs(r.warning_ids)
         grouped.setdefault((r.agency, r.jurisdiction), []).append(
             TaskFacts(
                 responsibility_id=r.responsibility_id,
@@ -316,11 +449,18 @@ def department_facts(session: Session, scope: AssessScope, *, tz: str = DEFAULT_
                 red=int(r.red or 0),
                 errors=int(r.errors or 0),
                 overdue_refs=_split(r.overdue_ids),
-                returned_refs=_split(r.returned_ids),
+                returned_refs=tuple(i for i, _m in returned),
                 red_refs=_split(r.red_ids),
-                error_refs=_split(r.error_ids),
+                error_refs=tuple(i for i, _m in errors),
                 warnings=int(r.warnings or 0),
-                warning_refs=_split(r.warning_ids),
+                warning_refs=tuple(i for i, _m in warnings),
+                reports=int(r.reports or 0),
+                extended=int(r.extended or 0),
+                extended_refs=_split(r.extended_ids),
+                closed_on=r.closed_on,
+                milestones=tuple(sorted(flagged.get(r.responsibility_id, ()), key=lambda x: x.id)),
+                report_milestones=tuple((i, mid) for i, mid in returned if mid is not None),
+                finding_milestones=tuple((i, mid) for i, mid in (*errors, *warnings) if mid is not None),
             )
         )
     agency_names = {k: n for k, n in session.execute(select(Agency.key, Agency.name))}
@@ -346,35 +486,6 @@ def department_facts(session: Session, scope: AssessScope, *, tz: str = DEFAULT_
 # ------------------------------------------------------------------------------------------------ evidence
 
 
-def _milestone_details(session: Session, scope: AssessScope, ids: Sequence[int]) -> dict[int, Any]:
-    """Due dates and first report day of some milestones as of the assessment day (index lookups by id;
-    the same definitions as :func:`duban.storage.queries.milestone_facts`)."""
-    if not ids:
-        return {}
-    new_due = (
-        select(func.max(Extension.new_date))
-        .where(
-            Extension.milestone_id == Milestone.id,
-            Extension.state == "approved",
-            Extension.decided_on <= scope.as_of,
-        )
-        .scalar_subquery()
-    )
-    first_on = (
-        select(func.min(Report.submitted_on))
-        .where(Report.milestone_id == Milestone.id, Report.submitted_on <= scope.as_of)
-        .scalar_subquery()
-    )
-    stmt = select(
-        Milestone.id,
-        Milestone.period,
-        Milestone.due_date,
-        func.coalesce(new_due, Milestone.due_date).label("effective_due"),
-        first_on.label("first_on"),
-    ).where(Milestone.id.in_(ids))
-    return {r.id: r for r in session.execute(stmt)}
-
-
 def evidence_page(
     session: Session, scope: AssessScope, departments: Sequence[DepartmentFacts], *, tz: str = DEFAULT_TZ
 ) -> list[EvidenceRow]:
@@ -384,10 +495,9 @@ def evidence_page(
     the same whatever the size of the database.
     """
     tasks = [(d, t) for d in departments for t in d.tasks]
-    mids = sorted({i for _d, t in tasks for i in (*t.overdue_refs, *t.red_refs)})
     rids = sorted({i for _d, t in tasks for i in t.returned_refs})
     fids = sorted({i for _d, t in tasks for i in (*t.error_refs, *t.warning_refs)})
-    miles = _milestone_details(session, scope, mids)
+    miles = {m.id: m for _d, t in tasks for m in t.milestones}
     reports = (
         {
             r.id: r
@@ -467,33 +577,39 @@ def evidence_page(
         milestone_kinds: tuple[tuple[EvidenceKind, tuple[int, ...]], ...] = (
             ("overdue", t.overdue_refs),
             ("red", t.red_refs),
+            ("extended", t.extended_refs),
         )
         for kind, ids in milestone_kinds:
             for mid in ids:
                 m = miles[mid]
-                days = (m.first_on or scope.as_of) - m.effective_due
-                late = days.days if days.days > 0 else None
-                ext_note = f"（已批准延期至 {m.effective_due}）" if m.effective_due != m.due_date else ""
+                late = m.days_late or None
+                ext_note = f"（已批准延期至 {m.effective_due}）" if m.effective_due != m.due else ""
                 if kind == "overdue":
+                    if m.reported_on:
+                        detail = f"{m.reported_on} 报送，晚于有效到期日 {late} 天"
+                    elif t.closed_on and t.closed_on < scope.as_of:
+                        detail = f"未报送，至 {t.closed_on} 办结时已逾期 {late} 天（办结后不再累计）"
+                    else:
+                        detail = f"截至 {scope.as_of} 未报送，已逾期 {late} 天"
+                    detail += f"，{m.working_days_late} 个工作日" + ext_note
+                elif kind == "red":
                     detail = (
-                        f"{m.first_on} 报送，晚于有效到期日 {late} 天"
-                        if m.first_on
-                        else f"截至 {scope.as_of} 未报送，已逾期 {late} 天"
-                    ) + ext_note
-                else:
-                    detail = (
-                        "最新报送已被退回，尚未重新报送" if m.first_on else f"截至 {scope.as_of} 逾期未报"
+                        "最新报送已被退回，尚未重新报送" if m.reported_on else f"截至 {scope.as_of} 逾期未报"
                     )
+                else:
+                    detail = f"原到期日 {m.due}，经批准延期至 {m.effective_due}（延期按小额代价计）"
                 rows.append(
                     row(
                         kind,
                         "milestone",
                         mid,
                         period=m.period,
-                        due=m.due_date,
+                        due=m.due,
                         effective_due=m.effective_due,
-                        reported_on=m.first_on,
-                        days_late=late if kind == "overdue" or not m.first_on else None,
+                        reported_on=m.reported_on,
+                        days_late=late
+                        if kind == "overdue" or (kind == "red" and not m.reported_on)
+                        else None,
                         detail=detail,
                     )
                 )
@@ -543,7 +659,7 @@ def _evidence(
     size = 0
     for d in facts:
         page.append(d)
-        size += sum(t.overdue + t.red + t.returned + t.errors for t in d.tasks)
+        size += sum(t.overdue + t.red + t.returned + t.errors + t.warnings + t.extended for t in d.tasks)
         if size >= EVIDENCE_PAGE:
             out.extend(evidence_page(session, scope, page, tz=tz))
             page, size = [], 0
@@ -659,7 +775,11 @@ def assess(
         raise NotFoundError(f"没有代码为 {jurisdiction} 的行政区划")
     name = scheme or str(config.get("scheme") or "default")
     spec = find_scheme(host, name)
-    scope = AssessScope(per, as_of or per.end, jurisdiction)
+    own = config.get(spec.name)
+    closes = (own if isinstance(own, Mapping) else {}).get(
+        "support_closes_with_task", config.get("support_closes_with_task", True)
+    )
+    scope = AssessScope(per, as_of or per.end, jurisdiction, support_closes_with_task=bool(closes))
     # the responsibility checks as of the assessment day, so that the findings term counts what they find
     run_responsibility_checks(
         session, host=host, as_of=scope.as_of, scope=Scope(jurisdiction=jurisdiction), actor=actor, tz=tz
@@ -672,7 +792,14 @@ def assess(
         if s is None:
             raise PluginError(f"考核方案 {spec.name} 没有给出 {d.agency_name}（{d.jurisdiction_name}）的得分")
         scored.append((d, s))
-    scored.sort(key=lambda ds: (-ds[1].score, ds[0].agency, ds[0].jurisdiction or ""))
+    scored.sort(
+        key=lambda ds: (
+            ds[1].score is None,
+            -(ds[1].score or 0.0),
+            ds[0].agency,
+            ds[0].jurisdiction or "",
+        )
+    )
     ranks = rank([{"score": s.score} for _d, s in scored])
     rows = tuple(
         DepartmentResult(

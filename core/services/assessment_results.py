@@ -17,25 +17,29 @@ from duban.domain.jsonable import JsonResult
 from duban.domain.scoring import RefKind, Term
 from duban.domain.vocabulary import Role
 
-EvidenceKind = Literal["overdue", "red", "returned", "error", "warning"]
+EvidenceKind = Literal["overdue", "red", "returned", "error", "warning", "extended"]
 
 
 @dataclass(frozen=True, slots=True)
 class DepartmentResult(JsonResult):
-    """A department's score, grade and rank, with the terms the score is the sum of."""
+    """A department's score, grade and rank, with the terms the score is the sum of.
+
+    ``score`` and ``rank`` are None (grade 不适用) when nothing was due in the period; ``on_time_rate`` is None
+    then too (不适用, never 0 %).
+    """
 
     agency: str
     agency_name: str
     jurisdiction: str | None
     jurisdiction_name: str
-    score: float
-    grade: str  #: the scheme's grade name (优秀, 良好 …)
+    score: float | None
+    grade: str  #: the scheme's grade name (优秀, 良好 … 不适用)
     due: int
     on_time: int
     pending: int
     on_time_rate: float | None
     terms: tuple[Term, ...]
-    rank: int
+    rank: int | None
 
 
 @dataclass(frozen=True, slots=True)

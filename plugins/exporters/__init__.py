@@ -11,11 +11,14 @@ from typing import Any
 
 from duban.domain.scoring import Column
 
+#: columns whose empty value means 不适用 (nothing was due), never 0
+NOT_APPLICABLE_KEYS = frozenset({"score", "on_time_rate"})
+
 
 def display(column: Column, value: Any) -> str:
-    """A cell as text (md, csv): percentages as 75.0%, empty for None."""
+    """A cell as text (md, csv): percentages as 75.0%, 不适用 for a missing rate or score, empty for None."""
     if value is None:
-        return ""
+        return "不适用" if column.key in NOT_APPLICABLE_KEYS else ""
     if column.kind == "percent":
         return f"{value:.1%}"
     if isinstance(value, float):

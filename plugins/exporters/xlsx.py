@@ -17,6 +17,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from duban.domain.scoring import Table, result_tables, result_title
 from duban.hookspecs import ExporterSpec, hookimpl
+from duban.plugins.exporters import NOT_APPLICABLE_KEYS
 
 THIN = Side(style="thin", color="999999")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
@@ -41,6 +42,8 @@ def _sheet(wb: Workbook, table: Table, title: str, first: bool) -> None:
     for r, row in enumerate(table.rows, start=2):
         for col, column in enumerate(table.columns, start=1):
             value = row.get(column.key)
+            if value is None and column.key in NOT_APPLICABLE_KEYS and table.title == "考核得分":
+                value = "不适用"
             data = ws.cell(row=r, column=col, value=value)
             data.border = BORDER
             if column.kind == "percent":

@@ -1,7 +1,7 @@
 """A hand-computed 考核 scenario for 2026-H1 (2026-01-01 … 2026-06-30, assessed as of 2026-06-30).
 
 Built on tests/services/workflow_scenario.py (云南省, 云民发〔2020〕8号) plus a few milestones and two tasks
-led by 财政. With the shipped [scoring.default] numbers (base 100, on_time_weight 10, overdue 1 + 0.1/day,
+led by 财政. With the old scheme (``legacy``) and the shipped [scoring.legacy] numbers (base 100, on_time_weight 10, overdue 1 + 0.1/day,
 returned 2, red 3, error 1, weights lead 1 / joint 1 / support 0.5, task cap 20):
 
 民政 (lead of 三): m1 01-30 reported 02-09 (10 days late) + an error finding on it; m2 03-31 reported 03-20,

@@ -34,7 +34,10 @@ def world(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple
         w = build_world(session, PluginHost.load())
     engine.dispose()
     config = tmp_path / "duban.toml"
-    config.write_text(f'[users.map]\n"{getpass.getuser()}" = "coord"\n', encoding="utf-8")
+    # the hand-computed scenario is the old scheme's (scenario.py); test_assess_e2e.py drives the default
+    config.write_text(
+        f'[scoring]\nscheme = "legacy"\n\n[users.map]\n"{getpass.getuser()}" = "coord"\n', encoding="utf-8"
+    )
     return db_url, config, w
 
 
@@ -82,7 +85,7 @@ def test_scheme_option_weight_config_and_errors(world, tmp_path: Path) -> None:
     assert {d["agency"]: d["score"] for d in json.loads(out)["departments"]}["minzheng"] == 91.0
     heavier = tmp_path / "heavier.toml"
     heavier.write_text(
-        world[1].read_text(encoding="utf-8") + "\n[scoring.default]\nreturned_each = 5\n", encoding="utf-8"
+        world[1].read_text(encoding="utf-8") + "\n[scoring.legacy]\nreturned_each = 5\n", encoding="utf-8"
     )
     code, out, err = run(world, "assess", "--period", "2026-H1", "--json", config=heavier)
     assert code == 0, err

@@ -27,13 +27,14 @@ from tests.services.workflow_scenario import COORD, FL, MZ, VIEWER, at
 
 def config(**default: float) -> dict[str, Any]:
     cfg = copy.deepcopy(shipped_defaults()["scoring"])
-    cfg["default"].update(default)
+    cfg["legacy"].update(default)
     return cfg
 
 
 def run(session: Session, host: PluginHost, **kwargs: Any) -> AssessmentResult:
     kwargs.setdefault("config", config())
     kwargs.setdefault("actor", COORD)
+    kwargs.setdefault("scheme", "legacy")  # the hand-computed scenario is the old scheme's (scenario.py)
     return assessment.assess(session, host=host, period=kwargs.pop("period", "2026-H1"), **kwargs)
 
 
@@ -106,7 +107,7 @@ def test_changing_a_weight_in_config_changes_the_result(
     # 妇联 weighs as a lead now: 100 − 10 − (16.1 + 3) = 70.9 → 合格
     assert (result["fulian"].score, result["fulian"].grade) == (70.9, "合格")
     # a partial table is read over the shipped defaults (the defaults file is the schema)
-    partial = by_agency(run(session, scoring_host, config={"default": {"returned_each": 5}}))
+    partial = by_agency(run(session, scoring_host, config={"legacy": {"returned_each": 5}}))
     assert partial["minzheng"].score == 86.5 and partial["fulian"].score == 80.45
     cfg = config()
     cfg["grades"]["good"] = 90.0  # 良好 needs 90 now: 民政 89.5 → 合格
@@ -154,8 +155,8 @@ def test_another_scheme_plugs_in_through_the_same_hook(
     assert got == {"sifa": 100.0, "minzheng": 91.0, "caizheng": 90.0, "fulian": 95.0, "gongan": 95.0}
     cfg = config()
     cfg["scheme"] = "yunnan"  # scoring.scheme picks it without --scheme
-    assert run(session, scoring_host, config=cfg).scheme == "yunnan"
-    with pytest.raises(NotFoundError, match="可用的方案：default、yunnan"):
+    assert run(session, scoring_host, config=cfg, scheme=None).scheme == "yunnan"
+    with pytest.raises(NotFoundError, match="可用的方案：default、legacy、yunnan"):
         run(session, scoring_host, scheme="shandong")
 
 
@@ -178,7 +179,7 @@ def test_a_frozen_result_does_not_move_when_a_report_changes(
 ) -> None:
     s = world.s
     frozen_id, frozen = assessment.freeze(
-        session, actor=COORD, host=scoring_host, period="2026-H1", config=config()
+        session, actor=COORD, host=scoring_host, period="2026-H1", config=config(), scheme="legacy"
     )
     session.commit()
     event = session.query(AuditEvent).filter_by(action="assessment.freeze").one()

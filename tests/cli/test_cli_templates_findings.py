@@ -196,9 +196,16 @@ def test_templates_checks_findings_and_assessment(db_url: str, tmp_path: Path) -
     assert len(set(listed)) == overdue["total"]
     assert status["total"] >= 1
 
-    # the 考核 term for findings sees the stored findings
-    result = duban.json("assess", "--period", "2020", "--jurisdiction", "000000")
-    minzheng = next(d for d in result["departments"] if d["agency"] == "minzheng")
+    # the 考核 terms for findings see the stored findings (the old scheme's per-task warning term)
+    legacy = duban.json("assess", "--period", "2020", "--jurisdiction", "000000", "--scheme", "legacy")
+    minzheng = next(d for d in legacy["departments"] if d["agency"] == "minzheng")
     terms = {t["code"]: t for t in minzheng["terms"]}
     assert terms["warning"]["count"] >= 1 and terms["warning"]["points"] < 0
+    result = duban.json("assess", "--period", "2020", "--jurisdiction", "000000")
+    minzheng = next(d for d in result["departments"] if d["agency"] == "minzheng")
+    # 民政 filed nothing in 2020: the finding rate (per report) is 不适用 and costs nothing, the on-time rate
+    # and completion terms carry the loss
+    rates = {t["label"]: t["formula"] for t in minzheng["terms"] if t["code"] == "rate"}
+    assert rates["发现率（10 分）"].startswith("不适用")
+    assert not any(t["code"] == "findings" for t in minzheng["terms"])
     assert any(e["kind"] == "warning" and "ledger.stale" in e["detail"] for e in result["evidence"])

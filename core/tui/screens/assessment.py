@@ -30,8 +30,8 @@ def _sort_key(sort: str, row: DepartmentResult) -> Any:
     if sort == "name":
         return row.agency_name
     if sort == "on_time_rate":
-        return row.on_time_rate or 0.0
-    return row.score
+        return row.on_time_rate if row.on_time_rate is not None else -1.0
+    return row.score if row.score is not None else -1.0
 
 
 def _key(row: DepartmentResult) -> str:
@@ -151,12 +151,12 @@ class AssessmentScreen(DubanScreen):
             self.query_one("#scores", DataTable),
             [
                 (
-                    r.rank,
+                    r.rank if r.rank is not None else "—",
                     cell_text(r.agency_name),
                     cell_text(r.jurisdiction_name or "-"),
-                    f"{r.score:.1f}",
+                    f"{r.score:.1f}" if r.score is not None else "不适用",
                     cell_text(r.grade or "-"),
-                    percent(r.on_time_rate or 0.0),
+                    percent(r.on_time_rate) if r.on_time_rate is not None else "不适用",
                     r.due,
                 )
                 for r in rows

@@ -31,8 +31,17 @@ def _config(state: CliState):  # noqa: ANN202 - NotifyConfig
 @click.option("--dry-run", is_flag=True, help="只显示将要发送的消息，不写入、不发送")
 @click.option("--as-of", "as_of", type=DAY, help="按该日期（YYYY-MM-DD）计算提醒；默认今天")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@click.option(
+    "--now",
+    "now",
+    type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"]),
+    hidden=True,
+    help="运行时刻（带时区，如 2026-02-02T10:00+08:00）：供测试",
+)
 @click.pass_context
-def notify_group(ctx: click.Context, dry_run: bool, as_of: dt.datetime | None, as_json: bool) -> None:
+def notify_group(
+    ctx: click.Context, dry_run: bool, as_of: dt.datetime | None, as_json: bool, now: dt.datetime | None
+) -> None:
     """按规则生成并发送督办提醒（供 cron 或 systemd 定时器调用）；子命令 log / test。"""
     if ctx.invoked_subcommand is not None:
         return
@@ -44,6 +53,7 @@ def notify_group(ctx: click.Context, dry_run: bool, as_of: dt.datetime | None, a
         _factory(state),
         config=_config(state),
         as_of=as_of.date() if as_of else None,
+        now=now.astimezone(dt.UTC) if now else None,
         dry_run=dry_run,
         host=state.host,
     )
@@ -68,6 +78,11 @@ def notify_group(ctx: click.Context, dry_run: bool, as_of: dt.datetime | None, a
         for s in report.sent:
             ok = sum(1 for a in s.attempts if a.ok)
             click.echo(f"  发送 #{s.id} → {s.receiver}：{s.state.label}（{ok}/{len(s.attempts)} 成功）")
+            if s.possible_duplicates:
+                click.echo(
+                    f"    可能重复发送：上次运行在发送时中断，{s.possible_duplicates} 部分无法确认是否已送达，"
+                    "已再次发送（见 duban notify log）"
+                )
             for a in s.attempts:
                 if not a.ok:
                     kind = "永久失败" if a.permanent else "可重试"
@@ -87,6 +102,7 @@ def notify_group(ctx: click.Context, dry_run: bool, as_of: dt.datetime | None, a
 @pass_state
 def notify_log_cmd(state: CliState, failed: bool, limit: int, offset: int, as_json: bool) -> None:
     """通知记录（最新的在前）：每条消息及其向各渠道的每次发送结果（地址中的密钥已隐藏）；--limit / --offset 翻页。"""
+    from duban.notify import CLAIMED, UNCONFIRMED
     from duban.services.notifications import notification_log_page
 
     with state.session() as session:
@@ -101,10 +117,12 @@ def notify_log_cmd(state: CliState, failed: bool, limit: int, offset: int, as_js
         when = moment(r.sent_at or r.next_attempt_at or r.created_at)
         click.echo(
             f"#{cell(r.id, 5)} [{AlertLevel(r.level).mark}] {cell(r.state.label, 8)} "
-            f"{cell(r.receiver, 28)} {when} {r.subject}"
+            f"{cell(r.receiver, 28)} {when} {r.subject}{'（可能重复发送）' if r.possible_duplicate else ''}"
         )
         for d in r.deliveries:
             mark = "成功" if d.ok else ("永久失败" if d.permanent else "可重试")
+            if not d.ok and d.detail in (CLAIMED, UNCONFIRMED):  # a part being sent, or cut off while sent
+                mark = "发送中" if d.detail == CLAIMED else "结果未知"
             click.echo(f"      {moment(d.at)} {mark} {d.url} {d.detail or ''}")
     echo_range(page, "条")
 

@@ -418,18 +418,30 @@ def report_template_cmd(
 
 @report_group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--again", is_flag=True, help="已提交过的行也再提交一次（作为新版本）；默认跳过并列出")
 @pass_state
-def report_import_cmd(state: CliState, file: Path) -> None:
-    """导入填好的 Excel 报送：所有行一次提交；任何一格有误则全部不提交，并指出工作表、行和列。"""
+def report_import_cmd(state: CliState, file: Path, again: bool) -> None:
+    """导入填好的 Excel 报送：所有行一次提交；任何一格有误则全部不提交，并指出工作表、行和列。
+    重复导入同一文件（或与当前报送相同的行）不会重复提交：这些行被跳过并列出（--again 强制再提交）。"""
     from duban.services.excel_reports import import_workbook
 
     with state.session() as session:
-        ids = import_workbook(
+        result = import_workbook(
             session,
             actor=state.actor(session),
             host=state.host,
             path=file,
             today=_today(state, None),
             attachment_root=_attachment_root(state),
+            again=again,
         )
-    click.echo(f"已导入 {len(ids)} 份报送：{'、'.join(f'#{i}' for i in ids)}")
+    for earlier in result.earlier:
+        click.echo(
+            f"此文件已于 {moment(earlier.at)} 由 {earlier.actor} 导入过（SHA-256 {result.sha256[:12]}…）"
+        )
+    for row in result.skipped:
+        click.echo(f"  跳过第 {row.row} 行（节点 #{row.milestone}）：{row.reason}，即报送 #{row.report}")
+    if result.filed:
+        click.echo(f"已导入 {len(result.filed)} 份报送：{'、'.join(f'#{i}' for i in result.filed)}")
+    else:
+        click.echo("没有新的报送：所有填写的行都已提交过，未作任何改动（如需再次提交，请加 --again）")

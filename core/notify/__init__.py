@@ -7,7 +7,16 @@ plan the outbox and call a sender through :data:`duban.notify.delivery.Sender`.
 
 from __future__ import annotations
 
-from duban.notify.delivery import Delivery, Envelope, Sender, message_parts, send
+from duban.notify.delivery import (
+    CLAIMED,
+    POSSIBLE_DUPLICATE,
+    UNCONFIRMED,
+    Delivery,
+    Envelope,
+    Sender,
+    message_parts,
+    send,
+)
 from duban.notify.routes import (
     COORDINATOR,
     LEADERSHIP,
@@ -22,6 +31,9 @@ from duban.notify.routes import (
 __all__ = [
     "COORDINATOR",
     "LEADERSHIP",
+    "CLAIMED",
+    "POSSIBLE_DUPLICATE",
+    "UNCONFIRMED",
     "Delivery",
     "Envelope",
     "NotifyConfig",

@@ -4,6 +4,12 @@
 own folder writer for ``file://`` routes (:mod:`duban.notify.filesink`), apprise for everything else
 (:mod:`duban.notify.apprise_send`). They block; call them from a worker thread, never from the Textual
 event loop.
+
+Each part is claimed before it is sent and marked after (see
+:func:`duban.services.notifications.deliver_message`): the claim is a ``notification_attempt`` row whose
+detail is :data:`CLAIMED`. A run that finds a claim without a mark knows a crash came between the two —
+the part may or may not have arrived — and sends it again, noting :data:`POSSIBLE_DUPLICATE`: at most one
+duplicate per part, and the log says which.
 """
 
 from __future__ import annotations
@@ -17,6 +23,14 @@ from duban.notify.split import split_message, split_utf8
 
 if TYPE_CHECKING:
     from duban.notify.routes import Route
+
+
+#: the detail of a part's claim (written and committed before the part is sent, replaced by the result)
+CLAIMED = "发送中：已认领，结果尚未记录"
+#: what a claim found without its mark becomes: the run that made it stopped between sending and recording
+UNCONFIRMED = "结果未知：上次运行在发送这一部分时中断，可能已经送达"
+#: the note on a part sent again after an unconfirmed attempt (in the log and in the run's output)
+POSSIBLE_DUPLICATE = "可能重复发送"
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,7 @@ from duban.storage.models import (
     Task,
     TemplateBinding,
 )
+from duban.testing_points import pause
 
 DEMO_SEED = 20190920
 DEMO_MARK = "demo"
@@ -161,6 +162,8 @@ def seed_files() -> list[Path]:
 
 
 def is_demo_database(engine: Engine) -> bool:
+    """Whether ``duban demo`` made this database. The mark is written in the transaction that creates the
+    schema, so a demo killed half way (after that commit) is still recognised as one."""
     try:
         with session_factory(engine)() as session:
             row = session.get(AppMeta, DEMO_MARK)
@@ -169,16 +172,26 @@ def is_demo_database(engine: Engine) -> bool:
         return False
 
 
+def _holds_nothing(engine: Engine) -> bool:
+    """An SQLite file without a single table (e.g. a demo killed before its schema was committed)."""
+    try:
+        with engine.connect() as conn:
+            return not conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()
+    except Exception:  # not an SQLite database: it holds something that is not ours
+        return False
+
+
 def check_can_replace(path: Path) -> None:
-    """Refuse to overwrite a file that is not a demo database."""
-    if not path.exists():
+    """Refuse to overwrite a file that is not a demo database (an empty file, or an SQLite database without
+    any table, holds nothing to lose: it is replaced too)."""
+    if not path.exists() or (path.is_file() and path.stat().st_size == 0):
         return
     from duban.config import sqlite_url
     from duban.storage.db import make_engine
 
     engine = make_engine(sqlite_url(path))
     try:
-        demo = is_demo_database(engine)
+        demo = is_demo_database(engine) or _holds_nothing(engine)
     finally:
         engine.dispose()
     if not demo:
@@ -199,12 +212,13 @@ def build_demo(
     """Fill an empty database: seeds, users, schedules, milestones, 2020–today history and the open loop
     (reviews, extensions, 签收, a closed task). With ``folder`` (the database's folder), also write the
     demo's configuration file there and run one ``duban notify`` pass into ``folder/通知/``."""
-    prepare_database(engine, host=host)
+    # the demo mark goes in with the schema (one transaction): a demo killed at any later point is still
+    # recognised as one, and its rerun rebuilds it
+    prepare_database(engine, host=host, meta={DEMO_MARK: "1"})
     factory = session_factory(engine)
     summary = _Tally()
     rng = random.Random(seed)
     with unit_of_work(factory) as session:
-        session.merge(AppMeta(key=DEMO_MARK, value="1"))
         me = login or os_login()
         add_user(
             session, actor=SYSTEM, name=me, role="coordinator", os_login_name=me, display_name="演示协调人"
@@ -267,6 +281,7 @@ def build_demo(
             entity_id="demo",
             after={k: v for k, v in demo.to_json().items() if k != "policies"},
         )
+        pause("demo.before_commit")
     if folder is None:
         return demo
     return _with_notifications(demo, engine, folder, today)

@@ -2,11 +2,20 @@
 
 Sheet 报送: row 1 holds the Chinese headers, row 2 (hidden) the machine keys, one row per open milestone
 from row 3 on. Importing files every filled row in one transaction, or none, naming sheet, row and column.
+
+Importing is idempotent: the file's SHA-256 and each row's identity (responsibility, milestone, period and a
+hash of its content: text, indicators, 申请办结) are journalled with the import (``report.import``). A row
+already filed — by an earlier import of the same file, or the same content as the milestone's current report
+— is skipped and named; ``again=True`` (``duban report import --again``) files it once more as a new version.
+Importing a file whose every row is already filed changes nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +27,12 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+from duban.domain.jsonable import JsonResult
 from duban.domain.limits import ID_MAX, ID_MIN, TEXT_MAX, check_text
 from duban.domain.vocabulary import ResponsibilityState, ReviewState
 from duban.errors import ConflictError, NotFoundError, ParseError, PermissionDenied, ValidationError
 from duban.plugin_host import PluginHost
+from duban.services import audit
 from duban.services.catalog import require_known_agency
 from duban.services.identity import Actor, require_department_scope
 from duban.services.reports import (
@@ -31,8 +42,11 @@ from duban.services.reports import (
     unknown_indicator_message,
 )
 from duban.services.templates import choose_template
-from duban.storage.models import Milestone, Policy, Report, Responsibility, Task
+from duban.storage.models import AuditEvent, Milestone, Policy, Report, Responsibility, Task
 from duban.storage.queries import active_milestone, counted_duty
+from duban.testing_points import pause
+
+IMPORT_ACTION = "report.import"
 
 SHEET = "报送"
 FIXED = [
@@ -160,6 +174,94 @@ def write_template(
     return len(rows)
 
 
+@dataclass(frozen=True, slots=True)
+class SkippedRow(JsonResult):
+    """A filled row not filed again: ``report`` already holds it (``reason`` says how it was recognised)."""
+
+    row: int
+    milestone: int
+    report: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class EarlierImport(JsonResult):
+    """An earlier import of the same file (same SHA-256), from the audit journal. ``at`` is UTC."""
+
+    at: dt.datetime
+    actor: str
+    reports: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class WorkbookImport(JsonResult):
+    """``duban report import``: the reports filed, the rows recognised as already filed, and the earlier
+    imports of the same file."""
+
+    file: str
+    sha256: str
+    filed: tuple[int, ...]
+    skipped: tuple[SkippedRow, ...] = ()
+    earlier: tuple[EarlierImport, ...] = ()
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 16), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def content_hash(text: str, indicators: dict[str, Any], final: bool) -> str:
+    """The hash of what a row says (the part of its identity that is not where it goes)."""
+    canonical = json.dumps(
+        {"text": text.strip(), "indicators": indicators, "final": final},
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _earlier_imports(session: Session, sha256: str) -> tuple[list[EarlierImport], dict[tuple[Any, ...], int]]:
+    """The journal's earlier imports of this file, and the row identities they filed (→ report id)."""
+    earlier: list[EarlierImport] = []
+    identities: dict[tuple[Any, ...], int] = {}
+    for event in session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.action == IMPORT_ACTION, AuditEvent.entity_id == sha256)
+        .order_by(AuditEvent.seq)
+    ):
+        rows = (event.after or {}).get("rows", [])
+        earlier.append(EarlierImport(event.at, event.actor, tuple(r["report"] for r in rows)))
+        for r in rows:
+            identities[(r["responsibility"], r["milestone"], r["period"], r["content"])] = r["report"]
+    return earlier, identities
+
+
+def _same_as_current(
+    session: Session, resp: Responsibility, milestone: Milestone, content: str
+) -> int | None:
+    """The milestone's current report when it says exactly what the row says (then filing it is a repeat)."""
+    current = session.scalars(
+        select(Report).where(
+            Report.responsibility_id == resp.id,
+            Report.milestone_id == milestone.id,
+            Report.is_current.is_(True),
+        )
+    ).first()
+    if current is None:
+        return None
+    finals = [False]
+    if resp.state in (ResponsibilityState.COMPLETION_REQUESTED, ResponsibilityState.CLOSED):
+        finals.append(True)
+    if any(content_hash(current.text, dict(current.indicators or {}), f) == content for f in finals):
+        return current.id
+    return None
+
+
 def import_workbook(
     session: Session,
     *,
@@ -168,8 +270,11 @@ def import_workbook(
     path: Path,
     today: dt.date,
     attachment_root: Path | None = None,
-) -> list[int]:
-    """File every filled row as a report, in the caller's one transaction; returns the report ids."""
+    again: bool = False,
+) -> WorkbookImport:
+    """File every filled row as a report, in the caller's one transaction. Rows already filed (see the module
+    docstring) are skipped unless ``again``; a file with nothing new changes nothing."""
+    sha256 = file_sha256(path)
     try:
         wb = load_workbook(path, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
@@ -189,7 +294,10 @@ def import_workbook(
             expected="由 duban report template 生成的工作簿，不要删除隐藏行",
         )
     col = {str(key): index for index, key in enumerate(keys) if key}
+    earlier, filed_before = _earlier_imports(session, sha256)
     report_ids: list[int] = []
+    skipped: list[SkippedRow] = []
+    identities: list[dict[str, Any]] = []
     for r, row in enumerate(ws.iter_rows(min_row=3), start=3):
         values = {key: row[index].value for key, index in col.items() if index < len(row)}
         filled = {
@@ -246,6 +354,17 @@ def import_workbook(
             except ValidationError as exc:
                 raise ValidationError(f"{where(key)}：{exc}") from exc
         final = str(values.get("final") or "否").strip() == "是"
+        text = str(filled.get("text") or "")
+        content = content_hash(text, indicators, final)
+        identity = (resp.id, milestone.id, milestone.period, content)
+        if not again:
+            if identity in filed_before:
+                skipped.append(SkippedRow(r, milestone.id, filed_before[identity], "本文件此前导入时已提交"))
+                continue
+            same = _same_as_current(session, resp, milestone, content)
+            if same is not None:
+                skipped.append(SkippedRow(r, milestone.id, same, "与该节点当前的报送内容相同"))
+                continue
         try:
             result = submit_report(
                 session,
@@ -253,7 +372,7 @@ def import_workbook(
                 host=host,
                 responsibility_id=resp.id,
                 milestone_id=milestone.id,
-                text=str(filled.get("text") or ""),
+                text=text,
                 indicators=indicators,
                 final=final,
                 today=today,
@@ -262,9 +381,36 @@ def import_workbook(
         except (ValidationError, PermissionDenied, NotFoundError, ConflictError) as exc:
             raise type(exc)(f"{path.name} 工作表“{SHEET}”第 {r} 行：{exc}") from exc
         report_ids.append(result.report.id)
-    if not report_ids:
+        identities.append(
+            {
+                "row": r,
+                "responsibility": resp.id,
+                "milestone": milestone.id,
+                "period": milestone.period,
+                "content": content,
+                "report": result.report.id,
+            }
+        )
+        pause("report_import.row")
+    if not report_ids and not skipped:
         raise ValidationError(f"{path.name}：没有填写任何报送（进展情况或指标）")
-    return report_ids
+    if report_ids:
+        audit.record(
+            session,
+            actor=actor.name,
+            action=IMPORT_ACTION,
+            entity_type="report_file",
+            entity_id=sha256,
+            after={"file": path.name, "again": again, "rows": identities},
+        )
+    pause("report_import.recorded")
+    return WorkbookImport(
+        file=path.name,
+        sha256=sha256,
+        filed=tuple(report_ids),
+        skipped=tuple(skipped),
+        earlier=tuple(earlier),
+    )
 
 
 def _formula_cells(path: Path) -> dict[tuple[int, int], str]:

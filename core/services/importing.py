@@ -29,6 +29,7 @@ from duban.services.import_review import apply_answers, learned_aliases
 from duban.services.reference import sync_agencies
 from duban.services.supervision import DEFAULT_COORDINATOR_AGENCY, ensure_comment_duty
 from duban.storage.models import Agency, Jurisdiction, Policy, Responsibility, Task
+from duban.testing_points import pause
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,6 +303,8 @@ def import_policy(
             "aliases": [f"{a.name}→{a.agency}" for a in learned],
         },
     )
+    session.flush()
+    pause("import.before_commit")
     return ImportResult(
         "replaced" if previous else "created",
         ImportDocument.of(parsed, warnings, source),

@@ -204,7 +204,7 @@ def build_national(
     """Fill an empty database at national scale (see the module docstring). ``provinces`` limits it (tests)."""
     clock = time.perf_counter()
     summary = _Tally(path=engine.url.render_as_string(hide_password=True))
-    prepare_database(engine, host=host)
+    prepare_database(engine, host=host, meta={DEMO_MARK: "1"})
     registry = registry_from(host)
     rng = random.Random(seed)
     factory = session_factory(engine)

@@ -34,13 +34,16 @@ class DeliveryAttempt(JsonResult):
 
 @dataclass(frozen=True, slots=True)
 class DeliveryOutcome(JsonResult):
-    """A message after one sending attempt: its state, and what each route said."""
+    """A message after one sending attempt: its state, and what each route said. ``possible_duplicates``
+    counts the parts sent again because a run that crashed had claimed them without recording whether they
+    arrived: each may have reached its receiver twice (可能重复发送)."""
 
     id: int
     receiver: str
     level: AlertLevel
     state: OutboxState
     attempts: tuple[DeliveryAttempt, ...]
+    possible_duplicates: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +81,8 @@ class DeliveryRecord(JsonResult):
 
 @dataclass(frozen=True, slots=True)
 class OutboxEntry(JsonResult):
-    """``duban notify log``: an outbox message with every attempt to deliver it. Times are UTC."""
+    """``duban notify log``: an outbox message with every attempt to deliver it. Times are UTC.
+    ``possible_duplicate``: a part of it was sent again after a crash left its first sending unconfirmed."""
 
     id: int
     key: str
@@ -91,3 +95,4 @@ class OutboxEntry(JsonResult):
     next_attempt_at: dt.datetime | None
     sent_at: dt.datetime | None
     deliveries: tuple[DeliveryRecord, ...]
+    possible_duplicate: bool = False

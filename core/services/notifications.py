@@ -33,10 +33,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from duban.domain.vocabulary import AlertLevel, MessageKind, OutboxState, ResponsibilityState
 from duban.domain.workcal import WorkingCalendar
 from duban.notify import (
+    CLAIMED,
     COORDINATOR,
+    POSSIBLE_DUPLICATE,
+    UNCONFIRMED,
     Delivery,
     Envelope,
     NotifyConfig,
+    Route,
     Sender,
     department_receiver,
     message_parts,
@@ -77,6 +81,7 @@ from duban.storage.models import (
     Task,
 )
 from duban.storage.queries import acting_agency_column, counted_duty, milestone_facts
+from duban.testing_points import pause
 
 RUN_ACTION = "notify.run"
 SENDING_LEASE = dt.timedelta(minutes=15)
@@ -463,6 +468,38 @@ def _backoff(config: NotifyConfig, attempts: int) -> dt.timedelta:
     return min(dt.timedelta(minutes=config.retry_minutes * 2 ** max(attempts - 1, 0)), dt.timedelta(hours=24))
 
 
+def _open_claim(
+    factory: sessionmaker[Session], message_id: int, route: Route, part: int, parts: int, now: dt.datetime
+) -> int:
+    """Claim one part before sending it (its own committed transaction): the attempt row says
+    :data:`~duban.notify.CLAIMED` until :func:`_close_claim` writes the result."""
+    with unit_of_work(factory) as session:
+        claim = NotificationAttempt(
+            message_id=message_id,
+            url_redacted=route.redacted[:500],
+            route_key=route.key,
+            part=part,
+            parts=parts,
+            ok=False,
+            permanent=False,
+            detail=CLAIMED,
+            at=now,
+        )
+        session.add(claim)
+        session.flush()
+        return claim.id
+
+
+def _close_claim(factory: sessionmaker[Session], claim_id: int, result: Delivery) -> None:
+    with unit_of_work(factory) as session:
+        session.execute(
+            update(NotificationAttempt)
+            .where(NotificationAttempt.id == claim_id)
+            .values(ok=result.ok, permanent=result.permanent and not result.ok, detail=result.detail[:2000])
+            .execution_options(synchronize_session=False)
+        )
+
+
 def deliver_message(
     factory: sessionmaker[Session],
     message_id: int,
@@ -472,68 +509,83 @@ def deliver_message(
     sender: Sender = default_send,
     cal: WorkingCalendar | None = None,
 ) -> DeliveryOutcome | None:
-    """Claim, send and mark one message (each step its own transaction). None if another run has it."""
+    """Claim, send and mark one message. None if another run has it.
+
+    Each step is its own transaction: the message is claimed (a lease), then every part of every route is
+    claimed before it is sent and marked after, then the message is marked. A crash between a part's claim
+    and its mark leaves a claim without a mark: the next run (once the lease ran out) sends that part again
+    with the note 可能重复发送 — at most one duplicate per part — and never resends a part marked delivered.
+    """
     with unit_of_work(factory) as session:
         if not _claim(session, message_id, now):
             return None
     with unit_of_work(factory) as session:
         msg = session.get(OutboxMessage, message_id)
         assert msg is not None
-        done = {
-            (a.route_key, a.part): a
-            for a in session.scalars(
-                select(NotificationAttempt).where(
-                    NotificationAttempt.message_id == msg.id,
-                    or_(NotificationAttempt.ok.is_(True), NotificationAttempt.permanent.is_(True)),
-                )
+        recorded = list(
+            session.scalars(
+                select(NotificationAttempt)
+                .where(NotificationAttempt.message_id == msg.id)
+                .order_by(NotificationAttempt.id)
             )
+        )
+        done = {(a.route_key, a.part): a for a in recorded if a.ok or a.permanent}
+        # a claim without its mark: the run that made it died between sending the part and recording it
+        for a in recorded:
+            if a.detail == CLAIMED and not a.ok:
+                a.detail = UNCONFIRMED
+        uncertain = {
+            (a.route_key, a.part)
+            for a in recorded
+            if a.detail == UNCONFIRMED and (a.route_key, a.part) not in done
         }
         subject, body, receiver = msg.subject, msg.body, msg.receiver
         key, level = msg.idempotency_key, AlertLevel(msg.level)
     routes = config.routes_for(receiver)
-    attempts: list[NotificationAttempt] = []
+    attempts: list[DeliveryAttempt] = []
+    duplicates = 0
     open_targets = 0
     if not routes:
-        attempts.append(
-            NotificationAttempt(
-                message_id=message_id,
-                url_redacted="（无渠道）",
-                ok=False,
-                permanent=True,
-                detail=f"没有匹配 {receiver} 的通知渠道",
-                at=now,
-            )
-        )
+        attempts.append(DeliveryAttempt("（无渠道）", False, True, f"没有匹配 {receiver} 的通知渠道"))
     for route in routes:
         parts = message_parts(route, subject, body)
         for i, (title, text) in enumerate(parts, start=1):
             if (route.key, i) in done:
                 continue
+            if attempts and attempts[-1].ok:
+                pause("notify.between_parts")
+            claim_id = _open_claim(factory, message_id, route, i, len(parts), now)
+            pause("notify.after_claim")
             try:
                 envelope = Envelope(message_id, key, receiver, level, i, len(parts), now)
                 result = sender(route, title, text, config.timeout, envelope=envelope)
             except Exception as exc:  # a sender bug must not lose the message: recorded, retried
                 result = Delivery(False, False, f"{type(exc).__name__}: {exc}")
-            attempts.append(
-                NotificationAttempt(
-                    message_id=message_id,
-                    url_redacted=route.redacted[:500],
-                    route_key=route.key,
-                    part=i,
-                    parts=len(parts),
-                    ok=result.ok,
-                    permanent=result.permanent and not result.ok,
-                    detail=result.detail[:2000],
-                    at=now,
-                )
-            )
+            pause("notify.after_send")
+            if result.ok and (route.key, i) in uncertain:
+                duplicates += 1
+                note = f"{POSSIBLE_DUPLICATE}：上次运行中断，未能确认这一部分是否已送达，已再次发送"
+                result = replace(result, detail=f"{note}；{result.detail}" if result.detail else note)
+            _close_claim(factory, claim_id, result)
+            permanent = result.permanent and not result.ok
+            attempts.append(DeliveryAttempt(route.redacted[:500], result.ok, permanent, result.detail[:2000]))
             if not result.ok:
                 open_targets += 0 if result.permanent else len(parts) - i + 1
                 break  # keep the parts in order: the rest of this route waits
     with unit_of_work(factory) as session:
         msg = session.get(OutboxMessage, message_id)
         assert msg is not None
-        session.add_all(attempts)
+        if not routes:
+            session.add(
+                NotificationAttempt(
+                    message_id=message_id,
+                    url_redacted="（无渠道）",
+                    ok=False,
+                    permanent=True,
+                    detail=f"没有匹配 {receiver} 的通知渠道",
+                    at=now,
+                )
+            )
         msg.attempts += 1
         new_permanent = [a for a in attempts if a.permanent]
         gave_up = bool(open_targets) and msg.attempts >= config.max_attempts
@@ -550,7 +602,7 @@ def deliver_message(
             )
             open_targets = 0
         dead = bool(new_permanent) or gave_up or any(a.permanent for a in done.values())
-        delivered = any(a.ok for a in [*done.values(), *attempts])
+        delivered = any(a.ok for a in done.values()) or any(a.ok for a in attempts)
         cal = cal or working_calendar(session, now.year, now.year + 1)
         if open_targets:
             msg.state = OutboxState.PENDING
@@ -561,7 +613,7 @@ def deliver_message(
             if delivered and msg.sent_at is None:
                 msg.sent_at = now
         if (new_permanent or gave_up) and msg.level != AlertLevel.FAILURE and config.routes_for(COORDINATOR):
-            failures = [(a.url_redacted, a.detail or "") for a in new_permanent]
+            failures = [(a.url, a.detail or "") for a in new_permanent]
             if gave_up:
                 failures.append(("（重试上限）", f"重试 {msg.attempts} 次仍未送达"))
             subject2, body2 = failure_notice(
@@ -579,8 +631,10 @@ def deliver_message(
             receiver=msg.receiver,
             level=AlertLevel(msg.level),
             state=OutboxState(msg.state),
-            attempts=tuple(DeliveryAttempt(a.url_redacted, a.ok, a.permanent, a.detail) for a in attempts),
+            attempts=tuple(attempts),
+            possible_duplicates=duplicates,
         )
+        pause("notify.before_mark")
     return outcome
 
 
@@ -732,6 +786,10 @@ def notification_log(
                     detail=a.detail,
                     at=a.at,
                 )
+                for a in attempts[m.id]
+            ),
+            possible_duplicate=any(
+                a.detail is not None and (a.detail == UNCONFIRMED or a.detail.startswith(POSSIBLE_DUPLICATE))
                 for a in attempts[m.id]
             ),
         )

@@ -17,6 +17,9 @@ from openpyxl import load_workbook
 
 from duban.cli.main import cli
 
+# the demo database is built from the 13 department plugins
+pytestmark = pytest.mark.departments
+
 ROOT = Path(__file__).resolve().parents[2]
 TODAY = "2026-01-15"
 

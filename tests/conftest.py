@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -34,6 +35,13 @@ PG_URL = os.environ.get("DUBAN_TEST_POSTGRES_URL", "postgresql+psycopg://postgre
 REQUIRE_PG = os.environ.get("DUBAN_REQUIRE_POSTGRES") == "1"
 
 _pg_state: dict[str, object] = {}
+
+# Property tests explore with a fixed seed sequence by default, so a CI run can only fail on a change in the
+# code, never on the luck of the draw; HYPOTHESIS_PROFILE=explore draws new examples (run it when changing a
+# property or the code it covers, and keep any counterexample it finds as a test).
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+hypothesis_settings.register_profile("explore", derandomize=False, print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 DEPARTMENTS_HINT = "pip install -r departments/requirements.txt"
 #: Fixtures that load the installed department plugins (directly or by importing duban_<key>).

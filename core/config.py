@@ -32,6 +32,7 @@ LIST_ITEM_SCHEMAS: dict[str, dict[str, tuple[type, bool]]] = {
         "tags": (list, True),
         "name": (str, False),
         "max_bytes": (int, False),
+        "at_mobiles": (list, False),  # duban.notify.mentions
     },
 }
 #: tables whose keys are free, with the type of every value
@@ -49,6 +50,9 @@ RANGES: dict[str, tuple[float, float]] = {
     "notify.max_attempts": (1, 100),
     "notify.timeout": (0.1, 600),
     "notify.routes.max_bytes": (1, 100_000_000),
+    "notify.escalation.coordinator_every": (1, 365),
+    "notify.escalation.leadership_every": (1, 365),
+    "notify.escalation.notice_days": (1, 365),
     "scoring.grades.*": (0, 100),
     "scoring.default.*": (0, 10_000),
 }

@@ -49,6 +49,11 @@ def notify_group(
     from duban.services.notifications import run_notifications
 
     state = ctx.find_object(CliState) or CliState()
+    # issue 19 items 1 and 8 (duban.services.escalation, duban.notify.mentions): the ladder's cadence, @提醒
+    from duban.notify import send as default_send
+    from duban.notify.mentions import load_mentions, with_mentions
+    from duban.services.escalation import load_ladder_config
+
     report = run_notifications(
         _factory(state),
         config=_config(state),
@@ -56,6 +61,8 @@ def notify_group(
         now=now.astimezone(dt.UTC) if now else None,
         dry_run=dry_run,
         host=state.host,
+        ladder=load_ladder_config(state.settings),
+        sender=with_mentions(default_send, load_mentions(state.settings)),
     )
     if report.checks is not None:
         from duban.cli.checking import echo_check_faults
@@ -149,3 +156,13 @@ def notify_test_cmd(state: CliState, tag: str) -> None:
 
     if bad:
         raise NotificationError(f"测试消息有 {bad} 个渠道未送达", permanent=True)
+
+
+# issue 19 item 1 (duban.cli.cmd_notice): the weekly leader digest and the monthly 督办通报
+def _register_report() -> None:
+    from duban.cli.cmd_notice import notify_report_cmd
+
+    notify_group.add_command(notify_report_cmd)
+
+
+_register_report()

@@ -53,6 +53,9 @@ READ_ONLY = frozenset(
         "assess list",
         "assess schemes",
         "notify log",
+        "notice list",
+        "notice show",
+        "notice export",
         "db current",
         "plugins",
     }

@@ -20,10 +20,12 @@ __all__ = [
     "JurisdictionLevel",
     "Light",
     "MessageKind",
+    "NoticeColor",
     "OutboxState",
     "PartyKind",
     "ParseDoubt",
     "PolicyStatus",
+    "ReportKind",
     "ResponsibilityState",
     "ReviewState",
     "Role",
@@ -192,10 +194,39 @@ class MessageKind(StrEnum):
     COMPLETION = "completion"
     FAILURE = "failure"
     TEST = "test"
+    REMIND = "remind"  #: an ad-hoc 催办 (duban remind), deduplicated per receiver, scope and day
+    REPORT = "report"  #: the weekly leader digest or the monthly 督办通报
 
     @property
     def label(self) -> str:
         return _MESSAGE_KIND[self]
+
+
+class ReportKind(StrEnum):
+    """A periodic document: the weekly leader digest (督办周报) or the monthly 督办通报."""
+
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+
+    @property
+    def label(self) -> str:
+        return _REPORT_KIND[self]
+
+
+class NoticeColor(StrEnum):
+    """The 三色 of a 督办单 by escalation rung: 黄 (first), 橙 (second), 红 (third and later)."""
+
+    YELLOW = "yellow"
+    ORANGE = "orange"
+    RED = "red"
+
+    @property
+    def label(self) -> str:
+        return _NOTICE_COLOR[self]
+
+    @classmethod
+    def of_rung(cls, rung: int) -> NoticeColor:
+        return (cls.YELLOW, cls.ORANGE, cls.RED)[min(max(rung, 1), 3) - 1]
 
 
 class ScheduleSource(StrEnum):
@@ -405,7 +436,11 @@ _MESSAGE_KIND = {
     MessageKind.COMPLETION: "办结通知",
     MessageKind.FAILURE: "投递失败",
     MessageKind.TEST: "测试消息",
+    MessageKind.REMIND: "催办",
+    MessageKind.REPORT: "督办通报",
 }
+_REPORT_KIND = {ReportKind.WEEKLY: "督办周报", ReportKind.MONTHLY: "督办通报"}
+_NOTICE_COLOR = {NoticeColor.YELLOW: "黄", NoticeColor.ORANGE: "橙", NoticeColor.RED: "红"}
 _SCHEDULE_SOURCE = {
     ScheduleSource.HINT: "文件提示",
     ScheduleSource.CONFIG: "默认周期",

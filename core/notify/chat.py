@@ -23,6 +23,7 @@ import json
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
@@ -58,8 +59,11 @@ def _feishu_sign(secret: str, timestamp: str) -> str:
     )
 
 
-def build_request(route: Route, text: str, *, now: float | None = None) -> tuple[str, dict[str, Any]]:
-    """The endpoint and JSON payload for ``text`` on ``route``."""
+def build_request(
+    route: Route, text: str, *, now: float | None = None, mobiles: Sequence[str] = ()
+) -> tuple[str, dict[str, Any]]:
+    """The endpoint and JSON payload for ``text`` on ``route``; ``mobiles``: people to @ (DingTalk and WeCom
+    robots, :mod:`duban.notify.mentions`) — in the payload only, never in the outbox."""
     from duban.notify.apprise_send import chat_parameters
 
     params = chat_parameters(route.url)
@@ -67,17 +71,21 @@ def build_request(route: Route, text: str, *, now: float | None = None) -> tuple
     base = route.base or VENDOR_BASE[route.scheme]
     now = time.time() if now is None else now
     if route.scheme == "wecombot":
-        return (
-            f"{base}/cgi-bin/webhook/send?key={quote(token, safe='')}",
-            {"msgtype": "text", "text": {"content": text}},
-        )
+        content: dict[str, Any] = {"content": text}
+        if mobiles:
+            content["mentioned_mobile_list"] = list(mobiles)
+        return f"{base}/cgi-bin/webhook/send?key={quote(token, safe='')}", {"msgtype": "text", "text": content}
     if route.scheme == "dingtalk":
         query = {"access_token": token}
         secret = params.get("secret")
         if secret:
             stamp = str(int(now * 1000))
             query |= {"timestamp": stamp, "sign": _sign(secret, stamp)}
-        return f"{base}/robot/send?{urlencode(query)}", {"msgtype": "text", "text": {"content": text}}
+        payload_dt: dict[str, Any] = {"msgtype": "text", "text": {"content": text}}
+        if mobiles:  # DingTalk highlights an @ only when the text names the mobile too
+            payload_dt["text"]["content"] = text + "\n" + " ".join(f"@{m}" for m in mobiles)
+            payload_dt["at"] = {"atMobiles": list(mobiles), "isAtAll": False}
+        return f"{base}/robot/send?{urlencode(query)}", payload_dt
     payload: dict[str, Any] = {"msg_type": "text", "content": {"text": text}}
     secret_values = parse_qs(urlsplit(route.url).query).get("secret")
     if secret_values:
@@ -108,9 +116,9 @@ def classify_body(scheme: str, raw: bytes) -> Delivery:
     return Delivery(False, permanent, f"机器人{kind}：code={code} {msg}".strip())
 
 
-def post_chat(route: Route, text: str, *, timeout: float = 10.0) -> Delivery:
-    """POST ``text`` to the robot of ``route`` and read its verdict."""
-    endpoint, payload = build_request(route, text)
+def post_chat(route: Route, text: str, *, timeout: float = 10.0, mobiles: Sequence[str] = ()) -> Delivery:
+    """POST ``text`` to the robot of ``route`` (@ ``mobiles``) and read its verdict."""
+    endpoint, payload = build_request(route, text, mobiles=mobiles)
     request = urllib.request.Request(
         endpoint,
         data=json.dumps(payload, ensure_ascii=False).encode("utf-8"),

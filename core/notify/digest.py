@@ -34,6 +34,7 @@ class DigestItem:
     returned: bool = False
     department: str = ""  # display name, for the coordinator's digest
     receiver: str = ""
+    notice: str = ""  # the 督办单 of an escalated item (督〔2026〕第3号); "" if none was issued
 
 
 def cn_date(day: dt.date) -> str:
@@ -60,8 +61,9 @@ def _item_lines(item: DigestItem, rules_escalate: int, *, for_department: bool) 
         when = f"应于 {item.due.isoformat()} 前报送，{left}"
     else:
         when = f"应于 {item.due.isoformat()} 报送，已逾期 {item.days_overdue} 个工作日"
-        if item.level == AlertLevel.RED:
-            when += f"（满 {rules_escalate} 个工作日，已升级督办）"
+        if item.level == AlertLevel.RED:  # "已升级督办" only where a 督办单 was really issued
+            escalated = f"，已升级督办，督办单 {item.notice}" if item.notice else ""
+            when += f"（满 {rules_escalate} 个工作日{escalated}）"
     if item.due != item.original_due:
         when += f"（已批准延期，原到期日 {item.original_due.isoformat()}）"
     if item.returned:
@@ -119,7 +121,7 @@ def department_digest(
     lines += _grouped(_order(items), escalate_after=escalate_after, for_department=True)
     lines += [
         "",
-        f"说明：蓝＝即将到期，黄＝已逾期，红＝逾期满 {escalate_after} 个工作日、已升级督办。",
+        f"说明：蓝＝即将到期，黄＝已逾期，红＝逾期满 {escalate_after} 个工作日（已升级督办的注明督办单编号）。",
         f"查看全部：duban overdue --agency {agency} --jurisdiction {jur.split('#')[0]}（或在仪表盘“部门”页，按 3）",
         FOOTER,
     ]

@@ -50,14 +50,14 @@ from duban.notify.digest import (
     DigestItem,
     completion_notice,
     department_digest,
-    escalation_digest,
     failure_notice,
     worst,
 )
-from duban.notify.rules import ESCALATE, CountingCalendar, item_level, triggers_on, working_days_overdue
+from duban.notify.rules import CountingCalendar, item_level, triggers_on, working_days_overdue
 from duban.plugin_host import PluginHost
 from duban.services import audit
 from duban.services.calendar import working_calendar
+from duban.services.escalation import LadderConfig, mark_items, plan_ladder
 from duban.services.notification_results import (
     DeliveryAttempt,
     DeliveryOutcome,
@@ -317,7 +317,13 @@ def _completions(session: Session, config: NotifyConfig, day: dt.date) -> list[_
 
 
 def plan_messages(
-    session: Session, *, config: NotifyConfig, as_of: dt.date, now: dt.datetime, record_run: bool = True
+    session: Session,
+    *,
+    config: NotifyConfig,
+    as_of: dt.date,
+    now: dt.datetime,
+    record_run: bool = True,
+    ladder: LadderConfig | None = None,
 ) -> RunReport:
     """Write the outbox rows the rules call for on ``as_of``; the caller commits (one transaction)."""
     cal = working_calendar(session, as_of.year, as_of.year + 1)
@@ -326,6 +332,18 @@ def plan_messages(
         return RunReport(as_of=as_of, working_day=False)
     window = _window(cal, as_of, last_run_day(session), config.lookback_days)
     items, names = _open_items(session, config, as_of, cal, window)
+    # --- issue 19 item 1: climb the escalation ladder; digests name the 督办单 really issued ---
+    ladder_plan = plan_ladder(
+        session,
+        config=config,
+        ladder=ladder or LadderConfig(),
+        day=as_of,
+        items=[item for item, _fired in items],
+        cal=cal,
+        add_working_days=cal.add_working_days,
+    )
+    items = mark_items(items, ladder_plan)
+    # --- end of the escalation hook ---
     rules = config.rules
     planned: list[_Planned] = []
 
@@ -345,30 +363,13 @@ def plan_messages(
             _Planned(f"digest|{receiver}|{as_of.isoformat()}|{level}", receiver, level, subject, body, as_of)
         )
 
-    escalated = [item for item, fired in items if ESCALATE in fired]
-    leaders: dict[str, list[DigestItem]] = defaultdict(list)
-    for item in escalated:
-        leaders[f"{item.receiver}#leadership"].append(item)
-    for receiver in sorted(leaders):
-        if config.routes_for(receiver):
-            subject, body = escalation_digest(
-                as_of,
-                leaders[receiver],
-                escalate_after=rules.escalate_after,
-                leadership_of=leaders[receiver][0].department,
-            )
-            planned.append(
-                _Planned(
-                    f"escalate|{receiver}|{as_of.isoformat()}|red", receiver, "red", subject, body, as_of
-                )
-            )
-    if escalated:
-        subject, body = escalation_digest(as_of, escalated, escalate_after=rules.escalate_after)
-        planned.append(
-            _Planned(
-                f"escalate|{COORDINATOR}|{as_of.isoformat()}|red", COORDINATOR, "red", subject, body, as_of
-            )
-        )
+    # --- issue 19 item 1: the escalation ladder's messages (duban.services.escalation) ---
+    planned += [_Planned(m.key, m.receiver, m.level, m.subject, m.body, m.period) for m in ladder_plan.messages]
+    from duban.services.supervision_reports import periodic_messages  # imports this module
+
+    reports = periodic_messages(session, config=config, ladder=ladder or LadderConfig(), as_of=as_of)
+    planned += [_Planned(m.key, m.receiver, m.level, m.subject, m.body, m.period) for m in reports]
+    # --- end of the escalation hook ---
     planned += _completions(session, config, as_of)
 
     release = release_time(config, cal, now)
@@ -667,6 +668,7 @@ def run_notifications(
     dry_run: bool = False,
     sender: Sender = default_send,
     host: PluginHost | None = None,
+    ladder: LadderConfig | None = None,
 ) -> RunReport:
     """One ``duban notify`` run: plan (one transaction), then send what is due. Blocking; for cron, a
     systemd timer, or a dashboard thread worker. With ``host``, the plugins' responsibility checks run for
@@ -677,7 +679,8 @@ def run_notifications(
     try:
         checks = run_responsibility_checks(session, host=host, as_of=as_of) if host is not None else None
         report = replace(
-            plan_messages(session, config=config, as_of=as_of, now=now, record_run=not dry_run), checks=checks
+            plan_messages(session, config=config, as_of=as_of, now=now, record_run=not dry_run, ladder=ladder),
+            checks=checks,
         )
         if dry_run:
             session.rollback()

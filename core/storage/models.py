@@ -45,6 +45,7 @@ from duban.domain.vocabulary import (
     ExtensionState,
     JurisdictionLevel,
     MessageKind,
+    NoticeColor,
     OutboxState,
     PolicyStatus,
     ResponsibilityState,
@@ -495,6 +496,40 @@ class NotificationAttempt(Base):
     permanent: Mapped[bool] = mapped_column(Boolean, default=False)
     detail: Mapped[str | None] = mapped_column(Text)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SupervisionNotice(Base):
+    """A 督办单: the numbered notice of one escalated milestone (督〔year〕第number号), and the escalation
+    ladder's memory of it — its rung (三色), when the coordinator and the department's leadership were last
+    told, when the item stopped being red, and the department's 签收 (migration 0008)."""
+
+    __tablename__ = "supervision_notice"
+    __table_args__ = (UniqueConstraint("year", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(Integer)
+    milestone_id: Mapped[int] = mapped_column(ForeignKey("milestone.id", ondelete="CASCADE"), unique=True)
+    responsibility_id: Mapped[int] = mapped_column(
+        ForeignKey("responsibility.id", ondelete="CASCADE"), index=True
+    )
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"))
+    #: the acting agency (a dissolved agency's successor) and the jurisdiction: the department that signs
+    agency_key: Mapped[str] = mapped_column(String(40))
+    jurisdiction_code: Mapped[str | None] = mapped_column(String(12))
+    department: Mapped[str] = mapped_column(String(100))  # 承办单位, as named when issued
+    matter: Mapped[str] = mapped_column(Text)  # 督办事项
+    due_by: Mapped[dt.date] = mapped_column(Date)  # 办理时限
+    requirement: Mapped[str] = mapped_column(Text)  # 反馈要求
+    rung: Mapped[int] = mapped_column(Integer, default=1)
+    color: Mapped[NoticeColor] = mapped_column(vocabulary_type(NoticeColor, 16, "color"))
+    issued_on: Mapped[dt.date] = mapped_column(Date)
+    coordinator_on: Mapped[dt.date] = mapped_column(Date)  # the coordinator was last told on this day
+    leadership_on: Mapped[dt.date | None] = mapped_column(Date)  # the department's leadership, likewise
+    resolved_on: Mapped[dt.date | None] = mapped_column(Date)  # the first day it was no longer red
+    signed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    signed_by: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class AuditEvent(Base):

@@ -23,6 +23,7 @@ ACTION_BINDINGS = [
     Binding("v", "review", "复核", id="task.review"),
     Binding("d", "decide", "延期审批", id="task.decide"),
     Binding("m", "remind", "立即提醒", id="task.remind"),
+    Binding("u", "urge", "催办", id="task.urge"),
 ]
 
 
@@ -108,6 +109,53 @@ class TaskActionsScreen(DubanScreen):
 
     def action_remind(self) -> None:
         send_reminders_now(self)
+
+    def action_urge(self) -> None:
+        task_id = self._task_id()
+        if task_id is None:
+            self.notify("请先选择一项任务", severity="warning")
+            return
+        urge_now(self, task_ref=str(task_id))
+
+
+def urge_now(screen: DubanScreen, *, task_ref: str | None = None, agency: str | None = None) -> None:
+    """催办 (issue 19 item 6): one task's departments or one department, in a thread worker, the same service
+    as ``duban remind`` (coordinators only; deduplicated per day)."""
+    from duban.config import Settings, shipped_defaults
+    from duban.notify import load_notify_config
+    from duban.notify import send as default_send
+    from duban.services.notifications import deliver_message
+    from duban.services.reminders import remind
+    from duban.storage.db import unit_of_work
+    from duban.tui.base import ActionDone, error_text
+
+    ctx = screen.ctx
+    sender = ctx.extras.get("notify_sender") or default_send
+
+    def work() -> None:
+        try:
+            config = load_notify_config(ctx.settings or Settings(shipped_defaults()))
+            now = ctx.now()
+            with unit_of_work(ctx.sessions) as session:
+                result = remind(
+                    session, actor=ctx.actor, config=config, day=ctx.today, now=now, task_ref=task_ref, agency=agency
+                )
+            sent = [
+                deliver_message(ctx.sessions, r.message_id, config=config, now=now, sender=sender)
+                for r in result.queued
+                if r.message_id is not None
+            ]
+        except Exception as exc:  # shown to the user
+            screen.post_message(ActionDone(error_text(exc), False))
+            return
+        already = len(result.reminders) - len(result.queued)
+        text = f"已催办 {result.scope}：{len(result.queued)} 个部门，发送 {sum(1 for o in sent if o)} 条"
+        if already:
+            text += f"；{already} 个部门今天已催办过"
+        screen.post_message(ActionDone(text, True))
+
+    screen.notify("正在催办...", timeout=3)
+    screen.run_worker(work, thread=True, group="notify", exit_on_error=False, name="urge")
 
 
 def send_reminders_now(screen: DubanScreen) -> None:

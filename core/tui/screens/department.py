@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Select, Static, TabbedContent, TabPane
 
@@ -31,6 +32,15 @@ LEAD_TAB = f"{Role.LEAD.label}/{Role.JOINT.label}"  # the tab of responsibilitie
 class DepartmentScreen(DubanScreen):
     AUTO_FOCUS = "#lead"
     HAS_FILTER = True
+    BINDINGS = [Binding("u", "urge", "催办", id="department.urge")]  # issue 19 item 6
+
+    def action_urge(self) -> None:
+        if self.agency is None:
+            self.notify("请先选择一个部门", severity="warning")
+            return
+        from duban.tui.actions import urge_now
+
+        urge_now(self, agency=self.agency)
 
     def __init__(self) -> None:
         super().__init__()

@@ -115,13 +115,15 @@ def test_quiet_hours_and_holidays_hold_messages_for_the_next_working_morning(
     build(session)
     config = notify_config(ROUTES)
     # Wed 2026-02-11 21:00 is in quiet hours; m1 (minzheng) and m3 (fulian), due Fri 01-30, are k = 8
-    # working days late (02-02 … 02-11): red fires, the digests are written and held until 08:30.
+    # working days late (02-02 … 02-11): red fires, the digests are written and held until 08:30; this first
+    # run also escalates the backlog (both red, no 督办单 yet) to the coordinator (issue 19).
     late = run_notifications(factory, config=config, now=at_local("2026-02-11", 21))
-    assert len(late.planned) == 2 and late.sent == () and late.held == 2
+    assert len(late.planned) == 3 and late.sent == () and late.held == 3
+    assert [p.receiver for p in late.planned][-1] == "coordinator"
     assert {p.send_at for p in late.planned} == {at_local("2026-02-12", 8, 30)}
     assert run_notifications(factory, config=config, now=at_local("2026-02-12", 7)).sent == ()
     morning = run_notifications(factory, config=config, now=at_local("2026-02-12", 8, 31))
-    assert len(morning.sent) == 2 and len(captured) == 2
+    assert len(morning.sent) == 3 and len(captured) == 3
 
     # Sunday 2026-02-15 (春节): nothing is planned; a Saturday 调休 day (02-14) is a working day
     sunday = run_notifications(factory, config=config, now=at_local("2026-02-15", 10))

@@ -59,7 +59,9 @@ ROUTES = [
 # 02-24 k=2, 02-25 k=3 nothing; 02-26 k=4 → gongan yellow; 02-27 k=5 → gongan red + coordinator escalation
 # 02-28 Sat  (调休) m4 new due 03-06 is 5 working days away (03-02..06) → minzheng blue; m6 k=6 nothing
 # 03-02 k=7 nothing; 03-03 k=8 → gongan red; 03-04 k=9 nothing
-# 03-05      m4 1 working day before 03-06 → minzheng blue; m6 k=10 nothing
+# 03-05      m4 1 working day before 03-06 → minzheng blue; m6 k=10 nothing, but the escalation ladder
+#            (issue 19: coordinator every 5 working days while red) tells the coordinator again: 5 working days
+#            after 02-27 (28, 02, 03, 04, 05); its 督办单 climbs to 橙
 # 03-06      m6 k=11 → gongan red; m4 due today: no rule fires
 EXPECTED = [
     ("2026-02-02", FL_R, "yellow"),
@@ -80,6 +82,7 @@ EXPECTED = [
     ("2026-02-28", MZ_R, "blue"),
     ("2026-03-03", GA_R, "red"),
     ("2026-03-05", MZ_R, "blue"),
+    ("2026-03-05", COORDINATOR, "red"),
     ("2026-03-06", GA_R, "red"),
 ]
 

@@ -156,27 +156,25 @@ def notify_report_cmd(
         report_markdown,
         write_report,
     )
-    from duban.storage.db import session_factory, unit_of_work
+    from duban.storage.db import read_only_session, session_factory, unit_of_work
     from duban.storage.migrate import require_current
 
     config = load_notify_config(state.settings)
     day = as_of.date() if as_of else local_today(config.timezone)
     require_current(state.engine)
     factory = session_factory(state.engine)
-    with unit_of_work(factory) as session:
-        actor = state.actor(session)
-        if send:
+    queued: list[int] = []
+    if send:
+        with unit_of_work(factory) as session:
             from duban.services.identity import require_coordinator
 
+            actor = state.actor(session)
             require_coordinator(actor, "发送督办通报")
-        report = build_report(session, config=config, kind=ReportKind(kind), as_of=day)
-        queued = (
-            queue_report(session, config=config, report=report, now=dt.datetime.now(dt.UTC), actor=actor.name)
-            if send
-            else []
-        )
-        if not send:
-            session.rollback()
+            report = build_report(session, config=config, kind=ReportKind(kind), as_of=day)
+            queued = queue_report(session, config=config, report=report, now=dt.datetime.now(dt.UTC), actor=actor.name)
+    else:  # a read: whatever it computes on the way (calendar years) is rolled back
+        with read_only_session(state.engine) as session:
+            report = build_report(session, config=config, kind=ReportKind(kind), as_of=day)
     if out is not None:
         write_report(report, out)
     if as_json:

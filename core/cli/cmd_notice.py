@@ -30,7 +30,13 @@ def _status(signed: bool, resolved: dt.date | None) -> str:
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @pass_state
 def notice_list_cmd(
-    state: CliState, open_only: bool, unsigned: bool, agency: str | None, limit: int, offset: int, as_json: bool
+    state: CliState,
+    open_only: bool,
+    unsigned: bool,
+    agency: str | None,
+    limit: int,
+    offset: int,
+    as_json: bool,
 ) -> None:
     """列出督办单（最新的在前）；部门用户只看到本部门的。"""
     from duban.services.supervision_notices import list_notices_page
@@ -90,7 +96,11 @@ def notice_show_cmd(state: CliState, ref: str, as_json: bool) -> None:
 @click.argument("refs", metavar="[编号]...", nargs=-1)
 @click.option("--open", "open_only", is_flag=True, help="不写编号时：导出所有在办的督办单")
 @click.option(
-    "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="输出文件（.docx 或 .md）"
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="输出文件（.docx 或 .md）",
 )
 @pass_state
 def notice_export_cmd(state: CliState, refs: tuple[str, ...], open_only: bool, out: Path) -> None:
@@ -132,11 +142,19 @@ def notice_sign_cmd(state: CliState, ref: str, as_json: bool) -> None:
 
 @click.command("report")
 @click.option(
-    "--kind", type=click.Choice(["weekly", "monthly"]), required=True, help="weekly：督办周报；monthly：督办通报"
+    "--kind",
+    type=click.Choice(["weekly", "monthly"]),
+    required=True,
+    help="weekly：督办周报；monthly：督办通报",
 )
-@click.option("--as-of", "as_of", type=DAY, help="在该日期（YYYY-MM-DD）生成：周报为上一周，通报为上一个月；默认今天")
 @click.option(
-    "--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="写入文件：.md、.xlsx 或 .docx（可打印）"
+    "--as-of", "as_of", type=DAY, help="在该日期（YYYY-MM-DD）生成：周报为上一周，通报为上一个月；默认今天"
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="写入文件：.md、.xlsx 或 .docx（可打印）",
 )
 @click.option("--send", is_flag=True, help="同时作为消息发给协调人和 leader 标签的渠道（每期一次）")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
@@ -171,7 +189,9 @@ def notify_report_cmd(
             actor = state.actor(session)
             require_coordinator(actor, "发送督办通报")
             report = build_report(session, config=config, kind=ReportKind(kind), as_of=day)
-            queued = queue_report(session, config=config, report=report, now=dt.datetime.now(dt.UTC), actor=actor.name)
+            queued = queue_report(
+                session, config=config, report=report, now=dt.datetime.now(dt.UTC), actor=actor.name
+            )
     else:  # a read: whatever it computes on the way (calendar years) is rolled back
         with read_only_session(state.engine) as session:
             report = build_report(session, config=config, kind=ReportKind(kind), as_of=day)
@@ -191,7 +211,9 @@ def notify_report_cmd(
         sender = with_mentions(_default_sender(), load_mentions(state.settings))
         bad = 0
         for message_id in queued:
-            outcome = deliver_message(factory, message_id, config=config, now=dt.datetime.now(dt.UTC), sender=sender)
+            outcome = deliver_message(
+                factory, message_id, config=config, now=dt.datetime.now(dt.UTC), sender=sender
+            )
             if outcome is not None:
                 ok = all(a.ok for a in outcome.attempts)
                 bad += not ok

@@ -11,7 +11,12 @@ from duban.cli.types import DAY
 
 
 @click.command("remind")
-@click.option("--task", "task_ref", metavar="任务", help='任务：“政策文号或标题 任务编号”（如 "云民发〔2020〕8号 三"）或任务的数字编号')
+@click.option(
+    "--task",
+    "task_ref",
+    metavar="任务",
+    help='任务：“政策文号或标题 任务编号”（如 "云民发〔2020〕8号 三"）或任务的数字编号',
+)
 @click.option("--agency", metavar="KEY", help="部门代码（如 minzheng）：催办该部门所有逾期和即将到期的事项")
 @click.option("--jurisdiction", metavar="CODE", help="与 --agency 并用：只催办该辖区的部门（如 530000）")
 @click.option("--as-of", "as_of", type=DAY, help="按该日期（YYYY-MM-DD）计算待报事项；默认今天")

@@ -74,7 +74,10 @@ def build_request(
         content: dict[str, Any] = {"content": text}
         if mobiles:
             content["mentioned_mobile_list"] = list(mobiles)
-        return f"{base}/cgi-bin/webhook/send?key={quote(token, safe='')}", {"msgtype": "text", "text": content}
+        return f"{base}/cgi-bin/webhook/send?key={quote(token, safe='')}", {
+            "msgtype": "text",
+            "text": content,
+        }
     if route.scheme == "dingtalk":
         query = {"access_token": token}
         secret = params.get("secret")

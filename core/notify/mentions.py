@@ -66,7 +66,9 @@ def load_mentions(settings: Any) -> Mentions:
             raise ConfigError(f"{where}：at_mobiles 中有不是 11 位手机号的值：{shown}")
         scheme = str(item.get("url", "")).split("://", 1)[0].lower()
         if scheme not in MENTION_SCHEMES:
-            raise ConfigError(f"{where}：只有钉钉（dingtalk://）和企业微信群机器人（wecombot://）可以 @手机号")
+            raise ConfigError(
+                f"{where}：只有钉钉（dingtalk://）和企业微信群机器人（wecombot://）可以 @手机号"
+            )
         out[index] = tuple(dict.fromkeys(m.strip() for m in raw))
     return Mentions(out)
 
@@ -77,7 +79,9 @@ def with_mentions(sender: Sender, mentions: Mentions) -> Sender:
     if not mentions:
         return sender
 
-    def send(route: Route, title: str, body: str, timeout: float, /, *, envelope: Envelope | None = None) -> Delivery:
+    def send(
+        route: Route, title: str, body: str, timeout: float, /, *, envelope: Envelope | None = None
+    ) -> Delivery:
         mobiles = mentions.for_route(route)
         if (
             mobiles
@@ -88,7 +92,9 @@ def with_mentions(sender: Sender, mentions: Mentions) -> Sender:
         ):
             from duban.notify.chat import post_chat
 
-            return post_chat(route, body if not title else f"{title}\n{body}", timeout=timeout, mobiles=mobiles)
+            return post_chat(
+                route, body if not title else f"{title}\n{body}", timeout=timeout, mobiles=mobiles
+            )
         return sender(route, title, body, timeout, envelope=envelope)
 
     return send

@@ -138,7 +138,9 @@ def _step_lines(step: LadderStep, *, for_department_leader: bool) -> list[str]:
         f"（首次督办 {step.issued_on.isoformat()}，{signed}）",
     ]
     if not for_department_leader:
-        lines.append(f"      部门办理：duban report submit {item.responsibility_id} --milestone {item.milestone_id}")
+        lines.append(
+            f"      部门办理：duban report submit {item.responsibility_id} --milestone {item.milestone_id}"
+        )
     return lines
 
 
@@ -148,7 +150,9 @@ def ladder_notice(
     """The coordinator's (or a department leadership's) escalation notice: what was escalated today."""
     new = sum(1 for s in steps if s.what == "new")
     again = len(steps) - new
-    counts = "，".join(p for p in (f"新升级 {new} 项" if new else "", f"再次督办 {again} 项" if again else "") if p)
+    counts = "，".join(
+        p for p in (f"新升级 {new} 项" if new else "", f"再次督办 {again} 项" if again else "") if p
+    )
     by_department: dict[str, list[LadderStep]] = defaultdict(list)
     for s in sorted(steps, key=lambda s: (-s.item.days_overdue, s.notice)):
         by_department[s.item.department].append(s)
@@ -159,9 +163,7 @@ def ladder_notice(
             f"已下发督办单（{counts}），请督促办理。"
         )
     else:
-        subject = (
-            f"【督办·{AlertLevel.RED.label}】升级督办：{len(by_department)} 个部门，{counts}（{day.isoformat()}）"
-        )
+        subject = f"【督办·{AlertLevel.RED.label}】升级督办：{len(by_department)} 个部门，{counts}（{day.isoformat()}）"
         intro = (
             f"截至{cn_date(day)}，以下事项逾期已满 {escalate_after} 个工作日仍未报送，按规则升级督办"
             f"（{counts}）。"
@@ -203,22 +205,28 @@ def plan_ladder(
     red = [i for i in items if i.level == AlertLevel.RED]
     red_ids = sorted({i.milestone_id for i in red})
     # resolve the open 督办单 whose item is no longer red
-    for notice in session.scalars(select(SupervisionNotice).where(SupervisionNotice.resolved_on.is_(None))):
-        if notice.milestone_id not in set(red_ids):
-            notice.resolved_on = day
+    red_set = set(red_ids)
+    for open_notice in session.scalars(
+        select(SupervisionNotice).where(SupervisionNotice.resolved_on.is_(None))
+    ):
+        if open_notice.milestone_id not in red_set:
+            open_notice.resolved_on = day
     if not red:
         return plan
     notices: dict[int, SupervisionNotice] = {}
     for chunk in _chunks(red_ids):
-        for notice in session.scalars(
+        for found in session.scalars(
             select(SupervisionNotice).where(SupervisionNotice.milestone_id.in_(chunk))
         ):
-            notices[notice.milestone_id] = notice
+            notices[found.milestone_id] = found
     task_ids: dict[int, int] = {}
     missing = [m for m in red_ids if m not in notices]
     for chunk in _chunks(missing):
         task_ids.update(
-            (mid, tid) for mid, tid in session.execute(select(Milestone.id, Milestone.task_id).where(Milestone.id.in_(chunk)))
+            (mid, tid)
+            for mid, tid in session.execute(
+                select(Milestone.id, Milestone.task_id).where(Milestone.id.in_(chunk))
+            )
         )
     to_coordinator = bool(config.routes_for(COORDINATOR))
     number = _next_number(session, day.year)
@@ -291,19 +299,28 @@ def plan_ladder(
             day, steps, escalate_after=escalate_after, leadership_of=steps[0].item.department
         )
         plan.messages.append(
-            LadderMessage(f"escalate|{receiver}|{day.isoformat()}|red", receiver, AlertLevel.RED, subject, body, day)
+            LadderMessage(
+                f"escalate|{receiver}|{day.isoformat()}|red", receiver, AlertLevel.RED, subject, body, day
+            )
         )
     if coordinator_steps:
         subject, body = ladder_notice(day, coordinator_steps, escalate_after=escalate_after)
         plan.messages.append(
             LadderMessage(
-                f"escalate|{COORDINATOR}|{day.isoformat()}|red", COORDINATOR, AlertLevel.RED, subject, body, day
+                f"escalate|{COORDINATOR}|{day.isoformat()}|red",
+                COORDINATOR,
+                AlertLevel.RED,
+                subject,
+                body,
+                day,
             )
         )
     return plan
 
 
-def mark_items(items: Sequence[tuple[DigestItem, set[str]]], plan: LadderPlan) -> list[tuple[DigestItem, set[str]]]:
+def mark_items(
+    items: Sequence[tuple[DigestItem, set[str]]], plan: LadderPlan
+) -> list[tuple[DigestItem, set[str]]]:
     """The run's items with their 督办单 named, and a first escalation counting as a reason to send the
     department's digest today (it learns of its 督办单 the day it is issued)."""
     out = []

@@ -364,7 +364,9 @@ def plan_messages(
         )
 
     # --- issue 19 item 1: the escalation ladder's messages (duban.services.escalation) ---
-    planned += [_Planned(m.key, m.receiver, m.level, m.subject, m.body, m.period) for m in ladder_plan.messages]
+    planned += [
+        _Planned(m.key, m.receiver, m.level, m.subject, m.body, m.period) for m in ladder_plan.messages
+    ]
     from duban.services.supervision_reports import periodic_messages  # imports this module
 
     reports = periodic_messages(session, config=config, ladder=ladder or LadderConfig(), as_of=as_of)
@@ -679,7 +681,9 @@ def run_notifications(
     try:
         checks = run_responsibility_checks(session, host=host, as_of=as_of) if host is not None else None
         report = replace(
-            plan_messages(session, config=config, as_of=as_of, now=now, record_run=not dry_run, ladder=ladder),
+            plan_messages(
+                session, config=config, as_of=as_of, now=now, record_run=not dry_run, ladder=ladder
+            ),
             checks=checks,
         )
         if dry_run:

@@ -65,7 +65,9 @@ def find_task(session: Session, ref: str) -> Task:
         return task
     policy_ref, _, number = ref.rpartition(" ")
     if not policy_ref or not number:
-        raise ValidationError(f"任务 {ref!r} 应写成“政策文号或标题 任务编号”，如“云民发〔2020〕8号 三”，或任务的数字编号")
+        raise ValidationError(
+            f"任务 {ref!r} 应写成“政策文号或标题 任务编号”，如“云民发〔2020〕8号 三”，或任务的数字编号"
+        )
     section, _, num = number.rpartition(".")
     policies = list(
         session.scalars(
@@ -90,7 +92,12 @@ def find_task(session: Session, ref: str) -> Task:
 
 
 def _items(
-    session: Session, config: NotifyConfig, day: dt.date, *, task: Task | None, agency: str | None,
+    session: Session,
+    config: NotifyConfig,
+    day: dt.date,
+    *,
+    task: Task | None,
+    agency: str | None,
     jurisdiction: str | None,
 ) -> list[DigestItem]:
     from duban.services.calendar import working_calendar
@@ -129,7 +136,9 @@ def _message(
     level = worst(i.level for i in items)
     overdue = sum(1 for i in items if i.level != AlertLevel.BLUE)
     _subject, body = department_digest(department, receiver, day, items, escalate_after=escalate_after)
-    subject = f"【督办·催办】{department}：请尽快报送 {len(items)} 项" + (f"（逾期 {overdue} 项）" if overdue else "")
+    subject = f"【督办·催办】{department}：请尽快报送 {len(items)} 项" + (
+        f"（逾期 {overdue} 项）" if overdue else ""
+    )
     subject += f"（{day.isoformat()}）"
     return subject, f"协调人（{by}）催办：以下事项请尽快办理并报送。\n\n{body}", level
 
@@ -184,7 +193,9 @@ def remind(
         key = f"{MessageKind.REMIND.value}|{receiver}|{day.isoformat()}|{scope_key}"
         queued = _insert(session, _Planned(key, receiver, level, subject, body, day), release)
         message_id = (
-            session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)) if queued else None
+            session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key))
+            if queued
+            else None
         )
         reminders.append(Reminder(receiver, department, len(group), level, message_id, subject))
     result = RemindResult(scope_words, day, tuple(reminders), tuple(unrouted))

@@ -155,10 +155,11 @@ def _find(session: Session, actor: Actor, ref: str) -> SupervisionNotice:
     if year is not None:
         stmt = stmt.where(SupervisionNotice.year == year)
     found = session.scalars(_scoped(stmt, actor).order_by(SupervisionNotice.year.desc()).limit(1)).first()
-    if found is None:
+    if not isinstance(found, SupervisionNotice):
         # a department user is told the same whether the notice is another department's or does not exist
         raise NotFoundError(
-            f"没有督办单 {ref}" + ("（部门用户只能查看本部门的督办单）" if actor.role == UserRole.DEPARTMENT else "")
+            f"没有督办单 {ref}"
+            + ("（部门用户只能查看本部门的督办单）" if actor.role == UserRole.DEPARTMENT else "")
         )
     return found
 
@@ -262,7 +263,9 @@ def notice_docx(rows: Sequence[NoticeRow], path: Path, *, issuer: str = "督办�
         table = doc.add_table(rows=0, cols=2)
         table.style = "Table Grid"
         signed = (
-            f"{r.signed_by}　{r.signed_at:%Y-%m-%d %H:%M} UTC" if r.signed_at is not None else "签收人：　　　　日期："
+            f"{r.signed_by}　{r.signed_at:%Y-%m-%d %H:%M} UTC"
+            if r.signed_at is not None
+            else "签收人：　　　　日期："
         )
         for label, value in (
             ("督办事项", r.matter),

@@ -133,7 +133,9 @@ def _issued_between(session: Session, start: dt.date, end: dt.date) -> int:
     )
 
 
-def build_report(session: Session, *, config: NotifyConfig, kind: ReportKind, as_of: dt.date) -> SupervisionReport:
+def build_report(
+    session: Session, *, config: NotifyConfig, kind: ReportKind, as_of: dt.date
+) -> SupervisionReport:
     """The report of the last complete ``kind`` period before ``as_of`` (read only)."""
     start, end, label = report_period(kind, as_of)
     prev_start, prev_end = _previous(kind, start)
@@ -185,10 +187,12 @@ def build_report(session: Session, *, config: NotifyConfig, kind: ReportKind, as
         )
         for i, (red, overdue, longest, n_open, receiver) in enumerate(lines, start=1)
     )
-    worst_items = sorted(now_items, key=lambda i: (-i.days_overdue, i.department, i.milestone_id))[:WORST_COUNT]
+    worst_items = sorted(now_items, key=lambda i: (-i.days_overdue, i.department, i.milestone_id))[
+        :WORST_COUNT
+    ]
     worst = []
     for item in worst_items:
-        n = by_milestone.get(item.milestone_id)
+        found = by_milestone.get(item.milestone_id)
         worst.append(
             WorstItem(
                 department=item.department,
@@ -198,8 +202,8 @@ def build_report(session: Session, *, config: NotifyConfig, kind: ReportKind, as
                 period=item.period,
                 due=item.due,
                 days_overdue=item.days_overdue,
-                notice=notice_label(n.year, n.number) if n else "",
-                color=NoticeColor(n.color) if n else None,
+                notice=notice_label(found.year, found.number) if found else "",
+                color=NoticeColor(found.color) if found else None,
             )
         )
     return SupervisionReport(
@@ -248,9 +252,21 @@ def _worst_line(w: WorstItem) -> str:
 
 
 def report_markdown(r: SupervisionReport) -> str:
-    lines = [f"# {r.title}", "", "## 一、总体情况", "", *overview_lines(r), "", "## 二、部门排名（按红色、逾期项数排序）", ""]
+    lines = [
+        f"# {r.title}",
+        "",
+        "## 一、总体情况",
+        "",
+        *overview_lines(r),
+        "",
+        "## 二、部门排名（按红色、逾期项数排序）",
+        "",
+    ]
     if r.departments:
-        lines += ["| 名次 | 部门 | 逾期 | 其中红色 | 最长逾期（工作日） | 在办督办单 | 未签收 | 本期新下发 |", "|---|---|---|---|---|---|---|---|"]
+        lines += [
+            "| 名次 | 部门 | 逾期 | 其中红色 | 最长逾期（工作日） | 在办督办单 | 未签收 | 本期新下发 |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
         lines += [
             f"| {d.rank} | {d.department} | {d.overdue} | {d.red} | {d.longest} | {d.open_notices} | {d.unsigned} | {d.issued} |"
             for d in r.departments
@@ -271,7 +287,11 @@ def report_message(r: SupervisionReport, receiver: str) -> LadderMessage:
     ] or ["  本期没有逾期事项。"]
     if r.worst:
         lines += ["", "逾期最久："] + [f"  {_worst_line(w)}" for w in r.worst[:5]]
-    lines += ["", f"全文：duban notify report --kind {r.kind.value} --as-of {r.as_of.isoformat()} --out 通报.docx", FOOTER]
+    lines += [
+        "",
+        f"全文：duban notify report --kind {r.kind.value} --as-of {r.as_of.isoformat()} --out 通报.docx",
+        FOOTER,
+    ]
     level = AlertLevel.RED if r.red else (AlertLevel.YELLOW if r.overdue else AlertLevel.BLUE)
     return LadderMessage(
         key=f"report|{receiver}|{r.period_label}|{r.kind.value}",
@@ -296,7 +316,9 @@ def periodic_messages(
         _start, _end, label = report_period(kind, as_of)
         key = f"report|{LEADER_RECEIVER}|{label}|{kind.value}"
         if session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)) is None:
-            out.append(report_message(build_report(session, config=config, kind=kind, as_of=as_of), LEADER_RECEIVER))
+            out.append(
+                report_message(build_report(session, config=config, kind=kind, as_of=as_of), LEADER_RECEIVER)
+            )
     return out
 
 
@@ -334,14 +356,28 @@ def report_xlsx(r: SupervisionReport, path: Path) -> None:
     ):
         ws.append([label, value])
     ranking = wb.create_sheet("部门排名")
-    ranking.append(["名次", "部门", "逾期", "其中红色", "最长逾期（工作日）", "在办督办单", "未签收", "本期新下发"])
+    ranking.append(
+        ["名次", "部门", "逾期", "其中红色", "最长逾期（工作日）", "在办督办单", "未签收", "本期新下发"]
+    )
     for d in r.departments:
-        ranking.append([d.rank, d.department, d.overdue, d.red, d.longest, d.open_notices, d.unsigned, d.issued])
+        ranking.append(
+            [d.rank, d.department, d.overdue, d.red, d.longest, d.open_notices, d.unsigned, d.issued]
+        )
     worst = wb.create_sheet("逾期最久")
     worst.append(["序号", "部门", "政策", "任务", "期次", "到期日", "逾期（工作日）", "督办单", "督办等级"])
     for i, w in enumerate(r.worst, start=1):
         worst.append(
-            [i, w.department, w.policy, w.task, w.period, w.due, w.days_overdue, w.notice, w.color.label if w.color else ""]
+            [
+                i,
+                w.department,
+                w.policy,
+                w.task,
+                w.period,
+                w.due,
+                w.days_overdue,
+                w.notice,
+                w.color.label if w.color else "",
+            ]
         )
     for sheet in (ranking, worst):
         for cell in sheet[1]:
@@ -385,7 +421,10 @@ def report_docx(r: SupervisionReport, path: Path, *, issuer: str = "督办办公
     if r.departments:
         table(
             ("名次", "部门", "逾期", "红色", "最长逾期", "在办督办单", "未签收"),
-            [(d.rank, d.department, d.overdue, d.red, d.longest, d.open_notices, d.unsigned) for d in r.departments],
+            [
+                (d.rank, d.department, d.overdue, d.red, d.longest, d.open_notices, d.unsigned)
+                for d in r.departments
+            ],
         )
     else:
         doc.add_paragraph("本期没有逾期事项。")
@@ -394,8 +433,14 @@ def report_docx(r: SupervisionReport, path: Path, *, issuer: str = "督办办公
         table(
             ("序号", "部门", "事项", "到期日", "逾期（工作日）", "督办单"),
             [
-                (i, w.department, f"{w.policy} 任务{w.task}（{w.period}期）", w.due.isoformat(), w.days_overdue,
-                 f"{w.notice}（{w.color.label}）" if w.notice and w.color else "")
+                (
+                    i,
+                    w.department,
+                    f"{w.policy} 任务{w.task}（{w.period}期）",
+                    w.due.isoformat(),
+                    w.days_overdue,
+                    f"{w.notice}（{w.color.label}）" if w.notice and w.color else "",
+                )
                 for i, w in enumerate(r.worst, start=1)
             ],
         )
@@ -418,12 +463,16 @@ def write_report(r: SupervisionReport, path: Path) -> Path:
     return path
 
 
-
 REPORT_ACTION = "notify.report"
 
 
 def queue_report(
-    session: Session, *, config: NotifyConfig, report: SupervisionReport, now: dt.datetime, actor: str = "system"
+    session: Session,
+    *,
+    config: NotifyConfig,
+    report: SupervisionReport,
+    now: dt.datetime,
+    actor: str = "system",
 ) -> list[int]:
     """``notify report --send``: the report as a message to the coordinator and the ``leader`` routes, once per
     period and receiver (the idempotency key); the ids of the rows queued now (one audit event)."""
@@ -434,7 +483,9 @@ def queue_report(
     for receiver in report_receivers(config):
         m = report_message(report, receiver)
         if _insert(session, _Planned(m.key, m.receiver, m.level, m.subject, m.body, m.period), now):
-            message_id = session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == m.key))
+            message_id = session.scalar(
+                select(OutboxMessage.id).where(OutboxMessage.idempotency_key == m.key)
+            )
             assert message_id is not None
             ids.append(int(message_id))
     if ids:

@@ -121,6 +121,8 @@ class TaskActionsScreen(DubanScreen):
 def urge_now(screen: DubanScreen, *, task_ref: str | None = None, agency: str | None = None) -> None:
     """催办 (issue 19 item 6): one task's departments or one department, in a thread worker, the same service
     as ``duban remind`` (coordinators only; deduplicated per day)."""
+    import datetime as dt
+
     from duban.config import Settings, shipped_defaults
     from duban.notify import load_notify_config
     from duban.notify import send as default_send
@@ -135,10 +137,16 @@ def urge_now(screen: DubanScreen, *, task_ref: str | None = None, agency: str | 
     def work() -> None:
         try:
             config = load_notify_config(ctx.settings or Settings(shipped_defaults()))
-            now = ctx.now()
+            now = ctx.now() or dt.datetime.now(dt.UTC)
             with unit_of_work(ctx.sessions) as session:
                 result = remind(
-                    session, actor=ctx.actor, config=config, day=ctx.today, now=now, task_ref=task_ref, agency=agency
+                    session,
+                    actor=ctx.actor,
+                    config=config,
+                    day=ctx.today,
+                    now=now,
+                    task_ref=task_ref,
+                    agency=agency,
                 )
             sent = [
                 deliver_message(ctx.sessions, r.message_id, config=config, now=now, sender=sender)
@@ -178,10 +186,21 @@ def send_reminders_now(screen: DubanScreen) -> None:
     def work() -> None:
         try:
             require_coordinator(ctx.actor, "立即发送提醒")
-            config = load_notify_config(ctx.settings or Settings(shipped_defaults()))
-            kwargs = {"sender": sender} if sender is not None else {}
+            settings = ctx.settings or Settings(shipped_defaults())
+            config = load_notify_config(settings)
+            # issue 19: the escalation ladder's cadence and the routes' @提醒, as in ``duban notify``
+            from duban.notify import send as default_send
+            from duban.notify.mentions import load_mentions, with_mentions
+            from duban.services.escalation import load_ladder_config
+
             report = run_notifications(
-                ctx.sessions, config=config, as_of=ctx.today, now=ctx.now(), host=ctx.host, **kwargs
+                ctx.sessions,
+                config=config,
+                as_of=ctx.today,
+                now=ctx.now(),
+                host=ctx.host,
+                sender=sender or with_mentions(default_send, load_mentions(settings)),
+                ladder=load_ladder_config(settings),
             )
         except Exception as exc:  # shown to the user
             screen.post_message(ActionDone(error_text(exc), False))

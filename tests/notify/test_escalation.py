@@ -42,12 +42,19 @@ ROUTES = [
     {"name": "妇联", "url": "capture://fl", "tags": ["fulian"]},
     {"name": "协调人", "url": "capture://coord", "tags": ["coordinator"]},
 ]
-DAYS = ["2026-02-13", "2026-02-14", *(f"2026-02-{d}" for d in range(24, 29)), *(f"2026-03-0{d}" for d in range(2, 7))]
+DAYS = [
+    "2026-02-13",
+    "2026-02-14",
+    *(f"2026-02-{d}" for d in range(24, 29)),
+    *(f"2026-03-0{d}" for d in range(2, 7)),
+]
 
 
 def _messages(factory: sessionmaker[Session], kind: str) -> list[OutboxMessage]:
     with unit_of_work(factory) as s:
-        rows = list(s.scalars(select(OutboxMessage).where(OutboxMessage.kind == kind).order_by(OutboxMessage.id)))
+        rows = list(
+            s.scalars(select(OutboxMessage).where(OutboxMessage.kind == kind).order_by(OutboxMessage.id))
+        )
         s.expunge_all()
         return rows
 
@@ -67,7 +74,13 @@ def test_backlog_escalated_on_the_first_run_then_a_persistent_ladder(
     for day in DAYS:
         if day == "2026-03-04":  # minzheng reports m1: its 督办单 is resolved at the next run
             submit_report(
-                session, actor=MZ, host=host, responsibility_id=s.r_mz.id, milestone_id=s.m1.id, text="已报送", **at(day)
+                session,
+                actor=MZ,
+                host=host,
+                responsibility_id=s.r_mz.id,
+                milestone_id=s.m1.id,
+                text="已报送",
+                **at(day),
             )
             session.commit()
         run_notifications(factory, config=config, now=at_local(day, 18))
@@ -81,13 +94,25 @@ def test_backlog_escalated_on_the_first_run_then_a_persistent_ladder(
         ("2026-03-02", "coordinator"),
         ("2026-03-05", "coordinator"),
     ]
-    coordinator = {m.period.isoformat(): m for m in _messages(factory, "escalate") if m.receiver == "coordinator"}
+    coordinator = {
+        m.period.isoformat(): m for m in _messages(factory, "escalate") if m.receiver == "coordinator"
+    }
     first = coordinator["2026-02-13"]
-    assert "新升级 2 项" in first.subject and "督〔2026〕第1号［黄］" in first.body and "督〔2026〕第2号［黄］" in first.body
+    assert (
+        "新升级 2 项" in first.subject
+        and "督〔2026〕第1号［黄］" in first.body
+        and "督〔2026〕第2号［黄］" in first.body
+    )
     assert "再次督办 2 项" in coordinator["2026-02-27"].subject and "［橙］" in coordinator["2026-02-27"].body
-    assert "新升级 1 项" in coordinator["2026-03-02"].subject and "督〔2026〕第3号［黄］" in coordinator["2026-03-02"].body
+    assert (
+        "新升级 1 项" in coordinator["2026-03-02"].subject
+        and "督〔2026〕第3号［黄］" in coordinator["2026-03-02"].body
+    )
     # 03-05: m3 climbs to 红; m1 was reported on 03-04 and is no longer escalated
-    assert "再次督办 1 项" in coordinator["2026-03-05"].subject and "督〔2026〕第1号［红］" in coordinator["2026-03-05"].body
+    assert (
+        "再次督办 1 项" in coordinator["2026-03-05"].subject
+        and "督〔2026〕第1号［红］" in coordinator["2026-03-05"].body
+    )
     assert "第2号" not in coordinator["2026-03-05"].body
 
     notices = _notices(factory)
@@ -96,7 +121,11 @@ def test_backlog_escalated_on_the_first_run_then_a_persistent_ladder(
         (2026, 2, "minzheng", s.m1.id),
         (2026, 3, "minzheng", s.m4.id),
     ]
-    assert [(n.rung, n.color) for n in notices] == [(3, NoticeColor.RED), (2, NoticeColor.ORANGE), (1, NoticeColor.YELLOW)]
+    assert [(n.rung, n.color) for n in notices] == [
+        (3, NoticeColor.RED),
+        (2, NoticeColor.ORANGE),
+        (1, NoticeColor.YELLOW),
+    ]
     assert notices[1].resolved_on == dt.date(2026, 3, 4) and notices[0].resolved_on is None
     assert notices[0].issued_on == dt.date(2026, 2, 13) and notices[0].department == "云南省妇联"
     assert notices[0].due_by == dt.date(2026, 3, 12)  # renewed at each rung: 5 working days after 03-05
@@ -144,7 +173,9 @@ def test_cadence_is_configurable(session: Session, factory: sessionmaker[Session
 
 def test_a_dry_run_issues_no_notice(session: Session, factory: sessionmaker[Session], captured: list) -> None:
     build(session)
-    report = run_notifications(factory, config=notify_config(ROUTES), now=at_local("2026-02-13", 18), dry_run=True)
+    report = run_notifications(
+        factory, config=notify_config(ROUTES), now=at_local("2026-02-13", 18), dry_run=True
+    )
     assert any(p.receiver == "coordinator" for p in report.planned)
     assert _notices(factory) == []
 

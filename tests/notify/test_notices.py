@@ -28,12 +28,14 @@ from duban.storage.db import make_engine, session_factory, unit_of_work
 from duban.storage.models import AuditEvent, OutboxMessage, SupervisionNotice
 from tests.notify.conftest import at_local, notify_config
 from tests.notify.test_escalation import ROUTES
-from tests.services.workflow_scenario import COORD, FL, MZ, build
+from tests.services.workflow_scenario import COORD, MZ, build
 
 LEADER = {"name": "分管副省长办公室", "url": "capture://leader", "tags": ["leader"]}
 
 
-def _ladder(factory: sessionmaker[Session], days: tuple[str, ...] = ("2026-02-13",), routes: list | None = None) -> None:
+def _ladder(
+    factory: sessionmaker[Session], days: tuple[str, ...] = ("2026-02-13",), routes: list | None = None
+) -> None:
     config = notify_config(routes or ROUTES)
     for day in days:
         run_notifications(factory, config=config, now=at_local(day, 18))
@@ -150,7 +152,9 @@ def test_postgres_department_signs_its_own_and_rls_refuses_anothers(
     with unit_of_work(fl) as s:
         # nor sign under another name
         with pytest.raises(DBAPIError, match="row-level security"):
-            s.execute(text("UPDATE supervision_notice SET signed_by = 's_mz', signed_at = now() WHERE number = 1"))
+            s.execute(
+                text("UPDATE supervision_notice SET signed_by = 's_mz', signed_at = now() WHERE number = 1")
+            )
     mz = as_login("s_mz")
     with unit_of_work(mz) as s:
         result = sign_notice(s, actor=resolve_actor(s), ref="2")
@@ -204,14 +208,20 @@ def test_weekly_and_monthly_documents_open_and_rank(
         ("云南省妇联", 1, 1),
     ]
     assert weekly.issued == 0 and weekly.issued_before == 0  # 第1、2号 were issued on 02-13 (week 7)
-    assert weekly.worst[0].notice in ("督〔2026〕第1号", "督〔2026〕第2号") and weekly.worst[0].color == NoticeColor.ORANGE
+    assert (
+        weekly.worst[0].notice in ("督〔2026〕第1号", "督〔2026〕第2号")
+        and weekly.worst[0].color == NoticeColor.ORANGE
+    )
     assert monthly.issued == 2 and monthly.title == "2026年2月督办通报"
 
     write_report(monthly, tmp_path / "通报.docx")
     doc = Document(str(tmp_path / "通报.docx"))
     assert doc.paragraphs[0].text == "2026年2月督办通报"
     ranking = [[c.text for c in row.cells] for row in doc.tables[0].rows]
-    assert ranking[0][:4] == ["名次", "部门", "逾期", "红色"] and ranking[1][1] in ("云南省民政厅", "云南省妇联")
+    assert ranking[0][:4] == ["名次", "部门", "逾期", "红色"] and ranking[1][1] in (
+        "云南省民政厅",
+        "云南省妇联",
+    )
     write_report(weekly, tmp_path / "周报.xlsx")
     wb = load_workbook(tmp_path / "周报.xlsx")
     assert wb.sheetnames == ["总体情况", "部门排名", "逾期最久"]
@@ -230,7 +240,9 @@ def test_the_run_sends_the_leader_digest_once_per_period(
     with unit_of_work(factory) as s:
         reports = [
             (m.idempotency_key, m.receiver)
-            for m in s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "report").order_by(OutboxMessage.id))
+            for m in s.scalars(
+                select(OutboxMessage).where(OutboxMessage.kind == "report").order_by(OutboxMessage.id)
+            )
         ]
     assert reports == [
         ("report|tag:leader|2026-W08|weekly", "tag:leader"),
@@ -296,7 +308,17 @@ def test_cli_notice_list_show_sign_export_and_report(
     code, _out, err = run(world, "notice", "export", "--out", str(tmp_path / "x.pdf"))
     assert code == 9 and ".docx 或 .md" in err
 
-    code, out, _ = run(world, "notify", "report", "--kind", "monthly", "--as-of", "2026-03-02", "--out", str(tmp_path / "通报.xlsx"))
+    code, out, _ = run(
+        world,
+        "notify",
+        "report",
+        "--kind",
+        "monthly",
+        "--as-of",
+        "2026-03-02",
+        "--out",
+        str(tmp_path / "通报.xlsx"),
+    )
     assert code == 0 and "2026年2月督办通报" in out
     code, out, _ = run(world, "notify", "report", "--kind", "weekly", "--as-of", "2026-03-02")
     assert code == 0 and out.startswith("# 督办周报（2026年2月23日—3月1日）")

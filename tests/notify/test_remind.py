@@ -68,7 +68,9 @@ def run(world: tuple[str, Path], *args: str) -> tuple[int, str, str]:
 
 def _outbox(url: str, kind: str) -> list[OutboxMessage]:
     with unit_of_work(session_factory(make_engine(url))) as s:
-        rows = list(s.scalars(select(OutboxMessage).where(OutboxMessage.kind == kind).order_by(OutboxMessage.id)))
+        rows = list(
+            s.scalars(select(OutboxMessage).where(OutboxMessage.kind == kind).order_by(OutboxMessage.id))
+        )
         s.expunge_all()
         return rows
 
@@ -120,13 +122,17 @@ def test_remind_a_task_deduplicated_per_day_with_mentions_only_in_the_payload(
 
 
 def test_remind_errors(world: tuple[str, Path]) -> None:
-    code, _out, err = run(world, "remind", "--task", "云民发〔2020〕8号 九十九", "--now", "2026-02-03T10:00+08:00")
+    code, _out, err = run(
+        world, "remind", "--task", "云民发〔2020〕8号 九十九", "--now", "2026-02-03T10:00+08:00"
+    )
     assert code == 7 and "没有任务 九十九" in err
     code, _out, err = run(world, "remind", "--now", "2026-02-03T10:00+08:00")
     assert code == 9 and "--task 或 --agency" in err
     code, _out, err = run(world, "remind", "--agency", "tiyu", "--now", "2026-02-03T10:00+08:00")
     assert code == 7 and "无需催办" in err
-    code, _out, err = run(world, "--as", "mz", "remind", "--agency", "minzheng", "--now", "2026-02-03T10:00+08:00")
+    code, _out, err = run(
+        world, "--as", "mz", "remind", "--agency", "minzheng", "--now", "2026-02-03T10:00+08:00"
+    )
     assert code == 8 and "只有协调人" in err
 
 

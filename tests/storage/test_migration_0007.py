@@ -40,7 +40,14 @@ def test_0007_upgrades_downgrades_and_upgrades_again(empty_db_url: str) -> None:
         policies, triggers, secured = _security(engine)
         if engine.dialect.name == "postgresql":
             # supervision_notice: migration 0008 (the downgrade below runs it back too)
-            assert secured == {"responsibility", "milestone", "report", "extension", "finding", "supervision_notice"}
+            assert secured == {
+                "responsibility",
+                "milestone",
+                "report",
+                "extension",
+                "finding",
+                "supervision_notice",
+            }
             assert {"report.duban_department_insert", "responsibility.duban_read_all"} <= policies
             assert triggers == {"audit_event_append_only", "audit_event_actor"}
         command.downgrade(alembic_config(engine), "0006")

@@ -94,9 +94,7 @@ def downgrade() -> None:
     connection = op.get_bind()
     new_kinds = tuple(k for k in KINDS_AFTER if k not in KINDS_BEFORE)
     # the 催办 and 通报 messages go with the kinds that name them (their attempts cascade)
-    connection.execute(
-        sa.text(f"DELETE FROM outbox_message WHERE {_in('kind', new_kinds)}")
-    )
+    connection.execute(sa.text(f"DELETE FROM outbox_message WHERE {_in('kind', new_kinds)}"))
     with op.batch_alter_table("outbox_message", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_outbox_message_kind"), type_="check")
         batch_op.create_check_constraint(op.f("ck_outbox_message_kind"), _in("kind", KINDS_BEFORE))

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from duban.domain.vocabulary import AlertLevel, MessageKind, NoticeColor, Role
@@ -39,6 +39,8 @@ DEFAULT_REQUIREMENT = (
     "请于办理时限前报送办理进展（duban report submit），并书面反馈未按期报送的原因、整改措施和完成时间；"
     "收到本督办单后请签收（duban notice sign）。"
 )
+#: transaction-scoped PostgreSQL advisory lock serialising the ladder of overlapping notify runs
+LADDER_LOCK_KEY = 0x6475_6C64  # "duld"
 #: routes tagged ``leader`` receive the weekly leader digest and the monthly 督办通报 (``tag:leader``)
 LEADER_RECEIVER = "tag:leader"
 
@@ -202,6 +204,9 @@ def plan_ladder(
     ``items`` are the open items of the run (:func:`duban.services.notifications._open_items`);
     ``add_working_days(day, n)`` is the calendar's (for the 办理时限)."""
     plan = LadderPlan()
+    if session.get_bind().dialect.name == "postgresql":
+        # two overlapping runs climb one at a time (numbers are per year; the second sees the first's notices)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LADDER_LOCK_KEY})
     red = [i for i in items if i.level == AlertLevel.RED]
     red_ids = sorted({i.milestone_id for i in red})
     # resolve the open 督办单 whose item is no longer red

@@ -392,7 +392,12 @@ def plan_messages(
             action=RUN_ACTION,
             entity_type="notify_run",
             entity_id=as_of.isoformat(),
-            after={"planned": [p.key for p in written], "unrouted": unrouted},
+            after={
+                "planned": [p.key for p in written],
+                "unrouted": unrouted,
+                # issue 19: the 督办单 issued (new) or escalated again (again) by this run
+                "escalated": [f"{step.notice}:{step.what}" for step in ladder_plan.steps],
+            },
         )
     return RunReport(as_of=as_of, planned=tuple(written), unrouted=tuple(unrouted))
 

@@ -138,8 +138,14 @@ def test_backlog_escalated_on_the_first_run_then_a_persistent_ladder(
     # the runs are recorded; nothing was planned twice
     keys = [m.idempotency_key for m in _messages(factory, "escalate")]
     assert len(keys) == len(set(keys))
-    with unit_of_work(factory) as s2:
-        assert s2.scalar(select(AuditEvent.id).where(AuditEvent.action == "notify.run").limit(1)) is not None
+    with unit_of_work(factory) as s2:  # each run's audit event names the 督办单 it issued or escalated again
+        runs = {
+            e.entity_id: e.after["escalated"]
+            for e in s2.scalars(select(AuditEvent).where(AuditEvent.action == "notify.run"))
+        }
+    assert runs["2026-02-13"] == ["督〔2026〕第1号:new", "督〔2026〕第2号:new"]
+    assert runs["2026-02-27"] == ["督〔2026〕第1号:again", "督〔2026〕第2号:again"]
+    assert runs["2026-02-14"] == []
 
 
 def test_no_coordinator_route_no_escalation_and_the_words_say_so(

@@ -166,7 +166,6 @@ def notify_report_cmd(
     from duban.domain.vocabulary import ReportKind
     from duban.errors import NotificationError, ValidationError
     from duban.notify import load_notify_config
-    from duban.notify.mentions import load_mentions, with_mentions
     from duban.services.clock import local_today
     from duban.services.supervision_reports import (
         build_report,
@@ -201,14 +200,14 @@ def notify_report_cmd(
         echo_json(report)
     elif out is None and not send:
         click.echo(report_markdown(report), nl=False)
-    if out is not None:
+    if out is not None and not as_json:
         click.echo(f"已写入 {report.title}：{out}")
     if send:
         if not queued:
             raise ValidationError("没有可发送的渠道，或本期已发送过（协调人、leader 标签的渠道）")
+        from duban.notify import send as sender  # a report @-mentions nobody (duban.notify.mentions)
         from duban.services.notifications import deliver_message
 
-        sender = with_mentions(_default_sender(), load_mentions(state.settings))
         bad = 0
         for message_id in queued:
             outcome = deliver_message(
@@ -220,9 +219,3 @@ def notify_report_cmd(
                 click.echo(f"发送 #{outcome.id} → {outcome.receiver}：{outcome.state.label}")
         if bad:
             raise NotificationError(f"{bad} 条通报未送达（见 duban notify log --failed）", permanent=True)
-
-
-def _default_sender():  # noqa: ANN202 - duban.notify.Sender
-    from duban.notify import send
-
-    return send

@@ -320,6 +320,26 @@ def test_cli_notice_list_show_sign_export_and_report(
         str(tmp_path / "通报.xlsx"),
     )
     assert code == 0 and "2026年2月督办通报" in out
+    code, out, _ = run(
+        world,
+        "notify",
+        "report",
+        "--kind",
+        "monthly",
+        "--as-of",
+        "2026-03-02",
+        "--json",
+        "--out",
+        str(tmp_path / "t.md"),
+    )
+    data = json.loads(out)  # nothing else on stdout
+    assert (
+        code == 0
+        and data["kind_label"] == "督办通报"
+        and data["period_label"] == "2026-02"
+        and data["issued"] == 2
+    )
+    assert (tmp_path / "t.md").read_text(encoding="utf-8").startswith("# 2026年2月督办通报")
     code, out, _ = run(world, "notify", "report", "--kind", "weekly", "--as-of", "2026-03-02")
     assert code == 0 and out.startswith("# 督办周报（2026年2月23日—3月1日）")
     code, out, err = run(world, "notify", "report", "--kind", "weekly", "--as-of", "2026-03-02", "--send")

@@ -6,6 +6,8 @@ The focus starts on 取消, so an enter typed by habit never confirms.
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -67,7 +69,7 @@ class ConfirmScreen(ModalScreen[bool]):
 DISCARD_QUESTION = "放弃未保存的内容？"
 
 
-def ask_before_discarding(screen: Screen[object], changed: bool) -> None:
+def ask_before_discarding(screen: Screen[Any], changed: bool) -> None:
     """Close ``screen`` (dismiss with None) — after asking, when its input has changed."""
     if not changed:
         screen.dismiss(None)

@@ -252,7 +252,7 @@ class FormScreen(ModalScreen[str | None]):
     """
 
     DEFAULT_CSS = """
-    FormScreen #form-hint { width: 1fr; height: 3; content-align: left middle; color: $text-muted; }
+    FormScreen #form-hint { width: 100%; height: 1; color: $text-muted; }
     """
     TITLE_TEXT = ""
     #: the hint beside the buttons (ctrl+s and esc)
@@ -274,8 +274,8 @@ class FormScreen(ModalScreen[str | None]):
             with FormFields(id="form-fields"):
                 yield from self.fields()
             yield Static("", id="error")
+            yield Static(self.HINT, id="form-hint")
             with Horizontal(id="form-buttons"):
-                yield Static(self.HINT, id="form-hint")
                 yield from self.buttons()
                 yield Button("取消", id="cancel")
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Label, Static
 
@@ -235,7 +236,7 @@ class InboxScreen(DubanScreen):
         self.marked ^= {key}
         table = self.query_one("#inbox", DataTable)
         row = table.cursor_row
-        table.update_cell_at((row, 0), self._row(item)[0])
+        table.update_cell_at(Coordinate(row, 0), self._row(item)[0])
         if row + 1 < table.row_count:
             table.move_cursor(row=row + 1)
         self._show_counts()

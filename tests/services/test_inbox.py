@@ -95,10 +95,9 @@ def test_coordinator_and_department_views(session: Session, host: PluginHost, tm
     assert dict(coordinator.counts)[InboxKind.REVIEW] == 0
     # the coordinator sees it too, returned and not yet refiled
     assert dict(coordinator.counts)[InboxKind.RETURNED] == 1
-    assert (coordinator.page.items[0].kind, coordinator.page.items[0].report) == (
-        InboxKind.RETURNED,
-        report.id,
-    )
+    # after the pending extension (decisions first), before the unsigned duties
+    assert [i.kind for i in coordinator.page.items][:2] == [InboxKind.EXTENSION, InboxKind.RETURNED]
+    assert coordinator.page.items[1].report == report.id
     assert inbox(session, actor=VIEWER, as_of=D("2026-02-10")).counts == {}
 
 

@@ -74,6 +74,17 @@ class AgencyPicker(ModalScreen[list[str] | None]):
                 yield Button("确定(ctrl+s)", id="ok", variant="primary")
                 yield Button("取消", id="cancel")
 
+    def on_mount(self) -> None:
+        self._fit()
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        """The list scrolls within what a small terminal leaves; 确定/取消 stay on screen."""
+        room = self.app.size.height * 9 // 10 - 10  # border, padding, title, error line, buttons
+        self.query_one("#agencies", SelectionList).styles.height = max(3, min(16, room))
+
     def action_cancel(self) -> None:
         ask_before_discarding(self, bool(self.query_one("#agencies", SelectionList).selected))
 

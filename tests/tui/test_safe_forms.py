@@ -85,6 +85,7 @@ async def test_submit_and_cancel_stay_visible(make_app, world, size) -> None:
             region = button.region
             assert region.height == 3 and region.width > 0, (button_id, region)
             assert screen_region.contains_region(region), (button_id, region, screen_region)
+            assert form.query_one("#form").content_region.contains_region(region)  # not clipped by the form
             assert not region.overlaps(fields.region)  # below the fields, not under them
         assert "ctrl+s 提交" in screen_text(app)
         if size[1] < 45:  # the fields scroll instead of pushing the buttons off screen
@@ -245,3 +246,31 @@ def test_report_form_snapshot(snap_compare, make_app, world, size) -> None:
 
     with time_machine.travel(FROZEN, tick=False):
         assert snap_compare(make_app(MZ, start="policies"), terminal_size=size, run_before=open_form)
+
+
+@sync
+async def test_the_agency_picker_keeps_its_buttons_at_80x24(tui_host) -> None:
+    from textual.app import App
+    from textual.widgets import SelectionList
+
+    from duban.services.importing import registry_from
+    from duban.tui.review import AgencyPicker
+
+    registry = registry_from(tui_host)
+
+    class Host(App[None]):
+        def on_mount(self) -> None:
+            self.push_screen(AgencyPicker("指定部门", registry, "province"))
+
+    app = Host()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.1)
+        picker = app.screen
+        assert picker.focused is picker.query_one("#agencies", SelectionList)
+        dialog = picker.query_one("#dialog").content_region  # inside the dialog, not clipped by it
+        for button_id in ("#ok", "#cancel"):
+            assert dialog.contains_region(picker.query_one(button_id, Button).region), button_id
+        picker.query_one("#agencies", SelectionList).select(registry.keys()[0])
+        await pilot.press("escape")  # something chosen: asks first
+        await pilot.pause(0.05)
+        assert isinstance(app.screen, ConfirmScreen) and app.screen.question == DISCARD_QUESTION

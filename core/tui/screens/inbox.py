@@ -124,11 +124,11 @@ class InboxScreen(DubanScreen):
     InboxScreen #inbox-result { height: auto; max-height: 8; padding: 0 1; }
     """
     BINDINGS = [
-        Binding("space", "mark", "标记", id="inbox.mark"),
-        Binding("p", "decide(True)", "通过/批准已选", id="inbox.pass"),
-        Binding("b", "decide(False)", "退回/驳回已选", id="inbox.back"),
-        Binding("right_square_bracket", "page(1)", "下一页", id="table.next_page"),
-        Binding("left_square_bracket", "page(-1)", "上一页", id="table.prev_page"),
+        Binding("space", "mark", "选中", id="inbox.mark", key_display="空格"),
+        Binding("p", "decide(True)", "通过/批准", id="inbox.pass"),
+        Binding("b", "decide(False)", "退回/驳回", id="inbox.back"),
+        Binding("right_square_bracket", "page(1)", "下一页", id="table.next_page", show=False),
+        Binding("left_square_bracket", "page(-1)", "上一页", id="table.prev_page", show=False),
     ]
 
     def __init__(self) -> None:
@@ -199,9 +199,9 @@ class InboxScreen(DubanScreen):
             counts_widget.update("只读用户没有待办事项")
             return
         first, last = (self.row_offset + 1, self.row_offset + len(self.items)) if self.items else (0, 0)
-        line = f"{counts}    第 {first}-{last} 项，共 {self.total} 项"
+        line = f"{counts}  第 {first}-{last} 项/共 {self.total} 项"
         if self.ctx.actor.is_coordinator:
-            line += f"    已选 {len(self.marked)} 项（空格选择，p 通过/批准，b 退回/驳回）"
+            line += f"  已选 {len(self.marked)} 项"
         counts_widget.update(Text(cell_text(line)))
 
     def action_page(self, step: int) -> None:

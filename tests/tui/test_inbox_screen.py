@@ -68,6 +68,26 @@ async def test_the_coordinator_lands_on_the_inbox_oldest_first_with_names(make_a
 
 
 @sync
+async def test_back_from_a_task_the_inbox_is_current(make_app, world, sessions) -> None:
+    app = make_app(COORD)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.screen.query_one("#inbox", DataTable).move_cursor(
+            row=_row_of(app, "review", world.pending_report)
+        )
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, TaskDetailScreen)
+        with sessions() as s:  # decided while the task was open
+            review_report(s, actor=COORD, report_id=world.pending_report, accept=True)
+            s.commit()
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, InboxScreen)
+        assert not [i for i in app.screen.items if i.kind == "review"]
+
+
+@sync
 async def test_batch_accept_with_one_confirmation_and_a_per_row_conflict(make_app, world, sessions) -> None:
     app = make_app(COORD)
     async with app.run_test(size=SIZE) as pilot:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from sqlalchemy.orm import Session
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.coordinate import Coordinate
@@ -139,6 +139,7 @@ class InboxScreen(DubanScreen):
         self.total = 0
         self.busy = False
         self._counts = ""
+        self._resumes = 0
 
     def compose(self) -> ComposeResult:
         yield from self.compose_chrome()
@@ -148,6 +149,13 @@ class InboxScreen(DubanScreen):
         yield table
         yield Static("", id="inbox-result")
         yield from self.compose_footer()
+
+    @on(events.ScreenResume)
+    def _back(self) -> None:
+        """Coming back (from a task opened here, or another screen): what was decided there has left."""
+        self._resumes += 1
+        if self._resumes > 1:
+            self.refresh_data()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("mark", "decide"):

@@ -29,7 +29,9 @@ def _settings(folder: Path) -> Settings:
 
 
 @sync
-async def test_u_urges_the_task_then_the_department_once_a_day(make_app, world, sessions, tmp_path: Path) -> None:
+async def test_u_urges_the_task_then_the_department_once_a_day(
+    make_app, world, sessions, tmp_path: Path
+) -> None:
     folder = tmp_path / "通知"
     folder.mkdir()
     app = make_app(COORD, settings=_settings(folder))
@@ -41,7 +43,7 @@ async def test_u_urges_the_task_then_the_department_once_a_day(make_app, world, 
         await settle(pilot, rounds=8)
         assert await shows(pilot, "今天已催办过")
         await pilot.press("escape")
-        await pilot.press("3")
+        await app.switch_mode("department")
         await settle(pilot)
         assert isinstance(app.screen, DepartmentScreen)
         app.screen.set_agency("minzheng")

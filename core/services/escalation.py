@@ -39,6 +39,9 @@ DEFAULT_REQUIREMENT = (
     "请于办理时限前报送办理进展（duban report submit），并书面反馈未按期报送的原因、整改措施和完成时间；"
     "收到本督办单后请签收（duban notice sign）。"
 )
+#: an escalation notice lists at most this many items (the most overdue), then counts per department
+LISTED_MAX = 200
+DEPARTMENTS_MAX = 100
 #: transaction-scoped PostgreSQL advisory lock serialising the ladder of overlapping notify runs
 LADDER_LOCK_KEY = 0x6475_6C64  # "duld"
 #: routes tagged ``leader`` receive the weekly leader digest and the monthly 督办通报 (``tag:leader``)
@@ -155,8 +158,12 @@ def ladder_notice(
     counts = "，".join(
         p for p in (f"新升级 {new} 项" if new else "", f"再次督办 {again} 项" if again else "") if p
     )
+    ordered = sorted(steps, key=lambda s: (-s.item.days_overdue, s.notice))
+    counts_by: dict[str, int] = defaultdict(int)
+    for s in ordered:
+        counts_by[s.item.department] += 1
     by_department: dict[str, list[LadderStep]] = defaultdict(list)
-    for s in sorted(steps, key=lambda s: (-s.item.days_overdue, s.notice)):
+    for s in ordered[:LISTED_MAX]:  # a national backlog is hundreds of thousands: the worst are listed
         by_department[s.item.department].append(s)
     if leadership_of:
         subject = f"【督办·{AlertLevel.RED.label}】{leadership_of}：{counts}（{day.isoformat()}）"
@@ -165,7 +172,9 @@ def ladder_notice(
             f"已下发督办单（{counts}），请督促办理。"
         )
     else:
-        subject = f"【督办·{AlertLevel.RED.label}】升级督办：{len(by_department)} 个部门，{counts}（{day.isoformat()}）"
+        subject = (
+            f"【督办·{AlertLevel.RED.label}】升级督办：{len(counts_by)} 个部门，{counts}（{day.isoformat()}）"
+        )
         intro = (
             f"截至{cn_date(day)}，以下事项逾期已满 {escalate_after} 个工作日仍未报送，按规则升级督办"
             f"（{counts}）。"
@@ -176,6 +185,17 @@ def ladder_notice(
             lines.append(f"【{department}】")
         for s in group:
             lines += _step_lines(s, for_department_leader=bool(leadership_of))
+        lines.append("")
+    if len(ordered) > LISTED_MAX:
+        lines.append(
+            f"以上列出逾期最久的 {LISTED_MAX} 项；另有 {len(ordered) - LISTED_MAX} 项未逐项列出。"
+            + ("" if leadership_of else f"各部门项数（共 {len(counts_by)} 个部门，按项数排序）：")
+        )
+        if not leadership_of:
+            ranked = sorted(counts_by.items(), key=lambda kv: (-kv[1], kv[0]))
+            lines += [f"  {department}：{n} 项" for department, n in ranked[:DEPARTMENTS_MAX]]
+            if len(ranked) > DEPARTMENTS_MAX:
+                lines.append(f"  ……另有 {len(ranked) - DEPARTMENTS_MAX} 个部门")
         lines.append("")
     lines += [
         "督办单：duban notice list；打印：duban notice export 编号 --out 督办单.docx",

@@ -196,3 +196,38 @@ def test_a_second_run_the_same_day_plans_nothing_new(
     again = run_notifications(factory, config=config, now=at_local("2026-02-13", 16))
     assert again.planned == ()
     assert len(_notices(factory)) == 2
+
+
+def test_a_huge_backlog_lists_the_most_overdue_and_counts_the_rest() -> None:
+    """A national first run escalates hundreds of thousands of items: the notice stays readable."""
+    from duban.domain.vocabulary import Role
+    from duban.notify.digest import DigestItem
+    from duban.services.escalation import LISTED_MAX, LadderStep, ladder_notice
+
+    def step(i: int) -> LadderStep:
+        item = DigestItem(
+            milestone_id=i,
+            responsibility_id=i,
+            policy="云民发〔2020〕8号",
+            policy_title="",
+            task="三",
+            task_text="充分发挥基层劳动就业和社会保障服务平台作用。",
+            role=Role.LEAD,
+            period="2026-01",
+            due=dt.date(2026, 1, 30),
+            original_due=dt.date(2026, 1, 30),
+            level="red",
+            days_overdue=1000 - i % 700,
+            department=f"第{i % 150}县民政局",
+            receiver=f"minzheng@{530000 + i % 150}",
+        )
+        return LadderStep(
+            item, f"督〔2026〕第{i}号", NoticeColor.YELLOW, 1, dt.date(2026, 2, 13), False, "new"
+        )
+
+    steps = [step(i) for i in range(1, 5001)]
+    subject, body = ladder_notice(dt.date(2026, 2, 13), steps, escalate_after=5)
+    assert "150 个部门，新升级 5000 项" in subject
+    assert body.count("［黄］") == LISTED_MAX
+    assert f"另有 {5000 - LISTED_MAX} 项未逐项列出" in body and "……另有 50 个部门" in body
+    assert len(body.encode("utf-8")) < 200_000

@@ -24,9 +24,9 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from duban.domain.vocabulary import AlertLevel, MessageKind, NoticeColor, Role
@@ -34,6 +34,8 @@ from duban.notify import COORDINATOR, NotifyConfig
 from duban.notify.digest import FOOTER, DigestItem, cn_date
 from duban.notify.rules import Calendar
 from duban.storage.models import Milestone, SupervisionNotice
+
+T = TypeVar("T")
 
 DEFAULT_REQUIREMENT = (
     "请于办理时限前报送办理进展（duban report submit），并书面反馈未按期报送的原因、整改措施和完成时间；"
@@ -119,7 +121,7 @@ class LadderPlan:
     steps: list[LadderStep] = field(default_factory=list)
 
 
-def _chunks(values: Sequence[int], size: int = 500) -> Iterable[Sequence[int]]:
+def _chunks(values: Sequence[T], size: int = 500) -> Iterable[Sequence[T]]:
     for i in range(0, len(values), size):
         yield values[i : i + size]
 
@@ -255,67 +257,85 @@ def plan_ladder(
         )
     to_coordinator = bool(config.routes_for(COORDINATOR))
     number = _next_number(session, day.year)
+    due_by = add_working_days(day, ladder.notice_days)
     coordinator_steps: list[LadderStep] = []
     leadership_steps: dict[str, list[LadderStep]] = defaultdict(list)
+    has_leadership: dict[str, bool] = {}
+    #: new 督办单, inserted in bulk (a national first run issues hundreds of thousands)
+    new_rows: list[dict[str, Any]] = []
     for item in sorted(red, key=lambda i: (-i.days_overdue, i.receiver, i.milestone_id)):
+        leadership = f"{item.receiver}#leadership"
+        if leadership not in has_leadership:
+            has_leadership[leadership] = bool(config.routes_for(leadership))
         notice = notices.get(item.milestone_id)
         what = ""
         if notice is None:
             if not to_coordinator:
                 continue  # nobody to escalate to: nothing is said to have been escalated
             agency, _, jur = item.receiver.partition("@")
-            notice = SupervisionNotice(
-                year=day.year,
-                number=number,
-                milestone_id=item.milestone_id,
-                responsibility_id=item.responsibility_id,
-                task_id=task_ids[item.milestone_id],
-                agency_key=agency,
-                jurisdiction_code=jur or None,
-                department=item.department[:100],
-                matter=_matter(item),
-                due_by=add_working_days(day, ladder.notice_days),
-                requirement=ladder.requirement,
-                rung=1,
-                color=NoticeColor.of_rung(1),
-                issued_on=day,
-                coordinator_on=day,
+            new_rows.append(
+                {
+                    "year": day.year,
+                    "number": number,
+                    "milestone_id": item.milestone_id,
+                    "responsibility_id": item.responsibility_id,
+                    "task_id": task_ids[item.milestone_id],
+                    "agency_key": agency,
+                    "jurisdiction_code": jur or None,
+                    "department": item.department[:100],
+                    "matter": _matter(item),
+                    "due_by": due_by,
+                    "requirement": ladder.requirement,
+                    "rung": 1,
+                    "color": NoticeColor.of_rung(1),
+                    "issued_on": day,
+                    "coordinator_on": day,
+                    "leadership_on": day if has_leadership[leadership] else None,
+                }
             )
-            session.add(notice)
+            label, color, rung, issued_on, signed = (
+                notice_label(day.year, number),
+                NoticeColor.of_rung(1),
+                1,
+                day,
+                False,
+            )
             number += 1
             what = "new"
             plan.new.add(item.milestone_id)
-        elif to_coordinator and (
-            notice.resolved_on is not None
-            or cal.working_days_between(notice.coordinator_on, day) >= ladder.coordinator_every
-        ):
-            notice.rung += 1
-            notice.color = NoticeColor.of_rung(notice.rung)
-            notice.coordinator_on = day
-            notice.resolved_on = None
-            notice.due_by = add_working_days(day, ladder.notice_days)
-            what = "again"
-        plan.notices[item.milestone_id] = notice_label(notice.year, notice.number)
-        step = LadderStep(
-            item=item,
-            notice=notice_label(notice.year, notice.number),
-            color=NoticeColor(notice.color),
-            rung=notice.rung,
-            issued_on=notice.issued_on,
-            signed=notice.signed_at is not None,
-            what=what or "again",
-        )
+            tell_leadership = has_leadership[leadership]
+        else:
+            if to_coordinator and (
+                notice.resolved_on is not None
+                or cal.working_days_between(notice.coordinator_on, day) >= ladder.coordinator_every
+            ):
+                notice.rung += 1
+                notice.color = NoticeColor.of_rung(notice.rung)
+                notice.coordinator_on = day
+                notice.resolved_on = None
+                notice.due_by = due_by
+                what = "again"
+            tell_leadership = has_leadership[leadership] and (
+                notice.leadership_on is None
+                or cal.working_days_between(notice.leadership_on, day) >= ladder.leadership_every
+            )
+            if tell_leadership:
+                notice.leadership_on = day
+            label, color, rung = (
+                notice_label(notice.year, notice.number),
+                NoticeColor(notice.color),
+                notice.rung,
+            )
+            issued_on, signed = notice.issued_on, notice.signed_at is not None
+        plan.notices[item.milestone_id] = label
+        step = LadderStep(item, label, color, rung, issued_on, signed, what or "again")
         if what:
             coordinator_steps.append(step)
             plan.steps.append(step)
-        leadership = f"{item.receiver}#leadership"
-        if config.routes_for(leadership) and (
-            what == "new"
-            or notice.leadership_on is None
-            or cal.working_days_between(notice.leadership_on, day) >= ladder.leadership_every
-        ):
-            notice.leadership_on = day
+        if tell_leadership:
             leadership_steps[leadership].append(step)
+    for rows in _chunks(new_rows, 1000):
+        session.execute(insert(SupervisionNotice), list(rows))
     session.flush()
     escalate_after = config.rules.escalate_after
     for receiver in sorted(leadership_steps):

@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TextIO
+from typing import TextIO, cast
 
 WIDTH = 24
 #: redraw at most this often (seconds), and always at the end
@@ -110,7 +110,7 @@ def _raw(stream: TextIO) -> TextIO:
     from duban.cli.edge import EscapingStream
 
     while isinstance(stream, EscapingStream):
-        stream = stream._inner  # noqa: SLF001 - see above
+        stream = cast(TextIO, stream._inner)  # noqa: SLF001 - see above
     return stream
 
 

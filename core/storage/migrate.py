@@ -32,7 +32,9 @@ if TYPE_CHECKING:
 #: alembic's version table (env.py keeps alembic's default name and schema)
 VERSION_TABLE = "alembic_version"
 
-_REVISION_LINE = re.compile(r"""^(down_revision|revision)\s*(?::[^=]*)?=\s*(?:["']([^"']*)["']|None)\s*$""", re.M)
+_REVISION_LINE = re.compile(
+    r"""^(down_revision|revision)\s*(?::[^=]*)?=\s*(?:["']([^"']*)["']|None)\s*$""", re.M
+)
 
 
 def alembic_config(engine: Engine, connection: Connection | None = None) -> Config:

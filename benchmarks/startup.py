@@ -64,7 +64,10 @@ def main() -> None:
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="duban-startup-"))
     workdir.mkdir(parents=True, exist_ok=True)
     db = workdir / "empty.db"
-    env = {**os.environ, "DUBAN_DATABASE_URL": f"sqlite:///{db}", "PYTHONDONTWRITEBYTECODE": "0"}
+    # bytecode caches are written and used, as in an installed duban (any value of PYTHONDONTWRITEBYTECODE,
+    # even "0", switches them off, and duban's own modules would be compiled on every run)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["DUBAN_DATABASE_URL"] = f"sqlite:///{db}"
     duban = [sys.executable, "-m", "duban"]
     if not db.exists():
         subprocess.run([*duban, "--db", str(db), "db", "upgrade"], env=env, check=True, capture_output=True)
@@ -77,12 +80,20 @@ def main() -> None:
         _time([*duban, "--db", str(db), *extra], env)
     _time(baseline_argv, env)
 
+    # the floor every database command stands on: SQLAlchemy's ORM and duban's models, imported and nothing else
+    floors = {
+        "import sqlalchemy": [sys.executable, "-c", "import sqlalchemy"],
+        "import duban.storage.models": [sys.executable, "-c", "import duban.storage.models"],
+    }
     baseline: list[float] = []
     timings: dict[str, list[float]] = {label: [] for label, _, _ in cases}
+    floor_timings: dict[str, list[float]] = {label: [] for label in floors}
     for _ in range(args.runs):
         for label, extra, _target in cases:
             baseline.append(_time(baseline_argv, env))
             timings[label].append(_time([*duban, "--db", str(db), *extra], env))
+        for label, argv in floors.items():
+            floor_timings[label].append(_time(argv, env))
     base = statistics.median(baseline)
 
     print(f"python -c pass: median {base * 1000:.0f} ms over {len(baseline)} runs")
@@ -95,6 +106,9 @@ def main() -> None:
         verdict = "ok" if ratio <= target else "OVER"
         print(f"{'duban ' + label:<16} {median * 1000:>10.0f} {ratio:>7.2f} {target:>6.1f}×  {verdict}")
     print(f"worst ratio / target: {worst:.2f}")
+    for label in floors:
+        median = statistics.median(floor_timings[label])
+        print(f"floor: python -c '{label}' {median * 1000:.0f} ms, ratio {median / base:.2f}")
 
 
 if __name__ == "__main__":

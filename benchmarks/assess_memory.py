@@ -55,14 +55,18 @@ def main() -> None:
     host = PluginHost.load()
     config = shipped_defaults().get("scoring", {})
 
-    print(f"{'database':<28} {'departments':>11} {'evidence':>9} {'service MB':>10} {'whole MB':>9} "
-          f"{'streamed MB':>11} {'ratio':>6}")
+    print(
+        f"{'database':<28} {'departments':>11} {'evidence':>9} {'service MB':>10} {'whole MB':>9} "
+        f"{'streamed MB':>11} {'ratio':>6}"
+    )
     for db in args.databases:
         engine = make_engine(f"sqlite:///{db}")
 
         def run(engine: Any = engine) -> Any:
             with read_only_session(engine) as session:
-                return assess(session, actor=None, host=host, period=args.period, config=config, as_of=args.as_of)
+                return assess(
+                    session, actor=None, host=host, period=args.period, config=config, as_of=args.as_of
+                )
 
         run()  # warm up: plugin fingerprints, calendars and imports are not the result's memory
         service_mb, result = peak(run)

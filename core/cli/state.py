@@ -137,17 +137,16 @@ def echo_json(data: Any) -> None:
     Streamed (issue 20, item 4): the text is exactly ``json.dumps(to_jsonable(data), ensure_ascii=False,
     indent=2)``, but each item of a list is converted and written as it comes, so neither the whole JSON
     copy of a large result (an assessment's evidence) nor its whole text is ever held in memory."""
-    out = click.get_text_stream("stdout")
     buffer: list[str] = []
     size = 0
     for chunk in iter_json(data):
         buffer.append(chunk)
         size += len(chunk)
         if size >= JSON_CHUNK:
-            click.echo("".join(buffer), nl=False, file=out)
+            click.echo("".join(buffer), nl=False)
             buffer, size = [], 0
     buffer.append("\n")
-    click.echo("".join(buffer), nl=False, file=out)
+    click.echo("".join(buffer), nl=False)
 
 
 #: characters of JSON text written at a time

@@ -142,6 +142,23 @@ class OverdueGroups(JsonResult):
 
 
 @dataclass(frozen=True, slots=True)
+class PolicyProgress(JsonResult):
+    """How far a policy's work has got as of a day: its milestones due so far and how many were reported
+    (on time or late), and its tasks and how many are 办结."""
+
+    policy_id: int
+    due: int
+    reported: int
+    tasks: int
+    done: int
+
+    @property
+    def rate(self) -> float | None:
+        """Reported share of the milestones due; None when nothing is due yet."""
+        return self.reported / self.due if self.due else None
+
+
+@dataclass(frozen=True, slots=True)
 class TaskRow(JsonResult):
     """A task in the 任务 table: its light, next due date and the parties as the document names them."""
 

@@ -33,12 +33,13 @@ CELLS_PER_POINT = 2
 
 
 def progress_bar(done: int, total: int, cells: int = 10) -> Text:
-    """``[####......] 4/10`` — ASCII only, so a table column holding it stays aligned in every terminal."""
-    filled = round(cells * done / total) if total else 0
+    """``[######....] 64% 71/110`` — ASCII only, so a table column holding it stays aligned in every
+    terminal; a bar is full only when everything is done (rounded down)."""
+    filled = min(cells * done // total, cells) if total > 0 else 0
     bar = Text("[")
     bar.append("#" * filled, style="green")
     bar.append("." * (cells - filled), style="dim")
-    bar.append(f"] {done}/{total}")
+    bar.append(f"] {100 * done // total if total > 0 else 0}% {done}/{total}")
     return bar
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from duban.domain.schedule import milestone_key
 from duban.domain.vocabulary import Light, Trend
 from duban.services.calendar import working_calendar
-from duban.services.dashboard import department_ranking, overdue_groups
+from duban.services.dashboard import department_ranking, overdue_groups, policy_progress
 from duban.services.dashboard_results import severity_of
 from duban.services.status import Scope
 from duban.storage.models import Milestone, Policy, Responsibility, Task
@@ -113,7 +113,16 @@ def test_departments_ranked_by_severity_with_trend_and_history(session: Session)
         AS_OF,
     )
     got = [
-        (d.rank, d.name, d.jurisdiction_name, d.light, d.severity, d.previous_severity, d.trend, d.new_overdue)
+        (
+            d.rank,
+            d.name,
+            d.jurisdiction_name,
+            d.light,
+            d.severity,
+            d.previous_severity,
+            d.trend,
+            d.new_overdue,
+        )
         for d in ranking.departments
     ]
     assert got == [
@@ -175,3 +184,14 @@ def test_overdue_rows_grouped_by_policy_period_and_due_date(session: Session) ->
     assert (first.first_number, first.first_text) == ("一", "开展精准摸排，建立农村留守妇女信息台账。")
     assert overdue_groups(session, as_of=AS_OF, scope=Scope(), limit=1).total_groups == 2
     assert overdue_groups(session, as_of=PREVIOUS, scope=Scope()).total_milestones == 2  # 公安, 残联
+
+
+def test_policy_progress_counts_reported_of_due_milestones(session: Session) -> None:
+    world = _build(session)
+    progress = policy_progress(session, as_of=AS_OF, warning_days=5, scope=Scope())
+    p = progress[world.policy.id]
+    # due by 06-12: 03-20 (reported), 03-25 ×2 (reported late), 06-01, 06-05 ×3 → 3 of 7; 06-16, 09-30 not due
+    assert (p.due, p.reported, p.tasks, p.done) == (7, 3, 3, 0)
+    assert p.rate == 3 / 7
+    early = policy_progress(session, as_of=dt.date(2026, 3, 1), warning_days=5, scope=Scope())
+    assert early[world.policy.id].rate is None  # nothing due yet

@@ -46,7 +46,9 @@ async def test_overview_counts_ranked_departments_and_grouped_overdue(make_app, 
         assert f"红 {expected.tasks.red}" in text and f"已办结 {expected.tasks.done}" in text
         depts = rows(app.screen.query_one("#departments", DataTable))
         assert {r[1] for r in depts} >= {"云南省民政厅", "云南省妇联", "云南省公安厅"}  # names at their level
-        assert all(r[4] in ("红", "黄", "绿", "结") for r in depts)  # a light is a character, not colour alone
+        assert all(
+            r[4] in ("红", "黄", "绿", "结") for r in depts
+        )  # a light is a character, not colour alone
         severities = [int(r[2]) for r in depts]
         assert severities == sorted(severities, reverse=True)  # worst first (docs/dashboard.md, 总览)
         assert "2025Q2末 至 2026-05-15" in text  # the chart of the highlighted department spans the periods

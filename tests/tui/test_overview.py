@@ -52,9 +52,7 @@ def demo(demo_template: Path, tmp_path: Path) -> Iterator[Callable[..., DubanApp
     host = PluginHost.load()
 
     def build(actor: Actor = COORD) -> DubanApp:
-        return create_app(
-            session_factory=session_factory(engine), host=host, actor=actor, today=TODAY
-        )  # type: ignore[arg-type]
+        return create_app(session_factory=session_factory(engine), host=host, actor=actor, today=TODAY)  # type: ignore[arg-type]
 
     build.sessions = session_factory(engine)  # type: ignore[attr-defined]
     yield build

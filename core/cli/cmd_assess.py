@@ -72,10 +72,15 @@ def _print(result: AssessmentResult, *, explain: bool) -> None:
 
 def _export(state: CliState, result: AssessmentResult, fmt: str, output: Path | None) -> None:
     from duban.services.assessment import export, find_exporter
+    from duban.services.dashboard import assessment_trend
 
     spec = find_exporter(state.host, fmt)
     path = output or Path(f"考核-{result.period}{spec.suffix}")
-    export(state.host, result, fmt=fmt, path=path)
+    with state.session() as session:  # the charts' history: each department's lights at the quarter ends
+        trend = assessment_trend(
+            session, as_of=result.as_of, departments={(d.agency, d.jurisdiction) for d in result.departments}
+        )
+    export(state.host, result, fmt=fmt, path=path, trend=trend)
     click.echo(f"已导出：{path}")
 
 

@@ -374,6 +374,23 @@ def department_ranking(
     )
 
 
+def assessment_trend(
+    session: Session,
+    *,
+    as_of: dt.date,
+    departments: set[DepartmentKey],
+    warning_days: int = 5,
+    quarters: int = 4,
+) -> DepartmentRanking:
+    """:func:`department_ranking` of the departments of an assessment result (exported with it as
+    ``trend``: the charts of each department's lights and on-time rate over the last quarter ends)."""
+    ranking = department_ranking(
+        session, as_of=as_of, warning_days=warning_days, scope=Scope(), quarters=quarters
+    )
+    kept = [d for d in ranking.departments if (d.agency, d.jurisdiction) in departments]
+    return replace(ranking, departments=tuple(replace(d, rank=i) for i, d in enumerate(kept, start=1)))
+
+
 def overdue_groups(session: Session, *, as_of: dt.date, scope: Scope, limit: int = 15) -> OverdueGroups:
     """The overdue milestones (:func:`status.overdue_query`) grouped by policy, period and effective due
     date with the departments owing them — fifteen identical "147 天" rows are one row counting 15 —

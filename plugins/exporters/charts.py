@@ -110,7 +110,10 @@ def add_xlsx_charts(wb: Workbook, result: Mapping[str, Any]) -> None:
     labels = period_labels(trend)
     top = list(trend["departments"])[:TREND_TOP]
     start = ws.max_row + 3
-    for key, title, anchor_col in (("red", "红灯责任数（各季度末）", "F"), ("on_time_rate", "按时率（各季度末）", "P")):
+    for key, title, anchor_col in (
+        ("red", "红灯责任数（各季度末）", "F"),
+        ("on_time_rate", "按时率（各季度末）", "P"),
+    ):
         header = start
         ws.cell(row=header, column=1, value=title).font = Font(bold=True)
         ws.cell(row=header + 1, column=1, value="时点").font = Font(bold=True)
@@ -126,7 +129,9 @@ def add_xlsx_charts(wb: Workbook, result: Mapping[str, Any]) -> None:
         line = LineChart()
         line.title = title
         line.height, line.width = 9, 18
-        data = Reference(ws, min_col=2, max_col=len(top) + 1, min_row=header + 1, max_row=header + 1 + len(labels))
+        data = Reference(
+            ws, min_col=2, max_col=len(top) + 1, min_row=header + 1, max_row=header + 1 + len(labels)
+        )
         line.add_data(data, titles_from_data=True)
         line.set_categories(Reference(ws, min_col=1, min_row=header + 2, max_row=header + 1 + len(labels)))
         ws.add_chart(line, f"{anchor_col}{header}")

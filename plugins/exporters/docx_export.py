@@ -41,7 +41,9 @@ def write_docx(result: Mapping[str, Any], path: Path) -> None:
     section.page_width, section.page_height = Mm(297), Mm(210)
     normal = doc.styles["Normal"]
     normal.font.size = Pt(10.5)
-    normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "宋体")  # Chinese in a Chinese font
+    normal.element.get_or_add_rPr().get_or_add_rFonts().set(
+        qn("w:eastAsia"), "宋体"
+    )  # Chinese in a Chinese font
     title = result_title(result)
     doc.core_properties.title = title
     doc.add_heading(title, level=1)
@@ -56,7 +58,9 @@ def write_docx(result: Mapping[str, Any], path: Path) -> None:
     for chart_title, headers, rows in text_charts(result):
         doc.add_heading(chart_title, level=2)
         _table(doc, headers, rows)
-    doc.add_paragraph("图示为文字条形和迷你折线（▁ 低 … █ 高，各部门按自身最小值到最大值缩放）；数字见左侧各列。")
+    doc.add_paragraph(
+        "图示为文字条形和迷你折线（▁ 低 … █ 高，各部门按自身最小值到最大值缩放）；数字见左侧各列。"
+    )
     doc.save(str(path))
 
 

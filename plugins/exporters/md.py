@@ -37,7 +37,12 @@ def write_md(result: Mapping[str, Any], path: Path) -> None:
     lines += [f"## {evidence.title}", ""]
     lines += [*_table(evidence.columns, evidence.rows), ""] if evidence.rows else ["无扣分依据。", ""]
     for title, headers, rows in text_charts(result):
-        lines += [f"## {title}", "", "| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+        lines += [
+            f"## {title}",
+            "",
+            "| " + " | ".join(headers) + " |",
+            "|" + "|".join("---" for _ in headers) + "|",
+        ]
         lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows] + [""]
     Path(path).write_text("\n".join(lines), encoding="utf-8")
 

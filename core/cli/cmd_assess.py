@@ -105,7 +105,7 @@ def _emit(
 export_options = [
     click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（含得分构成和扣分依据）"),
     click.option("--explain", is_flag=True, help="列出每个部门的得分构成及其依据（节点、报送、发现）"),
-    click.option("--export", "fmt", metavar="xlsx|md|csv", help="导出为文件（导出插件的名称）"),
+    click.option("--export", "fmt", metavar="xlsx|md|csv|docx", help="导出为文件（导出插件的名称）"),
     click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="导出文件路径"),
 ]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import time_machine
 from click.testing import CliRunner
-from textual.widgets import DataTable, Label, Sparkline
+from textual.widgets import DataTable, Label, Select, Sparkline
 
 from duban.cli.main import cli
 from duban.plugin_host import PluginHost
@@ -76,6 +76,9 @@ async def test_overview_ranks_departments_and_groups_overdue_rows_on_the_demo(de
         assert severities == sorted(severities, reverse=True) and severities[0] > severities[-1]
         assert {"民政部", "云南省民政厅", "吉林省民政厅"} <= {r[1] for r in depts}
         assert not AGENCY_KEYS.search(screen_text(app))
+        jurisdictions = [str(label) for label, _ in app.screen.query_one("#jurisdiction", Select)._options]
+        assert {"云南省", "吉林省"} <= set(jurisdictions)
+        assert not any(ch.isdigit() for label in jurisdictions for ch in label)  # names, never 530000
         # the trend against the previous quarter end: an ASCII arrow and the change (^ worse, v better)
         for row, d in zip(depts, ranking.departments, strict=True):
             assert d.previous_severity is not None

@@ -123,8 +123,12 @@ class OverviewScreen(DubanScreen):
         policies, jurisdictions = data
         with self.prevent(Select.Changed):
             self.query_one("#policy", Select).set_options([(clip(p.label, 40), p.id) for p in policies])
+            names = [j.name for j in jurisdictions]  # by name; a name used twice (鼓楼区) also shows its code
             self.query_one("#jurisdiction", Select).set_options(
-                [(f"{j.name} {j.code}", j.code) for j in jurisdictions]
+                [
+                    (j.name if names.count(j.name) == 1 else f"{j.name}（{j.code}）", j.code)
+                    for j in jurisdictions
+                ]
             )
 
     def show_overview(self, data: StatusSummary) -> None:

@@ -38,7 +38,7 @@ SIZE = (150, 45)
 async def test_overview_counts_ranked_departments_and_grouped_overdue(make_app, sessions) -> None:
     with sessions() as s:
         expected = summary(s, as_of=TODAY, scope=Scope())
-    app = make_app(COORD)
+    app = make_app(COORD, start="overview")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, OverviewScreen)

@@ -52,7 +52,9 @@ def demo(demo_template: Path, tmp_path: Path) -> Iterator[Callable[..., DubanApp
     host = PluginHost.load()
 
     def build(actor: Actor = COORD) -> DubanApp:
-        return create_app(session_factory=session_factory(engine), host=host, actor=actor, today=TODAY)  # type: ignore[arg-type]
+        return create_app(
+            session_factory=session_factory(engine), host=host, actor=actor, today=TODAY, start="overview"
+        )  # type: ignore[arg-type]
 
     build.sessions = session_factory(engine)  # type: ignore[attr-defined]
     yield build
@@ -142,3 +144,15 @@ async def _loaded(pilot) -> None:  # noqa: ANN001 - textual.pilot.Pilot
 def test_overview_snapshot(snap_compare, demo, size) -> None:
     with time_machine.travel(FROZEN, tick=False):
         assert snap_compare(demo(), terminal_size=size, run_before=_loaded)
+
+
+@sync
+async def test_a_department_user_sees_only_their_own_department_ranked(demo) -> None:
+    app = demo(Actor("mz", "department", "minzheng", "530000"))
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, OverviewScreen)
+        depts = rows(app.screen.query_one("#departments", DataTable))
+        assert [r[1] for r in depts] == ["云南省民政厅"]
+        overdue = rows(app.screen.query_one("#overdue", DataTable))
+        assert overdue and all(r[5] == "云南省民政厅" for r in overdue)

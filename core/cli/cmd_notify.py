@@ -44,7 +44,11 @@ def _echo_outcomes(sent: tuple, tz: str) -> None:  # noqa: ANN001 - tuple[Delive
             )
         for a in s.attempts:
             if not a.ok:
-                kind = "永久失败" if a.permanent else ("已静默" if (a.detail or "").startswith("已静默") else "可重试")
+                kind = (
+                    "永久失败"
+                    if a.permanent
+                    else ("已静默" if (a.detail or "").startswith("已静默") else "可重试")
+                )
                 click.echo(f"    {a.url}：{kind}：{a.detail}")
 
 
@@ -59,7 +63,9 @@ def _echo_outcomes(sent: tuple, tz: str) -> None:  # noqa: ANN001 - tuple[Delive
 @click.option("--send", is_flag=True, help="与 --as-of 合用：真的写入并发送这次演练的消息（不计为正式运行）")
 @click.option("--ignore-quiet-hours", is_flag=True, help="不顾免打扰时段和非工作日，立即发出本次生成的消息")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
-@click.option("--now", "now", type=_NOW, hidden=True, help="运行时刻（带时区，如 2026-02-02T10:00+08:00）：供测试")
+@click.option(
+    "--now", "now", type=_NOW, hidden=True, help="运行时刻（带时区，如 2026-02-02T10:00+08:00）：供测试"
+)
 @click.pass_context
 def notify_group(
     ctx: click.Context,
@@ -109,7 +115,11 @@ def notify_group(
         if report.drill:
             click.echo(
                 f"演练 {report.as_of}："
-                + ("写入并发送（不计为正式运行，不影响补发）" if send else "只显示，不写入、不发送（加 --send 才发送）")
+                + (
+                    "写入并发送（不计为正式运行，不影响补发）"
+                    if send
+                    else "只显示，不写入、不发送（加 --send 才发送）"
+                )
             )
         if not report.working_day:
             click.echo(f"{report.as_of} 不是工作日：不生成提醒（下一个工作日补发）")
@@ -121,7 +131,9 @@ def notify_group(
             if report.dry_run:
                 click.echo("    " + p.body.replace("\n", "\n    "))
         for k in report.skipped:
-            why = {"silenced": "已静默", "interval": "未到最短间隔", "unchanged": "与上次相同"}.get(k.reason, k.reason)
+            why = {"silenced": "已静默", "interval": "未到最短间隔", "unchanged": "与上次相同"}.get(
+                k.reason, k.reason
+            )
             click.echo(f"  未生成：{k.name}（{k.receiver}）：{why}：{k.detail}")
         _echo_outcomes(report.sent, tz)
         if report.paced_seconds:
@@ -169,7 +181,11 @@ def notify_log_cmd(state: CliState, failed: bool, limit: int, offset: int, as_js
         return
     for r in page.items:
         when = moment(r.sent_at or r.next_attempt_at or r.created_at, tz)
-        name = f"{r.receiver_name}（{r.receiver}）" if r.receiver_name and r.receiver_name != r.receiver else r.receiver
+        name = (
+            f"{r.receiver_name}（{r.receiver}）"
+            if r.receiver_name and r.receiver_name != r.receiver
+            else r.receiver
+        )
         click.echo(
             f"#{cell(r.id, 5)} [{AlertLevel(r.level).mark}] {cell(r.state.label, 8)} "
             f"{name} {when} {r.subject}{'（可能重复发送）' if r.possible_duplicate else ''}"
@@ -215,11 +231,15 @@ def notify_retry_cmd(
         if not report.requested:
             click.echo("没有发送失败的消息")
         else:
-            click.echo(f"重新发送 {len(report.requested)} 条消息：" + "、".join(f"#{i}" for i in report.requested))
+            click.echo(
+                f"重新发送 {len(report.requested)} 条消息：" + "、".join(f"#{i}" for i in report.requested)
+            )
         _echo_outcomes(report.sent, _tz(state))
     bad = [s for s in report.sent if s.state == OutboxState.FAILED]
     if bad:
-        raise NotificationError(f"{len(bad)} 条消息仍无法送达（见 duban notify log --failed）", permanent=True)
+        raise NotificationError(
+            f"{len(bad)} 条消息仍无法送达（见 duban notify log --failed）", permanent=True
+        )
 
 
 @notify_group.group("silence")
@@ -246,10 +266,14 @@ def _until(value: str, tz: str) -> dt.datetime:
 
 
 @silence_group.command("add")
-@click.option("--department", metavar="部门代码[@行政区划]", help="如 minzheng@530000；只写部门代码则各辖区都静默")
+@click.option(
+    "--department", metavar="部门代码[@行政区划]", help="如 minzheng@530000；只写部门代码则各辖区都静默"
+)
 @click.option("--task", "task_id", type=ID, help="任务编号（见 duban tasks）")
 @click.option("--route", metavar="NAME", help="渠道的 name（见配置 [[notify.routes]]）")
-@click.option("--until", "until", required=True, help="截止：YYYY-MM-DD（含当天）或 YYYY-MM-DDTHH:MM（本地时间）")
+@click.option(
+    "--until", "until", required=True, help="截止：YYYY-MM-DD（含当天）或 YYYY-MM-DDTHH:MM（本地时间）"
+)
 @click.option("--reason", required=True, type=LINE, help="理由")
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--now", "now", type=_NOW, hidden=True)
@@ -268,7 +292,11 @@ def silence_add_cmd(
     from duban.errors import ValidationError
     from duban.services.silences import add_silence, describe
 
-    chosen = [(SilenceScope.DEPARTMENT, department), (SilenceScope.TASK, task_id), (SilenceScope.ROUTE, route)]
+    chosen = [
+        (SilenceScope.DEPARTMENT, department),
+        (SilenceScope.TASK, task_id),
+        (SilenceScope.ROUTE, route),
+    ]
     given = [(scope, value) for scope, value in chosen if value is not None]
     if len(given) != 1:
         raise ValidationError("请指定 --department、--task 或 --route 之一")

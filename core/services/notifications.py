@@ -253,7 +253,13 @@ class _Planned:
 
 
 def _open_items(
-    session: Session, config: NotifyConfig, day: dt.date, cal: WorkingCalendar, window: list[dt.date]
+    session: Session,
+    config: NotifyConfig,
+    day: dt.date,
+    cal: WorkingCalendar,
+    window: list[dt.date],
+    *,
+    store: bool = True,
 ) -> tuple[list[tuple[DigestItem, set[str]]], dict[str, str]]:
     """Unreported milestones due before the end of the reminder window, with what fired in ``window``."""
     horizon = cal.add_working_days(day, max(config.rules.remind_days, default=0))
@@ -297,7 +303,9 @@ def _open_items(
         return [], {}
     first = min(r.effective_due for r in rows)
     counting = CountingCalendar(
-        cal if first.year >= day.year - 1 else working_calendar(session, first.year, day.year + 1),
+        cal
+        if first.year >= day.year - 1
+        else working_calendar(session, first.year, day.year + 1, store=store),
         first,
         horizon,
     )
@@ -430,13 +438,13 @@ def plan_messages(
     never takes the write lock; ``planned`` lists what a real run would write. ``drill``: the messages get
     keys of their own (they never stand in for a real run's) and the run is journalled as a drill, never as
     the day catch-up counts from. ``ignore_quiet_hours``: the messages may go out at once."""
-    cal = working_calendar(session, as_of.year, as_of.year + 1)
+    cal = working_calendar(session, as_of.year, as_of.year + 1, store=write)
     if not cal.is_working_day(as_of):
         # nothing fires on a non-working day; the next working day catches up
         return RunReport(as_of=as_of, working_day=False, dry_run=not write, drill=drill)
     last = None if drill else last_run_day(session, before=as_of - dt.timedelta(days=1))
     window = _window(cal, as_of, last, config.lookback_days)
-    items, names = _open_items(session, config, as_of, cal, window)
+    items, names = _open_items(session, config, as_of, cal, window, store=write)
     silences = active_silences(session, now)
     rules = config.rules
     planned: list[_Planned] = []
@@ -447,8 +455,12 @@ def plan_messages(
     items = [(i, f) for i, f in items if i.task_id not in silences.tasks]
     for item, _fired in muted_items:
         skipped.append(
-            SkippedDigest(item.receiver, names.get(item.receiver, item.receiver), "silenced",
-                          f"任务 #{item.task_id}：{describe(silences.tasks[item.task_id], config.timezone)}")
+            SkippedDigest(
+                item.receiver,
+                names.get(item.receiver, item.receiver),
+                "silenced",
+                f"任务 #{item.task_id}：{describe(silences.tasks[item.task_id], config.timezone)}",
+            )
         )
     by_receiver: dict[str, list[tuple[DigestItem, set[str]]]] = defaultdict(list)
     for item, fired in items:
@@ -473,14 +485,22 @@ def plan_messages(
                 and cal.working_days_between(last_day, as_of) < config.min_interval_days
             ):
                 skipped.append(
-                    SkippedDigest(receiver, name, "interval",
-                                  f"上一份汇总在 {last_day.isoformat()}，间隔不足 {config.min_interval_days} 个工作日")
+                    SkippedDigest(
+                        receiver,
+                        name,
+                        "interval",
+                        f"上一份汇总在 {last_day.isoformat()}，间隔不足 {config.min_interval_days} 个工作日",
+                    )
                 )
                 continue
             if config.changes_only and last_print is not None and last_print == fingerprint:
                 skipped.append(
-                    SkippedDigest(receiver, name, "unchanged",
-                                  f"事项和灯色与上一份汇总（{last_day.isoformat() if last_day else ''}）相同")
+                    SkippedDigest(
+                        receiver,
+                        name,
+                        "unchanged",
+                        f"事项和灯色与上一份汇总（{last_day.isoformat() if last_day else ''}）相同",
+                    )
                 )
                 continue
         level = worst(i.level for i in digest_items)
@@ -489,7 +509,12 @@ def plan_messages(
         )
         planned.append(
             _Planned(
-                f"digest|{receiver}|{as_of.isoformat()}|{level}", receiver, level, subject, body, as_of,
+                f"digest|{receiver}|{as_of.isoformat()}|{level}",
+                receiver,
+                level,
+                subject,
+                body,
+                as_of,
                 fingerprint,
             )
         )
@@ -532,7 +557,9 @@ def plan_messages(
             continue
         if stamp:
             msg = replace(msg, key=msg.key + stamp)
-        fresh = _insert(session, msg, release, drill=drill) if write else not _exists(session, msg, drill=drill)
+        fresh = (
+            _insert(session, msg, release, drill=drill) if write else not _exists(session, msg, drill=drill)
+        )
         if fresh:
             written.append(
                 PlannedMessage(msg.key, msg.receiver, AlertLevel(msg.level), msg.subject, msg.body, release)
@@ -558,7 +585,9 @@ def plan_messages(
 
 
 def _exists_stmt(msg: _Planned, *, drill: bool = False) -> Select[Any]:
-    if msg.kind == MessageKind.DIGEST and not drill:  # one digest per receiver per run day, whatever its level
+    if (
+        msg.kind == MessageKind.DIGEST and not drill
+    ):  # one digest per receiver per run day, whatever its level
         return select(OutboxMessage.id).where(
             OutboxMessage.kind == MessageKind.DIGEST,
             OutboxMessage.receiver == msg.receiver,
@@ -916,7 +945,9 @@ def _failure_summary(
         names = receiver_names(session, [f.receiver for f in failed])
         subject, body = failure_summary(
             [
-                FailedMessage(f.message_id, names.get(f.receiver, f.receiver), f.receiver, f.subject, f.failures)
+                FailedMessage(
+                    f.message_id, names.get(f.receiver, f.receiver), f.receiver, f.subject, f.failures
+                )
                 for f in failed
             ],
             local_time=format_local(at, config.timezone),
@@ -1018,7 +1049,13 @@ def run_notifications(
         assert engine is not None, "a session factory bound to an engine"
         with read_only_session(engine) as session:
             report = plan_messages(
-                session, config=config, as_of=as_of, now=now, record_run=False, write=False, drill=drill,
+                session,
+                config=config,
+                as_of=as_of,
+                now=now,
+                record_run=False,
+                write=False,
+                drill=drill,
                 ignore_quiet_hours=ignore_quiet_hours,
             )
         return replace(report, dry_run=True)
@@ -1027,7 +1064,11 @@ def run_notifications(
         checks = run_responsibility_checks(session, host=host, as_of=as_of) if host is not None else None
         report = replace(
             plan_messages(
-                session, config=config, as_of=as_of, now=now, drill=drill,
+                session,
+                config=config,
+                as_of=as_of,
+                now=now,
+                drill=drill,
                 ignore_quiet_hours=ignore_quiet_hours,
             ),
             checks=checks,

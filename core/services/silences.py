@@ -97,9 +97,13 @@ def _check_target(session: Session, scope: SilenceScope, target: str) -> str:
     if scope == SilenceScope.DEPARTMENT:
         agency, _, jur = target.partition("@")
         if session.get(Agency, agency) is None:
-            raise NotFoundError(f"没有代码为 {agency} 的部门：应为 部门代码 或 部门代码@行政区划代码（见 duban agencies）")
+            raise NotFoundError(
+                f"没有代码为 {agency} 的部门：应为 部门代码 或 部门代码@行政区划代码（见 duban agencies）"
+            )
         if jur and session.get(Jurisdiction, jur) is None:
-            raise NotFoundError(f"没有代码为 {jur} 的行政区划：应为 6 位 GB/T 2260 代码（见 duban jurisdictions）")
+            raise NotFoundError(
+                f"没有代码为 {jur} 的行政区划：应为 6 位 GB/T 2260 代码（见 duban jurisdictions）"
+            )
     elif scope == SilenceScope.TASK:
         if not target.isdigit() or session.get(Task, int(target)) is None:
             raise NotFoundError(f"没有编号为 {target} 的任务：应为任务编号（见 duban tasks）")

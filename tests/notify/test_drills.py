@@ -63,7 +63,7 @@ def test_a_sent_future_drill_never_disables_catch_up_or_the_real_runs_digests(
     drill = run_notifications(
         factory,
         config=config,
-        as_of=dt.date(2026, 2, 12),
+        as_of=dt.date(2026, 2, 11),
         now=at_local("2026-02-02", 21, 5),
         drill=True,
         send=True,

@@ -27,17 +27,10 @@ def test_numerals_sort_by_value() -> None:
         105,
         12,
     ]
-    numbers = ["二十一", "十七", "二", "一", "十", "2.三", "1.十七", "1.二"]
-    assert sorted(numbers, key=document_order) == [
-        "一",
-        "二",
-        "十",
-        "十七",
-        "二十一",
-        "1.二",
-        "1.十七",
-        "2.三",
-    ]
+    numbers = ["二十一", "十七", "二", "一", "十"]
+    assert sorted(numbers, key=document_order) == ["一", "二", "十", "十七", "二十一"]
+    sectioned = ["2.三", "1.十七", "1.二", "10.一"]
+    assert sorted(sectioned, key=document_order) == ["1.二", "1.十七", "2.三", "10.一"]
 
 
 def _item(task: str, level: AlertLevel = AlertLevel.YELLOW, mid: int = 1) -> DigestItem:
@@ -74,19 +67,15 @@ def test_digest_lists_tasks_in_document_order() -> None:
 
 def test_county_names_carry_province_and_prefecture(session: Session) -> None:
     build(session)
-    session.add_all(
-        [
-            Jurisdiction(code="350000", name="福建省", level="province", parent_code="000000")
-            if session.get(Jurisdiction, "350000") is None
-            else session.get(Jurisdiction, "350000"),
-            Jurisdiction(code="350100", name="福州市", level="prefecture", parent_code="350000"),
-            Jurisdiction(code="350102", name="鼓楼区", level="county", parent_code="350100"),
-            Jurisdiction(code="320100", name="南京市", level="prefecture", parent_code="320000"),
-            Jurisdiction(code="320106", name="鼓楼区", level="county", parent_code="320100"),
-            Jurisdiction(code="110100", name="市辖区", level="prefecture", parent_code="110000"),
-            Jurisdiction(code="110101", name="东城区", level="county", parent_code="110100"),
-        ]
-    )
+    for j in [
+        Jurisdiction(code="350100", name="福州市", level="prefecture", parent_code="350000"),
+        Jurisdiction(code="350102", name="鼓楼区", level="county", parent_code="350100"),
+        Jurisdiction(code="320100", name="南京市", level="prefecture", parent_code="320000"),
+        Jurisdiction(code="320106", name="鼓楼区", level="county", parent_code="320100"),
+        Jurisdiction(code="110100", name="市辖区", level="prefecture", parent_code="110000"),
+        Jurisdiction(code="110101", name="东城区", level="county", parent_code="110100"),
+    ]:
+        session.merge(j)  # the seeded divisions may have them already
     session.commit()
     names = qualified_jurisdiction_names(session, ["350102", "320106", "350100", "530000", "110101"])
     assert names == {

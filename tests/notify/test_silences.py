@@ -71,7 +71,7 @@ def test_a_silenced_task_is_left_out_and_a_silenced_route_is_skipped(
     silence = _add(factory, SilenceScope.ROUTE, "民政厅邮箱", until="2026-02-20")
     with unit_of_work(factory) as s:
         remove_silence(s, actor=COORD, silence_id=_first_task_silence(s), now=NOW)
-    report = run_notifications(factory, config=config, now=at_local("2026-02-03", 9))
+    report = run_notifications(factory, config=config, now=at_local("2026-02-05", 9))  # yellow, k = 4
     sent = {o.receiver: o for o in report.sent}
     assert sent["fulian@530000"].state == "sent"
     mz = sent["minzheng@530000"]

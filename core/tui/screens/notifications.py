@@ -128,7 +128,9 @@ class NotificationsScreen(DubanScreen):
         for a in log:
             text.append("成功 " if a.ok else "失败 ", style="green" if a.ok else "bold red")
             text.append(
-                cell_text(f"{moment(a.at, self.ctx.timezone)} {a.url} {'（永久）' if a.permanent else ''}{a.detail or ''}")
+                cell_text(
+                    f"{moment(a.at, self.ctx.timezone)} {a.url} {'（永久）' if a.permanent else ''}{a.detail or ''}"
+                )
                 + "\n"
             )
         box.update(text)

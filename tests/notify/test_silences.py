@@ -202,3 +202,23 @@ def test_cli_silence_add_list_run_log_remove(tmp_path: Path, monkeypatch: pytest
     assert "没有生效中的静默" in out
     code, out, _ = run("notify", "silence", "list", "--all")
     assert "已解除" in out
+
+
+def test_the_notifications_screen_lists_silences(session: Session, factory: sessionmaker[Session]) -> None:
+    from duban.tui.screens.notifications import load_outbox
+
+    build(session)
+    with unit_of_work(factory) as s:
+        add_silence(
+            s,
+            actor=COORD,
+            scope=SilenceScope.DEPARTMENT,
+            target="minzheng@530000",
+            until=at_local("2099-01-01"),
+            reason="机构改革过渡期",
+        )
+    with unit_of_work(factory) as s:
+        loaded = load_outbox(s, failed_only=False)
+    assert loaded is not None
+    _rows, _total, silences = loaded
+    assert len(silences) == 1 and "部门 minzheng@530000" in silences[0] and "机构改革过渡期" in silences[0]

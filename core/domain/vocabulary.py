@@ -31,6 +31,7 @@ __all__ = [
     "ScheduleSource",
     "Severity",
     "TaskKind",
+    "Trend",
     "UserRole",
     "coerce",
     "values",
@@ -142,6 +143,29 @@ class Light(StrEnum):
         return _RANK_LIGHT[rank]
 
 
+class Trend(StrEnum):
+    """How a department's severity (总览) moved since the previous period: worse, better, the same, or new."""
+
+    UP = "up"
+    DOWN = "down"
+    SAME = "same"
+    NEW = "new"
+
+    @property
+    def label(self) -> str:
+        return _TREND[self]
+
+    @property
+    def arrow(self) -> str:
+        """↑ worse, ↓ better, → unchanged, 新 new (documents; screens use :attr:`ascii`)."""
+        return _TREND_ARROW[self]
+
+    @property
+    def ascii(self) -> str:
+        """The arrow without ambiguous-width characters, for fixed-width cells: ^ v -> *."""
+        return _TREND_ASCII[self]
+
+
 class Severity(StrEnum):
     """How serious a finding of a check is: an error refuses a report, a warning is stored as a finding."""
 
@@ -211,6 +235,18 @@ class MessageKind(StrEnum):
     @property
     def label(self) -> str:
         return _MESSAGE_KIND[self]
+
+
+class SilenceScope(StrEnum):
+    """What a notification silence mutes: a department (agency in a jurisdiction), a task, or a route."""
+
+    DEPARTMENT = "department"
+    TASK = "task"
+    ROUTE = "route"
+
+    @property
+    def label(self) -> str:
+        return {"department": "部门", "task": "任务", "route": "渠道"}[self.value]
 
 
 class ScheduleSource(StrEnum):
@@ -390,6 +426,9 @@ _LIGHT = {Light.RED: "红", Light.YELLOW: "黄", Light.GREEN: "绿", Light.DONE:
 _LIGHT_MARK = {Light.RED: "红", Light.YELLOW: "黄", Light.GREEN: "绿", Light.DONE: "结"}
 _LIGHT_RANK = {Light.DONE: 0, Light.GREEN: 1, Light.YELLOW: 2, Light.RED: 3}
 _RANK_LIGHT = {rank: light for light, rank in _LIGHT_RANK.items()}
+_TREND = {Trend.UP: "变差", Trend.DOWN: "好转", Trend.SAME: "持平", Trend.NEW: "新增"}
+_TREND_ARROW = {Trend.UP: "↑", Trend.DOWN: "↓", Trend.SAME: "→", Trend.NEW: "新"}
+_TREND_ASCII = {Trend.UP: "^", Trend.DOWN: "v", Trend.SAME: "->", Trend.NEW: "新"}
 _SEVERITY = {Severity.ERROR: "错误", Severity.WARNING: "警告", Severity.INFO: "提示"}
 _USER_ROLE = {UserRole.COORDINATOR: "协调人", UserRole.DEPARTMENT: "部门用户", UserRole.VIEWER: "只读用户"}
 _OUTBOX_STATE = {

@@ -32,6 +32,8 @@ LIST_ITEM_SCHEMAS: dict[str, dict[str, tuple[type, bool]]] = {
         "tags": (list, True),
         "name": (str, False),
         "max_bytes": (int, False),
+        "per_minute": (int, False),
+        "per_second": (int, False),
         "at_mobiles": (list, False),  # duban.notify.mentions
     },
 }
@@ -50,6 +52,11 @@ RANGES: dict[str, tuple[float, float]] = {
     "notify.max_attempts": (1, 100),
     "notify.timeout": (0.1, 600),
     "notify.routes.max_bytes": (1, 100_000_000),
+    "notify.routes.per_minute": (1, 100_000),
+    "notify.routes.per_second": (1, 10_000),
+    "notify.lease_seconds": (1, 86_400),
+    "notify.in_run_retries": (0, 20),
+    "notify.min_interval_days": (0, 365),
     "notify.escalation.coordinator_every": (1, 365),
     "notify.escalation.leadership_every": (1, 365),
     "notify.escalation.notice_days": (1, 365),

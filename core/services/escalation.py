@@ -220,13 +220,14 @@ def plan_ladder(
     items: Sequence[DigestItem],
     cal: Calendar,
     add_working_days: Any,
+    write: bool = True,
 ) -> LadderPlan:
     """Climb the ladder for ``day`` (see the module docstring); writes 督办单 rows, returns the messages.
 
     ``items`` are the open items of the run (:func:`duban.services.notifications._open_items`);
     ``add_working_days(day, n)`` is the calendar's (for the 办理时限)."""
     plan = LadderPlan()
-    if session.get_bind().dialect.name == "postgresql":
+    if write and session.get_bind().dialect.name == "postgresql":
         # two overlapping runs climb one at a time (numbers are per year; the second sees the first's notices)
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LADDER_LOCK_KEY})
     red = [i for i in items if i.level == AlertLevel.RED]
@@ -236,7 +237,7 @@ def plan_ladder(
     for open_notice in session.scalars(
         select(SupervisionNotice).where(SupervisionNotice.resolved_on.is_(None))
     ):
-        if open_notice.milestone_id not in red_set:
+        if open_notice.milestone_id not in red_set and write:
             open_notice.resolved_on = day
     if not red:
         return plan
@@ -309,23 +310,21 @@ def plan_ladder(
                 notice.resolved_on is not None
                 or cal.working_days_between(notice.coordinator_on, day) >= ladder.coordinator_every
             ):
-                notice.rung += 1
-                notice.color = NoticeColor.of_rung(notice.rung)
-                notice.coordinator_on = day
-                notice.resolved_on = None
-                notice.due_by = due_by
                 what = "again"
+                if write:  # a dry run or a drill changes no 督办单
+                    notice.rung += 1
+                    notice.color = NoticeColor.of_rung(notice.rung)
+                    notice.coordinator_on = day
+                    notice.resolved_on = None
+                    notice.due_by = due_by
             tell_leadership = has_leadership[leadership] and (
                 notice.leadership_on is None
                 or cal.working_days_between(notice.leadership_on, day) >= ladder.leadership_every
             )
-            if tell_leadership:
+            if tell_leadership and write:
                 notice.leadership_on = day
-            label, color, rung = (
-                notice_label(notice.year, notice.number),
-                NoticeColor(notice.color),
-                notice.rung,
-            )
+            rung = notice.rung + (1 if what and not write else 0)
+            label, color = notice_label(notice.year, notice.number), NoticeColor.of_rung(rung)
             issued_on, signed = notice.issued_on, notice.signed_at is not None
         plan.notices[item.milestone_id] = label
         step = LadderStep(item, label, color, rung, issued_on, signed, what or "again")
@@ -334,9 +333,10 @@ def plan_ladder(
             plan.steps.append(step)
         if tell_leadership:
             leadership_steps[leadership].append(step)
-    for rows in _chunks(new_rows, 1000):
-        session.execute(insert(SupervisionNotice), list(rows))
-    session.flush()
+    if write:
+        for rows in _chunks(new_rows, 1000):
+            session.execute(insert(SupervisionNotice), list(rows))
+        session.flush()
     escalate_after = config.rules.escalate_after
     for receiver in sorted(leadership_steps):
         steps = leadership_steps[receiver]

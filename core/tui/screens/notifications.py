@@ -30,16 +30,19 @@ SHOWN = 500
 
 
 def load_outbox(
-    session: Any, *, failed_only: bool, limit: int = SHOWN
-) -> tuple[list[OutboxEntry], int] | None:
-    """The newest outbox rows with their delivery attempts, failures first, and the number of all matching
-    rows; None while notifications are not installed."""
+    session: Any, *, failed_only: bool, limit: int = SHOWN, tz: str = "Asia/Shanghai"
+) -> tuple[list[OutboxEntry], int, list[str]] | None:
+    """The newest outbox rows with their delivery attempts, failures first, the number of all matching
+    rows, and the silences in force (one line each); None while notifications are not installed."""
     try:
         from duban.services.notifications import notification_log_page
+        from duban.services.silences import describe, list_silences
     except ImportError:
         return None
     page = notification_log_page(session, failed=failed_only, limit=limit)
-    return sorted(page.items, key=lambda r: r.state != OutboxState.FAILED), page.total
+    silences = [f"{e.scope.label} {e.target}：{describe(e, tz)}" for e in list_silences(session)]
+    rows = sorted(page.items, key=lambda r: r.state != OutboxState.FAILED)
+    return rows, page.total, silences
 
 
 class NotificationsScreen(DubanScreen):
@@ -68,17 +71,18 @@ class NotificationsScreen(DubanScreen):
         if self.ctx.is_department:
             self.query_one("#notify-note", Static).update("通知记录仅协调人可见")
             return
-        failed_only = self.failed_only
-        self.load("outbox", lambda s: load_outbox(s, failed_only=failed_only))
+        failed_only, tz = self.failed_only, self.ctx.timezone
+        self.load("outbox", lambda s: load_outbox(s, failed_only=failed_only, tz=tz))
 
-    def show_outbox(self, loaded: tuple[list[OutboxEntry], int] | None) -> None:
+    def show_outbox(self, loaded: tuple[list[OutboxEntry], int, list[str]] | None) -> None:
         note = self.query_one("#notify-note", Static)
         if loaded is None:
             note.update(MISSING)
             return
-        rows, total = loaded
+        rows, total, silences = loaded
         self.rows = rows
         failed = sum(1 for r in rows if r.state == OutboxState.FAILED)
+        tz = self.ctx.timezone
         shown = (
             f"共 {total} 条"
             if total <= len(rows)
@@ -86,6 +90,7 @@ class NotificationsScreen(DubanScreen):
         )
         note.update(
             f"{shown}，其中失败 {failed} 条（失败在前{'，只看失败' if self.failed_only else ''}；按 f 切换）"
+            + "".join(f"\n静默中：{line}" for line in silences)
         )
 
         def state(r: OutboxEntry) -> Text:
@@ -97,12 +102,12 @@ class NotificationsScreen(DubanScreen):
                 (
                     r.id,
                     state(r),
-                    clip(r.receiver, 16),
+                    clip(r.receiver_name or r.receiver, 16),
                     cell_text(r.level.label),
                     clip(r.subject, 40),
                     r.attempts,
-                    moment(r.created_at),
-                    moment(r.sent_at or r.next_attempt_at),
+                    moment(r.created_at, tz),
+                    moment(r.sent_at or r.next_attempt_at, tz),
                 )
                 for r in rows
             ],
@@ -123,7 +128,9 @@ class NotificationsScreen(DubanScreen):
         for a in log:
             text.append("成功 " if a.ok else "失败 ", style="green" if a.ok else "bold red")
             text.append(
-                cell_text(f"{moment(a.at)} {a.url} {'（永久）' if a.permanent else ''}{a.detail or ''}")
+                cell_text(
+                    f"{moment(a.at, self.ctx.timezone)} {a.url} {'（永久）' if a.permanent else ''}{a.detail or ''}"
+                )
                 + "\n"
             )
         box.update(text)

@@ -1,7 +1,7 @@
 """notification delivery: leases held by a run, resend, digest fingerprints, silences
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 
 - ``outbox_message`` gains ``claimed_by`` (the run holding the lease: only it renews the lease and marks
   the message), ``retried_at`` (``duban notify retry``: permanent failures before it no longer count) and
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

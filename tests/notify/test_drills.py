@@ -39,7 +39,9 @@ def test_a_drill_without_send_writes_and_sends_nothing(
     report = run_notifications(
         factory, config=config, as_of=dt.date(2026, 2, 11), now=at_local("2026-02-02", 9), drill=True
     )
-    assert report.drill and report.dry_run and len(report.planned) == 2
+    assert (
+        report.drill and report.dry_run and len(report.planned) == 3
+    )  # two digests and the backlog's escalation (issue 19)
     assert report.sent == () and captured == [] and _outbox(factory) == 0
     with unit_of_work(factory) as s:
         assert last_run_day(s) is None
@@ -59,7 +61,7 @@ def test_a_sent_future_drill_never_disables_catch_up_or_the_real_runs_digests(
         drill=True,
         send=True,
     )
-    assert len(held.planned) == 2 and held.sent == () and held.held == 2
+    assert len(held.planned) == 3 and held.sent == () and held.held == 3  # and the escalation
     drill = run_notifications(
         factory,
         config=config,

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.screen import Screen
 
 from duban.plugin_host import PluginHost
 from duban.services.identity import Actor
@@ -23,7 +25,6 @@ from duban.tui.screens.notifications import NotificationsScreen
 from duban.tui.screens.overview import OverviewScreen
 from duban.tui.screens.policies import PoliciesScreen
 from duban.tui.screens.tasks import TaskDetailScreen, TasksScreen
-from duban.tui.widgets import KeysScreen
 
 #: key → binding id, for users who remap keys (Textual keymap: {"nav.tasks": "f2", …})
 NAV = (
@@ -99,17 +100,23 @@ class DubanApp(App[None]):
     # ------------------------------------------------------------------ app keys
 
     def action_keys(self) -> None:
-        rows: list[tuple[str, str, str]] = []
-        seen: set[str] = set()
-        for active in self.screen.active_bindings.values():
-            b = active.binding
-            ident = b.id or b.action
-            if ident in seen or not b.description:
-                continue
-            seen.add(ident)
-            rows.append((self.get_key_display(b), b.description, b.id or "-"))
-        rows += [("/", "筛选当前表格", "table.filter"), ("ctrl+p", "命令面板：查找任务、部门、政策", "-")]
-        self.push_screen(KeysScreen(rows))
+        from duban.tui.keys import KeysScreen, key_rows
+
+        self.push_screen(KeysScreen(key_rows(self)))
+
+    def action_command_palette(self) -> None:
+        """ctrl+p: the command palette, in Chinese."""
+        from textual.command import CommandPalette
+
+        from duban.tui.palette import DubanPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(DubanPalette(id="--command-palette"))
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's own palette commands, in Chinese (themes and screenshots are left out)."""
+        yield SystemCommand("按键", "列出当前屏幕的按键", self.action_keys)
+        yield SystemCommand("退出", "退出督办", self.exit)
 
     def action_refresh(self) -> None:
         refresh = getattr(self.screen, "refresh_data", None)

@@ -130,4 +130,5 @@ def join_names(names: Sequence[str], cells: int) -> str:
 
 
 def percent(rate: float | None) -> str:
-    return "-" if rate is None else f"{rate * 100:.0f}%"
+    """A share as a whole percentage; 不适用 when there is none (nothing was due: never 0 % or a dash)."""
+    return "不适用" if rate is None else f"{rate * 100:.0f}%"

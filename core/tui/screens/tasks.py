@@ -145,7 +145,10 @@ class TasksScreen(TaskActionsScreen):
         )
 
     def show_detail(self, data: TaskDetailData) -> None:
-        self.detail().show(data)
+        detail = self.detail()
+        if detail.data is None or detail.data.id != data.id:
+            detail.scroll_home(animate=False, immediate=True)  # another task: its title first
+        detail.show(data)
 
     def failed_detail(self, text: str) -> None:
         self.detail().show_message(text)
@@ -227,8 +230,10 @@ class TaskDetailScreen(TaskActionsScreen):
         )
 
     def show_detail(self, data: TaskDetailData) -> None:
-        self.detail().show(data)
-        self.query_one("#resps", DataTable).focus()
+        detail = self.detail()
+        detail.show(data)
+        self.query_one("#resps", DataTable).focus(scroll_visible=False)
+        detail.scroll_home(animate=False, immediate=True)  # the title first, not the table below it
 
     def failed_detail(self, text: str) -> None:
         self.detail().show_message(text)

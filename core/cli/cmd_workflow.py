@@ -297,8 +297,8 @@ def status_cmd(
     先按该日期对所显示的范围运行各插件的责任检查（见 duban findings）。
     """
     from duban.cli.checking import echo_check_faults, run_checks
-    from duban.services.paging import check_window, page_of
     from duban.services.names import name_book
+    from duban.services.paging import check_window, page_of
     from duban.services.status import responsibility_rows, scope_for, summary
 
     check_window(limit, offset)

@@ -60,7 +60,9 @@ def name_book(session: Session, *, jurisdiction: str | None = None) -> NameBook:
         by_level[key] = dict(names or {})
     jurisdictions = {
         code: (name, str(getattr(level, "value", level)))
-        for code, name, level in session.execute(select(Jurisdiction.code, Jurisdiction.name, Jurisdiction.level))
+        for code, name, level in session.execute(
+            select(Jurisdiction.code, Jurisdiction.name, Jurisdiction.level)
+        )
     }
     level: str | None = None
     if jurisdiction and jurisdiction in jurisdictions:

@@ -41,7 +41,9 @@ def is_busy(exc: BaseException) -> bool:
         if getattr(current, "sqlstate", None) in BUSY_SQLSTATES:
             return True
         text = str(current).lower()
-        if type(current).__name__ in {"OperationalError", "DBAPIError"} and any(w in text for w in BUSY_WORDS):
+        if type(current).__name__ in {"OperationalError", "DBAPIError"} and any(
+            w in text for w in BUSY_WORDS
+        ):
             return True
         current = getattr(current, "orig", None) or current.__cause__ or current.__context__
     return False
@@ -54,7 +56,10 @@ def busy_error(exc: BaseException) -> BusyError:
 
 
 def retry_busy(
-    fn: Callable[[], T], *, delays: tuple[float, ...] = RETRY_DELAYS, sleep: Callable[[float], None] = time.sleep
+    fn: Callable[[], T],
+    *,
+    delays: tuple[float, ...] = RETRY_DELAYS,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> T:
     """Run ``fn`` (a whole unit of work); while the database is busy, wait and run it again. When the retries
     are spent, raise :class:`~duban.errors.BusyError` ("数据库正忙，请稍后重试") from the last failure."""

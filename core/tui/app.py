@@ -6,8 +6,8 @@ Build it with :func:`create_app`; ``duban dashboard`` does so from the CLI's set
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -37,12 +37,15 @@ NAV = (
 )
 
 
+COMMAND_PALETTE_KEY = "ctrl+p"
+
+
 class DubanApp(App[None]):
     CSS_PATH = "dashboard.tcss"
     TITLE = "督办"
     ENABLE_COMMAND_PALETTE = True
     COMMANDS = App.COMMANDS | {DubanCommands}
-    COMMAND_PALETTE_BINDING = "ctrl+p"
+    COMMAND_PALETTE_BINDING = COMMAND_PALETTE_KEY
     MODES = {
         "overview": OverviewScreen,
         "tasks": TasksScreen,
@@ -54,6 +57,8 @@ class DubanApp(App[None]):
     BINDINGS = [
         *[Binding(key, f"switch_mode('{mode}')", name, id=f"nav.{mode}") for key, mode, name in NAV],
         Binding("question_mark", "keys", "按键", id="app.keys"),
+        # Textual adds its own ctrl+p binding, named "palette" in the footer, unless the app has one
+        Binding(COMMAND_PALETTE_KEY, "command_palette", "查找", show=False, priority=True, id="app.palette"),
         Binding("ctrl+r", "refresh", "刷新", id="app.refresh"),
         Binding("q", "quit", "退出", id="app.quit"),
     ]
@@ -110,7 +115,7 @@ class DubanApp(App[None]):
 
         from duban.tui.palette import DubanPalette
 
-        if self.use_command_palette and not CommandPalette.is_open(self):
+        if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]  # App[None]
             self.push_screen(DubanPalette(id="--command-palette"))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:

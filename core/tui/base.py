@@ -61,6 +61,27 @@ def error_text(exc: BaseException) -> str:
     return f"内部错误（{type(exc).__name__}），详情已写入日志"
 
 
+def mark_sorted(table: DataTable[Any], sort_column: str | None, descending: bool) -> None:
+    """Put ▴/▾ on the header of the column (by key) the table is sorted by and take it off the others."""
+    from rich.text import Text
+
+    from duban.tui.text import SORT_DOWN, SORT_UP, sorted_label
+
+    changed = False
+    for key, column in table.columns.items():
+        plain = column.label.plain.rstrip(SORT_UP + SORT_DOWN)
+        label = sorted_label(plain, active=key.value == sort_column, descending=descending)
+        if column.label.plain != label:
+            column.label = Text(label)
+            column.content_width = max(column.content_width, column.label.cell_len)
+            changed = True
+    if changed:
+        # Textual has no public way to relabel a column: drop its cached header and re-measure
+        table._clear_caches()
+        table._require_update_dimensions = True
+        table.refresh()
+
+
 def perform(ctx: DashboardContext, fn: Callable[[Session], str]) -> tuple[bool, str]:
     """Run one action in its own unit of work (commit on success, rollback on error). Called in a thread.
 
@@ -225,6 +246,8 @@ class DubanScreen(Screen[None]):
         复核/审批/提醒全部, a viewer takes no action at all."""
         from duban.tui.keys import allowed
 
+        if action in {"filter", "unfilter"} and not self.HAS_FILTER:
+            return False
         return True if allowed(self.ctx.actor.role, action) else False
 
     # ------------------------------------------------------------------ vim keys on lists

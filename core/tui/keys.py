@@ -42,6 +42,34 @@ BUILTIN: dict[str, str] = {
     "quit": "退出",
     "focus_next": "下一个控件",
     "focus_previous": "上一个控件",
+    "copy_text": "复制所选文字",
+}
+
+#: actions whose help text is the one above even though the binding has a (short, footer) Chinese name
+HELP_TEXT = frozenset({"command_palette"})
+
+#: keys by their Chinese names (Textual shows arrows and ⏎, which are ambiguous-width or cryptic)
+KEY_NAMES = {
+    "up": "上箭头",
+    "down": "下箭头",
+    "left": "左箭头",
+    "right": "右箭头",
+    "enter": "回车",
+    "escape": "esc",
+    "pageup": "PgUp",
+    "pagedown": "PgDn",
+    "ctrl+pageup": "ctrl+PgUp",
+    "ctrl+pagedown": "ctrl+PgDn",
+    "home": "Home",
+    "end": "End",
+    "ctrl+home": "ctrl+Home",
+    "ctrl+end": "ctrl+End",
+    "tab": "Tab",
+    "shift+tab": "shift+Tab",
+    "question_mark": "?",
+    "slash": "/",
+    "right_square_bracket": "]",
+    "left_square_bracket": "[",
 }
 
 #: group of a binding id prefix (nav.tasks → 导航); the order is the help's order
@@ -63,6 +91,8 @@ def allowed(role: str, action: str) -> bool:
 def describe(binding: Binding) -> str | None:
     """A binding's Chinese description, or None when it has none (an English one from a library is hidden)."""
     action = binding.action.split("(")[0].removeprefix("app.").removeprefix("screen.")
+    if action in HELP_TEXT:
+        return BUILTIN[action]
     if action in BUILTIN and (not binding.description or _ASCII_WORD.search(binding.description)):
         return BUILTIN[action]
     if not binding.description or _ASCII_WORD.search(binding.description):
@@ -80,27 +110,26 @@ def group_of(ident: str) -> str:
 def key_rows(app: App[None]) -> list[tuple[str, str, str, str]]:
     """(group, key, what it does, id) for every key the current screen answers, grouped 导航/列表/操作/通用;
     keys of actions the user may not take are left out."""
-    rows: list[tuple[str, str, str, str]] = []
-    seen: set[str] = set()
+    rows: list[list[str]] = []
     screen = app.screen
-    for active in screen.active_bindings.values():
+    for key, active in screen.active_bindings.items():
         b = active.binding
-        if not active.enabled and not active.binding.show:
-            continue
         desc = describe(b)
         if desc is None:
             continue
+        shown_key = KEY_NAMES.get(key, key)
+        same = next((r for r in rows if r[2] == desc), None)
+        if same is not None:  # one line per action: "下箭头 / j  下一行"
+            if shown_key not in same[1].split(" / "):
+                same[1] += f" / {shown_key}"
+            if same[3] == "-" and b.id:
+                same[3] = b.id
+            continue
         ident = b.id or f"builtin.{b.action}"
-        if ident in seen or desc in {r[2] for r in rows}:
-            continue
-        check = getattr(screen, "check_action", None)
-        if check is not None and check(b.action.split("(")[0], ()) is False:
-            continue
-        seen.add(ident)
-        rows.append((group_of(ident), app.get_key_display(b), desc, b.id or "-"))
+        rows.append([group_of(ident), shown_key, desc, b.id or "-"])
     order = [name for name, _ in GROUPS]
     rows.sort(key=lambda r: order.index(r[0]) if r[0] in order else len(order))
-    return rows
+    return [(r[0], r[1], r[2], r[3]) for r in rows]
 
 
 class KeysScreen(ModalScreen[None]):

@@ -81,9 +81,9 @@ class DubanCommands(Provider):
 
 
 def hit_label(hit: SearchHit) -> str:
-    """部门 民政（minzheng） / 政策 民发〔2019〕86号 标题 / 任务 民发〔2019〕86号 二.三 正文."""
+    """部门 民政 / 政策 民发〔2019〕86号 标题 / 任务 民发〔2019〕86号 二.三 正文."""
     if hit.kind == "department":
-        return f"部门 {hit.name}（{hit.id}）"
+        return f"部门 {hit.name}"
     if hit.kind == "policy":
         return f"政策 {hit.policy or ''} {hit.name}".strip()
     return f"任务 {hit.policy} {hit.number} {hit.name}"
@@ -106,7 +106,9 @@ class DubanPalette(CommandPalette):
         def show() -> None:
             if search_value:
                 self.query_one(CommandList).add_option(
-                    Option(Align.center(Text(NO_MATCHES, style="not bold")), disabled=True, id=self._NO_MATCHES)
+                    Option(
+                        Align.center(Text(NO_MATCHES, style="not bold")), disabled=True, id=self._NO_MATCHES
+                    )
                 )
                 self._list_visible = True
             else:

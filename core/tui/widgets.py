@@ -157,7 +157,10 @@ class TaskDetail(VerticalScroll):
                     style="bold",
                 )
             )
-            ms = _grid("督办节点（逾期、当前在前，其余最新在前）", ["节点", "期间", "应报日", "有效到期", "报送日", "灯"])
+            ms = _grid(
+                "督办节点（逾期、当前在前，其余最新在前）",
+                ["节点", "期间", "应报日", "有效到期", "报送日", "灯"],
+            )
             for m in resp.milestones:
                 reported = day(m.reported_on, "未报") + ("（迟报）" if m.late else "")
                 reported += "（被退回）" if m.returned else ""

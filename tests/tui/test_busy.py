@@ -126,7 +126,9 @@ def test_retries_spent_raise_busy_error(world_db, short_busy_timeout) -> None:
     assert str(info.value) == BUSY_MESSAGE and len(calls) == 3
 
 
-def test_cli_reports_a_locked_database_with_exit_code_10(world_db, world, tmp_path, short_busy_timeout) -> None:
+def test_cli_reports_a_locked_database_with_exit_code_10(
+    world_db, world, tmp_path, short_busy_timeout
+) -> None:
     path = _db_path(world_db)
     config = tmp_path / "duban.toml"
     config.write_text(f'[users.map]\n"{getpass.getuser()}" = "coord"\n', encoding="utf-8")

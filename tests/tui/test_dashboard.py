@@ -20,6 +20,7 @@ from duban.storage.models import (
     Report,
     Responsibility,
 )
+from duban.tui.keys import KeysScreen
 from duban.tui.palette import DubanCommands
 from duban.tui.screens.assessment import AssessmentScreen
 from duban.tui.screens.department import DepartmentScreen
@@ -27,7 +28,6 @@ from duban.tui.screens.notifications import NotificationsScreen
 from duban.tui.screens.overview import OverviewScreen
 from duban.tui.screens.policies import PoliciesScreen
 from duban.tui.screens.tasks import TaskDetailScreen, TasksScreen
-from duban.tui.keys import KeysScreen
 from duban.tui.widgets import DecisionForm, ExtensionForm, ReportForm, ReviewForm
 from tests.tui.helpers import open_task_and_press, rows, screen_text, settle, shows, sync
 from tests.tui.world import COORD, FL, MZ, TODAY

@@ -124,9 +124,7 @@ async def test_late_report_shows_chi_bao(make_app, sessions) -> None:
         detail = app.screen.detail()
         data = detail.data
         assert data is not None
-        late = [
-            (resp, m) for resp in data.responsibilities for m in resp.milestones if m.late
-        ]
+        late = [(resp, m) for resp in data.responsibilities for m in resp.milestones if m.late]
         assert late, "the late report's milestone is marked"
         resp, _m = late[0]
         table = detail.query_one("#resps")

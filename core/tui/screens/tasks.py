@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Input, Static
 
 from duban.domain.vocabulary import Role
 from duban.tui.actions import ACTION_BINDINGS, TaskActionsScreen
+from duban.tui.base import mark_sorted
 from duban.tui.text import cell_text, clip, day, join_names, light
 from duban.tui.widgets import Cell, TaskDetail, fill
 
@@ -112,6 +113,8 @@ class TasksScreen(TaskActionsScreen):
             ],
             [r.id for r in rows],
         )
+        column = next((label for label, key in COLUMN_SORTS.items() if key == self.sort), None)
+        mark_sorted(table, column, self.descending)
         first, last = (self.row_offset + 1, self.row_offset + len(rows)) if rows else (0, 0)
         order = "降序" if self.descending else "升序"
         self.query_one("#page-info", Static).update(

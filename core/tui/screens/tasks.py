@@ -207,6 +207,8 @@ class TasksScreen(TaskActionsScreen):
 class TaskDetailScreen(TaskActionsScreen):
     """One task's detail, opened from 总览, 部门, 政策 or the command palette; ``escape`` goes back."""
 
+    SCREEN_NAME = "任务详情"
+
     BINDINGS = [Binding("escape", "app.pop_screen", "返回", id="detail.back"), *ACTION_BINDINGS]
 
     def __init__(self, task_id: int) -> None:

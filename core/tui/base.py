@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -48,12 +49,22 @@ class ActionDone(Message):
         self.text, self.ok = text, ok
 
 
+_FLAG_NOTE = re.compile(r"（--[a-z][a-z-]*）")
+_USE_FLAG = re.compile(r"用 --[a-z][a-z-]* ?")
+
+
+def without_flags(text: str) -> str:
+    """A service's message as the dashboard says it: the CLI's option names left out ("必须说明理由（--reason）"
+    → "必须说明理由"; "请用 --template 指定" → "请指定"); a form has fields, not flags."""
+    return _USE_FLAG.sub("", _FLAG_NOTE.sub("", text))
+
+
 def error_text(exc: BaseException) -> str:
     """The user's message for an error: DubanError text as is; a locked or busy database as
     "数据库正忙，请稍后重试"; anything else named as internal by its kind only (the details, which may hold SQL,
     go to the log)."""
     if isinstance(exc, DubanError):
-        return str(exc)
+        return without_flags(str(exc))
     if is_busy(exc):
         log.warning("database busy: %s", type(exc).__name__)
         return BUSY_MESSAGE

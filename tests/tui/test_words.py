@@ -182,3 +182,31 @@ async def test_department_user_sees_only_keys_they_may_use(make_app, world) -> N
 
 def test_no_rate_without_due_milestones() -> None:
     assert percent(None) == "不适用" and percent(0.0) == "0%"
+
+
+def test_dashboard_messages_name_no_cli_options() -> None:
+    from duban.errors import ValidationError
+    from duban.tui.base import error_text
+
+    assert error_text(ValidationError("退回报送必须说明理由（--reason）")) == "退回报送必须说明理由"
+    text = error_text(
+        ValidationError("此任务为本部门绑定了多个模板：甲、乙；请用 --template 指定按哪个模板报送")
+    )
+    assert "--" not in text and text.endswith("请指定按哪个模板报送")
+    assert (
+        error_text(ValidationError("延期申请必须写明理由（--reason）和目前进展（--progress）"))
+        == "延期申请必须写明理由和目前进展"
+    )
+
+
+@sync
+async def test_returning_a_report_without_reason_names_no_option(make_app, world) -> None:
+    from tests.tui.helpers import open_task_and_press
+
+    app = make_app(COORD)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_task_and_press(pilot, app, world.mz_task, "v")
+        await pilot.click("#return")
+        await settle(pilot)
+        assert await shows(pilot, "必须说明理由", timeout=3)
+        assert "--reason" not in str(app.screen.query_one("#error").content)

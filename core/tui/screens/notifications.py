@@ -20,6 +20,7 @@ from duban.tui.text import cell_text, clip, moment
 from duban.tui.widgets import Cell, fill
 
 if TYPE_CHECKING:
+    from duban.services.names import NameBook
     from duban.services.notification_results import OutboxEntry
 
 MISSING = "通知功能尚未安装"
@@ -31,15 +32,32 @@ SHOWN = 500
 
 def load_outbox(
     session: Any, *, failed_only: bool, limit: int = SHOWN
-) -> tuple[list[OutboxEntry], int] | None:
-    """The newest outbox rows with their delivery attempts, failures first, and the number of all matching
-    rows; None while notifications are not installed."""
+) -> tuple[list[OutboxEntry], int, NameBook] | None:
+    """The newest outbox rows with their delivery attempts, failures first, the number of all matching
+    rows and the names of their receivers; None while notifications are not installed."""
     try:
         from duban.services.notifications import notification_log_page
     except ImportError:
         return None
+    from duban.services.names import name_book
+
     page = notification_log_page(session, failed=failed_only, limit=limit)
-    return sorted(page.items, key=lambda r: r.state != OutboxState.FAILED), page.total
+    rows = sorted(page.items, key=lambda r: r.state != OutboxState.FAILED)
+    return rows, page.total, name_book(session)
+
+
+def receiver_name(book: NameBook | None, receiver: str) -> str:
+    """Who a message went to, as a person says it: 云南省民政厅, 云南省民政厅（分管领导）, 协调人, 标签 x."""
+    if receiver == "coordinator":
+        return "协调人"
+    if receiver.startswith("tag:"):
+        return f"标签 {receiver[4:]}"
+    if book is None or "@" not in receiver:
+        return receiver
+    dept, _, role = receiver.partition("#")
+    agency, _, jurisdiction = dept.partition("@")
+    name = book.agency(agency, None if jurisdiction == "000000" else jurisdiction)
+    return name + ("（分管领导）" if role == "leadership" else "")
 
 
 class NotificationsScreen(DubanScreen):
@@ -55,6 +73,7 @@ class NotificationsScreen(DubanScreen):
         self.rows: list[OutboxEntry] = []
         self.loaded: list[OutboxEntry] = []
         self.total = 0
+        self.book: NameBook | None = None
         self.failed_only = False
         self.text = ""
 
@@ -76,19 +95,26 @@ class NotificationsScreen(DubanScreen):
         failed_only = self.failed_only
         self.load("outbox", lambda s: load_outbox(s, failed_only=failed_only))
 
-    def show_outbox(self, loaded: tuple[list[OutboxEntry], int] | None) -> None:
+    def show_outbox(self, loaded: tuple[list[OutboxEntry], int, NameBook] | None) -> None:
         note = self.query_one("#notify-note", Static)
         if loaded is None:
             note.update(MISSING)
             return
-        rows, total = loaded
+        rows, total, self.book = loaded
         self.loaded, self.total = rows, total
         self._fill()
 
     def _fill(self) -> None:
         note = self.query_one("#notify-note", Static)
         needle = self.text.strip()
-        rows = [r for r in self.loaded if not needle or needle in r.receiver or needle in r.subject]
+        rows = [
+            r
+            for r in self.loaded
+            if not needle
+            or needle in receiver_name(self.book, r.receiver)
+            or needle in r.receiver
+            or needle in r.subject
+        ]
         total = self.total if not needle else len(rows)
         self.rows = rows
         failed = sum(1 for r in rows if r.state == OutboxState.FAILED)
@@ -106,7 +132,7 @@ class NotificationsScreen(DubanScreen):
                 (
                     r.id,
                     state(r),
-                    clip(r.receiver, 16),
+                    clip(receiver_name(self.book, r.receiver), 18),
                     cell_text(r.level.label),
                     clip(r.subject, 40),
                     r.attempts,

@@ -189,7 +189,7 @@ async def test_department_user_lands_on_own_work_and_sees_nothing_else(make_app,
                 )
             }
         assert agencies == {"minzheng"}
-        assert "民政 530000" in screen_text(app)
+        assert "云南省民政厅" in screen_text(app)  # the department by name, not key and code
         app.open_department("fulian")
         await settle(pilot)
         assert screen.agency == "minzheng"
@@ -277,7 +277,7 @@ async def test_report_form_shows_check_errors_then_submits(make_app, world, sess
         assert isinstance(app.screen, TaskDetailScreen)
         assert await shows(pilot, "已报送")
         reports = app.screen.detail().data.responsibilities[0].reports
-        assert reports[-1].text == "完成摸底排查" and reports[-1].indicators["minzheng.ledger_total"] == 12
+        assert reports[0].text == "完成摸底排查" and reports[0].indicators["minzheng.ledger_total"] == 12
 
     with sessions() as s:
         rep = s.scalars(select(Report).where(Report.milestone_id == world.mz_open_milestone)).one()

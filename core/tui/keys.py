@@ -38,7 +38,7 @@ BUILTIN: dict[str, str] = {
     "scroll_home": "第一列",
     "scroll_end": "最后一列",
     "select_cursor": "打开所选",
-    "command_palette": "命令面板：查找任务、部门、政策，或输入「文号 编号」跳到任务",
+    "command_palette": "命令面板：查找，或按「文号 编号」跳到任务",
     "quit": "退出",
     "focus_next": "下一个控件",
     "focus_previous": "上一个控件",

@@ -76,7 +76,7 @@ KEY_NAMES = {
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("导航", ("nav", "detail", "app.keys")),
     ("列表", ("table", "tasks", "assessment", "notify.failed_only", "builtin")),
-    ("操作", ("task", "notify.remind", "form")),
+    ("操作", ("task", "inbox", "notify.remind", "form")),
     ("通用", ("app",)),
 )
 

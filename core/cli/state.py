@@ -53,6 +53,7 @@ READ_ONLY = frozenset(
         "assess list",
         "assess schemes",
         "notify log",
+        "notify silence list",
         "db current",
         "plugins",
     }

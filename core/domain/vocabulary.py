@@ -198,6 +198,18 @@ class MessageKind(StrEnum):
         return _MESSAGE_KIND[self]
 
 
+class SilenceScope(StrEnum):
+    """What a notification silence mutes: a department (agency in a jurisdiction), a task, or a route."""
+
+    DEPARTMENT = "department"
+    TASK = "task"
+    ROUTE = "route"
+
+    @property
+    def label(self) -> str:
+        return {"department": "部门", "task": "任务", "route": "渠道"}[self.value]
+
+
 class ScheduleSource(StrEnum):
     """Where a schedule rule came from."""
 

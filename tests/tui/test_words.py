@@ -210,15 +210,3 @@ async def test_returning_a_report_without_reason_names_no_option(make_app, world
         await settle(pilot)
         assert await shows(pilot, "必须说明理由", timeout=3)
         assert "--reason" not in str(app.screen.query_one("#error").content)
-
-
-def test_notification_receivers_by_name(sessions) -> None:
-    from duban.services.names import name_book
-    from duban.tui.screens.notifications import receiver_name
-
-    with sessions() as s:
-        book = name_book(s)
-    assert receiver_name(book, "minzheng@530000") == "云南省民政厅"
-    assert receiver_name(book, "minzheng@530000#leadership") == "云南省民政厅（分管领导）"
-    assert receiver_name(book, "coordinator") == "协调人"
-    assert receiver_name(book, "fulian@000000") in {"妇联", "全国妇联"}

@@ -20,7 +20,6 @@ from duban.tui.text import cell_text, clip, moment
 from duban.tui.widgets import Cell, fill
 
 if TYPE_CHECKING:
-    from duban.services.names import NameBook
     from duban.services.notification_results import OutboxEntry
 
 MISSING = "通知功能尚未安装"
@@ -31,33 +30,19 @@ SHOWN = 500
 
 
 def load_outbox(
-    session: Any, *, failed_only: bool, limit: int = SHOWN
-) -> tuple[list[OutboxEntry], int, NameBook] | None:
+    session: Any, *, failed_only: bool, limit: int = SHOWN, tz: str = "Asia/Shanghai"
+) -> tuple[list[OutboxEntry], int, list[str]] | None:
     """The newest outbox rows with their delivery attempts, failures first, the number of all matching
-    rows and the names of their receivers; None while notifications are not installed."""
+    rows, and the silences in force (one line each); None while notifications are not installed."""
     try:
         from duban.services.notifications import notification_log_page
+        from duban.services.silences import describe, list_silences
     except ImportError:
         return None
-    from duban.services.names import name_book
-
     page = notification_log_page(session, failed=failed_only, limit=limit)
+    silences = [f"{e.scope.label} {e.target}：{describe(e, tz)}" for e in list_silences(session)]
     rows = sorted(page.items, key=lambda r: r.state != OutboxState.FAILED)
-    return rows, page.total, name_book(session)
-
-
-def receiver_name(book: NameBook | None, receiver: str) -> str:
-    """Who a message went to, as a person says it: 云南省民政厅, 云南省民政厅（分管领导）, 协调人, 标签 x."""
-    if receiver == "coordinator":
-        return "协调人"
-    if receiver.startswith("tag:"):
-        return f"标签 {receiver[4:]}"
-    if book is None or "@" not in receiver:
-        return receiver
-    dept, _, role = receiver.partition("#")
-    agency, _, jurisdiction = dept.partition("@")
-    name = book.agency(agency, None if jurisdiction == "000000" else jurisdiction)
-    return name + ("（分管领导）" if role == "leadership" else "")
+    return rows, page.total, silences
 
 
 class NotificationsScreen(DubanScreen):
@@ -73,7 +58,7 @@ class NotificationsScreen(DubanScreen):
         self.rows: list[OutboxEntry] = []
         self.loaded: list[OutboxEntry] = []
         self.total = 0
-        self.book: NameBook | None = None
+        self.silences: list[str] = []
         self.failed_only = False
         self.text = ""
 
@@ -92,16 +77,15 @@ class NotificationsScreen(DubanScreen):
         if self.ctx.is_department:
             self.query_one("#notify-note", Static).update("通知记录仅协调人可见")
             return
-        failed_only = self.failed_only
-        self.load("outbox", lambda s: load_outbox(s, failed_only=failed_only))
+        failed_only, tz = self.failed_only, self.ctx.timezone
+        self.load("outbox", lambda s: load_outbox(s, failed_only=failed_only, tz=tz))
 
-    def show_outbox(self, loaded: tuple[list[OutboxEntry], int, NameBook] | None) -> None:
+    def show_outbox(self, loaded: tuple[list[OutboxEntry], int, list[str]] | None) -> None:
         note = self.query_one("#notify-note", Static)
         if loaded is None:
             note.update(MISSING)
             return
-        rows, total, self.book = loaded
-        self.loaded, self.total = rows, total
+        self.loaded, self.total, self.silences = loaded
         self._fill()
 
     def _fill(self) -> None:
@@ -110,17 +94,16 @@ class NotificationsScreen(DubanScreen):
         rows = [
             r
             for r in self.loaded
-            if not needle
-            or needle in receiver_name(self.book, r.receiver)
-            or needle in r.receiver
-            or needle in r.subject
+            if not needle or needle in (r.receiver_name or r.receiver) or needle in r.subject
         ]
-        total = self.total if not needle else len(rows)
+        total, silences = (self.total if not needle else len(rows)), self.silences
         self.rows = rows
         failed = sum(1 for r in rows if r.state == OutboxState.FAILED)
+        tz = self.ctx.timezone
         shown = f"共 {total} 条" if total <= len(rows) else f"共 {total} 条，显示最新的 {len(rows)} 条"
         note.update(
             f"{shown}，其中失败 {failed} 条（失败在前{'，只看失败' if self.failed_only else ''}；按 f 切换）"
+            + "".join(f"\n静默中：{line}" for line in silences)
         )
 
         def state(r: OutboxEntry) -> Text:
@@ -132,12 +115,12 @@ class NotificationsScreen(DubanScreen):
                 (
                     r.id,
                     state(r),
-                    clip(receiver_name(self.book, r.receiver), 18),
+                    clip(r.receiver_name or r.receiver, 16),
                     cell_text(r.level.label),
                     clip(r.subject, 40),
                     r.attempts,
-                    moment(r.created_at),
-                    moment(r.sent_at or r.next_attempt_at),
+                    moment(r.created_at, tz),
+                    moment(r.sent_at or r.next_attempt_at, tz),
                 )
                 for r in rows
             ],
@@ -158,7 +141,9 @@ class NotificationsScreen(DubanScreen):
         for a in log:
             text.append("成功 " if a.ok else "失败 ", style="green" if a.ok else "bold red")
             text.append(
-                cell_text(f"{moment(a.at)} {a.url} {'（永久）' if a.permanent else ''}{a.detail or ''}")
+                cell_text(
+                    f"{moment(a.at, self.ctx.timezone)} {a.url} {'（永久）' if a.permanent else ''}{a.detail or ''}"
+                )
                 + "\n"
             )
         box.update(text)

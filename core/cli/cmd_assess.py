@@ -72,10 +72,15 @@ def _print(result: AssessmentResult, *, explain: bool) -> None:
 
 def _export(state: CliState, result: AssessmentResult, fmt: str, output: Path | None) -> None:
     from duban.services.assessment import export, find_exporter
+    from duban.services.dashboard import assessment_trend
 
     spec = find_exporter(state.host, fmt)
     path = output or Path(f"考核-{result.period}{spec.suffix}")
-    export(state.host, result, fmt=fmt, path=path)
+    with state.session() as session:  # the charts' history: each department's lights at the quarter ends
+        trend = assessment_trend(
+            session, as_of=result.as_of, departments={(d.agency, d.jurisdiction) for d in result.departments}
+        )
+    export(state.host, result, fmt=fmt, path=path, trend=trend)
     click.echo(f"已导出：{path}")
 
 
@@ -100,7 +105,7 @@ def _emit(
 export_options = [
     click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（含得分构成和扣分依据）"),
     click.option("--explain", is_flag=True, help="列出每个部门的得分构成及其依据（节点、报送、发现）"),
-    click.option("--export", "fmt", metavar="xlsx|md|csv", help="导出为文件（导出插件的名称）"),
+    click.option("--export", "fmt", metavar="xlsx|md|csv|docx", help="导出为文件（导出插件的名称）"),
     click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="导出文件路径"),
 ]
 

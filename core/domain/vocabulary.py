@@ -30,6 +30,7 @@ __all__ = [
     "ScheduleSource",
     "Severity",
     "TaskKind",
+    "Trend",
     "UserRole",
     "coerce",
     "values",
@@ -125,6 +126,29 @@ class Light(StrEnum):
     @classmethod
     def from_rank(cls, rank: int) -> Light:
         return _RANK_LIGHT[rank]
+
+
+class Trend(StrEnum):
+    """How a department's severity (总览) moved since the previous period: worse, better, the same, or new."""
+
+    UP = "up"
+    DOWN = "down"
+    SAME = "same"
+    NEW = "new"
+
+    @property
+    def label(self) -> str:
+        return _TREND[self]
+
+    @property
+    def arrow(self) -> str:
+        """↑ worse, ↓ better, → unchanged, 新 new (documents; screens use :attr:`ascii`)."""
+        return _TREND_ARROW[self]
+
+    @property
+    def ascii(self) -> str:
+        """The arrow without ambiguous-width characters, for fixed-width cells: ^ v -> *."""
+        return _TREND_ASCII[self]
 
 
 class Severity(StrEnum):
@@ -387,6 +411,9 @@ _LIGHT = {Light.RED: "红", Light.YELLOW: "黄", Light.GREEN: "绿", Light.DONE:
 _LIGHT_MARK = {Light.RED: "红", Light.YELLOW: "黄", Light.GREEN: "绿", Light.DONE: "结"}
 _LIGHT_RANK = {Light.DONE: 0, Light.GREEN: 1, Light.YELLOW: 2, Light.RED: 3}
 _RANK_LIGHT = {rank: light for light, rank in _LIGHT_RANK.items()}
+_TREND = {Trend.UP: "变差", Trend.DOWN: "好转", Trend.SAME: "持平", Trend.NEW: "新增"}
+_TREND_ARROW = {Trend.UP: "↑", Trend.DOWN: "↓", Trend.SAME: "→", Trend.NEW: "新"}
+_TREND_ASCII = {Trend.UP: "^", Trend.DOWN: "v", Trend.SAME: "->", Trend.NEW: "新"}
 _SEVERITY = {Severity.ERROR: "错误", Severity.WARNING: "警告", Severity.INFO: "提示"}
 _USER_ROLE = {UserRole.COORDINATOR: "协调人", UserRole.DEPARTMENT: "部门用户", UserRole.VIEWER: "只读用户"}
 _OUTBOX_STATE = {

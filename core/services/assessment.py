@@ -64,6 +64,7 @@ from duban.services.assessment_results import (
 )
 from duban.services.calendar import working_calendar
 from duban.services.clock import DEFAULT_TZ
+from duban.services.dashboard_results import DepartmentRanking
 from duban.services.identity import Actor, require_coordinator
 from duban.services.responsibility_checks import run_responsibility_checks
 from duban.services.status import Scope
@@ -954,12 +955,23 @@ def list_frozen(session: Session) -> list[FrozenAssessment]:
 # ------------------------------------------------------------------------------------------------ export
 
 
-def export(host: PluginHost, result: AssessmentResult, *, fmt: str, path: Path) -> Path:
+def export(
+    host: PluginHost,
+    result: AssessmentResult,
+    *,
+    fmt: str,
+    path: Path,
+    trend: DepartmentRanking | None = None,
+) -> Path:
     """Write ``result`` with the exporter plugin named ``fmt``; exporters receive its ``to_json()``, the plain
-    data of ``duban assess --json`` (the plugin API stays JSON data, not duban's classes)."""
+    data of ``duban assess --json`` (the plugin API stays JSON data, not duban's classes), with ``trend``
+    (:func:`duban.services.dashboard.assessment_trend`, for the charts) under the key ``trend`` when given."""
     spec = find_exporter(host, fmt)
+    data = result.to_json()
+    if trend is not None:
+        data["trend"] = trend.to_json()
     try:
-        spec.write(result.to_json(), path)
+        spec.write(data, path)
 
     except DubanError:
         raise

@@ -1,4 +1,5 @@
-"""Excel exporter: sheets 考核得分 (ranking), 得分构成 (every term) and 扣分依据 (evidence), ready to print.
+"""Excel exporter: sheets 考核得分 (ranking), 得分构成 (every term) and 扣分依据 (evidence), ready to print, and
+图表 (charts of the on-time rates, scores and, with ``trend``, each department's lights over the quarters).
 
 Chinese headers in row 1 (repeated on every printed page, frozen on screen), A4 landscape fitted to the
 page width, the title in the page header and page numbers in the footer.
@@ -18,6 +19,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from duban.domain.scoring import Table, result_tables, result_title
 from duban.hookspecs import ExporterSpec, hookimpl
 from duban.plugins.exporters import NOT_APPLICABLE_KEYS
+from duban.plugins.exporters.charts import add_xlsx_charts
 
 THIN = Side(style="thin", color="999999")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
@@ -70,6 +72,7 @@ def write_xlsx(result: Mapping[str, Any], path: Path) -> None:
     title = result_title(result)
     for i, table in enumerate(result_tables(result)):
         _sheet(wb, table, title, first=i == 0)
+    add_xlsx_charts(wb, result)
     wb.properties.title = title
     wb.save(Path(path))
 
@@ -81,6 +84,6 @@ def duban_register_exporters() -> list[ExporterSpec]:
             name="xlsx",
             suffix=".xlsx",
             write=write_xlsx,
-            description="考核得分、得分构成、扣分依据三张工作表（Excel，可直接打印）",
+            description="考核得分、得分构成、扣分依据三张工作表和图表（Excel，可直接打印）",
         )
     ]

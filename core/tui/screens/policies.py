@@ -10,12 +10,13 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Label, Static
 
 from duban.tui.base import DubanScreen
+from duban.tui.charts import progress_bar
 from duban.tui.text import cell_text, clip, day
 from duban.tui.widgets import Cell, fill
 
 if TYPE_CHECKING:
     from duban.services.catalog import PolicyRow
-    from duban.services.dashboard_results import PolicyTask
+    from duban.services.dashboard_results import PolicyProgress, PolicyTask
     from duban.services.names import NameBook
 
 
@@ -37,7 +38,7 @@ class PoliciesScreen(DubanScreen):
             yield Static("", id="page-info")
         yield Label("政策文件", classes="section")
         table: DataTable[Cell] = DataTable(id="policies", cursor_type="row", zebra_stripes=True)
-        table.add_columns("编号", "文号", "标题", "辖区", "级别", "印发", "状态", "任务", "依据")
+        table.add_columns("编号", "文号", "标题", "辖区", "级别", "印发", "状态", "任务", "依据", "报送进度")
         yield table
         yield Label("任务及其落实的上级任务（回车查看任务）", classes="section", id="ptasks-title")
         tasks: DataTable[Cell] = DataTable(id="ptasks", cursor_type="row", zebra_stripes=True)
@@ -50,6 +51,7 @@ class PoliciesScreen(DubanScreen):
         from duban.services.names import name_book
 
         self.load("policies", lambda s: (list_policies(s), name_book(s)))
+        self._load_progress()
         self.reload_tasks()
 
     def reload_tasks(self) -> None:
@@ -81,6 +83,7 @@ class PoliciesScreen(DubanScreen):
                     p.status.label,
                     p.tasks,
                     cell_text(p.implements or "-"),
+                    self._progress_cell(p.id),
                 )
                 for p in rows
             ],
@@ -93,6 +96,24 @@ class PoliciesScreen(DubanScreen):
             keys = [p.id for p in rows]
             if self.policy_id in keys:
                 table.move_cursor(row=keys.index(self.policy_id))
+
+    def _load_progress(self) -> None:
+        """The per-policy progress bar (报送进度: milestones reported of those due), loaded after the list."""
+        from duban.services.dashboard import policy_progress
+
+        ctx = self.ctx
+        self.load(
+            "progress",
+            lambda s: policy_progress(s, as_of=ctx.today, warning_days=ctx.warning_days, scope=ctx.scope(s)),
+        )
+
+    def show_progress(self, progress: dict[int, PolicyProgress]) -> None:
+        self._progress = progress
+        self._fill_policies()
+
+    def _progress_cell(self, policy_id: int) -> Cell:
+        p = getattr(self, "_progress", {}).get(policy_id)
+        return progress_bar(p.reported, p.due) if p is not None and p.due else "-"
 
     def select_policy(self, policy_id: int) -> None:
         if policy_id == self.policy_id:

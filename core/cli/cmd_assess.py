@@ -154,8 +154,10 @@ def assess_group(
 
     config = state.settings.get("scoring")
     day = as_of.date() if as_of else None
+    from duban.cli.progress import progress_bar
+
     state.read_only = not freeze
-    with state.session() as session:
+    with state.session() as session, progress_bar("考核计算（步骤）", quiet=as_json) as bar:
         actor = state.actor(session)
         if freeze:
             _id, result = freeze_result(
@@ -168,6 +170,7 @@ def assess_group(
                 jurisdiction=jurisdiction,
                 as_of=day,
                 tz=state.settings.timezone,
+                progress=bar,
             )
         else:
             result = assess(
@@ -181,6 +184,7 @@ def assess_group(
                 as_of=day,
                 tz=state.settings.timezone,
                 evidence=as_json or explain or bool(fmt) or actor.role == "department",
+                progress=bar,
             )
     _warn_faults(state)
     _emit(

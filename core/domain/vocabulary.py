@@ -16,6 +16,7 @@ __all__ = [
     "BindingSource",
     "BindingState",
     "ExtensionState",
+    "ImportOutcomeKind",
     "InboxKind",
     "JurisdictionLevel",
     "Light",
@@ -99,6 +100,20 @@ class PolicyStatus(StrEnum):
     @property
     def label(self) -> str:
         return _POLICY_STATUS[self]
+
+
+class ImportOutcomeKind(StrEnum):
+    """What importing one document of several did (``duban import DIR``'s summary)."""
+
+    CREATED = "created"
+    UNCHANGED = "unchanged"
+    REPLACED = "replaced"
+    DRY_RUN = "dry_run"
+    FAILED = "failed"
+
+    @property
+    def label(self) -> str:
+        return _IMPORT_OUTCOME[self]
 
 
 class Light(StrEnum):
@@ -450,6 +465,13 @@ _SCHEDULE_SOURCE = {
     ScheduleSource.CONFIG: "默认周期",
     ScheduleSource.MANUAL: "手工设定",
     ScheduleSource.TEMPLATE: "部门模板",
+}
+_IMPORT_OUTCOME = {
+    ImportOutcomeKind.CREATED: "已导入",
+    ImportOutcomeKind.UNCHANGED: "未变",
+    ImportOutcomeKind.REPLACED: "已替换",
+    ImportOutcomeKind.DRY_RUN: "试运行",
+    ImportOutcomeKind.FAILED: "失败",
 }
 _TASK_KIND = {TaskKind.TASK: "任务", TaskKind.COMMENT: "征求意见反馈"}
 _JURISDICTION_LEVEL = {

@@ -233,17 +233,19 @@ def assess_show_cmd(
 def assess_list_cmd(state: CliState, as_json: bool) -> None:
     """列出已冻结的考核结果。"""
     from duban.services.assessment import list_frozen
+    from duban.services.names import name_book
 
     with state.session() as session:
         state.actor(session)
         rows = list_frozen(session)
+        names = name_book(session)
     if as_json:
         echo_json(rows)
         return
     for r in rows:
         click.echo(
             f"#{cell(r.id, 4)} {cell(r.period, 8)} {cell(r.scheme, 10)} "
-            f"{cell(r.jurisdiction or '全部', 8)} 截至 {day(r.as_of)}  {r.frozen_by} "
+            f"{cell(names.jurisdiction(r.jurisdiction, '全部'), 10)} 截至 {day(r.as_of)}  {r.frozen_by} "
             f"{moment(r.frozen_at)}  {r.sha256[:16]}…"
         )
 

@@ -702,21 +702,27 @@ def task_detail(
     for r in resps:
         light = lights.get(r.id)
         ms = []
+        due_of: dict[int, dt.date] = {}
         for m in milestones[r.id]:
             fact = facts.get(m.id)
+            effective = fact.effective_due if fact is not None else m.effective_due_date
+            reported_on = fact.first_on if fact is not None else None
+            due_of[m.id] = effective
             ms.append(
                 MilestoneLight(
                     id=m.id,
                     period=m.period,
                     due=m.due_date,
-                    effective_due=fact.effective_due if fact is not None else m.effective_due_date,
-                    reported_on=fact.first_on if fact is not None else None,
+                    effective_due=effective,
+                    reported_on=reported_on,
                     returned=bool(fact.returned) if fact is not None else False,
                     light=Light.from_rank(int(fact.rank)) if fact is not None else Light.GREEN,
                     withdrawn_at=m.withdrawn_at,
                     withdrawn_reason=m.withdrawn_reason,
+                    late=reported_on is not None and reported_on > effective,
                 )
             )
+        ms = detail_order(ms, as_of)
         out_resps.append(
             ResponsibilityDetail(
                 id=r.id,
@@ -747,8 +753,11 @@ def task_detail(
                         submitted_on=rep.submitted_on,
                         review=ReviewState(rep.review_state),
                         reason=rep.review_reason,
+                        late=rep.milestone_id is not None
+                        and rep.milestone_id in due_of
+                        and rep.submitted_on > due_of[rep.milestone_id],
                     )
-                    for rep in reports[r.id]
+                    for rep in reversed(reports[r.id])  # newest first
                 ),
                 findings=tuple(
                     FindingEntry(
@@ -811,6 +820,35 @@ def task_detail(
         audit=tuple(events),
         implements=tuple(links),
     )
+
+
+def detail_order(milestones: list[MilestoneLight], as_of: dt.date) -> list[MilestoneLight]:
+    """A responsibility's milestones in the order a coordinator reads them: the red (overdue) ones first, most
+    overdue first; then the current one (the next open milestone not yet overdue, marked ``current``); then the
+    past ones newest first; the later future ones last, soonest first. Withdrawn ones sit by their date."""
+
+    def is_open(m: MilestoneLight) -> bool:
+        return (m.reported_on is None or m.returned) and not m.withdrawn
+
+    red = sorted(
+        (m for m in milestones if m.light == Light.RED and not m.withdrawn),
+        key=lambda m: (m.effective_due, m.id),
+    )
+    red_ids = {m.id for m in red}
+    upcoming = sorted(
+        (m for m in milestones if m.id not in red_ids and is_open(m) and m.effective_due >= as_of),
+        key=lambda m: (m.effective_due, m.id),
+    )
+    current = [replace(upcoming[0], current=True)] if upcoming else []
+    placed = red_ids | {m.id for m in current}
+    past = sorted(
+        (m for m in milestones if m.id not in placed and m.effective_due <= as_of),
+        key=lambda m: (m.effective_due, m.id),
+        reverse=True,
+    )
+    placed |= {m.id for m in past}
+    future = sorted((m for m in milestones if m.id not in placed), key=lambda m: (m.effective_due, m.id))
+    return [*red, *current, *past, *future]
 
 
 def _event_is_visible(event: AuditEntry, resps: list[ResponsibilityDetail]) -> bool:
@@ -1029,6 +1067,71 @@ def search(session: Session, *, text: str, scope: Scope, limit: int = 20) -> lis
         tasks.order_by(Task.policy_id, Task.position).limit(limit)
     ):
         hits.append(SearchHit("task", tid, body, policy=doc or title, number=task_number(section, number)))
+    return hits
+
+
+_DIGITS = "零一二三四五六七八九"
+
+
+def _chinese_number(n: int) -> str:
+    """3 → 三, 12 → 十二, 20 → 二十, 35 → 三十五 (task numbers stay below a hundred)."""
+    if n < 10:
+        return _DIGITS[n]
+    tens, ones = divmod(n, 10)
+    return ("" if tens == 1 else _DIGITS[tens]) + "十" + (_DIGITS[ones] if ones else "")
+
+
+def _number_forms(text: str) -> set[str]:
+    """The ways a task number may be written: 3 and 三; 2.3, 二.三 and 二、三 for a sectioned one."""
+    cleaned = text.strip().strip("（）()、。. ").replace("、", ".").replace("．", ".")
+    parts = [p for p in cleaned.split(".") if p]
+    if not parts:
+        return set()
+    forms = {cleaned}
+    chinese = [_chinese_number(int(p)) if p.isdigit() and int(p) < 100 else p for p in parts]
+    forms.add(".".join(chinese))
+    return forms
+
+
+def find_task_ref(session: Session, *, text: str, scope: Scope, limit: int = 5) -> list[SearchHit]:
+    """Tasks named by "政策 编号" — a policy's doc number (or part of it, or of its title) and a task number:
+    ``民发〔2019〕86号 3`` finds task 三 of 民发〔2019〕86号 (for the command palette's jump)."""
+    parts = text.split()
+    if len(parts) < 2:
+        return []
+    doc, forms = " ".join(parts[:-1]), _number_forms(parts[-1])
+    if not forms:
+        return []
+    pattern = _like(doc)
+    policies = session.execute(
+        select(Policy.id, Policy.doc_number, Policy.title)
+        .where(
+            Policy.superseded_by_id.is_(None),
+            or_(Policy.doc_number.like(pattern, escape="\\"), Policy.title.like(pattern, escape="\\")),
+        )
+        .order_by(Policy.id)
+        .limit(limit)
+    ).all()
+    if not policies:
+        return []
+    label = {pid: d or t for pid, d, t in policies}
+    tasks = select(Task.id, Task.policy_id, Task.section, Task.number, Task.text).where(
+        Task.policy_id.in_(list(label))
+    )
+    if scope.agency:
+        mine = select(Responsibility.id).where(
+            Responsibility.task_id == Task.id, Responsibility.agency_key == scope.agency
+        )
+        if scope.jurisdiction:
+            mine = mine.where(Responsibility.jurisdiction_code == scope.jurisdiction)
+        tasks = tasks.where(mine.correlate(Task).exists())
+    hits = []
+    for tid, pid, section, number, body in session.execute(tasks.order_by(Task.policy_id, Task.position)):
+        full = task_number(section, number)
+        if full in forms or (number in forms and not any("." in f for f in forms)):
+            hits.append(SearchHit("task", tid, body, policy=label[pid], number=full))
+        if len(hits) >= limit:
+            break
     return hits
 
 

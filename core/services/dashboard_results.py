@@ -198,6 +198,10 @@ class MilestoneLight(JsonResult):
     #: withdrawn (撤回) by the coordinator: shown as history, counted nowhere, offered for no report
     withdrawn_at: dt.datetime | None = None
     withdrawn_reason: str | None = None
+    #: first reported after its effective due date (迟报)
+    late: bool = False
+    #: the next open milestone that is not yet overdue (the one the party is working towards)
+    current: bool = False
 
     @property
     def withdrawn(self) -> bool:
@@ -218,6 +222,8 @@ class ReportEntry(JsonResult):
     submitted_on: dt.date
     review: ReviewState
     reason: str | None
+    #: submitted after its milestone's effective due date (迟报)
+    late: bool = False
 
 
 @dataclass(frozen=True, slots=True)

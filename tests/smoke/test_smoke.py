@@ -97,7 +97,7 @@ def test_status_overdue_and_calendar(demo: tuple[Path, Path]) -> None:
     home, db = demo
     status = _duban(home, "--db", str(db), "status")
     assert status.returncode == 0, status.stderr
-    assert "任务 红" in status.stdout and "minzheng" in status.stdout
+    assert "任务 红" in status.stdout and "民政" in status.stdout and "minzheng" not in status.stdout
     overdue = _duban(home, "--db", str(db), "overdue", "--json")
     assert overdue.returncode == 0, overdue.stderr
     json.loads(overdue.stdout)

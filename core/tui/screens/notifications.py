@@ -12,7 +12,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Label, Static
+from textual.widgets import DataTable, Input, Label, Static
 
 from duban.domain.vocabulary import OutboxState
 from duban.tui.base import DubanScreen
@@ -47,6 +47,7 @@ def load_outbox(
 
 class NotificationsScreen(DubanScreen):
     AUTO_FOCUS = "#outbox"
+    HAS_FILTER = True
     BINDINGS = [
         Binding("f", "failed_only", "只看失败", id="notify.failed_only"),
         Binding("m", "remind", "立即提醒", id="notify.remind"),
@@ -55,10 +56,15 @@ class NotificationsScreen(DubanScreen):
     def __init__(self) -> None:
         super().__init__()
         self.rows: list[OutboxEntry] = []
+        self.loaded: list[OutboxEntry] = []
+        self.total = 0
+        self.silences: list[str] = []
         self.failed_only = False
+        self.text = ""
 
     def compose(self) -> ComposeResult:
         yield from self.compose_chrome()
+        yield Input(placeholder="/ 筛选：收件方或主题，回车确定", id="filter")
         yield Static("加载中...", id="notify-note")
         table: DataTable[Cell] = DataTable(id="outbox", cursor_type="row", zebra_stripes=True)
         table.add_columns("编号", "状态", "收件", "级别", "主题", "尝试", "创建", "发送/下次")
@@ -79,15 +85,22 @@ class NotificationsScreen(DubanScreen):
         if loaded is None:
             note.update(MISSING)
             return
-        rows, total, silences = loaded
+        self.loaded, self.total, self.silences = loaded
+        self._fill()
+
+    def _fill(self) -> None:
+        note = self.query_one("#notify-note", Static)
+        needle = self.text.strip()
+        rows = [
+            r
+            for r in self.loaded
+            if not needle or needle in (r.receiver_name or r.receiver) or needle in r.subject
+        ]
+        total, silences = (self.total if not needle else len(rows)), self.silences
         self.rows = rows
         failed = sum(1 for r in rows if r.state == OutboxState.FAILED)
         tz = self.ctx.timezone
-        shown = (
-            f"共 {total} 条"
-            if total <= len(rows)
-            else f"共 {total} 条，显示最新的 {len(rows)} 条（全部见 duban notify log）"
-        )
+        shown = f"共 {total} 条" if total <= len(rows) else f"共 {total} 条，显示最新的 {len(rows)} 条"
         note.update(
             f"{shown}，其中失败 {failed} 条（失败在前{'，只看失败' if self.failed_only else ''}；按 f 切换）"
             + "".join(f"\n静默中：{line}" for line in silences)
@@ -144,6 +157,12 @@ class NotificationsScreen(DubanScreen):
         from duban.tui.actions import send_reminders_now
 
         send_reminders_now(self)
+
+    @on(Input.Submitted, "#filter")
+    def _filter(self, event: Input.Submitted) -> None:
+        self.text = event.value
+        self._fill()
+        self.query_one("#outbox", DataTable).focus()
 
     def action_failed_only(self) -> None:
         self.failed_only = not self.failed_only

@@ -17,6 +17,7 @@ from duban.tui.widgets import Cell, fill
 if TYPE_CHECKING:
     from duban.services.catalog import PolicyRow
     from duban.services.dashboard_results import PolicyProgress, PolicyTask
+    from duban.services.names import NameBook
 
 
 class PoliciesScreen(DubanScreen):
@@ -26,6 +27,7 @@ class PoliciesScreen(DubanScreen):
     def __init__(self) -> None:
         super().__init__()
         self.policies: list[PolicyRow] = []
+        self.book: NameBook | None = None
         self.policy_id: int | None = None
         self.text = ""
 
@@ -46,8 +48,9 @@ class PoliciesScreen(DubanScreen):
 
     def refresh_data(self) -> None:
         from duban.services.catalog import list_policies
+        from duban.services.names import name_book
 
-        self.load("policies", lambda s: list_policies(s))
+        self.load("policies", lambda s: (list_policies(s), name_book(s)))
         self._load_progress()
         self.reload_tasks()
 
@@ -59,8 +62,8 @@ class PoliciesScreen(DubanScreen):
         ctx, policy_id = self.ctx, self.policy_id
         self.load("ptasks", lambda s: policy_tasks(s, policy_id=policy_id, scope=ctx.scope(s)))
 
-    def show_policies(self, rows: list[PolicyRow]) -> None:
-        self.policies = rows
+    def show_policies(self, loaded: tuple[list[PolicyRow], NameBook]) -> None:
+        self.policies, self.book = loaded
         self._fill_policies()
 
     def _fill_policies(self) -> None:
@@ -74,7 +77,7 @@ class PoliciesScreen(DubanScreen):
                     p.id,
                     cell_text(p.doc_number or "（无文号）"),
                     clip(p.title, 40),
-                    p.jurisdiction or "-",
+                    cell_text(self.book.jurisdiction(p.jurisdiction)) if self.book else "-",
                     p.level.label if p.level else "-",
                     day(p.issued),
                     p.status.label,

@@ -101,6 +101,8 @@ DEMO_ROUTES = (
     ("云南省妇联", ("fulian", "jur-530000")),
     ("云南省人力资源和社会保障厅", ("renshe", "jur-530000")),
     ("吉林省民政厅", ("minzheng", "jur-220000")),
+    # the catch-all: every other department's digests land here, so a demo run routes every receiver
+    ("其他部门（兜底）", ("default",)),
 )
 #: ``duban notify`` runs on this many working days up to today (overdue items repeat every 3 working days,
 #: so every department with overdue work gets a digest)

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from duban.domain.jsonable import JsonResult
 from duban.domain.vocabulary import ExtensionState, Light, ResponsibilityState, ReviewState, Role, Severity
 from duban.services.audit import AuditEntry
+from duban.services.paging import Cursor
 from duban.services.status_results import LightCounts, ResponsibilityLight
 
 
@@ -62,12 +63,17 @@ class TaskRow(JsonResult):
 
 @dataclass(frozen=True, slots=True)
 class TaskPage(JsonResult):
-    """A page of tasks; ``total`` counts every match."""
+    """A keyset page of tasks; ``total`` counts every match, ``offset`` is how many matches come before it.
+
+    ``first``/``last``: the cursors of its first and last rows (``before``/``after`` of the pages around it).
+    """
 
     total: int
     offset: int
     limit: int
     rows: tuple[TaskRow, ...]
+    first: Cursor | None = None
+    last: Cursor | None = None
 
 
 @dataclass(frozen=True, slots=True)

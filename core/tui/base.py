@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +48,57 @@ class ActionDone(Message):
         self.text, self.ok = text, ok
 
 
+class QueryCancelled(Exception):
+    """A superseded query stopped in the engine (never shown: its result would have been discarded)."""
+
+
+class Interrupt:
+    """Stops the SQL of one superseded load: a thread worker cannot be killed, so the statement must end.
+
+    In the worker, :meth:`attach` hooks the session's connection — SQLite gets a progress handler that aborts
+    the running statement once :meth:`cancel` was called; PostgreSQL's statement is cancelled by the server
+    (psycopg ``connection.cancel()``). :meth:`cancel` is called on the event loop when a newer load of the same
+    pane starts. :meth:`detach` unhooks the connection before it goes back to the pool.
+    """
+
+    def __init__(self) -> None:
+        self.cancelled = threading.Event()
+        self._lock = threading.Lock()
+        self._server_cancel: Callable[[], Any] | None = None
+        self._dbapi: Any = None
+
+    def attach(self, session: Session) -> None:
+        dbapi = session.connection().connection.dbapi_connection
+        with self._lock:
+            self._dbapi = dbapi
+            if hasattr(dbapi, "set_progress_handler"):  # sqlite3
+                dbapi.set_progress_handler(self.cancelled.is_set, 1000)
+            elif hasattr(dbapi, "cancel"):  # psycopg: the server stops the statement
+                self._server_cancel = dbapi.cancel
+        self.check()
+
+    def detach(self) -> None:
+        with self._lock:
+            if self._dbapi is not None and hasattr(self._dbapi, "set_progress_handler"):
+                self._dbapi.set_progress_handler(None, 0)
+            self._dbapi, self._server_cancel = None, None
+
+    def check(self) -> None:
+        """Raise :class:`QueryCancelled` once cancelled (between statements)."""
+        if self.cancelled.is_set():
+            raise QueryCancelled
+
+    def cancel(self) -> None:
+        self.cancelled.set()
+        with self._lock:
+            server_cancel = self._server_cancel
+        if server_cancel is not None:
+            try:
+                server_cancel()
+            except Exception:  # the statement may have ended meanwhile
+                log.debug("cancelling a superseded query failed", exc_info=True)
+
+
 def error_text(exc: BaseException) -> str:
     """The user's message for an error: DubanError text as is, anything else named as internal."""
     if isinstance(exc, DubanError):
@@ -77,6 +129,7 @@ class DubanScreen(Screen[None]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._seq: dict[str, int] = {}
+        self._interrupts: dict[str, Interrupt] = {}
         self._shown_once = False
 
     @property
@@ -98,32 +151,61 @@ class DubanScreen(Screen[None]):
     def load(self, key: str, fn: Callable[[Session], Any], *, write: bool = False) -> None:
         """Run ``fn(session)`` in a thread worker; ``show_<key>`` receives the result (stale ones are dropped).
 
+        One load per ``key`` at a time: a newer load cancels the older one's worker (an exclusive group per
+        pane) and stops its SQL in the engine (:class:`Interrupt`), so superseded queries never pile up.
+        While a load runs, ``loading_<key>(True)`` is called if the screen defines it (and ``(False)`` after).
+
         ``write``: commit what ``fn`` writes (the responsibility checks a refresh runs) instead of rolling back.
         """
         seq = self._seq.get(key, 0) + 1
         self._seq[key] = seq
         ctx = self.ctx
+        previous = self._interrupts.get(key)
+        if previous is not None:
+            previous.cancel()
+        interrupt = self._interrupts[key] = Interrupt()
+
+        def guarded(session: Session) -> Any:
+            interrupt.attach(session)
+            try:
+                return fn(session)
+            finally:
+                interrupt.detach()
 
         def work() -> None:
             try:
-                data = ctx.read_write(fn) if write else ctx.read(fn)
-            except Exception as exc:  # shown to the user by on_failed
+                data = ctx.read_write(guarded) if write else ctx.read(guarded)
+                interrupt.check()
+            except Exception as exc:  # shown to the user by on_failed (unless superseded)
+                if interrupt.cancelled.is_set():
+                    log.debug("superseded load %s stopped: %r", key, exc)
+                    return
                 self.post_message(Failed(key, seq, error_text(exc)))
                 return
             self.post_message(Loaded(key, seq, data))
 
-        self.run_worker(work, thread=True, group=f"load-{key}", exit_on_error=False, name=f"load {key}")
+        self._loading(key, True)
+        self.run_worker(
+            work, thread=True, group=f"load-{key}", exclusive=True, exit_on_error=False, name=f"load {key}"
+        )
+
+    def _loading(self, key: str, busy: bool) -> None:
+        handler = getattr(self, f"loading_{key}", None)
+        if handler is not None:
+            handler(busy)
 
     def on_loaded(self, message: Loaded) -> None:
         message.stop()
         if message.seq != self._seq.get(message.key):
             return
+        self._loading(message.key, False)
         getattr(self, f"show_{message.key}")(message.data)
 
     def on_failed(self, message: Failed) -> None:
         message.stop()
         if message.seq != self._seq.get(message.key):
             return
+        self._loading(message.key, False)
         handler = getattr(self, f"failed_{message.key}", None)
         if handler is not None:
             handler(message.text)

@@ -105,7 +105,9 @@ def _build_demo(path: Path, today: dt.date) -> None:
 
     from duban.cli.main import cli
 
-    result = CliRunner().invoke(cli, ["--db", str(path), "demo", "--db", str(path), "--no-open", "--today", today.isoformat()])
+    result = CliRunner().invoke(
+        cli, ["--db", str(path), "demo", "--db", str(path), "--no-open", "--today", today.isoformat()]
+    )
     if result.exit_code:
         raise SystemExit(result.output)
 
@@ -119,9 +121,15 @@ def _count(db: Path, table: str) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--national", type=Path, required=True, help="the national database (copied, never written)")
-    parser.add_argument("--demo", type=Path, help="a demo database (built in a temporary folder if not given)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--national", type=Path, required=True, help="the national database (copied, never written)"
+    )
+    parser.add_argument(
+        "--demo", type=Path, help="a demo database (built in a temporary folder if not given)"
+    )
     parser.add_argument("--today", type=dt.date.fromisoformat, default=dt.date(2026, 1, 15))
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
@@ -139,10 +147,14 @@ def main() -> None:
     for name, db in (("demo", demo), ("national", national)):
         results[name] = asyncio.run(measure(db, host, args.today, args.repeat))
         size: Callable[[str], int] = lambda table, db=db: _count(db, table)  # noqa: E731
-        print(f"{name}: {size('task')} tasks, {size('responsibility')} responsibilities, {size('milestone')} milestones")
+        print(
+            f"{name}: {size('task')} tasks, {size('responsibility')} responsibilities, {size('milestone')} milestones"
+        )
     (demo_first, demo_ops), (nat_first, nat_ops) = results["demo"], results["national"]
     print(f"\n{'operation':<26}{'demo':>10}{'national':>11}{'ratio':>8}")
-    print(f"{'first load (not rated)':<26}{demo_first * 1000:>8.0f}ms{nat_first * 1000:>9.0f}ms{nat_first / demo_first:>8.1f}")
+    print(
+        f"{'first load (not rated)':<26}{demo_first * 1000:>8.0f}ms{nat_first * 1000:>9.0f}ms{nat_first / demo_first:>8.1f}"
+    )
     ratios = []
     for label, _ in OPERATIONS:
         if label in demo_ops and label in nat_ops:

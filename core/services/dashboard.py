@@ -204,7 +204,9 @@ def task_page(
     """
     if index is None:
         index = task_index(session, as_of=as_of, warning_days=warning_days, scope=scope)
-    window = index.window(text=text, sort=sort, descending=descending, limit=limit, after=after, before=before)
+    window = index.window(
+        text=text, sort=sort, descending=descending, limit=limit, after=after, before=before
+    )
     rows = tuple(
         TaskRow(
             id=t.id,

@@ -578,9 +578,9 @@ def task_index(
         for task_id, role, written, key, name in session.execute(parties):
             if task_id not in wanted:
                 continue
-            named = roles[task_id].setdefault(str(role), [])
-            if written not in named:
-                named.append(written)
+            as_written = roles[task_id].setdefault(str(role), [])
+            if written not in as_written:
+                as_written.append(written)
             words[task_id].update(w for w in (written, key, name) if w)
     tasks = []
     for r in rows:

@@ -68,7 +68,7 @@ class Interrupt:
         self._dbapi: Any = None
 
     def attach(self, session: Session) -> None:
-        dbapi = session.connection().connection.dbapi_connection
+        dbapi: Any = session.connection().connection.dbapi_connection
         with self._lock:
             self._dbapi = dbapi
             if hasattr(dbapi, "set_progress_handler"):  # sqlite3

@@ -184,7 +184,9 @@ async def test_actions_are_disabled_while_the_detail_is_stale(make_app, sessions
 # ------------------------------------------------------------------------------------ keyset pages
 
 
-def _offset_pages(session: Session, *, sort: str, descending: bool, limit: int, text: str = "") -> list[list[int]]:
+def _offset_pages(
+    session: Session, *, sort: str, descending: bool, limit: int, text: str = ""
+) -> list[list[int]]:
     """The 任务 list's pages as it used to read them (ORDER BY … LIMIT … OFFSET, the lights recomputed for
     every page): the reference the keyset pages must equal."""
     tl = task_lights(session, TODAY, 5, Scope()).subquery("tl")
@@ -218,36 +220,35 @@ def _offset_pages(session: Session, *, sort: str, descending: bool, limit: int, 
         offset += limit
 
 
-def _keyset_pages(session: Session, *, sort: str, descending: bool, limit: int, text: str = "") -> list[list[int]]:
+def _keyset_pages(
+    session: Session, *, sort: str, descending: bool, limit: int, text: str = ""
+) -> list[list[int]]:
     index = task_index(session, as_of=TODAY, warning_days=5, scope=Scope())
     args = {"as_of": TODAY, "warning_days": 5, "scope": Scope(), "index": index}
-    pages, after = [], None
-    while True:
-        page = task_page(session, sort=sort, descending=descending, limit=limit, after=after, text=text, **args)
-        if not page.rows:
-            break
+    pages: list[list[int]] = []
+    page, last = None, None
+    while page is None or page.rows:
+        last = page
+        page = task_page(
+            session,
+            sort=sort,
+            descending=descending,
+            limit=limit,
+            text=text,
+            after=page and page.last,
+            **args,
+        )
         assert page.offset == sum(len(p) for p in pages)
-        pages.append([r.id for r in page.rows])
-        after = page.last
-    # and backwards from the last page, each "before" page is the page shown before it
-    back, before = [pages[-1]] if pages else [], None
-    if pages:
-        before = task_page(
-            session, sort=sort, descending=descending, limit=limit, after=None, text=text, **args
-        ).first
-        last = task_page(session, sort=sort, descending=descending, limit=limit, text=text, **args)
-        while last.offset + len(last.rows) < last.total:
-            last = task_page(
-                session, sort=sort, descending=descending, limit=limit, after=last.last, text=text, **args
-            )
-        page = last
-        while page.offset > 0:
-            page = task_page(
-                session, sort=sort, descending=descending, limit=limit, before=page.first, text=text, **args
-            )
-            back.append([r.id for r in page.rows])
-        assert before is not None
-    assert [p for p in reversed(back)] == pages[: len(back)] or len(pages) == 0
+        if page.rows:
+            pages.append([r.id for r in page.rows])
+    # and backwards: from the last page, each page "before" is the page shown before it
+    back = []
+    while last is not None and last.offset > 0:
+        last = task_page(
+            session, sort=sort, descending=descending, limit=limit, text=text, before=last.first, **args
+        )
+        back.append([r.id for r in last.rows])
+    assert back[::-1] == pages[:-1]
     return pages
 
 
@@ -257,7 +258,10 @@ def _compare(factory, limit: int) -> int:  # noqa: ANN001 - a sessionmaker
         for sort in SORT_CYCLE:
             for descending in (False, True):
                 keyset = _keyset_pages(s, sort=sort, descending=descending, limit=limit)
-                assert keyset == _offset_pages(s, sort=sort, descending=descending, limit=limit), (sort, descending)
+                assert keyset == _offset_pages(s, sort=sort, descending=descending, limit=limit), (
+                    sort,
+                    descending,
+                )
                 compared += sum(len(p) for p in keyset)
         for needle in ("妇女", "培训"):
             keyset = _keyset_pages(s, sort="light", descending=True, limit=limit, text=needle)
@@ -308,7 +312,10 @@ async def test_paging_sorting_and_filtering_the_demo_database_end_to_end(demo_db
         with factory() as s:
             coordinator = s.scalar(text("SELECT name FROM app_user WHERE role = 'coordinator' LIMIT 1"))
         app = create_app(
-            session_factory=factory, host=PluginHost.load(), actor=Actor(coordinator, "coordinator"), today=TODAY
+            session_factory=factory,
+            host=PluginHost.load(),
+            actor=Actor(coordinator, "coordinator"),
+            today=TODAY,
         )
         async with app.run_test(size=SIZE) as pilot:
             screen = await _open_tasks(pilot)

@@ -88,7 +88,9 @@ class TasksScreen(TaskActionsScreen):
 
         def run(s: Session) -> tuple[TaskIndex, TaskPage]:
             scope = ctx.scope(s)
-            index = task_index_for(s, as_of=ctx.today, warning_days=ctx.warning_days, scope=scope, cached=cached)
+            index = task_index_for(
+                s, as_of=ctx.today, warning_days=ctx.warning_days, scope=scope, cached=cached
+            )
             page = task_page(
                 s,
                 as_of=ctx.today,

@@ -50,14 +50,14 @@ def _rendered(app: object) -> str:
 
 async def _painted(pilot: object, before: object, timeout: float) -> None:
     """Wait until the screen holds a new page and it is on screen (not merely in the widget tree)."""
-    from textual.widgets import DataTable, Static
+    from textual.widgets import Static
 
     app = pilot.app  # type: ignore[attr-defined]
     deadline = time.perf_counter() + timeout
     while time.perf_counter() < deadline:
         await pilot.pause(0)  # type: ignore[attr-defined]
         screen = app.screen
-        if getattr(screen, "page", before) is before or screen.query_one("#tasks", DataTable).loading:
+        if getattr(screen, "page", before) is before or screen.query_one("#loading").display:
             continue
         info = str(screen.query_one("#page-info", Static).content)
         if info in _rendered(app):

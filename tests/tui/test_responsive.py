@@ -71,13 +71,14 @@ async def test_a_superseded_load_is_cancelled_and_its_sql_stopped(make_app) -> N
         await pilot.pause(0.2)
         (spinning,) = _load_workers(screen, "tasks")
         assert spinning.state == WorkerState.RUNNING
-        assert screen.query_one("#tasks", DataTable).loading  # the loading indicator is up
+        assert screen.query_one("#loading").display  # the loading indicator is up
+        assert "加载中" in str(screen.query_one("#page-info", Static).content)
         screen.first_page()  # a newer load of the same pane
         await _wait(pilot, lambda: spinning.state == WorkerState.CANCELLED, "the old worker's cancellation")
         await _wait(pilot, lambda: bool(stopped), "the engine to stop the superseded statement")
         assert "interrupted" in str(stopped[0])
         await settle(pilot)
-        assert not screen.query_one("#tasks", DataTable).loading
+        assert not screen.query_one("#loading").display
         assert screen.query_one("#tasks", DataTable).row_count == 74
         assert "查询失败" not in screen_text(app) and "interrupted" not in screen_text(app)
 
@@ -164,7 +165,8 @@ async def test_actions_are_disabled_while_the_detail_is_stale(make_app, sessions
         screen.load("detail", slow_detail)
         screen.refresh_bindings()
         await pilot.pause(0.05)
-        assert screen.detail().data is shown  # still the previous task …
+        assert screen.detail().data is shown  # still the previous task (dimmed) …
+        assert screen.detail().has_class("-stale") and screen.query_one("#loading").display
         assert not screen.detail_is_current()
         assert screen.check_action("ack", ()) is None and screen.check_action("report", ()) is None
         assert screen.check_action("sort", ()) is True  # list keys still work

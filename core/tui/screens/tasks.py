@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.coordinate import Coordinate
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Input, LoadingIndicator, Static
 
 from duban.domain.vocabulary import Role
 from duban.tui.actions import ACTION_BINDINGS, TaskActionsScreen
@@ -67,11 +67,13 @@ class TasksScreen(TaskActionsScreen):
         self.index: TaskIndex | None = None  #: the task lights, kept while no write happens
         self.total = 0
         self.task_id: int | None = None  #: the highlighted row's task (the detail must show it)
+        self._busy: dict[str, bool] = {}
 
     def compose(self) -> ComposeResult:
         yield from self.compose_chrome()
         with Horizontal(id="bar"):
             yield Input(placeholder="/ 筛选：任务文字、编号、政策或部门名称，回车确定", id="filter")
+            yield LoadingIndicator(id="loading")
             yield Static("加载中...", id="page-info")
         table: DataTable[Cell] = DataTable(id="tasks", cursor_type="row", zebra_stripes=True)
         for label in ("灯", "政策", "编号", "摘要", Role.LEAD.label, Role.SUPPORT.label, "下次到期"):
@@ -109,14 +111,22 @@ class TasksScreen(TaskActionsScreen):
         self.load("tasks", run)
 
     def loading_tasks(self, busy: bool) -> None:
-        """While a page loads: the table shows a loading indicator and the bar says so."""
-        self.query_one("#tasks", DataTable).loading = busy
+        """While a page loads: a loading indicator beside the page line, which says so (the table keeps its
+        focus and cursor, so the keys keep working and a newer load replaces this one)."""
+        self._busy["tasks"] = busy
+        self._show_busy()
         if busy:
             self.query_one("#page-info", Static).update("加载中...")
 
     def loading_detail(self, busy: bool) -> None:
-        self.detail().loading = busy
+        """While the detail loads it is dimmed (it still shows the previous task) and its keys are off."""
+        self._busy["detail"] = busy
+        self.detail().set_class(busy, "-stale")
+        self._show_busy()
         self.refresh_bindings()
+
+    def _show_busy(self) -> None:
+        self.query_one("#loading", LoadingIndicator).display = any(self._busy.values())
 
     def show_tasks(self, loaded: tuple[TaskIndex, TaskPage]) -> None:
         self.index, page = loaded
@@ -220,8 +230,8 @@ class TasksScreen(TaskActionsScreen):
     def _filter(self, event: Input.Submitted) -> None:
         self.text = event.value
         self.task_id = None
+        self.query_one("#tasks", DataTable).focus()  # before the loading cover makes it unfocusable
         self.first_page()
-        self.query_one("#tasks", DataTable).focus()
 
     def action_sort(self) -> None:
         self.sort = SORT_CYCLE[(SORT_CYCLE.index(self.sort) + 1) % len(SORT_CYCLE)]

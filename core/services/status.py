@@ -509,11 +509,13 @@ class TaskIndex:
 
 
 def data_mark(session: Session) -> int | None:
-    """The newest audit event's id: it changes with every write (each writes one), so an answer computed at
-    one mark is still right while the mark stays. None when it cannot be read (then nothing is cached)."""
+    """The newest audit event's chain number: it changes with every write (each writes one), so an answer
+    computed at one mark is still right while the mark stays. The chain number, not the id: each event links
+    to the one before it, so numbers are taken in commit order (a PostgreSQL id may commit after a higher one).
+    None when it cannot be read (then nothing is cached)."""
     try:
         with session.begin_nested():
-            return session.scalar(select(func.coalesce(func.max(AuditEvent.id), 0)))
+            return session.scalar(select(func.coalesce(func.max(AuditEvent.seq), 0)))
     except Exception:  # e.g. a role without access to the journal: never cache, always recompute
         return None
 

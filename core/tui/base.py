@@ -65,23 +65,35 @@ class Interrupt:
         self.cancelled = threading.Event()
         self._lock = threading.Lock()
         self._server_cancel: Callable[[], Any] | None = None
+        self._connection: Any = None
         self._dbapi: Any = None
 
     def attach(self, session: Session) -> None:
-        dbapi: Any = session.connection().connection.dbapi_connection
+        from sqlalchemy import event
+
+        connection = session.connection()
+        dbapi: Any = connection.connection.dbapi_connection
         with self._lock:
-            self._dbapi = dbapi
+            self._connection, self._dbapi = connection, dbapi
+            event.listen(connection, "before_cursor_execute", self._before_statement)
             if hasattr(dbapi, "set_progress_handler"):  # sqlite3
                 dbapi.set_progress_handler(self.cancelled.is_set, 1000)
             elif hasattr(dbapi, "cancel"):  # psycopg: the server stops the statement
                 self._server_cancel = dbapi.cancel
         self.check()
 
+    def _before_statement(self, *_args: Any) -> None:
+        self.check()  # no new statement once cancelled (a cancel between two statements stops the next)
+
     def detach(self) -> None:
+        from sqlalchemy import event
+
         with self._lock:
+            if self._connection is not None:
+                event.remove(self._connection, "before_cursor_execute", self._before_statement)
             if self._dbapi is not None and hasattr(self._dbapi, "set_progress_handler"):
                 self._dbapi.set_progress_handler(None, 0)
-            self._dbapi, self._server_cancel = None, None
+            self._connection, self._dbapi, self._server_cancel = None, None, None
 
     def check(self) -> None:
         """Raise :class:`QueryCancelled` once cancelled (between statements)."""

@@ -343,3 +343,39 @@ async def test_paging_sorting_and_filtering_the_demo_database_end_to_end(demo_db
             assert screen.detail().data is not None and screen.detail().data.id == highlighted
     finally:
         engine.dispose()
+
+
+def test_interrupt_stops_a_running_statement_on_both_engines(empty_db_url: str) -> None:
+    """The engine-level stop that cancellation relies on: SQLite's progress handler, PostgreSQL's cancel."""
+    from duban.tui.base import Interrupt
+
+    engine = make_engine(empty_db_url)
+    endless = "SELECT pg_sleep(120)" if engine.dialect.name == "postgresql" else SPIN
+    interrupt, started, outcome = Interrupt(), threading.Event(), []
+
+    def run() -> None:
+        with Session(engine) as session:
+            interrupt.attach(session)
+            started.set()
+            try:
+                session.execute(text(endless))
+                outcome.append("finished")
+            except Exception as exc:
+                outcome.append(exc)
+            finally:
+                interrupt.detach()
+
+    try:
+        worker = threading.Thread(target=run)
+        worker.start()
+        assert started.wait(10)
+        worker.join(0.5)
+        assert worker.is_alive()  # the statement runs …
+        interrupt.cancel()
+        worker.join(20)
+        assert not worker.is_alive() and outcome  # … until it is cancelled
+        assert isinstance(outcome[0], Exception)
+        with Session(engine) as session:  # the connection goes back to the pool unhooked and usable
+            assert session.execute(text("SELECT 1")).scalar() == 1
+    finally:
+        engine.dispose()

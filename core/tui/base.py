@@ -55,18 +55,19 @@ class QueryCancelled(Exception):
 class Interrupt:
     """Stops the SQL of one superseded load: a thread worker cannot be killed, so the statement must end.
 
-    In the worker, :meth:`attach` hooks the session's connection — SQLite gets a progress handler that aborts
-    the running statement once :meth:`cancel` was called; PostgreSQL's statement is cancelled by the server
-    (psycopg ``connection.cancel()``). :meth:`cancel` is called on the event loop when a newer load of the same
-    pane starts. :meth:`detach` unhooks the connection before it goes back to the pool.
+    In the worker, :meth:`attach` hooks the session's connection; :meth:`cancel` (called on the event loop
+    when a newer load of the same pane starts) stops the statement running on it — SQLite's
+    ``connection.interrupt()``, PostgreSQL's server-side cancel (psycopg ``connection.cancel()``) — and no
+    further statement starts (checked before each). :meth:`detach` unhooks the connection before it goes back
+    to the pool. (No SQLite progress handler: calling into Python every few thousand VM steps makes the query
+    wait for the GIL whenever the event loop is busy painting.)
     """
 
     def __init__(self) -> None:
         self.cancelled = threading.Event()
         self._lock = threading.Lock()
-        self._server_cancel: Callable[[], Any] | None = None
+        self._stop: Callable[[], Any] | None = None
         self._connection: Any = None
-        self._dbapi: Any = None
 
     def attach(self, session: Session) -> None:
         from sqlalchemy import event
@@ -74,12 +75,10 @@ class Interrupt:
         connection = session.connection()
         dbapi: Any = connection.connection.dbapi_connection
         with self._lock:
-            self._connection, self._dbapi = connection, dbapi
+            self._connection = connection
             event.listen(connection, "before_cursor_execute", self._before_statement)
-            if hasattr(dbapi, "set_progress_handler"):  # sqlite3
-                dbapi.set_progress_handler(self.cancelled.is_set, 1000)
-            elif hasattr(dbapi, "cancel"):  # psycopg: the server stops the statement
-                self._server_cancel = dbapi.cancel
+            # sqlite3.Connection.interrupt and psycopg's Connection.cancel may be called from any thread
+            self._stop = getattr(dbapi, "interrupt", None) or getattr(dbapi, "cancel", None)
         self.check()
 
     def _before_statement(self, *_args: Any) -> None:
@@ -91,9 +90,7 @@ class Interrupt:
         with self._lock:
             if self._connection is not None:
                 event.remove(self._connection, "before_cursor_execute", self._before_statement)
-            if self._dbapi is not None and hasattr(self._dbapi, "set_progress_handler"):
-                self._dbapi.set_progress_handler(None, 0)
-            self._connection, self._dbapi, self._server_cancel = None, None, None
+            self._connection, self._stop = None, None
 
     def check(self) -> None:
         """Raise :class:`QueryCancelled` once cancelled (between statements)."""
@@ -103,12 +100,12 @@ class Interrupt:
     def cancel(self) -> None:
         self.cancelled.set()
         with self._lock:
-            server_cancel = self._server_cancel
-        if server_cancel is not None:
-            try:
-                server_cancel()
-            except Exception:  # the statement may have ended meanwhile
-                log.debug("cancelling a superseded query failed", exc_info=True)
+            stop = self._stop
+            if stop is not None:
+                try:
+                    stop()
+                except Exception:  # the statement may have ended meanwhile
+                    log.debug("stopping a superseded query failed", exc_info=True)
 
 
 def error_text(exc: BaseException) -> str:

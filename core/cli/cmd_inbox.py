@@ -72,7 +72,8 @@ def inbox_cmd(
 ) -> None:
     """待我处理的事项，每行带办理命令。
 
-    协调人：待复核的报送、待审批的延期申请（最早的在前，带已等待的工作日数）、尚未签收的责任。
+    协调人：待复核的报送、待审批的延期申请（最早的在前，带已等待的工作日数）、被退回尚未重报的报送、
+    尚未签收的责任。
     部门用户：被退回要重报的报送、逾期未报的节点、今后 N 个工作日内到期的节点、尚未签收的责任。
     """
     from duban.services.clock import local_today
@@ -105,7 +106,7 @@ def inbox_cmd(
     window_note = f"；到期窗口至 {result.due_until}（{result.days} 个工作日）" if result.due_until else ""
     click.echo(f"{who} 截至 {result.as_of} 待处理：{counts}{window_note}")
     for item in result.items:
-        where = " ".join(p for p in (item.jurisdiction_name, item.agency_name) if p) or "未识别部门"
+        where = item.department or item.jurisdiction_name or "未识别部门"
         click.echo(
             f"{cell('[' + item.kind.label + ']', 12)} {cell(item.policy, 18)} {cell(item.task_number, 6)} "
             f"{cell(item.task_text, 24)} {cell(where, 16)} {cell(_when(item), 34)} {item.command}"

@@ -1,6 +1,7 @@
 """The decision queue (``duban inbox``): what waits on the current user, oldest first, with its age.
 
-For a coordinator: reports awaiting 复核, extension requests awaiting 审批, responsibilities not yet 签收.
+For a coordinator: reports awaiting 复核, extension requests awaiting 审批, reports returned and not yet
+refiled, responsibilities not yet 签收.
 For a department user (their agency in their jurisdiction, successors included): reports returned to redo,
 milestones overdue without a report, milestones due within the next N working days, responsibilities not yet
 签收. A viewer has nothing to act on.
@@ -37,6 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
+from duban.domain.divisions import department_name
 from duban.domain.jsonable import JsonResult
 from duban.domain.vocabulary import InboxKind, ResponsibilityState, Role, UserRole
 from duban.domain.workcal import WorkingCalendar
@@ -66,7 +68,7 @@ from duban.storage.queries import (
 )
 
 #: the kinds each role sees, in the order they are listed
-COORDINATOR_KINDS = (InboxKind.REVIEW, InboxKind.EXTENSION, InboxKind.UNSIGNED)
+COORDINATOR_KINDS = (InboxKind.REVIEW, InboxKind.EXTENSION, InboxKind.RETURNED, InboxKind.UNSIGNED)
 DEPARTMENT_KINDS = (InboxKind.RETURNED, InboxKind.OVERDUE, InboxKind.DUE, InboxKind.UNSIGNED)
 
 #: used when neither the caller nor the configuration (``inbox.days``) says how far ahead to look
@@ -95,6 +97,7 @@ class InboxItem(JsonResult):
     role: Role
     agency: str | None
     agency_name: str | None
+    department: str | None  #: the department as people name it: 云南省民政厅, 民政部 (None: agency unknown)
     jurisdiction: str | None
     jurisdiction_name: str | None
     milestone: int | None
@@ -350,7 +353,9 @@ def _queue(
             Responsibility.jurisdiction_code,
             acting.label("acting_agency"),
             acting_agency.name.label("agency_name"),
+            acting_agency.names.label("agency_names"),
             Jurisdiction.name.label("jurisdiction_name"),
+            Jurisdiction.level.label("jurisdiction_level"),
             Task.id.label("task_id"),
             Task.section,
             Task.number,
@@ -389,6 +394,26 @@ def _queue(
 
 
 # --------------------------------------------------------------------------- rows
+
+
+def department_display(
+    agency_name: str | None,
+    names: Mapping[str, str] | None,
+    jurisdiction_name: str | None,
+    level: str | None,
+) -> str | None:
+    """The department as a person names it: the agency's name at the jurisdiction's level with the
+    jurisdiction in front (省民政厅 in 云南省 → 云南省民政厅); the national one as is (民政部)."""
+    if agency_name is None:
+        return None
+    level_name = (names or {}).get(str(level)) if level else None
+    if not jurisdiction_name:
+        return level_name or agency_name
+    if level_name is None:
+        return f"{jurisdiction_name}{agency_name}部门"
+    if str(level) == "national":
+        return level_name
+    return department_name(level_name, jurisdiction_name)
 
 
 def _command(kind: InboxKind, ref: int, milestone_id: int | None) -> str:
@@ -431,6 +456,9 @@ def _items(
                 role=Role(r.role),
                 agency=r.acting_agency,
                 agency_name=r.agency_name,
+                department=department_display(
+                    r.agency_name, r.agency_names, r.jurisdiction_name, r.jurisdiction_level
+                ),
                 jurisdiction=r.jurisdiction_code,
                 jurisdiction_name=r.jurisdiction_name,
                 milestone=r.milestone_id,

@@ -110,8 +110,35 @@ class TaskActionsScreen(DubanScreen):
         send_reminders_now(self)
 
 
+#: the question before 立即提醒 (it reaches every department with something due)
+REMIND_ALL = (
+    "立即向所有部门发送提醒？",
+    "发送",
+    "按通知规则向每个有到期、逾期事项的部门发送提醒（邮件或群消息），发出后不能撤回。",
+)
+
+
 def send_reminders_now(screen: DubanScreen) -> None:
-    """立即提醒: one ``duban notify`` run (plan, then send what is due) in a thread worker — apprise blocks,
+    """立即提醒 (提醒全部), after a confirmation naming who it reaches."""
+    from duban.errors import DubanError
+    from duban.services.identity import require_coordinator
+    from duban.tui.confirm import ConfirmScreen
+
+    try:
+        require_coordinator(screen.ctx.actor, "立即发送提醒")
+    except DubanError as exc:  # nothing to confirm for someone who may not send
+        screen.action_finished(str(exc), False)
+        return
+
+    def answered(yes: bool | None) -> None:
+        if yes:
+            _send_reminders(screen)
+
+    screen.app.push_screen(ConfirmScreen(*REMIND_ALL), answered)
+
+
+def _send_reminders(screen: DubanScreen) -> None:
+    """One ``duban notify`` run (plan, then send what is due) in a thread worker — apprise blocks,
     so never on the event loop. Coordinators only (it writes to every department)."""
     try:
         from duban.services.notifications import run_notifications

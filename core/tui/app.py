@@ -19,6 +19,7 @@ from duban.tui.context import DashboardContext
 from duban.tui.palette import DubanCommands
 from duban.tui.screens.assessment import AssessmentScreen
 from duban.tui.screens.department import DepartmentScreen
+from duban.tui.screens.inbox import InboxScreen
 from duban.tui.screens.notifications import NotificationsScreen
 from duban.tui.screens.overview import OverviewScreen
 from duban.tui.screens.policies import PoliciesScreen
@@ -27,12 +28,13 @@ from duban.tui.widgets import KeysScreen
 
 #: key → binding id, for users who remap keys (Textual keymap: {"nav.tasks": "f2", …})
 NAV = (
-    ("1", "overview", "总览"),
-    ("2", "tasks", "任务"),
-    ("3", "department", "部门"),
-    ("4", "assessment", "考核"),
-    ("5", "policies", "政策"),
-    ("6", "notifications", "通知"),
+    ("1", "inbox", "待办"),
+    ("2", "overview", "总览"),
+    ("3", "tasks", "任务"),
+    ("4", "department", "部门"),
+    ("5", "assessment", "考核"),
+    ("6", "policies", "政策"),
+    ("7", "notifications", "通知"),
 )
 
 
@@ -43,6 +45,7 @@ class DubanApp(App[None]):
     COMMANDS = App.COMMANDS | {DubanCommands}
     COMMAND_PALETTE_BINDING = "ctrl+p"
     MODES = {
+        "inbox": InboxScreen,
         "overview": OverviewScreen,
         "tasks": TasksScreen,
         "department": DepartmentScreen,
@@ -67,10 +70,13 @@ class DubanApp(App[None]):
 
     @property
     def initial_mode(self) -> str:
-        """A department user lands on their own work; ``start`` names another screen (MODES key)."""
+        """A coordinator lands on 待办 (what waits on their decision), a department user on their own work,
+        a viewer on 总览; ``start`` names another screen (MODES key)."""
         if self._start in self.MODES:
             return self._start
-        return "department" if self.ctx.is_department else "overview"
+        if self.ctx.is_department:
+            return "department"
+        return "inbox" if self.ctx.actor.is_coordinator else "overview"
 
     def on_mount(self) -> None:
         if self._keymap:

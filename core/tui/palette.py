@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from duban.tui.app import DubanApp
 
 SCREENS = (
+    ("inbox", "待办"),
     ("overview", "总览"),
     ("tasks", "任务"),
     ("department", "部门"),

@@ -29,6 +29,7 @@ from duban.services import import_review as review
 from duban.services.identity import Actor
 from duban.services.importing import ImportResult
 from duban.tui.base import error_text
+from duban.tui.confirm import ConfirmScreen, ask_before_discarding
 from duban.tui.context import DashboardContext
 from duban.tui.text import cell_text, clip
 from duban.tui.widgets import Cell, fill
@@ -39,38 +40,12 @@ Writer = Callable[[Session, ImportDocument], ImportResult]
 ROLE_CYCLE = (Role.LEAD, Role.SUPPORT, Role.JOINT)
 
 _MODAL_CSS = """
-ConfirmScreen, AgencyPicker, TaskEditor { align: center middle; }
+AgencyPicker, TaskEditor { align: center middle; }
 #dialog { width: 72; height: auto; max-height: 90%; border: thick $primary; background: $surface; padding: 1 2; }
 #dialog SelectionList { height: 16; }
 #dialog-buttons { height: 3; align: right middle; }
 #dialog-buttons Button { margin-left: 1; }
 """
-
-
-class ConfirmScreen(ModalScreen[bool]):
-    """A yes/no question (写入 / 放弃)."""
-
-    DEFAULT_CSS = _MODAL_CSS
-    BINDINGS = [Binding("y", "answer(True)", "确定"), Binding("n,escape", "answer(False)", "取消")]
-
-    def __init__(self, question: str, yes: str = "确定") -> None:
-        super().__init__()
-        self.question, self.yes = question, yes
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
-            yield Label(self.question, id="question")
-            with Horizontal(id="dialog-buttons"):
-                yield Button(f"{self.yes}(y)", id="yes", variant="primary")
-                yield Button("取消(n)", id="no")
-
-    def action_answer(self, value: bool) -> None:
-        self.dismiss(value)
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.dismiss(event.button.id == "yes")
 
 
 class AgencyPicker(ModalScreen[list[str] | None]):
@@ -99,8 +74,19 @@ class AgencyPicker(ModalScreen[list[str] | None]):
                 yield Button("确定(ctrl+s)", id="ok", variant="primary")
                 yield Button("取消", id="cancel")
 
+    def on_mount(self) -> None:
+        self._fit()
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        """The list scrolls within what a small terminal leaves; 确定/取消 stay on screen."""
+        room = self.app.size.height * 9 // 10 - 10  # border, padding, title, error line, buttons
+        self.query_one("#agencies", SelectionList).styles.height = max(3, min(16, room))
+
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        ask_before_discarding(self, bool(self.query_one("#agencies", SelectionList).selected))
 
     def action_ok(self) -> None:
         chosen = list(self.query_one("#agencies", SelectionList).selected)
@@ -115,7 +101,7 @@ class AgencyPicker(ModalScreen[list[str] | None]):
         if event.button.id == "ok":
             self.action_ok()
         else:
-            self.dismiss(None)
+            self.action_cancel()
 
 
 class TaskEditor(ModalScreen[tuple[str, str] | None]):
@@ -139,7 +125,8 @@ class TaskEditor(ModalScreen[tuple[str, str] | None]):
                 yield Button("取消", id="cancel")
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        values = (self.query_one("#number", Input).value, self.query_one("#text", Input).value)
+        ask_before_discarding(self, values != (self.number, self.text))
 
     def action_ok(self) -> None:
         self.dismiss((self.query_one("#number", Input).value, self.query_one("#text", Input).value))
@@ -155,7 +142,7 @@ class TaskEditor(ModalScreen[tuple[str, str] | None]):
         if event.button.id == "ok":
             self.action_ok()
         else:
-            self.dismiss(None)
+            self.action_cancel()
 
 
 class ImportReviewScreen(Screen[None]):
@@ -419,7 +406,14 @@ class ImportReviewScreen(Screen[None]):
                 self.write()
 
         count = len(self.document.tasks)
-        self.app.push_screen(ConfirmScreen(f"按当前的 {count} 项任务写入数据库？", "写入"), confirmed)
+        self.app.push_screen(
+            ConfirmScreen(
+                f"按当前的 {count} 项任务写入数据库？",
+                "写入",
+                "写入后政策、任务和责任分工进入督办，之后的改动须重新导入（替换）。",
+            ),
+            confirmed,
+        )
 
     def write(self) -> None:
         self.busy = True

@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, Static, TextArea
 from textual.widgets.select import NoSelection
 
@@ -234,10 +235,28 @@ class TaskDetail(VerticalScroll):
 # ---------------------------------------------------------------------------------------------- forms
 
 
-class FormScreen(ModalScreen[str | None]):
-    """A modal form whose submit runs one action; a refused action's message stays in the form."""
+class FormFields(VerticalScroll, can_focus=False):
+    """The form's fields: they scroll, but are no focus stop of their own (Tab goes field to field)."""
 
+
+#: rows a form needs besides its fields: border, title, error line, hint and buttons
+FORM_CHROME = 10
+
+
+class FormScreen(ModalScreen[str | None]):
+    """A modal form whose submit runs one action; a refused action's message stays in the form.
+
+    The focus starts on the first field; the fields scroll while 提交/取消 stay on screen (the form says
+    ctrl+s); esc or 取消 on a changed form asks before discarding; a decision (:attr:`DECISIONS`) is
+    confirmed with its consequence before it runs — ctrl+s too.
+    """
+
+    DEFAULT_CSS = """
+    FormScreen #form-hint { width: 100%; height: 1; color: $text-muted; }
+    """
     TITLE_TEXT = ""
+    #: the hint beside the buttons (ctrl+s and esc)
+    HINT = "ctrl+s 提交  esc 取消"
     BINDINGS = [
         Binding("escape", "cancel", "取消", id="form.cancel"),
         Binding("ctrl+s", "submit", "提交", id="form.submit"),
@@ -247,16 +266,55 @@ class FormScreen(ModalScreen[str | None]):
         super().__init__()
         self.ctx = ctx
         self.busy = False
+        self._initial: tuple[tuple[str, object], ...] = ()
 
     def compose(self) -> ComposeResult:
         with Vertical(id="form"):
             yield Label(self.TITLE_TEXT, id="form-title")
-            with VerticalScroll(id="form-fields"):
+            with FormFields(id="form-fields"):
                 yield from self.fields()
             yield Static("", id="error")
+            yield Static(self.HINT, id="form-hint")
             with Horizontal(id="form-buttons"):
                 yield from self.buttons()
                 yield Button("取消", id="cancel")
+
+    def on_mount(self) -> None:
+        self._fit()
+        first = self.first_field()
+        if first is not None:
+            first.focus()
+        else:
+            self.query_one("#form-buttons Button", Button).focus()
+        self._initial = self.values()
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        """Let the fields scroll within what the terminal leaves after the form's chrome (90 % high)."""
+        height = self.app.size.height
+        self.query_one("#form-fields").styles.max_height = max(3, height * 9 // 10 - FORM_CHROME)
+
+    def first_field(self) -> Widget | None:
+        for widget in self.query_one("#form-fields").query("*"):
+            if widget.focusable:
+                return widget
+        return None
+
+    def values(self) -> tuple[tuple[str, object], ...]:
+        """What the user has entered so far (to tell a changed form)."""
+        out: list[tuple[str, object]] = []
+        for widget in self.query_one("#form-fields").query("Input, TextArea, Select, Checkbox"):
+            if isinstance(widget, TextArea):
+                out.append((widget.id or "", widget.text))
+            elif isinstance(widget, Input | Select | Checkbox):
+                out.append((widget.id or "", widget.value))
+        return tuple(out)
+
+    @property
+    def changed(self) -> bool:
+        return self.values() != self._initial
 
     def fields(self) -> ComposeResult:
         yield from ()
@@ -268,8 +326,15 @@ class FormScreen(ModalScreen[str | None]):
         """The action for ``button``; raise ValidationError for input the form itself can refuse."""
         raise NotImplementedError
 
+    def confirmation(self, button: str) -> tuple[str, str, str] | None:
+        """(question, confirm label, consequence) to ask before ``button`` runs; None: no question."""
+        return None
+
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        from duban.tui.confirm import ask_before_discarding
+
+        if not self.busy:
+            ask_before_discarding(self, self.changed)
 
     def action_submit(self) -> None:
         self._run("submit")
@@ -278,7 +343,7 @@ class FormScreen(ModalScreen[str | None]):
     def _pressed(self, event: Button.Pressed) -> None:
         event.stop()
         if event.button.id == "cancel":
-            self.dismiss(None)
+            self.action_cancel()
         elif event.button.id:
             self._run(event.button.id)
 
@@ -292,6 +357,21 @@ class FormScreen(ModalScreen[str | None]):
             fn = self.build(button)
         except ValidationError as exc:
             self.show_error(str(exc))
+            return
+        question = self.confirmation(button)
+        if question is None:
+            self._start(fn)
+            return
+        from duban.tui.confirm import ConfirmScreen
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._start(fn)
+
+        self.app.push_screen(ConfirmScreen(question[0], question[1], question[2]), answered)
+
+    def _start(self, fn: Callable[[Session], str]) -> None:
+        if self.busy:
             return
         self.busy = True
         self.show_error("")
@@ -309,6 +389,54 @@ class FormScreen(ModalScreen[str | None]):
             self.dismiss(text)
         else:
             self.show_error(text)
+
+
+class DecisionFormScreen(FormScreen):
+    """A form whose buttons decide (通过/退回, 批准/驳回): ctrl+s takes the focused decision button, else the
+    first, and every decision asks first, naming its consequence."""
+
+    #: decision button ids, the first is ctrl+s's default
+    DECISIONS: tuple[str, ...] = ()
+
+    def action_submit(self) -> None:
+        focused = self.focused
+        if isinstance(focused, Button) and focused.id in self.DECISIONS:
+            self._run(focused.id)
+        else:
+            self._run(self.DECISIONS[0])
+
+    def confirmation(self, button: str) -> tuple[str, str, str] | None:
+        # someone who may not decide is refused by the service at once, with its message: nothing to confirm
+        return self.decision_question(button) if self.ctx.actor.is_coordinator else None
+
+    def decision_question(self, button: str) -> tuple[str, str, str]:
+        raise NotImplementedError
+
+
+def report_decision(what: str, *, accept: bool) -> tuple[str, str, str]:
+    """The question before 通过 or 退回 ``what`` (one report, or several)."""
+    if accept:
+        return (
+            f"通过{what}？",
+            "通过",
+            "通过后报送定稿（已复核），不能撤销；申请办结的责任随之办结。",
+        )
+    return (
+        f"退回{what}？",
+        "退回",
+        "退回后该责任转为“被退回”，部门须重新报送；退回理由随报送保存，不能撤销。",
+    )
+
+
+def extension_decision(
+    what: str, *, approve: bool, due: dt.date | None = None, new_date: dt.date | None = None
+) -> tuple[str, str, str]:
+    """The question before 批准 or 驳回 ``what`` (with the dates when one request is decided)."""
+    if approve:
+        moved = f"由 {day(due)} 改为 {day(new_date)}" if due and new_date else "改为申请的新日期"
+        return (f"批准{what}？", "批准", f"批准后节点的有效到期日{moved}，不能撤销。")
+    kept = f"（{day(due)}）" if due else ""
+    return (f"驳回{what}？", "驳回", f"驳回后节点仍按原到期日{kept}督办，逾期照常计算，不能撤销。")
 
 
 def _milestone_option(m: MilestoneLight) -> tuple[str, int]:
@@ -451,10 +579,12 @@ class ExtensionForm(FormScreen):
         return run
 
 
-class ReviewForm(FormScreen):
+class ReviewForm(DecisionFormScreen):
     """复核: accept or return (with a reason) a report waiting for review."""
 
     TITLE_TEXT = "复核报送"
+    HINT = "ctrl+s 通过（先确认）  esc 取消"
+    DECISIONS = ("accept", "return")
 
     def __init__(self, ctx: DashboardContext, pending: list[PendingReport]) -> None:
         super().__init__(ctx)
@@ -480,8 +610,11 @@ class ReviewForm(FormScreen):
         yield Button("通过", id="accept", variant="success")
         yield Button("退回", id="return", variant="error")
 
-    def action_submit(self) -> None:
-        self._run("accept")
+    def decision_question(self, button: str) -> tuple[str, str, str]:
+        report = self.query_one("#report", Select).value
+        chosen = next((r for r in self.pending if r.id == report), None)
+        what = f"报送 #{report}" + (f"（{chosen.party}，第 {chosen.version} 版）" if chosen else "")
+        return report_decision(what, accept=button == "accept")
 
     def build(self, button: str) -> Callable[[Session], str]:
         from duban.services.lifecycle import review_report
@@ -491,6 +624,8 @@ class ReviewForm(FormScreen):
             raise ValidationError("没有待复核的报送")
         reason = self.query_one("#reason", Input).value.strip() or None
         accept = button == "accept"
+        if not accept and reason is None:  # asked before the confirmation, not after it
+            raise ValidationError("退回报送必须说明理由：请填写理由")
         ctx = self.ctx
 
         def run(session: Session) -> str:
@@ -508,10 +643,12 @@ class ReviewForm(FormScreen):
         return run
 
 
-class DecisionForm(FormScreen):
+class DecisionForm(DecisionFormScreen):
     """延期审批: approve or refuse a pending extension request."""
 
     TITLE_TEXT = "审批延期申请"
+    HINT = "ctrl+s 批准（先确认）  esc 取消"
+    DECISIONS = ("approve", "refuse")
 
     def __init__(self, ctx: DashboardContext, pending: list[PendingExtension]) -> None:
         super().__init__(ctx)
@@ -541,8 +678,17 @@ class DecisionForm(FormScreen):
         yield Button("批准", id="approve", variant="success")
         yield Button("驳回", id="refuse", variant="error")
 
-    def action_submit(self) -> None:
-        self._run("approve")
+    def decision_question(self, button: str) -> tuple[str, str, str]:
+        ext_id = self.query_one("#extension", Select).value
+        chosen = next((x for x in self.pending if x.id == ext_id), None)
+        if chosen is None:
+            return extension_decision(f"延期申请 #{ext_id}", approve=button == "approve")
+        return extension_decision(
+            f"延期申请 #{chosen.id}（{chosen.party}，{chosen.period}）",
+            approve=button == "approve",
+            due=chosen.due,
+            new_date=chosen.new_date,
+        )
 
     def build(self, button: str) -> Callable[[Session], str]:
         from duban.services.extensions import decide_extension

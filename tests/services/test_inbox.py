@@ -54,7 +54,12 @@ def test_coordinator_and_department_views(session: Session, host: PluginHost, tm
     session.commit()
 
     box = inbox(session, actor=COORD, as_of=D("2026-01-27"))
-    assert dict(box.counts) == {InboxKind.REVIEW: 1, InboxKind.EXTENSION: 1, InboxKind.UNSIGNED: 3}
+    assert dict(box.counts) == {
+        InboxKind.REVIEW: 1,
+        InboxKind.EXTENSION: 1,
+        InboxKind.RETURNED: 0,
+        InboxKind.UNSIGNED: 3,
+    }
     assert kinds(box)[:2] == [(InboxKind.REVIEW, report.id), (InboxKind.EXTENSION, ext.id)]
     review, extension = box.page.items[:2]
     assert (review.since, review.age) == (D("2026-01-23"), 2)  # Mon 26, Tue 27
@@ -62,6 +67,7 @@ def test_coordinator_and_department_views(session: Session, host: PluginHost, tm
     assert (
         review.agency_name == "民政" and review.jurisdiction_name == "云南省" and review.task_number == "三"
     )
+    assert review.department == "云南省民政厅"  # the name at the jurisdiction's level, never the key
     assert box.to_json()["items"][0]["due"] == "2026-01-30"
 
     # the department: m4 (02-24) is due within ten working days of 02-10 only because of 春节 and 调休
@@ -85,7 +91,13 @@ def test_coordinator_and_department_views(session: Session, host: PluginHost, tm
     )
     assert returned.command == f"duban report submit {s.r_mz.id} --milestone {s.m1.id}"
     assert returned.age == 6  # 3 4 5 6 9 10
-    assert dict(inbox(session, actor=COORD, as_of=D("2026-02-10")).counts)[InboxKind.REVIEW] == 0
+    coordinator = inbox(session, actor=COORD, as_of=D("2026-02-10"))
+    assert dict(coordinator.counts)[InboxKind.REVIEW] == 0
+    # the coordinator sees it too, returned and not yet refiled
+    assert dict(coordinator.counts)[InboxKind.RETURNED] == 1
+    # after the pending extension (decisions first), before the unsigned duties
+    assert [i.kind for i in coordinator.page.items][:2] == [InboxKind.EXTENSION, InboxKind.RETURNED]
+    assert coordinator.page.items[1].report == report.id
     assert inbox(session, actor=VIEWER, as_of=D("2026-02-10")).counts == {}
 
 

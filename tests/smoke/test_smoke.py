@@ -236,10 +236,12 @@ def test_dashboard_headless(demo: tuple[Path, Path], tmp_path: Path) -> None:
     async def drive() -> dict[str, object]:
         seen: dict[str, object] = {}
         async with app.run_test(size=(150, 45)) as pilot:
-            seen["overview"] = (type(app.screen).__name__, await rows_of(pilot, "#departments"))
+            seen["inbox"] = type(app.screen).__name__  # the coordinator lands on 待办
             await pilot.press("2")
+            seen["overview"] = (type(app.screen).__name__, await rows_of(pilot, "#departments"))
+            await pilot.press("3")
             seen["tasks"] = (type(app.screen).__name__, await rows_of(pilot, "#tasks"))
-            await pilot.press("4")
+            await pilot.press("5")
             seen["assessment"] = (type(app.screen).__name__, await rows_of(pilot, "#scores"))
             await pilot.press("question_mark")
             await pilot.pause(0.2)
@@ -253,6 +255,7 @@ def test_dashboard_headless(demo: tuple[Path, Path], tmp_path: Path) -> None:
         seen = asyncio.run(drive())
     finally:
         engine.dispose()
+    assert seen["inbox"] == "InboxScreen"
     assert seen["overview"][0] == "OverviewScreen" and seen["overview"][1] >= 10
     # the supervised tasks of the five seeds (the draft adds only its comment duty): dozens of rows
     assert seen["tasks"][0] == "TasksScreen" and seen["tasks"][1] > 50

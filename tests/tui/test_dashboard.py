@@ -20,9 +20,11 @@ from duban.storage.models import (
     Report,
     Responsibility,
 )
+from duban.tui.confirm import ConfirmScreen
 from duban.tui.palette import DubanCommands
 from duban.tui.screens.assessment import AssessmentScreen
 from duban.tui.screens.department import DepartmentScreen
+from duban.tui.screens.inbox import InboxScreen
 from duban.tui.screens.notifications import NotificationsScreen
 from duban.tui.screens.overview import OverviewScreen
 from duban.tui.screens.policies import PoliciesScreen
@@ -38,7 +40,7 @@ SIZE = (150, 45)
 async def test_overview_counts_departments_trend_and_most_overdue(make_app, sessions) -> None:
     with sessions() as s:
         expected = summary(s, as_of=TODAY, scope=Scope())
-    app = make_app(COORD)
+    app = make_app(COORD, start="overview")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, OverviewScreen)
@@ -81,13 +83,15 @@ async def test_every_screen_opens_with_its_content(make_app, world) -> None:
     app = make_app(COORD)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
+        assert isinstance(app.screen, InboxScreen)  # the coordinator lands on 待办
         expected = {
-            "2": TasksScreen,
-            "3": DepartmentScreen,
-            "4": AssessmentScreen,
-            "5": PoliciesScreen,
-            "6": NotificationsScreen,
-            "1": OverviewScreen,
+            "3": TasksScreen,
+            "4": DepartmentScreen,
+            "5": AssessmentScreen,
+            "6": PoliciesScreen,
+            "7": NotificationsScreen,
+            "2": OverviewScreen,
+            "1": InboxScreen,
         }
         for key, cls in expected.items():
             await pilot.press(key)
@@ -113,7 +117,7 @@ async def test_every_screen_opens_with_its_content(make_app, world) -> None:
 async def test_policies_show_which_parent_tasks_are_implemented(make_app, world) -> None:
     app = make_app(COORD, start="policies")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("5")
+        await pilot.press("6")
         await settle(pilot)
         app.screen.select_policy(world.yunnan_policy)
         await settle(pilot)
@@ -130,7 +134,7 @@ async def test_policies_show_which_parent_tasks_are_implemented(make_app, world)
 async def test_tasks_filter_sort_and_detail(make_app, world) -> None:
     app = make_app(COORD, start="policies")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("2")
+        await pilot.press("3")
         await settle(pilot)
         await pilot.press("slash")
         assert app.screen.focused is app.screen.query_one("#filter", Input)
@@ -193,7 +197,7 @@ async def test_department_user_lands_on_own_work_and_sees_nothing_else(make_app,
         await settle(pilot)
         assert screen.agency == "minzheng"
         # the task table holds only tasks where minzheng (Yunnan) has a part
-        await pilot.press("2")
+        await pilot.press("3")
         await settle(pilot)
         tasks = app.screen.query_one("#tasks", DataTable)
         assert 0 < tasks.row_count < 30 and all("云民发" in r[1] for r in rows(tasks))
@@ -317,6 +321,9 @@ async def test_extension_request_then_approve_and_refuse(make_app, world, sessio
             assert isinstance(app.screen, DecisionForm)
             await pilot.click(f"#{button}")
             await settle(pilot)
+            assert isinstance(app.screen, ConfirmScreen)  # a decision asks first
+            await pilot.press("y")
+            await settle(pilot)
             assert isinstance(app.screen, TaskDetailScreen)
     with sessions() as s:
         states = [e.state for e in s.scalars(select(Extension).order_by(Extension.id))]
@@ -335,6 +342,9 @@ async def test_review_return_needs_a_reason_then_accept(make_app, world, session
         assert await shows(pilot, "必须说明理由")
         form.query_one("#reason", Input).value = "请补充分县人数"
         await pilot.click("#return")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
         await settle(pilot)
         assert isinstance(app.screen, TaskDetailScreen) and await shows(pilot, "已退回")
         await pilot.press("v")
@@ -387,7 +397,7 @@ async def test_remind_now_runs_in_a_thread_and_notifications_list_failures_first
         s.commit()
     app = make_app(COORD, start="policies")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("6")
+        await pilot.press("7")
         await settle(pilot)
         outbox = rows(app.screen.query_one("#outbox", DataTable))
         assert [r[1] for r in outbox] == ["发送失败", "已发送"]  # failures first
@@ -395,6 +405,9 @@ async def test_remind_now_runs_in_a_thread_and_notifications_list_failures_first
         text = screen_text(app)
         assert "失败 1 条" in text and "连接被拒绝" in text
         await pilot.press("m")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)  # 提醒全部 asks first
+        await pilot.press("y")
         await settle(pilot, rounds=8)
         assert await shows(pilot, "提醒已运行")
 
@@ -403,7 +416,7 @@ async def test_remind_now_runs_in_a_thread_and_notifications_list_failures_first
 async def test_assessment_is_sortable_and_guarded(make_app, monkeypatch) -> None:
     app = make_app(COORD, start="policies")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("4")
+        await pilot.press("5")
         await settle(pilot)
         table = app.screen.query_one("#scores", DataTable)
         scores = [float(r[3]) for r in rows(table)]
@@ -418,7 +431,7 @@ async def test_assessment_is_sortable_and_guarded(make_app, monkeypatch) -> None
     monkeypatch.setitem(sys.modules, "duban.services.assessment", None)  # not installed
     app = make_app(COORD)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("4")
+        await pilot.press("5")
         await settle(pilot)
         assert "考核功能尚未安装" in screen_text(app)
 
@@ -427,7 +440,7 @@ async def test_assessment_is_sortable_and_guarded(make_app, monkeypatch) -> None
 async def test_department_user_sees_only_their_own_score(make_app) -> None:
     app = make_app(FL)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("4")
+        await pilot.press("5")
         await settle(pilot)
         names = [r[1] for r in rows(app.screen.query_one("#scores", DataTable))]
         assert names == ["妇联"]

@@ -21,7 +21,7 @@ async def _loaded(pilot) -> None:  # noqa: ANN001 - textual.pilot.Pilot
 
 def test_overview_snapshot(snap_compare, make_app) -> None:
     with time_machine.travel(FROZEN, tick=False):
-        assert snap_compare(make_app(COORD), terminal_size=SIZE, run_before=_loaded)
+        assert snap_compare(make_app(COORD, start="overview"), terminal_size=SIZE, run_before=_loaded)
 
 
 def test_tasks_snapshot(snap_compare, make_app) -> None:

@@ -35,7 +35,6 @@ def _load_workers(screen: TasksScreen, key: str) -> list[Worker[None]]:
 
 
 async def _open_tasks(pilot) -> TasksScreen:  # noqa: ANN001 - a Pilot
-    await pilot.press("2")
     await settle(pilot)
     screen = pilot.app.screen
     assert isinstance(screen, TasksScreen)
@@ -55,7 +54,7 @@ async def _wait(pilot, condition, what: str, rounds: int = 400) -> None:  # noqa
 
 @sync
 async def test_a_superseded_load_is_cancelled_and_its_sql_stopped(make_app) -> None:
-    app = make_app(COORD)
+    app = make_app(COORD, start="tasks")
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open_tasks(pilot)
         stopped: list[BaseException] = []
@@ -85,7 +84,7 @@ async def test_a_superseded_load_is_cancelled_and_its_sql_stopped(make_app) -> N
 
 @sync
 async def test_a_superseded_result_never_reaches_the_screen(make_app) -> None:
-    app = make_app(COORD)
+    app = make_app(COORD, start="tasks")
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open_tasks(pilot)
         assert screen.index is not None
@@ -127,7 +126,7 @@ async def test_a_superseded_result_never_reaches_the_screen(make_app) -> None:
 
 @sync
 async def test_detail_matches_the_highlighted_row_after_rapid_moves(make_app) -> None:
-    app = make_app(COORD)
+    app = make_app(COORD, start="tasks")
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open_tasks(pilot)
         table = screen.query_one("#tasks", DataTable)
@@ -146,7 +145,7 @@ async def test_detail_matches_the_highlighted_row_after_rapid_moves(make_app) ->
 
 @sync
 async def test_actions_are_disabled_while_the_detail_is_stale(make_app, sessions) -> None:
-    app = make_app(COORD)
+    app = make_app(COORD, start="tasks")
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open_tasks(pilot)
         table = screen.query_one("#tasks", DataTable)
@@ -318,6 +317,7 @@ async def test_paging_sorting_and_filtering_the_demo_database_end_to_end(demo_db
             host=PluginHost.load(),
             actor=Actor(coordinator, "coordinator"),
             today=TODAY,
+            start="tasks",
         )
         async with app.run_test(size=SIZE) as pilot:
             screen = await _open_tasks(pilot)

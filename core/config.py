@@ -32,6 +32,8 @@ LIST_ITEM_SCHEMAS: dict[str, dict[str, tuple[type, bool]]] = {
         "tags": (list, True),
         "name": (str, False),
         "max_bytes": (int, False),
+        "per_minute": (int, False),
+        "per_second": (int, False),
     },
 }
 #: tables whose keys are free, with the type of every value
@@ -49,6 +51,11 @@ RANGES: dict[str, tuple[float, float]] = {
     "notify.max_attempts": (1, 100),
     "notify.timeout": (0.1, 600),
     "notify.routes.max_bytes": (1, 100_000_000),
+    "notify.routes.per_minute": (1, 100_000),
+    "notify.routes.per_second": (1, 10_000),
+    "notify.lease_seconds": (1, 86_400),
+    "notify.in_run_retries": (0, 20),
+    "notify.min_interval_days": (0, 365),
     "scoring.grades.*": (0, 100),
     "scoring.default.*": (0, 10_000),
 }

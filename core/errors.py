@@ -83,6 +83,12 @@ class ConflictError(DubanError):
     exit_code = 10
 
 
+class BusyError(ConflictError):
+    """The database stayed locked or busy (another writer) through the brief retries; nothing was written.
+
+    Same exit code as a conflict: try again in a moment."""
+
+
 class NotificationError(DubanError):
     """A notification could not be delivered. ``permanent`` failures are not retried."""
 

@@ -245,16 +245,18 @@ def user_add_cmd(
 def user_list_cmd(state: CliState, limit: int, offset: int, as_json: bool) -> None:
     """列出用户（按名称；--limit / --offset 翻页）。"""
     from duban.services.identity import list_users_page
+    from duban.services.names import name_book
 
     with state.session() as session:
         page = list_users_page(session, limit=limit, offset=offset)
+        names = name_book(session)
     if as_json:
         echo_json(page.to_json())
         return
     for r in page.items:
         click.echo(
-            f"{cell(r.name, 16)} {cell(r.role.label, 12)} {cell(r.agency or '-', 12)} "
-            f"{cell(r.jurisdiction or '-', 8)} {r.db_role or r.os_login or ''}"
+            f"{cell(r.name, 16)} {cell(r.role.label, 12)} {cell(names.agency(r.agency, r.jurisdiction) if r.agency else '-', 16)} "
+            f"{cell(names.jurisdiction(r.jurisdiction), 10)} {r.db_role or r.os_login or ''}"
         )
     echo_range(page, "位")
 

@@ -72,10 +72,15 @@ def _print(result: AssessmentResult, *, explain: bool) -> None:
 
 def _export(state: CliState, result: AssessmentResult, fmt: str, output: Path | None) -> None:
     from duban.services.assessment import export, find_exporter
+    from duban.services.dashboard import assessment_trend
 
     spec = find_exporter(state.host, fmt)
     path = output or Path(f"考核-{result.period}{spec.suffix}")
-    export(state.host, result, fmt=fmt, path=path)
+    with state.session() as session:  # the charts' history: each department's lights at the quarter ends
+        trend = assessment_trend(
+            session, as_of=result.as_of, departments={(d.agency, d.jurisdiction) for d in result.departments}
+        )
+    export(state.host, result, fmt=fmt, path=path, trend=trend)
     click.echo(f"已导出：{path}")
 
 
@@ -100,7 +105,7 @@ def _emit(
 export_options = [
     click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（含得分构成和扣分依据）"),
     click.option("--explain", is_flag=True, help="列出每个部门的得分构成及其依据（节点、报送、发现）"),
-    click.option("--export", "fmt", metavar="xlsx|md|csv", help="导出为文件（导出插件的名称）"),
+    click.option("--export", "fmt", metavar="xlsx|md|csv|docx", help="导出为文件（导出插件的名称）"),
     click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="导出文件路径"),
 ]
 
@@ -149,8 +154,10 @@ def assess_group(
 
     config = state.settings.get("scoring")
     day = as_of.date() if as_of else None
+    from duban.cli.progress import progress_bar
+
     state.read_only = not freeze
-    with state.session() as session:
+    with state.session() as session, progress_bar("考核计算（步骤）", quiet=as_json) as bar:
         actor = state.actor(session)
         if freeze:
             _id, result = freeze_result(
@@ -163,6 +170,7 @@ def assess_group(
                 jurisdiction=jurisdiction,
                 as_of=day,
                 tz=state.settings.timezone,
+                progress=bar,
             )
         else:
             result = assess(
@@ -176,6 +184,7 @@ def assess_group(
                 as_of=day,
                 tz=state.settings.timezone,
                 evidence=as_json or explain or bool(fmt) or actor.role == "department",
+                progress=bar,
             )
     _warn_faults(state)
     _emit(
@@ -224,17 +233,19 @@ def assess_show_cmd(
 def assess_list_cmd(state: CliState, as_json: bool) -> None:
     """列出已冻结的考核结果。"""
     from duban.services.assessment import list_frozen
+    from duban.services.names import name_book
 
     with state.session() as session:
         state.actor(session)
         rows = list_frozen(session)
+        names = name_book(session)
     if as_json:
         echo_json(rows)
         return
     for r in rows:
         click.echo(
             f"#{cell(r.id, 4)} {cell(r.period, 8)} {cell(r.scheme, 10)} "
-            f"{cell(r.jurisdiction or '全部', 8)} 截至 {day(r.as_of)}  {r.frozen_by} "
+            f"{cell(names.jurisdiction(r.jurisdiction, '全部'), 10)} 截至 {day(r.as_of)}  {r.frozen_by} "
             f"{moment(r.frozen_at)}  {r.sha256[:16]}…"
         )
 

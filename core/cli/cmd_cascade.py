@@ -212,18 +212,21 @@ def cascade_cmd(
                 )
             echo_range(page, "个", "辖区")
             return
+        from duban.cli.progress import progress_bar
         from duban.services.importing import registry_from
 
         registry = registry_from(state.host)
-        result = cascade_policy(
-            session,
-            actor=state.actor(session),
-            registry=registry,
-            policy=policy,
-            to=to,
-            down_to=down_to,
-            day=as_of.date() if as_of else _today(state),
-        )
+        with progress_bar("下发任务（新建责任）", quiet=as_json) as bar:
+            result = cascade_policy(
+                session,
+                actor=state.actor(session),
+                registry=registry,
+                policy=policy,
+                to=to,
+                down_to=down_to,
+                day=as_of.date() if as_of else _today(state),
+                progress=bar,
+            )
     if as_json:
         echo_json(result)
         return

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -68,9 +67,17 @@ def demo_cmd(
         if not no_open:
             _open(state, sqlite_url(db_path))
         return
-    summary = build_demo(
-        engine, host=state.host, today=day, seed=DEMO_SEED if seed is None else seed, folder=db_path.parent
-    )
+    from duban.cli.progress import progress_bar
+
+    with progress_bar("生成演示数据", quiet=as_json) as bar:
+        summary = build_demo(
+            engine,
+            host=state.host,
+            today=day,
+            seed=DEMO_SEED if seed is None else seed,
+            folder=db_path.parent,
+            progress=bar,
+        )
     engine.dispose()
     if as_json:
         echo_json(summary)
@@ -130,11 +137,12 @@ def _open(state: CliState, url: str) -> None:
 
 def _national(state: CliState, engine: Any, db_path: Path, day: dt.date, seed: int, as_json: bool) -> None:
     """duban demo --scale national: bulk-built, with a progress bar on stderr; a failed build is deleted."""
+    from duban.cli.progress import progress_bar
     from duban.services.national_demo import build_national, estimate_rows
 
     try:
-        with click.progressbar(length=estimate_rows(), label="生成全国规模演示数据", file=sys.stderr) as bar:
-            summary = build_national(engine, host=state.host, today=day, seed=seed, progress=bar.update)
+        with progress_bar("生成全国规模演示数据", total=estimate_rows(), quiet=as_json) as bar:
+            summary = build_national(engine, host=state.host, today=day, seed=seed, progress=bar)
     except BaseException:
         engine.dispose()
         for suffix in ("", "-wal", "-shm"):

@@ -15,11 +15,12 @@ from duban.cli.types import DAY, NAME
 from duban.domain.vocabulary import PolicyStatus, Role, values
 
 if TYPE_CHECKING:
+    from duban.services.import_results import ImportSummary
     from duban.services.importing import ImportResult
 
 
 @click.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="只解析和比较，不写入数据库（没有数据库时只解析）")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出解析结果（可编辑后用 --answers 导入）")
 @click.option(
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
 @pass_state
 def import_cmd(
     state: CliState,
-    file: Path,
+    files: tuple[Path, ...],
     dry_run: bool,
     as_json: bool,
     strict: bool,
@@ -59,14 +60,34 @@ def import_cmd(
     xlsx_out: Path | None,
     review: bool,
 ) -> None:
-    """导入政策文件（txt/docx/pdf），把“任务分工”变成督办任务。整个导入是一个事务。
+    """导入政策文件（txt/docx/pdf…），把“任务分工”变成督办任务。每份文件的导入是一个事务。
 
+    可以一次导入多份文件或一个文件夹（duban import 文件夹、duban import A B C）：逐份导入，最后列出汇总表；
+    有文件失败时其他文件照常导入，退出码为第一份失败文件的退出码（见 docs/import.md）。
     督办从起始日开始（--from，默认导入当天）：导入一份 2019 年的文件，不会生成 2019 年以来的节点。
     导入前复核：--dry-run --json 输出可编辑的解析结果，改好后用 --answers 导入；或用 --review 在仪表盘中改。
     """
     from duban.services.clock import local_today
     from duban.services.importing import import_policy
 
+    if len(files) > 1 or files[0].is_dir():
+        if review or answers is not None or xlsx_out is not None:
+            raise click.UsageError(
+                "一次导入多份文件或文件夹时不能使用 --review、--answers 或 --xlsx（它们针对一份文件）"
+            )
+        _import_many(
+            state,
+            files,
+            dry_run=dry_run,
+            as_json=as_json,
+            strict=strict,
+            jurisdiction=jurisdiction,
+            implements=implements,
+            replace=replace,
+            start=start,
+        )
+        return
+    file = files[0]
     if review and (dry_run or as_json or answers is not None or xlsx_out is not None):
         raise click.UsageError("--review 不能与 --dry-run、--json、--xlsx 或 --answers 同时使用")
     if xlsx_out is not None and not dry_run:
@@ -119,6 +140,114 @@ def import_cmd(
             f"已写出复核表：{xlsx_out}（改好后用 duban import {file} --answers {xlsx_out} 导入）", err=True
         )
     _show(result, as_json)
+
+
+def collect_files(paths: tuple[Path, ...], suffixes: set[str]) -> list[Path]:
+    """The documents to import: files as given (in that order), and each folder's files directly inside it
+    whose suffix a document reader claims, by name (hidden files, sub-folders and other files skipped)."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(
+                sorted(
+                    (
+                        p
+                        for p in path.iterdir()
+                        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in suffixes
+                    ),
+                    key=lambda p: p.name,
+                )
+            )
+        else:
+            found.append(path)
+    unique = list(dict.fromkeys(p.resolve() for p in found))
+    if not unique:
+        raise click.UsageError(
+            f"{'、'.join(str(p) for p in paths)} 中没有可导入的文件（应为 {'、'.join(sorted(suffixes))}）"
+        )
+    return unique
+
+
+def _import_many(
+    state: CliState,
+    paths: tuple[Path, ...],
+    *,
+    dry_run: bool,
+    as_json: bool,
+    strict: bool,
+    jurisdiction: str | None,
+    implements: str | None,
+    replace: bool,
+    start: dt.datetime | None,
+) -> None:
+    """Several documents in one process: one transaction per document, a summary table, a progress bar."""
+    from duban.cli.edge import as_duban_error
+    from duban.cli.progress import progress_bar
+    from duban.services.clock import local_today
+    from duban.services.import_results import ImportOutcome, ImportSummary
+    from duban.services.importing import import_policy
+
+    suffixes = {
+        (s if s.startswith(".") else "." + s).lower()
+        for spec in state.host.document_readers()
+        for s in spec.suffixes
+    }
+    files = collect_files(paths, suffixes)
+    options = {
+        "strict": strict,
+        "jurisdiction": jurisdiction,
+        "implements": implements,
+        "replace": replace,
+        "supervision_start": start.date() if start else None,
+        "today": local_today(state.settings.timezone),
+        "coordinator_agency": state.settings.get("general.coordinator_agency"),
+    }
+    with_database = not dry_run or _has_database(state)
+    outcomes: list[ImportOutcome] = []
+    with progress_bar("导入文件", total=len(files), quiet=as_json) as bar:
+        for path in files:
+            try:
+                if with_database:
+                    with state.session() as session:
+                        result = import_policy(
+                            session,
+                            actor=state.actor(session),
+                            host=state.host,
+                            path=path,
+                            dry_run=dry_run,
+                            **options,
+                        )
+                else:
+                    result = import_policy(
+                        None, actor=None, host=state.host, path=path, dry_run=True, **options
+                    )
+            except Exception as exc:  # one document's failure is recorded and the others go on
+                if state.traceback:
+                    raise
+                error = as_duban_error(exc, state)
+                outcomes.append(ImportOutcome.failed(path, str(error), error.exit_code))
+            else:
+                outcomes.append(ImportOutcome.of(path, result))
+            bar(1)
+    summary = ImportSummary(tuple(outcomes))
+    if as_json:
+        echo_json(summary)
+    else:
+        _show_summary(summary)
+    if summary.exit_code:
+        raise SystemExit(summary.exit_code)
+
+
+def _show_summary(summary: ImportSummary) -> None:
+    click.echo(f"{cell('文件', 30)} {cell('结果', 12)} {cell('文号', 22)} {cell('任务', 5)} 说明")
+    for o in summary.outcomes:
+        click.echo(
+            f"{cell(o.file, 30)} {cell(o.outcome.label, 12)} {cell(o.doc_number or '-', 22)} "
+            f"{cell('' if o.tasks is None else o.tasks, 5)} "
+            f"{o.message or (f'警告 {o.warnings} 条（单独导入该文件可查看）' if o.warnings else '')}"
+        )
+    counts = "，".join(f"{kind.label} {n}" for kind, n in summary.counts().items())
+    click.echo(f"共 {len(summary.outcomes)} 份文件：{counts}")
 
 
 def _has_database(state: CliState) -> bool:

@@ -397,7 +397,7 @@ def milestones_list_cmd(
         withdrawn = f"  已撤回：{m.withdrawn_reason}" if m.withdrawn else ""
         click.echo(
             f"{cell(m.id, 6)} {cell(day(m.effective_due_date), 11)} {cell(original, 11)} "
-            f"{cell(m.policy, 18)} {cell(m.task_number, 8)} {cell(m.agency or m.agency_name, 14)} "
+            f"{cell(m.policy, 18)} {cell(m.task_number, 8)} {cell(m.agency_name or m.agency or '-', 14)} "
             f"{cell(m.role.label, 5)} {m.period}{withdrawn}"
         )
     echo_range(page, "个")

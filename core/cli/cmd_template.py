@@ -202,13 +202,15 @@ def template_catalog_cmd(state: CliState, agency: str | None, as_json: bool) -> 
     """列出已安装插件提供的模板：部门、周期、指标，以及它声明服务的任务和关键词。"""
     from duban.services.templates import template_catalog
 
+    short = {a.key: a.name for a in state.host.agencies()}
+
     specs = template_catalog(state.host, agency=agency)
     if as_json:
         echo_json(specs)
         return
     for t in specs:
         serves = "；".join(f"{s.doc} {s.section + ' ' if s.section else ''}{s.task}" for s in t.serves)
-        click.echo(f"{t.key}（{t.agency}）{t.title}  周期：{t.schedule or '-'}")
+        click.echo(f"{t.key}（{short.get(t.agency, t.agency)}）{t.title}  周期：{t.schedule or '-'}")
         click.echo(f"    指标：{'、'.join(t.indicators) or '-'}")
         if serves or t.keywords:
             click.echo(f"    服务：{serves or '-'}  关键词：{'、'.join(t.keywords) or '-'}")

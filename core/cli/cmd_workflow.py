@@ -146,6 +146,7 @@ def report_list_cmd(
     as_json: bool,
 ) -> None:
     """列出报送，最新的在前（--as-of：只列该日及以前报送的；--limit / --offset 翻页）。"""
+    from duban.services.names import name_book
     from duban.services.reports import list_reports_page
 
     with state.session() as session:
@@ -158,12 +159,13 @@ def report_list_cmd(
             limit=limit,
             offset=offset,
         )
+        names = name_book(session)
     if as_json:
         echo_json(page)
         return
     for r in page.items:
         click.echo(
-            f"#{cell(r.id, 5)} 责任#{cell(r.responsibility, 5)} {cell(r.agency or '-', 12)} "
+            f"#{cell(r.id, 5)} 责任#{cell(r.responsibility, 5)} {cell(names.agency(r.agency), 16)} "
             f"v{r.version} {moment(r.submitted_at, state.settings.timezone)[:10]} {cell(r.review.label, 8)} "
             f"{r.text[:40]}"
         )
@@ -295,6 +297,7 @@ def status_cmd(
     先按该日期对所显示的范围运行各插件的责任检查（见 duban findings）。
     """
     from duban.cli.checking import echo_check_faults, run_checks
+    from duban.services.names import name_book
     from duban.services.paging import check_window, page_of
     from duban.services.status import responsibility_rows, scope_for, summary
 
@@ -314,6 +317,7 @@ def status_cmd(
             limit=limit,
             offset=offset,
         )
+        names = name_book(session, jurisdiction=scope.jurisdiction)
     # every responsibility in scope has exactly one light, so the summary's counts are the listing's total
     r_counts = result.responsibilities
     total = r_counts.red + r_counts.yellow + r_counts.green + r_counts.done
@@ -330,14 +334,14 @@ def status_cmd(
     )
     for d in result.departments:
         click.echo(
-            f"{cell(d.agency or '未识别', 14)} {cell(light_mark(d.light), 6)} {cell(d.red, 4)} "
+            f"{cell(names.agency(d.agency), 14)} {cell(light_mark(d.light), 6)} {cell(d.red, 4)} "
             f"{cell(d.yellow, 4)} {cell(d.green, 4)} {cell(d.done, 4)} {cell(d.overdue, 6)} {rate(d.on_time_rate)}"
         )
     click.echo("")
     for r in page.items:
         click.echo(
             f"{light_mark(r.light)} 责任#{cell(r.responsibility, 5)} {cell(r.policy, 16)} "
-            f"{cell(r.number, 8)} {cell(r.agency or '-', 12)} {cell(r.role.label, 4)} "
+            f"{cell(r.number, 8)} {cell(names.agency(r.agency, r.jurisdiction), 16)} {cell(r.role.label, 4)} "
             f"{cell(day(r.next_due), 10)} {r.text[:24]}"
         )
     echo_range(page, "条", "责任")
@@ -368,6 +372,7 @@ def overdue_cmd(
     先按该日期对所列范围运行各插件的责任检查（见 duban findings）。
     """
     from duban.cli.checking import echo_check_faults, run_checks
+    from duban.services.names import name_book
     from duban.services.status import overdue_page, scope_for
 
     today = _today(state, as_of)
@@ -377,6 +382,7 @@ def overdue_cmd(
         )
         checks = run_checks(state, session, today, scope)
         page = overdue_page(session, as_of=today, scope=scope, limit=limit, offset=offset)
+        names = name_book(session, jurisdiction=scope.jurisdiction)
     echo_check_faults(checks)
     if as_json:
         echo_json({"as_of": today.isoformat(), **page.to_json()})
@@ -385,7 +391,7 @@ def overdue_cmd(
     for r in page.items:
         flag = "（被退回）" if r.returned else ""
         click.echo(
-            f"节点#{cell(r.milestone, 6)} {cell(r.agency or '-', 12)} {cell(r.policy, 16)} "
+            f"节点#{cell(r.milestone, 6)} {cell(names.agency(r.agency, r.jurisdiction), 16)} {cell(r.policy, 16)} "
             f"{cell(r.number, 8)} 应于 {day(r.effective_due)} 报送，逾期 {r.days_overdue} 天{flag}"
         )
     echo_range(page)

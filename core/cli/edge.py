@@ -103,9 +103,11 @@ def _from_database(exc: BaseException, state: CliState | None, sqlalchemy_exc: A
         return ValidationError(f"{where} 拒绝了这个值（超出范围或格式不对）：{detail}")
     if isinstance(exc, sqlalchemy_exc.IntegrityError):
         return ValidationError(f"{where} 拒绝了这次写入（与已有记录冲突或缺少必填值）：{detail}")
+    from duban.storage.busy import busy_error, is_busy
+
+    if is_busy(exc):
+        return busy_error(exc)
     if isinstance(exc, sqlalchemy_exc.OperationalError | sqlalchemy_exc.InterfaceError):
-        if "locked" in detail:
-            return StorageError(f"{where} 正被其他程序占用（{detail}）：稍后重试")
         return StorageError(f"无法连接或打开{where}：{detail}")
     if isinstance(exc, sqlalchemy_exc.DatabaseError):
         return StorageError(f"{where} 无法使用（文件不是 SQLite 数据库、已损坏或被截断）：{detail}")

@@ -55,7 +55,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "findings": ("duban.cli.cmd_findings:findings_cmd", "插件检查的发现（报送检查和责任检查）"),
     "dashboard": ("duban.cli.cmd_dashboard:dashboard_cmd", "督办仪表盘（终端界面；--web 在浏览器中）"),
     "milestones": ("duban.cli.cmd_schedule:milestones_group", "督办节点（列表 / generate / withdraw）"),
-    "notify": ("duban.cli.cmd_notify:notify_group", "督办提醒：按规则发送（log / test）"),
+    "notify": ("duban.cli.cmd_notify:notify_group", "督办提醒：按规则发送（log / retry / silence / test）"),
     "assess": ("duban.cli.cmd_assess:assess_group", "考核：打分、排名、等次（show / list / schemes）"),
     "map": (
         "duban.cli.cmd_cascade:map_group",

@@ -53,6 +53,7 @@ READ_ONLY = frozenset(
         "assess list",
         "assess schemes",
         "notify log",
+        "notify silence list",
         "db current",
         "plugins",
     }
@@ -132,10 +133,64 @@ pass_state = click.make_pass_decorator(CliState, ensure=True)
 
 
 def echo_json(data: Any) -> None:
-    """Print a service result (or a list of them) as its ``to_json()``; plain data is printed as it is."""
+    """Print a service result (or a list of them) as its ``to_json()``; plain data is printed as it is.
+
+    Streamed (issue 20, item 4): the text is exactly ``json.dumps(to_jsonable(data), ensure_ascii=False,
+    indent=2)``, but each item of a list is converted and written as it comes, so neither the whole JSON
+    copy of a large result (an assessment's evidence) nor its whole text is ever held in memory."""
+    buffer: list[str] = []
+    size = 0
+    for chunk in iter_json(data):
+        buffer.append(chunk)
+        size += len(chunk)
+        if size >= JSON_CHUNK:
+            click.echo("".join(buffer), nl=False)
+            buffer, size = [], 0
+    buffer.append("\n")
+    click.echo("".join(buffer), nl=False)
+
+
+#: characters of JSON text written at a time
+JSON_CHUNK = 1 << 16
+
+
+def iter_json(value: Any, level: int = 0) -> Iterator[str]:
+    """The text of ``json.dumps(to_jsonable(value), ensure_ascii=False, indent=2)`` in pieces, converting
+    one field or item at a time (dataclasses, mappings, lists and tuples are walked, never copied whole)."""
+    import dataclasses
+    from collections.abc import Mapping
+    from pathlib import PurePath
+
     from duban.domain.jsonable import to_jsonable
 
-    click.echo(json.dumps(to_jsonable(data), ensure_ascii=False, indent=2))
+    pairs: Iterator[tuple[str, Any]] | None = None
+    items: Iterator[Any] | None = None
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = ((f.name, getattr(value, f.name)) for f in dataclasses.fields(value))
+        extra = ((name, getattr(value, name)) for name in getattr(value, "json_extra", ()))
+        pairs = (p for group in (fields, extra) for p in group)
+    elif isinstance(value, Mapping):
+        pairs = ((str(k), v) for k, v in value.items())
+    elif isinstance(value, list | tuple):
+        items = iter(value)
+    if pairs is None and items is None or isinstance(value, str | PurePath):
+        yield json.dumps(to_jsonable(value), ensure_ascii=False, indent=2).replace("\n", "\n" + "  " * level)
+        return
+    inner = "\n" + "  " * (level + 1)
+    first = True
+    if pairs is not None:
+        for key, item in pairs:
+            yield ("{" if first else ",") + inner + json.dumps(key, ensure_ascii=False) + ": "
+            yield from iter_json(item, level + 1)
+            first = False
+        yield "{}" if first else "\n" + "  " * level + "}"
+        return
+    assert items is not None
+    for item in items:
+        yield ("[" if first else ",") + inner
+        yield from iter_json(item, level + 1)
+        first = False
+    yield "[]" if first else "\n" + "  " * level + "]"
 
 
 def cell(text: Any, width: int) -> str:

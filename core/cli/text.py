@@ -28,5 +28,5 @@ def light_mark(light: Light) -> str:
 
 
 def rate(value: float | None) -> str:
-    """A share as a whole percentage (``-`` for none)."""
-    return f"{value:.0%}" if value is not None else "-"
+    """A share as a whole percentage; 不适用 when there is none (nothing was due: never 0 % or a dash)."""
+    return f"{value:.0%}" if value is not None else "不适用"

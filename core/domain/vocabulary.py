@@ -16,6 +16,7 @@ __all__ = [
     "BindingSource",
     "BindingState",
     "ExtensionState",
+    "ImportOutcomeKind",
     "InboxKind",
     "JurisdictionLevel",
     "Light",
@@ -30,6 +31,7 @@ __all__ = [
     "ScheduleSource",
     "Severity",
     "TaskKind",
+    "Trend",
     "UserRole",
     "coerce",
     "values",
@@ -100,6 +102,20 @@ class PolicyStatus(StrEnum):
         return _POLICY_STATUS[self]
 
 
+class ImportOutcomeKind(StrEnum):
+    """What importing one document of several did (``duban import DIR``'s summary)."""
+
+    CREATED = "created"
+    UNCHANGED = "unchanged"
+    REPLACED = "replaced"
+    DRY_RUN = "dry_run"
+    FAILED = "failed"
+
+    @property
+    def label(self) -> str:
+        return _IMPORT_OUTCOME[self]
+
+
 class Light(StrEnum):
     """The 红黄绿 light of a milestone, responsibility, task or department; ``DONE`` once 办结."""
 
@@ -125,6 +141,29 @@ class Light(StrEnum):
     @classmethod
     def from_rank(cls, rank: int) -> Light:
         return _RANK_LIGHT[rank]
+
+
+class Trend(StrEnum):
+    """How a department's severity (总览) moved since the previous period: worse, better, the same, or new."""
+
+    UP = "up"
+    DOWN = "down"
+    SAME = "same"
+    NEW = "new"
+
+    @property
+    def label(self) -> str:
+        return _TREND[self]
+
+    @property
+    def arrow(self) -> str:
+        """↑ worse, ↓ better, → unchanged, 新 new (documents; screens use :attr:`ascii`)."""
+        return _TREND_ARROW[self]
+
+    @property
+    def ascii(self) -> str:
+        """The arrow without ambiguous-width characters, for fixed-width cells: ^ v -> *."""
+        return _TREND_ASCII[self]
 
 
 class Severity(StrEnum):
@@ -196,6 +235,18 @@ class MessageKind(StrEnum):
     @property
     def label(self) -> str:
         return _MESSAGE_KIND[self]
+
+
+class SilenceScope(StrEnum):
+    """What a notification silence mutes: a department (agency in a jurisdiction), a task, or a route."""
+
+    DEPARTMENT = "department"
+    TASK = "task"
+    ROUTE = "route"
+
+    @property
+    def label(self) -> str:
+        return {"department": "部门", "task": "任务", "route": "渠道"}[self.value]
 
 
 class ScheduleSource(StrEnum):
@@ -375,6 +426,9 @@ _LIGHT = {Light.RED: "红", Light.YELLOW: "黄", Light.GREEN: "绿", Light.DONE:
 _LIGHT_MARK = {Light.RED: "红", Light.YELLOW: "黄", Light.GREEN: "绿", Light.DONE: "结"}
 _LIGHT_RANK = {Light.DONE: 0, Light.GREEN: 1, Light.YELLOW: 2, Light.RED: 3}
 _RANK_LIGHT = {rank: light for light, rank in _LIGHT_RANK.items()}
+_TREND = {Trend.UP: "变差", Trend.DOWN: "好转", Trend.SAME: "持平", Trend.NEW: "新增"}
+_TREND_ARROW = {Trend.UP: "↑", Trend.DOWN: "↓", Trend.SAME: "→", Trend.NEW: "新"}
+_TREND_ASCII = {Trend.UP: "^", Trend.DOWN: "v", Trend.SAME: "->", Trend.NEW: "新"}
 _SEVERITY = {Severity.ERROR: "错误", Severity.WARNING: "警告", Severity.INFO: "提示"}
 _USER_ROLE = {UserRole.COORDINATOR: "协调人", UserRole.DEPARTMENT: "部门用户", UserRole.VIEWER: "只读用户"}
 _OUTBOX_STATE = {
@@ -411,6 +465,13 @@ _SCHEDULE_SOURCE = {
     ScheduleSource.CONFIG: "默认周期",
     ScheduleSource.MANUAL: "手工设定",
     ScheduleSource.TEMPLATE: "部门模板",
+}
+_IMPORT_OUTCOME = {
+    ImportOutcomeKind.CREATED: "已导入",
+    ImportOutcomeKind.UNCHANGED: "未变",
+    ImportOutcomeKind.REPLACED: "已替换",
+    ImportOutcomeKind.DRY_RUN: "试运行",
+    ImportOutcomeKind.FAILED: "失败",
 }
 _TASK_KIND = {TaskKind.TASK: "任务", TaskKind.COMMENT: "征求意见反馈"}
 _JURISDICTION_LEVEL = {

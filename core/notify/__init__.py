@@ -10,6 +10,7 @@ from __future__ import annotations
 from duban.notify.delivery import (
     CLAIMED,
     POSSIBLE_DUPLICATE,
+    SILENCED,
     UNCONFIRMED,
     Delivery,
     Envelope,
@@ -17,8 +18,10 @@ from duban.notify.delivery import (
     message_parts,
     send,
 )
+from duban.notify.pacing import Clock, Pacer, RunClock
 from duban.notify.routes import (
     COORDINATOR,
+    DEFAULT_TAG,
     LEADERSHIP,
     NotifyConfig,
     Route,
@@ -30,9 +33,14 @@ from duban.notify.routes import (
 
 __all__ = [
     "COORDINATOR",
+    "DEFAULT_TAG",
+    "Clock",
+    "Pacer",
+    "RunClock",
     "LEADERSHIP",
     "CLAIMED",
     "POSSIBLE_DUPLICATE",
+    "SILENCED",
     "UNCONFIRMED",
     "Delivery",
     "Envelope",

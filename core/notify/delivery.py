@@ -31,6 +31,8 @@ CLAIMED = "发送中：已认领，结果尚未记录"
 UNCONFIRMED = "结果未知：上次运行在发送这一部分时中断，可能已经送达"
 #: the note on a part sent again after an unconfirmed attempt (in the log and in the run's output)
 POSSIBLE_DUPLICATE = "可能重复发送"
+#: the detail of a route skipped because a silence mutes it (``duban notify silence``)
+SILENCED = "已静默"
 
 
 @dataclass(frozen=True)

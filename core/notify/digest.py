@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from duban.domain.vocabulary import AlertLevel, Role
 from duban.notify.rules import LEVEL_RANK
@@ -34,6 +36,59 @@ class DigestItem:
     returned: bool = False
     department: str = ""  # display name, for the coordinator's digest
     receiver: str = ""
+    task_id: int = 0
+
+
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+_CN_UNITS = {"十": 10, "百": 100}
+_NUMBER_PART = re.compile(r"\d+|[零〇一二两三四五六七八九十百]+|[^\d零〇一二两三四五六七八九十百]+")
+
+
+def numeral_value(text: str) -> int | None:
+    """The value of a task number: 一 → 1, 十七 → 17, 二十一 → 21, 一百零五 → 105, 12 → 12; None otherwise."""
+    text = text.strip()
+    if text.isdigit():
+        return int(text)
+    if not text or any(ch not in _CN_DIGITS and ch not in _CN_UNITS for ch in text):
+        return None
+    total, current = 0, None
+    for ch in text:
+        if ch in _CN_UNITS:
+            total += (1 if current is None else current) * _CN_UNITS[ch]
+            current = None
+        elif ch in "零〇":
+            continue
+        else:
+            current = _CN_DIGITS[ch]
+    return total + (current or 0)
+
+
+def document_order(number: str) -> tuple[tuple[int, int, str], ...]:
+    """A sort key that puts task numbers in the document's order: "2.三" after "1.十七", 二十一 after 十七
+    (by the numerals' values, not their characters)."""
+    key: list[tuple[int, int, str]] = []
+    for piece in _NUMBER_PART.findall(number):
+        value = numeral_value(piece)
+        key.append((0, value, "") if value is not None else (1, 0, piece))
+    return tuple(key)
+
+
+def format_local(at: dt.datetime, tz: str) -> str:
+    """An aware time as the reader's local time: ``2026-02-02 09:30（Asia/Shanghai）``."""
+    return f"{at.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M}"
 
 
 def cn_date(day: dt.date) -> str:
@@ -92,7 +147,7 @@ def _grouped(items: Sequence[DigestItem], *, escalate_after: int, for_department
         by_task: dict[tuple[str, str], list[DigestItem]] = {}
         for item in group:
             by_task.setdefault((item.task, item.role), []).append(item)
-        for (task, role), task_items in by_task.items():
+        for (task, role), task_items in sorted(by_task.items(), key=lambda kv: document_order(kv[0][0])):
             lines.append(f"  任务{task}（{Role(role).label}）：{_short(task_items[0].task_text)}")
             for item in sorted(task_items, key=lambda i: (i.due, i.milestone_id)):
                 lines.extend(_item_lines(item, escalate_after, for_department=for_department))
@@ -100,7 +155,15 @@ def _grouped(items: Sequence[DigestItem], *, escalate_after: int, for_department
 
 
 def _order(items: Iterable[DigestItem]) -> list[DigestItem]:
-    return sorted(items, key=lambda i: (-LEVEL_RANK[i.level], i.policy, i.task, i.due, i.milestone_id))
+    """Worst level first among policies; inside a policy the tasks keep the document's order."""
+    items = list(items)
+    worst_of: dict[str, int] = {}
+    for i in items:
+        worst_of[i.policy] = max(worst_of.get(i.policy, 0), LEVEL_RANK[i.level])
+    return sorted(
+        items,
+        key=lambda i: (-worst_of[i.policy], i.policy, document_order(i.task), i.due, i.milestone_id),
+    )
 
 
 def department_digest(
@@ -188,8 +251,48 @@ def failure_notice(
     lines = [f"消息 #{message_id}（发给 {receiver}）无法送达，不再重试：", f"  标题：{subject}"]
     lines += [f"  渠道 {label}：{detail}" for label, detail in failures]
     lines += [
-        "请检查通知渠道的配置（机器人密钥、签名、关键词、IP 白名单等），修改后可重新发送。",
+        "请检查通知渠道的配置（机器人密钥、签名、关键词、IP 白名单等），修改后重新发送："
+        f"duban notify retry {message_id}",
         "查看：duban notify log --failed",
         FOOTER,
     ]
     return f"【督办·{AlertLevel.FAILURE.label}】消息 #{message_id} 无法送达 {receiver}", "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class FailedMessage:
+    """A message that failed for good in a run, for :func:`failure_summary`."""
+
+    message_id: int
+    receiver_name: str  #: 云南省民政厅
+    receiver: str  #: minzheng@530000
+    subject: str
+    failures: tuple[tuple[str, str], ...]  #: (channel, what it said)
+
+
+def failure_summary(failed: Sequence[FailedMessage], *, local_time: str) -> tuple[str, str]:
+    """One notice to the coordinator for every message a run could not deliver (grouped, not one each)."""
+    if len(failed) == 1:
+        f = failed[0]
+        return failure_notice(
+            message_id=f.message_id,
+            receiver=f"{f.receiver_name}（{f.receiver}）" if f.receiver_name != f.receiver else f.receiver,
+            subject=f.subject,
+            failures=f.failures,
+        )
+    lines = [f"本次运行（{local_time}）有 {len(failed)} 条消息无法送达，不再重试：", ""]
+    for f in failed:
+        lines.append(f"  #{f.message_id} 发给 {f.receiver_name}（{f.receiver}）：{f.subject}")
+        lines += [f"      渠道 {label}：{detail}" for label, detail in f.failures]
+    lines += [
+        "",
+        "请检查通知渠道的配置（机器人密钥、签名、关键词、IP 白名单等），修改后重新发送：",
+        "duban notify retry --failed（或 duban notify retry 编号）",
+        "查看：duban notify log --failed",
+        FOOTER,
+    ]
+    names = "、".join(dict.fromkeys(f.receiver_name for f in failed))
+    if len(names) > 60:
+        names = names[:60] + "……"
+    subject = f"【督办·{AlertLevel.FAILURE.label}】{len(failed)} 条消息无法送达：{names}"
+    return subject, "\n".join(lines)

@@ -12,6 +12,10 @@ Who gets what (receivers are plain strings in the outbox):
                              agency in every jurisdiction;
 - ``minzheng@530000#leadership``  the same, among routes also tagged ``leadership``;
 - ``tag:X``                  every route tagged ``X`` (``duban notify test --to X``).
+
+A department whose only routes carry ``leadership`` gets its digests on them too. A receiver no route
+names (a new plugin's agency, say) goes to the routes tagged ``default`` (the catch-all); without one it
+is unrouted, which a run reports as a warning and a non-zero exit.
 """
 
 from __future__ import annotations
@@ -33,8 +37,18 @@ CHAT_SCHEMES = ("dingtalk", "wecombot", "feishu", "lark")
 FILE_SCHEME = "file"
 #: default byte limits of a message per scheme (``max_bytes`` on a route overrides)
 DEFAULT_MAX_BYTES = {"wecombot": 2048, "dingtalk": 20000, "feishu": 18000, "lark": 18000}
+#: the vendors' documented rate limits per robot, as (posts per minute, posts per second); a route's
+#: ``per_minute`` / ``per_second`` override them (docs/notifications.md, 限速, cites the vendors' pages)
+DEFAULT_RATES: dict[str, tuple[int | None, int | None]] = {
+    "dingtalk": (20, None),  # 每个机器人每分钟最多发送 20 条，超过限流 10 分钟
+    "wecombot": (20, None),  # 每个机器人发送的消息不能超过 20 条/分钟
+    "feishu": (100, 5),  # 自定义机器人：单租户单机器人 100 次/分钟，5 次/秒
+    "lark": (100, 5),
+}
 COORDINATOR = "coordinator"
 LEADERSHIP = "leadership"
+#: the catch-all tag: a route tagged ``default`` serves every receiver no other route serves
+DEFAULT_TAG = "default"
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _TAG = re.compile(r"^[^\s:,]+$")
@@ -67,6 +81,9 @@ class Route:
     max_bytes: int | None = None
     #: for chat schemes: where to post instead of the vendor's host (tests, relays): ``?base=http://…``
     base: str | None = None
+    #: pacing: at most this many posts per minute / per second to this route (None: unpaced)
+    per_minute: int | None = None
+    per_second: int | None = None
 
     @property
     def key(self) -> str:
@@ -106,6 +123,14 @@ class NotifyConfig:
     max_attempts: int = 6
     timeout: float = 10.0
     lookback_days: int = 14
+    #: how long a run's claim of a message lasts; renewed from the clock before every part is sent
+    lease: dt.timedelta = dt.timedelta(minutes=15)
+    #: retries of a rate-limited / busy part inside one run (paced waits), before the backoff takes over
+    in_run_retries: int = 3
+    #: a department's digest at most every N working days (0: whenever a rule fires)
+    min_interval_days: int = 0
+    #: skip a department's digest when its items and levels are those of the last one it was sent
+    changes_only: bool = False
 
     def routes_for(self, receiver: str) -> list[Route]:
         return routes_for(self.routes, receiver)
@@ -116,8 +141,8 @@ def department_receiver(agency: str, jurisdiction: str | None, *, leadership: bo
     return f"{base}#{LEADERSHIP}" if leadership else base
 
 
-def routes_for(routes: Sequence[Route], receiver: str) -> list[Route]:
-    """The routes a receiver's messages go to (see the module docstring)."""
+def own_routes_for(routes: Sequence[Route], receiver: str) -> list[Route]:
+    """The routes that name a receiver (without the catch-all ``default`` route)."""
     if receiver == COORDINATOR:
         return [r for r in routes if COORDINATOR in r.tags]
     if receiver.startswith("tag:"):
@@ -125,15 +150,29 @@ def routes_for(routes: Sequence[Route], receiver: str) -> list[Route]:
         return [r for r in routes if tag in r.tags]
     dept, _, role = receiver.partition("#")
     agency, _, jurisdiction = dept.partition("@")
-    out = []
+    mine: list[Route] = []
+    leaders: list[Route] = []
     for r in routes:
-        if agency not in r.tags or (LEADERSHIP in r.tags) != (role == LEADERSHIP):
+        if agency not in r.tags:
             continue
         jurs = {t for t in r.tags if t.startswith("jur-")}
         if jurs and f"jur-{jurisdiction}" not in jurs:
             continue
-        out.append(r)
-    return out
+        (leaders if LEADERSHIP in r.tags else mine).append(r)
+    if role == LEADERSHIP:
+        return leaders
+    # a department whose only routes are tagged leadership still gets its digests there: adding
+    # ``leadership`` to a route never drops the department's own messages
+    return mine or leaders
+
+
+def routes_for(routes: Sequence[Route], receiver: str) -> list[Route]:
+    """The routes a receiver's messages go to (see the module docstring); the ``default`` routes
+    when no route names the receiver (never for ``tag:X`` tests or a leadership receiver)."""
+    own = own_routes_for(routes, receiver)
+    if own or receiver.startswith("tag:") or receiver.endswith(f"#{LEADERSHIP}"):
+        return own
+    return [r for r in routes if DEFAULT_TAG in r.tags]
 
 
 def expand_env(url: str, where: str) -> str:
@@ -173,6 +212,15 @@ def parse_route(item: Mapping[str, Any], index: int, *, source: str = "notify.ro
     max_bytes = item.get("max_bytes")
     if max_bytes is not None and (not isinstance(max_bytes, int) or max_bytes < 64):
         raise ConfigError(f"{where}：max_bytes 应为不小于 64 的整数")
+    rates = []
+    for key in ("per_minute", "per_second"):
+        value = item.get(key)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+            raise ConfigError(f"{where}：{key} 应为正整数（每分钟/每秒最多发送的条数）")
+        rates.append(value)
+    default_minute, default_second = DEFAULT_RATES.get(scheme, (None, None))
+    per_minute = rates[0] if rates[0] is not None else default_minute
+    per_second = rates[1] if rates[1] is not None else default_second
     if scheme == FILE_SCHEME:  # duban's own folder sink: apprise has no file:// scheme
         from duban.notify.filesink import folder_of
 
@@ -185,6 +233,8 @@ def parse_route(item: Mapping[str, Any], index: int, *, source: str = "notify.ro
             scheme=scheme,
             redacted=f"file://{folder}",
             max_bytes=max_bytes,
+            per_minute=per_minute,
+            per_second=per_second,
         )
     from duban.notify.apprise_send import redacted_url  # apprise is imported only here and when sending
 
@@ -208,6 +258,8 @@ def parse_route(item: Mapping[str, Any], index: int, *, source: str = "notify.ro
         redacted=shown,
         max_bytes=max_bytes if max_bytes is not None else DEFAULT_MAX_BYTES.get(scheme),
         base=base,
+        per_minute=per_minute,
+        per_second=per_second,
     )
 
 
@@ -238,4 +290,8 @@ def load_notify_config(settings: Any) -> NotifyConfig:
         retry_minutes=int(settings.get("notify.retry_minutes", 10)),
         max_attempts=int(settings.get("notify.max_attempts", 6)),
         timeout=float(settings.get("notify.timeout", 10)),
+        lease=dt.timedelta(seconds=float(settings.get("notify.lease_seconds", 900))),
+        in_run_retries=int(settings.get("notify.in_run_retries", 3)),
+        min_interval_days=int(settings.get("notify.min_interval_days", 0)),
+        changes_only=bool(settings.get("notify.changes_only", False)),
     )

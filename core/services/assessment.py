@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import FunctionElement
 
 from duban.config import shipped_defaults
+from duban.domain.progress import ProgressCallback
 from duban.domain.scoring import (
     DepartmentFacts,
     DepartmentScore,
@@ -64,6 +65,7 @@ from duban.services.assessment_results import (
 )
 from duban.services.calendar import working_calendar
 from duban.services.clock import DEFAULT_TZ
+from duban.services.dashboard_results import DepartmentRanking
 from duban.services.identity import Actor, require_coordinator
 from duban.services.responsibility_checks import run_responsibility_checks
 from duban.services.status import Scope
@@ -746,6 +748,10 @@ def _for_actor(result: AssessmentResult, actor: Actor | None) -> AssessmentResul
     )
 
 
+def _no_progress(advance: int, /, total: int | None = None) -> None:
+    """The progress callback of a caller that passed none."""
+
+
 def assess(
     session: Session,
     *,
@@ -758,9 +764,12 @@ def assess(
     as_of: dt.date | None = None,
     evidence: bool = True,
     tz: str = DEFAULT_TZ,
+    progress: ProgressCallback | None = None,
 ) -> AssessmentResult:
     """Score the departments in scope for ``period`` (with the evidence behind the deductions unless not
     wanted).
+
+    ``progress`` hears of each step (the responsibility checks, the facts, the scheme, the evidence).
 
     ``config`` is the ``[scoring]`` table. A department user's result holds only their own agency (ranked
     among the departments of their jurisdiction).
@@ -780,12 +789,17 @@ def assess(
         "support_closes_with_task", config.get("support_closes_with_task", True)
     )
     scope = AssessScope(per, as_of or per.end, jurisdiction, support_closes_with_task=bool(closes))
+    step = progress or _no_progress
+    step(0, 4 if evidence else 3)
     # the responsibility checks as of the assessment day, so that the findings term counts what they find
     run_responsibility_checks(
         session, host=host, as_of=scope.as_of, scope=Scope(jurisdiction=jurisdiction), actor=actor, tz=tz
     )
+    step(1)
     facts = department_facts(session, scope, tz=tz)
+    step(1)
     scores = _run_scheme(spec, facts, config)
+    step(1)
     scored: list[tuple[DepartmentFacts, DepartmentScore]] = []
     for d in facts:
         s = scores.get((d.agency, d.jurisdiction))
@@ -824,6 +838,7 @@ def assess(
         if actor is not None and actor.role == "department":
             mine = [d for d in facts if d.agency == actor.agency_key]
         evidence_rows = tuple(_evidence(session, scope, mine, tz))
+        step(1)
     jur = session.get(Jurisdiction, jurisdiction) if jurisdiction else None
     result = AssessmentResult(
         period=per.label,
@@ -857,6 +872,7 @@ def freeze(
     as_of: dt.date | None = None,
     tz: str = DEFAULT_TZ,
     at: dt.datetime | None = None,
+    progress: ProgressCallback | None = None,
 ) -> tuple[int, AssessmentResult]:
     """Compute and store (publish) an assessment; its sha256 goes into the audit journal. Coordinators only."""
     require_coordinator(actor, "冻结（发布）考核结果")
@@ -871,6 +887,7 @@ def freeze(
         as_of=as_of,
         evidence=True,
         tz=tz,
+        progress=progress,
     )
     text = _canonical(result.to_json())
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -954,12 +971,23 @@ def list_frozen(session: Session) -> list[FrozenAssessment]:
 # ------------------------------------------------------------------------------------------------ export
 
 
-def export(host: PluginHost, result: AssessmentResult, *, fmt: str, path: Path) -> Path:
+def export(
+    host: PluginHost,
+    result: AssessmentResult,
+    *,
+    fmt: str,
+    path: Path,
+    trend: DepartmentRanking | None = None,
+) -> Path:
     """Write ``result`` with the exporter plugin named ``fmt``; exporters receive its ``to_json()``, the plain
-    data of ``duban assess --json`` (the plugin API stays JSON data, not duban's classes)."""
+    data of ``duban assess --json`` (the plugin API stays JSON data, not duban's classes), with ``trend``
+    (:func:`duban.services.dashboard.assessment_trend`, for the charts) under the key ``trend`` when given."""
     spec = find_exporter(host, fmt)
+    data = result.to_json()
+    if trend is not None:
+        data["trend"] = trend.to_json()
     try:
-        spec.write(result.to_json(), path)
+        spec.write(data, path)
 
     except DubanError:
         raise

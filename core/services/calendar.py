@@ -57,15 +57,21 @@ def ensure_years(session: Session, first: int, last: int) -> None:
 
 
 def _seed_years(
-    session: Session, first: int, last: int
+    session: Session, first: int, last: int, *, store: bool = True
 ) -> tuple[dict[dt.date, tuple[bool, str]], dict[int, bool]] | None:
     """:func:`ensure_years`, returning the library's data for the years that could not be stored because
-    this login may not write (the caller uses it as it is); None when the table has them."""
+    this login may not write, or ``store`` is False (a read-only caller: nothing is written, no write lock is
+    taken); the caller uses it as it is. None when the table has them."""
     known = set(session.scalars(select(CalendarYear.year).where(CalendarYear.year.between(first, last))))
     missing = [y for y in range(first, last + 1) if y not in known]
     if not missing:
         return None
     exceptions, covered = library_calendar_data(min(missing), max(missing))
+    if not store:
+        return (
+            {d: v for d, v in exceptions.items() if d.year in missing},
+            {y: covered.get(y, False) for y in missing},
+        )
     source = _library_source()
     try:
         with session.begin_nested():
@@ -88,10 +94,11 @@ def _seed_years(
     return None
 
 
-def working_calendar(session: Session, first: int, last: int) -> WorkingCalendar:
-    """The calendar for ``first..last`` (a year on each side is loaded too, for arithmetic across years)."""
+def working_calendar(session: Session, first: int, last: int, *, store: bool = True) -> WorkingCalendar:
+    """The calendar for ``first..last`` (a year on each side is loaded too, for arithmetic across years).
+    ``store=False``: years not in the table yet are taken from the library without being stored."""
     first, last = first - 1, last + 1
-    unstored = _seed_years(session, first, last)
+    unstored = _seed_years(session, first, last, store=store)
     rows = session.execute(
         select(CalendarDay).where(CalendarDay.day.between(dt.date(first, 1, 1), dt.date(last, 12, 31)))
     ).scalars()

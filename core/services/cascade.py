@@ -15,7 +15,7 @@ once per task and jurisdiction with the stronger role (duban.domain.succession);
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +26,7 @@ from duban.domain.agencies import AgencyRegistry
 from duban.domain.divisions import DivisionTree, department_name, load
 from duban.domain.jsonable import JsonResult
 from duban.domain.jurisdictions import LEVELS
+from duban.domain.progress import ProgressCallback
 from duban.domain.succession import ROLE_STRENGTH
 from duban.domain.vocabulary import JurisdictionLevel, Light, ResponsibilityState, Role, TaskKind
 from duban.errors import NotFoundError, ValidationError
@@ -231,9 +232,12 @@ def cascade_policy(
     to: Iterable[str] = (),
     down_to: str | None = None,
     day: dt.date | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> CascadeResult:
-    """Instantiate a policy's tasks for lower jurisdictions; returns counts. Idempotent."""
+    """Instantiate a policy's tasks for lower jurisdictions; returns counts. Idempotent.
+
+    ``progress`` hears of the rows written; the total it is first told is an estimate (every party of every
+    task in every target, less the rows already there), corrected to the rows written at the end."""
     require_coordinator(actor, "下发任务到下级辖区")
     if down_to is not None and down_to not in LEVELS:
         raise ValidationError(f"未知的层级 {down_to}（应为 prefecture 或 county）")
@@ -256,6 +260,9 @@ def cascade_policy(
         )
     )
     existing = existing_identities(session, pol.id, targets)
+    if progress:
+        estimate = sum(len(t.responsibilities) for t in tasks) * len(targets) - len(existing)
+        progress(0, max(estimate, 0))
     batch: list[dict[str, Any]] = []
     created = 0
     carried: dict[tuple[str, str, dt.date], int] = {}
@@ -273,6 +280,8 @@ def cascade_policy(
         created += len(batch)
         if progress:
             progress(len(batch))
+    if progress:
+        progress(0, created)
     session.expire_all()
     levels: dict[str, int] = {}
     for code in targets:

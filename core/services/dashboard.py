@@ -7,10 +7,13 @@ Every listing is paged or limited in SQL; every function takes the acting user's
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
+from typing import Any
 
-from sqlalchemy import String, and_, cast, func, or_, select
+from sqlalchemy import Date, Integer, String, and_, case, cast, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session
 
+from duban.domain.divisions import department_name
 from duban.domain.vocabulary import (
     ExtensionState,
     Light,
@@ -18,21 +21,30 @@ from duban.domain.vocabulary import (
     ReviewState,
     Role,
     Severity,
+    Trend,
 )
+from duban.domain.workcal import WorkingCalendar
 from duban.errors import NotFoundError, PermissionDenied
 from duban.services.audit import AuditEntry, list_events
+from duban.services.calendar import working_calendar
 from duban.services.dashboard_results import (
+    DepartmentPeriod,
+    DepartmentRank,
+    DepartmentRanking,
     ExtensionEntry,
     FindingEntry,
     FindingRow,
     JurisdictionChoice,
     LinkedTask,
     MilestoneLight,
+    OverdueGroup,
+    OverdueGroups,
     OwedMilestone,
     ParentTaskRef,
     PendingExtension,
     PendingReport,
     PolicyChoice,
+    PolicyProgress,
     PolicyTask,
     ReportEntry,
     ResponsibilityDetail,
@@ -42,6 +54,7 @@ from duban.services.dashboard_results import (
     TaskPage,
     TaskRow,
     TrendPoint,
+    severity_of,
 )
 from duban.services.identity import Actor
 from duban.services.paging import Cursor, Page, count_rows
@@ -51,6 +64,7 @@ from duban.services.status import (
     agency_names,
     data_mark,
     overdue_page,
+    overdue_query,
     responsibility_light,
     scoped_lights,
     summary,
@@ -176,6 +190,309 @@ def trend(
         )
         for day in [*quarter_ends(as_of, quarters), as_of]
     ]
+
+
+# ------------------------------------------------------------------------------------------ 总览: who is worst
+
+UNKNOWN_DEPARTMENT = "未识别部门"
+DepartmentKey = tuple[str | None, str | None]  # (acting agency, jurisdiction code)
+
+
+def department_names(
+    session: Session, keys: set[DepartmentKey]
+) -> dict[DepartmentKey, tuple[str, str | None]]:
+    """(agency, jurisdiction) → (the department's name at its level, the jurisdiction's name):
+    minzheng @ 530000 → (云南省民政厅, 云南省); an agency the plugins do not name at that level reads
+    云南省民政部门; an unknown agency 未识别部门."""
+    agencies = {
+        a.key: a for a in session.scalars(select(Agency).where(Agency.key.in_({a for a, _ in keys if a})))
+    }
+    jurs = {
+        j.code: j
+        for j in session.scalars(select(Jurisdiction).where(Jurisdiction.code.in_({j for _, j in keys if j})))
+    }
+    out: dict[DepartmentKey, tuple[str, str | None]] = {}
+    for key in keys:
+        agency, jur = agencies.get(key[0] or ""), jurs.get(key[1] or "")
+        if agency is None:
+            name = UNKNOWN_DEPARTMENT
+        elif jur is None:
+            name = (agency.names or {}).get("national") or agency.name
+        else:
+            written = (agency.names or {}).get(str(jur.level))
+            if written and str(jur.level) == "national":
+                name = written
+            elif written:
+                name = department_name(written, jur.name)
+            else:
+                name = f"{jur.name}{agency.name}部门"
+        out[key] = (name, jur.name if jur is not None else None)
+    return out
+
+
+def _period_rows(
+    session: Session, *, as_of: dt.date, warning_days: int, scope: Scope
+) -> tuple[dict[DepartmentKey, Any], dict[DepartmentKey, dict[dt.date, int]]]:
+    """One statement for one period end: the responsibility lights grouped by department, and the overdue
+    milestones grouped by department and effective due date (their working days are counted in Python, once
+    per distinct date)."""
+    rl = scoped_lights(session, as_of, warning_days, scope).subquery("rl")
+    od = overdue_query(as_of, scope).order_by(None).subquery("od")
+    lights = select(
+        literal("l").label("kind"),
+        rl.c.acting_agency.label("agency"),
+        rl.c.jurisdiction_code.label("jur"),
+        *[
+            func.sum(case((rl.c.rank == light.rank, 1), else_=0)).label(light.value)
+            for light in (Light.RED, Light.YELLOW, Light.GREEN, Light.DONE)
+        ],
+        func.sum(rl.c.overdue).label("overdue"),
+        func.sum(rl.c.due).label("due"),
+        func.sum(rl.c.late).label("late"),
+        func.max(rl.c.rank).label("worst"),
+        cast(null(), Date).label("due_day"),
+    ).group_by(rl.c.acting_agency, rl.c.jurisdiction_code)
+    zero = cast(literal(0), Integer)
+    late_days = select(
+        literal("o").label("kind"),
+        od.c.acting_agency.label("agency"),
+        od.c.jurisdiction_code.label("jur"),
+        zero.label("red"),
+        zero.label("yellow"),
+        zero.label("green"),
+        zero.label("done"),
+        func.count().label("overdue"),
+        zero.label("due"),
+        zero.label("late"),
+        zero.label("worst"),
+        od.c.effective_due.label("due_day"),
+    ).where(od.c.effective_due < as_of)
+    late_days = late_days.group_by(od.c.acting_agency, od.c.jurisdiction_code, od.c.effective_due)
+    light_rows: dict[DepartmentKey, Any] = {}
+    overdue_by_day: dict[DepartmentKey, dict[dt.date, int]] = {}
+    for row in session.execute(union_all(lights, late_days)):
+        key = (row.agency, row.jur)
+        if row.kind == "l":
+            light_rows[key] = row
+        else:
+            overdue_by_day.setdefault(key, {})[row.due_day] = int(row.overdue)
+    return light_rows, overdue_by_day
+
+
+def _working_days_to(cal: WorkingCalendar, days: set[dt.date], ends: set[dt.date]) -> dict[dt.date, int]:
+    """The number of working days up to and including each day of ``days | ends`` counted from one start:
+    the working days after ``a`` up to ``b`` are then ``index[b] - index[a]`` (one walk, not one per pair)."""
+    wanted = days | ends
+    if not wanted:
+        return {}
+    index, count, day, last = {}, 0, min(wanted), max(wanted)
+    while day <= last:
+        if cal.is_working_day(day):
+            count += 1
+        if day in wanted:
+            index[day] = count
+        day += dt.timedelta(days=1)
+    return index
+
+
+def department_ranking(
+    session: Session, *, as_of: dt.date, warning_days: int, scope: Scope, quarters: int = 4
+) -> DepartmentRanking:
+    """Departments (an agency in a jurisdiction) worst first by severity as of ``as_of``, each with its
+    lights, on-time rate and severity as of each of the last ``quarters`` quarter ends, and its trend
+    against the previous quarter end.
+
+    严重度 (docs/dashboard.md) = 10 × red responsibilities + 3 × yellow ones + the overdue working days per
+    due milestone (summed over the overdue milestones, divided by the milestones due so far, rounded).
+    Ties are broken by the department's Chinese name. One statement per period end (SQL GROUP BY).
+    """
+    ends = [*quarter_ends(as_of, quarters), as_of]
+    per_period = [_period_rows(session, as_of=d, warning_days=warning_days, scope=scope) for d in ends]
+    due_days = {d for _, by_day in per_period for days in by_day.values() for d in days}
+    index: dict[dt.date, int] = {}
+    if due_days:
+        cal = working_calendar(session, min(due_days).year, as_of.year)
+        index = _working_days_to(cal, due_days, set(ends))
+    current, _ = per_period[-1]
+    names = department_names(session, set(current))
+    ranked = []
+    for key, now in current.items():
+        history = []
+        for end, (light_rows, by_day) in zip(ends, per_period, strict=True):
+            row = light_rows.get(key)
+            if row is None:
+                continue
+            working = sum(n * max(index[end] - index[d], 0) for d, n in by_day.get(key, {}).items())
+            red, yellow = int(row.red or 0), int(row.yellow or 0)
+            due, late = int(row.due or 0), int(row.late or 0)
+            history.append(
+                DepartmentPeriod(
+                    as_of=end,
+                    quarter_end=end != as_of,
+                    red=red,
+                    yellow=yellow,
+                    green=int(row.green or 0),
+                    done=int(row.done or 0),
+                    due=due,
+                    late=late,
+                    overdue=int(row.overdue or 0),
+                    overdue_working_days=working,
+                    on_time_rate=round((due - late) / due, 3) if due else None,
+                    severity=severity_of(red, yellow, due, working),
+                )
+            )
+        previous = next((p for p in history if len(ends) > 1 and p.as_of == ends[-2]), None)
+        severity = history[-1].severity
+        if previous is None:
+            trend_ = Trend.NEW
+        elif severity > previous.severity:
+            trend_ = Trend.UP
+        elif severity < previous.severity:
+            trend_ = Trend.DOWN
+        else:
+            trend_ = Trend.SAME
+        name, jur_name = names[key]
+        ranked.append(
+            DepartmentRank(
+                rank=0,
+                agency=key[0],
+                jurisdiction=key[1],
+                name=name,
+                jurisdiction_name=jur_name,
+                light=Light.from_rank(int(now.worst)),
+                severity=severity,
+                previous_severity=previous.severity if previous is not None else None,
+                trend=trend_,
+                history=tuple(history),
+                new_overdue=sum(n for d, n in per_period[-1][1].get(key, {}).items() if d > ends[-2])
+                if len(ends) > 1
+                else 0,
+            )
+        )
+    ranked.sort(key=lambda d: (-d.severity, d.name, d.agency or "", d.jurisdiction or ""))
+    return DepartmentRanking(
+        as_of=as_of,
+        periods=tuple(ends),
+        departments=tuple(replace(d, rank=i) for i, d in enumerate(ranked, start=1)),
+    )
+
+
+def assessment_trend(
+    session: Session,
+    *,
+    as_of: dt.date,
+    departments: set[DepartmentKey],
+    warning_days: int = 5,
+    quarters: int = 4,
+) -> DepartmentRanking:
+    """:func:`department_ranking` of the departments of an assessment result (exported with it as
+    ``trend``: the charts of each department's lights and on-time rate over the last quarter ends)."""
+    ranking = department_ranking(
+        session, as_of=as_of, warning_days=warning_days, scope=Scope(), quarters=quarters
+    )
+    kept = [d for d in ranking.departments if (d.agency, d.jurisdiction) in departments]
+    return replace(ranking, departments=tuple(replace(d, rank=i) for i, d in enumerate(kept, start=1)))
+
+
+def overdue_groups(session: Session, *, as_of: dt.date, scope: Scope, limit: int = 15) -> OverdueGroups:
+    """The overdue milestones (:func:`status.overdue_query`) grouped by policy, period and effective due
+    date with the departments owing them — fifteen identical "147 天" rows are one row counting 15 —
+    longest overdue first. Two statements: the groups (SQL GROUP BY, paged), and the departments of the
+    groups shown."""
+    od = overdue_query(as_of, scope).order_by(None).subquery("od")
+    keys = (od.c.policy_id, od.c.doc_number, od.c.title, od.c.period, od.c.effective_due)
+    n = func.count().label("n")
+    stmt = (
+        select(
+            *keys,
+            n,
+            func.sum(case((od.c.returned, 1), else_=0)).label("returned"),
+            func.count(func.distinct(od.c.task_id)).label("tasks"),
+            func.min(od.c.task_id).label("first_task"),
+            func.count().over().label("groups"),
+            func.sum(func.count()).over().label("milestones"),
+        )
+        .group_by(*keys)
+        .order_by(od.c.effective_due, n.desc(), od.c.policy_id, od.c.period)
+        .limit(limit)
+    )
+    rows = session.execute(stmt).all()
+    if not rows:
+        return OverdueGroups(groups=(), total_groups=0, total_milestones=0)
+    shown = {(r.policy_id, r.period, r.effective_due) for r in rows}
+    owing: dict[tuple[int, str, dt.date], set[DepartmentKey]] = {k: set() for k in shown}
+    for policy_id, period, due, agency, jur in session.execute(
+        select(od.c.policy_id, od.c.period, od.c.effective_due, od.c.acting_agency, od.c.jurisdiction_code)
+        .where(od.c.effective_due.in_({d for _, _, d in shown}), od.c.policy_id.in_({p for p, _, _ in shown}))
+        .distinct()
+    ):
+        if (policy_id, period, due) in owing:
+            owing[(policy_id, period, due)].add((agency, jur))
+    names = department_names(session, set().union(*owing.values()))
+    tasks = {t.id: t for t in session.scalars(select(Task).where(Task.id.in_({r.first_task for r in rows})))}
+    groups = tuple(
+        OverdueGroup(
+            policy_id=r.policy_id,
+            policy=r.doc_number or r.title,
+            period=r.period,
+            effective_due=r.effective_due,
+            days_overdue=max((as_of - r.effective_due).days, 0),
+            count=int(r.n),
+            returned=int(r.returned or 0),
+            tasks=int(r.tasks),
+            departments=tuple(sorted({names[k][0] for k in owing[(r.policy_id, r.period, r.effective_due)]})),
+            first_task=r.first_task,
+            first_number=task_number(tasks[r.first_task].section, tasks[r.first_task].number),
+            first_text=tasks[r.first_task].text,
+        )
+        for r in rows
+    )
+    return OverdueGroups(
+        groups=groups, total_groups=int(rows[0].groups), total_milestones=int(rows[0].milestones or 0)
+    )
+
+
+def policy_progress(
+    session: Session, *, as_of: dt.date, warning_days: int, scope: Scope
+) -> dict[int, PolicyProgress]:
+    """Per policy (政策's progress bar): milestones due by ``as_of`` and how many of them were reported by
+    then, and tasks and how many are 办结 — two grouped statements over the task lights and the milestones."""
+    tl = task_lights(session, as_of, warning_days, scope).subquery("tl")
+    tasks = {
+        policy_id: (int(n), int(done or 0))
+        for policy_id, n, done in session.execute(
+            select(
+                tl.c.policy_id,
+                func.count(),
+                func.sum(case((tl.c.rank == Light.DONE.rank, 1), else_=0)),
+            ).group_by(tl.c.policy_id)
+        )
+    }
+    rl = scoped_lights(session, as_of, warning_days, scope).subquery("rl")
+    f = milestone_facts(as_of).subquery("f")
+    due = f.c.effective_due < as_of
+    milestones = {
+        policy_id: (int(n or 0), int(reported or 0))
+        for policy_id, n, reported in session.execute(
+            select(
+                rl.c.policy_id,
+                func.sum(case((due, 1), else_=0)),
+                func.sum(case((and_(due, f.c.first_on.is_not(None)), 1), else_=0)),
+            )
+            .join(f, f.c.responsibility_id == rl.c.responsibility_id)
+            .group_by(rl.c.policy_id)
+        )
+    }
+    return {
+        pid: PolicyProgress(
+            policy_id=pid,
+            due=milestones.get(pid, (0, 0))[0],
+            reported=milestones.get(pid, (0, 0))[1],
+            tasks=n,
+            done=done,
+        )
+        for pid, (n, done) in tasks.items()
+    }
 
 
 # ------------------------------------------------------------------------------------------ 任务
@@ -331,21 +648,27 @@ def task_detail(
     for r in resps:
         light = lights.get(r.id)
         ms = []
+        due_of: dict[int, dt.date] = {}
         for m in milestones[r.id]:
             fact = facts.get(m.id)
+            effective = fact.effective_due if fact is not None else m.effective_due_date
+            reported_on = fact.first_on if fact is not None else None
+            due_of[m.id] = effective
             ms.append(
                 MilestoneLight(
                     id=m.id,
                     period=m.period,
                     due=m.due_date,
-                    effective_due=fact.effective_due if fact is not None else m.effective_due_date,
-                    reported_on=fact.first_on if fact is not None else None,
+                    effective_due=effective,
+                    reported_on=reported_on,
                     returned=bool(fact.returned) if fact is not None else False,
                     light=Light.from_rank(int(fact.rank)) if fact is not None else Light.GREEN,
                     withdrawn_at=m.withdrawn_at,
                     withdrawn_reason=m.withdrawn_reason,
+                    late=reported_on is not None and reported_on > effective,
                 )
             )
+        ms = detail_order(ms, as_of)
         out_resps.append(
             ResponsibilityDetail(
                 id=r.id,
@@ -376,8 +699,11 @@ def task_detail(
                         submitted_on=rep.submitted_on,
                         review=ReviewState(rep.review_state),
                         reason=rep.review_reason,
+                        late=rep.milestone_id is not None
+                        and rep.milestone_id in due_of
+                        and rep.submitted_on > due_of[rep.milestone_id],
                     )
-                    for rep in reports[r.id]
+                    for rep in reversed(reports[r.id])  # newest first
                 ),
                 findings=tuple(
                     FindingEntry(
@@ -440,6 +766,35 @@ def task_detail(
         audit=tuple(events),
         implements=tuple(links),
     )
+
+
+def detail_order(milestones: list[MilestoneLight], as_of: dt.date) -> list[MilestoneLight]:
+    """A responsibility's milestones in the order a coordinator reads them: the red (overdue) ones first, most
+    overdue first; then the current one (the next open milestone not yet overdue, marked ``current``); then the
+    past ones newest first; the later future ones last, soonest first. Withdrawn ones sit by their date."""
+
+    def is_open(m: MilestoneLight) -> bool:
+        return (m.reported_on is None or m.returned) and not m.withdrawn
+
+    red = sorted(
+        (m for m in milestones if m.light == Light.RED and not m.withdrawn),
+        key=lambda m: (m.effective_due, m.id),
+    )
+    red_ids = {m.id for m in red}
+    upcoming = sorted(
+        (m for m in milestones if m.id not in red_ids and is_open(m) and m.effective_due >= as_of),
+        key=lambda m: (m.effective_due, m.id),
+    )
+    current = [replace(upcoming[0], current=True)] if upcoming else []
+    placed = red_ids | {m.id for m in current}
+    past = sorted(
+        (m for m in milestones if m.id not in placed and m.effective_due <= as_of),
+        key=lambda m: (m.effective_due, m.id),
+        reverse=True,
+    )
+    placed |= {m.id for m in past}
+    future = sorted((m for m in milestones if m.id not in placed), key=lambda m: (m.effective_due, m.id))
+    return [*red, *current, *past, *future]
 
 
 def _event_is_visible(event: AuditEntry, resps: list[ResponsibilityDetail]) -> bool:
@@ -658,6 +1013,71 @@ def search(session: Session, *, text: str, scope: Scope, limit: int = 20) -> lis
         tasks.order_by(Task.policy_id, Task.position).limit(limit)
     ):
         hits.append(SearchHit("task", tid, body, policy=doc or title, number=task_number(section, number)))
+    return hits
+
+
+_DIGITS = "零一二三四五六七八九"
+
+
+def _chinese_number(n: int) -> str:
+    """3 → 三, 12 → 十二, 20 → 二十, 35 → 三十五 (task numbers stay below a hundred)."""
+    if n < 10:
+        return _DIGITS[n]
+    tens, ones = divmod(n, 10)
+    return ("" if tens == 1 else _DIGITS[tens]) + "十" + (_DIGITS[ones] if ones else "")
+
+
+def _number_forms(text: str) -> set[str]:
+    """The ways a task number may be written: 3 and 三; 2.3, 二.三 and 二、三 for a sectioned one."""
+    cleaned = text.strip().strip("（）()、。. ").replace("、", ".").replace("．", ".")
+    parts = [p for p in cleaned.split(".") if p]
+    if not parts:
+        return set()
+    forms = {cleaned}
+    chinese = [_chinese_number(int(p)) if p.isdigit() and int(p) < 100 else p for p in parts]
+    forms.add(".".join(chinese))
+    return forms
+
+
+def find_task_ref(session: Session, *, text: str, scope: Scope, limit: int = 5) -> list[SearchHit]:
+    """Tasks named by "政策 编号" — a policy's doc number (or part of it, or of its title) and a task number:
+    ``民发〔2019〕86号 3`` finds task 三 of 民发〔2019〕86号 (for the command palette's jump)."""
+    parts = text.split()
+    if len(parts) < 2:
+        return []
+    doc, forms = " ".join(parts[:-1]), _number_forms(parts[-1])
+    if not forms:
+        return []
+    pattern = _like(doc)
+    policies = session.execute(
+        select(Policy.id, Policy.doc_number, Policy.title)
+        .where(
+            Policy.superseded_by_id.is_(None),
+            or_(Policy.doc_number.like(pattern, escape="\\"), Policy.title.like(pattern, escape="\\")),
+        )
+        .order_by(Policy.id)
+        .limit(limit)
+    ).all()
+    if not policies:
+        return []
+    label = {pid: d or t for pid, d, t in policies}
+    tasks = select(Task.id, Task.policy_id, Task.section, Task.number, Task.text).where(
+        Task.policy_id.in_(list(label))
+    )
+    if scope.agency:
+        mine = select(Responsibility.id).where(
+            Responsibility.task_id == Task.id, Responsibility.agency_key == scope.agency
+        )
+        if scope.jurisdiction:
+            mine = mine.where(Responsibility.jurisdiction_code == scope.jurisdiction)
+        tasks = tasks.where(mine.correlate(Task).exists())
+    hits = []
+    for tid, pid, section, number, body in session.execute(tasks.order_by(Task.policy_id, Task.position)):
+        full = task_number(section, number)
+        if full in forms or (number in forms and not any("." in f for f in forms)):
+            hits.append(SearchHit("task", tid, body, policy=label[pid], number=full))
+        if len(hits) >= limit:
+            break
     return hits
 
 

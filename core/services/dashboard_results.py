@@ -9,7 +9,15 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from duban.domain.jsonable import JsonResult
-from duban.domain.vocabulary import ExtensionState, Light, ResponsibilityState, ReviewState, Role, Severity
+from duban.domain.vocabulary import (
+    ExtensionState,
+    Light,
+    ResponsibilityState,
+    ReviewState,
+    Role,
+    Severity,
+    Trend,
+)
 from duban.services.audit import AuditEntry
 from duban.services.paging import Cursor
 from duban.services.status_results import LightCounts, ResponsibilityLight
@@ -43,6 +51,112 @@ class TrendPoint(JsonResult):
     as_of: dt.date
     quarter_end: bool
     tasks: LightCounts
+
+
+#: weights of the severity (docs/dashboard.md, 总览): a red responsibility, a yellow one
+RED_WEIGHT = 10
+YELLOW_WEIGHT = 3
+
+
+@dataclass(frozen=True, slots=True)
+class DepartmentPeriod(JsonResult):
+    """One department's responsibilities by light, on-time rate and severity as of one period's end."""
+
+    as_of: dt.date
+    quarter_end: bool  #: False for the day asked about itself
+    red: int
+    yellow: int
+    green: int
+    done: int
+    due: int  #: milestones due so far
+    late: int  #: of those, reported late or not at all
+    overdue: int  #: milestones overdue and unreported (or returned)
+    overdue_working_days: int  #: working days overdue, summed over the overdue milestones
+    on_time_rate: float | None  #: None when nothing was due
+    severity: int
+
+
+def severity_of(red: int, yellow: int, due: int, overdue_working_days: int) -> int:
+    """严重度 = 10 × 红 + 3 × 黄 + 每个已到期节点平均逾期的工作日数（四舍五入）; see docs/dashboard.md."""
+    per_due = round(overdue_working_days / due) if due else 0
+    return RED_WEIGHT * red + YELLOW_WEIGHT * yellow + per_due
+
+
+@dataclass(frozen=True, slots=True)
+class DepartmentRank(JsonResult):
+    """A department (an agency in a jurisdiction) ranked by severity, worst first, with its history."""
+
+    rank: int
+    agency: str | None
+    jurisdiction: str | None
+    name: (
+        str  #: the department's Chinese name at its level: 云南省民政厅, 昆明市民政局 (未识别部门 if unknown)
+    )
+    jurisdiction_name: str | None
+    light: Light  #: its worst responsibility's light
+    severity: int
+    previous_severity: int | None  #: at the previous period's end; None: no work then
+    trend: Trend
+    history: tuple[DepartmentPeriod, ...]  #: oldest first; the last one is the day asked about
+    new_overdue: int  #: overdue milestones that fell due after the previous period's end (what is new)
+
+    @property
+    def current(self) -> DepartmentPeriod:
+        return self.history[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class DepartmentRanking(JsonResult):
+    """总览's ranking: the departments worst first, and the period ends compared."""
+
+    as_of: dt.date
+    periods: tuple[dt.date, ...]  #: oldest first; the last one is ``as_of``
+    departments: tuple[DepartmentRank, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OverdueGroup(JsonResult):
+    """Overdue milestones that read the same — one policy, one period, one effective due date — counted,
+    with the departments that owe them (fifteen identical "147 天" rows are one row)."""
+
+    policy_id: int
+    policy: str
+    period: str
+    effective_due: dt.date
+    days_overdue: int  #: calendar days, as elsewhere on screen (147 天)
+    count: int  #: milestones in the group
+    returned: int  #: of those, with a returned report
+    tasks: int  #: distinct tasks
+    departments: tuple[str, ...]  #: Chinese names at their level, worst-known order (by name)
+    first_task: int  #: the task opened by 回车 (the lowest id)
+    first_number: str
+    first_text: str
+
+
+@dataclass(frozen=True, slots=True)
+class OverdueGroups(JsonResult):
+    """The longest-overdue groups, with the number of all groups and of all overdue milestones in scope."""
+
+    groups: tuple[OverdueGroup, ...]
+    total_groups: int
+    total_milestones: int
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyProgress(JsonResult):
+    """How far a policy's work has got as of a day: its milestones due so far and how many were reported
+    (on time or late), and its tasks and how many are 办结."""
+
+    policy_id: int
+    due: int
+    reported: int
+    tasks: int
+    done: int
+
+    @property
+    def rate(self) -> float | None:
+        """Reported share of the milestones due; None when nothing is due yet."""
+        return self.reported / self.due if self.due else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +204,10 @@ class MilestoneLight(JsonResult):
     #: withdrawn (撤回) by the coordinator: shown as history, counted nowhere, offered for no report
     withdrawn_at: dt.datetime | None = None
     withdrawn_reason: str | None = None
+    #: first reported after its effective due date (迟报)
+    late: bool = False
+    #: the next open milestone that is not yet overdue (the one the party is working towards)
+    current: bool = False
 
     @property
     def withdrawn(self) -> bool:
@@ -110,6 +228,8 @@ class ReportEntry(JsonResult):
     submitted_on: dt.date
     review: ReviewState
     reason: str | None
+    #: submitted after its milestone's effective due date (迟报)
+    late: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,7 @@ from sqlalchemy import Engine, case, func, select, update
 from sqlalchemy.orm import Session
 
 from duban.domain.jsonable import JsonResult
+from duban.domain.progress import ProgressCallback
 from duban.domain.vocabulary import (
     ExtensionState,
     PolicyStatus,
@@ -208,13 +209,20 @@ def build_demo(
     seed: int = DEMO_SEED,
     login: str | None = None,
     folder: Path | None = None,
+    progress: ProgressCallback | None = None,
 ) -> DemoSummary:
     """Fill an empty database: seeds, users, schedules, milestones, 2020–today history and the open loop
     (reviews, extensions, 签收, a closed task). With ``folder`` (the database's folder), also write the
-    demo's configuration file there and run one ``duban notify`` pass into ``folder/通知/``."""
+    demo's configuration file there and run one ``duban notify`` pass into ``folder/通知/``.
+
+    ``progress`` hears of each step: the schema, each seed document, and the steps after them."""
+    seeds = seed_files()
+    step = progress or _no_progress
+    step(0, 9 + len(seeds) + (1 if folder is not None else 0))
     # the demo mark goes in with the schema (one transaction): a demo killed at any later point is still
     # recognised as one, and its rerun rebuilds it
     prepare_database(engine, host=host, meta={DEMO_MARK: "1"})
+    step(1)
     factory = session_factory(engine)
     summary = _Tally()
     rng = random.Random(seed)
@@ -235,10 +243,11 @@ def build_demo(
             summary.users.append(name)
         summary.users.insert(0, me)
         policy_ids = []
-        for path in seed_files():
+        for path in seeds:
             result = import_policy(session, actor=coordinator, host=host, path=path, today=today)
             assert result.policy_id is not None
             policy_ids.append(result.policy_id)
+            step(1)
         for policy in list(session.scalars(select(Policy).where(Policy.id.in_(policy_ids)))):
             if policy.issued:  # the demo's story: each document was imported soon after it was issued
                 policy.imported_at = local_noon_utc(min(policy.issued + dt.timedelta(days=10), today))
@@ -246,20 +255,27 @@ def build_demo(
                 # (a real import starts on the import day, or on --from)
                 set_supervision_start(session, actor=coordinator, policy_id=policy.id, start=policy.issued)
         summary.bound_tasks = _bind_templates(session, coordinator, host)
+        step(1)
         for policy_id in policy_ids:
             proposed = propose_schedules(session, actor=coordinator, policy_id=policy_id)
             for row in proposed.proposed:
                 confirm_schedule(session, actor=coordinator, schedule_id=row.id)
+        step(1)
         generate_milestones(session, actor=coordinator, until=dt.date(today.year, 12, 31), today=today)
+        step(1)
         unsigned = _unsigned(session)
         summary.unsigned = len(unsigned)
         bound = _template_specs(session, host)
         _history(session, rng, today, summary, skip=unsigned, bound=bound)
+        step(1)
         _closed_task(session, rng, today, summary, skip=unsigned)
         _awaiting_review(session, summary, skip=unsigned)
         _awaiting_decision(session, rng, today, summary, skip=unsigned)
+        step(1)
         _check_reports(session, host, summary, bound)
+        step(1)
         _journal_history(session, coordinator.name)
+        step(1)
         demo = DemoSummary(
             path=engine.url.render_as_string(hide_password=True),
             policies=tuple(
@@ -282,9 +298,16 @@ def build_demo(
             after={k: v for k, v in demo.to_json().items() if k != "policies"},
         )
         pause("demo.before_commit")
+    step(1)
     if folder is None:
         return demo
-    return _with_notifications(demo, engine, folder, today)
+    notified = _with_notifications(demo, engine, folder, today)
+    step(1)
+    return notified
+
+
+def _no_progress(advance: int, /, total: int | None = None) -> None:
+    """The progress callback of a caller that passed none."""
 
 
 # --------------------------------------------------------------------------- templates

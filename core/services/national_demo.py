@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from duban.domain.divisions import department_name, load
 from duban.domain.jsonable import JsonResult
 from duban.domain.jurisdictions import PROVINCES
+from duban.domain.progress import ProgressCallback
 from duban.domain.schedule import milestone_key, parse_rule
 from duban.domain.vocabulary import Role
 from duban.plugin_host import PluginHost
@@ -90,7 +91,8 @@ SHORT = {
 }
 BIG_TABLES = (Responsibility, Milestone, Report, TaskLink, Task)
 
-Progress = Callable[[int], None]
+#: rows written so far (see duban.domain.progress); the CLI announces the total from estimate_rows()
+Progress = ProgressCallback
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,6 +47,17 @@ class DeliveryOutcome(JsonResult):
 
 
 @dataclass(frozen=True, slots=True)
+class SkippedDigest(JsonResult):
+    """A digest a run did not write: ``reason`` is ``silenced`` (a silence of the department or of a task
+    of it), ``interval`` (``min_interval_days``) or ``unchanged`` (``changes_only``); ``detail`` says why."""
+
+    receiver: str
+    name: str  #: the receiver's Chinese name (云南省民政厅)
+    reason: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
 class RunReport(JsonResult):
     """``duban notify``: what a run planned and sent (for ``--json``, the CLI and the dashboard).
 
@@ -63,6 +74,21 @@ class RunReport(JsonResult):
     sent: tuple[DeliveryOutcome, ...] = ()
     held: int = 0
     checks: CheckRunResult | None = None
+    #: a drill (``--as-of`` another day): its messages, if sent (``--send``), never count as a real run's
+    drill: bool = False
+    #: the Chinese names of ``unrouted``, in the same order
+    unrouted_names: tuple[str, ...] = ()
+    skipped: tuple[SkippedDigest, ...] = ()
+    #: seconds the run waited to keep within the robots' rate limits
+    paced_seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class RetryReport(JsonResult):
+    """``duban notify retry``: the messages put back to send, and what sending them gave."""
+
+    requested: tuple[int, ...]
+    sent: tuple[DeliveryOutcome, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +103,7 @@ class DeliveryRecord(JsonResult):
     permanent: bool
     detail: str | None
     at: dt.datetime
+    silenced: bool = False  #: the route was skipped: a silence muted it
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,3 +123,4 @@ class OutboxEntry(JsonResult):
     sent_at: dt.datetime | None
     deliveries: tuple[DeliveryRecord, ...]
     possible_duplicate: bool = False
+    receiver_name: str = ""  #: the receiver's Chinese name (云南省民政厅)

@@ -6,27 +6,42 @@ found, and the next upgrade starts again from there. PostgreSQL's DDL is transac
 is too, but pysqlite only opens a transaction before INSERT/UPDATE/DELETE, so a CREATE TABLE would commit
 on its own: :func:`schema_transaction` switches pysqlite's implicit transactions off for the migration's
 connection and issues ``BEGIN IMMEDIATE`` itself.
+
+Checking the version (what every command does before it opens a session) imports no alembic: the stamp is
+read with a plain SELECT on ``alembic_version`` and the head is read from the revision files' own
+``revision = ...`` / ``down_revision = ...`` lines (issue 20, start-up budget; tests/cli/test_startup.py
+checks both against alembic's answer). Alembic is imported only to upgrade.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util.exc import CommandError
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, inspect, text
 
 from duban.errors import StorageError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+#: alembic's version table (env.py keeps alembic's default name and schema)
+VERSION_TABLE = "alembic_version"
+
+_REVISION_LINE = re.compile(
+    r"""^(down_revision|revision)\s*(?::[^=]*)?=\s*(?:["']([^"']*)["']|None)\s*$""", re.M
+)
 
 
 def alembic_config(engine: Engine, connection: Connection | None = None) -> Config:
     """The configuration the migrations' env.py reads: the engine, and the connection whose transaction
     the upgrade joins (without one, env.py opens :func:`schema_transaction` itself)."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(resources.files("duban.storage").joinpath("migrations")))
     cfg.attributes["engine"] = engine
@@ -75,6 +90,8 @@ def schema_transaction(engine: Engine) -> Iterator[Connection]:
 
 def upgrade_in(connection: Connection, engine: Engine, revision: str = "head") -> None:
     """Upgrade inside the caller's :func:`schema_transaction` (nothing is committed here)."""
+    from alembic import command
+
     command.upgrade(alembic_config(engine, connection), revision)
 
 
@@ -85,12 +102,40 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The revision the database is stamped with (``None`` for a database without migrations): a plain
+    SELECT on ``alembic_version``, as alembic's own ``get_current_revision`` reads it."""
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        if not inspect(conn).has_table(VERSION_TABLE):
+            return None
+        rows = conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all()
+    if len(rows) > 1:
+        raise StorageError(f"数据库的结构版本表 {VERSION_TABLE} 有多个版本 {sorted(rows)}，应当只有一个")
+    return rows[0] if rows else None
 
 
-def head_revision(engine: Engine) -> str | None:
-    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+@cache
+def revision_graph() -> dict[str, str | None]:
+    """Every revision shipped in migrations/versions and the revision it follows, read from the files'
+    ``revision = "0007"`` and ``down_revision = "0006"`` lines without importing alembic."""
+    graph: dict[str, str | None] = {}
+    versions = resources.files("duban.storage").joinpath("migrations").joinpath("versions")
+    for entry in versions.iterdir():
+        if not entry.name.endswith(".py") or entry.name.startswith("_"):
+            continue
+        found = {m.group(1): m.group(2) for m in _REVISION_LINE.finditer(entry.read_text(encoding="utf-8"))}
+        if "revision" in found and found["revision"]:
+            graph[found["revision"]] = found.get("down_revision") or None
+    return graph
+
+
+def head_revision(engine: Engine | None = None) -> str | None:
+    """The newest revision this duban ships (the one no other revision follows)."""
+    graph = revision_graph()
+    followed = {down for down in graph.values() if down is not None}
+    heads = sorted(set(graph) - followed)
+    if len(heads) > 1:
+        raise StorageError(f"迁移脚本有多个最新版本 {heads}：应当只有一个")
+    return heads[0] if heads else None
 
 
 def require_known(engine: Engine) -> None:
@@ -99,14 +144,9 @@ def require_known(engine: Engine) -> None:
     current = current_revision(engine)
     if current is None:
         return
-    script = ScriptDirectory.from_config(alembic_config(engine))
-    try:
-        known = script.get_revision(current) is not None
-    except CommandError:
-        known = False
-    if not known:
+    if current not in revision_graph():
         raise StorageError(
-            f"数据库的结构版本 {current} 比本版本 duban 所知的最新版本 {script.get_current_head()} 更新"
+            f"数据库的结构版本 {current} 比本版本 duban 所知的最新版本 {head_revision()} 更新"
             "（由更新版本的 duban 升级过）：请安装更新版本的 duban，不能降级使用"
         )
 

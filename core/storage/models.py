@@ -52,6 +52,7 @@ from duban.domain.vocabulary import (
     Role,
     ScheduleSource,
     Severity,
+    SilenceScope,
     TaskKind,
     UserRole,
     values,
@@ -476,6 +477,31 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: the run that holds the lease (a random token): only it renews the lease and marks the message
+    claimed_by: Mapped[str | None] = mapped_column(String(40))
+    #: ``duban notify retry``: permanent failures recorded before this time no longer count
+    retried_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: a digest's items and levels (a hash): ``changes_only`` skips a digest equal to the last one sent
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+
+
+class NotificationSilence(Base):
+    """A silence: no messages for a department, a task or a route until ``ends_at`` (author, reason)."""
+
+    __tablename__ = "notification_silence"
+    __table_args__ = (Index("ix_notification_silence_active", "scope", "target", "ends_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope: Mapped[SilenceScope] = mapped_column(vocabulary_type(SilenceScope, 16, "scope"))
+    #: ``minzheng@530000`` (department), a task id (task), a route's name or key (route)
+    target: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(200))
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    removed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    removed_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class NotificationAttempt(Base):

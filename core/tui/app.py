@@ -6,12 +6,14 @@ Build it with :func:`create_app`; ``duban dashboard`` does so from the CLI's set
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.screen import Screen
 
 from duban.plugin_host import PluginHost
 from duban.services.identity import Actor
@@ -24,7 +26,6 @@ from duban.tui.screens.notifications import NotificationsScreen
 from duban.tui.screens.overview import OverviewScreen
 from duban.tui.screens.policies import PoliciesScreen
 from duban.tui.screens.tasks import TaskDetailScreen, TasksScreen
-from duban.tui.widgets import KeysScreen
 
 #: key → binding id, for users who remap keys (Textual keymap: {"nav.tasks": "f2", …})
 NAV = (
@@ -38,12 +39,15 @@ NAV = (
 )
 
 
+COMMAND_PALETTE_KEY = "ctrl+p"
+
+
 class DubanApp(App[None]):
     CSS_PATH = "dashboard.tcss"
     TITLE = "督办"
     ENABLE_COMMAND_PALETTE = True
     COMMANDS = App.COMMANDS | {DubanCommands}
-    COMMAND_PALETTE_BINDING = "ctrl+p"
+    COMMAND_PALETTE_BINDING = COMMAND_PALETTE_KEY
     MODES = {
         "inbox": InboxScreen,
         "overview": OverviewScreen,
@@ -56,6 +60,8 @@ class DubanApp(App[None]):
     BINDINGS = [
         *[Binding(key, f"switch_mode('{mode}')", name, id=f"nav.{mode}") for key, mode, name in NAV],
         Binding("question_mark", "keys", "按键", id="app.keys"),
+        # Textual adds its own ctrl+p binding, named "palette" in the footer, unless the app has one
+        Binding(COMMAND_PALETTE_KEY, "command_palette", "查找", show=False, priority=True, id="app.palette"),
         Binding("ctrl+r", "refresh", "刷新", id="app.refresh"),
         Binding("q", "quit", "退出", id="app.quit"),
     ]
@@ -105,17 +111,23 @@ class DubanApp(App[None]):
     # ------------------------------------------------------------------ app keys
 
     def action_keys(self) -> None:
-        rows: list[tuple[str, str, str]] = []
-        seen: set[str] = set()
-        for active in self.screen.active_bindings.values():
-            b = active.binding
-            ident = b.id or b.action
-            if ident in seen or not b.description:
-                continue
-            seen.add(ident)
-            rows.append((self.get_key_display(b), b.description, b.id or "-"))
-        rows += [("/", "筛选当前表格", "table.filter"), ("ctrl+p", "命令面板：查找任务、部门、政策", "-")]
-        self.push_screen(KeysScreen(rows))
+        from duban.tui.keys import KeysScreen, key_rows
+
+        self.push_screen(KeysScreen(key_rows(self)))
+
+    def action_command_palette(self) -> None:
+        """ctrl+p: the command palette, in Chinese."""
+        from textual.command import CommandPalette
+
+        from duban.tui.palette import DubanPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]  # App[None]
+            self.push_screen(DubanPalette(id="--command-palette"))
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's own palette commands, in Chinese (themes and screenshots are left out)."""
+        yield SystemCommand("按键", "列出当前屏幕的按键", self.action_keys)
+        yield SystemCommand("退出", "退出督办", self.exit)
 
     def action_refresh(self) -> None:
         refresh = getattr(self.screen, "refresh_data", None)

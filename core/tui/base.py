@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input
 
 from duban.errors import DubanError
+from duban.storage.busy import BUSY_MESSAGE, is_busy, retry_busy
 
 if TYPE_CHECKING:
     from duban.services.check_results import CheckRunResult
@@ -108,19 +110,61 @@ class Interrupt:
                     log.debug("stopping a superseded query failed", exc_info=True)
 
 
+_FLAG_NOTE = re.compile(r"（--[a-z][a-z-]*）")
+_USE_FLAG = re.compile(r"用 --[a-z][a-z-]* ?")
+
+
+def without_flags(text: str) -> str:
+    """A service's message as the dashboard says it: the CLI's option names left out ("必须说明理由（--reason）"
+    → "必须说明理由"; "请用 --template 指定" → "请指定"); a form has fields, not flags."""
+    return _USE_FLAG.sub("", _FLAG_NOTE.sub("", text))
+
+
 def error_text(exc: BaseException) -> str:
-    """The user's message for an error: DubanError text as is, anything else named as internal."""
+    """The user's message for an error: DubanError text as is; a locked or busy database as
+    "数据库正忙，请稍后重试"; anything else named as internal by its kind only (the details, which may hold SQL,
+    go to the log)."""
     if isinstance(exc, DubanError):
-        return str(exc)
+        return without_flags(str(exc))
+    if is_busy(exc):
+        log.warning("database busy: %s", type(exc).__name__)
+        return BUSY_MESSAGE
     log.exception("dashboard worker failed", exc_info=exc)
-    return f"内部错误：{type(exc).__name__}: {exc}"
+    return f"内部错误（{type(exc).__name__}），详情已写入日志"
+
+
+def mark_sorted(table: DataTable[Any], sort_column: str | None, descending: bool) -> None:
+    """Put ▴/▾ on the header of the column (by key) the table is sorted by and take it off the others."""
+    from rich.text import Text
+
+    from duban.tui.text import SORT_DOWN, SORT_UP, sorted_label
+
+    changed = False
+    for key, column in table.columns.items():
+        plain = column.label.plain.rstrip(SORT_UP + SORT_DOWN)
+        label = sorted_label(plain, active=key.value == sort_column, descending=descending)
+        if column.label.plain != label:
+            column.label = Text(label)
+            column.content_width = max(column.content_width, column.label.cell_len)
+            changed = True
+    if changed:
+        # Textual has no public way to relabel a column: drop its cached header and re-measure
+        table._clear_caches()
+        table._require_update_dimensions = True
+        table.refresh()
 
 
 def perform(ctx: DashboardContext, fn: Callable[[Session], str]) -> tuple[bool, str]:
-    """Run one action in its own unit of work (commit on success, rollback on error). Called in a thread."""
-    try:
+    """Run one action in its own unit of work (commit on success, rollback on error). Called in a thread.
+
+    A locked or busy database rolls the unit of work back and runs it again briefly (:func:`retry_busy`)."""
+
+    def once() -> str:
         with ctx.write() as session:
-            return True, fn(session)
+            return fn(session)
+
+    try:
+        return True, retry_busy(once)
     except Exception as exc:  # every failure becomes a message; DubanError text is shown as is
         return False, error_text(exc)
 
@@ -130,9 +174,15 @@ class DubanScreen(Screen[None]):
 
     #: whether "/" focuses an Input with id "filter"
     HAS_FILTER = False
+    #: the name shown in the header (【任务】); None: the name of the app's current mode (NAV)
+    SCREEN_NAME: str | None = None
     BINDINGS = [
         Binding("slash", "filter", "筛选", id="table.filter", show=False),
         Binding("escape", "unfilter", "返回表格", id="table.leave_filter", show=False),
+        Binding("j", "table('cursor_down')", "下一行", id="table.down", show=False),
+        Binding("k", "table('cursor_up')", "上一行", id="table.up", show=False),
+        Binding("g", "table('scroll_top')", "第一行", id="table.top", show=False),
+        Binding("G", "table('scroll_bottom')", "最后一行", id="table.bottom", show=False),
     ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -183,7 +233,7 @@ class DubanScreen(Screen[None]):
 
         def work() -> None:
             try:
-                data = ctx.read_write(guarded) if write else ctx.read(guarded)
+                data = retry_busy(lambda: ctx.read_write(guarded) if write else ctx.read(guarded))
                 interrupt.check()
             except Exception as exc:  # shown to the user by on_failed (unless superseded)
                 if interrupt.cancelled.is_set():
@@ -276,10 +326,54 @@ class DubanScreen(Screen[None]):
                 f"插件 {names} 的责任检查出错，已跳过；其余插件照常", title="插件出错", severity="warning"
             )
 
+    def screen_name(self) -> str:
+        if self.SCREEN_NAME is not None:
+            return self.SCREEN_NAME
+        from duban.tui.app import NAV
+
+        mode = self.app.current_mode
+        return next((name for _key, m, name in NAV if m == mode), "")
+
     def on_screen_resume(self) -> None:
+        name = self.screen_name()
+        self.title = f"{self.app.title}【{name}】" if name else None  # the active screen, in the header
         if not self._shown_once:
             self._shown_once = True
             self.refresh_data()
+
+    # ------------------------------------------------------------------ keys a user may use
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide (and refuse) the keys of actions the acting user may not take: a department user has no
+        复核/审批/提醒全部, a viewer takes no action at all."""
+        from duban.tui.keys import allowed
+
+        if action in {"filter", "unfilter"} and not self.HAS_FILTER:
+            return False
+        return True if allowed(self.ctx.actor.role, action) else False
+
+    # ------------------------------------------------------------------ vim keys on lists
+
+    def _table(self) -> DataTable[Any] | None:
+        focused = self.focused
+        if isinstance(focused, DataTable):
+            return focused
+        tables = [t for t in self.query(DataTable) if t.display and t.is_on_screen]
+        return tables[0] if tables else None
+
+    def action_table(self, method: str) -> None:
+        """j/k/g/G: down, up, first and last row of the focused list (or the first list on screen)."""
+        table = self._table()
+        if table is None:
+            return
+        if not table.has_focus:
+            table.focus()
+        if method == "scroll_top":
+            table.move_cursor(row=0)
+        elif method == "scroll_bottom":
+            table.move_cursor(row=max(table.row_count - 1, 0))
+        else:
+            getattr(table, f"action_{method}")()
 
     # ------------------------------------------------------------------ "/" filter
 

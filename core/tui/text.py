@@ -129,5 +129,17 @@ def join_names(names: Sequence[str], cells: int) -> str:
     return clip("、".join(names) if names else "-", cells)
 
 
+#: the arrows of a sorted column's header: ▴ ascending, ▾ descending (▲▼ are ambiguous-width, these are not)
+SORT_UP, SORT_DOWN = "▴", "▾"
+
+
+def sorted_label(label: str, *, active: bool, descending: bool) -> str:
+    """A column header with the sort arrow when the table is sorted by it: 下次到期▴."""
+    if not active:
+        return label
+    return label + (SORT_DOWN if descending else SORT_UP)
+
+
 def percent(rate: float | None) -> str:
-    return "-" if rate is None else f"{rate * 100:.0f}%"
+    """A share as a whole percentage; 不适用 when there is none (nothing was due: never 0 % or a dash)."""
+    return "不适用" if rate is None else f"{rate * 100:.0f}%"

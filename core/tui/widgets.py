@@ -158,21 +158,25 @@ class TaskDetail(VerticalScroll):
                     style="bold",
                 )
             )
-            ms = _grid("督办节点", ["节点", "期间", "应报日", "有效到期", "报送日", "灯"])
+            ms = _grid(
+                "督办节点（逾期、当前在前，其余最新在前）",
+                ["节点", "期间", "应报日", "有效到期", "报送日", "灯"],
+            )
             for m in resp.milestones:
-                reported = day(m.reported_on, "未报") + ("（被退回）" if m.returned else "")
+                reported = day(m.reported_on, "未报") + ("（迟报）" if m.late else "")
+                reported += "（被退回）" if m.returned else ""
                 if m.withdrawn:
                     reported = "已撤回"
                 ms.add_row(
                     str(m.id),
-                    cell_text(m.period),
+                    cell_text(m.period) + ("（当前）" if m.current else ""),
                     day(m.due),
                     day(m.effective_due),
                     reported,
                     light(m.light),
                 )
             parts.append(ms if resp.milestones else Text("督办节点：尚未排期", style="dim"))
-            reps = _grid("报送", ["报送", "节点", "版本", "日期", "报送人", "复核", "内容"])
+            reps = _grid("报送（最新在前）", ["报送", "节点", "版本", "日期", "报送人", "复核", "内容"])
             for r in resp.reports:
                 body = r.text + (f"  [退回理由：{r.reason}]" if r.reason else "")
                 if r.indicators:
@@ -181,7 +185,7 @@ class TaskDetail(VerticalScroll):
                     str(r.id),
                     str(r.milestone or "-"),
                     f"v{r.version}" + ("" if r.current else "(旧)"),
-                    day(r.submitted_on),
+                    day(r.submitted_on) + ("（迟报）" if r.late else ""),
                     cell_text(r.submitted_by),
                     r.review.label,
                     cell_text(body),
@@ -713,22 +717,3 @@ class DecisionForm(DecisionFormScreen):
             return f"延期申请 #{ext.id} {'已批准' if approve else '已驳回'}"
 
         return run
-
-
-class KeysScreen(ModalScreen[None]):
-    """``?``: the keys of the current screen, with the ids to remap them (keymap)."""
-
-    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "关闭", id="keys.close")]
-
-    def __init__(self, rows: list[tuple[str, str, str]]) -> None:
-        super().__init__()
-        self.rows = rows
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="keys"):
-            yield Label("按键（编号可在配置中重新映射）", id="keys-title")
-            table: DataTable[Cell] = DataTable(id="keys-table", cursor_type="row")
-            table.add_columns("按键", "作用", "编号")
-            for key, desc, ident in self.rows:
-                table.add_row(cell_text(key), cell_text(desc), ident)
-            yield table

@@ -1,4 +1,5 @@
-"""Markdown exporter: title, ranking, then each department's breakdown and the evidence behind it."""
+"""Markdown exporter: title, ranking, then each department's breakdown and the evidence behind it, and the
+charts as text (duban.plugins.exporters.charts)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from duban.domain.scoring import Column, result_tables, result_title
 from duban.hookspecs import ExporterSpec, hookimpl
 from duban.plugins.exporters import display
+from duban.plugins.exporters.charts import text_charts
 
 
 def _cell(column: Column, value: Any) -> str:
@@ -34,6 +36,14 @@ def write_md(result: Mapping[str, Any], path: Path) -> None:
     lines += [f"## {terms.title}", "", *_table(terms.columns, terms.rows), ""]
     lines += [f"## {evidence.title}", ""]
     lines += [*_table(evidence.columns, evidence.rows), ""] if evidence.rows else ["无扣分依据。", ""]
+    for title, headers, rows in text_charts(result):
+        lines += [
+            f"## {title}",
+            "",
+            "| " + " | ".join(headers) + " |",
+            "|" + "|".join("---" for _ in headers) + "|",
+        ]
+        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows] + [""]
     Path(path).write_text("\n".join(lines), encoding="utf-8")
 
 

@@ -1,30 +1,36 @@
-"""Excel exporter: sheets 考核得分 (ranking), 得分构成 (every term) and 扣分依据 (evidence), ready to print.
+"""Excel exporter: sheets 考核得分 (ranking), 得分构成 (every term) and 扣分依据 (evidence), ready to print, and
+图表 (charts of the on-time rates, scores and, with ``trend``, each department's lights over the quarters).
 
 Chinese headers in row 1 (repeated on every printed page, frozen on screen), A4 landscape fitted to the
 page width, the title in the page header and page numbers in the footer.
+
+openpyxl is imported when a workbook is written, not when the plugin is registered: every command loads
+the plugins, and a read command must not pay for openpyxl (issue 20, start-up budget).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+from typing import TYPE_CHECKING, Any
 
 from duban.domain.scoring import Table, result_tables, result_title
 from duban.hookspecs import ExporterSpec, hookimpl
 from duban.plugins.exporters import NOT_APPLICABLE_KEYS
+from duban.plugins.exporters.charts import add_xlsx_charts
 
-THIN = Side(style="thin", color="999999")
-BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
+if TYPE_CHECKING:
+    from openpyxl import Workbook
 
 
 def _sheet(wb: Workbook, table: Table, title: str, first: bool) -> None:
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.worksheet import Worksheet
+
+    thin = Side(style="thin", color="999999")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    head_fill = PatternFill("solid", fgColor="DDEBF7")
     ws = wb.active if first else wb.create_sheet()
     # a new workbook's sheets are worksheets, with page-setup properties, header and footer (the stubs
     # allow None for each)
@@ -35,8 +41,8 @@ def _sheet(wb: Workbook, table: Table, title: str, first: bool) -> None:
     for col, column in enumerate(table.columns, start=1):
         cell = ws.cell(row=1, column=col, value=column.header)
         cell.font = Font(bold=True)
-        cell.fill = HEAD_FILL
-        cell.border = BORDER
+        cell.fill = head_fill
+        cell.border = border
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         ws.column_dimensions[get_column_letter(col)].width = column.width
     for r, row in enumerate(table.rows, start=2):
@@ -45,7 +51,7 @@ def _sheet(wb: Workbook, table: Table, title: str, first: bool) -> None:
             if value is None and column.key in NOT_APPLICABLE_KEYS and table.title == "考核得分":
                 value = "不适用"
             data = ws.cell(row=r, column=col, value=value)
-            data.border = BORDER
+            data.border = border
             if column.kind == "percent":
                 data.number_format = "0.0%"
             elif column.kind == "number" and isinstance(value, float):
@@ -66,10 +72,13 @@ def _sheet(wb: Workbook, table: Table, title: str, first: bool) -> None:
 
 
 def write_xlsx(result: Mapping[str, Any], path: Path) -> None:
+    from openpyxl import Workbook
+
     wb = Workbook()
     title = result_title(result)
     for i, table in enumerate(result_tables(result)):
         _sheet(wb, table, title, first=i == 0)
+    add_xlsx_charts(wb, result)
     wb.properties.title = title
     wb.save(Path(path))
 
@@ -81,6 +90,6 @@ def duban_register_exporters() -> list[ExporterSpec]:
             name="xlsx",
             suffix=".xlsx",
             write=write_xlsx,
-            description="考核得分、得分构成、扣分依据三张工作表（Excel，可直接打印）",
+            description="考核得分、得分构成、扣分依据三张工作表和图表（Excel，可直接打印）",
         )
     ]

@@ -104,7 +104,12 @@ def test_exports(world, tmp_path: Path) -> None:
         code, out, err = run(world, "assess", "--period", "2026-H1", "--export", fmt, "-o", str(path))
         assert code == 0 and "已导出" in out, err
     wb = load_workbook(xlsx)
-    assert wb.sheetnames == ["考核得分", "得分构成", "扣分依据"]
+    assert wb.sheetnames == [
+        "考核得分",
+        "得分构成",
+        "扣分依据",
+        "图表",
+    ]  # 图表: the charts (docs/assessment.md)
     scores = [[c.value for c in row] for row in wb["考核得分"].iter_rows()]
     assert scores[0][:5] == ["名次", "部门", "辖区", "得分", "等次"]
     assert [r[1:5] for r in scores[1:]] == [

@@ -34,6 +34,21 @@ def test_killed_notify_runs_resend_only_unconfirmed_parts(
         "max_bytes = 200\n",
     )
 
+    # 省妇联 has no route here: silenced, so the runs exit 0 (an unrouted receiver is a warning and exit 11)
+    duban.ok(
+        "notify",
+        "silence",
+        "add",
+        "--department",
+        "fulian",
+        "--until",
+        "2026-12-31",
+        "--reason",
+        "本测试只看民政厅的消息",
+        "--now",
+        f"{DAY}T08:00+08:00",
+    )
+
     def parts() -> Counter[str]:
         return Counter(r["json"]["text"]["content"] for r in robot.requests)
 

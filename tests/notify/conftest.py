@@ -7,7 +7,8 @@ import datetime as dt
 import json
 import socket
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -99,6 +100,18 @@ class Robot:
     script: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     default: tuple[int, dict[str, Any]] = (200, {"errcode": 0, "errmsg": "ok"})
     requests: list[dict[str, Any]] = field(default_factory=list)
+    #: seconds to wait before answering (a slow robot)
+    delay: float = 0.0
+    #: a rate limit like the vendors': more than ``limit`` posts within ``window`` seconds of ``clock()`` are
+    #: refused with ``refusal`` (a 200 with an error code), as DingTalk / WeCom / Feishu do
+    limit: int | None = None
+    window: float = 60.0
+    clock: Callable[[], float] = time.monotonic
+    refusal: dict[str, Any] = field(
+        default_factory=lambda: {"errcode": 45009, "errmsg": "api freq out of limit"}
+    )
+    accepted_at: list[float] = field(default_factory=list)
+    refused: int = 0
 
     @property
     def base(self) -> str:
@@ -113,8 +126,18 @@ def robot() -> Iterator[Robot]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802
             raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            if bot.delay:
+                time.sleep(bot.delay)
             with lock:
                 status, body = bot.script.pop(0) if bot.script else bot.default
+                if bot.limit is not None:
+                    t = bot.clock()
+                    recent = [a for a in bot.accepted_at if t - a < bot.window]
+                    if len(recent) >= bot.limit:
+                        status, body = 200, bot.refusal
+                        bot.refused += 1
+                    else:
+                        bot.accepted_at.append(t)
                 bot.requests.append(
                     {
                         "path": self.path,

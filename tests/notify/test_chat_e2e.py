@@ -42,7 +42,8 @@ def test_rate_limited_200_is_retried_later_and_delivered_once(
                 "tags": ["minzheng"],
             },
             COORD_ROUTE,
-        ]
+        ],
+        in_run_retries=0,  # the retry across runs (backoff); in-run retries: tests/notify/test_pacing.py
     )
     robot.script = [(200, {"errcode": 45009, "errmsg": "api freq out of limit"})]
     first = run_notifications(factory, config=config, now=at_local("2026-02-02", 9))

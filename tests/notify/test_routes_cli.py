@@ -129,10 +129,11 @@ url = "wecombot://COORDKEY?base={robot.base}"
 tags = ["coordinator"]
 """,
     )
-    code, out, _ = run(
+    code, out, err = run(
         "--db", db, "--config", str(cfg), "notify", "--dry-run", "--as-of", "2026-02-02", "--json"
     )
-    assert code == 0
+    # 省妇联 has no route: a warning naming it, and exit 11 (docs/notifications.md)
+    assert code == 11 and "云南省妇联（fulian@530000）没有配置通知渠道" in err
     data = json.loads(out)
     assert data["dry_run"] is True
     assert [(p["receiver"], p["level"]) for p in data["planned"]] == [("minzheng@530000", "yellow")]

@@ -97,7 +97,7 @@ def test_status_overdue_and_calendar(demo: tuple[Path, Path]) -> None:
     home, db = demo
     status = _duban(home, "--db", str(db), "status")
     assert status.returncode == 0, status.stderr
-    assert "任务 红" in status.stdout and "minzheng" in status.stdout
+    assert "任务 红" in status.stdout and "民政" in status.stdout and "minzheng" not in status.stdout
     overdue = _duban(home, "--db", str(db), "overdue", "--json")
     assert overdue.returncode == 0, overdue.stderr
     json.loads(overdue.stdout)
@@ -122,7 +122,10 @@ def test_assess_import_and_notify(demo: tuple[Path, Path]) -> None:
     plan = json.loads(imported.stdout)
     assert plan["policy"]["doc_number"] == "吉民发〔2020〕28号" and plan["tasks"]
     notify = _duban(home, "--db", str(db), "notify", "--dry-run")
-    assert notify.returncode == 0, notify.stderr
+    # no routes are configured here: receivers due a message are warned of, with exit 11 (docs/notifications.md)
+    assert notify.returncode == 0 or (notify.returncode == 11 and "没有配置通知渠道" in notify.stderr), (
+        notify.stderr
+    )
     assert "将生成" in notify.stdout
 
 

@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Label, Select, Static
 
-from duban.tui.base import DubanScreen
+from duban.tui.base import DubanScreen, mark_sorted
 from duban.tui.text import cell_text, clip, day, percent
 from duban.tui.widgets import Cell, fill
 
@@ -147,6 +147,7 @@ class AssessmentScreen(DubanScreen):
         rows = sorted(self.rows, key=lambda r: _sort_key(self.sort, r), reverse=self.descending)
         needle = self.text.strip()
         rows = [r for r in rows if not needle or needle in r.agency_name or needle in r.agency]
+        mark_sorted(self.query_one("#scores", DataTable), self.sort, self.descending)
         fill(
             self.query_one("#scores", DataTable),
             [

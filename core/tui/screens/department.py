@@ -22,6 +22,7 @@ from duban.tui.widgets import Cell, fill
 if TYPE_CHECKING:
     from duban.services.check_results import CheckRunResult
     from duban.services.dashboard_results import FindingRow, OwedMilestone, ResponsibilityPage
+    from duban.services.names import NameBook
     from duban.services.status_results import StatusSummary
 
 LIMIT = 200
@@ -83,13 +84,15 @@ class DepartmentScreen(DubanScreen):
 
     def refresh_data(self) -> None:
         from duban.services.dashboard import department_responsibilities, findings_for, owed_next
-        from duban.services.status import agency_names, summary
+        from duban.services.names import name_book
+        from duban.services.status import summary
 
         ctx = self.ctx
         if ctx.is_department:
             self.agency = ctx.actor.agency_key
         if not self._agencies_loaded:
-            self.load("agencies", agency_names)
+            jurisdiction = ctx.actor.jurisdiction_code
+            self.load("agencies", lambda s: name_book(s, jurisdiction=jurisdiction))
         if self.agency is None:
             return
         agency, text = self.agency, self.text
@@ -125,12 +128,14 @@ class DepartmentScreen(DubanScreen):
     def failed_checks(self, _text: str) -> None:
         self.load("findings", self._findings)  # the stored findings, even when the checks could not run
 
-    def show_agencies(self, names: dict[str, str]) -> None:
+    def show_agencies(self, book: NameBook) -> None:
         self._agencies_loaded = True
-        self.names = names
+        self.book = book
+        jurisdiction = self.ctx.actor.jurisdiction_code if self.ctx.is_department else None
+        self.names = {key: book.agency(key, jurisdiction) for key in book.short}
         select = self.query_one("#agency", Select)
         with self.prevent(Select.Changed):
-            select.set_options([(f"{name}（{key}）", key) for key, name in sorted(names.items())])
+            select.set_options([(cell_text(name), key) for key, name in sorted(self.names.items())])
             if self.agency:
                 select.value = self.agency
 
@@ -138,12 +143,7 @@ class DepartmentScreen(DubanScreen):
         dept = data.departments[0] if data.departments else None
         line = Text()
         name = self.names.get(self.agency or "", self.agency or "")
-        where = (
-            f" {self.ctx.actor.jurisdiction_code}"
-            if self.ctx.is_department and self.ctx.actor.jurisdiction_code
-            else ""
-        )
-        line.append(cell_text(f"{name}{where}"), style="bold")
+        line.append(cell_text(name), style="bold")
         line.append("  ")
         for key, n in data.responsibilities.items():
             line.append_text(light(key, long=True))

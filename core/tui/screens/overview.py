@@ -1,4 +1,5 @@
-"""总览: counts by light, departments, the trend over quarter ends, the most overdue items."""
+"""总览: who is worst and what is new — counts by light, the departments ranked by severity with their trend
+against the previous quarter end and a chart of the highlighted one, and the overdue milestones grouped."""
 
 from __future__ import annotations
 
@@ -6,26 +7,42 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Label, Select, Static
 
 from duban.tui.base import DubanScreen
+from duban.tui.charts import DepartmentChart
 from duban.tui.text import cell_text, clip, day, light, percent
 from duban.tui.widgets import Cell, fill
 
 if TYPE_CHECKING:
-    from duban.services.dashboard_results import JurisdictionChoice, PolicyChoice, TrendPoint
-    from duban.services.paging import Page
-    from duban.services.status_results import OverdueMilestone, StatusSummary
+    from duban.services.dashboard_results import (
+        DepartmentRank,
+        DepartmentRanking,
+        JurisdictionChoice,
+        OverdueGroups,
+        PolicyChoice,
+    )
+    from duban.services.status_results import StatusSummary
 
 TREND_QUARTERS = 4
 
 
+#: below this width the department chart is hidden (the ranking needs the whole width)
+CHART_MIN_WIDTH = 120
+
+
 class OverviewScreen(DubanScreen):
+    """The coordinator's overview (a department user's 总览 is of their own work only)."""
+
     AUTO_FOCUS = "#departments"
-    """The coordinator's first screen (a department user's 总览 is of their own work only)."""
+    DEFAULT_CSS = """
+    OverviewScreen.narrow #trend-box {
+        display: none;
+    }
+    """
 
     def __init__(self) -> None:
         super().__init__()
@@ -33,6 +50,7 @@ class OverviewScreen(DubanScreen):
         self.jurisdiction: str | None = None
         self.as_of: dt.date | None = None
         self._choices_loaded = False
+        self._ranking: DepartmentRanking | None = None
 
     def compose(self) -> ComposeResult:
         from duban.services.dashboard import quarter_ends
@@ -52,18 +70,16 @@ class OverviewScreen(DubanScreen):
         yield Static("加载中...", id="counts")
         with Horizontal(id="overview-tables"):
             with Vertical(id="departments-box"):
-                yield Label("部门（回车查看部门）", classes="section")
+                yield Label("部门：按严重度排名（回车查看部门）", classes="section")
                 table: DataTable[Cell] = DataTable(id="departments", cursor_type="row", zebra_stripes=True)
-                table.add_columns("部门", "灯", "红", "黄", "绿", "办结", "逾期", "按时率")
+                table.add_columns("名次", "部门", "严重度", "较上期", "灯", "红", "黄", "新逾期", "按时率")
                 yield table
             with Vertical(id="trend-box"):
-                yield Label("趋势：各季度末的任务灯色", classes="section")
-                trend: DataTable[Cell] = DataTable(id="trend", cursor_type="none", zebra_stripes=True)
-                trend.add_columns("时点", "红", "黄", "绿", "已办结", "红灯")
-                yield trend
-        yield Label("逾期最久（回车查看任务）", classes="section", id="overdue-title")
+                yield Label("所选部门各季度末的变化", classes="section")
+                yield DepartmentChart(id="chart")
+        yield Label("逾期（同一政策、期间、到期日合并；回车查看任务）", classes="section", id="overdue-title")
         overdue: DataTable[Cell] = DataTable(id="overdue", cursor_type="row", zebra_stripes=True)
-        overdue.add_columns("逾期天数", "政策", "编号", "部门", "期间", "有效到期", "任务摘要")
+        overdue.add_columns("逾期天数", "政策", "期间", "有效到期", "项数", "部门", "任务")
         yield overdue
         yield from self.compose_footer()
 
@@ -88,14 +104,16 @@ class OverviewScreen(DubanScreen):
         return self.ctx.scope(session, policy_id=self.policy_id, jurisdiction=self.jurisdiction)
 
     def _load_rest(self) -> None:
-        from duban.services.dashboard import most_overdue, trend
+        from duban.services.dashboard import department_ranking, overdue_groups
 
         ctx, as_of, scope = self.ctx, self.as_of or self.ctx.today, self._scope
 
-        def rest(s: Any) -> tuple[Page[OverdueMilestone], list[TrendPoint]]:
+        def rest(s: Any) -> tuple[DepartmentRanking, OverdueGroups]:
             return (
-                most_overdue(s, as_of=as_of, scope=scope(s)),
-                trend(s, as_of=as_of, warning_days=ctx.warning_days, scope=scope(s), quarters=TREND_QUARTERS),
+                department_ranking(
+                    s, as_of=as_of, warning_days=ctx.warning_days, scope=scope(s), quarters=TREND_QUARTERS
+                ),
+                overdue_groups(s, as_of=as_of, scope=scope(s)),
             )
 
         self.load("rest", rest)
@@ -105,8 +123,12 @@ class OverviewScreen(DubanScreen):
         policies, jurisdictions = data
         with self.prevent(Select.Changed):
             self.query_one("#policy", Select).set_options([(clip(p.label, 40), p.id) for p in policies])
+            names = [j.name for j in jurisdictions]  # by name; a name used twice (鼓楼区) also shows its code
             self.query_one("#jurisdiction", Select).set_options(
-                [(f"{j.name} {j.code}", j.code) for j in jurisdictions]
+                [
+                    (j.name if names.count(j.name) == 1 else f"{j.name}（{j.code}）", j.code)
+                    for j in jurisdictions
+                ]
             )
 
     def show_overview(self, data: StatusSummary) -> None:
@@ -121,70 +143,70 @@ class OverviewScreen(DubanScreen):
             counts.append(f" {n}   ")
         counts.append(f"\n截至 {day(data.as_of)}", style="dim")
         self.query_one("#counts", Static).update(counts)
-        depts = data.departments
+        self._load_rest()
+
+    def show_rest(self, data: tuple[DepartmentRanking, OverdueGroups]) -> None:
+        ranking, groups = data
+        self._ranking = ranking
+        depts = ranking.departments
         fill(
             self.query_one("#departments", DataTable),
             [
                 (
-                    cell_text(d.name or d.agency or "未识别部门"),
+                    d.rank,
+                    clip(d.name, 24),
+                    d.severity,
+                    trend_cell(d),
                     light(d.light),
-                    d.red,
-                    d.yellow,
-                    d.green,
-                    d.done,
-                    d.overdue,
-                    percent(d.on_time_rate),
+                    d.current.red,
+                    d.current.yellow,
+                    d.new_overdue,
+                    percent(d.current.on_time_rate),
                 )
                 for d in depts
             ],
-            [d.agency or "-" for d in depts],
+            [department_key(d) for d in depts],
         )
-        self._load_rest()
-
-    def show_rest(self, data: tuple[Page[OverdueMilestone], list[TrendPoint]]) -> None:
-        page, trend = data
-        rows = page.items
-        self.show_trend(trend)
-        shown = f"显示前 {len(rows)} 项；全部见 duban overdue" if page.total > len(rows) else "全部"
+        self._show_chart()
+        rows = groups.groups
+        shown = f"显示前 {len(rows)} 组" if groups.total_groups > len(rows) else "全部"
         self.query_one("#overdue-title", Label).update(
-            f"逾期最久（共 {page.total} 项，{shown}；回车查看任务）"
+            f"逾期 {groups.total_milestones} 项，合并为 {groups.total_groups} 组（{shown}；"
+            "同一政策、期间、到期日合并；回车查看任务）"
         )
         fill(
             self.query_one("#overdue", DataTable),
             [
                 (
-                    r.days_overdue if not r.returned else f"{r.days_overdue}(退回)",
-                    clip(r.policy, 18),
-                    cell_text(r.number),
-                    cell_text(r.agency_name or r.agency or "未识别部门"),
-                    cell_text(r.period),
-                    day(r.effective_due),
-                    clip(r.text, 36),
+                    f"{g.days_overdue} 天" if not g.returned else f"{g.days_overdue} 天(退回{g.returned})",
+                    clip(g.policy, 18),
+                    cell_text(g.period),
+                    day(g.effective_due),
+                    g.count,
+                    clip(_departments(g.departments), 30),
+                    clip((f"{g.tasks} 项：" if g.tasks > 1 else "") + f"{g.first_number} {g.first_text}", 36),
                 )
-                for r in rows
+                for g in rows
             ],
-            [f"{r.task}-{r.milestone}" for r in rows],
+            [f"{g.first_task}-{i}" for i, g in enumerate(rows)],
         )
 
-    def show_trend(self, rows: list[TrendPoint]) -> None:
-        top = max([r.tasks.red for r in rows] + [1])
-        fill(
-            self.query_one("#trend", DataTable),
-            [
-                (
-                    cell_text(_trend_label(r)),
-                    r.tasks.red,
-                    r.tasks.yellow,
-                    r.tasks.green,
-                    r.tasks.done,
-                    Text("#" * round(20 * r.tasks.red / top), style="red"),
-                )
-                for r in rows
-            ],
-            [day(r.as_of) for r in rows],
-        )
+    def _show_chart(self) -> None:
+        ranking = self._ranking
+        if ranking is None:
+            return
+        table = self.query_one("#departments", DataTable)
+        depts = ranking.departments
+        chosen = depts[table.cursor_row] if depts and 0 <= table.cursor_row < len(depts) else None
+        labels = [_period_label(d, d != ranking.as_of) for d in ranking.periods]
+        if chosen is not None:
+            labels = [_period_label(p.as_of, p.quarter_end) for p in chosen.history]
+        self.query_one("#chart", DepartmentChart).show(chosen, labels)
 
     # ------------------------------------------------------------------ events
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < CHART_MIN_WIDTH, "narrow")
 
     @on(Select.Changed)
     def _filter_changed(self, event: Select.Changed) -> None:
@@ -198,11 +220,15 @@ class OverviewScreen(DubanScreen):
             self.as_of = dt.date.fromisoformat(str(value))
         self.refresh_data()
 
+    @on(DataTable.RowHighlighted, "#departments")
+    def _department_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_chart()
+
     @on(DataTable.RowSelected, "#departments")
     def _open_department(self, event: DataTable.RowSelected) -> None:
-        key = event.row_key.value
-        if key and key != "-":
-            self.duban.open_department(key)
+        agency = (event.row_key.value or "").split("|")[0]
+        if agency and agency != "-":
+            self.duban.open_department(agency)
 
     @on(DataTable.RowSelected, "#overdue")
     def _open_overdue(self, event: DataTable.RowSelected) -> None:
@@ -210,7 +236,26 @@ class OverviewScreen(DubanScreen):
             self.duban.open_task(int(event.row_key.value.split("-")[0]))
 
 
-def _trend_label(point: TrendPoint) -> str:
+def department_key(d: DepartmentRank) -> str:
+    """A department's row key: ``agency|jurisdiction`` (``-`` for an unrecognised agency)."""
+    return f"{d.agency or '-'}|{d.jurisdiction or ''}"
+
+
+TREND_STYLE = {"up": "bold red", "down": "bold green", "same": "dim", "new": "bold yellow"}
+
+
+def trend_cell(d: DepartmentRank) -> Text:
+    """The trend against the previous quarter end: ``^+12`` worse, ``v-3`` better, ``->0`` the same, 新 new
+    (ASCII arrows: ↑↓→ are ambiguous width and would shift the columns after them in zh-CN terminals)."""
+    if d.previous_severity is None:
+        return Text(d.trend.ascii, style=TREND_STYLE[d.trend.value])
+    return Text(f"{d.trend.ascii}{d.severity - d.previous_severity:+d}", style=TREND_STYLE[d.trend.value])
+
+
+def _departments(names: tuple[str, ...]) -> str:
+    return names[0] if len(names) == 1 else f"{len(names)} 个部门：{'、'.join(names)}"
+
+
+def _period_label(d: dt.date, quarter_end: bool) -> str:
     """``2025Q4末`` for a quarter end, the date itself for the day asked about."""
-    d = point.as_of
-    return f"{d.year}Q{(d.month - 1) // 3 + 1}末" if point.quarter_end else day(d)
+    return f"{d.year}Q{(d.month - 1) // 3 + 1}末" if quarter_end else day(d)

@@ -10,12 +10,14 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Label, Static
 
 from duban.tui.base import DubanScreen
+from duban.tui.charts import progress_bar
 from duban.tui.text import cell_text, clip, day
 from duban.tui.widgets import Cell, fill
 
 if TYPE_CHECKING:
     from duban.services.catalog import PolicyRow
-    from duban.services.dashboard_results import PolicyTask
+    from duban.services.dashboard_results import PolicyProgress, PolicyTask
+    from duban.services.names import NameBook
 
 
 class PoliciesScreen(DubanScreen):
@@ -25,6 +27,7 @@ class PoliciesScreen(DubanScreen):
     def __init__(self) -> None:
         super().__init__()
         self.policies: list[PolicyRow] = []
+        self.book: NameBook | None = None
         self.policy_id: int | None = None
         self.text = ""
 
@@ -35,7 +38,7 @@ class PoliciesScreen(DubanScreen):
             yield Static("", id="page-info")
         yield Label("政策文件", classes="section")
         table: DataTable[Cell] = DataTable(id="policies", cursor_type="row", zebra_stripes=True)
-        table.add_columns("编号", "文号", "标题", "辖区", "级别", "印发", "状态", "任务", "依据")
+        table.add_columns("编号", "文号", "标题", "辖区", "级别", "印发", "状态", "任务", "依据", "报送进度")
         yield table
         yield Label("任务及其落实的上级任务（回车查看任务）", classes="section", id="ptasks-title")
         tasks: DataTable[Cell] = DataTable(id="ptasks", cursor_type="row", zebra_stripes=True)
@@ -45,8 +48,10 @@ class PoliciesScreen(DubanScreen):
 
     def refresh_data(self) -> None:
         from duban.services.catalog import list_policies
+        from duban.services.names import name_book
 
-        self.load("policies", lambda s: list_policies(s))
+        self.load("policies", lambda s: (list_policies(s), name_book(s)))
+        self._load_progress()
         self.reload_tasks()
 
     def reload_tasks(self) -> None:
@@ -57,8 +62,8 @@ class PoliciesScreen(DubanScreen):
         ctx, policy_id = self.ctx, self.policy_id
         self.load("ptasks", lambda s: policy_tasks(s, policy_id=policy_id, scope=ctx.scope(s)))
 
-    def show_policies(self, rows: list[PolicyRow]) -> None:
-        self.policies = rows
+    def show_policies(self, loaded: tuple[list[PolicyRow], NameBook]) -> None:
+        self.policies, self.book = loaded
         self._fill_policies()
 
     def _fill_policies(self) -> None:
@@ -72,12 +77,13 @@ class PoliciesScreen(DubanScreen):
                     p.id,
                     cell_text(p.doc_number or "（无文号）"),
                     clip(p.title, 40),
-                    p.jurisdiction or "-",
+                    cell_text(self.book.jurisdiction(p.jurisdiction)) if self.book else "-",
                     p.level.label if p.level else "-",
                     day(p.issued),
                     p.status.label,
                     p.tasks,
                     cell_text(p.implements or "-"),
+                    self._progress_cell(p.id),
                 )
                 for p in rows
             ],
@@ -90,6 +96,24 @@ class PoliciesScreen(DubanScreen):
             keys = [p.id for p in rows]
             if self.policy_id in keys:
                 table.move_cursor(row=keys.index(self.policy_id))
+
+    def _load_progress(self) -> None:
+        """The per-policy progress bar (报送进度: milestones reported of those due), loaded after the list."""
+        from duban.services.dashboard import policy_progress
+
+        ctx = self.ctx
+        self.load(
+            "progress",
+            lambda s: policy_progress(s, as_of=ctx.today, warning_days=ctx.warning_days, scope=ctx.scope(s)),
+        )
+
+    def show_progress(self, progress: dict[int, PolicyProgress]) -> None:
+        self._progress = progress
+        self._fill_policies()
+
+    def _progress_cell(self, policy_id: int) -> Cell:
+        p = getattr(self, "_progress", {}).get(policy_id)
+        return progress_bar(p.reported, p.due) if p is not None and p.due else "-"
 
     def select_policy(self, policy_id: int) -> None:
         if policy_id == self.policy_id:

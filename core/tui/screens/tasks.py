@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Input, LoadingIndicator, Static
 
 from duban.domain.vocabulary import Role
 from duban.tui.actions import ACTION_BINDINGS, TaskActionsScreen
+from duban.tui.base import mark_sorted
 from duban.tui.text import cell_text, clip, day, join_names, light
 from duban.tui.widgets import Cell, TaskDetail, fill
 
@@ -150,6 +151,8 @@ class TasksScreen(TaskActionsScreen):
             ],
             [r.id for r in rows],
         )
+        column = next((label for label, key in COLUMN_SORTS.items() if key == self.sort), None)
+        mark_sorted(table, column, self.descending)
         first, last = (page.offset + 1, page.offset + len(rows)) if rows else (0, 0)
         order = "降序" if self.descending else "升序"
         self.query_one("#page-info", Static).update(
@@ -197,7 +200,10 @@ class TasksScreen(TaskActionsScreen):
     def show_detail(self, data: TaskDetailData) -> None:
         if data.id != self.task_id:  # a late answer for a row no longer highlighted
             return
-        self.detail().show(data)
+        detail = self.detail()
+        if detail.data is None or detail.data.id != data.id:
+            detail.scroll_home(animate=False, immediate=True)  # another task: its title first
+        detail.show(data)
         self.refresh_bindings()
 
     def failed_detail(self, text: str) -> None:
@@ -263,6 +269,8 @@ class TasksScreen(TaskActionsScreen):
 class TaskDetailScreen(TaskActionsScreen):
     """One task's detail, opened from 总览, 部门, 政策 or the command palette; ``escape`` goes back."""
 
+    SCREEN_NAME = "任务详情"
+
     BINDINGS = [Binding("escape", "app.pop_screen", "返回", id="detail.back"), *ACTION_BINDINGS]
 
     def __init__(self, task_id: int) -> None:
@@ -289,8 +297,10 @@ class TaskDetailScreen(TaskActionsScreen):
         )
 
     def show_detail(self, data: TaskDetailData) -> None:
-        self.detail().show(data)
-        self.query_one("#resps", DataTable).focus()
+        detail = self.detail()
+        detail.show(data)
+        self.query_one("#resps", DataTable).focus(scroll_visible=False)
+        detail.scroll_home(animate=False, immediate=True)  # the title first, not the table below it
 
     def failed_detail(self, text: str) -> None:
         self.detail().show_message(text)

@@ -57,15 +57,18 @@ from duban.services.dashboard_results import (
     severity_of,
 )
 from duban.services.identity import Actor
-from duban.services.paging import Page, count_rows
+from duban.services.paging import Cursor, Page, count_rows
 from duban.services.status import (
     Scope,
+    TaskIndex,
     agency_names,
+    data_mark,
     overdue_page,
     overdue_query,
     responsibility_light,
     scoped_lights,
     summary,
+    task_index,
     task_lights,
     task_number,
     warn_until,
@@ -505,109 +508,52 @@ def task_page(
     sort: str = "light",
     descending: bool = True,
     limit: int = PAGE,
-    offset: int = 0,
+    after: Cursor | None = None,
+    before: Cursor | None = None,
+    index: TaskIndex | None = None,
 ) -> TaskPage:
-    """A page of tasks with their light, next due date and parties; ``total`` counts every match.
+    """A keyset page of tasks with their light, next due date and parties; ``total`` counts every match.
 
-    ``text`` matches any part of the task text or number, the policy's doc number or title, or a party's name.
+    ``text`` matches any part of the task text or number, the policy's doc number or title, or a party's name
+    (ASCII letters in any case). ``after``/``before``: the page after the last row of the page shown (its
+    ``last`` cursor) or before its first row. ``index``: a :class:`TaskIndex` already built for this day and
+    scope (the dashboard keeps one while no write happens, :func:`task_index_for`); built here otherwise.
     """
-    tl = task_lights(session, as_of, warning_days, scope).subquery("tl")
-    lead_name = (
-        select(func.min(Responsibility.name_as_written))
-        .where(Responsibility.task_id == Task.id, Responsibility.role == Role.LEAD)
-        .correlate(Task)
-        .scalar_subquery()
+    if index is None:
+        index = task_index(session, as_of=as_of, warning_days=warning_days, scope=scope)
+    window = index.window(
+        text=text, sort=sort, descending=descending, limit=limit, after=after, before=before
     )
-    stmt = (
-        select(
-            Task.id,
-            Task.section,
-            Task.number,
-            Task.text,
-            Task.position,
-            Policy.id.label("policy_id"),
-            Policy.doc_number,
-            Policy.title,
-            tl.c.rank,
-            tl.c.next_due,
-            tl.c.overdue,
-            lead_name.label("lead_name"),
-        )
-        .join(tl, tl.c.task_id == Task.id)
-        .join(Policy, Policy.id == Task.policy_id)
-    )
-    if text and text.strip():
-        pattern = _like(text.strip())
-        party = (
-            select(Responsibility.id)
-            .outerjoin(Agency, Agency.key == Responsibility.agency_key)
-            .where(
-                Responsibility.task_id == Task.id,
-                or_(
-                    Responsibility.name_as_written.like(pattern, escape="\\"),
-                    Agency.name.like(pattern, escape="\\"),
-                    Responsibility.agency_key.like(pattern, escape="\\"),
-                ),
-            )
-            .correlate(Task)
-        )
-        stmt = stmt.where(
-            or_(
-                Task.text.like(pattern, escape="\\"),
-                Task.number.like(pattern, escape="\\"),
-                Policy.doc_number.like(pattern, escape="\\"),
-                Policy.title.like(pattern, escape="\\"),
-                party.exists(),
-            )
-        )
-    policy_order = (Policy.issued, Policy.id, Task.position)
-    orders = {
-        "light": (tl.c.rank,),
-        "next_due": (tl.c.next_due,),
-        "policy": policy_order,
-        "number": (Task.section, Task.number),
-        "lead": (lead_name,),
-    }
-    keys = orders.get(sort, orders["light"])
-    order_by = [k.desc() if descending else k.asc() for k in keys]
-    if sort == "light":  # worst first, then the soonest due
-        order_by.append(tl.c.next_due.asc())
-    # the total rides along as a window count: one pass over the lights instead of two
-    page = session.execute(
-        stmt.add_columns(func.count().over().label("total"))
-        .order_by(*order_by, Policy.id, Task.position)
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    if page:
-        total = page[0].total
-    else:
-        total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    ids = [r.id for r in page]
-    parties: dict[int, dict[str, list[str]]] = {i: {"lead": [], "support": [], "joint": []} for i in ids}
-    if ids:
-        for task_id, role, written in session.execute(
-            select(Responsibility.task_id, Responsibility.role, Responsibility.name_as_written)
-            .where(Responsibility.task_id.in_(ids))
-            .order_by(Responsibility.id)
-        ):
-            parties[task_id].setdefault(role, []).append(written)
     rows = tuple(
         TaskRow(
-            id=r.id,
-            policy_id=r.policy_id,
-            policy=r.doc_number or r.title,
-            number=task_number(r.section, r.number),
-            text=r.text,
-            lead=tuple(parties[r.id]["lead"] or parties[r.id]["joint"]),
-            support=tuple(parties[r.id]["support"]),
-            next_due=r.next_due,
-            overdue=int(r.overdue or 0),
-            light=Light.from_rank(int(r.rank)),
+            id=t.id,
+            policy_id=t.policy_id,
+            policy=t.doc_number or t.title,
+            number=task_number(t.section, t.number),
+            text=t.text,
+            lead=t.lead,
+            support=t.support,
+            next_due=t.next_due,
+            overdue=t.overdue,
+            light=Light.from_rank(t.rank),
         )
-        for r in page
+        for t in window.tasks
     )
-    return TaskPage(total=int(total or 0), offset=offset, limit=limit, rows=rows)
+    return TaskPage(
+        total=window.total, offset=window.offset, limit=limit, rows=rows, first=window.first, last=window.last
+    )
+
+
+def task_index_for(
+    session: Session, *, as_of: dt.date, warning_days: int, scope: Scope, cached: TaskIndex | None
+) -> TaskIndex:
+    """``cached`` while no write has happened since it was built (same day and scope), else a new index."""
+    mark = data_mark(session)
+    if cached is not None and cached.current_for(
+        mark=mark, as_of=as_of, warning_days=warning_days, scope=scope
+    ):
+        return cached
+    return task_index(session, as_of=as_of, warning_days=warning_days, scope=scope, mark=mark)
 
 
 def _visible_responsibilities(

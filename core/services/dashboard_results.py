@@ -19,6 +19,7 @@ from duban.domain.vocabulary import (
     Trend,
 )
 from duban.services.audit import AuditEntry
+from duban.services.paging import Cursor
 from duban.services.status_results import LightCounts, ResponsibilityLight
 
 
@@ -176,12 +177,17 @@ class TaskRow(JsonResult):
 
 @dataclass(frozen=True, slots=True)
 class TaskPage(JsonResult):
-    """A page of tasks; ``total`` counts every match."""
+    """A keyset page of tasks; ``total`` counts every match, ``offset`` is how many matches come before it.
+
+    ``first``/``last``: the cursors of its first and last rows (``before``/``after`` of the pages around it).
+    """
 
     total: int
     offset: int
     limit: int
     rows: tuple[TaskRow, ...]
+    first: Cursor | None = None
+    last: Cursor | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,3 +68,69 @@ def count_rows(session: Session, stmt: Select[*tuple[Any, ...]]) -> int:
 
 def page_of(items: Iterable[T], *, total: int, limit: int, offset: int) -> Page[T]:
     return Page(items=tuple(items), total=int(total), limit=limit, offset=offset)
+
+
+# ---------------------------------------------------------------------------------------------- keyset pages
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor(JsonResult):
+    """Where a keyset page starts or ends: the sort values of a row (never a row count, so a page does not
+    shift when rows before it come or go).
+
+    ``values`` are the row's sort columns in sort order, ending with its unique tie-breakers.
+    """
+
+    values: tuple[Any, ...]
+
+
+class _Desc:
+    """One descending sort column: compares the other way round."""
+
+    __slots__ = ("v",)
+
+    def __init__(self, v: Any) -> None:
+        self.v = v
+
+    def __lt__(self, other: _Desc) -> bool:
+        return bool(other.v < self.v)
+
+    def __gt__(self, other: _Desc) -> bool:
+        return bool(other.v > self.v)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Desc) and bool(self.v == other.v)
+
+    def __hash__(self) -> int:
+        return hash(self.v)
+
+
+def sort_key(values: tuple[Any, ...], descending: tuple[bool, ...]) -> tuple[Any, ...]:
+    """A comparable key for ``values`` sorted column by column, each ascending or descending.
+
+    NULL (None) sorts before every value ascending and after every value descending, as SQLite orders it;
+    the order is the same whichever engine the rows came from.
+    """
+    parts: list[Any] = []
+    for value, desc in zip(values, descending, strict=True):
+        part = (0,) if value is None else (1, value)
+        parts.append(_Desc(part) if desc else part)
+    return tuple(parts)
+
+
+def keyset_window(
+    keys: list[tuple[Any, ...]],
+    *,
+    limit: int,
+    after: tuple[Any, ...] | None = None,
+    before: tuple[Any, ...] | None = None,
+) -> tuple[int, int]:
+    """``[start, end)`` of the page in the sorted ``keys``: the ``limit`` rows after ``after``, or the
+    ``limit`` rows before ``before``, or the first ``limit`` rows. Found by binary search on the key."""
+    from bisect import bisect_left, bisect_right
+
+    if before is not None:
+        end = bisect_left(keys, before)
+        return max(end - limit, 0), end
+    start = bisect_right(keys, after) if after is not None else 0
+    return start, min(start + limit, len(keys))

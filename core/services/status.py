@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +15,7 @@ from duban.errors import NotFoundError
 from duban.services.calendar import calendar_around
 from duban.services.catalog import find_policy, require_known_agency
 from duban.services.identity import Actor
-from duban.services.paging import Page, check_window, count_rows, page_of
+from duban.services.paging import Cursor, Page, check_window, count_rows, keyset_window, page_of, sort_key
 from duban.services.status_results import (
     DepartmentStatus,
     LightCounts,
@@ -23,7 +24,15 @@ from duban.services.status_results import (
     ResponsibilityLight,
     StatusSummary,
 )
-from duban.storage.models import Agency, Jurisdiction, Milestone, Policy, Responsibility, Task
+from duban.storage.models import (
+    Agency,
+    AuditEvent,
+    Jurisdiction,
+    Milestone,
+    Policy,
+    Responsibility,
+    Task,
+)
 from duban.storage.queries import (
     acting_agency_column,
     counted_duty,
@@ -340,3 +349,263 @@ def responsibility_light(r: Row[Any]) -> ResponsibilityLight:
 def task_number(section: str | None, number: str) -> str:
     """``二.三`` for a sectioned document, ``三`` otherwise."""
     return f"{section}.{number}" if section else number
+
+
+# ------------------------------------------------------------------------------------- the 任务 list (keyset)
+
+#: sort name → the IndexedTask fields it orders by (each ascending or, with ``descending``, descending);
+#: every order ends with the unique (policy_id, position, id) ascending so that a cursor names one row
+TASK_SORTS: dict[str, tuple[str, ...]] = {
+    "light": ("rank",),
+    "next_due": ("next_due",),
+    "policy": ("issued", "policy_id", "position"),
+    "number": ("section", "number"),
+    "lead": ("lead_name",),
+}
+_TIE = ("policy_id", "position", "id")
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def _fold(text: str) -> str:
+    """Case-fold ASCII letters only (SQLite's LIKE); Chinese is compared as written."""
+    return text.translate(_ASCII_LOWER)
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedTask:
+    """One task of a :class:`TaskIndex`: its light as of the index's day, what it sorts by, what it shows."""
+
+    id: int
+    policy_id: int
+    doc_number: str | None
+    title: str
+    issued: dt.date | None
+    section: str | None
+    number: str
+    position: int
+    text: str
+    rank: int
+    next_due: dt.date | None
+    overdue: int
+    lead_name: str | None
+    lead: tuple[str, ...]  #: the lead parties as written (without one, the joint parties), each name once
+    support: tuple[str, ...]
+    haystack: str  #: what the filter searches, ASCII letters folded
+
+
+@dataclass(frozen=True, slots=True)
+class TaskWindow:
+    """A keyset page of a :class:`TaskIndex`: ``tasks`` are rows ``offset + 1 …`` of ``total`` matches."""
+
+    tasks: tuple[IndexedTask, ...]
+    offset: int
+    total: int
+    first: Cursor | None
+    last: Cursor | None
+
+
+class TaskIndex:
+    """The task lights of one scope on one day, computed once in SQL (one row per task) and kept in memory,
+    so that sorting, paging and filtering the 任务 list never recompute lights over every milestone.
+
+    ``mark`` is the newest audit event when it was built: every write appends one, so an index whose mark is
+    still the newest is current (:func:`data_mark`). Pages are keyset pages: a :class:`Cursor` holds a row's
+    sort values and the next page starts after them (binary search), never at a row count.
+    """
+
+    def __init__(
+        self,
+        tasks: tuple[IndexedTask, ...],
+        *,
+        mark: int | None,
+        as_of: dt.date,
+        warning_days: int,
+        scope: Scope,
+    ) -> None:
+        self.tasks = tasks
+        self.mark = mark
+        self.as_of, self.warning_days, self.scope = as_of, warning_days, scope
+        self._lock = threading.Lock()
+        self._orders: dict[tuple[str, bool], tuple[list[IndexedTask], list[tuple[Any, ...]]]] = {}
+        self._matches: dict[str, frozenset[int]] = {}
+
+    def current_for(self, *, mark: int | None, as_of: dt.date, warning_days: int, scope: Scope) -> bool:
+        """Whether this index answers for that day, warning window and scope with the data as it is now."""
+        return (
+            mark is not None
+            and mark == self.mark
+            and (as_of, warning_days, scope) == (self.as_of, self.warning_days, self.scope)
+        )
+
+    @staticmethod
+    def _spec(sort: str, descending: bool) -> tuple[tuple[str, ...], tuple[bool, ...]]:
+        fields = TASK_SORTS.get(sort, TASK_SORTS["light"])
+        directions = [descending] * len(fields)
+        if sort == "light":  # worst first, then the soonest due
+            fields, directions = (*fields, "next_due"), [*directions, False]
+        return (*fields, *_TIE), (*directions, *(False,) * len(_TIE))
+
+    def cursor_of(self, task: IndexedTask, sort: str) -> Cursor:
+        fields, _ = self._spec(sort, False)
+        return Cursor(tuple(getattr(task, f) for f in fields))
+
+    def _ordered(self, sort: str, descending: bool) -> tuple[list[IndexedTask], list[tuple[Any, ...]]]:
+        with self._lock:
+            cached = self._orders.get((sort, descending))
+        if cached is not None:
+            return cached
+        fields, directions = self._spec(sort, descending)
+        keyed = sorted(
+            ((sort_key(tuple(getattr(t, f) for f in fields), directions), t) for t in self.tasks),
+            key=lambda pair: pair[0],
+        )
+        result = ([t for _, t in keyed], [k for k, _ in keyed])
+        with self._lock:
+            self._orders[(sort, descending)] = result
+        return result
+
+    def _matching(self, text: str) -> frozenset[int]:
+        needle = _fold(text)
+        with self._lock:
+            cached = self._matches.get(needle)
+        if cached is None:
+            cached = frozenset(t.id for t in self.tasks if needle in t.haystack)
+            with self._lock:
+                self._matches[needle] = cached
+        return cached
+
+    def window(
+        self,
+        *,
+        text: str | None = None,
+        sort: str = "light",
+        descending: bool = True,
+        limit: int = 100,
+        after: Cursor | None = None,
+        before: Cursor | None = None,
+    ) -> TaskWindow:
+        """The ``limit`` matches of ``text`` after ``after`` (or before ``before``, or the first ones)."""
+        tasks, keys = self._ordered(sort, descending)
+        needle = (text or "").strip()
+        if needle:
+            ids = self._matching(needle)
+            pairs = [(k, t) for k, t in zip(keys, tasks, strict=True) if t.id in ids]
+            keys, tasks = [k for k, _ in pairs], [t for _, t in pairs]
+        _, directions = self._spec(sort, descending)
+        start, end = keyset_window(
+            keys,
+            limit=limit,
+            after=sort_key(after.values, directions) if after is not None else None,
+            before=sort_key(before.values, directions) if before is not None else None,
+        )
+        shown = tuple(tasks[start:end])
+        return TaskWindow(
+            tasks=shown,
+            offset=start,
+            total=len(tasks),
+            first=self.cursor_of(shown[0], sort) if shown else None,
+            last=self.cursor_of(shown[-1], sort) if shown else None,
+        )
+
+
+def data_mark(session: Session) -> int | None:
+    """The newest audit event's chain number: it changes with every write (each writes one), so an answer
+    computed at one mark is still right while the mark stays. The chain number, not the id: each event links
+    to the one before it, so numbers are taken in commit order (a PostgreSQL id may commit after a higher one).
+    None when it cannot be read (then nothing is cached)."""
+    try:
+        with session.begin_nested():
+            return session.scalar(select(func.coalesce(func.max(AuditEvent.seq), 0)))
+    except Exception:  # e.g. a role without access to the journal: never cache, always recompute
+        return None
+
+
+def task_index(
+    session: Session, *, as_of: dt.date, warning_days: int, scope: Scope, mark: int | None = None
+) -> TaskIndex:
+    """Build the :class:`TaskIndex` of a scope: two statements — the task lights (grouped in SQL) with what
+    the list sorts by, and each task's parties (grouped by name) for the lead/support columns and the filter.
+    """
+    if mark is None:
+        mark = data_mark(session)
+    tl = task_lights(session, as_of, warning_days, scope).subquery("tl")
+    lead_name = (
+        select(func.min(Responsibility.name_as_written))
+        .where(Responsibility.task_id == Task.id, Responsibility.role == Role.LEAD)
+        .correlate(Task)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(
+            Task.id,
+            Task.section,
+            Task.number,
+            Task.text,
+            Task.position,
+            Policy.id.label("policy_id"),
+            Policy.doc_number,
+            Policy.title,
+            Policy.issued,
+            tl.c.rank,
+            tl.c.next_due,
+            tl.c.overdue,
+            lead_name.label("lead_name"),
+        )
+        .join(tl, tl.c.task_id == Task.id)
+        .join(Policy, Policy.id == Task.policy_id)
+    ).all()
+    wanted = {r.id for r in rows}
+    roles: dict[int, dict[str, list[str]]] = {i: {} for i in wanted}
+    words: dict[int, set[str]] = {i: set() for i in wanted}
+    if wanted:
+        first_id = func.min(Responsibility.id)
+        parties = (
+            select(
+                Responsibility.task_id,
+                Responsibility.role,
+                Responsibility.name_as_written,
+                Responsibility.agency_key,
+                Agency.name,
+            )
+            .outerjoin(Agency, Agency.key == Responsibility.agency_key)
+            .group_by(
+                Responsibility.task_id,
+                Responsibility.role,
+                Responsibility.name_as_written,
+                Responsibility.agency_key,
+                Agency.name,
+            )
+            .order_by(first_id)
+        )
+        for task_id, role, written, key, name in session.execute(parties):
+            if task_id not in wanted:
+                continue
+            as_written = roles[task_id].setdefault(str(role), [])
+            if written not in as_written:
+                as_written.append(written)
+            words[task_id].update(w for w in (written, key, name) if w)
+    tasks = []
+    for r in rows:
+        named = roles[r.id]
+        texts = (r.text, r.number, r.doc_number or "", r.title, *sorted(words[r.id]))
+        tasks.append(
+            IndexedTask(
+                id=r.id,
+                policy_id=r.policy_id,
+                doc_number=r.doc_number,
+                title=r.title,
+                issued=r.issued,
+                section=r.section,
+                number=r.number,
+                position=r.position,
+                text=r.text,
+                rank=int(r.rank),
+                next_due=r.next_due,
+                overdue=int(r.overdue or 0),
+                lead_name=r.lead_name,
+                lead=tuple(named.get(Role.LEAD) or named.get(Role.JOINT) or ()),
+                support=tuple(named.get(Role.SUPPORT, ())),
+                haystack=_fold("\x1f".join(texts)),
+            )
+        )
+    return TaskIndex(tuple(tasks), mark=mark, as_of=as_of, warning_days=warning_days, scope=scope)

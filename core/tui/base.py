@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +48,66 @@ class ActionDone(Message):
     def __init__(self, text: str, ok: bool) -> None:
         super().__init__()
         self.text, self.ok = text, ok
+
+
+class QueryCancelled(Exception):
+    """A superseded query stopped in the engine (never shown: its result would have been discarded)."""
+
+
+class Interrupt:
+    """Stops the SQL of one superseded load: a thread worker cannot be killed, so the statement must end.
+
+    In the worker, :meth:`attach` hooks the session's connection; :meth:`cancel` (called on the event loop
+    when a newer load of the same pane starts) stops the statement running on it — SQLite's
+    ``connection.interrupt()``, PostgreSQL's server-side cancel (psycopg ``connection.cancel()``) — and no
+    further statement starts (checked before each). :meth:`detach` unhooks the connection before it goes back
+    to the pool. (No SQLite progress handler: calling into Python every few thousand VM steps makes the query
+    wait for the GIL whenever the event loop is busy painting.)
+    """
+
+    def __init__(self) -> None:
+        self.cancelled = threading.Event()
+        self._lock = threading.Lock()
+        self._stop: Callable[[], Any] | None = None
+        self._connection: Any = None
+
+    def attach(self, session: Session) -> None:
+        from sqlalchemy import event
+
+        connection = session.connection()
+        dbapi: Any = connection.connection.dbapi_connection
+        with self._lock:
+            self._connection = connection
+            event.listen(connection, "before_cursor_execute", self._before_statement)
+            # sqlite3.Connection.interrupt and psycopg's Connection.cancel may be called from any thread
+            self._stop = getattr(dbapi, "interrupt", None) or getattr(dbapi, "cancel", None)
+        self.check()
+
+    def _before_statement(self, *_args: Any) -> None:
+        self.check()  # no new statement once cancelled (a cancel between two statements stops the next)
+
+    def detach(self) -> None:
+        from sqlalchemy import event
+
+        with self._lock:
+            if self._connection is not None:
+                event.remove(self._connection, "before_cursor_execute", self._before_statement)
+            self._connection, self._stop = None, None
+
+    def check(self) -> None:
+        """Raise :class:`QueryCancelled` once cancelled (between statements)."""
+        if self.cancelled.is_set():
+            raise QueryCancelled
+
+    def cancel(self) -> None:
+        self.cancelled.set()
+        with self._lock:
+            stop = self._stop
+            if stop is not None:
+                try:
+                    stop()
+                except Exception:  # the statement may have ended meanwhile
+                    log.debug("stopping a superseded query failed", exc_info=True)
 
 
 _FLAG_NOTE = re.compile(r"（--[a-z][a-z-]*）")
@@ -127,6 +188,7 @@ class DubanScreen(Screen[None]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._seq: dict[str, int] = {}
+        self._interrupts: dict[str, Interrupt] = {}
         self._shown_once = False
 
     @property
@@ -148,32 +210,61 @@ class DubanScreen(Screen[None]):
     def load(self, key: str, fn: Callable[[Session], Any], *, write: bool = False) -> None:
         """Run ``fn(session)`` in a thread worker; ``show_<key>`` receives the result (stale ones are dropped).
 
+        One load per ``key`` at a time: a newer load cancels the older one's worker (an exclusive group per
+        pane) and stops its SQL in the engine (:class:`Interrupt`), so superseded queries never pile up.
+        While a load runs, ``loading_<key>(True)`` is called if the screen defines it (and ``(False)`` after).
+
         ``write``: commit what ``fn`` writes (the responsibility checks a refresh runs) instead of rolling back.
         """
         seq = self._seq.get(key, 0) + 1
         self._seq[key] = seq
         ctx = self.ctx
+        previous = self._interrupts.get(key)
+        if previous is not None:
+            previous.cancel()
+        interrupt = self._interrupts[key] = Interrupt()
+
+        def guarded(session: Session) -> Any:
+            interrupt.attach(session)
+            try:
+                return fn(session)
+            finally:
+                interrupt.detach()
 
         def work() -> None:
             try:
-                data = retry_busy(lambda: ctx.read_write(fn) if write else ctx.read(fn))
-            except Exception as exc:  # shown to the user by on_failed
+                data = retry_busy(lambda: ctx.read_write(guarded) if write else ctx.read(guarded))
+                interrupt.check()
+            except Exception as exc:  # shown to the user by on_failed (unless superseded)
+                if interrupt.cancelled.is_set():
+                    log.debug("superseded load %s stopped: %r", key, exc)
+                    return
                 self.post_message(Failed(key, seq, error_text(exc)))
                 return
             self.post_message(Loaded(key, seq, data))
 
-        self.run_worker(work, thread=True, group=f"load-{key}", exit_on_error=False, name=f"load {key}")
+        self._loading(key, True)
+        self.run_worker(
+            work, thread=True, group=f"load-{key}", exclusive=True, exit_on_error=False, name=f"load {key}"
+        )
+
+    def _loading(self, key: str, busy: bool) -> None:
+        handler = getattr(self, f"loading_{key}", None)
+        if handler is not None:
+            handler(busy)
 
     def on_loaded(self, message: Loaded) -> None:
         message.stop()
         if message.seq != self._seq.get(message.key):
             return
+        self._loading(message.key, False)
         getattr(self, f"show_{message.key}")(message.data)
 
     def on_failed(self, message: Failed) -> None:
         message.stop()
         if message.seq != self._seq.get(message.key):
             return
+        self._loading(message.key, False)
         handler = getattr(self, f"failed_{message.key}", None)
         if handler is not None:
             handler(message.text)

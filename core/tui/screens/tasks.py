@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sqlalchemy.orm import Session
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.coordinate import Coordinate
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Input, LoadingIndicator, Static
 
 from duban.domain.vocabulary import Role
 from duban.tui.actions import ACTION_BINDINGS, TaskActionsScreen
@@ -20,6 +21,8 @@ from duban.tui.widgets import Cell, TaskDetail, fill
 if TYPE_CHECKING:
     from duban.services.dashboard_results import TaskDetail as TaskDetailData
     from duban.services.dashboard_results import TaskPage
+    from duban.services.paging import Cursor
+    from duban.services.status import TaskIndex
 
 PAGE = 100
 #: sort key of duban.services.dashboard.task_page → what the user sees
@@ -39,6 +42,8 @@ COLUMN_SORTS = {
     "下次到期": "next_due",
 }
 SORT_CYCLE = ("light", "next_due", "policy", "number", "lead")
+#: the keys that act on the task in the detail pane: disabled while the detail is not the highlighted row's
+TASK_ACTIONS = frozenset({"ack", "report", "extend", "review", "decide"})
 
 
 class TasksScreen(TaskActionsScreen):
@@ -57,14 +62,19 @@ class TasksScreen(TaskActionsScreen):
         self.text = ""
         self.sort = "light"
         self.descending = True
-        self.row_offset = 0
+        self.after: Cursor | None = None  #: keyset: the page after this row …
+        self.before: Cursor | None = None  #: … or the page before this one (neither: the first page)
+        self.page: TaskPage | None = None
+        self.index: TaskIndex | None = None  #: the task lights, kept while no write happens
         self.total = 0
-        self.task_id: int | None = None
+        self.task_id: int | None = None  #: the highlighted row's task (the detail must show it)
+        self._busy: dict[str, bool] = {}
 
     def compose(self) -> ComposeResult:
         yield from self.compose_chrome()
         with Horizontal(id="bar"):
             yield Input(placeholder="/ 筛选：任务文字、编号、政策或部门名称，回车确定", id="filter")
+            yield LoadingIndicator(id="loading")
             yield Static("加载中...", id="page-info")
         table: DataTable[Cell] = DataTable(id="tasks", cursor_type="row", zebra_stripes=True)
         for label in ("灯", "政策", "编号", "摘要", Role.LEAD.label, Role.SUPPORT.label, "下次到期"):
@@ -74,26 +84,54 @@ class TasksScreen(TaskActionsScreen):
         yield from self.compose_footer()
 
     def refresh_data(self) -> None:
-        from duban.services.dashboard import task_page
+        from duban.services.dashboard import task_index_for, task_page
 
-        ctx = self.ctx
-        text, sort, desc, offset = self.text, self.sort, self.descending, self.row_offset
-        self.load(
-            "tasks",
-            lambda s: task_page(
+        ctx, cached = self.ctx, self.index
+        text, sort, desc, after, before = self.text, self.sort, self.descending, self.after, self.before
+
+        def run(s: Session) -> tuple[TaskIndex, TaskPage]:
+            scope = ctx.scope(s)
+            index = task_index_for(
+                s, as_of=ctx.today, warning_days=ctx.warning_days, scope=scope, cached=cached
+            )
+            page = task_page(
                 s,
                 as_of=ctx.today,
                 warning_days=ctx.warning_days,
-                scope=ctx.scope(s),
+                scope=scope,
                 text=text,
                 sort=sort,
                 descending=desc,
                 limit=PAGE,
-                offset=offset,
-            ),
-        )
+                after=after,
+                before=before,
+                index=index,
+            )
+            return index, page
 
-    def show_tasks(self, page: TaskPage) -> None:
+        self.load("tasks", run)
+
+    def loading_tasks(self, busy: bool) -> None:
+        """While a page loads: a loading indicator beside the page line, which says so (the table keeps its
+        focus and cursor, so the keys keep working and a newer load replaces this one)."""
+        self._busy["tasks"] = busy
+        self._show_busy()
+        if busy:
+            self.query_one("#page-info", Static).update("加载中...")
+
+    def loading_detail(self, busy: bool) -> None:
+        """While the detail loads it is dimmed (it still shows the previous task) and its keys are off."""
+        self._busy["detail"] = busy
+        self.detail().set_class(busy, "-stale")
+        self._show_busy()
+        self.refresh_bindings()
+
+    def _show_busy(self) -> None:
+        self.query_one("#loading", LoadingIndicator).display = any(self._busy.values())
+
+    def show_tasks(self, loaded: tuple[TaskIndex, TaskPage]) -> None:
+        self.index, page = loaded
+        self.page = page
         self.total = page.total
         rows = page.rows
         table = self.query_one("#tasks", DataTable)
@@ -115,7 +153,7 @@ class TasksScreen(TaskActionsScreen):
         )
         column = next((label for label, key in COLUMN_SORTS.items() if key == self.sort), None)
         mark_sorted(table, column, self.descending)
-        first, last = (self.row_offset + 1, self.row_offset + len(rows)) if rows else (0, 0)
+        first, last = (page.offset + 1, page.offset + len(rows)) if rows else (0, 0)
         order = "降序" if self.descending else "升序"
         self.query_one("#page-info", Static).update(
             f"第 {first}-{last} 条，共 {self.total} 条 | 排序：{SORT_NAMES[self.sort]}{order}"
@@ -127,11 +165,23 @@ class TasksScreen(TaskActionsScreen):
         else:
             self.task_id = None
             self.detail().show_message("没有符合条件的任务。")
+            self.refresh_bindings()
+
+    def detail_is_current(self) -> bool:
+        """Whether the detail pane shows the highlighted row's task (only then may its actions run)."""
+        data = self.detail().data
+        return data is not None and self.task_id is not None and data.id == self.task_id
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in TASK_ACTIONS and not self.detail_is_current():
+            return None  # shown, but disabled until the detail catches up
+        return True
 
     def select_task(self, task_id: int, *, force: bool = False) -> None:
         if task_id == self.task_id and not force:
             return
         self.task_id = task_id
+        self.refresh_bindings()
         self.reload_detail()
 
     def reload_detail(self) -> None:
@@ -148,13 +198,17 @@ class TasksScreen(TaskActionsScreen):
         )
 
     def show_detail(self, data: TaskDetailData) -> None:
+        if data.id != self.task_id:  # a late answer for a row no longer highlighted
+            return
         detail = self.detail()
         if detail.data is None or detail.data.id != data.id:
             detail.scroll_home(animate=False, immediate=True)  # another task: its title first
         detail.show(data)
+        self.refresh_bindings()
 
     def failed_detail(self, text: str) -> None:
         self.detail().show_message(text)
+        self.refresh_bindings()
 
     # ------------------------------------------------------------------ events and keys
 
@@ -176,32 +230,40 @@ class TasksScreen(TaskActionsScreen):
             self.descending = not self.descending
         else:
             self.sort, self.descending = sort, sort == "light"
-        self.row_offset = 0
-        self.refresh_data()
+        self.first_page()
 
     @on(Input.Submitted, "#filter")
     def _filter(self, event: Input.Submitted) -> None:
-        self.text, self.row_offset = event.value, 0
+        self.text = event.value
         self.task_id = None
-        self.refresh_data()
-        self.query_one("#tasks", DataTable).focus()
+        self.query_one("#tasks", DataTable).focus()  # before the loading cover makes it unfocusable
+        self.first_page()
 
     def action_sort(self) -> None:
         self.sort = SORT_CYCLE[(SORT_CYCLE.index(self.sort) + 1) % len(SORT_CYCLE)]
         self.descending = self.sort == "light"
-        self.row_offset = 0
-        self.refresh_data()
+        self.first_page()
 
     def action_order(self) -> None:
         self.descending = not self.descending
-        self.row_offset = 0
+        self.first_page()
+
+    def first_page(self) -> None:
+        self.after = self.before = None
         self.refresh_data()
 
     def action_page(self, step: int) -> None:
-        offset = self.row_offset + step * PAGE
-        if 0 <= offset < max(self.total, 1):
-            self.row_offset = offset
-            self.refresh_data()
+        """Keyset paging: the page after the last row shown, or before the first."""
+        page = self.page
+        if page is None or not page.rows:
+            return
+        if step > 0 and page.offset + len(page.rows) < page.total:
+            self.after, self.before = page.last, None
+        elif step < 0 and page.offset > 0:
+            self.after, self.before = None, page.first
+        else:
+            return
+        self.refresh_data()
 
 
 class TaskDetailScreen(TaskActionsScreen):

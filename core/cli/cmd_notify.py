@@ -182,7 +182,7 @@ def notify_log_cmd(state: CliState, failed: bool, limit: int, offset: int, as_js
         echo_json(page.to_json())
         return
     for s in silences:
-        click.echo(f"静默中：{s.scope.label} {s.target}：{describe(s, tz)}")
+        click.echo(f"静默中：{s.scope.label} {s.target_name}：{describe(s, tz)}")
     if not page.total:
         click.echo("没有发送失败的消息" if failed else "还没有通知记录")
         return
@@ -328,7 +328,7 @@ def silence_add_cmd(
     if as_json:
         echo_json(entry)
     else:
-        click.echo(f"已静默 {entry.scope.label} {entry.target}：{describe(entry, tz)}")
+        click.echo(f"已静默 {entry.scope.label} {entry.target_name}：{describe(entry, tz)}")
 
 
 @silence_group.command("list")
@@ -351,7 +351,7 @@ def silence_list_cmd(state: CliState, show_all: bool, as_json: bool) -> None:
     for r in rows:
         status = "生效中" if r.active else ("已解除" if r.removed_at else "已过期")
         click.echo(
-            f"#{cell(r.id, 4)} {cell(status, 6)} {cell(r.scope.label, 4)} {cell(r.target, 24)} "
+            f"#{cell(r.id, 4)} {cell(status, 6)} {cell(r.scope.label, 4)} {cell(r.target_name, 24)} "
             f"{moment(r.starts_at, tz)} 至 {moment(r.ends_at, tz)} {r.author}：{r.reason}"
         )
 
@@ -365,7 +365,7 @@ def silence_remove_cmd(state: CliState, silence_id: int) -> None:
 
     with state.session() as session:
         entry = remove_silence(session, actor=state.actor(session), silence_id=silence_id)
-    click.echo(f"已解除静默 #{entry.id}（{entry.scope.label} {entry.target}）")
+    click.echo(f"已解除静默 #{entry.id}（{entry.scope.label} {entry.target_name}）")
 
 
 @notify_group.command("test")

@@ -169,7 +169,9 @@ def remind(
         scope_words = f"任务 {policy.doc_number or policy.title} {number}"
         scope_key = f"task-{task.id}"
     else:
-        scope_words = f"部门 {agency}" + (f"@{jurisdiction}" if jurisdiction else "")
+        from duban.services.names import name_book
+
+        scope_words = f"部门 {name_book(session, jurisdiction=jurisdiction).agency(agency, jurisdiction)}"
         scope_key = f"agency-{agency}" + (f"-{jurisdiction}" if jurisdiction else "")
     items = _items(session, config, day, task=task, agency=agency, jurisdiction=jurisdiction)
     if not items:

@@ -20,7 +20,7 @@ from duban.domain.vocabulary import SilenceScope
 from duban.errors import NotFoundError, ValidationError
 from duban.services import audit
 from duban.services.identity import Actor, require_coordinator
-from duban.storage.models import Agency, Jurisdiction, NotificationSilence, Task
+from duban.storage.models import Agency, Jurisdiction, NotificationSilence, Policy, Task
 
 __all__ = [
     "SilenceEntry",
@@ -48,6 +48,9 @@ class SilenceEntry(JsonResult):
     removed_at: dt.datetime | None
     removed_by: str | None
     active: bool
+    #: what a person reads for ``target``: 云南省民政厅 (not minzheng@530000), 民发〔2019〕86号 三 (not a task id),
+    #: the route's name
+    target_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,7 @@ class ActiveSilences:
         return self.departments.get(base) or self.departments.get(base.partition("@")[0])
 
 
-def _entry(s: NotificationSilence, now: dt.datetime) -> SilenceEntry:
+def _entry(session: Session, s: NotificationSilence, now: dt.datetime) -> SilenceEntry:
     return SilenceEntry(
         id=s.id,
         scope=SilenceScope(s.scope),
@@ -77,7 +80,24 @@ def _entry(s: NotificationSilence, now: dt.datetime) -> SilenceEntry:
         removed_at=s.removed_at,
         removed_by=s.removed_by,
         active=s.removed_at is None and s.starts_at <= now < s.ends_at,
+        target_name=target_name(session, SilenceScope(s.scope), s.target),
     )
+
+
+def target_name(session: Session, scope: SilenceScope, target: str) -> str:
+    """The words a person reads for a silence's target (see :attr:`SilenceEntry.target_name`)."""
+    from duban.services.names import name_book
+
+    if scope == SilenceScope.DEPARTMENT:
+        agency, _, jurisdiction = target.partition("@")
+        return name_book(session, jurisdiction=jurisdiction or None).agency(agency, jurisdiction or None)
+    if scope == SilenceScope.TASK and target.isdigit():
+        task = session.get(Task, int(target))
+        if task is not None:
+            policy = session.get(Policy, task.policy_id)
+            number = f"{task.section}.{task.number}" if task.section else task.number
+            return f"{policy.doc_number or policy.title if policy else ''} {number}".strip()
+    return target
 
 
 def _has_table(session: Session) -> bool:
@@ -151,7 +171,7 @@ def add_silence(
         entity_id=row.id,
         after={"scope": str(scope), "target": target, "until": row.ends_at.isoformat(), "reason": row.reason},
     )
-    return _entry(row, now)
+    return _entry(session, row, now)
 
 
 def remove_silence(
@@ -176,7 +196,7 @@ def remove_silence(
         before={"until": row.ends_at.isoformat()},
         after={"removed_at": now.isoformat()},
     )
-    return _entry(row, now)
+    return _entry(session, row, now)
 
 
 def list_silences(
@@ -193,7 +213,7 @@ def list_silences(
             NotificationSilence.starts_at <= now,
             NotificationSilence.ends_at > now,
         )
-    return [_entry(s, now) for s in session.scalars(stmt)]
+    return [_entry(session, s, now) for s in session.scalars(stmt)]
 
 
 def active_silences(session: Session, now: dt.datetime) -> ActiveSilences:

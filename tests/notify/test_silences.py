@@ -184,14 +184,14 @@ def test_cli_silence_add_list_run_log_remove(tmp_path: Path, monkeypatch: pytest
         "2026-02-02T08:00+08:00",
     )
     assert code == 0, err
-    assert "已静默 部门 fulian@530000" in out and "2100-01-01 00:00" in out
+    assert "已静默 部门 云南省妇联" in out and "2100-01-01 00:00" in out
     code, out, _ = run("notify", "silence", "list")
     assert code == 0 and "生效中" in out and "妇联换届，暂停提醒" in out
     code, out, err = run("notify", "--now", "2026-02-02T09:00+08:00")
     assert code == 0, err
     assert "未生成：云南省妇联（fulian@530000）：已静默" in out
     code, out, _ = run("notify", "log")
-    assert code == 0 and "静默中：部门 fulian@530000" in out and "妇联换届" in out
+    assert code == 0 and "静默中：部门 云南省妇联" in out and "妇联换届" in out
     code, _out, err = run(
         "notify", "silence", "add", "--route", "没有这个渠道", "--until", "2099-01-01", "--reason", "x"
     )
@@ -221,4 +221,5 @@ def test_the_notifications_screen_lists_silences(session: Session, factory: sess
         loaded = load_outbox(s, failed_only=False)
     assert loaded is not None
     _rows, _total, silences = loaded
-    assert len(silences) == 1 and "部门 minzheng@530000" in silences[0] and "机构改革过渡期" in silences[0]
+    assert len(silences) == 1 and "部门 云南省民政厅" in silences[0] and "机构改革过渡期" in silences[0]
+    assert "minzheng" not in silences[0]  # the name a person reads, never the key

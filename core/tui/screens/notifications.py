@@ -40,7 +40,7 @@ def load_outbox(
     except ImportError:
         return None
     page = notification_log_page(session, failed=failed_only, limit=limit)
-    silences = [f"{e.scope.label} {e.target}：{describe(e, tz)}" for e in list_silences(session)]
+    silences = [f"{e.scope.label} {e.target_name}：{describe(e, tz)}" for e in list_silences(session)]
     rows = sorted(page.items, key=lambda r: r.state != OutboxState.FAILED)
     return rows, page.total, silences
 

@@ -113,6 +113,9 @@ def notify_group(
         from duban.cli.checking import echo_check_faults
 
         echo_check_faults(report.checks)
+    elif report.dry_run:
+        # said, not skipped silently: the checks store findings, and a dry run writes nothing
+        click.echo("注意：试运行不运行各部门插件的责任检查（检查会写入发现）；正式运行时照常运行", err=True)
     failed = [s for s in report.sent if s.state == OutboxState.FAILED]
     tz = config.timezone
     if as_json:

@@ -35,6 +35,7 @@ MODULES = [
 #: public functions allowed to return dicts, and why
 DICT_RETURNS = {
     "duban.services.cascade.cascade_rows": "rows for a bulk INSERT, not a result",
+    "duban.services.paging.sort_key": "a comparable key of column values for keyset paging, not a result",
 }
 #: dataclasses of the service modules that are not results, and why
 NOT_RESULTS = {
@@ -42,6 +43,14 @@ NOT_RESULTS = {
     "duban.services.assessment.AssessScope": "the scope of an assessment: an input",
     "duban.services.identity.Actor": "who acts: an input",
     "duban.services.reports.SubmitResult": "the ORM rows of the caller's unit of work; .receipt is the result",
+    "duban.services.escalation.LadderConfig": "the ladder's settings from the configuration: an input",
+    "duban.services.escalation.LadderMessage": "a message the run queues in the outbox (the outbox row is the record)",
+    "duban.services.escalation.LadderStep": "one rung the run is about to take: internal to plan_messages",
+    "duban.services.escalation.LadderPlan": "the run's working plan, filled as it goes: internal to plan_messages",
+    "duban.services.names.NameBook": "a lookup of names loaded once per command or screen, not a result",
+    "duban.services.silences.ActiveSilences": "a lookup of the silences in force during one run, not a result",
+    "duban.services.status.IndexedTask": "one row of the 任务 list's in-memory keyset index: internal",
+    "duban.services.status.TaskWindow": "the 任务 list's in-memory keyset index: internal",
 }
 
 

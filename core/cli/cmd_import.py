@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -67,7 +67,6 @@ def import_cmd(
     督办从起始日开始（--from，默认导入当天）：导入一份 2019 年的文件，不会生成 2019 年以来的节点。
     导入前复核：--dry-run --json 输出可编辑的解析结果，改好后用 --answers 导入；或用 --review 在仪表盘中改。
     """
-    from duban.services.clock import local_today
     from duban.services.importing import import_policy
 
     if len(files) > 1 or files[0].is_dir():
@@ -92,15 +91,7 @@ def import_cmd(
         raise click.UsageError("--review 不能与 --dry-run、--json、--xlsx 或 --answers 同时使用")
     if xlsx_out is not None and not dry_run:
         raise click.UsageError("--xlsx 只能与 --dry-run 一起使用")
-    options = {
-        "strict": strict,
-        "jurisdiction": jurisdiction,
-        "implements": implements,
-        "replace": replace,
-        "supervision_start": start.date() if start else None,
-        "today": local_today(state.settings.timezone),
-        "coordinator_agency": state.settings.get("general.coordinator_agency"),
-    }
+    options = _import_options(state, strict, jurisdiction, implements, replace, start)
     if review:
         _review(state, file, options)
         return
@@ -183,7 +174,6 @@ def _import_many(
     """Several documents in one process: one transaction per document, a summary table, a progress bar."""
     from duban.cli.edge import as_duban_error
     from duban.cli.progress import progress_bar
-    from duban.services.clock import local_today
     from duban.services.import_results import ImportOutcome, ImportSummary
     from duban.services.importing import import_policy
 
@@ -193,15 +183,7 @@ def _import_many(
         for s in spec.suffixes
     }
     files = collect_files(paths, suffixes)
-    options = {
-        "strict": strict,
-        "jurisdiction": jurisdiction,
-        "implements": implements,
-        "replace": replace,
-        "supervision_start": start.date() if start else None,
-        "today": local_today(state.settings.timezone),
-        "coordinator_agency": state.settings.get("general.coordinator_agency"),
-    }
+    options = _import_options(state, strict, jurisdiction, implements, replace, start)
     with_database = not dry_run or _has_database(state)
     outcomes: list[ImportOutcome] = []
     with progress_bar("导入文件", total=len(files), quiet=as_json) as bar:
@@ -443,3 +425,20 @@ def alias_remove_cmd(state: CliState, name: str) -> None:
     with state.session() as session:
         row = remove_alias(session, actor=state.actor(session), name=name)
     click.echo(f"已删除别名：{row.name} → {row.agency}")
+
+
+def _import_options(
+    state: Any, strict: bool, jurisdiction: Any, implements: Any, replace: bool, start: Any
+) -> dict[str, Any]:
+    """The options one import passes to the service (the same for one document and for many)."""
+    from duban.services.clock import local_today
+
+    return {
+        "strict": strict,
+        "jurisdiction": jurisdiction,
+        "implements": implements,
+        "replace": replace,
+        "supervision_start": start.date() if start else None,
+        "today": local_today(state.settings.timezone),
+        "coordinator_agency": state.settings.get("general.coordinator_agency"),
+    }

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from duban.domain.vocabulary import AlertLevel, Role
+from duban.importing.numbering import CN_NUMERAL, cn_to_int
 from duban.notify.rules import LEVEL_RANK
 
 WEEKDAYS = "一二三四五六日"
@@ -40,41 +41,14 @@ class DigestItem:
     task_id: int = 0
 
 
-_CN_DIGITS = {
-    "零": 0,
-    "〇": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
-_CN_UNITS = {"十": 10, "百": 100}
-_NUMBER_PART = re.compile(r"\d+|[零〇一二两三四五六七八九十百]+|[^\d零〇一二两三四五六七八九十百]+")
+_NUMBER_PART = re.compile(rf"\d+|[{CN_NUMERAL}]+|[^\d{CN_NUMERAL}]+")
 
 
 def numeral_value(text: str) -> int | None:
-    """The value of a task number: 一 → 1, 十七 → 17, 二十一 → 21, 一百零五 → 105, 12 → 12; None otherwise."""
+    """The value of a task number: 一 → 1, 十七 → 17, 二十一 → 21, 一百零五 → 105, 12 → 12; None otherwise
+    (the importer's :func:`~duban.importing.numbering.cn_to_int` for the Chinese numerals)."""
     text = text.strip()
-    if text.isdigit():
-        return int(text)
-    if not text or any(ch not in _CN_DIGITS and ch not in _CN_UNITS for ch in text):
-        return None
-    total, current = 0, None
-    for ch in text:
-        if ch in _CN_UNITS:
-            total += (1 if current is None else current) * _CN_UNITS[ch]
-            current = None
-        elif ch in "零〇":
-            continue
-        else:
-            current = _CN_DIGITS[ch]
-    return total + (current or 0)
+    return int(text) if text.isdigit() else cn_to_int(text)
 
 
 def document_order(number: str) -> tuple[tuple[int, int, str], ...]:
